@@ -1,0 +1,65 @@
+// The one shape every intake path (HTTP API, Zendesk webhook, file import) produces.
+// Pure zod: imported by workflows, activities and processes alike, so it must stay free of I/O.
+import { z } from 'zod';
+
+/** Hard cap on one message. Larger input is rejected with a clear error, never truncated silently. */
+export const MAX_FEEDBACK_TEXT_CHARS = 32_000;
+
+export const ZCustomerTier = z.enum(['free', 'standard', 'premium', 'enterprise', 'unknown']);
+export type TCustomerTier = z.infer<typeof ZCustomerTier>;
+
+export const ZChannel = z.enum(['ticket', 'email', 'chat', 'review', 'survey', 'social', 'api', 'other']);
+export type TChannel = z.infer<typeof ZChannel>;
+
+export const ZCustomer = z.strictObject({
+  id: z.string().min(1).max(200),
+  tier: ZCustomerTier.default('unknown'),
+  lifetimeValue: z.number().finite().nonnegative().optional(),
+});
+export type TCustomer = z.infer<typeof ZCustomer>;
+
+const ZMetadataValue = z.union([z.string().max(2_000), z.number().finite(), z.boolean(), z.null()]);
+
+/** Source ids appear inside workflow ids (`feedback:<source>:<externalId>`), so they are slugs. */
+export const ZSourceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'source must be a lowercase slug (a-z, 0-9, _ or -), at most 40 characters');
+
+export const ZExternalId = z
+  .string()
+  .min(1, 'externalId must not be empty')
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'externalId must be printable ASCII without spaces');
+
+export const ZFeedbackText = z
+  .string()
+  .max(MAX_FEEDBACK_TEXT_CHARS, `text is longer than ${MAX_FEEDBACK_TEXT_CHARS} characters`)
+  .refine((t) => t.trim().length > 0, 'text must not be empty')
+  .refine((t) => !t.includes('\uFFFD'), 'text contains invalid UTF-8 (replacement characters)');
+
+export const ZFeedbackItem = z.strictObject({
+  source: ZSourceId,
+  externalId: ZExternalId,
+  text: ZFeedbackText,
+  receivedAt: z.iso.datetime({ offset: true }),
+  channel: ZChannel.default('other'),
+  locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag').default('en'),
+  customer: ZCustomer.optional(),
+  product: z.string().min(1).max(200).optional(),
+  sku: z.string().min(1).max(100).optional(),
+  metadata: z
+    .record(z.string().max(100), ZMetadataValue)
+    .refine((m) => Object.keys(m).length <= 50, 'metadata may hold at most 50 keys')
+    .default({}),
+});
+export type TFeedbackItem = z.infer<typeof ZFeedbackItem>;
+export type TFeedbackItemInput = z.input<typeof ZFeedbackItem>;
+
+/** The dedup key of a message: also the suffix of its workflow id. */
+export function feedbackKey(item: Pick<TFeedbackItem, 'source' | 'externalId'>): string {
+  return `${item.source}:${item.externalId}`;
+}
+
+export function feedbackWorkflowId(item: Pick<TFeedbackItem, 'source' | 'externalId'>): string {
+  return `feedback:${feedbackKey(item)}`;
+}
