@@ -1,0 +1,275 @@
+// PII masking: the first step of triage, so nothing downstream (classifier, LLM, audit, Temporal
+// history) ever sees emails, phone numbers, card numbers, IBANs, national ids, secrets, street
+// addresses or IP addresses. Originals stay recoverable only in-process through `PiiVault`, which
+// hides its contents from JSON, console and util.inspect.
+// Must not: log or persist originals, mask meaning (error codes, versions, order ids, amounts,
+// dates, emoji) or do any I/O.
+import { inspect } from 'node:util';
+import type { TMaskedText, TPiiKind, TRedaction } from '../../workflows/domain/triage.js';
+
+interface Candidate {
+  kind: TPiiKind;
+  start: number;
+  end: number;
+  /** Lower wins when candidates overlap: secrets before cards before phones. */
+  priority: number;
+}
+
+const PLACEHOLDER_LABEL: Record<TPiiKind, string> = {
+  email: 'EMAIL',
+  phone: 'PHONE',
+  card: 'CARD',
+  iban: 'IBAN',
+  national_id: 'NATIONAL_ID',
+  secret: 'SECRET',
+  address: 'ADDRESS',
+  ip: 'IP',
+};
+
+/**
+ * In-process map from placeholder to original value. Private fields keep the originals out of
+ * enumeration; toJSON and inspect report only counts so an accidental log line cannot leak them.
+ */
+export class PiiVault {
+  readonly #originals = new Map<string, string>();
+
+  /** @internal used by maskPii only. */
+  set(placeholder: string, original: string): void {
+    this.#originals.set(placeholder, original);
+  }
+
+  get size(): number {
+    return this.#originals.size;
+  }
+
+  /** The original behind one placeholder, or undefined. In-process use only (e.g. replying to the customer). */
+  reveal(placeholder: string): string | undefined {
+    return this.#originals.get(placeholder);
+  }
+
+  /** Replaces every known placeholder in `text` with its original. */
+  unmask(text: string): string {
+    return text.replace(/\[[A-Z_]+_\d+\]/g, (p) => this.#originals.get(p) ?? p);
+  }
+
+  toJSON(): { redacted: number } {
+    return { redacted: this.#originals.size };
+  }
+
+  toString(): string {
+    return `PiiVault(${this.#originals.size} redacted)`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+export interface MaskResult {
+  masked: TMaskedText;
+  vault: PiiVault;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validators: checksums keep random digit runs (order ids, tracking numbers) from being masked.
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}
+
+/** ISO 13616 mod-97 check over an IBAN without spaces. */
+export function ibanValid(raw: string): boolean {
+  const iban = raw.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (const ch of rearranged) {
+    const code = ch.charCodeAt(0);
+    const val = code >= 65 ? String(code - 55) : ch;
+    for (const d of val) rem = (rem * 10 + (d.charCodeAt(0) - 48)) % 97;
+  }
+  return rem === 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detectors. Each returns candidates; overlap resolution happens once, in maskPii.
+
+const SECRET_PATTERNS: RegExp[] = [
+  /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, // JWT
+  /\b(?:sk|pk|rk)[-_](?:live|test|proj)?[-_]?[A-Za-z0-9]{16,}\b/g, // Stripe/OpenAI-style keys
+  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key id
+  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, // Slack tokens
+  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
+];
+// The value after a credential keyword; the keyword itself is meaning and stays.
+const SECRET_AFTER_KEYWORD =
+  /\b(?:password|passwd|passcode|pwd|pin|secret|api[ _-]?key|access[ _-]?token|auth[ _-]?token|token)\s*(?:[:=]|\bis\b)\s*["']?([^\s"',;]{3,})/gi;
+const BEARER = /\bBearer\s+([A-Za-z0-9._~+/-]{8,}=*)/g;
+
+function detectSecrets(text: string, out: Candidate[]): void {
+  for (const re of SECRET_PATTERNS) {
+    for (const m of text.matchAll(re)) out.push({ kind: 'secret', start: m.index, end: m.index + m[0].length, priority: 0 });
+  }
+  for (const re of [SECRET_AFTER_KEYWORD, BEARER]) {
+    for (const m of text.matchAll(re)) {
+      const value = m[1]!;
+      const start = m.index + m[0].length - value.length;
+      out.push({ kind: 'secret', start, end: start + value.length, priority: 0 });
+    }
+  }
+}
+
+const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
+const IBAN = /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b/g;
+const CARD = /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d.-]?\d)/g;
+// Issuer prefixes of the networks customers actually paste (Visa, Mastercard, Amex, Discover, JCB,
+// Diners, UnionPay, Maestro); a Luhn-valid run with any other prefix is far likelier an order id.
+const CARD_IIN = /^(?:4|5[0-6]|2[2-7]|3[0478569]|6)/;
+const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g;
+const SSN_KEYWORD = /\b(?:ssn|social security(?: number| no\.?)?)\s*(?:is|:|#)?\s*(\d{9})\b/gi;
+const NINO = /\b(?![DFIQUV])[A-Z](?![DFIQUVO])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g;
+const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]*\d)/g;
+const IPV6 = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])/g;
+const STREET_SUFFIX =
+  'Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Close|Crescent|Highway|Hwy|Parkway|Pkwy|Square|Sq';
+const STREET = new RegExp(
+  `\\b\\d{1,5}[A-Za-z]?\\s+(?:[A-Z][a-z]+\\.?\\s+){1,3}(?:${STREET_SUFFIX})\\b\\.?(?:,?\\s+(?:Apt|Apartment|Suite|Unit|Flat)\\.?\\s*#?\\w+)?`,
+  'g',
+);
+const UK_POSTCODE = /\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}\b/g;
+
+function detectSimple(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(EMAIL)) out.push({ kind: 'email', start: m.index, end: m.index + m[0].length, priority: 1 });
+  for (const m of text.matchAll(IBAN)) {
+    if (ibanValid(m[0])) out.push({ kind: 'iban', start: m.index, end: m.index + m[0].length, priority: 2 });
+  }
+  for (const m of text.matchAll(CARD)) {
+    const digits = m[0].replace(/\D/g, '');
+    const afterIdKeyword = ID_KEYWORD.test(text.slice(Math.max(0, m.index - 40), m.index));
+    if (CARD_IIN.test(digits) && digits.length >= 13 && luhnValid(digits) && !/^(\d)\1+$/.test(digits) && !afterIdKeyword) {
+      out.push({ kind: 'card', start: m.index, end: m.index + m[0].length, priority: 3 });
+    }
+  }
+  for (const m of text.matchAll(SSN)) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
+  for (const m of text.matchAll(SSN_KEYWORD)) {
+    const start = m.index + m[0].length - m[1]!.length;
+    out.push({ kind: 'national_id', start, end: start + m[1]!.length, priority: 4 });
+  }
+  for (const m of text.matchAll(NINO)) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
+  for (const m of text.matchAll(IPV4)) out.push({ kind: 'ip', start: m.index, end: m.index + m[0].length, priority: 5 });
+  for (const m of text.matchAll(IPV6)) {
+    // Times like 10:30:00 are not addresses: require a hex letter or the :: shorthand.
+    const groups = m[0].split(':');
+    const compressed = (m[0].match(/::/g) ?? []).length;
+    if (compressed > 1 || (compressed === 0 && groups.length !== 8) || groups.length < 3) continue;
+    if (/::|[A-Fa-f]/.test(m[0])) {
+      out.push({ kind: 'ip', start: m.index, end: m.index + m[0].length, priority: 5 });
+    }
+  }
+  for (const m of text.matchAll(STREET)) out.push({ kind: 'address', start: m.index, end: m.index + m[0].length, priority: 6 });
+  for (const m of text.matchAll(UK_POSTCODE)) out.push({ kind: 'address', start: m.index, end: m.index + m[0].length, priority: 6 });
+}
+
+// Phones are the detector most likely to eat meaning (order ids, amounts, dates), so a digit run
+// is only a phone with phone-shaped evidence: a leading +, a (area) code, NANP-style grouping,
+// or a phone keyword just before it; and never right after an id keyword or '#'.
+const PHONE = /(?<![\w#./-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){0,4}(?![\w/]|[.-]\d)/g;
+const PHONE_KEYWORD = /\b(?:call|called|phone|tel|telephone|mobile|cell|number|text me|reach me|whatsapp|contact me|ring)\b[^\d\n]{0,20}$/i;
+const ID_KEYWORD =
+  /(?:\b(?:order|ticket|case|ref|reference|invoice|transaction|txn|tracking|account|acct|confirmation|booking|id|no|serial|model|sku|error|code|item|claim|policy|member|routing)\b[^\w\n]{0,3}(?:(?:id|no|number|#)\b)?[^\w\n]{0,3}|#\s*)$/i;
+const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
+const NANP = /^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}$/;
+
+function detectPhones(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(PHONE)) {
+    const raw = m[0];
+    const digits = raw.replace(/\D/g, '');
+    if (digits.length < 7 || digits.length > 15) continue;
+    if (DATE_LIKE.test(raw)) continue;
+    const before = text.slice(Math.max(0, m.index - 40), m.index);
+    if (ID_KEYWORD.test(before) && !/\b(?:phone|mobile|cell|tel)\b/i.test(before)) continue;
+    const shaped = raw.startsWith('+') || raw.includes('(') || NANP.test(raw) || /^0\d{2,4}[\s.-]\d{3,4}[\s.-]?\d{3,4}$/.test(raw);
+    if (!shaped && !PHONE_KEYWORD.test(before)) continue;
+    out.push({ kind: 'phone', start: m.index, end: m.index + raw.length, priority: 7 });
+  }
+}
+
+/** Normalized identity of a value, so the same number written twice gets the same placeholder. */
+function identity(kind: TPiiKind, value: string): string {
+  switch (kind) {
+    case 'phone': {
+      // The national part identifies a number: +1 (415) 555-2671 and 415-555-2671 are one phone.
+      const digits = value.replace(/\D/g, '');
+      return `${kind}:${digits.slice(-9)}`;
+    }
+    case 'card':
+    case 'national_id':
+      return `${kind}:${value.replace(/[^\dA-Za-z]/g, '').toUpperCase()}`;
+    case 'iban':
+      return `${kind}:${value.replace(/\s+/g, '').toUpperCase()}`;
+    case 'email':
+      return `${kind}:${value.toLowerCase()}`;
+    default:
+      return `${kind}:${value}`;
+  }
+}
+
+/**
+ * Masks PII in `text`. Placeholders are `[KIND_n]`, numbered per kind in order of first
+ * appearance, and identical values within one message share one placeholder.
+ */
+export function maskPii(text: string): MaskResult {
+  const candidates: Candidate[] = [];
+  detectSecrets(text, candidates);
+  detectSimple(text, candidates);
+  detectPhones(text, candidates);
+
+  // Higher-priority kinds claim their characters first; among equals, the longer match wins.
+  candidates.sort((a, b) => a.priority - b.priority || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const taken: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.end <= c.start) continue;
+    if (taken.some((t) => c.start < t.end && t.start < c.end)) continue;
+    taken.push(c);
+  }
+  taken.sort((a, b) => a.start - b.start);
+
+  const vault = new PiiVault();
+  const byIdentity = new Map<string, string>();
+  const counters = new Map<TPiiKind, number>();
+  const redactions: TRedaction[] = [];
+  let out = '';
+  let cursor = 0;
+  for (const c of taken) {
+    const original = text.slice(c.start, c.end);
+    const id = identity(c.kind, original);
+    let placeholder = byIdentity.get(id);
+    if (placeholder === undefined) {
+      const n = (counters.get(c.kind) ?? 0) + 1;
+      counters.set(c.kind, n);
+      placeholder = `[${PLACEHOLDER_LABEL[c.kind]}_${n}]`;
+      byIdentity.set(id, placeholder);
+      vault.set(placeholder, original);
+    }
+    out += text.slice(cursor, c.start);
+    const start = out.length;
+    out += placeholder;
+    redactions.push({ kind: c.kind, start, end: out.length, placeholder });
+    cursor = c.end;
+  }
+  out += text.slice(cursor);
+  return { masked: { text: out, redactions }, vault };
+}
