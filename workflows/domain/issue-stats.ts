@@ -1,0 +1,427 @@
+// Occurrence statistics of one recurring issue: the state IssueWorkflow carries across signals and
+// continue-as-new, and the arithmetic over it (window counts, triggers, spikes, verification).
+// Pure and deterministic: imports only zod and pure modules; callers pass `now` (workflow time) in.
+// It must stay bounded: per-bucket counts over a retention horizon plus capped recent lists, so an
+// issue with millions of reports still fits in a workflow input.
+import { z } from 'zod';
+import { LoopwrightError, formatIssues } from './errors.js';
+import { ZCustomerTier } from './feedback.js';
+import { SEVERITY_ORDER, ZSeverityLevel, type TSeverityLevel } from './triage.js';
+
+const MINUTE_MS = 60_000;
+
+export const ZIssueOccurrence = z.strictObject({
+  /** The dedup key: the same ticket signalled twice (activity retry, re-delivery) counts once. */
+  ticketId: z.string().min(1).max(200),
+  customerId: z.string().min(1).max(200).optional(),
+  tier: ZCustomerTier.default('unknown'),
+  severity: ZSeverityLevel,
+  /** Money or lifetime value at stake, in the account currency; summed for prioritisation. */
+  value: z.number().finite().nonnegative().optional(),
+  /** Epoch milliseconds when the customer reported it (not when the signal arrived). */
+  at: z.number().int().nonnegative(),
+});
+export type TIssueOccurrence = z.infer<typeof ZIssueOccurrence>;
+export type TIssueOccurrenceInput = z.input<typeof ZIssueOccurrence>;
+
+const ZCount = z.number().int().nonnegative();
+
+export const ZIssueStatsLimits = z.strictObject({
+  bucketMs: z.number().int().min(1_000).default(5 * MINUTE_MS),
+  /** How many buckets of history are kept; older counts fall off (7 days at 5-minute buckets). */
+  retentionBuckets: z.number().int().min(2).max(20_000).default(2_016),
+  /** Exact occurrences kept for precise small-window counts and display. */
+  maxRecent: z.number().int().min(1).max(5_000).default(200),
+  /** Distinct ticket / customer ids remembered (most recent first to be evicted last). */
+  maxTickets: z.number().int().min(1).max(50_000).default(2_000),
+  maxCustomers: z.number().int().min(1).max(50_000).default(2_000),
+});
+export type TIssueStatsLimits = z.infer<typeof ZIssueStatsLimits>;
+
+const severityRecord = <T extends z.ZodType>(t: T) => z.strictObject({ low: t, medium: t, high: t, critical: t });
+
+export const ZIssueStatsState = z.strictObject({
+  version: z.literal(1),
+  limits: ZIssueStatsLimits,
+  /** Occurrences counted (after ticket dedup), including those whose bucket has since expired. */
+  total: ZCount,
+  duplicates: ZCount,
+  firstSeen: z.number().int().nullable(),
+  lastSeen: z.number().int().nullable(),
+  /** Start (epoch ms, multiple of bucketMs) of counts[0]; null before the first occurrence. */
+  bucketOrigin: z.number().int().nullable(),
+  counts: z.array(ZCount),
+  /** Occurrences too old for the retention horizon when they arrived: in `total`, not in counts. */
+  lateDropped: ZCount,
+  severityCounts: severityRecord(ZCount),
+  lastAtBySeverity: severityRecord(z.number().int().nullable()),
+  tierCounts: z.partialRecord(ZCustomerTier, ZCount),
+  totalValue: z.number().nonnegative(),
+  /** Sorted by `at`, oldest first, at most limits.maxRecent. */
+  recent: z.array(ZIssueOccurrence),
+  /** `recent` holds every occurrence with at > recentExactAfter; null means every occurrence ever. */
+  recentExactAfter: z.number().int().nullable(),
+  /** Most recent distinct ids, oldest first; evicted counts say how many fell off the front. */
+  tickets: z.array(z.string()),
+  ticketsEvicted: ZCount,
+  customers: z.array(z.string()),
+  customersEvicted: ZCount,
+});
+export type TIssueStatsState = z.infer<typeof ZIssueStatsState>;
+
+export function createIssueStats(limits: z.input<typeof ZIssueStatsLimits> = {}): TIssueStatsState {
+  const parsed = ZIssueStatsLimits.safeParse(limits);
+  if (!parsed.success) {
+    throw new LoopwrightError('invalid_config', `invalid issue stats limits: ${formatIssues(parsed.error.issues)}`, { retryable: false });
+  }
+  return {
+    version: 1,
+    limits: parsed.data,
+    total: 0,
+    duplicates: 0,
+    firstSeen: null,
+    lastSeen: null,
+    bucketOrigin: null,
+    counts: [],
+    lateDropped: 0,
+    severityCounts: { low: 0, medium: 0, high: 0, critical: 0 },
+    lastAtBySeverity: { low: null, medium: null, high: null, critical: null },
+    tierCounts: {},
+    totalValue: 0,
+    recent: [],
+    recentExactAfter: null,
+    tickets: [],
+    ticketsEvicted: 0,
+    customers: [],
+    customersEvicted: 0,
+  };
+}
+
+/** Adds one occurrence; returns a new state (the input is not modified). */
+export function addOccurrence(state: TIssueStatsState, occ: TIssueOccurrenceInput): TIssueStatsState {
+  return addOccurrences(state, [occ]);
+}
+
+/**
+ * Adds a batch of occurrences, copying the state once; the batch form exists because a copy per
+ * occurrence is what makes bulk replays slow, not the arithmetic.
+ */
+export function addOccurrences(state: TIssueStatsState, occs: ReadonlyArray<TIssueOccurrenceInput>): TIssueStatsState {
+  const s: TIssueStatsState = {
+    ...state,
+    counts: state.counts.slice(),
+    severityCounts: { ...state.severityCounts },
+    lastAtBySeverity: { ...state.lastAtBySeverity },
+    tierCounts: { ...state.tierCounts },
+    recent: state.recent.slice(),
+    tickets: state.tickets.slice(),
+    customers: state.customers.slice(),
+  };
+  // Sets mirror the id lists for O(1) dedup inside the batch; the lists remain the serialized truth.
+  const ticketSet = new Set(s.tickets);
+  const customerSet = new Set(s.customers);
+  occs.forEach((raw, i) => {
+    const parsed = ZIssueOccurrence.safeParse(raw);
+    if (!parsed.success) {
+      throw new LoopwrightError('invalid_input', `occurrence ${i}: ${formatIssues(parsed.error.issues)}`, {
+        retryable: false,
+        details: { index: i },
+      });
+    }
+    const occ = parsed.data;
+    if (ticketSet.has(occ.ticketId)) {
+      s.duplicates += 1;
+      return;
+    }
+    rememberId(s.tickets, ticketSet, occ.ticketId, s.limits.maxTickets, () => (s.ticketsEvicted += 1));
+    if (occ.customerId !== undefined && !customerSet.has(occ.customerId)) {
+      rememberId(s.customers, customerSet, occ.customerId, s.limits.maxCustomers, () => (s.customersEvicted += 1));
+    }
+    s.total += 1;
+    s.firstSeen = s.firstSeen === null ? occ.at : Math.min(s.firstSeen, occ.at);
+    s.lastSeen = s.lastSeen === null ? occ.at : Math.max(s.lastSeen, occ.at);
+    s.severityCounts[occ.severity] += 1;
+    const lastSev = s.lastAtBySeverity[occ.severity];
+    s.lastAtBySeverity[occ.severity] = lastSev === null ? occ.at : Math.max(lastSev, occ.at);
+    s.tierCounts[occ.tier] = (s.tierCounts[occ.tier] ?? 0) + 1;
+    s.totalValue += occ.value ?? 0;
+    countInBucket(s, occ.at);
+    insertRecent(s, occ);
+  });
+  return s;
+}
+
+function rememberId(list: string[], set: Set<string>, id: string, max: number, onEvict: () => void): void {
+  list.push(id);
+  set.add(id);
+  if (list.length > max) {
+    const evicted = list.shift();
+    if (evicted !== undefined) set.delete(evicted);
+    onEvict();
+  }
+}
+
+function countInBucket(s: TIssueStatsState, at: number): void {
+  const { bucketMs, retentionBuckets } = s.limits;
+  const start = Math.floor(at / bucketMs) * bucketMs;
+  if (s.bucketOrigin === null) {
+    s.bucketOrigin = start;
+    s.counts = [1];
+    return;
+  }
+  const newestStart = s.bucketOrigin + (s.counts.length - 1) * bucketMs;
+  if (start < s.bucketOrigin) {
+    // Out-of-order arrival: grow backwards only while the span stays inside the retention horizon.
+    if ((newestStart - start) / bucketMs + 1 > retentionBuckets) {
+      s.lateDropped += 1;
+      return;
+    }
+    const prepend = (s.bucketOrigin - start) / bucketMs;
+    s.counts = [...new Array<number>(prepend).fill(0), ...s.counts];
+    s.bucketOrigin = start;
+  } else if (start > newestStart) {
+    const append = (start - newestStart) / bucketMs;
+    if (append >= retentionBuckets) {
+      s.counts = [];
+      s.bucketOrigin = start;
+    } else {
+      for (let k = 0; k < append; k++) s.counts.push(0);
+    }
+  }
+  const idx = (start - s.bucketOrigin) / bucketMs;
+  s.counts[idx] = (s.counts[idx] ?? 0) + 1;
+  const overflow = s.counts.length - retentionBuckets;
+  if (overflow > 0) {
+    s.counts.splice(0, overflow);
+    s.bucketOrigin += overflow * bucketMs;
+  }
+}
+
+function insertRecent(s: TIssueStatsState, occ: TIssueOccurrence): void {
+  // Reports usually arrive in order, so scanning from the end is O(1) in the common case.
+  let i = s.recent.length;
+  while (i > 0 && (s.recent[i - 1]?.at ?? 0) > occ.at) i--;
+  s.recent.splice(i, 0, occ);
+  if (s.recent.length > s.limits.maxRecent) {
+    const dropped = s.recent.shift();
+    if (dropped !== undefined) {
+      s.recentExactAfter = s.recentExactAfter === null ? dropped.at : Math.max(s.recentExactAfter, dropped.at);
+    }
+  }
+}
+
+export interface TWindowCount {
+  count: number;
+  /**
+   * True when counted occurrence by occurrence; false when the window reaches past the exact recent
+   * list and whole buckets were counted (a bucket counts if its start lies in [from, to)).
+   */
+  exact: boolean;
+}
+
+/** Occurrences with from <= at < to. */
+export function countBetween(state: TIssueStatsState, from: number, to: number): TWindowCount {
+  if (to <= from) return { count: 0, exact: true };
+  if (state.recentExactAfter === null || from > state.recentExactAfter) {
+    let count = 0;
+    for (const o of state.recent) if (o.at >= from && o.at < to) count++;
+    return { count, exact: true };
+  }
+  if (state.bucketOrigin === null) return { count: 0, exact: true };
+  const { bucketMs } = state.limits;
+  let count = 0;
+  state.counts.forEach((c, i) => {
+    const start = (state.bucketOrigin as number) + i * bucketMs;
+    if (start >= from && start < to) count += c;
+  });
+  return { count, exact: false };
+}
+
+export interface TRate extends TWindowCount {
+  perHour: number;
+}
+
+export function rateBetween(state: TIssueStatsState, from: number, to: number): TRate {
+  const c = countBetween(state, from, to);
+  const hours = (to - from) / (60 * MINUTE_MS);
+  return { ...c, perHour: hours > 0 ? c.count / hours : 0 };
+}
+
+export const ZIssueTrigger = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('severity'),
+    /** Fires on any occurrence at or above this level. */
+    minSeverity: ZSeverityLevel.default('high'),
+    /** Only occurrences this recent count; absent means any occurrence ever. */
+    windowMinutes: z.number().int().positive().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('count'),
+    threshold: z.number().int().min(1),
+    windowMinutes: z.number().int().positive(),
+  }),
+  z.strictObject({
+    kind: z.literal('spike'),
+    windowMinutes: z.number().int().positive(),
+    /** History before the window the baseline rate is measured over. */
+    baselineMinutes: z.number().int().positive(),
+    /** How many times the baseline the window must reach. */
+    factor: z.number().min(1),
+    /** Minimum-volume floor: below this count nothing is a spike, whatever the ratio. */
+    minCount: z.number().int().min(1),
+  }),
+]);
+export type TIssueTrigger = z.infer<typeof ZIssueTrigger>;
+export type TIssueTriggerInput = z.input<typeof ZIssueTrigger>;
+
+export interface TTriggerResult {
+  fired: boolean;
+  kind: TIssueTrigger['kind'];
+  reason: string;
+  observed: Record<string, number | boolean | string | null>;
+}
+
+export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, now: number): TTriggerResult {
+  const trigger = ZIssueTrigger.parse(triggerInput);
+  switch (trigger.kind) {
+    case 'severity': {
+      const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(trigger.minSeverity));
+      const since = trigger.windowMinutes === undefined ? null : now - trigger.windowMinutes * MINUTE_MS;
+      const hit = levels
+        .slice()
+        .reverse()
+        .find((l: TSeverityLevel) => {
+          const last = state.lastAtBySeverity[l];
+          return last !== null && (since === null || last >= since);
+        });
+      return {
+        fired: hit !== undefined,
+        kind: 'severity',
+        reason:
+          hit !== undefined
+            ? `a ${hit} occurrence meets minSeverity ${trigger.minSeverity}`
+            : `no occurrence at or above ${trigger.minSeverity}${since === null ? '' : ` in the last ${trigger.windowMinutes} min`}`,
+        observed: { highest: hit ?? null },
+      };
+    }
+    case 'count': {
+      const { count, exact } = countBetween(state, now - trigger.windowMinutes * MINUTE_MS, now + 1);
+      const fired = count >= trigger.threshold;
+      return {
+        fired,
+        kind: 'count',
+        reason: `${count} occurrence(s) in the last ${trigger.windowMinutes} min ${fired ? '>=' : '<'} threshold ${trigger.threshold}`,
+        observed: { count, exact },
+      };
+    }
+    case 'spike': {
+      const windowMs = trigger.windowMinutes * MINUTE_MS;
+      const windowStart = now - windowMs;
+      const current = countBetween(state, windowStart, now + 1);
+      const baselineStart = windowStart - trigger.baselineMinutes * MINUTE_MS;
+      // An issue younger than the baseline horizon is measured over the history it has; with less
+      // than one window of history there is no baseline, and only the volume floor applies.
+      const historyStart = state.firstSeen === null ? windowStart : Math.max(baselineStart, state.firstSeen);
+      const span = windowStart - historyStart;
+      const baseline = countBetween(state, historyStart, windowStart);
+      const expected = span >= windowMs ? (baseline.count * windowMs) / span : 0;
+      const ratio = expected > 0 ? current.count / expected : current.count > 0 ? Number.POSITIVE_INFINITY : 0;
+      const aboveFloor = current.count >= trigger.minCount;
+      const aboveBaseline = ratio >= trigger.factor;
+      const fired = aboveFloor && aboveBaseline;
+      const why = !aboveFloor
+        ? `${current.count} in window below the volume floor ${trigger.minCount}`
+        : aboveBaseline
+          ? `${current.count} in ${trigger.windowMinutes} min vs expected ${round(expected)} (x${round(ratio)}) >= factor ${trigger.factor}`
+          : `${current.count} in ${trigger.windowMinutes} min vs expected ${round(expected)} (x${round(ratio)}) < factor ${trigger.factor}`;
+      return {
+        fired,
+        kind: 'spike',
+        reason: why,
+        observed: {
+          current: current.count,
+          expected: round(expected),
+          ratio: Number.isFinite(ratio) ? round(ratio) : 'infinite',
+          baselineKnown: span >= windowMs,
+          exact: current.exact && baseline.exact,
+        },
+      };
+    }
+  }
+}
+
+export const ZVerifyOptions = z.strictObject({
+  fixedAt: z.number().int().nonnegative(),
+  windowMinutes: z.number().int().positive(),
+  /** 0.8 = the rate after the fix must be at least 80% lower than before it. */
+  requiredDropRatio: z.number().min(0).max(1),
+  now: z.number().int().nonnegative(),
+  /** Below this many occurrences before the fix a drop proves nothing. */
+  minBefore: z.number().int().min(1).default(3),
+});
+export type TVerifyOptions = z.input<typeof ZVerifyOptions>;
+
+export interface TVerification {
+  before: number;
+  after: number;
+  /** after / before; null when before is 0. */
+  ratio: number | null;
+  verdict: 'resolved' | 'not_resolved' | 'insufficient_data';
+  reason: string;
+}
+
+/** Compares equal windows before and after the fix. */
+export function verifyRecurrence(state: TIssueStatsState, optsInput: TVerifyOptions): TVerification {
+  const opts = ZVerifyOptions.parse(optsInput);
+  const windowMs = opts.windowMinutes * MINUTE_MS;
+  const before = countBetween(state, opts.fixedAt - windowMs, opts.fixedAt).count;
+  const afterEnd = Math.min(opts.now, opts.fixedAt + windowMs);
+  const after = countBetween(state, opts.fixedAt, afterEnd).count;
+  const ratio = before > 0 ? round(after / before) : null;
+  const base = { before, after, ratio };
+  if (opts.now < opts.fixedAt + windowMs) {
+    // A premature check would read an empty post-fix window as a fix; only an already-exceeded
+    // pre-fix count is conclusive early.
+    if (before >= opts.minBefore && after >= before) {
+      return { ...base, verdict: 'not_resolved', reason: `${after} after the fix already >= ${before} before it` };
+    }
+    return { ...base, verdict: 'insufficient_data', reason: `verification window ends ${opts.fixedAt + windowMs - opts.now} ms from now` };
+  }
+  const retainedFrom = oldestExactOrBucket(state);
+  if (retainedFrom !== null && retainedFrom > opts.fixedAt - windowMs && (state.firstSeen ?? 0) < retainedFrom) {
+    return { ...base, verdict: 'insufficient_data', reason: 'the pre-fix window is older than the retained history' };
+  }
+  if (before < opts.minBefore) {
+    return { ...base, verdict: 'insufficient_data', reason: `${before} occurrence(s) before the fix < minBefore ${opts.minBefore}` };
+  }
+  const drop = (before - after) / before;
+  return drop >= opts.requiredDropRatio
+    ? { ...base, verdict: 'resolved', reason: `dropped ${pct(drop)} >= required ${pct(opts.requiredDropRatio)}` }
+    : { ...base, verdict: 'not_resolved', reason: `dropped ${pct(drop)} < required ${pct(opts.requiredDropRatio)}` };
+}
+
+function oldestExactOrBucket(state: TIssueStatsState): number | null {
+  if (state.recentExactAfter === null) return null;
+  return state.bucketOrigin;
+}
+
+/** Distinct customers seen: exact until ids were evicted, then an upper bound. */
+export function affectedCustomerCount(state: TIssueStatsState): number {
+  return state.customers.length + state.customersEvicted;
+}
+
+export function highestSeverity(state: TIssueStatsState): TSeverityLevel | null {
+  for (let i = SEVERITY_ORDER.length - 1; i >= 0; i--) {
+    const l = SEVERITY_ORDER[i] as TSeverityLevel;
+    if (state.severityCounts[l] > 0) return l;
+  }
+  return null;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function pct(n: number): string {
+  return `${Math.round(n * 1000) / 10}%`;
+}
