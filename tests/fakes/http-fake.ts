@@ -1,0 +1,119 @@
+// The plumbing every fake upstream shares: a real HTTP server on 127.0.0.1 (ephemeral port), a log
+// of every request it received (method, path, query, headers, parsed body) so tests can assert side
+// effects, and one-shot failure injection (`failNext`) for 429/5xx/4xx paths.
+// Test-only: product code must never import anything under tests/fakes.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: string;
+  /** JSON or form bodies parsed; undefined for an empty body. */
+  body: unknown;
+}
+
+export interface FakeReply {
+  status: number;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings as-is. */
+  body?: unknown;
+}
+
+export interface InjectedFailure extends FakeReply {
+  /** Only requests whose `METHOD path` matches are failed; default: any. */
+  match?: RegExp;
+}
+
+export type FakeHandler = (req: RecordedRequest) => FakeReply | Promise<FakeReply>;
+
+export interface FakeServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** The next matching request gets this reply instead of being handled (queued, one each). */
+  failNext(status: number, headers?: Record<string, string>, body?: unknown, match?: RegExp): void;
+  /** Simulates a dead connection: the next matching request's socket is destroyed without a reply. */
+  dropNext(match?: RegExp): void;
+  close(): Promise<void>;
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (raw === '') return undefined;
+  if (contentType?.includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(raw));
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (status: number) => unknown): Promise<FakeServer> {
+  const requests: RecordedRequest[] = [];
+  const failures: Array<InjectedFailure | { drop: true; match?: RegExp }> = [];
+
+  const send = (res: ServerResponse, reply: FakeReply): void => {
+    const isText = typeof reply.body === 'string';
+    const payload = reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      ...(payload === '' ? {} : { 'content-type': isText ? 'text/plain' : 'application/json; charset=utf-8' }),
+      ...reply.headers,
+    });
+    res.end(payload);
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: { ...req.headers },
+        rawBody,
+        body: parseBody(rawBody, req.headers['content-type']),
+      };
+      requests.push(recorded);
+      const line = `${recorded.method} ${recorded.path}`;
+      const idx = failures.findIndex((f) => !f.match || f.match.test(line));
+      if (idx >= 0) {
+        const [f] = failures.splice(idx, 1);
+        if (f && 'drop' in f) {
+          req.socket.destroy();
+          return;
+        }
+        if (f) {
+          send(res, { status: f.status, headers: f.headers ?? {}, body: f.body ?? defaultFailureBody(f.status) });
+          return;
+        }
+      }
+      Promise.resolve(handler(recorded))
+        .then((reply) => send(res, reply))
+        .catch((e: unknown) => send(res, { status: 500, body: { fakeError: e instanceof Error ? e.message : String(e) } }));
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext(status, headers, body, match) {
+      failures.push({ status, ...(headers ? { headers } : {}), ...(body === undefined ? {} : { body }), ...(match ? { match } : {}) });
+    },
+    dropNext(match) {
+      failures.push({ drop: true, ...(match ? { match } : {}) });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
