@@ -1,0 +1,283 @@
+// Text → sparse TF-IDF vector for the offline classifier: normalisation, word uni/bigrams and
+// word-bounded character 3–5-grams, all hashed to 32 bits so inference allocates no strings.
+// Owns feature extraction and the vocabulary only; it knows nothing about categories or models.
+// Must stay deterministic (no Map iteration order or locale dependence leaks into indices) and
+// allocation-free per message on the inference path: throughput depends on it.
+
+/** Knobs that change features; part of the model identity (hashed into modelVersion). */
+export interface FeatureConfig {
+  /** Smallest and largest character n-gram, taken inside ` word ` padding. */
+  charMin: number;
+  charMax: number;
+  /** Word bigrams in addition to unigrams. */
+  wordBigrams: boolean;
+  /** Relative weight of the word block vs the character block after per-block L2 normalisation. */
+  wordWeight: number;
+  charWeight: number;
+  /** Features seen in fewer training documents are dropped (keeps the model small). */
+  minDf: number;
+}
+
+export const DEFAULT_FEATURES: FeatureConfig = { charMin: 3, charMax: 5, wordBigrams: true, wordWeight: 1, charWeight: 1, minDf: 1 };
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+// Distinct seeds keep the word "abc" and the trigram "abc" apart in the hash space.
+const SEED_WORD = 0x9e3779b1;
+const SEED_BIGRAM = 0x85ebca6b;
+const SEED_CHAR = 0xc2b2ae35;
+
+const APOSTROPHES = new Set([0x27, 0x2019, 0x60, 0xb4]);
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/**
+ * Lower-cases, maps every digit to 0 (amounts and ids vary, their presence matters), drops
+ * apostrophes so "hasn't" and "hasnt" meet, and turns everything else into single spaces.
+ */
+export function normalizeText(text: string): string {
+  const lower = text.toLowerCase();
+  let out = '';
+  let pendingSpace = false;
+  for (let i = 0; i < lower.length; i++) {
+    const code = lower.charCodeAt(i);
+    let ch: string | null;
+    if ((code >= 0x61 && code <= 0x7a) || code >= 0x80) {
+      ch = code < 0x80 || LETTER_OR_DIGIT.test(lower[i] ?? '') ? (lower[i] ?? null) : null;
+      if (ch !== null && code >= 0x80 && /\p{N}/u.test(ch)) ch = '0';
+    } else if (code >= 0x30 && code <= 0x39) {
+      ch = '0';
+    } else if (APOSTROPHES.has(code)) {
+      continue;
+    } else {
+      ch = null;
+    }
+    if (ch === null) {
+      pendingSpace = out.length > 0;
+      continue;
+    }
+    if (pendingSpace) out += ' ';
+    pendingSpace = false;
+    out += ch;
+  }
+  return out;
+}
+
+/** Growable buffers a featurizer reuses between messages. */
+export class FeatureScratch {
+  hashes = new Uint32Array(1024);
+  /** 0 = word unigram, 1 = character n-gram, 2 = word bigram. */
+  blocks = new Uint8Array(1024);
+  count = 0;
+  wordCount = 0;
+
+  push(hash: number, block: number): void {
+    if (this.count === this.hashes.length) {
+      const h = new Uint32Array(this.count * 2);
+      h.set(this.hashes);
+      this.hashes = h;
+      const b = new Uint8Array(this.count * 2);
+      b.set(this.blocks);
+      this.blocks = b;
+    }
+    // 0 is the vocabulary's empty-slot marker.
+    this.hashes[this.count] = hash === 0 ? 1 : hash;
+    this.blocks[this.count] = block;
+    this.count++;
+  }
+}
+
+/** Appends the hashed n-grams of normalised `text` to `scratch` (which it resets first). */
+export function extractHashes(normalized: string, cfg: FeatureConfig, scratch: FeatureScratch): void {
+  scratch.count = 0;
+  scratch.wordCount = 0;
+  const n = normalized.length;
+  let prevWord = 0;
+  let start = 0;
+  while (start < n) {
+    let end = normalized.indexOf(' ', start);
+    if (end < 0) end = n;
+    let h = (FNV_OFFSET ^ SEED_WORD) >>> 0;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ normalized.charCodeAt(i), FNV_PRIME) >>> 0;
+    scratch.push(h, 0);
+    scratch.wordCount++;
+    if (cfg.wordBigrams && prevWord !== 0) scratch.push((Math.imul((prevWord ^ SEED_BIGRAM) >>> 0, FNV_PRIME) ^ h) >>> 0, 2);
+    prevWord = h;
+    // Character n-grams over " word ": the padding marks prefixes and suffixes.
+    const padded = end - start + 2;
+    for (let len = cfg.charMin; len <= cfg.charMax; len++) {
+      if (len > padded) break;
+      for (let s = 0; s + len <= padded; s++) {
+        let c = (FNV_OFFSET ^ SEED_CHAR ^ len) >>> 0;
+        for (let k = s; k < s + len; k++) {
+          const code = k === 0 || k === padded - 1 ? 0x20 : normalized.charCodeAt(start + k - 1);
+          c = Math.imul(c ^ code, FNV_PRIME) >>> 0;
+        }
+        scratch.push(c, 1);
+      }
+    }
+    start = end + 1;
+  }
+}
+
+/**
+ * Open-addressing map from 32-bit feature hash to a dense feature index, in typed arrays:
+ * a JS Map of 100k+ numbers costs several times the memory and is slower to probe.
+ */
+export class Vocabulary {
+  readonly keys: Uint32Array;
+  readonly values: Int32Array;
+  readonly mask: number;
+  size = 0;
+
+  constructor(capacity: number) {
+    let slots = 1024;
+    while (slots < capacity * 2) slots *= 2;
+    this.keys = new Uint32Array(slots);
+    this.values = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  /** Index of `hash`, or -1 when it is not in the vocabulary. */
+  get(hash: number): number {
+    let slot = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const k = this.keys[slot];
+      if (k === hash) return this.values[slot]!;
+      if (k === 0) return -1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  add(hash: number): number {
+    let slot = (Math.imul(hash, 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const k = this.keys[slot];
+      if (k === hash) return this.values[slot]!;
+      if (k === 0) {
+        this.keys[slot] = hash;
+        this.values[slot] = this.size;
+        return this.size++;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+}
+
+/** A sparse vector; `indices` are feature indices, not necessarily sorted. */
+export interface SparseVector {
+  indices: Int32Array;
+  values: Float32Array;
+  length: number;
+}
+
+/** The fitted featurizer: vocabulary, IDF weights and the scratch space for one thread. */
+export class TfidfFeaturizer {
+  private readonly scratch = new FeatureScratch();
+  private tf: Float32Array;
+  private readonly out: SparseVector = { indices: new Int32Array(1024), values: new Float32Array(1024), length: 0 };
+  /** Share of the message's words that the vocabulary knows; low values mean out of scope. */
+  lastKnownWordRatio = 0;
+
+  constructor(
+    readonly cfg: FeatureConfig,
+    readonly vocab: Vocabulary,
+    readonly idf: Float32Array,
+    /** 0 for word features, 1 for character features, by feature index. */
+    readonly blockOf: Uint8Array,
+  ) {
+    this.tf = new Float32Array(idf.length);
+  }
+
+  get dimension(): number {
+    return this.idf.length;
+  }
+
+  /**
+   * Vectorises one message. The returned object and its arrays are reused by the next call:
+   * copy them if you keep them.
+   */
+  transform(text: string): SparseVector {
+    const scratch = this.scratch;
+    extractHashes(normalizeText(text), this.cfg, scratch);
+    const out = this.out;
+    if (out.indices.length < scratch.count) {
+      out.indices = new Int32Array(scratch.count);
+      out.values = new Float32Array(scratch.count);
+    }
+    let length = 0;
+    let knownWords = 0;
+    let words = 0;
+    const tf = this.tf;
+    for (let i = 0; i < scratch.count; i++) {
+      const f = this.vocab.get(scratch.hashes[i]!);
+      const isUnigram = scratch.blocks[i] === 0;
+      if (isUnigram) words++;
+      if (f < 0) continue;
+      if (isUnigram) knownWords++;
+      if (tf[f] === 0) out.indices[length++] = f;
+      tf[f] = tf[f]! + 1;
+    }
+    this.lastKnownWordRatio = words === 0 ? 0 : knownWords / words;
+    out.length = length;
+    weigh(out, tf, this.idf, this.blockOf, this.cfg);
+    return out;
+  }
+}
+
+/** Sublinear TF × IDF, L2 per block, block weights, then overall L2. Clears `tf` as it goes. */
+function weigh(v: SparseVector, tf: Float32Array, idf: Float32Array, blockOf: Uint8Array, cfg: FeatureConfig): void {
+  let wordNorm = 0;
+  let charNorm = 0;
+  for (let k = 0; k < v.length; k++) {
+    const f = v.indices[k]!;
+    const w = (1 + Math.log(tf[f]!)) * idf[f]!;
+    tf[f] = 0;
+    v.values[k] = w;
+    if (blockOf[f] === 0) wordNorm += w * w;
+    else charNorm += w * w;
+  }
+  const ws = wordNorm > 0 ? cfg.wordWeight / Math.sqrt(wordNorm) : 0;
+  const cs = charNorm > 0 ? cfg.charWeight / Math.sqrt(charNorm) : 0;
+  let total = 0;
+  for (let k = 0; k < v.length; k++) {
+    const f = v.indices[k]!;
+    const w = v.values[k]! * (blockOf[f] === 0 ? ws : cs);
+    v.values[k] = w;
+    total += w * w;
+  }
+  if (total > 0) {
+    const s = 1 / Math.sqrt(total);
+    for (let k = 0; k < v.length; k++) v.values[k] = v.values[k]! * s;
+  }
+}
+
+/** Learns vocabulary and IDF from training texts. */
+export function fitFeaturizer(texts: readonly string[], cfg: FeatureConfig): TfidfFeaturizer {
+  const scratch = new FeatureScratch();
+  const df = new Map<number, number>();
+  const block = new Map<number, number>();
+  // Per-document dedup via a generation stamp, so repeated n-grams count once toward df.
+  const seenIn = new Map<number, number>();
+  texts.forEach((text, doc) => {
+    extractHashes(normalizeText(text), cfg, scratch);
+    for (let i = 0; i < scratch.count; i++) {
+      const h = scratch.hashes[i]!;
+      if (seenIn.get(h) === doc) continue;
+      seenIn.set(h, doc);
+      df.set(h, (df.get(h) ?? 0) + 1);
+      if (!block.has(h)) block.set(h, scratch.blocks[i] === 1 ? 1 : 0);
+    }
+  });
+  // Sorted hashes give feature indices that do not depend on document order quirks.
+  const kept = [...df.entries()].filter(([, n]) => n >= cfg.minDf).sort((a, b) => a[0] - b[0]);
+  const vocab = new Vocabulary(kept.length);
+  const idf = new Float32Array(kept.length);
+  const blockOf = new Uint8Array(kept.length);
+  const n = texts.length;
+  for (const [h, count] of kept) {
+    const f = vocab.add(h);
+    idf[f] = Math.log((1 + n) / (1 + count)) + 1;
+    blockOf[f] = block.get(h) ?? 1;
+  }
+  return new TfidfFeaturizer(cfg, vocab, idf, blockOf);
+}

@@ -1,0 +1,216 @@
+// Multinomial logistic regression over sparse vectors, trained with seeded SGD, plus temperature
+// scaling for calibration. Owns the numeric core only: no text, no taxonomy, no I/O.
+// Must stay deterministic: a seeded shuffle and a fixed operation order mean the same data
+// always yields bit-identical weights, which is what lets modelVersion be a hash of the data.
+import type { SparseVector } from './classifier-features.js';
+
+export interface LinearConfig {
+  epochs: number;
+  /** L2 strength; the per-step decay is eta·lambda. */
+  lambda: number;
+  /** Initial learning rate of the 1/t schedule. */
+  eta0: number;
+  seed: number;
+}
+
+export const DEFAULT_LINEAR: LinearConfig = { epochs: 12, lambda: 2e-5, eta0: 0.5, seed: 7 };
+
+/** Training documents in CSR form. */
+export interface SparseMatrix {
+  rowPtr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+  rows: number;
+}
+
+export function toMatrix(vectors: ReadonlyArray<{ indices: Int32Array; values: Float32Array }>): SparseMatrix {
+  const rowPtr = new Int32Array(vectors.length + 1);
+  let nnz = 0;
+  vectors.forEach((v, i) => {
+    nnz += v.indices.length;
+    rowPtr[i + 1] = nnz;
+  });
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  vectors.forEach((v, i) => {
+    indices.set(v.indices, rowPtr[i]);
+    values.set(v.values, rowPtr[i]);
+  });
+  return { rowPtr, indices, values, rows: vectors.length };
+}
+
+/** Copies the reusable output of `TfidfFeaturizer.transform` into owned arrays. */
+export function copySparse(v: SparseVector): { indices: Int32Array; values: Float32Array } {
+  return { indices: v.indices.slice(0, v.length), values: v.values.slice(0, v.length) };
+}
+
+/** Weights laid out feature-major (`w[f * classes + c]`) so one feature's class weights are contiguous. */
+export interface LinearModel {
+  classes: number;
+  features: number;
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+/** mulberry32: tiny, fast, and identical on every platform. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffleInPlace(a: Int32Array, random: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+}
+
+// Below this a class's gradient is numerically irrelevant; skipping it makes late epochs,
+// where almost all probability sits on one class, several times cheaper.
+const GRAD_EPS = 1e-4;
+
+export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number, features: number, cfg: LinearConfig): LinearModel {
+  const weights = new Float32Array(features * classes);
+  const bias = new Float32Array(classes);
+  const scores = new Float64Array(classes);
+  const grad = new Float64Array(classes);
+  const active = new Int32Array(classes);
+  const order = new Int32Array(x.rows);
+  for (let i = 0; i < x.rows; i++) order[i] = i;
+  const random = seededRandom(cfg.seed);
+  // L2 decay applied lazily through a shared scale, so a step costs O(nnz), not O(weights).
+  let scale = 1;
+  let t = 0;
+  // Locals rather than property loads inside the hot loops: V8 does not always hoist them.
+  const { rowPtr, indices, values, rows } = x;
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    shuffleInPlace(order, random);
+    for (let o = 0; o < rows; o++) {
+      const row = order[o]!;
+      const start = rowPtr[row]!;
+      const end = rowPtr[row + 1]!;
+      for (let c = 0; c < classes; c++) scores[c] = 0;
+      for (let k = start; k < end; k++) {
+        const base = indices[k]! * classes;
+        const v = values[k]! * scale;
+        for (let c = 0; c < classes; c++) scores[c] = scores[c]! + v * weights[base + c]!;
+      }
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) {
+        const s = scores[c]! + bias[c]!;
+        scores[c] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let c = 0; c < classes; c++) {
+        const e = Math.exp(scores[c]! - max);
+        scores[c] = e;
+        sum += e;
+      }
+      const y = labels[row]!;
+      const eta = cfg.eta0 / (1 + cfg.eta0 * cfg.lambda * t);
+      t++;
+      scale *= 1 - eta * cfg.lambda;
+      let nActive = 0;
+      for (let c = 0; c < classes; c++) {
+        const g = scores[c]! / sum - (c === y ? 1 : 0);
+        if (g > GRAD_EPS || g < -GRAD_EPS) {
+          grad[nActive] = g;
+          active[nActive++] = c;
+          bias[c] = bias[c]! - eta * g;
+        }
+      }
+      const step = eta / scale;
+      for (let k = start; k < end; k++) {
+        const base = indices[k]! * classes;
+        const v = values[k]! * step;
+        for (let a = 0; a < nActive; a++) {
+          const idx = base + active[a]!;
+          weights[idx] = weights[idx]! - v * grad[a]!;
+        }
+      }
+      if (scale < 1e-6) {
+        for (let i = 0; i < weights.length; i++) weights[i] = weights[i]! * scale;
+        scale = 1;
+      }
+    }
+  }
+  for (let i = 0; i < weights.length; i++) weights[i] = weights[i]! * scale;
+  return { classes, features, weights, bias };
+}
+
+/** Raw scores (logits) of one vector into `out`. */
+export function scoreInto(model: LinearModel, indices: Int32Array, values: Float32Array, length: number, out: Float64Array): void {
+  const classes = model.classes;
+  const w = model.weights;
+  for (let c = 0; c < classes; c++) out[c] = model.bias[c]!;
+  for (let k = 0; k < length; k++) {
+    const base = indices[k]! * classes;
+    const v = values[k]!;
+    for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[base + c]!;
+  }
+}
+
+/** In-place softmax of `logits / temperature`; returns nothing, `p` holds probabilities. */
+export function softmaxInto(logits: Float64Array, temperature: number, p: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < logits.length; c++) if (logits[c]! > max) max = logits[c]!;
+  let sum = 0;
+  for (let c = 0; c < logits.length; c++) {
+    const e = Math.exp((logits[c]! - max) / temperature);
+    p[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < logits.length; c++) p[c] = p[c]! / sum;
+}
+
+/**
+ * Temperature minimising negative log-likelihood on held-out logits (Guo et al. 2017).
+ * Golden-section search on log T: NLL is unimodal in T and one parameter cannot overfit much.
+ */
+export function fitTemperature(logits: readonly Float64Array[], labels: ArrayLike<number>): number {
+  if (logits.length === 0) return 1;
+  const nll = (logT: number): number => {
+    const t = Math.exp(logT);
+    let total = 0;
+    logits.forEach((z, i) => {
+      let max = -Infinity;
+      for (let c = 0; c < z.length; c++) if (z[c]! > max) max = z[c]!;
+      let sum = 0;
+      for (let c = 0; c < z.length; c++) sum += Math.exp((z[c]! - max) / t);
+      total += Math.log(sum) - ((z[labels[i] ?? 0] ?? 0) - max) / t;
+    });
+    return total;
+  };
+  let lo = Math.log(0.02);
+  let hi = Math.log(20);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = hi - g * (hi - lo);
+  let b = lo + g * (hi - lo);
+  let fa = nll(a);
+  let fb = nll(b);
+  for (let i = 0; i < 60; i++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - g * (hi - lo);
+      fa = nll(a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + g * (hi - lo);
+      fb = nll(b);
+    }
+  }
+  return Math.exp((lo + hi) / 2);
+}

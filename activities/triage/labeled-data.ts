@@ -1,0 +1,162 @@
+// Reads labeled training examples (`text,category` CSV or JSONL) for the offline classifier.
+// Owns file parsing and row-level validation only: whether a category exists is the trainer's
+// call (it knows the taxonomy). It must not skip bad rows silently: training on a file that was
+// half-read would quietly change the model, so one bad row rejects the file, naming row and column.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+
+export interface LabeledExample {
+  text: string;
+  category: string;
+}
+
+export type LabeledFormat = 'csv' | 'jsonl';
+
+/** Reads a labeled file; the format comes from the extension (.csv, .jsonl or .ndjson). */
+export function readLabeledFile(path: string): LabeledExample[] {
+  const ext = extname(path).toLowerCase();
+  const format: LabeledFormat | undefined = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+  if (format === undefined) {
+    throw new LoopwrightError('invalid_input', `${path}: labeled files must be .csv (text,category header) or .jsonl, got "${ext || 'no extension'}"`, {
+      details: { file: path },
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new LoopwrightError('invalid_input', `${path}: cannot read labeled file (${code})`, { details: { file: path }, cause: e });
+  }
+  return parseLabeledText(text, path, format);
+}
+
+/** Parses labeled text already in memory; `fileName` only appears in error messages. */
+export function parseLabeledText(text: string, fileName: string, format: LabeledFormat): LabeledExample[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const rows = format === 'csv' ? parseCsvExamples(body, fileName) : parseJsonlExamples(body, fileName);
+  if (rows.length === 0) throw rowError(fileName, 0, undefined, 'file holds no examples');
+  return rows;
+}
+
+function rowError(file: string, line: number, column: string | undefined, message: string): LoopwrightError {
+  const where = column === undefined ? `${file}:${line}` : `${file}:${line}: column "${column}"`;
+  return new LoopwrightError('invalid_input', `${where}: ${message}`, { details: { file, line, ...(column === undefined ? {} : { column }) } });
+}
+
+function parseJsonlExamples(text: string, file: string): LabeledExample[] {
+  const out: LabeledExample[] = [];
+  const lines = text.split('\n');
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw rowError(file, i + 1, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw rowError(file, i + 1, undefined, 'each line must be a JSON object');
+    const record = value as Record<string, unknown>;
+    out.push({ text: requireField(record.text, file, i + 1, 'text'), category: requireField(record.category, file, i + 1, 'category') });
+  });
+  return out;
+}
+
+function requireField(value: unknown, file: string, line: number, column: string): string {
+  if (typeof value !== 'string') throw rowError(file, line, column, value === undefined ? 'missing' : `must be a string, got ${typeof value}`);
+  const trimmed = value.trim();
+  if (trimmed === '') throw rowError(file, line, column, 'must not be empty');
+  return trimmed;
+}
+
+function parseCsvExamples(text: string, file: string): LabeledExample[] {
+  const records = parseCsv(text, file);
+  const header = records.shift();
+  if (header === undefined) throw rowError(file, 1, undefined, 'missing header; expected "text,category"');
+  const names = header.fields.map((h) => h.trim().toLowerCase());
+  const textCol = names.indexOf('text');
+  const categoryCol = names.indexOf('category');
+  if (textCol < 0 || categoryCol < 0) {
+    throw rowError(file, header.line, undefined, `header must name "text" and "category" columns, got "${header.fields.join(',')}"`);
+  }
+  const out: LabeledExample[] = [];
+  for (const record of records) {
+    if (record.fields.length === 1 && record.fields[0] === '') continue;
+    if (record.fields.length !== header.fields.length) {
+      throw rowError(file, record.line, undefined, `expected ${header.fields.length} columns, found ${record.fields.length} (quote fields that contain commas)`);
+    }
+    out.push({
+      text: requireField(record.fields[textCol], file, record.line, 'text'),
+      category: requireField(record.fields[categoryCol], file, record.line, 'category'),
+    });
+  }
+  return out;
+}
+
+interface CsvRecord {
+  /** 1-based line where the record starts (quoted fields may span lines). */
+  line: number;
+  fields: string[];
+}
+
+/** RFC 4180: comma separated, double-quoted fields may hold commas, quotes ("") and newlines. */
+function parseCsv(text: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  const n = text.length;
+  const endRecord = (): void => {
+    fields.push(field);
+    records.push({ line: recordLine, fields });
+    fields = [];
+    field = '';
+  };
+  while (i < n) {
+    const ch = text[i];
+    if (ch === '"' && field === '') {
+      const quoteLine = line;
+      i++;
+      for (;;) {
+        if (i >= n) throw rowError(file, quoteLine, undefined, 'unterminated quoted field');
+        const c = text[i];
+        if (c === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        if (c === '\n') line++;
+        field += c;
+        i++;
+      }
+      const after = text[i];
+      if (after !== undefined && after !== ',' && after !== '\n' && after !== '\r') {
+        throw rowError(file, line, undefined, 'unexpected character after closing quote');
+      }
+      continue;
+    }
+    if (ch === ',') {
+      fields.push(field);
+      field = '';
+      i++;
+    } else if (ch === '\r' || ch === '\n') {
+      endRecord();
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line++;
+      recordLine = line;
+    } else {
+      field += ch;
+      i++;
+    }
+  }
+  if (field !== '' || fields.length > 0) endRecord();
+  return records;
+}

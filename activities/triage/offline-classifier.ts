@@ -1,0 +1,300 @@
+// The default classifier: TF-IDF (word 1–2-grams + character 3–5-grams) and multinomial logistic
+// regression, trained in-process at start-up from the taxonomy's examples plus optional labeled
+// rows, with temperature-scaled (calibrated) confidence. Owns training, calibration and the
+// needs_review decision for the offline model.
+// Must not do I/O, download anything or depend on wall-clock/random state: the same taxonomy and
+// examples always give the same model and the same modelVersion, so decisions are reproducible.
+import { createHash } from 'node:crypto';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+import { taxonomyVersionTag, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
+import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
+import { DEFAULT_FEATURES, fitFeaturizer, type FeatureConfig, type TfidfFeaturizer } from './classifier-features.js';
+import {
+  DEFAULT_LINEAR,
+  copySparse,
+  fitTemperature,
+  scoreInto,
+  seededRandom,
+  shuffleInPlace,
+  softmaxInto,
+  toMatrix,
+  trainLinear,
+  type LinearConfig,
+  type LinearModel,
+} from './classifier-linear.js';
+import type { LabeledExample } from './labeled-data.js';
+import type { SyncClassifier } from './ports.js';
+
+export const OFFLINE_MODEL_FAMILY = 'tfidf-lr';
+
+export interface OfflineClassifierOptions {
+  /** Labeled rows added to the taxonomy's examples (e.g. from `readLabeledFile`). */
+  extraExamples?: ReadonlyArray<LabeledExample>;
+  /** Confidence below which the answer is needs_review; defaults to the taxonomy's confidenceThreshold. */
+  threshold?: number;
+  /**
+   * Share of a message's words the model has ever seen below which it is out of scope, whatever
+   * the probabilities say: softmax always sums to one, so gibberish can still look confident.
+   */
+  minKnownWordRatio?: number;
+  /** Fit a temperature on a held-out slice (default true). Off only for experiments. */
+  calibrate?: boolean;
+  features?: Partial<FeatureConfig>;
+  linear?: Partial<LinearConfig>;
+}
+
+export interface Ranked {
+  category: string;
+  probability: number;
+}
+
+/** The offline classifier: a `SyncClassifier` plus the introspection benchmarks and the cascade use. */
+export interface OfflineClassifier extends SyncClassifier {
+  readonly categories: readonly string[];
+  readonly threshold: number;
+  readonly temperature: number;
+  readonly taxonomyVersion: string;
+  readonly trainingExamples: number;
+  /** Calibrated probabilities of the `k` best categories, best first; no thresholding. */
+  rank(maskedText: string, k: number): Ranked[];
+  /** Index (into `categories`) of the best category and its calibrated probability; no allocation. */
+  predictIndex(maskedText: string): { index: number; probability: number; knownWordRatio: number };
+}
+
+const ALTERNATIVES = 3;
+// Below this many examples in a class, holding any out for calibration hurts more than it helps.
+const MIN_PER_CLASS_FOR_HOLDOUT = 4;
+const HOLDOUT_EVERY = 5;
+
+export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassifierOptions = {}): OfflineClassifier {
+  const taxonomyVersion = taxonomyVersionTag(taxonomy);
+  const threshold = opts.threshold ?? taxonomy.confidenceThreshold;
+  if (!(threshold >= 0 && threshold <= 1)) throw new LoopwrightError('invalid_config', `threshold must be within [0, 1], got ${threshold}`);
+  const minKnownWordRatio = opts.minKnownWordRatio ?? 0.25;
+  const featureCfg: FeatureConfig = { ...DEFAULT_FEATURES, ...opts.features };
+  const linearCfg: LinearConfig = { ...DEFAULT_LINEAR, ...opts.linear };
+
+  const categories = taxonomy.categories.map((c) => c.id);
+  const classOf = new Map(categories.map((id, i) => [id, i]));
+  const texts: string[] = [];
+  const labelList: number[] = [];
+  taxonomy.categories.forEach((c, i) => {
+    for (const e of c.examples) {
+      texts.push(e);
+      labelList.push(i);
+    }
+  });
+  const unknown: string[] = [];
+  (opts.extraExamples ?? []).forEach((e, row) => {
+    const label = classOf.get(e.category);
+    if (label === undefined) {
+      if (unknown.length < 10) unknown.push(`extraExamples[${row}]: unknown category "${e.category}"`);
+      else if (unknown.length === 10) unknown.push('…');
+      return;
+    }
+    texts.push(e.text);
+    labelList.push(label);
+  });
+  if (unknown.length > 0) {
+    throw new LoopwrightError('invalid_input', `labeled examples name categories that are not in taxonomy ${taxonomyVersion}: ${unknown.join('; ')}`, {
+      details: { taxonomyVersion, unknown },
+    });
+  }
+  const labels = Int32Array.from(labelList);
+
+  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, featureCfg, linearCfg, threshold, minKnownWordRatio)}`;
+
+  const featurizer = fitFeaturizer(texts, featureCfg);
+  const vectors = texts.map((t) => copySparse(featurizer.transform(t)));
+  const classes = categories.length;
+
+  let temperature = 1;
+  if (opts.calibrate ?? true) {
+    const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
+    if (heldOut.length > 0) {
+      const probe = trainLinear(
+        toMatrix(train.map((i) => vectors[i]!)),
+        Int32Array.from(train, (i) => labels[i] ?? 0),
+        classes,
+        featurizer.dimension,
+        linearCfg,
+      );
+      const logits = heldOut.map((i) => {
+        const v = vectors[i]!;
+        const out = new Float64Array(classes);
+        scoreInto(probe, v.indices, v.values, v.indices.length, out);
+        return out;
+      });
+      temperature = fitTemperature(
+        logits,
+        heldOut.map((i) => labels[i] ?? 0),
+      );
+    }
+  }
+  const model = trainLinear(toMatrix(vectors), labels, classes, featurizer.dimension, linearCfg);
+  return new LinearTextClassifier({
+    featurizer,
+    model,
+    categories,
+    temperature,
+    threshold,
+    minKnownWordRatio,
+    taxonomyVersion,
+    modelVersion,
+    trainingExamples: texts.length,
+  });
+}
+
+/**
+ * Every HOLDOUT_EVERY-th example of each class (after a seeded per-class shuffle) is held out, so
+ * every class is represented in calibration and the split never depends on input order quirks.
+ */
+function splitForCalibration(labels: Int32Array, classes: number, seed: number): { train: number[]; heldOut: number[] } {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  labels.forEach((y, i) => byClass[y]?.push(i));
+  const random = seededRandom(seed ^ 0x5bd1e995);
+  const train: number[] = [];
+  const heldOut: number[] = [];
+  for (const members of byClass) {
+    const order = Int32Array.from(members);
+    shuffleInPlace(order, random);
+    order.forEach((i, k) => {
+      if (members.length >= MIN_PER_CLASS_FOR_HOLDOUT && k % HOLDOUT_EVERY === HOLDOUT_EVERY - 1) heldOut.push(i);
+      else train.push(i);
+    });
+  }
+  return { train, heldOut };
+}
+
+function hashTrainingData(
+  taxonomyVersion: string,
+  categories: readonly string[],
+  texts: readonly string[],
+  labels: Int32Array,
+  features: FeatureConfig,
+  linear: LinearConfig,
+  threshold: number,
+  minKnownWordRatio: number,
+): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ taxonomyVersion, categories, features, linear, threshold, minKnownWordRatio }));
+  texts.forEach((t, i) => {
+    h.update(`\u0000${labels[i]}\u0001${t}`);
+  });
+  return h.digest('hex').slice(0, 12);
+}
+
+interface LinearTextClassifierParts {
+  featurizer: TfidfFeaturizer;
+  model: LinearModel;
+  categories: string[];
+  temperature: number;
+  threshold: number;
+  minKnownWordRatio: number;
+  taxonomyVersion: string;
+  modelVersion: string;
+  trainingExamples: number;
+}
+
+class LinearTextClassifier implements OfflineClassifier {
+  readonly categories: readonly string[];
+  readonly threshold: number;
+  readonly temperature: number;
+  readonly taxonomyVersion: string;
+  readonly modelVersion: string;
+  readonly trainingExamples: number;
+  private readonly featurizer: TfidfFeaturizer;
+  private readonly model: LinearModel;
+  private readonly minKnownWordRatio: number;
+  private readonly logits: Float64Array;
+  private readonly probs: Float64Array;
+
+  constructor(parts: LinearTextClassifierParts) {
+    this.categories = parts.categories;
+    this.threshold = parts.threshold;
+    this.temperature = parts.temperature;
+    this.taxonomyVersion = parts.taxonomyVersion;
+    this.modelVersion = parts.modelVersion;
+    this.trainingExamples = parts.trainingExamples;
+    this.featurizer = parts.featurizer;
+    this.model = parts.model;
+    this.minKnownWordRatio = parts.minKnownWordRatio;
+    this.logits = new Float64Array(parts.categories.length);
+    this.probs = new Float64Array(parts.categories.length);
+  }
+
+  classify(maskedText: string): Promise<TClassification> {
+    return Promise.resolve(this.classifySync(maskedText));
+  }
+
+  classifySync(maskedText: string): TClassification {
+    const { index, probability, knownWordRatio, length } = this.forward(maskedText);
+    const confidence = round4(probability);
+    const top = this.topK(ALTERNATIVES + 1);
+    const base = {
+      source: 'local' as const,
+      taxonomyVersion: this.taxonomyVersion,
+      modelVersion: this.modelVersion,
+      promptVersion: null,
+    };
+    let reviewReason: string | undefined;
+    if (length === 0 || knownWordRatio === 0) reviewReason = 'out_of_scope: no known words';
+    else if (knownWordRatio < this.minKnownWordRatio) reviewReason = `out_of_scope: only ${Math.round(knownWordRatio * 100)}% of words known`;
+    else if (probability < this.threshold) reviewReason = `low_confidence: ${confidence.toFixed(2)} < threshold ${this.threshold.toFixed(2)}`;
+    if (reviewReason !== undefined) {
+      // needs_review keeps the best real guesses as alternatives, so a human or the LLM cascade
+      // starts from them; confidence stays the best guess's, which is why it was not enough.
+      return { ...base, category: NEEDS_REVIEW, confidence, alternatives: top.slice(0, ALTERNATIVES), reviewReason };
+    }
+    return { ...base, category: this.categories[index] ?? NEEDS_REVIEW, confidence, alternatives: top.slice(1, ALTERNATIVES + 1) };
+  }
+
+  rank(maskedText: string, k: number): Ranked[] {
+    this.forward(maskedText);
+    return this.topK(k).map((r) => ({ category: r.category, probability: r.confidence }));
+  }
+
+  predictIndex(maskedText: string): { index: number; probability: number; knownWordRatio: number } {
+    const { index, probability, knownWordRatio } = this.forward(maskedText);
+    return { index, probability, knownWordRatio };
+  }
+
+  private forward(text: string): { index: number; probability: number; knownWordRatio: number; length: number } {
+    const v = this.featurizer.transform(text);
+    scoreInto(this.model, v.indices, v.values, v.length, this.logits);
+    softmaxInto(this.logits, this.temperature, this.probs);
+    let index = 0;
+    let best = -1;
+    for (let c = 0; c < this.probs.length; c++) {
+      const p = this.probs[c] ?? 0;
+      if (p > best) {
+        best = p;
+        index = c;
+      }
+    }
+    return { index, probability: best, knownWordRatio: this.featurizer.lastKnownWordRatio, length: v.length };
+  }
+
+  /** Top `k` of the last forward pass; ties broken by taxonomy order, so output is stable. */
+  private topK(k: number): Array<{ category: string; confidence: number }> {
+    const picked: number[] = [];
+    const n = Math.min(k, this.probs.length);
+    for (let r = 0; r < n; r++) {
+      let bestC = -1;
+      let best = -1;
+      for (let c = 0; c < this.probs.length; c++) {
+        const p = this.probs[c] ?? 0;
+        if (p > best && !picked.includes(c)) {
+          best = p;
+          bestC = c;
+        }
+      }
+      picked.push(bestC);
+    }
+    return picked.map((c) => ({ category: this.categories[c] ?? NEEDS_REVIEW, confidence: round4(this.probs[c] ?? 0) }));
+  }
+}
+
+function round4(p: number): number {
+  return Math.round(p * 1e4) / 1e4;
+}
