@@ -1,0 +1,321 @@
+// What an audit event is: the closed set of kinds, the actor, one zod payload schema per kind, and
+// the shapes of appends, stored events, queries and verification reports. Pure zod, no I/O, so
+// workflows may import the types and the lead's activities may build payloads against them.
+// Payloads must never hold unmasked PII or secrets: the trail is exported and kept for years.
+import { z } from 'zod';
+
+export const AUDIT_KINDS = [
+  'received',
+  'classified',
+  'evidence',
+  'hypotheses',
+  'playbook_selected',
+  'policy_verdict',
+  'approval_requested',
+  'approved',
+  'rejected',
+  'approval_timed_out',
+  'escalated',
+  'action_started',
+  'action_succeeded',
+  'action_failed',
+  'compensated',
+  'compensation_failed',
+  'customer_replied',
+  'verified',
+  'reopened',
+  'issue_linked',
+  'closed',
+] as const;
+export const ZAuditKind = z.enum(AUDIT_KINDS);
+export type TAuditKind = z.infer<typeof ZAuditKind>;
+
+const ZId = z.string().min(1).max(300);
+const ZShortText = z.string().min(1).max(2_000);
+const ZProbability = z.number().min(0).max(1);
+/** Free-form structured data (action params, results) stays JSON so it hashes canonically. */
+const ZJsonObject = z.record(z.string(), z.json());
+
+/** Who did it: the loop itself, a human (Slack user id + display name), or a worker process. */
+export const ZAuditActor = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('system'), id: ZId }),
+  z.strictObject({ type: z.literal('user'), id: ZId, displayName: z.string().min(1).max(300) }),
+  z.strictObject({ type: z.literal('worker'), id: ZId }),
+]);
+export type TAuditActor = z.infer<typeof ZAuditActor>;
+
+const ZErrorInfo = z.strictObject({ code: z.string().max(100).optional(), message: ZShortText, retryable: z.boolean().optional() });
+
+export const ZReceivedPayload = z.strictObject({
+  source: ZId,
+  externalId: ZId,
+  channel: z.string().max(50).optional(),
+  receivedAt: z.iso.datetime({ offset: true }).optional(),
+  customerTier: z.string().max(50).optional(),
+  locale: z.string().max(35).optional(),
+  /** Masked text only: PII placeholders, never the original. */
+  maskedText: z.string().max(32_000).optional(),
+  redactionCount: z.number().int().nonnegative().optional(),
+});
+
+export const ZClassifiedPayload = z.strictObject({
+  category: ZId,
+  confidence: ZProbability,
+  source: z.enum(['local', 'llm']),
+  modelVersion: ZId,
+  promptVersion: ZId.nullable().optional(),
+  taxonomyVersion: ZId,
+  alternatives: z.array(z.strictObject({ category: ZId, confidence: ZProbability })).optional(),
+  reviewReason: ZShortText.optional(),
+  severity: z.strictObject({ level: z.string().max(20), score: ZProbability, reasons: z.array(z.string().max(200)).optional() }).optional(),
+  sentiment: z.strictObject({ label: z.string().max(20), score: z.number().min(-1).max(1) }).optional(),
+  usage: z
+    .strictObject({ promptTokens: z.number().int().nonnegative(), completionTokens: z.number().int().nonnegative(), latencyMs: z.number().nonnegative() })
+    .optional(),
+  fingerprint: ZId.optional(),
+});
+
+export const ZEvidencePayload = z.strictObject({
+  items: z.array(
+    z.strictObject({
+      kind: z.string().min(1).max(100),
+      value: z.string().max(4_000),
+      source: z.string().max(200).optional(),
+      ref: z.string().max(2_000).optional(),
+    }),
+  ),
+  fingerprint: ZId.optional(),
+});
+
+export const ZHypothesesPayload = z.strictObject({
+  items: z.array(
+    z.strictObject({
+      id: ZId,
+      summary: ZShortText,
+      score: ZProbability,
+      evidenceRefs: z.array(z.string().max(300)).optional(),
+    }),
+  ),
+  rankerVersion: ZId.optional(),
+});
+
+export const ZPlaybookSelectedPayload = z.strictObject({
+  playbookId: ZId,
+  playbookVersion: ZId,
+  playbookHash: z.string().max(128).optional(),
+  hypothesisId: ZId.optional(),
+  reason: ZShortText.optional(),
+});
+
+export const ZPolicyVerdictPayload = z.strictObject({
+  actionType: ZId,
+  stepId: ZId.optional(),
+  verdict: z.enum(['allow', 'deny', 'needs_approval']),
+  reasons: z.array(z.string().max(500)),
+  policyVersion: ZId,
+  riskLevel: z.string().max(20).optional(),
+  approverGroups: z.array(ZId).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export const ZApprovalRequestedPayload = z.strictObject({
+  stepId: ZId,
+  actionType: ZId.optional(),
+  approverGroups: z.array(ZId),
+  requiredApprovals: z.number().int().positive().optional(),
+  timeoutSeconds: z.number().int().positive().optional(),
+  /** Where the request was posted, e.g. a Slack channel + message ts. */
+  messageRef: z.string().max(500).optional(),
+});
+
+export const ZApprovedPayload = z.strictObject({
+  stepId: ZId,
+  approverId: ZId,
+  approverName: z.string().min(1).max(300),
+  comment: z.string().max(2_000).optional(),
+});
+
+export const ZRejectedPayload = z.strictObject({
+  stepId: ZId,
+  approverId: ZId,
+  approverName: z.string().min(1).max(300),
+  reason: z.string().max(2_000).optional(),
+});
+
+export const ZApprovalTimedOutPayload = z.strictObject({
+  stepId: ZId,
+  timeoutSeconds: z.number().int().positive().optional(),
+  escalateTo: ZId.optional(),
+});
+
+export const ZEscalatedPayload = z.strictObject({
+  stepId: ZId.optional(),
+  target: ZId,
+  reason: ZShortText,
+});
+
+const actionBase = {
+  actionType: ZId,
+  stepId: ZId.optional(),
+  idempotencyKey: ZId,
+  dryRun: z.boolean().optional(),
+};
+
+export const ZActionStartedPayload = z.strictObject({ ...actionBase, params: ZJsonObject.optional() });
+
+export const ZActionSucceededPayload = z.strictObject({
+  ...actionBase,
+  /** The id the external system gave the result (Jira key, Slack ts, Zendesk comment id). */
+  externalRef: z.string().max(500).optional(),
+  result: ZJsonObject.optional(),
+});
+
+export const ZActionFailedPayload = z.strictObject({ ...actionBase, error: ZErrorInfo, attempt: z.number().int().positive().optional() });
+
+export const ZCompensatedPayload = z.strictObject({
+  ...actionBase,
+  /** Idempotency key of the action this one undid. */
+  compensates: ZId,
+  externalRef: z.string().max(500).optional(),
+});
+
+export const ZCompensationFailedPayload = z.strictObject({ ...actionBase, compensates: ZId, error: ZErrorInfo });
+
+export const ZCustomerRepliedPayload = z.strictObject({
+  idempotencyKey: ZId,
+  ticketRefs: z.array(z.string().max(300)),
+  templateId: ZId.optional(),
+  templateVersion: ZId.optional(),
+  channel: z.string().max(50).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export const ZVerifiedPayload = z.strictObject({
+  beforeRate: z.number().nonnegative(),
+  afterRate: z.number().nonnegative(),
+  /** afterRate / beforeRate; null when there was nothing before to compare with. */
+  ratio: z.number().nonnegative().nullable(),
+  verdict: z.enum(['resolved', 'not_resolved', 'inconclusive']),
+  windowHours: z.number().positive().optional(),
+  samplesBefore: z.number().int().nonnegative().optional(),
+  samplesAfter: z.number().int().nonnegative().optional(),
+});
+
+export const ZReopenedPayload = z.strictObject({
+  reason: ZShortText,
+  attempt: z.number().int().positive().optional(),
+  previousVerdict: z.string().max(50).optional(),
+});
+
+export const ZIssueLinkedPayload = z.strictObject({
+  issueWorkflowId: ZId,
+  fingerprint: ZId,
+});
+
+export const ZClosedPayload = z.strictObject({
+  outcome: z.string().min(1).max(100),
+  summary: z.string().max(4_000).optional(),
+});
+
+export const ZAuditPayloads = {
+  received: ZReceivedPayload,
+  classified: ZClassifiedPayload,
+  evidence: ZEvidencePayload,
+  hypotheses: ZHypothesesPayload,
+  playbook_selected: ZPlaybookSelectedPayload,
+  policy_verdict: ZPolicyVerdictPayload,
+  approval_requested: ZApprovalRequestedPayload,
+  approved: ZApprovedPayload,
+  rejected: ZRejectedPayload,
+  approval_timed_out: ZApprovalTimedOutPayload,
+  escalated: ZEscalatedPayload,
+  action_started: ZActionStartedPayload,
+  action_succeeded: ZActionSucceededPayload,
+  action_failed: ZActionFailedPayload,
+  compensated: ZCompensatedPayload,
+  compensation_failed: ZCompensationFailedPayload,
+  customer_replied: ZCustomerRepliedPayload,
+  verified: ZVerifiedPayload,
+  reopened: ZReopenedPayload,
+  issue_linked: ZIssueLinkedPayload,
+  closed: ZClosedPayload,
+} as const satisfies Record<TAuditKind, z.ZodType>;
+
+export type TAuditPayloads = { [K in TAuditKind]: z.infer<(typeof ZAuditPayloads)[K]> };
+
+/** Everything about an append except the kind-specific payload; validated before the payload. */
+export const ZAuditAppendBase = z.strictObject({
+  workflowId: ZId,
+  runId: ZId.optional(),
+  /** Unique per workflow; a retry with the same key returns the stored event instead of a duplicate. */
+  eventKey: ZId,
+  actor: ZAuditActor,
+  kind: ZAuditKind,
+  payload: z.unknown(),
+  /** Defaults to the time of the append. Normalised to UTC ISO-8601 with milliseconds. */
+  at: z.union([z.iso.datetime({ offset: true }), z.date()]).optional(),
+});
+
+type AppendBase = Omit<z.input<typeof ZAuditAppendBase>, 'kind' | 'payload'>;
+export type TAuditAppend = { [K in TAuditKind]: AppendBase & { kind: K; payload: z.input<(typeof ZAuditPayloads)[K]> } }[TAuditKind];
+
+interface AuditEventBase {
+  /** Global, gapless sequence across all workflows (1, 2, 3, ...). */
+  seq: number;
+  workflowId: string;
+  /** Position in this workflow's chain (1, 2, 3, ...). */
+  workflowSeq: number;
+  runId: string | null;
+  eventKey: string;
+  at: string;
+  actor: TAuditActor;
+  /** Hash of the previous event of the same workflow; 64 zeros for the first. */
+  prevHash: string;
+  hash: string;
+}
+export type TAuditEvent = { [K in TAuditKind]: AuditEventBase & { kind: K; payload: TAuditPayloads[K] } }[TAuditKind];
+
+export const ZAuditQuery = z.strictObject({
+  workflowId: ZId.optional(),
+  kind: z.union([ZAuditKind, z.array(ZAuditKind).min(1)]).optional(),
+  actorId: ZId.optional(),
+  /** Inclusive lower bound on `at`. */
+  from: z.union([z.iso.datetime({ offset: true }), z.date()]).optional(),
+  /** Exclusive upper bound on `at`. */
+  to: z.union([z.iso.datetime({ offset: true }), z.date()]).optional(),
+  /** Only events with a global seq greater than this: keyset pagination. */
+  afterSeq: z.number().int().nonnegative().optional(),
+  limit: z.number().int().positive().max(100_000).optional(),
+});
+export type TAuditQuery = z.input<typeof ZAuditQuery>;
+
+export const VERIFY_FAILURES = [
+  'hash_mismatch',
+  'prev_hash_mismatch',
+  'sequence_gap',
+  'global_sequence_gap',
+  'head_mismatch',
+  'missing_head',
+  'orphan_head',
+  'corrupt_row',
+] as const;
+export type TVerifyFailure = (typeof VERIFY_FAILURES)[number];
+
+export interface TBrokenLink {
+  reason: TVerifyFailure;
+  workflowId: string;
+  /** Global seq of the offending row, when there is a row. */
+  seq: number | null;
+  workflowSeq: number | null;
+  message: string;
+}
+
+export interface TVerifyReport {
+  ok: boolean;
+  /** The workflow verified, or null for the whole store. */
+  workflowId: string | null;
+  checkedEvents: number;
+  checkedWorkflows: number;
+  /** The first broken link in verification order; later damage is not reported. */
+  firstBroken: TBrokenLink | null;
+}

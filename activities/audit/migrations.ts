@@ -1,0 +1,150 @@
+// Versioned schema migrations for both backends, applied in order at start-up inside one
+// transaction each and recorded in audit_schema_migrations. Never edit a shipped migration: add a
+// new version. The payload column is TEXT on both backends (not jsonb) because the hash covers the
+// exact stored bytes; jsonb would re-serialize them.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS_TABLE = 'audit_schema_migrations';
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, chain heads and the global counter',
+    sql: `
+      CREATE TABLE audit_events (
+        seq          INTEGER PRIMARY KEY,
+        workflow_id  TEXT    NOT NULL,
+        workflow_seq INTEGER NOT NULL,
+        run_id       TEXT,
+        event_key    TEXT    NOT NULL,
+        at           TEXT    NOT NULL,
+        actor_type   TEXT    NOT NULL,
+        actor_id     TEXT    NOT NULL,
+        actor_name   TEXT,
+        kind         TEXT    NOT NULL,
+        payload      TEXT    NOT NULL,
+        prev_hash    TEXT    NOT NULL,
+        hash         TEXT    NOT NULL,
+        UNIQUE (workflow_id, event_key),
+        UNIQUE (workflow_id, workflow_seq)
+      );
+      CREATE INDEX audit_events_kind_at ON audit_events (kind, at);
+      CREATE INDEX audit_events_actor_at ON audit_events (actor_id, at);
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE TABLE audit_chain_heads (
+        workflow_id       TEXT    PRIMARY KEY,
+        last_workflow_seq INTEGER NOT NULL,
+        last_seq          INTEGER NOT NULL,
+        last_hash         TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE audit_counter (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        last_seq INTEGER NOT NULL
+      );
+      INSERT INTO audit_counter (id, last_seq) VALUES (1, 0);
+    `,
+  },
+  {
+    version: 2,
+    name: 'append-only triggers',
+    sql: `
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+      CREATE TRIGGER audit_chain_heads_forward BEFORE UPDATE ON audit_chain_heads
+        WHEN NEW.last_seq <= OLD.last_seq OR NEW.last_workflow_seq <= OLD.last_workflow_seq OR NEW.workflow_id IS NOT OLD.workflow_id
+        BEGIN SELECT RAISE(ABORT, 'audit chain heads only move forward'); END;
+      CREATE TRIGGER audit_chain_heads_no_delete BEFORE DELETE ON audit_chain_heads
+        BEGIN SELECT RAISE(ABORT, 'audit chain heads are append-only'); END;
+      CREATE TRIGGER audit_counter_forward BEFORE UPDATE ON audit_counter
+        WHEN NEW.last_seq < OLD.last_seq
+        BEGIN SELECT RAISE(ABORT, 'the audit counter only moves forward'); END;
+      CREATE TRIGGER audit_counter_no_delete BEFORE DELETE ON audit_counter
+        BEGIN SELECT RAISE(ABORT, 'the audit counter cannot be deleted'); END;
+    `,
+  },
+];
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, chain heads and the global counter',
+    sql: `
+      CREATE TABLE audit_events (
+        seq          BIGINT PRIMARY KEY,
+        workflow_id  TEXT   NOT NULL,
+        workflow_seq BIGINT NOT NULL,
+        run_id       TEXT,
+        event_key    TEXT   NOT NULL,
+        at           TEXT   NOT NULL,
+        actor_type   TEXT   NOT NULL,
+        actor_id     TEXT   NOT NULL,
+        actor_name   TEXT,
+        kind         TEXT   NOT NULL,
+        payload      TEXT   NOT NULL,
+        prev_hash    TEXT   NOT NULL,
+        hash         TEXT   NOT NULL,
+        UNIQUE (workflow_id, event_key),
+        UNIQUE (workflow_id, workflow_seq)
+      );
+      CREATE INDEX audit_events_kind_at ON audit_events (kind, at);
+      CREATE INDEX audit_events_actor_at ON audit_events (actor_id, at);
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE TABLE audit_chain_heads (
+        workflow_id       TEXT   PRIMARY KEY,
+        last_workflow_seq BIGINT NOT NULL,
+        last_seq          BIGINT NOT NULL,
+        last_hash         TEXT   NOT NULL
+      );
+      CREATE TABLE audit_counter (
+        id       INT    PRIMARY KEY CHECK (id = 1),
+        last_seq BIGINT NOT NULL
+      );
+      INSERT INTO audit_counter (id, last_seq) VALUES (1, 0);
+    `,
+  },
+  {
+    version: 2,
+    name: 'append-only triggers',
+    sql: `
+      CREATE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+      END $$;
+      CREATE FUNCTION audit_heads_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.last_seq <= OLD.last_seq OR NEW.last_workflow_seq <= OLD.last_workflow_seq OR NEW.workflow_id <> OLD.workflow_id THEN
+          RAISE EXCEPTION 'audit chain heads only move forward' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE FUNCTION audit_counter_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.last_seq < OLD.last_seq THEN
+          RAISE EXCEPTION 'the audit counter only moves forward' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_reject_change();
+      CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();
+      CREATE TRIGGER audit_chain_heads_forward BEFORE UPDATE ON audit_chain_heads
+        FOR EACH ROW EXECUTE FUNCTION audit_heads_forward();
+      CREATE TRIGGER audit_chain_heads_no_delete BEFORE DELETE ON audit_chain_heads
+        FOR EACH ROW EXECUTE FUNCTION audit_reject_change();
+      CREATE TRIGGER audit_chain_heads_no_truncate BEFORE TRUNCATE ON audit_chain_heads
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();
+      CREATE TRIGGER audit_counter_forward BEFORE UPDATE ON audit_counter
+        FOR EACH ROW EXECUTE FUNCTION audit_counter_forward();
+      CREATE TRIGGER audit_counter_no_delete BEFORE DELETE ON audit_counter
+        FOR EACH ROW EXECUTE FUNCTION audit_reject_change();
+    `,
+  },
+];
