@@ -127,6 +127,20 @@ describe('zendesk adapter: idempotency', () => {
   });
 });
 
+describe('zendesk adapter: lost replies', () => {
+  it('a note or reply Zendesk stored but whose response was lost is not posted again on retry', async () => {
+    fake.dropReplyNext(/^PUT \/api\/v2\/tickets\/42\.json$/);
+    const e = await caught(zd.addInternalNote({ idempotencyKey: 'n-lost', ticketId: 42, body: 'note' }));
+    expect(e).toMatchObject({ code: 'upstream_unavailable', retryable: true });
+    expect((await zd.addInternalNote({ idempotencyKey: 'n-lost', ticketId: 42, body: 'note' })).created).toBe(false);
+
+    fake.dropReplyNext(/^PUT \/api\/v2\/tickets\/42\.json$/);
+    await caught(zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, template: 'Hello', vars: {} }));
+    expect((await zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, template: 'Hello', vars: {} })).created).toBe(false);
+    expect(ticket(42).comments.map((c) => c.public)).toEqual([false, true]);
+  });
+});
+
 describe('zendesk adapter: errors', () => {
   it.each([
     [400, 'upstream_rejected', false],

@@ -36,6 +36,11 @@ export interface FakeServer {
   failNext(status: number, headers?: Record<string, string>, body?: unknown, match?: RegExp): void;
   /** Simulates a dead connection: the next matching request's socket is destroyed without a reply. */
   dropNext(match?: RegExp): void;
+  /**
+   * The nasty case for idempotency: the next matching request IS processed (side effect happens), then
+   * the connection dies before the reply, so the client sees a network error and will retry.
+   */
+  dropReplyNext(match?: RegExp): void;
   close(): Promise<void>;
 }
 
@@ -53,7 +58,7 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 
 export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (status: number) => unknown): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
-  const failures: Array<InjectedFailure | { drop: true; match?: RegExp }> = [];
+  const failures: Array<InjectedFailure | { drop: 'before' | 'after'; match?: RegExp }> = [];
 
   const send = (res: ServerResponse, reply: FakeReply): void => {
     const isText = typeof reply.body === 'string';
@@ -85,7 +90,14 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
       if (idx >= 0) {
         const [f] = failures.splice(idx, 1);
         if (f && 'drop' in f) {
-          req.socket.destroy();
+          if (f.drop === 'before') {
+            req.socket.destroy();
+            return;
+          }
+          Promise.resolve(handler(recorded)).then(
+            () => req.socket.destroy(),
+            () => req.socket.destroy(),
+          );
           return;
         }
         if (f) {
@@ -108,7 +120,10 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
       failures.push({ status, ...(headers ? { headers } : {}), ...(body === undefined ? {} : { body }), ...(match ? { match } : {}) });
     },
     dropNext(match) {
-      failures.push({ drop: true, ...(match ? { match } : {}) });
+      failures.push({ drop: 'before', ...(match ? { match } : {}) });
+    },
+    dropReplyNext(match) {
+      failures.push({ drop: 'after', ...(match ? { match } : {}) });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
