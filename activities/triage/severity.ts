@@ -93,7 +93,7 @@ const ADDRESSED_REPROACH =
 
 /** Score every message starts from; the signals below add to it. */
 const BASE_SCORE = 0.1;
-const TIER_WEIGHT: Record<TCustomer['tier'], number> = { free: 0, unknown: 0, standard: 0.02, premium: 0.08, enterprise: 0.15 };
+const TIER_WEIGHT: Record<TCustomer['tier'], number> = { free: 0, unknown: 0, standard: 0, premium: 0.03, enterprise: 0.06 };
 /** Customers worth this much (in the tenant's currency) get a small lift and a medium floor. */
 const HIGH_VALUE_LTV = 10_000;
 /**
@@ -130,7 +130,18 @@ export const maxLevel = (a: TSeverityLevel, b: TSeverityLevel): TSeverityLevel =
  * Compiles the taxonomy's severityHints once (they are operator-written regexes; a bad one fails
  * here with its index, not on the first message that reaches it).
  */
-export function createSeverityScorer(taxonomy?: TTaxonomy): SeverityScorer {
+export interface SeverityScorerOptions {
+  /**
+   * Highest level message signals alone (negativity, reproach, tier) can reach. Default `high`:
+   * `critical` then needs a critical-grade cause (a safety cue, a severityHint at critical, or a
+   * critical category in a non-calm message), because an angry tweet is not an incident. The
+   * benchmark sets `critical` to measure the raw signal against xci's 0–4 labels.
+   */
+  maxSignalLevel?: TSeverityLevel;
+}
+
+export function createSeverityScorer(taxonomy?: TTaxonomy, opts: SeverityScorerOptions = {}): SeverityScorer {
+  const maxSignal = opts.maxSignalLevel ?? 'high';
   const hints = (taxonomy?.severityHints ?? []).map((h, i) => {
     try {
       return { ...h, re: new RegExp(h.pattern, 'i') };
@@ -186,15 +197,15 @@ export function createSeverityScorer(taxonomy?: TTaxonomy): SeverityScorer {
       // Tier and value lift complaints, not praise: an enterprise "thanks!" stays low.
       const complaint = input.sentiment.label === 'negative' || reasons.some((r) => r.startsWith('cue:') || r.startsWith('hint:'));
       const tier = input.customer?.tier ?? 'unknown';
-      if (TIER_WEIGHT[tier] > 0) {
+      if (TIER_WEIGHT[tier] > 0 && complaint) {
         score += TIER_WEIGHT[tier];
         reasons.push(`tier:${tier}`);
-        if (tier === 'enterprise' && complaint) floor = maxLevel(floor, 'medium');
+        if (tier === 'enterprise') floor = maxLevel(floor, 'medium');
       }
-      if ((input.customer?.lifetimeValue ?? 0) >= HIGH_VALUE_LTV) {
-        score += 0.05;
+      if ((input.customer?.lifetimeValue ?? 0) >= HIGH_VALUE_LTV && complaint) {
+        score += 0.03;
         reasons.push('value:high');
-        if (complaint) floor = maxLevel(floor, 'medium');
+        floor = maxLevel(floor, 'medium');
       }
 
       // The category's criticality is where the level starts; a calm message (no cue, not
@@ -210,7 +221,8 @@ export function createSeverityScorer(taxonomy?: TTaxonomy): SeverityScorer {
       }
 
       score = Math.max(0, Math.min(1, score));
-      const level = maxLevel(levelOf(score), floor);
+      const signal = levelOf(score);
+      const level = maxLevel(rank(signal) > rank(maxSignal) ? maxSignal : signal, floor);
       // The score stays consistent with the level: a floor lifts it to the level's lower bound.
       const lower = rank(level) === 0 ? 0 : SEVERITY_THRESHOLDS[rank(level) - 1]!;
       return { level, score: Math.round(Math.max(score, lower) * 1000) / 1000, reasons };

@@ -1,0 +1,206 @@
+// The one triage function: FeedbackWorkflow's activity, the `classify` CLI and HTTP /v1/classify
+// all call `createTriagePipeline(...).triage(item)`. Order matters and is fixed here: validate,
+// mask PII, then everything else on masked text only (sentiment, evidence, classification of the
+// message and of its clauses, issue fragments, severity, fingerprints).
+// Must not: let unmasked text reach the classifier or the result, log anything, or keep state
+// between messages (the same item always yields the same result for the same classifier).
+import { LoopwrightError, formatIssues } from '../../workflows/domain/errors.js';
+import { ZFeedbackItem, type TFeedbackItem, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
+import { taxonomyVersionTag, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
+import {
+  SEVERITY_ORDER,
+  type TClassification,
+  type TEvidence,
+  type TIssueFragment,
+  type TMaskedText,
+  type TSentiment,
+  type TSeverity,
+  type TTriageResult,
+} from '../../workflows/domain/triage.js';
+import { extractEvidence } from './evidence.js';
+import { computeFingerprint } from './fingerprint.js';
+import { maskPii, type PiiVault } from './pii.js';
+import type { Classifier, SyncClassifier } from './ports.js';
+import { scoreSentiment } from './sentiment.js';
+import { createSeverityScorer, type SeverityScorer } from './severity.js';
+import { mergeSegments, segmentMessage, type ClassifiedSegment, type Segment } from './split.js';
+
+export interface TriagePipelineDeps {
+  taxonomy: TTaxonomy;
+  classifier: Classifier;
+}
+
+export interface TriageOutcome {
+  result: TTriageResult;
+  /** Placeholder → original, in-process only (e.g. to address a reply). Never persist or log it. */
+  vault: PiiVault;
+}
+
+export interface TriagePipeline {
+  readonly taxonomyVersion: string;
+  readonly modelVersion: string;
+  triage(item: TFeedbackItem | TFeedbackItemInput): Promise<TTriageResult>;
+  triageWithVault(item: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome>;
+  /** Present when the classifier is synchronous (the offline model): no promise per message in batch runs. */
+  triageSync?: (item: TFeedbackItem | TFeedbackItemInput) => TTriageResult;
+}
+
+interface Prepared {
+  item: TFeedbackItem;
+  masked: TMaskedText;
+  vault: PiiVault;
+  sentiment: TSentiment;
+  evidence: TEvidence[];
+  segments: Segment[];
+}
+
+function isSync(c: Classifier): c is SyncClassifier {
+  return typeof (c as Partial<SyncClassifier>).classifySync === 'function';
+}
+
+export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
+  const { taxonomy, classifier } = deps;
+  const taxonomyVersion = taxonomyVersionTag(taxonomy);
+  const severity: SeverityScorer = createSeverityScorer(taxonomy);
+
+  function prepare(input: TFeedbackItem | TFeedbackItemInput): Prepared {
+    const parsed = ZFeedbackItem.safeParse(input);
+    if (!parsed.success) {
+      // Field paths and messages only: the text itself may be PII and must not travel in errors.
+      throw new LoopwrightError('invalid_input', `invalid feedback item: ${formatIssues(parsed.error.issues)}`, {
+        details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+        retryable: false,
+      });
+    }
+    const item = parsed.data;
+    const { masked, vault } = maskPii(item.text);
+    return {
+      item,
+      masked,
+      vault,
+      sentiment: scoreSentiment(masked.text),
+      evidence: extractEvidence(masked.text),
+      segments: segmentMessage(masked.text),
+    };
+  }
+
+  function checkVersion(c: TClassification): TClassification {
+    if (c.taxonomyVersion !== taxonomyVersion) {
+      throw new LoopwrightError(
+        'invalid_config',
+        `classifier was trained on taxonomy ${c.taxonomyVersion} but the pipeline uses ${taxonomyVersion}`,
+        { retryable: false },
+      );
+    }
+    return c;
+  }
+
+  /** Clauses to classify individually; none when the message is one clause. */
+  function clauseTexts(p: Prepared): string[] {
+    return p.segments.length > 1 ? p.segments.map((s) => s.text) : [];
+  }
+
+  /** Merged fragments whose text differs from every single clause need their own classification. */
+  function merge(p: Prepared, whole: TClassification, clauses: TClassification[]): { fragments: ClassifiedSegment[]; toReclassify: number[] } {
+    if (p.segments.length <= 1) {
+      return { fragments: [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }], toReclassify: [] };
+    }
+    const classified = p.segments.map((s, i) => ({ ...s, classification: clauses[i]! }));
+    let fragments = mergeSegments(p.masked.text, classified);
+    if (fragments.length === 1) {
+      // One issue after all: the whole message's own classification is the better-informed one.
+      fragments = [{ ...fragments[0]!, classification: whole }];
+      return { fragments, toReclassify: [] };
+    }
+    const single = new Set(p.segments.map((s) => `${s.start}:${s.end}`));
+    const toReclassify = fragments.flatMap((f, i) => (single.has(`${f.start}:${f.end}`) ? [] : [i]));
+    return { fragments, toReclassify };
+  }
+
+  function finish(p: Prepared, whole: TClassification, fragments: ClassifiedSegment[]): TTriageResult {
+    const { item } = p;
+    const product = item.product ?? item.sku;
+    const issueFragments: TIssueFragment[] = fragments.map((f) => {
+      const evidence = p.evidence.filter((e) => e.start >= f.start && e.end <= f.end);
+      const sev = severity.score({
+        text: f.text,
+        sentiment: fragments.length === 1 ? p.sentiment : scoreSentiment(f.text),
+        category: f.classification.category,
+        taxonomy,
+        customer: item.customer,
+      });
+      return {
+        text: f.text,
+        start: f.start,
+        end: f.end,
+        classification: f.classification,
+        severity: sev,
+        evidence,
+        fingerprint: computeFingerprint({ category: f.classification.category, evidence, product }),
+      };
+    });
+    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: p.sentiment, category: whole.category, taxonomy, customer: item.customer });
+    return {
+      source: item.source,
+      externalId: item.externalId,
+      receivedAt: item.receivedAt,
+      channel: item.channel,
+      ...(item.customer ? { customer: item.customer } : {}),
+      masked: p.masked,
+      classification: whole,
+      // The message is as severe as its worst issue.
+      severity: mostSevere([wholeSeverity, ...issueFragments.map((f) => f.severity)]),
+      sentiment: p.sentiment,
+      evidence: p.evidence,
+      fingerprint: computeFingerprint({ category: whole.category, evidence: p.evidence, product }),
+      fragments: issueFragments,
+      taxonomyVersion,
+    };
+  }
+
+  async function triageWithVault(input: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome> {
+    const p = prepare(input);
+    const whole = checkVersion(await classifier.classify(p.masked.text));
+    const clauses = await Promise.all(clauseTexts(p).map(async (t) => checkVersion(await classifier.classify(t))));
+    const { fragments, toReclassify } = merge(p, whole, clauses);
+    for (const i of toReclassify) {
+      const f = fragments[i]!;
+      fragments[i] = { ...f, classification: checkVersion(await classifier.classify(f.text)) };
+    }
+    return { result: finish(p, whole, fragments), vault: p.vault };
+  }
+
+  const pipeline: TriagePipeline = {
+    taxonomyVersion,
+    modelVersion: classifier.modelVersion,
+    triageWithVault,
+    async triage(input) {
+      return (await triageWithVault(input)).result;
+    },
+  };
+
+  if (isSync(classifier)) {
+    pipeline.triageSync = (input) => {
+      const p = prepare(input);
+      const whole = checkVersion(classifier.classifySync(p.masked.text));
+      const clauses = clauseTexts(p).map((t) => checkVersion(classifier.classifySync(t)));
+      const { fragments, toReclassify } = merge(p, whole, clauses);
+      for (const i of toReclassify) {
+        const f = fragments[i]!;
+        fragments[i] = { ...f, classification: checkVersion(classifier.classifySync(f.text)) };
+      }
+      return finish(p, whole, fragments);
+    };
+  }
+  return pipeline;
+}
+
+function mostSevere(all: TSeverity[]): TSeverity {
+  let best = all[0]!;
+  for (const s of all) {
+    const a = SEVERITY_ORDER.indexOf(s.level);
+    const b = SEVERITY_ORDER.indexOf(best.level);
+    if (a > b || (a === b && s.score > best.score)) best = s;
+  }
+  return best;
+}

@@ -1,0 +1,154 @@
+// Multi-issue messages: "love the app, but checkout fails and support never answered" carries two
+// problems that belong to two issues. This module cuts masked text into clause segments at
+// sentence ends and discourse connectors, then merges segments back together until each fragment
+// is one issue: adjacent segments of the same category, and segments that are not an issue on
+// their own (greetings, thanks, praise, low-confidence chatter), join their neighbour.
+// Must not: classify (the caller supplies classifications, so the async Classifier port and the
+// sync one both work) or look at unmasked text. Pure.
+import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
+import { scoreSentiment } from './sentiment.js';
+
+export interface Segment {
+  /** Span in the masked text; `text` is exactly that slice. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface ClassifiedSegment extends Segment {
+  classification: TClassification;
+}
+
+/** Beyond this many clauses a message is a narrative; its sentences are grouped into this many chunks. */
+export const MAX_SEGMENTS = 12;
+/** Classifier confidence at which a clause without any cue still counts as its own issue. */
+const CONFIDENT = 0.7;
+/** A clause shorter than this many words is never an issue by itself ("thanks", "hi there"). */
+const MIN_WORDS = 3;
+
+// Boundaries: sentence punctuation followed by space, newlines, semicolons, and connectors that
+// introduce another matter. The connector stays with the clause it introduces.
+const BOUNDARY =
+  /[.!?]+["')\]]*\s+|\n+|;\s*|,?\s+(?=(?:but|however|also|plus|additionally|besides|moreover|furthermore|another (?:issue|problem|thing)|on top of (?:that|this)|apart from (?:that|this)|and also|as well,)\b)|,\s+(?=and\s)/gi;
+// " and " joins two issues only when both sides are full clauses; checked after the cut.
+const AND_SPLIT = /\s+and\s+(?=(?:the|my|your|support|customer|nobody|no one|i|it|they|now|then|also|still)\b)/gi;
+
+/** Words that make a clause a problem report even when the classifier is unsure what kind. */
+const PROBLEM_CUE =
+  /\b(?:not|never|no longer|still|fail\w*|error\w*|broken|broke|crash\w*|can(?:no|')?t|couldn'?t|won'?t|doesn'?t|didn'?t|isn'?t|wrong|missing|lost|stolen|late|delay\w*|charged|refund\w*|declined|denied|stuck|problem\w*|issue\w*|bug\w*|slow|nobody|no one|unable|overcharg\w*|fraud\w*|dispute\w*)\b/i;
+/** A question or request is a matter of its own too ("how do I export my data?"). */
+const REQUEST_CUE = /\?|\b(?:how|why|when|where|can i|can you|could you|please|i need|i want|i'd like|cancel\w*|block\w*|close)\b/i;
+
+function words(text: string): number {
+  return (text.match(/[A-Za-z0-9[\]_]+/g) ?? []).length;
+}
+
+function trimSpan(text: string, start: number, end: number): Segment | undefined {
+  while (start < end && /[\s,;:\-–—]/.test(text[start]!)) start++;
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  return end > start ? { start, end, text: text.slice(start, end) } : undefined;
+}
+
+function cut(text: string, start: number, end: number, re: RegExp): Segment[] {
+  const out: Segment[] = [];
+  const slice = text.slice(start, end);
+  let cursor = 0;
+  re.lastIndex = 0;
+  for (const m of slice.matchAll(re)) {
+    const s = trimSpan(text, start + cursor, start + m.index + (m[0].match(/^[.!?]+["')\]]*/)?.[0].length ?? 0));
+    if (s) out.push(s);
+    cursor = m.index + m[0].length;
+  }
+  const last = trimSpan(text, start + cursor, end);
+  if (last) out.push(last);
+  return out;
+}
+
+/** Clause segments of a masked message, in order. A single-clause message yields one segment. */
+export function segmentMessage(maskedText: string): Segment[] {
+  const clauses: Segment[] = [];
+  for (const sentence of cut(maskedText, 0, maskedText.length, BOUNDARY)) {
+    const parts = cut(maskedText, sentence.start, sentence.end, AND_SPLIT);
+    // Only split on "and" when every part is a clause of its own, not "cancel and refund my order".
+    if (parts.length > 1 && parts.every((p) => words(p.text) >= MIN_WORDS)) clauses.push(...parts);
+    else clauses.push(sentence);
+  }
+  if (clauses.length === 0) {
+    const whole = trimSpan(maskedText, 0, maskedText.length);
+    return whole ? [whole] : [{ start: 0, end: maskedText.length, text: maskedText }];
+  }
+  if (clauses.length <= MAX_SEGMENTS) return clauses;
+  // Long narratives: contiguous groups of sentences, so classification cost stays bounded.
+  const size = Math.ceil(clauses.length / MAX_SEGMENTS);
+  const grouped: Segment[] = [];
+  for (let i = 0; i < clauses.length; i += size) {
+    const first = clauses[i]!;
+    const last = clauses[Math.min(i + size, clauses.length) - 1]!;
+    grouped.push({ start: first.start, end: last.end, text: maskedText.slice(first.start, last.end) });
+  }
+  return grouped;
+}
+
+/** Whether a classified clause stands as an issue on its own. */
+export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
+  if (words(seg.text) < MIN_WORDS) return false;
+  const problem = PROBLEM_CUE.test(seg.text);
+  // Praise is context for the issue next to it, whatever category the classifier gave it.
+  if (!problem && scoreSentiment(seg.text).label === 'positive') return false;
+  if (problem || REQUEST_CUE.test(seg.text)) return true;
+  // Without a cue only a confident classification makes a clause an issue ("call me at [PHONE_1]" is not).
+  return seg.classification.category !== NEEDS_REVIEW && seg.classification.confidence >= CONFIDENT;
+}
+
+function join(maskedText: string, a: ClassifiedSegment, b: ClassifiedSegment, classification: TClassification): ClassifiedSegment {
+  const start = Math.min(a.start, b.start);
+  const end = Math.max(a.end, b.end);
+  return { start, end, text: maskedText.slice(start, end), classification };
+}
+
+/**
+ * Merges classified clauses into issue fragments. A returned fragment made of several clauses
+ * carries the classification of its most confident issue clause; callers that can afford it
+ * re-classify merged fragments on their own text.
+ */
+export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[]): ClassifiedSegment[] {
+  const issues: ClassifiedSegment[] = [];
+  const pending: ClassifiedSegment[] = [];
+  for (const seg of segments) {
+    if (!isStandaloneIssue(seg)) {
+      pending.push(seg);
+      continue;
+    }
+    let current = seg;
+    // Chatter before the first issue belongs to it; chatter between issues to the one before.
+    const prev = issues[issues.length - 1];
+    if (prev) {
+      let merged = prev;
+      for (const p of pending) merged = join(maskedText, merged, p, merged.classification);
+      pending.length = 0;
+      if (merged.classification.category === current.classification.category) {
+        const best = merged.classification.confidence >= current.classification.confidence ? merged.classification : current.classification;
+        issues[issues.length - 1] = join(maskedText, merged, current, best);
+        continue;
+      }
+      issues[issues.length - 1] = merged;
+    } else {
+      for (const p of pending) current = join(maskedText, current, p, current.classification);
+      pending.length = 0;
+    }
+    issues.push(current);
+  }
+  if (issues.length === 0) {
+    // No clause is an issue on its own: the whole message is one fragment, classified as the
+    // most confident clause says (the caller normally re-classifies it as a whole).
+    const all = segments.reduce((a, b) => (a.classification.confidence >= b.classification.confidence ? a : b));
+    const first = segments[0]!;
+    const last = segments[segments.length - 1]!;
+    return [{ start: first.start, end: last.end, text: maskedText.slice(first.start, last.end), classification: all.classification }];
+  }
+  const tail = issues[issues.length - 1]!;
+  let merged = tail;
+  for (const p of pending) merged = join(maskedText, merged, p, merged.classification);
+  issues[issues.length - 1] = merged;
+  return issues;
+}
