@@ -93,7 +93,7 @@ describe('approval rules', () => {
 describe('approval stages and escalation', () => {
   const verdict = evaluatePolicy(policy, {
     actionType: 'zendesk.public_reply',
-    category: 'billing_refund',
+    category: 'refund',
     confidence: 0.95,
     severity: 'high',
     customerTiers: ['standard'],

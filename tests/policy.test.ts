@@ -85,11 +85,11 @@ describe('policy verdicts', () => {
   type Row = [string, Partial<TPolicyEvaluationInput>, 'allow' | 'needs_approval' | 'deny', string];
   const rows: Row[] = [
     ['low-risk tags within every auto condition', {}, 'allow', 'auto: all conditions met'],
-    ['jira ticket for any category', { actionType: 'jira.create_issue', category: 'billing_refund' }, 'allow', 'auto'],
+    ['jira ticket for any category', { actionType: 'jira.create_issue', category: 'refund' }, 'allow', 'auto'],
     ['confidence below the auto floor', { confidence: 0.65 }, 'needs_approval', 'confidence: 0.65 < auto.minConfidence 0.7'],
     ['blast radius above the auto cap', { blastRadius: { tickets: 501, customers: 400 } }, 'needs_approval', 'blast_radius: 501 tickets > auto.maxBlastRadius.tickets 500'],
     ['rate limit hit', { recentActionCount: 20 }, 'needs_approval', 'rate_limit: 20 in the last 60 min >= auto.rateLimit.max 20'],
-    ['public reply to a category not automatic', { actionType: 'zendesk.public_reply', category: 'billing_refund' }, 'needs_approval', 'category: billing_refund not in auto.categories'],
+    ['public reply to a category not automatic', { actionType: 'zendesk.public_reply', category: 'refund' }, 'needs_approval', 'category: refund not in auto.categories'],
     ['public reply to an enterprise customer', { actionType: 'zendesk.public_reply', customerTiers: ['standard', 'enterprise'] }, 'needs_approval', 'tier: enterprise not in auto.tiers'],
     ['public reply on a critical issue', { actionType: 'zendesk.public_reply', severity: 'critical' }, 'needs_approval', 'severity: critical not in auto.severities'],
     ['public reply within its auto conditions', { actionType: 'zendesk.public_reply' }, 'allow', 'auto'],
@@ -112,7 +112,7 @@ describe('policy verdicts', () => {
   });
 
   it('needs_approval carries group, two-person rule for high risk, timeout and escalation chain', () => {
-    const v = evaluatePolicy(policy, input({ actionType: 'zendesk.public_reply', category: 'billing_refund' }));
+    const v = evaluatePolicy(policy, input({ actionType: 'zendesk.public_reply', category: 'refund' }));
     expect(v).toMatchObject({
       kind: 'needs_approval',
       risk: 'high',
@@ -160,7 +160,7 @@ describe('policy verdicts', () => {
   it('dry-run mode reports what would have happened and marks it', () => {
     const dry = { ...policy, mode: 'dry-run' } as TPolicy;
     expect(evaluatePolicy(dry, input())).toMatchObject({ kind: 'allow', dryRun: true });
-    expect(evaluatePolicy(dry, input({ actionType: 'zendesk.public_reply', category: 'billing_refund' }))).toMatchObject({ kind: 'needs_approval', dryRun: true });
+    expect(evaluatePolicy(dry, input({ actionType: 'zendesk.public_reply', category: 'refund' }))).toMatchObject({ kind: 'needs_approval', dryRun: true });
     expect(evaluatePolicy(dry, input({ category: 'needs_review' }))).toMatchObject({ kind: 'deny', dryRun: true });
     expect(evaluatePolicy(policy, input({ dryRun: true }))).toMatchObject({ kind: 'allow', dryRun: true });
   });
