@@ -5,15 +5,22 @@
 import type { SparseVector } from './classifier-features.js';
 
 export interface LinearConfig {
+  /** `log`: multinomial logistic regression; `hinge`: Crammer–Singer multiclass SVM. */
+  loss: 'log' | 'hinge';
   epochs: number;
   /** L2 strength; the per-step decay is eta·lambda. */
   lambda: number;
   /** Initial learning rate of the 1/t schedule. */
   eta0: number;
+  /**
+   * Weights returned are the mean of the end-of-epoch snapshots from this epoch on (0-based);
+   * averaging removes most of the last-iterate noise of SGD at the cost of one pass over the weights.
+   */
+  averageFrom: number;
   seed: number;
 }
 
-export const DEFAULT_LINEAR: LinearConfig = { epochs: 12, lambda: 2e-5, eta0: 0.5, seed: 7 };
+export const DEFAULT_LINEAR: LinearConfig = { loss: 'hinge', epochs: 12, lambda: 1e-5, eta0: 0.1, averageFrom: 6, seed: 7 };
 
 /** Training documents in CSR form. */
 export interface SparseMatrix {
@@ -86,6 +93,11 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
   const order = new Int32Array(x.rows);
   for (let i = 0; i < x.rows; i++) order[i] = i;
   const random = seededRandom(cfg.seed);
+  const hinge = cfg.loss === 'hinge';
+  const averageFrom = Math.min(Math.max(0, cfg.averageFrom), cfg.epochs - 1);
+  const avgWeights = new Float32Array(features * classes);
+  const avgBias = new Float32Array(classes);
+  let snapshots = 0;
   // L2 decay applied lazily through a shared scale, so a step costs O(nnz), not O(weights).
   let scale = 1;
   let t = 0;
@@ -109,32 +121,54 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
         scores[c] = s;
         if (s > max) max = s;
       }
-      let sum = 0;
-      for (let c = 0; c < classes; c++) {
-        const e = Math.exp(scores[c]! - max);
-        scores[c] = e;
-        sum += e;
-      }
       const y = labels[row]!;
       const eta = cfg.eta0 / (1 + cfg.eta0 * cfg.lambda * t);
       t++;
       scale *= 1 - eta * cfg.lambda;
-      let nActive = 0;
-      for (let c = 0; c < classes; c++) {
-        const g = scores[c]! / sum - (c === y ? 1 : 0);
-        if (g > GRAD_EPS || g < -GRAD_EPS) {
-          grad[nActive] = g;
-          active[nActive++] = c;
-          bias[c] = bias[c]! - eta * g;
-        }
-      }
       const step = eta / scale;
-      for (let k = start; k < end; k++) {
-        const base = indices[k]! * classes;
-        const v = values[k]! * step;
-        for (let a = 0; a < nActive; a++) {
-          const idx = base + active[a]!;
-          weights[idx] = weights[idx]! - v * grad[a]!;
+      if (hinge) {
+        // Only the true class and the strongest wrong class move, and only inside the margin.
+        let rival = -1;
+        let rivalScore = -Infinity;
+        for (let c = 0; c < classes; c++) {
+          if (c !== y && scores[c]! > rivalScore) {
+            rivalScore = scores[c]!;
+            rival = c;
+          }
+        }
+        if (rival >= 0 && 1 + rivalScore - scores[y]! > 0) {
+          bias[y] = bias[y]! + eta;
+          bias[rival] = bias[rival]! - eta;
+          for (let k = start; k < end; k++) {
+            const base = indices[k]! * classes;
+            const v = values[k]! * step;
+            weights[base + y] = weights[base + y]! + v;
+            weights[base + rival] = weights[base + rival]! - v;
+          }
+        }
+      } else {
+        let sum = 0;
+        for (let c = 0; c < classes; c++) {
+          const e = Math.exp(scores[c]! - max);
+          scores[c] = e;
+          sum += e;
+        }
+        let nActive = 0;
+        for (let c = 0; c < classes; c++) {
+          const g = scores[c]! / sum - (c === y ? 1 : 0);
+          if (g > GRAD_EPS || g < -GRAD_EPS) {
+            grad[nActive] = g;
+            active[nActive++] = c;
+            bias[c] = bias[c]! - eta * g;
+          }
+        }
+        for (let k = start; k < end; k++) {
+          const base = indices[k]! * classes;
+          const v = values[k]! * step;
+          for (let a = 0; a < nActive; a++) {
+            const idx = base + active[a]!;
+            weights[idx] = weights[idx]! - v * grad[a]!;
+          }
         }
       }
       if (scale < 1e-6) {
@@ -142,9 +176,16 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
         scale = 1;
       }
     }
+    if (epoch >= averageFrom) {
+      for (let i = 0; i < weights.length; i++) avgWeights[i] = avgWeights[i]! + weights[i]! * scale;
+      for (let c = 0; c < classes; c++) avgBias[c] = avgBias[c]! + bias[c]!;
+      snapshots++;
+    }
   }
-  for (let i = 0; i < weights.length; i++) weights[i] = weights[i]! * scale;
-  return { classes, features, weights, bias };
+  const inv = 1 / snapshots;
+  for (let i = 0; i < weights.length; i++) avgWeights[i] = avgWeights[i]! * inv;
+  for (let c = 0; c < classes; c++) avgBias[c] = avgBias[c]! * inv;
+  return { classes, features, weights: avgWeights, bias: avgBias };
 }
 
 /** Raw scores (logits) of one vector into `out`. */
