@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { extractEvidence } from '../activities/triage/evidence.js';
+import { FINGERPRINT_VERSION, computeFingerprint, fingerprintFeatures } from '../activities/triage/fingerprint.js';
+import { maskPii } from '../activities/triage/pii.js';
+import { ZFingerprint } from '../workflows/domain/triage.js';
+
+const fp = (category: string, text: string, product?: string) =>
+  computeFingerprint({ category, evidence: extractEvidence(maskPii(text).masked.text), ...(product ? { product } : {}) });
+
+describe('fingerprint', () => {
+  it('has the documented key format and records its features and version', () => {
+    const f = fp('app_crash', 'crashes with E1234 on iOS 17.2');
+    expect(ZFingerprint.parse(f)).toEqual(f);
+    expect(f.key).toMatch(/^app_crash\.[0-9a-f]{12}$/);
+    expect(f.features).toEqual(['code:E1234']);
+    expect(f.version).toBe(FINGERPRINT_VERSION);
+  });
+
+  it('maps one recurring problem reported by different customers to one key', () => {
+    const a = fp('payment_failure', 'Checkout fails with E1234 for order 55501, I was charged $49.99 on 2024-03-01, mail a@b.com');
+    const b = fp('payment_failure', 'E-1234 again!!! order #99812 ($12.00), app v2.3.1 on Android 14, call +1 415 555 2671');
+    const c = fp('payment_failure', 'error e1234 when paying, see https://shop.example.com/pay?session=abc');
+    expect(b.key).toBe(a.key);
+    expect(c.key).toBe(a.key);
+  });
+
+  it('keeps different problems apart', () => {
+    const base = fp('payment_failure', 'checkout fails with E1234');
+    expect(fp('payment_failure', 'checkout fails with E5678').key).not.toBe(base.key);
+    expect(fp('payment_failure', 'checkout fails with HTTP 502').key).not.toBe(base.key);
+    expect(fp('billing', 'checkout fails with E1234').key).not.toBe(base.key);
+    expect(fp('payment_failure', 'checkout fails with E1234', 'Mobile App').key).not.toBe(base.key);
+  });
+
+  it('splits code-less reports by platform family, not by version or device model', () => {
+    const ios = fp('app_crash', 'the app crashes on launch on iOS 17.2 (iPhone 15 Pro)');
+    expect(fp('app_crash', 'crash at startup, iOS 16.1, iPhone 12').key).toBe(ios.key);
+    expect(fp('app_crash', 'crash at startup on Android 14').key).not.toBe(ios.key);
+    expect(ios.features).toEqual(['device:iphone', 'os:ios']);
+  });
+
+  it('never derives features from per-customer values or free text', () => {
+    const features = fingerprintFeatures({
+      category: 'refund',
+      evidence: extractEvidence('order 123456, ticket 777888, transaction id TX998877, $10.50 on 2024-01-02, https://x.io/a?b=1, v1.2.3'),
+    });
+    expect(features).toEqual([]);
+    expect(fp('refund', 'my refund never arrived').key).toBe(fp('refund', 'where is the money you owe me?').key);
+  });
+
+  it('is independent of the order in which evidence appears and caps the number of codes', () => {
+    expect(fp('app_crash', 'E2 then E0010 then HTTP 500').key).toBe(fp('app_crash', 'HTTP 500 then E0010').key);
+    const many = fp('app_crash', 'E1001 E1002 E1003 E1004 E1005');
+    expect(many.features.filter((f) => f.startsWith('code:'))).toHaveLength(3);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { isStandaloneIssue, MAX_SEGMENTS, mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
+import { NEEDS_REVIEW, type TClassification } from '../workflows/domain/triage.js';
+
+const texts = (s: string) => segmentMessage(s).map((x) => x.text);
+
+function cls(category: string, confidence = 0.9): TClassification {
+  return { category, confidence, alternatives: [], source: 'local', taxonomyVersion: 't@1.0.0', modelVersion: 'm', promptVersion: null };
+}
+
+/** Classifies each clause by the first keyword it contains, the way a taxonomy classifier would. */
+function classifyAll(message: string, rules: Array<[RegExp, string]>): ClassifiedSegment[] {
+  return segmentMessage(message).map((s) => {
+    const hit = rules.find(([re]) => re.test(s.text));
+    return { ...s, classification: hit ? cls(hit[1]) : cls(NEEDS_REVIEW, 0.2) };
+  });
+}
+
+describe('segmentMessage', () => {
+  it('cuts at sentence ends, semicolons and connectors that introduce another matter', () => {
+    expect(texts('love the app, but checkout fails and support never answered')).toEqual([
+      'love the app',
+      'but checkout fails',
+      'support never answered',
+    ]);
+    expect(texts('Hi! My card was declined. Also, I was charged twice; the app crashes on v2.3.1.')).toEqual([
+      'Hi!',
+      'My card was declined.',
+      'Also, I was charged twice',
+      'the app crashes on v2.3.1.',
+    ]);
+  });
+
+  it('does not cut inside a single request, versions, amounts or placeholders', () => {
+    expect(texts('Cancel and refund my order please.')).toEqual(['Cancel and refund my order please.']);
+    expect(texts('v2.3.1 charged $49.99 to [EMAIL_1] on 2024-03-01')).toHaveLength(1);
+  });
+
+  it('returns spans that slice the text exactly', () => {
+    const m = 'First problem here. Second problem there!  Third one?';
+    for (const s of segmentMessage(m)) expect(m.slice(s.start, s.end)).toBe(s.text);
+  });
+
+  it('groups a long narrative into a bounded number of segments', () => {
+    const m = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} is here.`).join(' ');
+    const segs = segmentMessage(m);
+    expect(segs.length).toBeLessThanOrEqual(MAX_SEGMENTS);
+    expect(segs[0]!.start).toBe(0);
+    expect(segs[segs.length - 1]!.end).toBe(m.length);
+  });
+});
+
+describe('mergeSegments', () => {
+  const rules: Array<[RegExp, string]> = [
+    [/checkout|pay/i, 'payment_failure'],
+    [/support|answer/i, 'support_experience'],
+    [/crash/i, 'app_crash'],
+    [/love|great/i, 'praise'],
+  ];
+
+  it('splits the issue example into two fragments and folds the praise into the first', () => {
+    const m = 'love the app, but checkout fails and support never answered';
+    const frags = mergeSegments(m, classifyAll(m, rules));
+    expect(frags.map((f) => [f.text, f.classification.category])).toEqual([
+      ['love the app, but checkout fails', 'payment_failure'],
+      ['support never answered', 'support_experience'],
+    ]);
+  });
+
+  it('merges adjacent clauses of the same category into one fragment', () => {
+    const m = 'The app crashes on launch. It crashes again after the update. Checkout fails too.';
+    const frags = mergeSegments(m, classifyAll(m, rules));
+    expect(frags.map((f) => f.classification.category)).toEqual(['app_crash', 'payment_failure']);
+    expect(frags[0]!.text).toBe('The app crashes on launch. It crashes again after the update.');
+  });
+
+  it('keeps a one-issue message with greetings and thanks as one fragment', () => {
+    const m = 'Hi there. The app crashes when I open it. Thanks!';
+    const frags = mergeSegments(m, classifyAll(m, rules));
+    expect(frags).toHaveLength(1);
+    expect(frags[0]!.text).toBe(m);
+    expect(frags[0]!.classification.category).toBe('app_crash');
+  });
+
+  it('treats an unsure clause as an issue only with a problem or request cue', () => {
+    const seg = (text: string, c = cls(NEEDS_REVIEW, 0.2)): ClassifiedSegment => ({ start: 0, end: text.length, text, classification: c });
+    expect(isStandaloneIssue(seg('my parcel never arrived'))).toBe(true);
+    expect(isStandaloneIssue(seg('how do I export my data?'))).toBe(true);
+    expect(isStandaloneIssue(seg('hope you are well'))).toBe(false);
+    expect(isStandaloneIssue(seg('thanks so much, you are great', cls('praise')))).toBe(false);
+    expect(isStandaloneIssue(seg('call me at [PHONE_1]', cls('account_management', 0.5)))).toBe(false);
+  });
+});
