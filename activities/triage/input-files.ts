@@ -280,7 +280,9 @@ export function readJsonl(bytes: Uint8Array, opts: ReadOptions): TInputRow[] {
     try {
       value = JSON.parse(text);
     } catch (e) {
-      rows.push({ row, line, error: invalid(row, line, `malformed JSON: ${e instanceof Error ? e.message : String(e)}`) });
+      // V8's message quotes the offending input, which may be PII: keep only the position.
+      const where = e instanceof Error ? /position \d+/.exec(e.message)?.[0] : undefined;
+      rows.push({ row, line, error: invalid(row, line, `malformed JSON${where ? ` at ${where}` : ''}`) });
       return;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
