@@ -1,0 +1,10 @@
+// The seam for root-cause context: anything that can list deploys, incidents, flag changes and
+// known issues for a time range implements ContextSource (files, HTTP endpoints, fakes in tests).
+import type { TContextEvent, TTimeRange } from './events.js';
+
+export interface ContextSource {
+  /** Stable label recorded with the ranking (which sources answered, which failed). */
+  readonly name: string;
+  /** Validated events touching the range. Throws LoopwrightError on failure; never returns partial data. */
+  listEvents(range: TTimeRange): Promise<TContextEvent[]>;
+}
