@@ -175,8 +175,13 @@ export class TfidfFeaturizer {
   private readonly scratch = new FeatureScratch();
   private tf: Float32Array;
   private readonly out: SparseVector = { indices: new Int32Array(1024), values: new Float32Array(1024), length: 0 };
-  /** Share of the message's words that the vocabulary knows; low values mean out of scope. */
-  lastKnownWordRatio = 0;
+  /**
+   * IDF-weighted share of the last message's words that the vocabulary knows. Weighting by IDF
+   * (unseen words count as the rarest) keeps "the", "my", "is" from making an off-topic message
+   * look familiar; low values mean out of scope.
+   */
+  lastCoverage = 0;
+  private readonly unseenIdf: number;
 
   constructor(
     readonly cfg: FeatureConfig,
@@ -186,6 +191,7 @@ export class TfidfFeaturizer {
     readonly blockOf: Uint8Array,
   ) {
     this.tf = new Float32Array(idf.length);
+    this.unseenIdf = idf.reduce((m, x) => (x > m ? x : m), 1);
   }
 
   get dimension(): number {
@@ -205,19 +211,21 @@ export class TfidfFeaturizer {
       out.values = new Float32Array(scratch.count);
     }
     let length = 0;
-    let knownWords = 0;
-    let words = 0;
+    let knownMass = 0;
+    let totalMass = 0;
     const tf = this.tf;
     for (let i = 0; i < scratch.count; i++) {
       const f = this.vocab.get(scratch.hashes[i]!);
-      const isUnigram = scratch.blocks[i] === 0;
-      if (isUnigram) words++;
+      if (scratch.blocks[i] === 0) {
+        const w = f < 0 ? this.unseenIdf : this.idf[f]!;
+        totalMass += w;
+        if (f >= 0) knownMass += w;
+      }
       if (f < 0) continue;
-      if (isUnigram) knownWords++;
       if (tf[f] === 0) out.indices[length++] = f;
       tf[f] = tf[f]! + 1;
     }
-    this.lastKnownWordRatio = words === 0 ? 0 : knownWords / words;
+    this.lastCoverage = totalMass === 0 ? 0 : knownMass / totalMass;
     out.length = length;
     weigh(out, tf, this.idf, this.blockOf, this.cfg);
     return out;

@@ -33,10 +33,10 @@ export interface OfflineClassifierOptions {
   /** Confidence below which the answer is needs_review; defaults to the taxonomy's confidenceThreshold. */
   threshold?: number;
   /**
-   * Share of a message's words the model has ever seen below which it is out of scope, whatever
-   * the probabilities say: softmax always sums to one, so gibberish can still look confident.
+   * IDF-weighted share of a message's words seen in training below which it is out of scope,
+   * whatever the probabilities say: softmax always sums to one, so off-topic text can look confident.
    */
-  minKnownWordRatio?: number;
+  minCoverage?: number;
   /** Fit a temperature on a held-out slice (default true). Off only for experiments. */
   calibrate?: boolean;
   features?: Partial<FeatureConfig>;
@@ -58,7 +58,7 @@ export interface OfflineClassifier extends SyncClassifier {
   /** Calibrated probabilities of the `k` best categories, best first; no thresholding. */
   rank(maskedText: string, k: number): Ranked[];
   /** Index (into `categories`) of the best category and its calibrated probability; no allocation. */
-  predictIndex(maskedText: string): { index: number; probability: number; knownWordRatio: number };
+  predictIndex(maskedText: string): { index: number; probability: number; coverage: number };
 }
 
 const ALTERNATIVES = 3;
@@ -70,7 +70,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   const taxonomyVersion = taxonomyVersionTag(taxonomy);
   const threshold = opts.threshold ?? taxonomy.confidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new LoopwrightError('invalid_config', `threshold must be within [0, 1], got ${threshold}`);
-  const minKnownWordRatio = opts.minKnownWordRatio ?? 0.25;
+  const minCoverage = opts.minCoverage ?? 0.25;
   const featureCfg: FeatureConfig = { ...DEFAULT_FEATURES, ...opts.features };
   const linearCfg: LinearConfig = { ...DEFAULT_LINEAR, ...opts.linear };
 
@@ -102,7 +102,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   }
   const labels = Int32Array.from(labelList);
 
-  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, featureCfg, linearCfg, threshold, minKnownWordRatio)}`;
+  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, featureCfg, linearCfg, threshold, minCoverage)}`;
 
   const featurizer = fitFeaturizer(texts, featureCfg);
   const vectors = texts.map((t) => copySparse(featurizer.transform(t)));
@@ -138,7 +138,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
     categories,
     temperature,
     threshold,
-    minKnownWordRatio,
+    minCoverage,
     taxonomyVersion,
     modelVersion,
     trainingExamples: texts.length,
@@ -174,10 +174,10 @@ function hashTrainingData(
   features: FeatureConfig,
   linear: LinearConfig,
   threshold: number,
-  minKnownWordRatio: number,
+  minCoverage: number,
 ): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ taxonomyVersion, categories, features, linear, threshold, minKnownWordRatio }));
+  h.update(JSON.stringify({ taxonomyVersion, categories, features, linear, threshold, minCoverage }));
   texts.forEach((t, i) => {
     h.update(`\u0000${labels[i]}\u0001${t}`);
   });
@@ -190,7 +190,7 @@ interface LinearTextClassifierParts {
   categories: string[];
   temperature: number;
   threshold: number;
-  minKnownWordRatio: number;
+  minCoverage: number;
   taxonomyVersion: string;
   modelVersion: string;
   trainingExamples: number;
@@ -205,7 +205,7 @@ class LinearTextClassifier implements OfflineClassifier {
   readonly trainingExamples: number;
   private readonly featurizer: TfidfFeaturizer;
   private readonly model: LinearModel;
-  private readonly minKnownWordRatio: number;
+  private readonly minCoverage: number;
   private readonly logits: Float64Array;
   private readonly probs: Float64Array;
 
@@ -218,7 +218,7 @@ class LinearTextClassifier implements OfflineClassifier {
     this.trainingExamples = parts.trainingExamples;
     this.featurizer = parts.featurizer;
     this.model = parts.model;
-    this.minKnownWordRatio = parts.minKnownWordRatio;
+    this.minCoverage = parts.minCoverage;
     this.logits = new Float64Array(parts.categories.length);
     this.probs = new Float64Array(parts.categories.length);
   }
@@ -228,7 +228,7 @@ class LinearTextClassifier implements OfflineClassifier {
   }
 
   classifySync(maskedText: string): TClassification {
-    const { index, probability, knownWordRatio, length } = this.forward(maskedText);
+    const { index, probability, coverage, length } = this.forward(maskedText);
     const confidence = round4(probability);
     const top = this.topK(ALTERNATIVES + 1);
     const base = {
@@ -238,9 +238,10 @@ class LinearTextClassifier implements OfflineClassifier {
       promptVersion: null,
     };
     let reviewReason: string | undefined;
-    if (length === 0 || knownWordRatio === 0) reviewReason = 'out_of_scope: no known words';
-    else if (knownWordRatio < this.minKnownWordRatio) reviewReason = `out_of_scope: only ${Math.round(knownWordRatio * 100)}% of words known`;
-    else if (probability < this.threshold) reviewReason = `low_confidence: ${confidence.toFixed(2)} < threshold ${this.threshold.toFixed(2)}`;
+    if (length === 0 || coverage === 0) reviewReason = 'out_of_scope: no known words';
+    else if (coverage < this.minCoverage) reviewReason = `out_of_scope: vocabulary coverage ${coverage.toFixed(2)} < ${this.minCoverage.toFixed(2)}`;
+    // Decided on the reported (rounded) confidence, so the record alone shows why.
+    else if (confidence < this.threshold) reviewReason = `low_confidence: ${confidence} < threshold ${this.threshold}`;
     if (reviewReason !== undefined) {
       // needs_review keeps the best real guesses as alternatives, so a human or the LLM cascade
       // starts from them; confidence stays the best guess's, which is why it was not enough.
@@ -254,12 +255,12 @@ class LinearTextClassifier implements OfflineClassifier {
     return this.topK(k).map((r) => ({ category: r.category, probability: r.confidence }));
   }
 
-  predictIndex(maskedText: string): { index: number; probability: number; knownWordRatio: number } {
-    const { index, probability, knownWordRatio } = this.forward(maskedText);
-    return { index, probability, knownWordRatio };
+  predictIndex(maskedText: string): { index: number; probability: number; coverage: number } {
+    const { index, probability, coverage } = this.forward(maskedText);
+    return { index, probability, coverage };
   }
 
-  private forward(text: string): { index: number; probability: number; knownWordRatio: number; length: number } {
+  private forward(text: string): { index: number; probability: number; coverage: number; length: number } {
     const v = this.featurizer.transform(text);
     scoreInto(this.model, v.indices, v.values, v.length, this.logits);
     softmaxInto(this.logits, this.temperature, this.probs);
@@ -272,7 +273,7 @@ class LinearTextClassifier implements OfflineClassifier {
         index = c;
       }
     }
-    return { index, probability: best, knownWordRatio: this.featurizer.lastKnownWordRatio, length: v.length };
+    return { index, probability: best, coverage: this.featurizer.lastCoverage, length: v.length };
   }
 
   /** Top `k` of the last forward pass; ties broken by taxonomy order, so output is stable. */
