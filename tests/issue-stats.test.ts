@@ -141,6 +141,12 @@ describe('issue stats: triggers', () => {
     expect(r.observed.current).toBe(12);
     expect(r.fired).toBe(false);
   });
+
+  it('rejects a bad trigger with a coded error naming the field', () => {
+    const bad = { kind: 'count', threshold: 0, windowMinutes: 30 } as const;
+    expect(() => evaluateTrigger(createIssueStats(), bad, T0)).toThrow(LoopwrightError);
+    expect(() => evaluateTrigger(createIssueStats(), bad, T0)).toThrow(/trigger: threshold/);
+  });
 });
 
 describe('issue stats: verification', () => {

@@ -32,7 +32,10 @@ export const ZIssueStatsLimits = z.strictObject({
   retentionBuckets: z.number().int().min(2).max(20_000).default(2_016),
   /** Exact occurrences kept for precise small-window counts and display. */
   maxRecent: z.number().int().min(1).max(5_000).default(200),
-  /** Distinct ticket / customer ids remembered (most recent first to be evicted last). */
+  /**
+   * Distinct ticket / customer ids remembered, oldest evicted first. Ticket dedup is exact within
+   * this many most recent tickets, which covers retries and re-deliveries (they come close in time).
+   */
   maxTickets: z.number().int().min(1).max(50_000).default(2_000),
   maxCustomers: z.number().int().min(1).max(50_000).default(2_000),
 });
@@ -282,7 +285,7 @@ export interface TTriggerResult {
 }
 
 export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, now: number): TTriggerResult {
-  const trigger = ZIssueTrigger.parse(triggerInput);
+  const trigger = parseOrThrow(ZIssueTrigger, triggerInput, 'trigger');
   switch (trigger.kind) {
     case 'severity': {
       const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(trigger.minSeverity));
@@ -372,7 +375,7 @@ export interface TVerification {
 
 /** Compares equal windows before and after the fix. */
 export function verifyRecurrence(state: TIssueStatsState, optsInput: TVerifyOptions): TVerification {
-  const opts = ZVerifyOptions.parse(optsInput);
+  const opts = parseOrThrow(ZVerifyOptions, optsInput, 'verification');
   const windowMs = opts.windowMinutes * MINUTE_MS;
   const before = countBetween(state, opts.fixedAt - windowMs, opts.fixedAt).count;
   const afterEnd = Math.min(opts.now, opts.fixedAt + windowMs);
@@ -416,6 +419,15 @@ export function highestSeverity(state: TIssueStatsState): TSeverityLevel | null 
     if (state.severityCounts[l] > 0) return l;
   }
   return null;
+}
+
+/** Bad triggers or options are configuration errors with the field named, never a bare ZodError. */
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new LoopwrightError('invalid_config', `${what}: ${formatIssues(r.error.issues)}`, { retryable: false, details: { field: what } });
+  }
+  return r.data;
 }
 
 function round(n: number): number {
