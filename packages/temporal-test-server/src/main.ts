@@ -38,7 +38,17 @@ export function parseArgs(argv: string[]): TestServerOptions {
   if (argv.length === 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError('usage: temporal-test-server <port> | temporal-test-server server start-dev --port <port> [...]');
   }
-  return { port, timeSkipping: true, namespaces: ['default'] };
+  // The testing API appends `--search-attribute name=Type` pairs after the port when asked to.
+  const searchAttributes: Record<string, string> = {};
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i] !== '--search-attribute') continue;
+    const value = argv[++i] ?? '';
+    const [saName, saType] = value.split('=');
+    const type = saType ? indexedValueType(saType) : undefined;
+    if (!saName || !type) throw new UsageError(`invalid --search-attribute ${value} (expected name=Type)`);
+    searchAttributes[saName] = type;
+  }
+  return { port, timeSkipping: true, namespaces: ['default'], searchAttributes };
 }
 
 async function main(): Promise<void> {
