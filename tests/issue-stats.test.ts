@@ -51,6 +51,11 @@ describe('issue stats: accumulation', () => {
     s = addOccurrence(s, { ...o, at: o.at + MIN });
     expect(s.total).toBe(1);
     expect(s.duplicates).toBe(1);
+    // Same rule on the batch path, which looks ids up differently.
+    const batch = Array.from({ length: 40 }, (_, i) => occ(i));
+    const big = addOccurrences(s, [...batch, ...batch.slice(0, 10), o]);
+    expect(big.total).toBe(41);
+    expect(big.duplicates).toBe(12);
   });
 
   it('rejects a malformed occurrence naming the field', () => {

@@ -120,9 +120,10 @@ export function addOccurrences(state: TIssueStatsState, occs: ReadonlyArray<TIss
     tickets: state.tickets.slice(),
     customers: state.customers.slice(),
   };
-  // Sets mirror the id lists for O(1) dedup inside the batch; the lists remain the serialized truth.
-  const ticketSet = new Set(s.tickets);
-  const customerSet = new Set(s.customers);
+  // Sets mirror the id lists for O(1) dedup in big batches; building them costs more than a linear
+  // scan for the one-signal case. The lists remain the serialized truth either way.
+  const ticketSet = idLookup(s.tickets, occs.length);
+  const customerSet = idLookup(s.customers, occs.length);
   occs.forEach((raw, i) => {
     const parsed = ZIssueOccurrence.safeParse(raw);
     if (!parsed.success) {
@@ -154,7 +155,18 @@ export function addOccurrences(state: TIssueStatsState, occs: ReadonlyArray<TIss
   return s;
 }
 
-function rememberId(list: string[], set: Set<string>, id: string, max: number, onEvict: () => void): void {
+interface TIdLookup {
+  has(id: string): boolean;
+  add(id: string): void;
+  delete(id: string): void;
+}
+
+function idLookup(list: string[], batchSize: number): TIdLookup {
+  if (batchSize > 16) return new Set(list);
+  return { has: (id) => list.includes(id), add: () => undefined, delete: () => undefined };
+}
+
+function rememberId(list: string[], set: TIdLookup, id: string, max: number, onEvict: () => void): void {
   list.push(id);
   set.add(id);
   if (list.length > max) {
