@@ -96,6 +96,10 @@ describe('policy verdicts', () => {
     ['never-automatic transition', { actionType: 'jira.transition' }, 'needs_approval', 'auto_disabled'],
     ['unknown action type', { actionType: 'zendesk.delete_ticket' }, 'deny', 'unknown_action_type: zendesk.delete_ticket'],
     ['priority bump for a free-tier customer (no approver group)', { actionType: 'zendesk.set_priority', customerTiers: ['free'] }, 'deny', 'no_approver_group'],
+    // Without an approver group, every unmet auto condition is a deny: fail closed.
+    ['no-approver action below the confidence floor', { actionType: 'zendesk.set_priority', customerTiers: ['enterprise'], confidence: 0.8 }, 'deny', 'confidence: 0.8 < auto.minConfidence 0.85'],
+    ['no-approver action above the blast-radius cap', { actionType: 'zendesk.set_priority', customerTiers: ['enterprise'], blastRadius: { tickets: 51, customers: 5 } }, 'deny', 'blast_radius: 51 tickets'],
+    ['no-approver action at its rate limit', { actionType: 'zendesk.set_priority', customerTiers: ['enterprise'], recentActionCount: 10 }, 'deny', 'rate_limit: 10 in the last 60 min'],
     ['priority bump for an enterprise customer', { actionType: 'zendesk.set_priority', customerTiers: ['enterprise'] }, 'allow', 'auto'],
     ['needs_review category', { category: 'needs_review' }, 'deny', 'needs_review'],
     ['needs_review flag on a classified issue', { needsReview: true }, 'deny', 'needs_review'],
