@@ -22,6 +22,7 @@ describe('PII masking: what must be masked', () => {
     ['SSN without dashes after keyword', 'my ssn is 123456789', 'my ssn is [NATIONAL_ID_1]'],
     ['UK NINO', 'NI number JG 10 37 21 A', 'NI number [NATIONAL_ID_1]'],
     ['password after colon', 'password: hunter2! works', 'password: [SECRET_1] works'],
+    ['password after "is"', 'my password is Tr0ub4dor&3 now', 'my password is [SECRET_1] now'],
     ['bearer token', 'Authorization: Bearer abc.def-ghi_jkl123', 'Authorization: Bearer [SECRET_1]'],
     ['JWT', 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N', 'token [SECRET_1]'],
     ['API key', 'my key sk-proj-abcdefghijklmnop1234 leaked', 'my key [SECRET_1] leaked'],
@@ -49,6 +50,8 @@ describe('PII masking: meaning survives', () => {
     ['a Luhn-invalid digit run', 'card 4111 1111 1111 1112 declined'],
     ['an IBAN with a bad checksum', 'IBAN GB82 WEST 1234 5698 7654 33'],
     ['product names', 'Galaxy S23 Ultra on Android 14 with Chrome 120'],
+    ['credential problems described in words', 'it says my password is wrong, my pin is blocked and password: incorrect'],
+    ['four-part versions', 'after update 1.2.3.4 and version 10.0.0.1 it broke'],
   ])('%s', (_name, input) => {
     expect(masked(input)).toBe(input);
   });

@@ -117,6 +117,8 @@ const SECRET_PATTERNS: RegExp[] = [
 // The value after a credential keyword; the keyword itself is meaning and stays.
 const SECRET_AFTER_KEYWORD =
   /\b(?:password|passwd|passcode|pwd|pin|secret|api[ _-]?key|access[ _-]?token|auth[ _-]?token|token)\s*(?:[:=]|\bis\b)\s*["']?([^\s"',;]{3,})/gi;
+const NOT_A_SECRET =
+  /^(?:wrong|incorrect|invalid|expired|reset|blocked|locked|required|missing|empty|correct|right|not|no|too|being|still|rejected|changed|lost|forgotten|accepted|working|broken|fine|ok|okay|the|my|a|an)[.!?]*$/i;
 const BEARER = /\bBearer\s+([A-Za-z0-9._~+/-]{8,}=*)/g;
 
 function detectSecrets(text: string, out: Candidate[]): void {
@@ -126,6 +128,9 @@ function detectSecrets(text: string, out: Candidate[]): void {
   for (const re of [SECRET_AFTER_KEYWORD, BEARER]) {
     for (const m of text.matchAll(re)) {
       const value = m[1]!;
+      // "my password is wrong" describes a problem; only a value that looks like a credential
+      // (a digit or symbol in it, or a long unbroken token) is one.
+      if (re === SECRET_AFTER_KEYWORD && (NOT_A_SECRET.test(value) || (/\bis\s*["']?\S+$/i.test(m[0]) && !/[\d\W_]/.test(value) && value.length < 12))) continue;
       const start = m.index + m[0].length - value.length;
       out.push({ kind: 'secret', start, end: start + value.length, priority: 0 });
     }
@@ -169,7 +174,11 @@ function detectSimple(text: string, out: Candidate[]): void {
     out.push({ kind: 'national_id', start, end: start + m[1]!.length, priority: 4 });
   }
   for (const m of text.matchAll(NINO)) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
-  for (const m of text.matchAll(IPV4)) out.push({ kind: 'ip', start: m.index, end: m.index + m[0].length, priority: 5 });
+  for (const m of text.matchAll(IPV4)) {
+    // "version 1.2.3.4" is a version, not an address.
+    if (/\b(?:v|version|ver|build|release|firmware|update|app)\.?\s*$/i.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
+    out.push({ kind: 'ip', start: m.index, end: m.index + m[0].length, priority: 5 });
+  }
   for (const m of text.matchAll(IPV6)) {
     // Times like 10:30:00 are not addresses: require a hex letter or the :: shorthand.
     const groups = m[0].split(':');
