@@ -184,6 +184,37 @@ describe('jira adapter (API v2)', () => {
   });
 });
 
+describe('jira adapter: search endpoint per deployment', () => {
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('Cloud uses POST /search/jql (the legacy /search is gone there)', async () => {
+    fake = await startFakeJira({ deployment: 'cloud' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token' });
+    await jira.createIssue(issueInput);
+    expect((await jira.findByLabel('payment_failure')).map((i) => i.key)).toEqual(['PAY-1']);
+    const searches = fake.requests.filter((q) => q.path.startsWith('/rest/api/2/search'));
+    expect(searches.length).toBeGreaterThan(0);
+    expect(searches.every((q) => q.path === '/rest/api/2/search/jql')).toBe(true);
+    expect(searches.at(-1)?.body).toMatchObject({ jql: 'labels = "payment_failure" ORDER BY created DESC', fields: ['summary', 'status', 'labels'] });
+  });
+
+  it('Data Center uses POST /search through jira-client.searchJira', async () => {
+    fake = await startFakeJira({ deployment: 'datacenter' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token', deployment: 'datacenter' });
+    await jira.createIssue(issueInput);
+    expect((await jira.createIssue(issueInput)).created).toBe(false);
+    expect(fake.requests.filter((q) => q.path.startsWith('/rest/api/2/search')).every((q) => q.path === '/rest/api/2/search')).toBe(true);
+  });
+
+  it('a Data Center adapter pointed at Cloud fails permanently (410), not silently', async () => {
+    fake = await startFakeJira({ deployment: 'cloud' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token', deployment: 'datacenter' });
+    expect(await caught(jira.findByLabel('x'))).toMatchObject({ code: 'upstream_rejected', retryable: false, details: { status: 410 } });
+  });
+});
+
 describe('jira adapter (API v3, ADF)', () => {
   beforeEach(async () => {
     fake = await startFakeJira({ apiVersion: '3' });

@@ -6,7 +6,9 @@
 //   Transitions (list, do with update.comment):      same page, "Get transitions" / "Transition issue"
 //   Comments (body, properties, expand=properties):  https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-comments/
 //   Issue links:                                     https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-links/
-//   Search (POST /search with jql):                  https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-search/
+//   Search: Cloud POST /search/jql (enhanced search; the old POST /search answers 410 Gone),
+//     Data Center POST /search:                      https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
+//                                                    https://developer.atlassian.com/changelog/#CHANGE-2046
 //   Atlassian Document Format (v3 rich text):        https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
 //   Basic auth with API tokens:                      https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/
 //   Rate limiting (429 + Retry-After):               https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
@@ -82,8 +84,9 @@ function propertyAt(issue: FakeJiraIssue, field: string): unknown {
   return v;
 }
 
-export async function startFakeJira(opts: { apiVersion?: '2' | '3' } = {}): Promise<FakeJira> {
+export async function startFakeJira(opts: { apiVersion?: '2' | '3'; deployment?: 'cloud' | 'datacenter' } = {}): Promise<FakeJira> {
   const version = opts.apiVersion ?? '2';
+  const deployment = opts.deployment ?? 'cloud';
   const state: FakeJiraState = {
     auth: { user: 'bot@example.test', token: 'jira-api-token' },
     projects: new Map([
@@ -183,10 +186,15 @@ export async function startFakeJira(opts: { apiVersion?: '2' | '3' } = {}): Prom
     const body = (req.body ?? {}) as Record<string, unknown>;
 
     if (req.method === 'POST' && path === '/issue') return createIssue(body);
-    if (req.method === 'POST' && path === '/search') {
+    if (req.method === 'POST' && path === '/search' && deployment === 'cloud') {
+      return jiraErr(410, ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.']);
+    }
+    if (req.method === 'POST' && path === '/search/jql' && deployment === 'datacenter') return jiraErr(404, ['null for uri: ' + req.path]);
+    if (req.method === 'POST' && (path === '/search' || path === '/search/jql')) {
       const jql = typeof body.jql === 'string' ? body.jql : '';
       const clauses = parseJql(jql);
       if (!clauses) return jiraErr(400, [`Error in the JQL Query: unsupported query '${jql}'.`]);
+      if (path === '/search/jql' && clauses.length === 0) return jiraErr(400, ['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.']);
       const hits = [...state.issues.values()].filter((i) =>
         clauses.every((c) => {
           if (c.field === 'project') return i.project === c.value;
@@ -200,7 +208,11 @@ export async function startFakeJira(opts: { apiVersion?: '2' | '3' } = {}): Prom
       const bad = clauses.find((c) => !['project', 'labels', 'key', 'status'].includes(c.field) && !c.field.startsWith('issue.property['));
       if (bad) return jiraErr(400, [`Field '${bad.field}' does not exist or you do not have permission to view it.`]);
       const max = typeof body.maxResults === 'number' ? body.maxResults : 50;
-      return { status: 200, body: { startAt: 0, maxResults: max, total: hits.length, issues: hits.slice(0, max).map((i) => issueJson(i, false)) } };
+      const issues = hits.slice(0, max).map((i) => issueJson(i, false));
+      // Enhanced search pages with tokens and has no total; the legacy endpoint has startAt/total.
+      return path === '/search/jql'
+        ? { status: 200, body: { issues, isLast: hits.length <= max, ...(hits.length > max ? { nextPageToken: 'page-2' } : {}) } }
+        : { status: 200, body: { startAt: 0, maxResults: max, total: hits.length, issues } };
     }
     if (req.method === 'POST' && path === '/issueLink') {
       const type = (body.type as { name?: string } | undefined)?.name ?? '';

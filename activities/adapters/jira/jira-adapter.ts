@@ -37,6 +37,11 @@ export const ZJiraConfig = z.strictObject({
   apiToken: z.string().min(1).optional(),
   /** '2' (wiki-markup strings, Cloud and Data Center) or '3' (ADF, Cloud only). */
   apiVersion: z.enum(['2', '3']).default('2'),
+  /**
+   * Jira Cloud removed POST /search (410 Gone) in favour of POST /search/jql; Data Center only has
+   * /search. jira-client@8 only knows the old one, so the adapter picks the endpoint from this.
+   */
+  deployment: z.enum(['cloud', 'datacenter']).default('cloud'),
   /** Status an issue is moved to when its creation is compensated. */
   wontDoStatus: z.string().min(1).default("Won't Do"),
   timeoutMs: z.number().int().positive().default(15_000),
@@ -117,6 +122,16 @@ const ZIssue = z.object({
 const ZTransitions = z.object({ transitions: z.array(z.object({ id: z.string(), name: z.string(), to: z.object({ name: z.string() }) })) });
 const ZComments = z.object({ comments: z.array(z.object({ id: z.string(), properties: z.array(z.object({ key: z.string(), value: z.unknown() })).optional() })) });
 const ZCreated = z.object({ id: z.string(), key: z.string() });
+
+/**
+ * jira-client's request builders: public JavaScript methods (documented in its JSDoc) that its
+ * TypeScript typings mark private. Used only for endpoints the library has no method for.
+ */
+interface JiraClientInternals {
+  makeUri(opts: { pathname: string; query?: Record<string, string> }): string;
+  makeRequestHeader(uri: string, opts: Record<string, unknown>): Record<string, unknown>;
+  doRequest(opts: Record<string, unknown>): Promise<unknown>;
+}
 
 /** What our transport puts in a rejection; jira-client JSON-stringifies it into an Error message. */
 interface TransportFailure {
@@ -231,7 +246,20 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
     }, retry);
 
   async function search(operation: string, jql: string, maxResults = 50): Promise<TJiraIssueRef[]> {
-    const res = await call(operation, ZSearchResult, () => jira.searchJira(jql, { maxResults, fields: ['summary', 'status', 'labels'] }));
+    const fields = ['summary', 'status', 'labels'];
+    const res = await call(operation, ZSearchResult, () =>
+      cfg.deployment === 'datacenter'
+        ? jira.searchJira(jql, { maxResults, fields })
+        : // jira-client has no method for the enhanced search endpoint; its own request builder keeps
+          // auth, base path and transport identical to every other call.
+          (jira as unknown as JiraClientInternals).doRequest(
+            (jira as unknown as JiraClientInternals).makeRequestHeader((jira as unknown as JiraClientInternals).makeUri({ pathname: '/search/jql' }), {
+              method: 'POST',
+              followAllRedirects: true,
+              body: { jql, maxResults, fields },
+            }),
+          ),
+    );
     return res.issues.map((i) => ({
       key: i.key,
       id: i.id,
