@@ -18,6 +18,8 @@ export interface TestServerOptions extends Omit<StoreOptions, 'namespaces'> {
   namespaces?: string[];
   /** Receives one line per unexpected handler failure; defaults to stderr. */
   log?: (line: string) => void;
+  /** Log every call (also enabled by TEMPORAL_TEST_SERVER_TRACE=1). */
+  trace?: boolean;
 }
 
 export interface RunningTestServer {
@@ -103,6 +105,8 @@ function errorStatus(code: GrpcStatus, message: string, details?: Buffer): Parti
 /** Starts a test server listening on host:port (port 0 picks a free port). */
 export async function startTestServer(opts: TestServerOptions): Promise<RunningTestServer> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // TEMPORAL_TEST_SERVER_TRACE=1 logs every call: the quickest way to see what the SDK asked.
+  const trace = opts.trace ?? process.env['TEMPORAL_TEST_SERVER_TRACE'] === '1';
   const store = new Store({ ...opts, namespaces: opts.namespaces ?? ['default'] });
   const server = new Server({
     'grpc.max_receive_message_length': 128 * 1024 * 1024,
@@ -126,6 +130,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<RunningT
           callback(errorStatus(GrpcStatus.INVALID_ARGUMENT, `Malformed ${method.name} request: ${(e as Error).message}`));
           return;
         }
+        if (trace) log(`rpc ${method.name} ${JSON.stringify(req, (_k, v: unknown) => ((v as { type?: unknown })?.type === 'Buffer' ? '<bytes>' : v)).slice(0, 300)}`);
         const respond = (res: Msg): void => {
           if (call.cancelled) return;
           let buf: Buffer;

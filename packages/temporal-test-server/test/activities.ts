@@ -27,7 +27,8 @@ export function createTestActivities(calls: Map<string, number>, testEnvSleep?: 
       if (ctx.info.attempt === 1) {
         ctx.heartbeat('progress-1');
         // Stop heartbeating: the server must time the attempt out and retry it.
-        await new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
+        // Cancellable, so worker shutdown does not wait for the abandoned attempt.
+        await ctx.sleep(60_000);
         return 'unreachable';
       }
       return `attempt ${ctx.info.attempt} resumed from ${previous ?? 'nothing'}`;

@@ -49,3 +49,20 @@ export async function replayAll(env: TestWorkflowEnvironment, handles: Array<Wor
 
 const noop = (): void => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** Runs `fn` while a real worker polls a fresh task queue; returns what `fn` returns. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  fn: (taskQueue: string) => Promise<T>,
+  opts: { activities?: object; taskQueue?: string; options?: Partial<Parameters<typeof Worker.create>[0]> } = {},
+): Promise<T> {
+  const tq = opts.taskQueue ?? taskQueue('conformance');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: tq,
+    workflowBundle: await workflowBundle(),
+    ...(opts.activities ? { activities: opts.activities } : {}),
+    ...opts.options,
+  });
+  return worker.runUntil(fn(tq));
+}

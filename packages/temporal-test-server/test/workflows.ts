@@ -95,7 +95,7 @@ export async function startToCloseTimeout(): Promise<string> {
 }
 
 export async function scheduleToStartTimeout(queue: string): Promise<string> {
-  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToStartTimeout: '5s', taskQueue: queue });
+  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToStartTimeout: '2s', taskQueue: queue });
   try {
     return await acts.greet('nobody');
   } catch (e) {
@@ -104,9 +104,9 @@ export async function scheduleToStartTimeout(queue: string): Promise<string> {
 }
 
 export async function scheduleToCloseTimeout(): Promise<string> {
-  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '5s', retry: { initialInterval: '1s', backoffCoefficient: 1 } });
+  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '2s' });
   try {
-    return await acts.flaky(workflowInfo().workflowId, 1000, false);
+    return await acts.hang();
   } catch (e) {
     return `failed: ${((e as Error).cause as Error | undefined)?.message ?? ''}`;
   }
