@@ -195,11 +195,12 @@ function detectSimple(text: string, out: Candidate[]): void {
 // Phones are the detector most likely to eat meaning (order ids, amounts, dates), so a digit run
 // is only a phone with phone-shaped evidence: a leading +, a (area) code, NANP-style grouping,
 // or a phone keyword just before it; and never right after an id keyword or '#'.
-const PHONE = /(?<![\w#./-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){0,4}(?![\w/]|[.-]\d)/g;
+const PHONE = /(?<![\w#./$€£¥{-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,15}(?:[\s.-]\d{2,8}){0,4}(?![\w/]|[.-]\d)/g;
 const PHONE_KEYWORD = /\b(?:call|called|phone|tel|telephone|mobile|cell|number|text me|reach me|whatsapp|contact me|ring)\b[^\d\n]{0,20}$/i;
 const ID_KEYWORD =
   /(?:\b(?:order|ticket|case|ref|reference|invoice|transaction|txn|tracking|account|acct|confirmation|booking|id|no|serial|model|sku|error|code|item|claim|policy|member|routing)\b[^\w\n]{0,3}(?:(?:id|no|number|#)\b)?[^\w\n]{0,3}|#\s*)$/i;
 const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
+const AMOUNT_LIKE = /^\d+\.\d{2}$/;
 const NANP = /^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}$/;
 
 function detectPhones(text: string, out: Candidate[]): void {
@@ -207,7 +208,7 @@ function detectPhones(text: string, out: Candidate[]): void {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
     if (digits.length < 7 || digits.length > 15) continue;
-    if (DATE_LIKE.test(raw)) continue;
+    if (DATE_LIKE.test(raw) || AMOUNT_LIKE.test(raw)) continue;
     const before = text.slice(Math.max(0, m.index - 40), m.index);
     if (ID_KEYWORD.test(before) && !/\b(?:phone|mobile|cell|tel)\b/i.test(before)) continue;
     const shaped = raw.startsWith('+') || raw.includes('(') || NANP.test(raw) || /^0\d{2,4}[\s.-]\d{3,4}[\s.-]?\d{3,4}$/.test(raw);
