@@ -52,6 +52,8 @@ export interface Ranked {
 export interface OfflineClassifier extends SyncClassifier {
   readonly categories: readonly string[];
   readonly threshold: number;
+  /** Vocabulary coverage below which a message is out of scope (see `minCoverage` option). */
+  readonly minCoverage: number;
   readonly temperature: number;
   readonly taxonomyVersion: string;
   readonly trainingExamples: number;
@@ -205,7 +207,7 @@ class LinearTextClassifier implements OfflineClassifier {
   readonly trainingExamples: number;
   private readonly featurizer: TfidfFeaturizer;
   private readonly model: LinearModel;
-  private readonly minCoverage: number;
+  readonly minCoverage: number;
   private readonly logits: Float64Array;
   private readonly probs: Float64Array;
 
