@@ -52,6 +52,10 @@ export function createTestActivities(calls: Map<string, number>, testEnvSleep?: 
     async busyWait(ms: number): Promise<void> {
       await new Promise((r) => setTimeout(r, ms));
     },
+    async sleepVirtually(ms: number): Promise<void> {
+      if (!testEnvSleep) throw new Error('sleepVirtually needs the test environment');
+      await testEnvSleep(ms);
+    },
     async countedSlow(key: string): Promise<number> {
       const n = bump(`counted:${key}`);
       if (testEnvSleep) await testEnvSleep(10);

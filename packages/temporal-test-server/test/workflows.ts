@@ -184,3 +184,9 @@ export async function sideEffectOnce(): Promise<number> {
   const acts = proxyActivities<TestActivities>({ startToCloseTimeout: '3s', retry: { initialInterval: '100ms' } });
   return await acts.countedSlow(workflowInfo().workflowId);
 }
+
+/** The SDK documentation's example for env.sleep inside an activity. */
+export async function raceActivityAndTimer(): Promise<string> {
+  const acts = proxyActivities<TestActivities>({ startToCloseTimeout: 2_000_000 });
+  return await Promise.race([sleep(500_000).then(() => 'timer'), acts.sleepVirtually(1_000_000).then(() => 'activity')]);
+}
