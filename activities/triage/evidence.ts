@@ -214,23 +214,23 @@ const RULES: Rule[] = [
   },
 ];
 
+// Match indices ('d' flag) give each capture group's exact span, even when its text repeats
+// inside the match ("error 500 ... 500").
+const COMPILED = RULES.map((r) => ({ ...r, re: new RegExp(r.re.source, r.re.flags.includes('d') ? r.re.flags : `${r.re.flags}d`) }));
+
 /** Extracts evidence from masked text, in order of position, without overlapping spans. */
 export function extractEvidence(maskedText: string): TEvidence[] {
   const found: Array<TEvidence & { priority: number }> = [];
-  for (const rule of RULES) {
-    rule.re.lastIndex = 0;
+  for (const rule of COMPILED) {
     for (const m of maskedText.matchAll(rule.re)) {
-      const group = rule.group ?? 0;
-      const value = m[group];
-      if (value === undefined || value.length === 0) continue;
-      const offset = group === 0 ? 0 : m[0].lastIndexOf(value);
-      let start = m.index + offset;
-      let v = value;
-      if (rule.kind === 'url') v = v.replace(/[.,;:!?)\]}]+$/, '');
-      const normalized = rule.normalize(v, m);
+      const span = m.indices?.[rule.group ?? 0];
+      const raw = m[rule.group ?? 0];
+      if (!span || raw === undefined || raw.length === 0) continue;
+      // URLs end where prose punctuation begins: "see https://x.io/a." does not own the period.
+      const value = rule.kind === 'url' ? raw.replace(/[.,;:!?)\]}]+$/, '') : raw;
+      const normalized = rule.normalize(value, m);
       if (normalized === undefined) continue;
-      start = Math.max(0, start);
-      found.push({ kind: rule.kind, value: v, normalized, start, end: start + v.length, priority: rule.priority });
+      found.push({ kind: rule.kind, value, normalized, start: span[0], end: span[0] + value.length, priority: rule.priority });
     }
   }
   found.sort((a, b) => a.priority - b.priority || b.end - b.start - (a.end - a.start) || a.start - b.start);
