@@ -115,6 +115,27 @@ describe('zendesk adapter: idempotency', () => {
     expect(ticket(42).comments).toHaveLength(2);
   });
 
+  it('finds the marker of an earlier note beyond the first page of comments', async () => {
+    await zd.addInternalNote({ idempotencyKey: 'old-note', ticketId: 42, body: 'first' });
+    for (let i = 0; i < 150; i++) {
+      ticket(42).comments.push({ id: 5000 + i, type: 'Comment', body: `c${i}`, html_body: '', plain_body: `c${i}`, public: true, author_id: 1, created_at: '' });
+    }
+    // Oldest first, 100 per page: the marker is on page 1; make it page 2 by putting it last.
+    const [first] = ticket(42).comments.splice(0, 1);
+    if (first) ticket(42).comments.push(first);
+    const again = await zd.addInternalNote({ idempotencyKey: 'old-note', ticketId: 42, body: 'first' });
+    expect(again.created).toBe(false);
+    expect(fake.requests.filter((q) => q.path.endsWith('/comments.json')).length).toBeGreaterThanOrEqual(2);
+    expect(ticket(42).comments).toHaveLength(151);
+  });
+
+  it('never follows a next_page outside the configured baseUrl (credentials stay home)', async () => {
+    fake.failNext(200, undefined, { comments: [], next_page: 'https://attacker.example/api/v2/tickets/42/comments.json?page=2' }, /comments/);
+    const e = await caught(zd.addInternalNote({ idempotencyKey: 'x', ticketId: 42, body: 'b' }));
+    expect(e).toMatchObject({ code: 'upstream_rejected', retryable: false });
+    expect(ticket(42).comments).toHaveLength(0);
+  });
+
   it('a retried public reply is not sent twice, even after a failure between attempts', async () => {
     fake.failNext(503, undefined, undefined, /^PUT \/api\/v2\/tickets\/42\.json$/);
     const e = await caught(zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, template: 'Hello', vars: {} }));

@@ -59,6 +59,12 @@ export function networkError(system: TUpstreamSystem, operation: string, cause: 
   });
 }
 
+/** Something that is neither an HTTP answer nor a network failure: most likely a bug on our side. */
+export function unexpectedError(system: TUpstreamSystem, operation: string, cause: unknown): LoopwrightError {
+  const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return new LoopwrightError('internal', `${system} ${operation} failed unexpectedly (${truncate(reason, 200)})`, { details: { system, operation }, cause });
+}
+
 /** A response that parsed but does not have the shape we rely on: permanent, a retry would get the same. */
 export function malformedResponse(system: TUpstreamSystem, operation: string, what: string): LoopwrightError {
   return new LoopwrightError('upstream_rejected', `${system} ${operation} returned an unexpected response: ${what}`, {

@@ -1,6 +1,6 @@
 // Public surface of the integrations: ports, factories, signature checks and approval tokens.
 // Activities, the worker and the HTTP service import from here; nothing here imports tests/fakes.
-export { errorFromHttpStatus, networkError, parseRetryAfterMs, withRetries, type RetryOptions, type TUpstreamSystem } from './http-errors.js';
+export { errorFromHttpStatus, networkError, unexpectedError, parseRetryAfterMs, withRetries, type RetryOptions, type TUpstreamSystem } from './http-errors.js';
 export { idempotencyDigest, idempotencyMarker } from './idempotency.js';
 
 export {

@@ -67,6 +67,9 @@ export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] }
     nextCommentId: 1000,
   };
 
+  // next_page links need the server's own URL, known only once it listens.
+  const origin = { url: '' };
+
   const authorized = (req: RecordedRequest): boolean => {
     const h = req.headers.authorization;
     if (typeof h !== 'string') return false;
@@ -125,8 +128,17 @@ export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] }
     }
 
     if (m[2] === '/comments' && req.method === 'GET') {
-      const sort = req.query.get('sort_order') === 'desc' ? [...ticket.comments].reverse() : ticket.comments;
-      return { status: 200, body: { comments: sort, next_page: null, previous_page: null, count: sort.length } };
+      // Offset pagination as documented: per_page (max 100) and page, with absolute next_page URLs.
+      const sorted = req.query.get('sort_order') === 'desc' ? [...ticket.comments].reverse() : ticket.comments;
+      const perPage = Math.min(Number(req.query.get('per_page') ?? 100) || 100, 100);
+      const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+      const slice = sorted.slice((page - 1) * perPage, page * perPage);
+      const more = page * perPage < sorted.length;
+      const pageUrl = (n: number) => `${origin.url}/api/v2/tickets/${ticket.id}/comments.json?page=${n}&per_page=${perPage}`;
+      return {
+        status: 200,
+        body: { comments: slice, next_page: more ? pageUrl(page + 1) : null, previous_page: page > 1 ? pageUrl(page - 1) : null, count: sorted.length },
+      };
     }
 
     if (m[3] !== undefined && req.method === 'PUT') {
@@ -170,6 +182,7 @@ export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] }
   const server = await startHttpFake(handle, (status) =>
     status === 429 ? { error: 'TooManyRequests', description: 'Rate limit exceeded' } : { error: 'ServerError', description: `HTTP ${status}` },
   );
+  origin.url = server.url;
   return {
     ...server,
     state,

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import JiraApiModule from 'jira-client';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../../../workflows/domain/errors.js';
-import { errorFromHttpStatus, malformedResponse, networkError, withRetries, type RetryOptions } from '../http-errors.js';
+import { errorFromHttpStatus, malformedResponse, networkError, unexpectedError, withRetries, type RetryOptions } from '../http-errors.js';
 import { idempotencyMarker } from '../idempotency.js';
 import { toAdf } from './adf.js';
 
@@ -189,7 +189,8 @@ export function mapJiraError(operation: string, e: unknown): LoopwrightError {
     return errorFromHttpStatus({ system: 'jira', operation, status: failure.lwStatus, retryAfter: failure.lwRetryAfter, upstreamMessage: failure.lwMessage });
   }
   if (failure.lwNetwork) return networkError('jira', operation, Object.assign(new Error(failure.lwMessage ?? 'network error'), { code: failure.lwNetwork }));
-  return networkError('jira', operation, e);
+  // jira-client also throws for a 2xx body carrying errorMessages, and on its own bugs.
+  return unexpectedError('jira', operation, e);
 }
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown, operation: string): z.output<S> {

@@ -11,7 +11,7 @@ import { LoopwrightError, formatIssues } from '../../../workflows/domain/errors.
 import { taxonomyVersionTag, type TTaxonomy } from '../../../workflows/domain/taxonomy.js';
 import { NEEDS_REVIEW, type TClassification, type TUsage } from '../../../workflows/domain/triage.js';
 import type { Classifier } from '../../triage/ports.js';
-import { errorFromHttpStatus, networkError } from '../http-errors.js';
+import { errorFromHttpStatus, networkError, unexpectedError } from '../http-errors.js';
 import { PROMPT_VERSION, buildAnswerSchema, buildResponseSchema, buildSystemPrompt, buildUserPrompt } from './classification-prompt.js';
 
 export const ZOpenAiClassifierConfig = z.strictObject({
@@ -51,7 +51,7 @@ export function mapOpenAiError(e: unknown): LoopwrightError {
     const retryAfter = e.headers?.get('retry-after-ms') ? String(Number(e.headers.get('retry-after-ms')) / 1000) : e.headers?.get('retry-after');
     return errorFromHttpStatus({ system: 'openai', operation: 'chat.completions', status: e.status, retryAfter, upstreamMessage: upstream || undefined });
   }
-  return networkError('openai', 'chat.completions', e);
+  return unexpectedError('openai', 'chat.completions', e);
 }
 
 export function createOpenAiClassifier(config: TOpenAiClassifierConfig, taxonomy: TTaxonomy, client?: OpenAI): LlmClassifier {

@@ -10,7 +10,7 @@
 import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues, type TErrorCode } from '../../../workflows/domain/errors.js';
-import { errorFromHttpStatus, malformedResponse, networkError, withRetries, type RetryOptions } from '../http-errors.js';
+import { errorFromHttpStatus, malformedResponse, networkError, unexpectedError, withRetries, type RetryOptions } from '../http-errors.js';
 import { createApprovalToken } from './approval-token.js';
 import {
   ZApprovalRequest,
@@ -134,7 +134,7 @@ export function mapSlackError(operation: string, e: unknown): LoopwrightError {
     case ErrorCode.RequestError:
       return networkError('slack', operation, 'original' in err ? err.original : e);
     default:
-      return networkError('slack', operation, e);
+      return unexpectedError('slack', operation, e);
   }
 }
 

@@ -167,6 +167,8 @@ export function createZendeskAdapter(config: TZendeskConfig, fetchImpl: FetchLik
       const res: z.infer<typeof ZCommentsPage> = await call('listComments', 'GET', next, ZCommentsPage);
       out.push(...res.comments);
       next = res.next_page;
+      // Credentials go only to the configured origin, whatever a response claims the next page is.
+      if (next && !next.startsWith(`${origin}/`)) throw malformedResponse('zendesk', 'listComments', 'next_page points outside the configured baseUrl');
     }
     return out;
   }
