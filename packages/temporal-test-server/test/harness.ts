@@ -41,7 +41,7 @@ export async function replayAll(env: TestWorkflowEnvironment, handles: Array<Wor
   for (const h of handles) {
     const handle = 'fetchHistory' in h ? h : env.client.workflow.getHandle(h.workflowId, h.runId);
     const history = await handle.fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: b, replayName: handle.workflowId }, history);
+    await Worker.runReplayHistory({ workflowBundle: b, replayName: handle.workflowId }, history, handle.workflowId);
     n++;
   }
   return n;

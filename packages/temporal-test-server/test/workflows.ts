@@ -18,8 +18,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   ActivityCancellationType,
+  patched,
+  getExternalWorkflowHandle,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { TestActivities } from './activities.js';
+
+const CATEGORY = defineSearchAttributeKey('LoopwrightCategory', SearchAttributeType.KEYWORD);
+const STATUS = defineSearchAttributeKey('LoopwrightStatus', SearchAttributeType.KEYWORD);
 
 export const approve = defineSignal<[string]>('approve');
 export const stateQuery = defineQuery<string>('state');
@@ -148,10 +154,13 @@ export async function counter(n: number, limit: number): Promise<number> {
 }
 
 export async function tagged(category: string): Promise<string> {
-  upsertSearchAttributes({ LoopwrightCategory: [category], LoopwrightStatus: ['open'] });
+  upsertSearchAttributes([
+    { key: CATEGORY, value: category },
+    { key: STATUS, value: 'open' },
+  ]);
   upsertMemo({ note: `category ${category}` });
-  await sleep(10);
-  upsertSearchAttributes({ LoopwrightStatus: ['closed'] });
+  await condition(() => false, '1h');
+  upsertSearchAttributes([{ key: STATUS, value: 'closed' }]);
   return category;
 }
 
@@ -189,4 +198,14 @@ export async function sideEffectOnce(): Promise<number> {
 export async function raceActivityAndTimer(): Promise<string> {
   const acts = proxyActivities<TestActivities>({ startToCloseTimeout: 2_000_000 });
   return await Promise.race([sleep(500_000).then(() => 'timer'), acts.sleepVirtually(1_000_000).then(() => 'activity')]);
+}
+
+export async function patchedWorkflow(): Promise<string> {
+  // patched() may upsert the TemporalChangeVersion search attribute.
+  return patched('loopwright-v2') ? 'new' : 'old';
+}
+
+export async function signalsOther(targetId: string): Promise<string> {
+  await getExternalWorkflowHandle(targetId).signal(approve, 'from-workflow');
+  return 'sent';
 }
