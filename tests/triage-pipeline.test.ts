@@ -89,6 +89,17 @@ describe('triage pipeline (real offline classifier, general taxonomy)', () => {
     expect(c.fingerprint.key).not.toBe(a.fingerprint.key);
   });
 
+  it('classifies clauses with clauseClassifier when given, and whole messages and merged fragments with classifier', async () => {
+    const whole = recording();
+    const clauses = recording();
+    const p = createTriagePipeline({ taxonomy, classifier: whole, clauseClassifier: clauses });
+    const text = 'I was charged twice for my subscription this month. Also the app crashes every time I open it on Android 14!';
+    const r = await p.triage(item(text));
+    expect(whole.seen).toEqual([text]);
+    expect(clauses.seen).toEqual(['I was charged twice for my subscription this month.', 'Also the app crashes every time I open it on Android 14!']);
+    expect(r.fragments).toHaveLength(2);
+  });
+
   it('offers triageSync for the offline model, with results identical to triage', async () => {
     const it1 = item('Where is my parcel? It was due last week and tracking has not moved.');
     expect(pipeline.triageSync).toBeDefined();

@@ -27,7 +27,14 @@ import { mergeSegments, segmentMessage, type ClassifiedSegment, type Segment } f
 
 export interface TriagePipelineDeps {
   taxonomy: TTaxonomy;
+  /** Classifies the whole message and every multi-clause fragment. */
   classifier: Classifier;
+  /**
+   * Classifies single clauses while looking for multi-issue splits; defaults to `classifier`.
+   * With an LLM or cascade as `classifier`, pass the offline model here so a long message does not
+   * cost one LLM call per sentence. Must be trained on the same taxonomy version.
+   */
+  clauseClassifier?: Classifier;
 }
 
 export interface TriageOutcome {
@@ -60,6 +67,7 @@ function isSync(c: Classifier): c is SyncClassifier {
 
 export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
   const { taxonomy, classifier } = deps;
+  const clauseClassifier = deps.clauseClassifier ?? classifier;
   const taxonomyVersion = taxonomyVersionTag(taxonomy);
   const severity: SeverityScorer = createSeverityScorer(taxonomy);
 
@@ -161,7 +169,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
   async function triageWithVault(input: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome> {
     const p = prepare(input);
     const whole = checkVersion(await classifier.classify(p.masked.text));
-    const clauses = await Promise.all(clauseTexts(p).map(async (t) => checkVersion(await classifier.classify(t))));
+    const clauses = await Promise.all(clauseTexts(p).map(async (t) => checkVersion(await clauseClassifier.classify(t))));
     const { fragments, toReclassify } = merge(p, whole, clauses);
     for (const i of toReclassify) {
       const f = fragments[i]!;
@@ -179,11 +187,12 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     },
   };
 
-  if (isSync(classifier)) {
+  if (isSync(classifier) && isSync(clauseClassifier)) {
+    const clauseSync = clauseClassifier;
     pipeline.triageSync = (input) => {
       const p = prepare(input);
       const whole = checkVersion(classifier.classifySync(p.masked.text));
-      const clauses = clauseTexts(p).map((t) => checkVersion(classifier.classifySync(t)));
+      const clauses = clauseTexts(p).map((t) => checkVersion(clauseSync.classifySync(t)));
       const { fragments, toReclassify } = merge(p, whole, clauses);
       for (const i of toReclassify) {
         const f = fragments[i]!;
