@@ -59,8 +59,9 @@ describe('slack approval requests', () => {
     for (const expected of ['Card payments fail with E402', 'E402', 'PSP token expired after deploy 2.4.0', '62%', 'jira.create_issue', 'confidence 0.71 &lt; 0.85']) {
       expect(text).toContain(expected);
     }
-    // Customer-derived text cannot ping the channel.
+    // Customer-derived text cannot ping the channel, neither in the blocks nor in the notification text.
     expect(text).not.toContain('<!channel>');
+    expect(fake.messages(CH)[0]?.text).not.toContain('<!channel>');
     const actions = blocks.find((b) => b.type === 'actions');
     const [approve, reject] = actions?.elements ?? [];
     expect(approve?.action_id).toBe(APPROVE_ACTION_ID);
@@ -91,6 +92,7 @@ describe('slack approval requests', () => {
     // Deciding twice (a retried activity) leaves exactly one decision line.
     await slack.recordDecision({ channel: CH, ts: posted.ts, decision: 'approved', decidedBy: 'U123ABC', decidedAt: '2026-11-23T06:10:00Z' });
     expect(blocksOf(posted.ts).filter((b) => b.block_id === 'loopwright_decision')).toHaveLength(1);
+    expect(fake.messages(CH)[0]?.text).toBe('Approval decided: jira.create_issue for "Card payments fail with E402 on iOS 17.2 &lt;!channel&gt;" (approved)');
     // The idempotency marker survives the edit, so a retried post still finds this message.
     expect((await slack.postApprovalRequest(request)).created).toBe(false);
   });

@@ -54,7 +54,8 @@ function clip(s: string, n: number): string {
 const mrkdwn = (text: string): TBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } });
 
 export function approvalFallbackText(r: Pick<TApprovalRequestParsed, 'issue' | 'action'>): string {
-  return clip(`Approval needed: ${r.action.type} for "${r.issue.summary}"`, 3000);
+  // The fallback text is mrkdwn too and drives notifications: escaped like the blocks.
+  return clip(`Approval needed: ${escapeMrkdwn(r.action.type)} for "${escapeMrkdwn(r.issue.summary)}"`, 3000);
 }
 
 export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): TBlock[] {

@@ -138,6 +138,11 @@ export function mapSlackError(operation: string, e: unknown): LoopwrightError {
   }
 }
 
+/** The fallback text without any earlier decision suffix, so deciding twice does not stack suffixes. */
+function decidedBase(text: string | undefined): string {
+  return (text ?? 'Approval request').replace(/^Approval (needed|decided)/, 'Approval decided').replace(/ \((approved|rejected|timed out|cancelled)\)$/, '');
+}
+
 function parseInput<S extends z.ZodType>(schema: S, input: unknown, operation: string): z.output<S> {
   const r = schema.safeParse(input);
   if (!r.success) {
@@ -239,7 +244,7 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
         web.chat.update({
           channel: d.channel,
           ts: d.ts,
-          text: `${msg.text ?? 'Approval request'} (${label})`.replace(/^Approval needed/, 'Approval decided'),
+          text: `${decidedBase(msg.text)} (${label})`,
           blocks: blocks as never,
           // Re-sent so the idempotency marker survives the edit.
           ...(typeof key === 'string' ? { metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: key } } } : {}),
