@@ -18,6 +18,7 @@ describe('PII masking: what must be masked', () => {
     ['toll-free with a one-digit trunk', 'call 1-800-555-0199 today', 'call [PHONE_1] today'],
     ['international 00 prefix', 'ring 0049 30 1234567', 'ring [PHONE_1]'],
     ['Visa card with spaces', 'card 4111 1111 1111 1111 charged', 'card [CARD_1] charged'],
+    ['card after "account" or "transaction"', 'account 4111 1111 1111 1111, transaction 4539 1488 0343 6467', 'account [CARD_1], transaction [CARD_2]'],
     ['Amex card, dashes', 'amex 3782-822463-10005 declined', 'amex [CARD_1] declined'],
     ['IBAN with spaces', 'IBAN GB82 WEST 1234 5698 7654 32 please', 'IBAN [IBAN_1] please'],
     ['compact IBAN', 'to DE89370400440532013000 now', 'to [IBAN_1] now'],

@@ -142,6 +142,9 @@ const IBAN = /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b/g;
 const CARD = /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d.-]?\d)/g;
 // Issuer prefixes of the networks customers actually paste (Visa, Mastercard, Amex, Discover, JCB,
 // Diners, UnionPay, Maestro); a Luhn-valid run with any other prefix is far likelier an order id.
+// Only keywords that name a non-card number lift card masking; "account", "payment" or "number"
+// in front of a Luhn-valid run do not, since leaking a card costs more than masking an id.
+const CARD_ID_KEYWORD = /\b(?:order|ticket|case|tracking|invoice|confirmation|booking|reference|ref|serial|imei|sku)\b[^\w\n]{0,3}(?:(?:id|no|number|#)\b)?[^\w\n]{0,3}$/i;
 const CARD_IIN = /^(?:4|5[0-6]|2[2-7]|3[0478569]|6)/;
 const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g;
 const SSN_KEYWORD = /\b(?:ssn|social security(?: number| no\.?)?)\s*(?:is|:|#)?\s*(\d{9})\b/gi;
@@ -163,7 +166,7 @@ function detectSimple(text: string, out: Candidate[]): void {
   }
   for (const m of text.matchAll(CARD)) {
     const digits = m[0].replace(/\D/g, '');
-    const afterIdKeyword = ID_KEYWORD.test(text.slice(Math.max(0, m.index - 40), m.index));
+    const afterIdKeyword = CARD_ID_KEYWORD.test(text.slice(Math.max(0, m.index - 30), m.index));
     if (CARD_IIN.test(digits) && digits.length >= 13 && luhnValid(digits) && !/^(\d)\1+$/.test(digits) && !afterIdKeyword) {
       out.push({ kind: 'card', start: m.index, end: m.index + m[0].length, priority: 3 });
     }
