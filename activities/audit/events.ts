@@ -15,6 +15,7 @@ export const AUDIT_KINDS = [
   'approved',
   'rejected',
   'approval_timed_out',
+  'approval_refused',
   'escalated',
   'action_started',
   'action_succeeded',
@@ -25,6 +26,8 @@ export const AUDIT_KINDS = [
   'verified',
   'reopened',
   'issue_linked',
+  'snoozed',
+  'reclassified',
   'closed',
 ] as const;
 export const ZAuditKind = z.enum(AUDIT_KINDS);
@@ -148,6 +151,16 @@ export const ZApprovalTimedOutPayload = z.strictObject({
   escalateTo: ZId.optional(),
 });
 
+/** A decision that did not count (not a member, the automation, the requester, a duplicate): kept as evidence. */
+export const ZApprovalRefusedPayload = z.strictObject({
+  stepId: ZId,
+  approverId: ZId,
+  approverName: z.string().min(1).max(300),
+  decision: z.enum(['approve', 'reject']),
+  code: z.string().min(1).max(100),
+  reason: ZShortText,
+});
+
 export const ZEscalatedPayload = z.strictObject({
   stepId: ZId.optional(),
   target: ZId,
@@ -212,6 +225,17 @@ export const ZIssueLinkedPayload = z.strictObject({
   fingerprint: ZId,
 });
 
+export const ZSnoozedPayload = z.strictObject({
+  minutes: z.number().int().positive(),
+  until: z.iso.datetime({ offset: true }),
+});
+
+export const ZReclassifiedPayload = z.strictObject({
+  from: ZId,
+  to: ZId,
+  reason: z.string().max(2_000).optional(),
+});
+
 export const ZClosedPayload = z.strictObject({
   outcome: z.string().min(1).max(100),
   summary: z.string().max(4_000).optional(),
@@ -228,6 +252,7 @@ export const ZAuditPayloads = {
   approved: ZApprovedPayload,
   rejected: ZRejectedPayload,
   approval_timed_out: ZApprovalTimedOutPayload,
+  approval_refused: ZApprovalRefusedPayload,
   escalated: ZEscalatedPayload,
   action_started: ZActionStartedPayload,
   action_succeeded: ZActionSucceededPayload,
@@ -238,6 +263,8 @@ export const ZAuditPayloads = {
   verified: ZVerifiedPayload,
   reopened: ZReopenedPayload,
   issue_linked: ZIssueLinkedPayload,
+  snoozed: ZSnoozedPayload,
+  reclassified: ZReclassifiedPayload,
   closed: ZClosedPayload,
 } as const satisfies Record<TAuditKind, z.ZodType>;
 

@@ -49,6 +49,9 @@ function mapSqliteError(err: unknown, path: string, doing: string): LoopwrightEr
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       return new LoopwrightError('upstream_unavailable', `audit database ${path} stayed locked by another writer; cannot ${doing}`, { retryable: true, cause: err, details: { path } });
     }
+    if (['ENOTDIR', 'EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'EPERM', 'ENOSPC'].includes(code)) {
+      return new LoopwrightError('upstream_unavailable', `audit database ${path} cannot be created (${code}): cannot ${doing}`, { retryable: false, cause: err, details: { path } });
+    }
     if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_PERM') {
       return new LoopwrightError('upstream_unavailable', `audit database ${path} is unusable (${code}): cannot ${doing}`, { retryable: false, cause: err, details: { path } });
     }
