@@ -228,6 +228,7 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
       strictSSL: true,
       request: createJiraTransport(cfg.timeoutMs),
     });
+  const internals = jira as unknown as JiraClientInternals;
   const browse = (key: string): string => `${cfg.baseUrl.replace(/\/+$/, '')}/browse/${key}`;
   const richText = (text: string): unknown => (cfg.apiVersion === '3' ? toAdf(text) : text);
   const retry: RetryOptions = { maxAttempts: cfg.maxAttempts };
@@ -253,13 +254,7 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
         ? jira.searchJira(jql, { maxResults, fields })
         : // jira-client has no method for the enhanced search endpoint; its own request builder keeps
           // auth, base path and transport identical to every other call.
-          (jira as unknown as JiraClientInternals).doRequest(
-            (jira as unknown as JiraClientInternals).makeRequestHeader((jira as unknown as JiraClientInternals).makeUri({ pathname: '/search/jql' }), {
-              method: 'POST',
-              followAllRedirects: true,
-              body: { jql, maxResults, fields },
-            }),
-          ),
+          internals.doRequest(internals.makeRequestHeader(internals.makeUri({ pathname: '/search/jql' }), { method: 'POST', followAllRedirects: true, body: { jql, maxResults, fields } })),
     );
     return res.issues.map((i) => ({
       key: i.key,
@@ -321,7 +316,7 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
 
     async comment(input) {
       const c = parseInput(ZCommentInput, input, 'comment');
-      const { comments } = await call('listComments', ZComments, () => jira.genericGet(`issue/${c.issueKey}/comment?expand=properties`));
+      const { comments } = await call('listComments', ZComments, () => internals.doRequest(internals.makeRequestHeader(internals.makeUri({ pathname: `/issue/${c.issueKey}/comment`, query: { expand: 'properties' } }), { method: 'GET' })));
       const prior = comments.find((x) =>
         x.properties?.some((p) => p.key === LOOPWRIGHT_PROPERTY && (p.value as { idempotencyKey?: unknown } | null)?.idempotencyKey === c.idempotencyKey),
       );
