@@ -37,7 +37,7 @@ describe('trainOfflineClassifier', () => {
     expect(c.source).toBe('local');
     expect(c.promptVersion).toBeNull();
     expect(c.taxonomyVersion).toBe('general@1.0.0');
-    expect(c.modelVersion).toMatch(/^tfidf-lr@[0-9a-f]{12}$/);
+    expect(c.modelVersion).toMatch(/^tfidf-svm@[0-9a-f]{12}$/);
     expect(c.modelVersion).toBe(generalClf.modelVersion);
     expect(c.reviewReason).toBeUndefined();
     // Alternatives: the next three categories, best first, never the answer itself.

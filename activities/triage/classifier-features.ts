@@ -70,6 +70,7 @@ export class FeatureScratch {
   count = 0;
   wordCount = 0;
 
+  /** `block` is also folded into the hash's lowest bit (1 = character), so a feature's block follows from its hash. */
   push(hash: number, block: number): void {
     if (this.count === this.hashes.length) {
       const h = new Uint32Array(this.count * 2);
@@ -79,8 +80,9 @@ export class FeatureScratch {
       b.set(this.blocks);
       this.blocks = b;
     }
-    // 0 is the vocabulary's empty-slot marker.
-    this.hashes[this.count] = hash === 0 ? 1 : hash;
+    const tagged = block === 1 ? (hash | 1) >>> 0 : (hash & ~1) >>> 0;
+    // 0 is the vocabulary's empty-slot marker; 2 keeps the word-block bit.
+    this.hashes[this.count] = tagged === 0 ? 2 : tagged;
     this.blocks[this.count] = block;
     this.count++;
   }
@@ -262,30 +264,44 @@ function weigh(v: SparseVector, tf: Float32Array, idf: Float32Array, blockOf: Ui
 /** Learns vocabulary and IDF from training texts. */
 export function fitFeaturizer(texts: readonly string[], cfg: FeatureConfig): TfidfFeaturizer {
   const scratch = new FeatureScratch();
-  const df = new Map<number, number>();
-  const block = new Map<number, number>();
-  // Per-document dedup via a generation stamp, so repeated n-grams count once toward df.
-  const seenIn = new Map<number, number>();
-  texts.forEach((text, doc) => {
+  // Document frequency by sorting: each document's distinct hashes go into one typed array that
+  // is sorted once and counted in runs. A Map per distinct n-gram cost ~5x the memory.
+  let all = new Uint32Array(texts.length * 64 + 1024);
+  let used = 0;
+  for (const text of texts) {
     extractHashes(normalizeText(text), cfg, scratch);
-    for (let i = 0; i < scratch.count; i++) {
-      const h = scratch.hashes[i]!;
-      if (seenIn.get(h) === doc) continue;
-      seenIn.set(h, doc);
-      df.set(h, (df.get(h) ?? 0) + 1);
-      if (!block.has(h)) block.set(h, scratch.blocks[i] === 1 ? 1 : 0);
+    const doc = scratch.hashes.subarray(0, scratch.count).sort();
+    if (used + doc.length > all.length) {
+      const grown = new Uint32Array(Math.max(all.length * 2, used + doc.length));
+      grown.set(all.subarray(0, used));
+      all = grown;
     }
-  });
-  // Sorted hashes give feature indices that do not depend on document order quirks.
-  const kept = [...df.entries()].filter(([, n]) => n >= cfg.minDf).sort((a, b) => a[0] - b[0]);
-  const vocab = new Vocabulary(kept.length);
-  const idf = new Float32Array(kept.length);
-  const blockOf = new Uint8Array(kept.length);
-  const n = texts.length;
-  for (const [h, count] of kept) {
-    const f = vocab.add(h);
-    idf[f] = Math.log((1 + n) / (1 + count)) + 1;
-    blockOf[f] = block.get(h) ?? 1;
+    for (let i = 0; i < doc.length; i++) {
+      if (i > 0 && doc[i] === doc[i - 1]) continue;
+      all[used++] = doc[i]!;
+    }
   }
+  const sorted = all.subarray(0, used).sort();
+  // Sorted hashes give feature indices that depend only on the set of n-grams, not on input order.
+  const keptHashes: number[] = [];
+  const keptDf: number[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] === sorted[i]) j++;
+    if (j - i >= cfg.minDf) {
+      keptHashes.push(sorted[i]!);
+      keptDf.push(j - i);
+    }
+    i = j;
+  }
+  const vocab = new Vocabulary(keptHashes.length);
+  const idf = new Float32Array(keptHashes.length);
+  const blockOf = new Uint8Array(keptHashes.length);
+  const n = texts.length;
+  keptHashes.forEach((h, k) => {
+    const f = vocab.add(h);
+    idf[f] = Math.log((1 + n) / (1 + keptDf[k]!)) + 1;
+    blockOf[f] = h & 1;
+  });
   return new TfidfFeaturizer(cfg, vocab, idf, blockOf);
 }

@@ -1,5 +1,6 @@
-// Multinomial logistic regression over sparse vectors, trained with seeded SGD, plus temperature
-// scaling for calibration. Owns the numeric core only: no text, no taxonomy, no I/O.
+// Linear multiclass models over sparse vectors (Crammer–Singer hinge or multinomial logistic
+// loss), trained with seeded, epoch-averaged SGD, plus temperature scaling for calibration.
+// Owns the numeric core only: no text, no taxonomy, no I/O.
 // Must stay deterministic: a seeded shuffle and a fixed operation order mean the same data
 // always yields bit-identical weights, which is what lets modelVersion be a hash of the data.
 import type { SparseVector } from './classifier-features.js';
@@ -30,25 +31,37 @@ export interface SparseMatrix {
   rows: number;
 }
 
-export function toMatrix(vectors: ReadonlyArray<{ indices: Int32Array; values: Float32Array }>): SparseMatrix {
-  const rowPtr = new Int32Array(vectors.length + 1);
-  let nnz = 0;
-  vectors.forEach((v, i) => {
-    nnz += v.indices.length;
-    rowPtr[i + 1] = nnz;
-  });
-  const indices = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  vectors.forEach((v, i) => {
-    indices.set(v.indices, rowPtr[i]);
-    values.set(v.values, rowPtr[i]);
-  });
-  return { rowPtr, indices, values, rows: vectors.length };
-}
+/** Appends sparse rows into one CSR matrix without a per-row allocation. */
+export class SparseMatrixBuilder {
+  private rowPtr: number[] = [0];
+  private indices = new Int32Array(4096);
+  private values = new Float32Array(4096);
+  private nnz = 0;
 
-/** Copies the reusable output of `TfidfFeaturizer.transform` into owned arrays. */
-export function copySparse(v: SparseVector): { indices: Int32Array; values: Float32Array } {
-  return { indices: v.indices.slice(0, v.length), values: v.values.slice(0, v.length) };
+  add(v: SparseVector): void {
+    if (this.nnz + v.length > this.indices.length) {
+      const size = Math.max(this.indices.length * 2, this.nnz + v.length);
+      const indices = new Int32Array(size);
+      indices.set(this.indices.subarray(0, this.nnz));
+      this.indices = indices;
+      const values = new Float32Array(size);
+      values.set(this.values.subarray(0, this.nnz));
+      this.values = values;
+    }
+    this.indices.set(v.indices.subarray(0, v.length), this.nnz);
+    this.values.set(v.values.subarray(0, v.length), this.nnz);
+    this.nnz += v.length;
+    this.rowPtr.push(this.nnz);
+  }
+
+  build(): SparseMatrix {
+    return {
+      rowPtr: Int32Array.from(this.rowPtr),
+      indices: this.indices.slice(0, this.nnz),
+      values: this.values.slice(0, this.nnz),
+      rows: this.rowPtr.length - 1,
+    };
+  }
 }
 
 /** Weights laid out feature-major (`w[f * classes + c]`) so one feature's class weights are contiguous. */
@@ -84,14 +97,17 @@ export function shuffleInPlace(a: Int32Array, random: () => number): void {
 // where almost all probability sits on one class, several times cheaper.
 const GRAD_EPS = 1e-4;
 
-export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number, features: number, cfg: LinearConfig): LinearModel {
+/**
+ * Trains on the rows of `x` listed in `subset` (all rows when omitted), so calibration can train
+ * on part of the matrix without copying it. `labels` is indexed by row of `x`.
+ */
+export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number, features: number, cfg: LinearConfig, subset?: Int32Array): LinearModel {
   const weights = new Float32Array(features * classes);
   const bias = new Float32Array(classes);
   const scores = new Float64Array(classes);
   const grad = new Float64Array(classes);
   const active = new Int32Array(classes);
-  const order = new Int32Array(x.rows);
-  for (let i = 0; i < x.rows; i++) order[i] = i;
+  const order = subset ? Int32Array.from(subset) : Int32Array.from({ length: x.rows }, (_, i) => i);
   const random = seededRandom(cfg.seed);
   const hinge = cfg.loss === 'hinge';
   const averageFrom = Math.min(Math.max(0, cfg.averageFrom), cfg.epochs - 1);
@@ -102,7 +118,8 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
   let scale = 1;
   let t = 0;
   // Locals rather than property loads inside the hot loops: V8 does not always hoist them.
-  const { rowPtr, indices, values, rows } = x;
+  const { rowPtr, indices, values } = x;
+  const rows = order.length;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     shuffleInPlace(order, random);
     for (let o = 0; o < rows; o++) {
@@ -110,11 +127,7 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
       const start = rowPtr[row]!;
       const end = rowPtr[row + 1]!;
       for (let c = 0; c < classes; c++) scores[c] = 0;
-      for (let k = start; k < end; k++) {
-        const base = indices[k]! * classes;
-        const v = values[k]! * scale;
-        for (let c = 0; c < classes; c++) scores[c] = scores[c]! + v * weights[base + c]!;
-      }
+      accumulate(weights, classes, indices, values, start, end, scale, scores);
       let max = -Infinity;
       for (let c = 0; c < classes; c++) {
         const s = scores[c]! + bias[c]!;
@@ -188,16 +201,37 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
   return { classes, features, weights: avgWeights, bias: avgBias };
 }
 
+/**
+ * `out[c] += scale · Σ_k values[k] · w[indices[k]][c]` over k in [start, end). Four features per
+ * pass over the classes cuts the loads and stores of `out` by four; this loop is where training
+ * and inference spend most of their time.
+ */
+function accumulate(w: Float32Array, classes: number, indices: Int32Array, values: Float32Array, start: number, end: number, scale: number, out: Float64Array): void {
+  let k = start;
+  for (; k + 3 < end; k += 4) {
+    const b0 = indices[k]! * classes;
+    const b1 = indices[k + 1]! * classes;
+    const b2 = indices[k + 2]! * classes;
+    const b3 = indices[k + 3]! * classes;
+    const v0 = values[k]! * scale;
+    const v1 = values[k + 1]! * scale;
+    const v2 = values[k + 2]! * scale;
+    const v3 = values[k + 3]! * scale;
+    for (let c = 0; c < classes; c++) {
+      out[c] = out[c]! + v0 * w[b0 + c]! + v1 * w[b1 + c]! + v2 * w[b2 + c]! + v3 * w[b3 + c]!;
+    }
+  }
+  for (; k < end; k++) {
+    const b = indices[k]! * classes;
+    const v = values[k]! * scale;
+    for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[b + c]!;
+  }
+}
+
 /** Raw scores (logits) of one vector into `out`. */
 export function scoreInto(model: LinearModel, indices: Int32Array, values: Float32Array, length: number, out: Float64Array): void {
-  const classes = model.classes;
-  const w = model.weights;
-  for (let c = 0; c < classes; c++) out[c] = model.bias[c]!;
-  for (let k = 0; k < length; k++) {
-    const base = indices[k]! * classes;
-    const v = values[k]!;
-    for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[base + c]!;
-  }
+  for (let c = 0; c < model.classes; c++) out[c] = model.bias[c]!;
+  accumulate(model.weights, model.classes, indices, values, 0, length, 1, out);
 }
 
 /** In-place softmax of `logits / temperature`; returns nothing, `p` holds probabilities. */

@@ -1,6 +1,8 @@
-// The default classifier: TF-IDF (word 1–2-grams + character 3–5-grams) and multinomial logistic
-// regression, trained in-process at start-up from the taxonomy's examples plus optional labeled
-// rows, with temperature-scaled (calibrated) confidence. Owns training, calibration and the
+// The default classifier: TF-IDF (word 1–2-grams + character 3–5-grams) and a multiclass linear
+// SVM (Crammer–Singer hinge, averaged SGD), trained in-process at start-up from the taxonomy's
+// examples plus optional labeled rows, with temperature-scaled softmax as calibrated confidence.
+// Hinge beat logistic loss on BANKING77 (+0.5–1 point) and trains ~3x faster; log loss stays
+// available through `linear.loss` (see bench/classifier.ts for the measurements). Owns training, calibration and the
 // needs_review decision for the offline model.
 // Must not do I/O, download anything or depend on wall-clock/random state: the same taxonomy and
 // examples always give the same model and the same modelVersion, so decisions are reproducible.
@@ -11,13 +13,12 @@ import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triag
 import { DEFAULT_FEATURES, fitFeaturizer, type FeatureConfig, type TfidfFeaturizer } from './classifier-features.js';
 import {
   DEFAULT_LINEAR,
-  copySparse,
+  SparseMatrixBuilder,
   fitTemperature,
   scoreInto,
   seededRandom,
   shuffleInPlace,
   softmaxInto,
-  toMatrix,
   trainLinear,
   type LinearConfig,
   type LinearModel,
@@ -25,7 +26,12 @@ import {
 import type { LabeledExample } from './labeled-data.js';
 import type { SyncClassifier } from './ports.js';
 
-export const OFFLINE_MODEL_FAMILY = 'tfidf-lr';
+export const OFFLINE_MODEL_FAMILY = 'tfidf-svm';
+/**
+ * Bumped whenever a code change alters the weights learnt from the same data (feature hashing,
+ * update rule, summation order), so modelVersion never names two different models.
+ */
+const ALGORITHM_REVISION = 3;
 
 export interface OfflineClassifierOptions {
   /** Labeled rows added to the taxonomy's examples (e.g. from `readLabeledFile`). */
@@ -107,33 +113,30 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, featureCfg, linearCfg, threshold, minCoverage)}`;
 
   const featurizer = fitFeaturizer(texts, featureCfg);
-  const vectors = texts.map((t) => copySparse(featurizer.transform(t)));
+  const builder = new SparseMatrixBuilder();
+  for (const t of texts) builder.add(featurizer.transform(t));
+  const x = builder.build();
   const classes = categories.length;
 
   let temperature = 1;
   if (opts.calibrate ?? true) {
     const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
     if (heldOut.length > 0) {
-      const probe = trainLinear(
-        toMatrix(train.map((i) => vectors[i]!)),
-        Int32Array.from(train, (i) => labels[i] ?? 0),
-        classes,
-        featurizer.dimension,
-        linearCfg,
-      );
-      const logits = heldOut.map((i) => {
-        const v = vectors[i]!;
+      const probe = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, Int32Array.from(train));
+      const logits = heldOut.map((row) => {
         const out = new Float64Array(classes);
-        scoreInto(probe, v.indices, v.values, v.indices.length, out);
+        const start = x.rowPtr[row]!;
+        const end = x.rowPtr[row + 1]!;
+        scoreInto(probe, x.indices.subarray(start, end), x.values.subarray(start, end), end - start, out);
         return out;
       });
       temperature = fitTemperature(
         logits,
-        heldOut.map((i) => labels[i] ?? 0),
+        heldOut.map((row) => labels[row]!),
       );
     }
   }
-  const model = trainLinear(toMatrix(vectors), labels, classes, featurizer.dimension, linearCfg);
+  const model = trainLinear(x, labels, classes, featurizer.dimension, linearCfg);
   return new LinearTextClassifier({
     featurizer,
     model,
@@ -179,7 +182,7 @@ function hashTrainingData(
   minCoverage: number,
 ): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ taxonomyVersion, categories, features, linear, threshold, minCoverage }));
+  h.update(JSON.stringify({ revision: ALGORITHM_REVISION, taxonomyVersion, categories, features, linear, threshold, minCoverage }));
   texts.forEach((t, i) => {
     h.update(`\u0000${labels[i]}\u0001${t}`);
   });
