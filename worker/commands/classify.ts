@@ -228,8 +228,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         const pending = write(io.stdout, `${JSON.stringify(result)}\n`);
         if (pending) await pending;
       } catch (e) {
-        if (!isLoopwrightError(e)) throw e;
-        reportFailure(`row ${row.row} (line ${row.line}): ${e.message}`);
+        // One row must not take the batch down. Unexpected errors are named, not echoed: their
+        // message could quote the row's text.
+        const why = isLoopwrightError(e) ? e.message : `internal error (${e instanceof Error ? e.name : typeof e})`;
+        reportFailure(`row ${row.row} (line ${row.line}): ${why}`);
       }
     }
     progress.tick(++done);
