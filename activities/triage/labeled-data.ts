@@ -101,62 +101,68 @@ interface CsvRecord {
   fields: string[];
 }
 
-/** RFC 4180: comma separated, double-quoted fields may hold commas, quotes ("") and newlines. */
+/**
+ * RFC 4180: comma separated, double-quoted fields may hold commas, quotes ("") and newlines.
+ * Fields are sliced from the input rather than built a character at a time, which kept a 10k-row
+ * file from producing megabytes of short-lived strings.
+ */
 function parseCsv(text: string, file: string): CsvRecord[] {
   const records: CsvRecord[] = [];
+  const n = text.length;
   let fields: string[] = [];
-  let field = '';
   let line = 1;
   let recordLine = 1;
   let i = 0;
-  const n = text.length;
-  const endRecord = (): void => {
-    fields.push(field);
-    records.push({ line: recordLine, fields });
-    fields = [];
-    field = '';
-  };
-  while (i < n) {
-    const ch = text[i];
-    if (ch === '"' && field === '') {
+  for (;;) {
+    let field: string;
+    if (text.charCodeAt(i) === 0x22 /* " */) {
       const quoteLine = line;
-      i++;
+      const parts: string[] = [];
+      let from = i + 1;
       for (;;) {
-        if (i >= n) throw rowError(file, quoteLine, undefined, 'unterminated quoted field');
-        const c = text[i];
-        if (c === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
+        const q = text.indexOf('"', from);
+        if (q < 0) throw rowError(file, quoteLine, undefined, 'unterminated quoted field');
+        parts.push(text.slice(from, q));
+        if (text.charCodeAt(q + 1) === 0x22) {
+          parts.push('"');
+          from = q + 2;
+          continue;
         }
-        if (c === '\n') line++;
-        field += c;
-        i++;
+        i = q + 1;
+        break;
       }
-      const after = text[i];
-      if (after !== undefined && after !== ',' && after !== '\n' && after !== '\r') {
+      field = parts.join('');
+      for (let k = 0; k < field.length; k++) if (field.charCodeAt(k) === 0x0a) line++;
+      const after = text.charCodeAt(i);
+      if (i < n && after !== 0x2c && after !== 0x0a && after !== 0x0d) {
         throw rowError(file, line, undefined, 'unexpected character after closing quote');
       }
+    } else {
+      let end = i;
+      while (end < n) {
+        const c = text.charCodeAt(end);
+        if (c === 0x2c || c === 0x0a || c === 0x0d) break;
+        end++;
+      }
+      field = text.slice(i, end);
+      i = end;
+    }
+    fields.push(field);
+    if (i >= n) {
+      if (fields.length > 1 || field !== '') records.push({ line: recordLine, fields });
+      return records;
+    }
+    const sep = text.charCodeAt(i);
+    if (sep === 0x2c) {
+      i++;
       continue;
     }
-    if (ch === ',') {
-      fields.push(field);
-      field = '';
-      i++;
-    } else if (ch === '\r' || ch === '\n') {
-      endRecord();
-      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
-      recordLine = line;
-    } else {
-      field += ch;
-      i++;
-    }
+    // End of record: \n, \r\n or a lone \r.
+    records.push({ line: recordLine, fields });
+    fields = [];
+    i += sep === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
+    line++;
+    recordLine = line;
+    if (i >= n) return records;
   }
-  if (field !== '' || fields.length > 0) endRecord();
-  return records;
 }
