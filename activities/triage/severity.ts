@@ -83,7 +83,7 @@ const CUES: Cue[] = [
   },
   {
     id: 'blame',
-    re: /\b(?:your fault|you (?:people|guys|idiots|clowns)|shame on you|(?:are|is) (?:a )?(?:joke|disgrace|scam|criminal|thieves|liars)|incompetent|disgusting|pathetic|ripped (?:me )?off|rip-?off|stole|robbed|worst (?:\w+ )?(?:ever|company|service|experience)|how dare|absolutely ridiculous|unacceptable|fed up|sick (?:and tired )?of)\b/i,
+    re: /\b(?:your fault|you (?:people|idiots|clowns)|shame on you|(?:are|is) (?:a )?(?:joke|disgrace|scam|criminal|thieves|liars)|incompetent|disgusting|pathetic|ripped (?:me )?off|rip-?off|stole|robbed|worst (?:\w+ )?(?:ever|company|service|experience)|how dare|absolutely ridiculous|unacceptable|fed up|sick (?:and tired )?of)\b/i,
     weight: 0.2,
   },
 ];

@@ -53,7 +53,6 @@ function cut(text: string, start: number, end: number, re: RegExp): Segment[] {
   const out: Segment[] = [];
   const slice = text.slice(start, end);
   let cursor = 0;
-  re.lastIndex = 0;
   for (const m of slice.matchAll(re)) {
     const s = trimSpan(text, start + cursor, start + m.index + (m[0].match(/^[.!?]+["')\]]*/)?.[0].length ?? 0));
     if (s) out.push(s);
