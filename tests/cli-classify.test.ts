@@ -74,6 +74,18 @@ describe('loopwright classify', () => {
     expect(low.results[0]!.classification.confidence).toBeLessThan(0.99);
   });
 
+  it('adds --labeled rows to the training data', async () => {
+    const line = `${JSON.stringify({ id: 'z1', text: 'the zorblax hub is wobbling' })}\n`;
+    const without = await runCli(['-'], { stdin: line });
+    const withExtra = await runCli(['--labeled', fixture('labeled-extra.csv'), '-'], { stdin: line });
+    expect(withExtra.code).toBe(0);
+    expect(withExtra.results[0]!.classification.category).toBe('product_defect');
+    expect(withExtra.results[0]!.classification.modelVersion).not.toBe(without.results[0]!.classification.modelVersion);
+    const missing = await runCli(['--labeled', '/nonexistent/extra.csv', '-'], { stdin: line });
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('/nonexistent/extra.csv');
+  });
+
   it('reports every bad JSONL row with its row number, keeps the good rows and exits 1', async () => {
     const r = await runCli([fixture('bad-rows.jsonl')]);
     expect(r.code).toBe(1);
