@@ -3,7 +3,7 @@
 // It never touches the Debian package's own cluster (/var/lib/postgresql) or port 5432, and it
 // never skips on its own: without PostgreSQL installed it throws, unless the caller's environment
 // says LOOPWRIGHT_SKIP_POSTGRES=1, in which case it reports the reason so the test can skip loudly.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,19 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   }
 }
 
+/**
+ * The 'exit' hook does not run when a test process is killed (timeouts, Ctrl-C), so a detached
+ * shell polls for this process and, once it is gone, stops the cluster and removes its directory.
+ */
+function startWatchdog(asPostgres: boolean, pgCtl: string, dataDir: string, dir: string): ChildProcess {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const stop = `${asPostgres ? 'runuser -u postgres -- ' : ''}${q(pgCtl)} -D ${q(dataDir)} -m immediate -w stop`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stop} >/dev/null 2>&1; rm -rf ${q(dir)}`;
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PgStartResult> {
   const env = options.env ?? process.env;
   const binDir = findPgBinDir();
@@ -89,7 +102,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const port = await freePort();
   const pgCtl = join(binDir, 'pg_ctl');
   let started = false;
+  let watchdog: ChildProcess | undefined;
   const stopSync = () => {
+    if (watchdog?.pid !== undefined) {
+      try {
+        process.kill(watchdog.pid);
+      } catch {
+        // already gone
+      }
+    }
+    watchdog = undefined;
     if (started) spawnSync(user ? 'runuser' : pgCtl, user ? ['-u', 'postgres', '--', pgCtl, '-D', dataDir, '-m', 'immediate', '-w', 'stop'] : ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
     started = false;
     rmSync(dir, { recursive: true, force: true });
@@ -108,6 +130,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     ].join(' ');
     runAs(user, pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOpts, '-w', '-t', '60', 'start']);
     started = true;
+    watchdog = startWatchdog(user !== undefined, pgCtl, dataDir, dir);
   } catch (err) {
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
     stopSync();
