@@ -1,0 +1,331 @@
+// The activities of Loopwright's workflows, built by one factory from the clients the worker owns
+// (STYLE: createActivities = (deps) => ({...})). Every I/O the loop performs happens here:
+// triage, routing to issue workflows, audit appends, root-cause context, and playbook actions
+// through the Jira, Slack and Zendesk ports. Adapter errors are coded LoopwrightErrors; `failure`
+// turns them into retryable or non-retryable ApplicationFailures so Temporal's retry policy sees
+// the same classification the adapters made.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { AuditStore, TAuditAppend } from './audit/index.js';
+import type { TriagePipeline } from './triage/pipeline.js';
+import type { ContextSource } from './context/ports.js';
+import { rankHypotheses, type TRankOptions } from './context/rank.js';
+import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
+import type { TFeedbackItem } from '../workflows/domain/feedback.js';
+import type { TTriageResult } from '../workflows/domain/triage.js';
+import { ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TOccurrence } from '../workflows/messages.js';
+import type { TIssueWorkflowInput } from '../workflows/issue/state.js';
+import type {
+  TActionRequest,
+  TActionResult,
+  TApprovalClose,
+  TApprovalMessageRef,
+  TApprovalRequest,
+  TCompensationRequest,
+  TEscalation,
+  TRootCauseRequest,
+  TRootCauseResult,
+} from '../workflows/activity-types.js';
+import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
+
+export interface ActivityDeps {
+  pipeline: TriagePipeline;
+  audit: AuditStore;
+  /** Used by routing to signal-with-start IssueWorkflows on the same task queue. */
+  temporal: { client: Client; taskQueue: string };
+  /** Playbooks and policy as loaded at worker start; passed to new IssueWorkflows as input. */
+  issueConfig: () => Omit<TIssueWorkflowInput, 'fingerprint' | 'carried'>;
+  integrations: TIntegrations;
+  contextSources: ContextSource[];
+  rankOptions?: TRankOptions;
+  /** Worker identity recorded as the actor of triage events. */
+  identity: string;
+  now?: () => number;
+}
+
+/** Converts anything an adapter threw into the failure Temporal should act on. */
+export function failure(e: unknown): Error {
+  if (e instanceof ApplicationFailure) return e;
+  if (isLoopwrightError(e)) {
+    return ApplicationFailure.create({
+      type: e.code,
+      message: e.message,
+      nonRetryable: !e.retryable,
+      ...(e.retryAfterMs !== undefined ? { nextRetryDelay: e.retryAfterMs } : {}),
+      details: [e.details],
+    });
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw failure(e);
+  }
+}
+
+function currentWorkflow(): { workflowId: string; runId: string } {
+  const exec = Context.current().info.workflowExecution;
+  if (!exec) throw new LoopwrightError('internal', 'this activity must run inside a workflow', { retryable: false });
+  return { workflowId: exec.workflowId, runId: exec.runId };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const now = deps.now ?? Date.now;
+  const worker = { type: 'worker', id: deps.identity } as const;
+
+  return {
+    /** Mask, classify, score and fingerprint one message, and audit what was decided. */
+    async triageFeedback(item: TFeedbackItem): Promise<TTriageResult> {
+      return guarded(async () => {
+        const result = await deps.pipeline.triage(item);
+        const { workflowId, runId } = currentWorkflow();
+        const c = result.classification;
+        await deps.audit.appendMany([
+          {
+            workflowId,
+            runId,
+            eventKey: 'received',
+            actor: worker,
+            kind: 'received',
+            payload: {
+              source: item.source,
+              externalId: item.externalId,
+              channel: item.channel,
+              receivedAt: item.receivedAt,
+              customerTier: item.customer?.tier ?? 'unknown',
+              locale: item.locale,
+              maskedText: result.masked.text,
+              redactionCount: result.masked.redactions.length,
+            },
+          },
+          {
+            workflowId,
+            runId,
+            eventKey: 'classified',
+            actor: worker,
+            kind: 'classified',
+            payload: {
+              category: c.category,
+              confidence: c.confidence,
+              source: c.source,
+              modelVersion: c.modelVersion,
+              promptVersion: c.promptVersion,
+              taxonomyVersion: c.taxonomyVersion,
+              alternatives: c.alternatives,
+              ...(c.reviewReason ? { reviewReason: c.reviewReason } : {}),
+              severity: { level: result.severity.level, score: result.severity.score, reasons: result.severity.reasons.map((r) => r.slice(0, 200)) },
+              sentiment: result.sentiment,
+              ...(c.usage ? { usage: c.usage } : {}),
+              fingerprint: result.fingerprint.key,
+            },
+          },
+          {
+            workflowId,
+            runId,
+            eventKey: 'evidence',
+            actor: worker,
+            kind: 'evidence',
+            payload: { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key },
+          },
+        ]);
+        return result;
+      });
+    },
+
+    /** Signal-with-start the IssueWorkflow of every distinct fingerprint the message carries. */
+    async routeOccurrences(result: TTriageResult): Promise<string[]> {
+      return guarded(async () => {
+        const { workflowId, runId } = currentWorkflow();
+        const feedbackId = `${result.source}:${result.externalId}`;
+        const seen = new Set<string>();
+        const ids: string[] = [];
+        for (const fragment of result.fragments) {
+          if (seen.has(fragment.fingerprint.key)) continue;
+          seen.add(fragment.fingerprint.key);
+          const occurrence: TOccurrence = {
+            feedbackId,
+            ...(result.source === 'zendesk' ? { ticketId: result.externalId } : {}),
+            source: result.source,
+            ...(result.customer ? { customerId: result.customer.id } : {}),
+            tier: result.customer?.tier ?? 'unknown',
+            ...(result.customer?.lifetimeValue !== undefined ? { lifetimeValue: result.customer.lifetimeValue } : {}),
+            severity: fragment.severity.level,
+            confidence: fragment.classification.confidence,
+            category: fragment.classification.category,
+            at: result.receivedAt,
+            evidence: fragment.evidence.slice(0, 10),
+            excerpt: fragment.text.slice(0, 500),
+          };
+          const issueId = issueWorkflowId(fragment.fingerprint.key);
+          await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
+            workflowId: issueId,
+            taskQueue: deps.temporal.taskQueue,
+            args: [{ fingerprint: fragment.fingerprint, ...deps.issueConfig() } satisfies TIssueWorkflowInput],
+            signal: occurrenceSignal,
+            signalArgs: [occurrence],
+          });
+          ids.push(issueId);
+        }
+        await deps.audit.appendMany(
+          result.fragments
+            .filter((f, i, all) => all.findIndex((x) => x.fingerprint.key === f.fingerprint.key) === i)
+            .map((f) => ({
+              workflowId,
+              runId,
+              eventKey: `linked:${f.fingerprint.key}`,
+              actor: worker,
+              kind: 'issue_linked' as const,
+              payload: { issueWorkflowId: issueWorkflowId(f.fingerprint.key), fingerprint: f.fingerprint.key },
+            })),
+        );
+        return ids;
+      });
+    },
+
+    /** Appends the workflow's queued audit events (idempotent per event key). */
+    async recordAudit(events: TAuditAppend[]): Promise<void> {
+      return guarded(async () => {
+        if (events.length > 0) await deps.audit.appendMany(events);
+      });
+    },
+
+    /** How many times an action type succeeded, across all issues, in the last `windowMs`: the rate-limit input. */
+    async countRecentActions(input: { actionType: string; windowMs: number }): Promise<number> {
+      return guarded(async () => {
+        const events = await deps.audit.search({ kind: 'action_succeeded', from: new Date(now() - input.windowMs).toISOString(), limit: 10_000 });
+        return events.filter((e) => e.kind === 'action_succeeded' && e.payload.actionType === input.actionType && !e.payload.dryRun).length;
+      });
+    },
+
+    /** Gathers deploys, incidents, flags and known issues, and ranks them as explanations. */
+    async rankRootCause(req: TRootCauseRequest): Promise<TRootCauseResult> {
+      return guarded(async () => {
+        const range = { from: req.firstSeen - 7 * 24 * 3_600_000, to: Math.max(req.spikeAt, now()) };
+        const events = [];
+        const unavailable: string[] = [];
+        for (const source of deps.contextSources) {
+          try {
+            events.push(...(await source.listEvents({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() })));
+          } catch (e) {
+            unavailable.push(`${source.name}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        if (events.length === 0 && unavailable.length > 0 && unavailable.length === deps.contextSources.length) {
+          // Every source failed: retrying may help; a ranking over nothing would read as "no cause".
+          throw new LoopwrightError('upstream_unavailable', `no context source answered: ${unavailable.join('; ')}`);
+        }
+        const norm = (kind: string) => req.evidence.filter((e) => e.kind === kind).map((e) => e.normalized);
+        const platforms = [...norm('os_version'), ...norm('device'), ...norm('browser')].map((v) => v.split(/\s+/)[0] ?? v);
+        const ranked = rankHypotheses(
+          {
+            category: req.category,
+            firstSeen: new Date(req.firstSeen).toISOString(),
+            spikeAt: new Date(req.spikeAt).toISOString(),
+            evidence: [...new Set(req.evidence.map((e) => e.normalized))],
+            segments: {
+              versions: [...new Set([...norm('app_version'), ...norm('os_version')])],
+              platforms: [...new Set(platforms)],
+              regions: [],
+              tiers: req.tiers.filter((t): t is 'free' | 'standard' | 'premium' | 'enterprise' | 'unknown' => ['free', 'standard', 'premium', 'enterprise', 'unknown'].includes(t)),
+            },
+          },
+          events,
+          deps.rankOptions,
+        );
+        return {
+          verdict: ranked.verdict,
+          hypotheses: ranked.hypotheses.map((h) => ({ id: h.eventId, kind: h.kind, title: h.title, score: h.score, reasons: h.reasons })),
+          rankerVersion: 'rank-v1',
+          unavailableSources: unavailable,
+        };
+      });
+    },
+
+    async runAction(req: TActionRequest): Promise<TActionResult> {
+      return guarded(() => runPlaybookAction(deps.integrations, req));
+    },
+
+    async compensateAction(req: TCompensationRequest): Promise<void> {
+      return guarded(() => runCompensation(deps.integrations, req));
+    },
+
+    /** Posts the approval request with Approve/Reject buttons to the group's channel. */
+    async requestApproval(req: TApprovalRequest): Promise<TApprovalMessageRef> {
+      return guarded(async () => {
+        const slack = deps.integrations.slack;
+        if (!slack) return { channel: req.channel, ts: '' };
+        const posted = await slack.postApprovalRequest({
+          idempotencyKey: `${req.workflowId}/${req.stepId}/approval/${req.requestId}/L${req.level}`,
+          channel: req.channel,
+          workflowId: req.workflowId,
+          stepId: req.stepId,
+          issue: {
+            summary: `${req.issue.category}: ${req.issue.occurrences} reports from ${req.issue.customers} customers. "${req.issue.excerpt.slice(0, 300)}"`,
+            category: req.issue.category,
+            severity: req.issue.severity,
+            occurrences: req.issue.occurrences,
+          },
+          evidence: req.evidence.slice(0, 20).map((e) => `${e.kind}: ${e.normalized}`),
+          hypotheses: req.hypotheses.slice(0, 5).map((h) => ({ title: h.title, confidence: Math.min(1, Math.max(0, h.score)) })),
+          action: { type: req.action.type, summary: describeAction(req.action) },
+          policyReason: req.verdict.reasons.join('; '),
+          expiresAt: req.deadline,
+        });
+        return { channel: posted.channel, ts: posted.ts };
+      });
+    },
+
+    /** Replaces the buttons with the outcome, on every message of the conversation. */
+    async closeApprovalRequest(req: TApprovalClose): Promise<void> {
+      return guarded(async () => {
+        const slack = deps.integrations.slack;
+        if (!slack) return;
+        for (const m of req.messages) {
+          if (!m.ts) continue;
+          await slack.recordDecision({
+            channel: m.channel,
+            ts: m.ts,
+            decision: req.outcome,
+            ...(req.decidedBy[0] ? { decidedBy: req.decidedBy[req.decidedBy.length - 1]!.id } : {}),
+            decidedAt: req.at,
+            ...(req.decidedBy.length > 0 ? { note: req.decidedBy.map((a) => a.name).join(', ').slice(0, 500) } : {}),
+          });
+        }
+      });
+    },
+
+    async escalate(req: TEscalation): Promise<void> {
+      return guarded(async () => {
+        const slack = deps.integrations.slack;
+        if (!slack) throw new LoopwrightError('invalid_config', `cannot escalate to ${req.channel}: Slack is not configured`, { retryable: false });
+        await slack.postMessage({ idempotencyKey: req.idempotencyKey, channel: req.channel, text: req.text });
+      });
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+function describeAction(action: TApprovalRequest['action']): string {
+  switch (action.type) {
+    case 'jira.create_issue':
+      return `Create ${action.issueType} in ${action.project}: ${action.summary}`;
+    case 'jira.comment':
+      return `Comment on ${action.issueKey}`;
+    case 'jira.transition':
+      return `Move ${action.issueKey} to ${action.transition}`;
+    case 'slack.post_message':
+      return `Post to ${action.channel}: ${action.text.slice(0, 200)}`;
+    case 'zendesk.add_tags':
+      return `Tag affected tickets: ${action.tags.join(', ')}`;
+    case 'zendesk.internal_note':
+      return `Internal note on affected tickets: ${action.body.slice(0, 200)}`;
+    case 'zendesk.public_reply':
+      return `Public reply to affected customers: ${action.body.slice(0, 300)}`;
+    case 'zendesk.set_priority':
+      return `Set affected tickets to ${action.priority} priority`;
+  }
+}

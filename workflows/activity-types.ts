@@ -1,0 +1,99 @@
+// Inputs and outputs of the activities the workflows call. Declared here, beside the workflows,
+// so both sides share one definition while workflow code still sees activities only by type.
+// Pure types: no runtime code.
+import type { TPlaybookAction, TCompensation } from '../playbooks/actions.js';
+import type { TVerdict } from '../policies/schema.js';
+import type { TEvidence } from './domain/triage.js';
+import type { TApprover } from './messages.js';
+
+export interface TActionRequest {
+  workflowId: string;
+  stepId: string;
+  /** `<workflowId>/<stepId>` (plus a round suffix after a reopen): what makes a retry harmless. */
+  idempotencyKey: string;
+  /** Templates already rendered by the workflow. */
+  action: TPlaybookAction;
+  /** Tickets the action applies to, for the zendesk.* types. */
+  tickets: string[];
+  dryRun: boolean;
+}
+
+export interface TActionResult {
+  /** Values later steps read as `{{ steps.<id>.<field> }}` and compensations as `{{ result.<field> }}`. */
+  outputs: Record<string, string>;
+  externalRef?: string;
+  /** False when the idempotency key found an earlier result: nothing new was created. */
+  created: boolean;
+  dryRun: boolean;
+}
+
+export interface TCompensationRequest {
+  workflowId: string;
+  stepId: string;
+  idempotencyKey: string;
+  compensates: string;
+  compensation: TCompensation;
+  tickets: string[];
+  dryRun: boolean;
+}
+
+export interface THypothesis {
+  id: string;
+  kind: string;
+  title: string;
+  score: number;
+  reasons: string[];
+}
+
+export interface TRootCauseRequest {
+  workflowId: string;
+  category: string;
+  firstSeen: number;
+  spikeAt: number;
+  evidence: TEvidence[];
+  tiers: string[];
+}
+
+export interface TRootCauseResult {
+  verdict: 'ranked' | 'insufficient_evidence';
+  hypotheses: THypothesis[];
+  rankerVersion: string;
+  /** Sources that could not be read; the ranking used the others. */
+  unavailableSources: string[];
+}
+
+export interface TApprovalRequest {
+  workflowId: string;
+  stepId: string;
+  requestId: string;
+  channel: string;
+  group: string;
+  level: number;
+  verdict: TVerdict;
+  action: TPlaybookAction;
+  issue: { category: string; severity: string; occurrences: number; customers: number; excerpt: string };
+  evidence: TEvidence[];
+  hypotheses: THypothesis[];
+  deadline: string;
+}
+
+export interface TApprovalMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface TApprovalClose {
+  workflowId: string;
+  stepId: string;
+  messages: TApprovalMessageRef[];
+  outcome: 'approved' | 'rejected' | 'timed_out';
+  decidedBy: TApprover[];
+  at: string;
+}
+
+export interface TEscalation {
+  workflowId: string;
+  idempotencyKey: string;
+  channel: string;
+  text: string;
+}

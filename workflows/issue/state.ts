@@ -1,0 +1,141 @@
+// The state an IssueWorkflow carries across signals and continue-as-new, and the pure helpers that
+// derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
+// is capped, so an issue with millions of reports still fits in a workflow input.
+import { addOccurrence, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState } from '../domain/issue-stats.js';
+import type { TEvidence, TFingerprint } from '../domain/triage.js';
+import type { TLoadedPlaybook } from '../../playbooks/schema.js';
+import type { TLoadedPolicy } from '../../policies/loader.js';
+import type { THypothesis } from '../activity-types.js';
+import type { TIssueState, TIssueStatus, TOccurrence, TStepOutcome } from '../messages.js';
+import type { TJournalState } from './journal.js';
+
+const MAX_TICKETS = 2_000;
+const MAX_EVIDENCE = 25;
+const MAX_STEP_OUTCOMES = 100;
+
+export interface TIssueSettings {
+  /** Continue-as-new once history has this many events (Temporal suggests it at ~10k by itself). */
+  continueAsNewAfterEvents: number;
+  /** Complete the workflow after this long without a new occurrence while nothing is in flight. */
+  idleCloseAfterMs: number;
+  /** At most this many customers get a public reply per remediation round. */
+  maxRepliesPerRound: number;
+}
+
+export const DEFAULT_ISSUE_SETTINGS: TIssueSettings = {
+  continueAsNewAfterEvents: 5_000,
+  idleCloseAfterMs: 30 * 24 * 3_600_000,
+  maxRepliesPerRound: 200,
+};
+
+export interface TCarriedIssueState {
+  stats: TIssueStatsState;
+  status: TIssueStatus;
+  category: string;
+  journal: TJournalState;
+  jiraKey: string | null;
+  playbookVersion: string | null;
+  steps: TStepOutcome[];
+  remediations: number;
+  lastTriggeredAt: number | null;
+  snoozedUntil: number | null;
+  evidence: TEvidence[];
+  excerpt: string;
+  confidenceSum: number;
+  confidenceCount: number;
+  tiers: string[];
+  /** Tickets customers are waiting on (Zendesk ids), oldest first. */
+  tickets: string[];
+  repliedTickets: string[];
+  hypotheses: THypothesis[];
+  runs: number;
+}
+
+export interface TIssueWorkflowInput {
+  fingerprint: TFingerprint;
+  playbooks: TLoadedPlaybook[];
+  /** null when the policy file failed to load: every step is then denied (fail closed). */
+  policy: TLoadedPolicy | null;
+  settings?: Partial<TIssueSettings>;
+  carried?: TCarriedIssueState;
+}
+
+export function initialIssueState(fp: TFingerprint): TCarriedIssueState {
+  return {
+    stats: createIssueStats(),
+    status: 'watching',
+    category: fp.category,
+    journal: { seq: 0, timeline: [] },
+    jiraKey: null,
+    playbookVersion: null,
+    steps: [],
+    remediations: 0,
+    lastTriggeredAt: null,
+    snoozedUntil: null,
+    evidence: [],
+    excerpt: '',
+    confidenceSum: 0,
+    confidenceCount: 0,
+    tiers: [],
+    tickets: [],
+    repliedTickets: [],
+    hypotheses: [],
+    runs: 1,
+  };
+}
+
+/** Folds one occurrence in. Returns false when it was a duplicate (same feedback id). */
+export function absorbOccurrence(s: TCarriedIssueState, occ: TOccurrence): boolean {
+  const before = s.stats.total;
+  s.stats = addOccurrence(s.stats, {
+    ticketId: occ.feedbackId,
+    customerId: occ.customerId,
+    tier: occ.tier,
+    severity: occ.severity,
+    value: occ.lifetimeValue,
+    at: Date.parse(occ.at),
+  });
+  if (s.stats.total === before) return false;
+  s.confidenceSum += occ.confidence;
+  s.confidenceCount += 1;
+  if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);
+  if (occ.ticketId && !s.tickets.includes(occ.ticketId)) {
+    s.tickets.push(occ.ticketId);
+    if (s.tickets.length > MAX_TICKETS) s.tickets.splice(0, s.tickets.length - MAX_TICKETS);
+  }
+  for (const e of occ.evidence) {
+    if (s.evidence.length >= MAX_EVIDENCE) break;
+    if (!s.evidence.some((x) => x.kind === e.kind && x.normalized === e.normalized)) s.evidence.push(e);
+  }
+  if (!s.excerpt) s.excerpt = occ.excerpt;
+  return true;
+}
+
+export function meanConfidence(s: TCarriedIssueState): number {
+  return s.confidenceCount === 0 ? 0 : s.confidenceSum / s.confidenceCount;
+}
+
+export function recordStep(s: TCarriedIssueState, outcome: TStepOutcome): void {
+  s.steps.push(outcome);
+  if (s.steps.length > MAX_STEP_OUTCOMES) s.steps.splice(0, s.steps.length - MAX_STEP_OUTCOMES);
+}
+
+export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIssueState['pendingApprovals']): TIssueState {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    fingerprint: fp.key,
+    category: s.category,
+    status: s.status,
+    occurrences: s.stats.total,
+    customers: affectedCustomerCount(s.stats),
+    maxSeverity: highestSeverity(s.stats) ?? 'low',
+    firstSeen: iso(s.stats.firstSeen),
+    lastSeen: iso(s.stats.lastSeen),
+    playbook: s.playbookVersion,
+    jiraKey: s.jiraKey,
+    pendingApprovals: pending,
+    steps: s.steps,
+    remediations: s.remediations,
+    runs: s.runs,
+  };
+}
