@@ -230,6 +230,8 @@ export class Store {
   private outstandingWft = 0;
   private outstandingActivities = 0;
   private taskSeq = 1;
+  /** Parked polls by worker instance key, so ShutdownWorker can release them at once. */
+  private readonly pollsByWorker = new Map<string, Set<(res: Msg) => void>>();
   private readonly longPollMs: number;
   private readonly maxPayloadBytes: number;
   private readonly serverVersion: string;
@@ -818,11 +820,12 @@ export class Store {
     const tqName = requireString(req['taskQueue']?.['name'], 'TaskQueue');
     const identity = String(req['identity'] ?? '');
     // Sticky queues never receive tasks: every task goes to the normal queue with full history.
-    if (req['taskQueue']?.['kind'] === 'TASK_QUEUE_KIND_STICKY') return this.park(ctx, () => undefined);
+    const workerKey = String(req['workerInstanceKey'] || identity);
+    if (req['taskQueue']?.['kind'] === 'TASK_QUEUE_KIND_STICKY') return this.park(ctx, workerKey, () => undefined);
     const tq = this.taskQueue(ns, tqName);
     const immediate = this.takeWorkflowTask(tq, identity);
     if (immediate) return immediate;
-    return this.park(ctx, (deliver) => {
+    return this.park(ctx, workerKey, (deliver) => {
       tq.workflowPollers.push({ identity, ctx, deliver });
       return () => removeFrom(tq.workflowPollers, deliver);
     });
@@ -835,23 +838,31 @@ export class Store {
     const tq = this.taskQueue(ns, tqName);
     const immediate = this.takeActivityTask(tq, identity);
     if (immediate) return immediate;
-    return this.park(ctx, (deliver) => {
+    return this.park(ctx, String(req['workerInstanceKey'] || identity), (deliver) => {
       tq.activityPollers.push({ identity, ctx, deliver });
       return () => removeFrom(tq.activityPollers, deliver);
     });
   }
 
   /** Holds a long poll until a task is delivered, the caller cancels, or the poll expires. */
-  private park(ctx: CallContext, register: (deliver: (res: Msg) => void) => (() => void) | undefined): Promise<Msg> {
+  private park(ctx: CallContext, workerKey: string, register: (deliver: (res: Msg) => void) => (() => void) | undefined): Promise<Msg> {
     return new Promise((resolve) => {
       let done = false;
+      let polls = this.pollsByWorker.get(workerKey);
+      if (!polls) {
+        polls = new Set();
+        this.pollsByWorker.set(workerKey, polls);
+      }
       const finish = (res: Msg): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         unregister?.();
+        polls.delete(finish);
+        if (polls.size === 0 && this.pollsByWorker.get(workerKey) === polls) this.pollsByWorker.delete(workerKey);
         resolve(res);
       };
+      polls.add(finish);
       const timer = setTimeout(() => finish({}), this.longPollMs);
       const unregister = register(finish);
       ctx.onCancel(() => finish({}));
@@ -2015,8 +2026,11 @@ export class Store {
 
   // ------------------------------------------------------------------ misc
 
+  /** Releases the worker's parked polls with empty answers so its shutdown does not wait them out. */
   shutdownWorker(req: Msg): Msg {
     this.ns(req['namespace']);
+    const key = String(req['workerInstanceKey'] || req['identity'] || '');
+    for (const finish of [...(this.pollsByWorker.get(key) ?? [])]) finish({});
     return {};
   }
 
