@@ -6,6 +6,7 @@ import { WebClient } from '@slack/web-api';
 import { createSlackAdapter, type SlackPort } from '../activities/adapters/slack/slack-adapter.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
 import { createApprovalToken, verifyApprovalToken } from '../activities/adapters/slack/approval-token.js';
+import { parseApprovalClick } from '../activities/adapters/slack/approval-click.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
 
@@ -213,6 +214,33 @@ describe('slack errors', () => {
   it('config without a token or with a short approval secret fails fast', () => {
     expect(() => createSlackAdapter({ apiUrl: fake.apiUrl, approvalTokenSecret: SECRET })).toThrow(/botToken/);
     expect(() => createSlackAdapter({ botToken: 'x', approvalTokenSecret: 'short' })).toThrow(/approvalTokenSecret/);
+  });
+});
+
+describe('approval clicks (Slack interactivity payloads)', () => {
+  const click = (actionId: string, value: string) => ({
+    type: 'block_actions',
+    user: { id: 'U123ABC', username: 'ana' },
+    team: { id: 'T0FAKE' },
+    container: { type: 'message', channel_id: CH, message_ts: '1763877000.000100' },
+    actions: [{ type: 'button', action_id: actionId, block_id: 'loopwright_actions', value, action_ts: '1763877001.1' }],
+  });
+
+  it('maps a click on the posted Approve/Reject buttons to a verified decision', async () => {
+    const posted = await slack.postApprovalRequest(request);
+    const actions = blocksOf(posted.ts).find((b) => b.type === 'actions');
+    const [approve, reject] = actions?.elements ?? [];
+    const a = parseApprovalClick(JSON.stringify(click(approve?.action_id ?? '', approve?.value ?? '')), SECRET);
+    expect(a).toMatchObject({ decision: 'approved', userId: 'U123ABC', workflowId: request.workflowId, stepId: 'step-2', channel: CH, messageTs: '1763877000.000100' });
+    expect(parseApprovalClick(click(reject?.action_id ?? '', reject?.value ?? ''), SECRET).decision).toBe('rejected');
+  });
+
+  it('refuses forged tokens, foreign buttons and junk', () => {
+    const token = createApprovalToken({ workflowId: 'w', stepId: 's' }, SECRET);
+    expect(() => parseApprovalClick(click(APPROVE_ACTION_ID, token.slice(0, -2)), SECRET)).toThrow(expect.objectContaining({ code: 'tampered' }));
+    expect(() => parseApprovalClick(click('some_other_button', token), SECRET)).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+    expect(() => parseApprovalClick('{not json', SECRET)).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+    expect(() => parseApprovalClick({ type: 'view_submission' }, SECRET)).toThrow(expect.objectContaining({ code: 'invalid_input' }));
   });
 });
 

@@ -41,6 +41,7 @@ export {
   type TDecision,
 } from './slack/approval-blocks.js';
 export { createApprovalToken, verifyApprovalToken, type TApprovalTokenClaims } from './slack/approval-token.js';
+export { parseApprovalClick, type TApprovalClick } from './slack/approval-click.js';
 export { verifySlackSignature, signSlackRequest, SLACK_REPLAY_WINDOW_SECONDS, type SlackSignatureInput, type TSlackSignatureCheck } from './slack/slack-signature.js';
 
 export {

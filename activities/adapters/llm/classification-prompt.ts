@@ -31,7 +31,9 @@ export function buildSystemPrompt(taxonomy: TTaxonomy): string {
 }
 
 export function buildUserPrompt(maskedText: string): string {
-  return `Classify this customer message:\n<message>\n${maskedText}\n</message>`;
+  // A message that contains our own delimiter could pretend the data ended and instructions begin.
+  const fenced = maskedText.replace(/<\/?message>/gi, (t) => t.replace('<', '‹').replace('>', '›'));
+  return `Classify this customer message:\n<message>\n${fenced}\n</message>`;
 }
 
 /** JSON Schema for Structured Outputs (strict mode: every property required, no extras). */
