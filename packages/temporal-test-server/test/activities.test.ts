@@ -3,10 +3,10 @@
  * timeouts, heartbeat details carried to the next attempt, and cancellation.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, WorkflowFailedError, type ApplicationFailure, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestActivities } from './activities.js';
-import { replayAll, taskQueue, timeSkippingEnv, withWorker } from './harness.js';
+import { replayAll, timeSkippingEnv, withWorker } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 const produced: WorkflowHandle[] = [];

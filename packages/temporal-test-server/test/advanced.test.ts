@@ -7,7 +7,7 @@ import { CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@tem
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestActivities } from './activities.js';
-import { replayAll, taskQueue, timeSkippingEnv, withWorker } from './harness.js';
+import { replayAll, timeSkippingEnv, withWorker } from './harness.js';
 
 const CATEGORY = defineSearchAttributeKey('LoopwrightCategory', SearchAttributeType.KEYWORD);
 const STATUS = defineSearchAttributeKey('LoopwrightStatus', SearchAttributeType.KEYWORD);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestActivities } from './activities.js';
-import { replayAll, taskQueue, timeSkippingEnv, withWorker } from './harness.js';
+import { replayAll, timeSkippingEnv, withWorker } from './harness.js';
 
 const DAY = 24 * 3600 * 1000;
 let env: TestWorkflowEnvironment;
