@@ -35,9 +35,10 @@ const AND_SPLIT = /\s+and\s+(?=(?:the|my|your|support|customer|nobody|no one|i|i
 
 /** Words that make a clause a problem report even when the classifier is unsure what kind. */
 const PROBLEM_CUE =
-  /\b(?:not|never|no longer|still|fail\w*|error\w*|broken|broke|crash\w*|can(?:no|')?t|couldn'?t|won'?t|doesn'?t|didn'?t|isn'?t|wrong|missing|lost|stolen|late|delay\w*|charged|refund\w*|declined|denied|stuck|problem\w*|issue\w*|bug\w*|slow|nobody|no one|unable|overcharg\w*|fraud\w*|dispute\w*)\b/i;
-/** A question or request is a matter of its own too ("how do I export my data?"). */
-const REQUEST_CUE = /\?|\b(?:how|why|when|where|can i|can you|could you|please|i need|i want|i'd like|cancel\w*|block\w*|close)\b/i;
+  /\b(?:not|never|no longer|still|fail\w*|error\w*|broken|broke|crash\w*|can(?:no|')?t|couldn'?t|won'?t|doesn'?t|didn'?t|don'?t|isn'?t|haven'?t|hasn'?t|wrong|missing|lost|stole|stolen|late|delay\w*|charged|refund\w*|declined|rejected|denied|stuck|problem\w*|issue\w*|bug\w*|slow|nobody|no one|unable|overcharg\w*|fraud\w*|dispute\w*)\b/i;
+/** A question or request is a matter of its own too ("how do I export my data?", "block my card"). */
+const REQUEST_CUE =
+  /\?|\b(?:how|why|when|where|what|which|can i|can you|could you|please|i need|i want|i wanted|i'd like|tell me|show me|let me)\b|^(?:\W*)(?:tell|show|give|send|get|transfer|move|pay|remove|delete|add|change|set|open|close|block|cancel|freeze|increase|reduce|check|list|make|stop|update)\b/i;
 
 function words(text: string): number {
   return (text.match(/[A-Za-z0-9[\]_]+/g) ?? []).length;
@@ -91,10 +92,9 @@ export function segmentMessage(maskedText: string): Segment[] {
 /** Whether a classified clause stands as an issue on its own. */
 export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
   if (words(seg.text) < MIN_WORDS) return false;
-  const problem = PROBLEM_CUE.test(seg.text);
+  if (PROBLEM_CUE.test(seg.text) || REQUEST_CUE.test(seg.text)) return true;
   // Praise is context for the issue next to it, whatever category the classifier gave it.
-  if (!problem && scoreSentiment(seg.text).label === 'positive') return false;
-  if (problem || REQUEST_CUE.test(seg.text)) return true;
+  if (scoreSentiment(seg.text).label === 'positive') return false;
   // Without a cue only a confident classification makes a clause an issue ("call me at [PHONE_1]" is not).
   return seg.classification.category !== NEEDS_REVIEW && seg.classification.confidence >= CONFIDENT;
 }
