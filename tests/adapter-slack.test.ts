@@ -126,8 +126,9 @@ describe('slack approval requests', () => {
 describe('slack messages', () => {
   it('posts, updates and deletes (the compensations)', async () => {
     const p = await slack.postMessage({ idempotencyKey: 'wf:s1', channel: 'C0INCIDENTS', text: 'PAY-12 created' });
-    await slack.updateMessage({ channel: 'C0INCIDENTS', ts: p.ts, text: 'PAY-12 withdrawn' });
+    await slack.updateMessage({ channel: 'C0INCIDENTS', ts: p.ts, text: 'PAY-12 withdrawn', idempotencyKey: 'wf:s1' });
     expect(fake.messages('C0INCIDENTS')[0]?.text).toBe('PAY-12 withdrawn');
+    expect((await slack.postMessage({ idempotencyKey: 'wf:s1', channel: 'C0INCIDENTS', text: 'PAY-12 created' })).created).toBe(false);
     expect(await slack.deleteMessage({ channel: 'C0INCIDENTS', ts: p.ts })).toEqual({ deleted: true });
     expect(fake.messages('C0INCIDENTS')).toHaveLength(0);
     // Compensating twice is fine: the message is already gone.

@@ -52,7 +52,12 @@ export type TPostMessageInput = z.infer<typeof ZPostMessageInput>;
 export const ZMessageRef = z.strictObject({ channel: z.string().min(1), ts: z.string().regex(/^\d+\.\d+$/, 'ts must be a Slack message timestamp') });
 export type TMessageRef = z.infer<typeof ZMessageRef>;
 
-export const ZUpdateMessageInput = ZMessageRef.extend({ text: z.string().min(1).max(40_000), blocks: z.array(z.record(z.string(), z.unknown())).max(50).optional() });
+export const ZUpdateMessageInput = ZMessageRef.extend({
+  text: z.string().min(1).max(40_000),
+  blocks: z.array(z.record(z.string(), z.unknown())).max(50).optional(),
+  /** The key the message was posted with: re-sent as metadata so later idempotency lookups still find it. */
+  idempotencyKey: z.string().min(1).max(500).optional(),
+});
 export type TUpdateMessageInput = z.infer<typeof ZUpdateMessageInput>;
 
 export interface TPosted {
@@ -260,7 +265,15 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
 
     async updateMessage(input) {
       const m = parseInput(ZUpdateMessageInput, input, 'updateMessage');
-      await call('updateMessage', () => web.chat.update({ channel: m.channel, ts: m.ts, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) }));
+      await call('updateMessage', () =>
+        web.chat.update({
+          channel: m.channel,
+          ts: m.ts,
+          text: m.text,
+          ...(m.blocks ? { blocks: m.blocks as never } : {}),
+          ...(m.idempotencyKey ? { metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: m.idempotencyKey } } } : {}),
+        }),
+      );
       return { channel: m.channel, ts: m.ts };
     },
 
