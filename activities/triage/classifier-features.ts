@@ -68,7 +68,6 @@ export class FeatureScratch {
   /** 0 = word unigram, 1 = character n-gram, 2 = word bigram. */
   blocks = new Uint8Array(1024);
   count = 0;
-  wordCount = 0;
 
   /** `block` is also folded into the hash's lowest bit (1 = character), so a feature's block follows from its hash. */
   push(hash: number, block: number): void {
@@ -91,7 +90,6 @@ export class FeatureScratch {
 /** Appends the hashed n-grams of normalised `text` to `scratch` (which it resets first). */
 export function extractHashes(normalized: string, cfg: FeatureConfig, scratch: FeatureScratch): void {
   scratch.count = 0;
-  scratch.wordCount = 0;
   const n = normalized.length;
   let prevWord = 0;
   let start = 0;
@@ -101,7 +99,6 @@ export function extractHashes(normalized: string, cfg: FeatureConfig, scratch: F
     let h = (FNV_OFFSET ^ SEED_WORD) >>> 0;
     for (let i = start; i < end; i++) h = Math.imul(h ^ normalized.charCodeAt(i), FNV_PRIME) >>> 0;
     scratch.push(h, 0);
-    scratch.wordCount++;
     if (cfg.wordBigrams && prevWord !== 0) scratch.push((Math.imul((prevWord ^ SEED_BIGRAM) >>> 0, FNV_PRIME) ^ h) >>> 0, 2);
     prevWord = h;
     // Character n-grams over " word ": the padding marks prefixes and suffixes.

@@ -65,7 +65,7 @@ export interface OfflineClassifier extends SyncClassifier {
   readonly trainingExamples: number;
   /** Calibrated probabilities of the `k` best categories, best first; no thresholding. */
   rank(maskedText: string, k: number): Ranked[];
-  /** Index (into `categories`) of the best category and its calibrated probability; no allocation. */
+  /** Index (into `categories`) of the best category, its calibrated probability and the vocabulary coverage; no thresholding. */
   predictIndex(maskedText: string): { index: number; probability: number; coverage: number };
 }
 
@@ -79,6 +79,8 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   const threshold = opts.threshold ?? taxonomy.confidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new LoopwrightError('invalid_config', `threshold must be within [0, 1], got ${threshold}`);
   const minCoverage = opts.minCoverage ?? 0.25;
+  if (!(minCoverage >= 0 && minCoverage <= 1)) throw new LoopwrightError('invalid_config', `minCoverage must be within [0, 1], got ${minCoverage}`);
+  const calibrate = opts.calibrate ?? true;
   const featureCfg: FeatureConfig = { ...DEFAULT_FEATURES, ...opts.features };
   const linearCfg: LinearConfig = { ...DEFAULT_LINEAR, ...opts.linear };
 
@@ -110,7 +112,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   }
   const labels = Int32Array.from(labelList);
 
-  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, featureCfg, linearCfg, threshold, minCoverage)}`;
+  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, { featureCfg, linearCfg, threshold, minCoverage, calibrate })}`;
 
   const featurizer = fitFeaturizer(texts, featureCfg);
   const builder = new SparseMatrixBuilder();
@@ -119,7 +121,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   const classes = categories.length;
 
   let temperature = 1;
-  if (opts.calibrate ?? true) {
+  if (calibrate) {
     const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
     if (heldOut.length > 0) {
       const probe = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, Int32Array.from(train));
@@ -176,13 +178,10 @@ function hashTrainingData(
   categories: readonly string[],
   texts: readonly string[],
   labels: Int32Array,
-  features: FeatureConfig,
-  linear: LinearConfig,
-  threshold: number,
-  minCoverage: number,
+  settings: Record<string, unknown>,
 ): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ revision: ALGORITHM_REVISION, taxonomyVersion, categories, features, linear, threshold, minCoverage }));
+  h.update(JSON.stringify({ revision: ALGORITHM_REVISION, taxonomyVersion, categories, settings }));
   texts.forEach((t, i) => {
     h.update(`\u0000${labels[i]}\u0001${t}`);
   });
