@@ -94,7 +94,9 @@ describe('slack approval requests', () => {
     await slack.recordDecision({ channel: CH, ts: posted.ts, decision: 'approved', decidedBy: 'U123ABC', decidedAt: '2026-11-23T06:10:00Z' });
     expect(blocksOf(posted.ts).filter((b) => b.block_id === 'loopwright_decision')).toHaveLength(1);
     expect(fake.messages(CH)[0]?.text).toBe('Approval decided: jira.create_issue for "Card payments fail with E402 on iOS 17.2 &lt;!channel&gt;" (approved)');
-    // The idempotency marker survives the edit, so a retried post still finds this message.
+    // The idempotency marker is re-sent with the edit, so a retried post still finds this message.
+    const update = fake.requests.filter((r) => r.path === '/api/chat.update').at(-1);
+    expect(JSON.parse((update?.body as Record<string, string>).metadata ?? '{}')).toMatchObject({ event_payload: { idempotency_key: request.idempotencyKey } });
     expect((await slack.postApprovalRequest(request)).created).toBe(false);
   });
 
@@ -128,6 +130,8 @@ describe('slack messages', () => {
     const p = await slack.postMessage({ idempotencyKey: 'wf:s1', channel: 'C0INCIDENTS', text: 'PAY-12 created' });
     await slack.updateMessage({ channel: 'C0INCIDENTS', ts: p.ts, text: 'PAY-12 withdrawn', idempotencyKey: 'wf:s1' });
     expect(fake.messages('C0INCIDENTS')[0]?.text).toBe('PAY-12 withdrawn');
+    const update = fake.requests.find((r) => r.path === '/api/chat.update');
+    expect(JSON.parse((update?.body as Record<string, string>).metadata ?? '{}')).toMatchObject({ event_payload: { idempotency_key: 'wf:s1' } });
     expect((await slack.postMessage({ idempotencyKey: 'wf:s1', channel: 'C0INCIDENTS', text: 'PAY-12 created' })).created).toBe(false);
     expect(await slack.deleteMessage({ channel: 'C0INCIDENTS', ts: p.ts })).toEqual({ deleted: true });
     expect(fake.messages('C0INCIDENTS')).toHaveLength(0);

@@ -141,10 +141,14 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       if (blocks !== undefined) {
         const e = validateBlocks(blocks);
         if (e) return fail(e);
-        msg.blocks = blocks as unknown[];
       }
       const me = validateMetadata(metadata);
       if (me) return fail(me);
+      // Documented: without `blocks`, old blocks survive only if `text` is not given either.
+      if (blocks !== undefined) msg.blocks = blocks as unknown[];
+      else if (typeof b.text === 'string') delete msg.blocks;
+      // Undocumented in Slack's reference: metadata omitted from an update is kept here; the adapter
+      // re-sends it anyway (see updateMessage/recordDecision) so it does not rely on either behaviour.
       if (metadata !== undefined) msg.metadata = metadata as FakeSlackMessage['metadata'] & object;
       if (typeof b.text === 'string') msg.text = b.text;
       msg.edited = { ts: newTs() };
