@@ -99,6 +99,15 @@ export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
   return seg.classification.category !== NEEDS_REVIEW && seg.classification.confidence >= CONFIDENT;
 }
 
+/**
+ * A short clause that points back ("Is it more than $80?", "My wallet with it got stolen") talks
+ * about the previous issue, whatever the classifier makes of it on its own.
+ */
+export function isContinuation(seg: Segment): boolean {
+  const ws = seg.text.match(/[A-Za-z0-9'’[\]_]+/g) ?? [];
+  return ws.length <= 12 && ws.slice(0, 4).some((w) => /^(?:it|its|it's|this|that|them|they|those|these|which)$/i.test(w));
+}
+
 function join(maskedText: string, a: ClassifiedSegment, b: ClassifiedSegment, classification: TClassification): ClassifiedSegment {
   const start = Math.min(a.start, b.start);
   const end = Math.max(a.end, b.end);
@@ -114,7 +123,7 @@ export function mergeSegments(maskedText: string, segments: readonly ClassifiedS
   const issues: ClassifiedSegment[] = [];
   const pending: ClassifiedSegment[] = [];
   for (const seg of segments) {
-    if (!isStandaloneIssue(seg)) {
+    if (!isStandaloneIssue(seg) || (issues.length > 0 && isContinuation(seg))) {
       pending.push(seg);
       continue;
     }
