@@ -86,6 +86,9 @@ describe('audit CLI', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^ok: 4 events in 2 workflows verified/);
     expect((await cli(['verify', 'feedback:api:2', '--db', db])).stdout).toMatch(/^ok: 1 events in workflow feedback:api:2/);
+    const unknown = await cli(['verify', 'feedback:api:404', '--db', db]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no events for workflow feedback:api:404');
 
     const raw = new Database(db);
     raw.exec('DROP TRIGGER audit_events_no_update');

@@ -114,6 +114,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       const report = await store.verify(workflowId);
       const secs = (performance.now() - started) / 1000;
       if (values.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+      if (workflowId !== undefined && report.checkedEvents === 0 && report.ok) {
+        // An empty chain verifies trivially; for an operator it is almost always a mistyped id.
+        io.stderr.write(`audit: no events for workflow ${workflowId}\n`);
+        return 1;
+      }
       if (!report.ok && report.firstBroken) {
         const b = report.firstBroken;
         io.stderr.write(
