@@ -72,6 +72,21 @@ export interface LinearModel {
   bias: Float32Array;
 }
 
+/**
+ * The two weight buffers SGD needs (working weights and the running average). Passing the same
+ * workspace to consecutive trainings caps peak memory at one pair: the model returned by the
+ * earlier training shares `average` and is overwritten by the next one, so use it first.
+ */
+export class LinearWorkspace {
+  readonly working: Float32Array;
+  readonly average: Float32Array;
+
+  constructor(readonly size: number) {
+    this.working = new Float32Array(size);
+    this.average = new Float32Array(size);
+  }
+}
+
 /** mulberry32: tiny, fast, and identical on every platform. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -101,8 +116,17 @@ const GRAD_EPS = 1e-4;
  * Trains on the rows of `x` listed in `subset` (all rows when omitted), so calibration can train
  * on part of the matrix without copying it. `labels` is indexed by row of `x`.
  */
-export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number, features: number, cfg: LinearConfig, subset?: Int32Array): LinearModel {
-  const weights = new Float32Array(features * classes);
+export function trainLinear(
+  x: SparseMatrix,
+  labels: Int32Array,
+  classes: number,
+  features: number,
+  cfg: LinearConfig,
+  subset?: Int32Array,
+  workspace: LinearWorkspace = new LinearWorkspace(features * classes),
+): LinearModel {
+  if (workspace.size !== features * classes) throw new RangeError(`workspace holds ${workspace.size} weights, model needs ${features * classes}`);
+  const weights = workspace.working.fill(0);
   const bias = new Float32Array(classes);
   const scores = new Float64Array(classes);
   const grad = new Float64Array(classes);
@@ -111,7 +135,7 @@ export function trainLinear(x: SparseMatrix, labels: Int32Array, classes: number
   const random = seededRandom(cfg.seed);
   const hinge = cfg.loss === 'hinge';
   const averageFrom = Math.min(Math.max(0, cfg.averageFrom), cfg.epochs - 1);
-  const avgWeights = new Float32Array(features * classes);
+  const avgWeights = workspace.average.fill(0);
   const avgBias = new Float32Array(classes);
   let snapshots = 0;
   // L2 decay applied lazily through a shared scale, so a step costs O(nnz), not O(weights).

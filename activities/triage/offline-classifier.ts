@@ -13,6 +13,7 @@ import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triag
 import { DEFAULT_FEATURES, fitFeaturizer, type FeatureConfig, type TfidfFeaturizer } from './classifier-features.js';
 import {
   DEFAULT_LINEAR,
+  LinearWorkspace,
   SparseMatrixBuilder,
   fitTemperature,
   scoreInto,
@@ -120,11 +121,14 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   const x = builder.build();
   const classes = categories.length;
 
+  // One pair of weight buffers for both trainings: the calibration probe is used up (its held-out
+  // logits computed) before the final training overwrites it. Saves ~25 MB at 10k examples.
+  const workspace = new LinearWorkspace(featurizer.dimension * classes);
   let temperature = 1;
   if (calibrate) {
     const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
     if (heldOut.length > 0) {
-      const probe = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, Int32Array.from(train));
+      const probe = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, Int32Array.from(train), workspace);
       const logits = heldOut.map((row) => {
         const out = new Float64Array(classes);
         const start = x.rowPtr[row]!;
@@ -138,7 +142,7 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
       );
     }
   }
-  const model = trainLinear(x, labels, classes, featurizer.dimension, linearCfg);
+  const model = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, undefined, workspace);
   return new LinearTextClassifier({
     featurizer,
     model,
