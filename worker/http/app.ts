@@ -1,0 +1,270 @@
+// The Loopwright HTTP service as a fastify app factory: intake (/v1/feedback), synchronous triage
+// (/v1/classify), the Zendesk webhook, Slack interactivity, health, readiness and metrics.
+// worker/main.ts and the tests build it the same way, from clients they own; nothing here opens a
+// connection or reads the environment.
+// Must not: log request bodies or Authorization headers, hold module-level state, or wait for a
+// workflow to finish inside a request.
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AuditStore } from '../../activities/audit/index.js';
+import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
+import { verifyZendeskSignature } from '../../activities/adapters/zendesk/zendesk-signature.js';
+import type { TriagePipeline } from '../../activities/triage/pipeline.js';
+import type { TLoadedPolicy } from '../../policies/loader.js';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
+import { createBearerAuth } from './auth.js';
+import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
+import { intakeItems, splitBody, startFeedbackWorkflow, type TIntakeResult } from './intake.js';
+import { createMetrics, type LoopwrightMetrics } from './metrics.js';
+import { createSlackInteractions, parseInteraction } from './slack.js';
+import { mapZendeskWebhook } from './zendesk.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+
+export interface HttpConfig {
+  /** Accepted bearer tokens for /v1/*; at least one. */
+  apiTokens: string[];
+  /** Enables POST /slack/interactions (needs approvalTokenSecret too). */
+  slackSigningSecret?: string;
+  approvalTokenSecret?: string;
+  /** Enables POST /webhooks/zendesk. */
+  zendeskWebhookSecret?: string;
+  bodyLimitBytes?: number;
+  /** Where Slack's response_url must point; only tests change it. */
+  slackResponseUrlPrefix?: string;
+  /** Per dependency, for /readyz. */
+  readinessTimeoutMs?: number;
+}
+
+export interface HttpAppDeps {
+  temporal: { client: Client; taskQueue: string };
+  pipeline: TriagePipeline;
+  audit: AuditStore;
+  policy: TLoadedPolicy | null;
+  config: HttpConfig;
+  /** Shared with the worker so both record into one registry; created when absent. */
+  metrics?: LoopwrightMetrics;
+  /** Epoch ms; signatures' replay windows and defaults use it. */
+  clock?: () => number;
+  /** false/absent: silent; true or options: JSON logs (pino) with secrets and bodies redacted; or a logger instance. */
+  logger?: boolean | { level?: string; stream?: NodeJS.WritableStream } | FastifyBaseLogger;
+  fetch?: typeof fetch;
+}
+
+export interface LoopwrightHttp {
+  metrics: LoopwrightMetrics;
+  /** Resolves when every post-ack Slack click has been handled (tests, graceful shutdown). */
+  drain(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    loopwright: LoopwrightHttp;
+  }
+}
+
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-slack-signature"]',
+  'req.headers["x-zendesk-webhook-signature"]',
+  'req.body',
+  'res.body',
+];
+
+function loggerOptions(logger: HttpAppDeps['logger']): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  if (!logger) return { logger: false };
+  if (logger === true) return { logger: { redact: { paths: REDACT, censor: '[redacted]' } } };
+  if ('child' in logger && typeof logger.child === 'function') return { loggerInstance: logger };
+  const o = logger as { level?: string; stream?: NodeJS.WritableStream };
+  return { logger: { level: o.level ?? 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...(o.stream ? { stream: o.stream } : {}) } };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summarize(results: readonly TIntakeResult[]): Record<TIntakeResult['status'], number> {
+  const s = { started: 0, duplicate: 0, rejected: 0, failed: 0 };
+  for (const r of results) s[r.status]++;
+  return s;
+}
+
+export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? Date.now;
+  const bodyLimit = deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const metrics = deps.metrics ?? createMetrics();
+  const auth = createBearerAuth(deps.config.apiTokens);
+  const readyTimeout = deps.config.readinessTimeoutMs ?? 2_000;
+
+  const app = Fastify({ bodyLimit, ...loggerOptions(deps.logger), return503OnClosing: true });
+  app.setErrorHandler(createErrorHandler(bodyLimit));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route')));
+
+  const inflight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    const guarded = p.catch((e: unknown) => app.log.error({ err: (e as Error).name }, 'background task failed'));
+    inflight.add(guarded);
+    void guarded.finally(() => inflight.delete(guarded));
+  };
+  const drain = async (): Promise<void> => {
+    while (inflight.size > 0) await Promise.all([...inflight]);
+  };
+  app.decorate('loopwright', { metrics, drain });
+  app.addHook('onClose', drain);
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const check = async (fn: () => Promise<unknown>): Promise<'ok' | 'unreachable'> => {
+      try {
+        await withTimeout(fn(), readyTimeout);
+        return 'ok';
+      } catch {
+        return 'unreachable';
+      }
+    };
+    const [temporal, audit] = await Promise.all([
+      check(() => deps.temporal.client.workflowService.getSystemInfo({})),
+      check(() => deps.audit.search({ limit: 1 })),
+    ]);
+    const ready = temporal === 'ok' && audit === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { temporal, audit } });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+
+  // ── Authenticated API ──────────────────────────────────────────────────────────────────────
+  await app.register(async (api) => {
+    // onRequest runs before the body is read: an unauthenticated client cannot make us parse anything.
+    api.addHook('onRequest', async (req) => auth.check(req.headers.authorization));
+
+    api.post('/v1/feedback', async (req, reply) => {
+      const { batch, items } = splitBody(req.body);
+      const results = await intakeItems(deps.temporal, items, (i) => (batch ? ['items', i] : []));
+      const summary = summarize(results);
+      for (const [status, n] of Object.entries(summary)) if (n > 0) metrics.countIntake('api', status as TIntakeResult['status'], n);
+      const accepted = summary.started + summary.duplicate;
+      const status = accepted > 0 ? 202 : summary.failed > 0 ? 503 : 400;
+      if (!batch) {
+        const r = results[0]!;
+        if (r.status === 'rejected') return reply.code(400).send({ ...errorBody('invalid_input', 'invalid feedback item', r.errors), ...(r.workflowId ? { workflowId: r.workflowId } : {}) });
+        if (r.status === 'failed') return reply.code(503).send({ ...errorBody('upstream_unavailable', r.errors?.[0]?.message ?? 'start failed; retry'), workflowId: r.workflowId });
+        return reply.code(202).send({ workflowId: r.workflowId, status: r.status });
+      }
+      const body = { items: results, summary };
+      if (status === 400) {
+        return reply.code(400).send({ ...errorBody('invalid_input', 'no item in the batch is valid', results.flatMap((r) => r.errors ?? [])), ...body });
+      }
+      return reply.code(status).send(body);
+    });
+
+    api.post('/v1/classify', async (req) => {
+      const raw = req.body;
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+        throw new LoopwrightError('invalid_input', 'request body must be a feedback item object', { details: { fields: [{ path: '(root)', message: 'expected an object' }] } });
+      }
+      // Classification needs no identity: fill what only intake needs, keep everything else strict.
+      const parsed = ZFeedbackItem.safeParse({ source: 'api', externalId: 'classify', receivedAt: new Date(clock()).toISOString(), ...raw });
+      if (!parsed.success) throw new LoopwrightError('invalid_input', 'invalid feedback item', { details: { fields: fieldErrors(parsed.error.issues) } });
+      const started = performance.now();
+      const result = await deps.pipeline.triage(parsed.data);
+      metrics.observeClassification(result.classification.source, result.classification.category, (performance.now() - started) / 1000);
+      return result;
+    });
+  });
+
+  // ── Signed webhooks: their signatures cover the raw body, so these scopes parse it themselves ──
+  const zendeskSecret = deps.config.zendeskWebhookSecret;
+  if (zendeskSecret) {
+    await app.register(async (hooks) => {
+      hooks.removeContentTypeParser('application/json');
+      hooks.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      hooks.post('/webhooks/zendesk', async (req, reply) => {
+        const raw = typeof req.body === 'string' ? req.body : '';
+        const header = (name: string): string | undefined => {
+          const v = req.headers[name];
+          return Array.isArray(v) ? v[0] : v;
+        };
+        const check = verifyZendeskSignature({
+          secret: zendeskSecret,
+          timestamp: header('x-zendesk-webhook-signature-timestamp'),
+          signature: header('x-zendesk-webhook-signature'),
+          body: raw,
+          now: clock(),
+        });
+        if (!check.ok) throw new LoopwrightError('unauthorized', `Zendesk webhook signature ${check.reason}`);
+        let body: unknown;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          throw new LoopwrightError('invalid_input', 'request body is not valid JSON');
+        }
+        const mapped = mapZendeskWebhook(body, clock);
+        if (mapped.kind === 'ignored') return reply.code(200).send({ status: 'ignored', reason: mapped.reason });
+        const parsed = ZFeedbackItem.safeParse(mapped.item);
+        if (!parsed.success) {
+          metrics.countIntake('zendesk', 'rejected');
+          throw new LoopwrightError('invalid_input', 'Zendesk ticket does not make a valid feedback item', { details: { fields: fieldErrors(parsed.error.issues) } });
+        }
+        const started = await startFeedbackWorkflow(deps.temporal, parsed.data);
+        metrics.countIntake('zendesk', started.status);
+        return reply.code(202).send(started);
+      });
+    });
+  }
+
+  const slackSecret = deps.config.slackSigningSecret;
+  const tokenSecret = deps.config.approvalTokenSecret;
+  if (slackSecret && tokenSecret) {
+    const slack = createSlackInteractions({
+      client: deps.temporal.client,
+      policy: deps.policy,
+      approvalTokenSecret: tokenSecret,
+      metrics,
+      responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
+      fetch: deps.fetch ?? fetch,
+      now: clock,
+      log: app.log,
+    });
+    await app.register(async (hooks) => {
+      hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      hooks.post('/slack/interactions', async (req, reply) => {
+        const raw = typeof req.body === 'string' ? req.body : '';
+        const header = (name: string): string | undefined => {
+          const v = req.headers[name];
+          return Array.isArray(v) ? v[0] : v;
+        };
+        const check = verifySlackSignature({
+          signingSecret: slackSecret,
+          timestamp: header('x-slack-request-timestamp'),
+          signature: header('x-slack-signature'),
+          body: raw,
+          now: clock(),
+        });
+        if (!check.ok) throw new LoopwrightError('unauthorized', `Slack signature ${check.reason}`);
+        const payload = new URLSearchParams(raw).get('payload');
+        if (!payload) throw new LoopwrightError('invalid_input', 'missing "payload" form field', { details: { fields: [{ path: 'payload', message: 'required' }] } });
+        const click = parseInteraction(payload);
+        // Ack first (Slack's 3 s deadline); the query, the authorization check and the signal follow.
+        if (click) track(slack.handleClick(click));
+        return reply.code(200).send();
+      });
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,89 @@
+// Prometheus metrics of one Loopwright process, on a registry created per instance (no global
+// default registry, so two apps in one test process never collide and a scrape shows only ours).
+// The HTTP layer records what it observes itself (request rate and latency, intake outcomes,
+// synchronous classification); the worker records the rest through the same object (verdicts,
+// pending approvals, action outcomes, time-to-triage and time-to-remediation).
+// Must not: use labels with unbounded values (ids, text): only routes, statuses, enums.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type TActionMode = 'auto' | 'approved' | 'denied';
+
+export interface LoopwrightMetrics {
+  readonly registry: Registry;
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  countIntake(channel: 'api' | 'zendesk' | 'import', status: 'started' | 'duplicate' | 'rejected' | 'failed', n?: number): void;
+  observeClassification(source: string, category: string, seconds: number): void;
+  countVerdict(kind: 'allow' | 'deny' | 'needs_approval'): void;
+  setPendingApprovals(n: number): void;
+  countApprovalDecision(decision: 'approve' | 'reject' | 'refused', via: 'slack' | 'cli'): void;
+  countAction(mode: TActionMode): void;
+  observeTimeToTriage(seconds: number): void;
+  observeTimeToRemediation(seconds: number): void;
+}
+
+export function createMetrics(opts: { prefix?: string; defaultMetrics?: boolean } = {}): LoopwrightMetrics {
+  const p = opts.prefix ?? 'loopwright_';
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+
+  const requests = new Histogram({
+    name: `${p}http_request_duration_seconds`,
+    help: 'HTTP request latency by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    // Intake targets p99 < 50 ms, so the buckets are fine-grained below 100 ms.
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const intake = new Counter({
+    name: `${p}intake_items_total`,
+    help: 'Feedback items received, by channel and outcome (started, duplicate, rejected, failed)',
+    labelNames: ['channel', 'status'] as const,
+    registers: [registry],
+  });
+  const classification = new Histogram({
+    name: `${p}classification_duration_seconds`,
+    help: 'Triage latency by classification source (offline, llm, cascade)',
+    labelNames: ['source'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 15],
+    registers: [registry],
+  });
+  const classified = new Counter({
+    name: `${p}classifications_total`,
+    help: 'Classifications by source and category (categories are bounded by the taxonomy)',
+    labelNames: ['source', 'category'] as const,
+    registers: [registry],
+  });
+  const verdicts = new Counter({ name: `${p}policy_verdicts_total`, help: 'Policy verdicts by kind', labelNames: ['kind'] as const, registers: [registry] });
+  const pending = new Gauge({ name: `${p}pending_approvals`, help: 'Approval requests waiting for a human', registers: [registry] });
+  const decisions = new Counter({
+    name: `${p}approval_decisions_total`,
+    help: 'Approval clicks and CLI decisions by outcome and channel',
+    labelNames: ['decision', 'via'] as const,
+    registers: [registry],
+  });
+  const actions = new Counter({
+    name: `${p}actions_total`,
+    help: 'Remediation actions by how they were allowed; auto / (auto + approved + denied) is the auto-remediation rate',
+    labelNames: ['mode'] as const,
+    registers: [registry],
+  });
+  const hours = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600];
+  const ttt = new Histogram({ name: `${p}time_to_triage_seconds`, help: 'From receivedAt to triage done', buckets: [0.1, 0.5, ...hours], registers: [registry] });
+  const ttr = new Histogram({ name: `${p}time_to_remediation_seconds`, help: 'From first occurrence to first successful remediation', buckets: hours, registers: [registry] });
+
+  return {
+    registry,
+    observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
+    countIntake: (channel, status, n = 1) => intake.inc({ channel, status }, n),
+    observeClassification: (source, category, seconds) => {
+      classification.observe({ source }, seconds);
+      classified.inc({ source, category });
+    },
+    countVerdict: (kind) => verdicts.inc({ kind }),
+    setPendingApprovals: (n) => pending.set(n),
+    countApprovalDecision: (decision, via) => decisions.inc({ decision, via }),
+    countAction: (mode) => actions.inc({ mode }),
+    observeTimeToTriage: (s) => ttt.observe(s),
+    observeTimeToRemediation: (s) => ttr.observe(s),
+  };
+}
