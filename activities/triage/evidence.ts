@@ -117,8 +117,8 @@ const RULES: Rule[] = [
     re: /\b(iOS|iPadOS|Android|Windows|macOS|Mac OS(?: X)?|OS X|OSX|Ubuntu|ChromeOS|Chrome OS|watchOS|tvOS)(?:\s+v?(\d+(?:\.\d+){0,3}|XP|Vista))?\b/gi,
     normalize: (_v, m) => {
       const name = OS_NAMES[m[1]!.toLowerCase()] ?? m[1]!.toLowerCase();
-      // Bare "windows" (the glass kind) or "android" without a version is still a platform cue,
-      // except the ambiguous common word "windows" which needs its version.
+      // A bare OS name is a platform cue ("crashes on Android"), but lower-case "windows" without
+      // a version is usually the glass kind.
       if (!m[2] && name === 'windows' && m[1] !== 'Windows') return undefined;
       return m[2] ? `${name} ${m[2].toLowerCase()}` : name;
     },

@@ -31,11 +31,10 @@ const PLACEHOLDER_LABEL: Record<TPiiKind, string> = {
  * enumeration; toJSON and inspect report only counts so an accidental log line cannot leak them.
  */
 export class PiiVault {
-  readonly #originals = new Map<string, string>();
+  readonly #originals: ReadonlyMap<string, string>;
 
-  /** @internal used by maskPii only. */
-  set(placeholder: string, original: string): void {
-    this.#originals.set(placeholder, original);
+  constructor(originals: ReadonlyMap<string, string>) {
+    this.#originals = new Map(originals);
   }
 
   get size(): number {
@@ -262,7 +261,7 @@ export function maskPii(text: string): MaskResult {
   }
   taken.sort((a, b) => a.start - b.start);
 
-  const vault = new PiiVault();
+  const originals = new Map<string, string>();
   const byIdentity = new Map<string, string>();
   const counters = new Map<TPiiKind, number>();
   const redactions: TRedaction[] = [];
@@ -277,7 +276,7 @@ export function maskPii(text: string): MaskResult {
       counters.set(c.kind, n);
       placeholder = `[${PLACEHOLDER_LABEL[c.kind]}_${n}]`;
       byIdentity.set(id, placeholder);
-      vault.set(placeholder, original);
+      originals.set(placeholder, original);
     }
     out += text.slice(cursor, c.start);
     const start = out.length;
@@ -286,5 +285,5 @@ export function maskPii(text: string): MaskResult {
     cursor = c.end;
   }
   out += text.slice(cursor);
-  return { masked: { text: out, redactions }, vault };
+  return { masked: { text: out, redactions }, vault: new PiiVault(originals) };
 }
