@@ -1,0 +1,184 @@
+/**
+ * The whole loop in one test process: the in-memory Temporal service (or TEMPORAL_ADDRESS), a real
+ * SDK worker running Loopwright's real workflows and activities, a SQLite audit file, the offline
+ * classifier, and real Jira/Slack/Zendesk adapters pointed at the local fakes.
+ *
+ *   const h = await createLoopHarness({ playbooks: [...], policy });
+ *   await h.run(async () => { ... signal, query, env.sleep ... });
+ *   await h.close();
+ *
+ * The workflow bundle is built once per test file. Every history a harness produced is replayed
+ * by `replayAll()` so nondeterminism fails the test that caused it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createActivities } from '../../activities/index.js';
+import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
+import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.js';
+import { createSlackAdapter } from '../../activities/adapters/slack/slack-adapter.js';
+import { createZendeskAdapter } from '../../activities/adapters/zendesk/zendesk-adapter.js';
+import { createFileContextSource } from '../../activities/context/file-source.js';
+import { createTriagePipeline } from '../../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../../activities/triage/taxonomy-loader.js';
+import { trainOfflineClassifier } from '../../activities/triage/offline-classifier.js';
+import { parsePlaybook } from '../../playbooks/loader.js';
+import type { TLoadedPlaybook } from '../../playbooks/schema.js';
+import { loadPolicyFile, type TLoadedPolicy } from '../../policies/loader.js';
+import { SA, ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TOccurrence, type TIssueState } from '../../workflows/messages.js';
+import type { TIssueSettings, TIssueWorkflowInput } from '../../workflows/issue/state.js';
+import type { TFingerprint } from '../../workflows/domain/triage.js';
+import { startFakeJira, type FakeJira } from '../fakes/jira.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
+import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk.js';
+import { createTestEnv, uniqueTaskQueue } from './temporal-env.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const APPROVAL_SECRET = 'test-approval-secret-0123456789abcdef';
+export const SLACK_CHANNELS = ['#app-incidents', '#billing-incidents', '#support-approvals', '#eng-oncall', '#billing-approvals', '#support-managers'];
+
+// Worker lifecycle chatter drowns test output; warnings and errors still show.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // Already installed by another helper in this process.
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows/index.ts'), logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
+  return bundle;
+}
+
+export interface HarnessOptions {
+  playbooks?: TLoadedPlaybook[];
+  /** undefined: the repository's default policy; null: no policy (fail closed). */
+  policy?: TLoadedPolicy | null;
+  settings?: Partial<TIssueSettings>;
+  contextFile?: string;
+  /** Omit an integration to run its steps as dry runs. */
+  without?: Array<'jira' | 'slack' | 'zendesk'>;
+}
+
+export interface LoopHarness {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  jira: FakeJira;
+  slack: FakeSlack;
+  zendesk: FakeZendesk;
+  audit: AuditStore;
+  issueInput(fp: TFingerprint): TIssueWorkflowInput;
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Signal-with-start an occurrence at the environment's current (virtual) time. */
+  report(fp: TFingerprint, occ: Partial<TOccurrence> & { feedbackId: string }): Promise<WorkflowHandle>;
+  state(workflowId: string): Promise<TIssueState>;
+  /** Polls the state query until `pred` holds (time does not skip while polling). */
+  waitFor(workflowId: string, pred: (s: TIssueState) => boolean, what: string): Promise<TIssueState>;
+  /**
+   * Waits until the workflow's audit trail holds an event of `kind`. Use it before `env.sleep`: the
+   * event is written by the workflow's audit activity, so once it is there nothing is in flight.
+   */
+  waitForAudit(workflowId: string, kind: string, count?: number): Promise<void>;
+  replayAll(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function testPlaybook(yaml: string, name = 'test.v1.yaml'): TLoadedPlaybook {
+  return parsePlaybook(yaml, name);
+}
+
+export function fingerprint(category: string, hex = 'abcdef012345'): TFingerprint {
+  return { key: `${category}.${hex}`, category, features: [`category:${category}`], version: 'test' };
+}
+
+export async function createLoopHarness(opts: HarnessOptions = {}): Promise<LoopHarness> {
+  const env = await createTestEnv({ searchAttributes: Object.values(SA) });
+  const taskQueue = uniqueTaskQueue('loop');
+  const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-harness-'));
+  const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
+  const [jira, slack, zendesk] = await Promise.all([startFakeJira(), startFakeSlack({ channels: SLACK_CHANNELS }), startFakeZendesk()]);
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
+  const policy = opts.policy === undefined ? await loadPolicyFile(path.join(root, 'policies/default.v1.yaml')) : opts.policy;
+  const playbooks = opts.playbooks ?? [];
+  const without = new Set(opts.without ?? []);
+  const issueConfig = () => ({ playbooks, policy, ...(opts.settings ? { settings: opts.settings } : {}) });
+
+  const activities = createActivities({
+    pipeline,
+    audit,
+    temporal: { client: env.client, taskQueue },
+    issueConfig,
+    integrations: {
+      ...(without.has('jira') ? {} : { jira: createJiraAdapter({ baseUrl: jira.url, username: 'bot@example.test', apiToken: 'jira-api-token' }) }),
+      ...(without.has('slack') ? {} : { slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }) }),
+      ...(without.has('zendesk') ? {} : { zendesk: createZendeskAdapter({ baseUrl: zendesk.url, auth: { kind: 'api_token', email: 'agent@example.test', apiToken: 'zd-test-token' } }) }),
+    },
+    contextSources: opts.contextFile ? [createFileContextSource(opts.contextFile)] : [],
+    identity: 'test-worker',
+  });
+  const workflowCode = await workflowBundle();
+  // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
+  const newWorker = () => Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowCode, activities });
+  const handles = new Map<string, WorkflowHandle>();
+
+  const h: LoopHarness = {
+    env,
+    taskQueue,
+    jira,
+    slack,
+    zendesk,
+    audit,
+    issueInput: (fp) => ({ fingerprint: fp, ...issueConfig() }),
+    run: async (fn) => (await newWorker()).runUntil(fn),
+    async report(fp, occ) {
+      const at = new Date(await env.currentTimeMs()).toISOString();
+      const full: TOccurrence = { source: 'api', tier: 'standard', severity: 'medium', confidence: 0.9, category: fp.category, at, evidence: [], excerpt: 'test report', ...occ };
+      const handle = await env.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
+        workflowId: issueWorkflowId(fp.key),
+        taskQueue,
+        args: [h.issueInput(fp)],
+        signal: occurrenceSignal,
+        signalArgs: [full],
+      });
+      handles.set(handle.workflowId, handle);
+      return handle;
+    },
+    state: (workflowId) => env.client.workflow.getHandle(workflowId).query<TIssueState>('state'),
+    async waitFor(workflowId, pred, what) {
+      let last: TIssueState | undefined;
+      for (let i = 0; i < 600; i++) {
+        last = await h.state(workflowId);
+        if (pred(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const timeline = await env.client.workflow.getHandle(workflowId).query('timeline').catch((e: unknown) => String(e));
+      throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last)}; timeline: ${JSON.stringify(timeline)}`);
+    },
+    async waitForAudit(workflowId, kind, count = 1) {
+      for (let i = 0; i < 600; i++) {
+        if ((await audit.trail(workflowId)).filter((e) => e.kind === kind).length >= count) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for audit event ${kind} x${count} on ${workflowId}`);
+    },
+    async replayAll() {
+      const ids = new Set<string>(handles.keys());
+      for await (const wf of env.client.workflow.list()) if (wf.taskQueue === taskQueue) ids.add(wf.workflowId);
+      for (const id of ids) {
+        const history = await env.client.workflow.getHandle(id).fetchHistory();
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+      }
+    },
+    async close() {
+      await Promise.allSettled([jira.close(), slack.close(), zendesk.close()]);
+      await audit.close();
+      await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}

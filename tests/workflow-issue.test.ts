@@ -1,0 +1,165 @@
+// IssueWorkflow end to end on the real SDK worker with time skipping: triggers, policy verdicts,
+// Slack approvals, actions at the fake Jira/Slack/Zendesk servers, compensation and verification.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { approveSignal, closeSignal, rejectSignal } from '../workflows/messages.js';
+
+const MIN = 60_000;
+
+
+const crashPlaybook = testPlaybook(`
+id: crash-test
+version: 1.0.0
+description: Crash reports in tests - Jira bug and a Slack heads-up, both low risk.
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 3, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action:
+      type: jira.create_issue
+      project: APP
+      summary: "Crash: {{ issue.occurrences }} reports"
+      description: "Fingerprint {{ issue.fingerprint }}, likely cause {{ issue.hypothesis }}"
+      labels: [loopwright]
+  - id: notify
+    action: { type: slack.post_message, channel: "#app-incidents", text: "Crash spike, Jira {{ steps.jira-bug.issueKey }}" }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 3 }
+`);
+
+describe('IssueWorkflow: low-risk remediation with no human', () => {
+  let h: LoopHarness;
+  beforeAll(async () => {
+    h = await createLoopHarness({ playbooks: [crashPlaybook] });
+  });
+  afterAll(async () => h?.close());
+
+  it('fires on the third report, files one Jira bug, posts to Slack, verifies and resolves', async () => {
+    const fp = fingerprint('app_crash', '000000000001');
+    await h.run(async () => {
+      const handle = await h.report(fp, { feedbackId: 'api:1' });
+      await h.report(fp, { feedbackId: 'api:2' });
+      let s = await h.waitFor(handle.workflowId, (x) => x.occurrences === 2, 'two occurrences');
+      expect(s.status).toBe('watching');
+      expect(h.jira.state.issues.size).toBe(0);
+
+      await h.report(fp, { feedbackId: 'api:3' });
+      s = await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
+      expect(s.jiraKey).toMatch(/^APP-\d+$/);
+      expect(s.steps.map((x) => [x.stepId, x.verdict, x.outcome])).toEqual([
+        ['jira-bug', 'allow', 'succeeded'],
+        ['notify', 'allow', 'succeeded'],
+      ]);
+      expect(h.jira.state.issues.size).toBe(1);
+      const [issue] = [...h.jira.state.issues.values()];
+      expect(issue!.summary).toBe('Crash: 3 reports');
+      expect(h.slack.messages('#app-incidents').map((m) => m.text)).toEqual([`Crash spike, Jira ${s.jiraKey}`]);
+
+      await h.env.sleep(61 * MIN);
+      s = await h.waitFor(handle.workflowId, (x) => x.status === 'resolved', 'resolved');
+      await handle.signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana Support' }, reason: 'done' });
+      expect(await handle.result()).toMatchObject({ status: 'closed', occurrences: 3, remediations: 1, jiraKey: s.jiraKey });
+    });
+
+    const trail = await h.audit.trail(`issue:${fp.key}`);
+    const kinds = trail.map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['playbook_selected', 'hypotheses', 'policy_verdict', 'action_started', 'action_succeeded', 'verified', 'closed']));
+    expect(trail.find((e) => e.kind === 'playbook_selected')?.payload).toMatchObject({ playbookId: 'crash-test', playbookVersion: 'crash-test@1.0.0', playbookHash: crashPlaybook.contentHash });
+    expect((await h.audit.verify()).ok).toBe(true);
+    await h.replayAll();
+  });
+});
+
+const approvalPlaybook = testPlaybook(`
+id: approval-test
+version: 1.0.0
+description: A step that the default policy never runs automatically (jira.transition).
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 1, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
+  - id: start-work
+    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+
+describe('IssueWorkflow: human approval in Slack', () => {
+  let h: LoopHarness;
+  beforeAll(async () => {
+    h = await createLoopHarness({ playbooks: [approvalPlaybook] });
+  });
+  afterAll(async () => h?.close());
+
+  const oncall = { id: 'U03ENGONC', name: 'Chen Oncall' };
+
+  it('asks eng-oncall, runs the step once approved, and replaces the buttons with the decision', async () => {
+    const fp = fingerprint('app_crash', '000000000010');
+    await h.run(async () => {
+      const handle = await h.report(fp, { feedbackId: 'api:a1' });
+      const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
+      const pending = s.pendingApprovals[0]!;
+      expect(pending).toMatchObject({ stepId: 'start-work', approverGroup: 'eng-oncall', approvalsRequired: 1 });
+      const [request] = h.slack.messages('#eng-oncall');
+      expect(JSON.stringify(request!.blocks)).toContain('loopwright_approve');
+
+      await handle.signal(approveSignal, { stepId: 'start-work', requestId: pending.requestId, approver: oncall, at: new Date().toISOString() });
+      await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
+      const issue = [...h.jira.state.issues.values()][0]!;
+      expect(issue.status).toBe('In Progress');
+      const updated = h.slack.messages('#eng-oncall')[0]!;
+      expect(JSON.stringify(updated.blocks)).not.toContain('loopwright_approve');
+      expect(JSON.stringify(updated.blocks)).toContain('U03ENGONC');
+      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
+      await handle.result();
+    });
+    const approved = (await h.audit.trail(`issue:${fp.key}`)).find((e) => e.kind === 'approved');
+    expect(approved?.payload).toMatchObject({ stepId: 'start-work', approverId: 'U03ENGONC', approverName: 'Chen Oncall' });
+  });
+
+  it('skips the step when rejected, and refuses the automation and non-members', async () => {
+    const fp = fingerprint('app_crash', '000000000011');
+    await h.run(async () => {
+      const handle = await h.report(fp, { feedbackId: 'api:r1' });
+      const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
+      const requestId = s.pendingApprovals[0]!.requestId;
+      await handle.signal(approveSignal, { stepId: 'start-work', requestId, approver: { id: 'U0LOOPBOT', name: 'Loopwright' }, at: new Date().toISOString() });
+      await handle.signal(approveSignal, { stepId: 'start-work', requestId, approver: { id: 'U01SUPLEAD', name: 'Ana Support' }, at: new Date().toISOString() });
+      await handle.signal(rejectSignal, { stepId: 'start-work', requestId, approver: oncall, reason: 'not yet', at: new Date().toISOString() });
+      const after = await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
+      expect(after.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ verdict: 'needs_approval', outcome: 'rejected' });
+      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
+      await handle.result();
+    });
+    const trail = await h.audit.trail(`issue:${fp.key}`);
+    const refused = trail.filter((e) => e.kind === 'approval_refused').map((e) => e.payload);
+    expect(refused).toEqual([
+      expect.objectContaining({ approverId: 'U0LOOPBOT', code: 'automation_actor' }),
+      expect.objectContaining({ approverId: 'U01SUPLEAD', code: 'not_a_member' }),
+    ]);
+    expect(trail.find((e) => e.kind === 'rejected')?.payload).toMatchObject({ approverId: 'U03ENGONC', reason: 'not yet' });
+    expect([...h.jira.state.issues.values()].filter((i) => i.status === 'In Progress')).toHaveLength(1); // only the first test's
+  });
+
+  it('escalates to support-managers on timeout, then gives up as timed out', async () => {
+    const fp = fingerprint('app_crash', '000000000012');
+    await h.run(async () => {
+      const handle = await h.report(fp, { feedbackId: 'api:t1' });
+      await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(handle.workflowId, 'approval_requested');
+      await h.env.sleep(241 * MIN);
+      const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals[0]?.escalationLevel === 1, 'escalation');
+      expect(s.pendingApprovals[0]!.approverGroup).toBe('support-managers');
+      await h.waitForAudit(handle.workflowId, 'escalated');
+      expect(h.slack.messages('#support-managers')).toHaveLength(1);
+      await h.env.sleep(241 * MIN);
+      const done = await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.stepId === 'start-work'), 'timeout outcome');
+      expect(done.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ outcome: 'timed_out' });
+      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
+      await handle.result();
+    });
+    const kinds = (await h.audit.trail(`issue:${fp.key}`)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'approval_timed_out')).toHaveLength(2);
+    expect(kinds).toContain('escalated');
+    await h.replayAll();
+  });
+});
