@@ -2,7 +2,7 @@
 // `file:line: field.path: message`. Owns YAML parsing, zod validation and error location only.
 // It must not fill in missing categories, coerce bad values or return a partially valid taxonomy:
 // an operator's typo has to stop the worker at start-up, never silently change classification.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
@@ -19,7 +19,10 @@ const BUNDLED: Record<BundledTaxonomy, string> = {
 export function bundledTaxonomyPath(name: BundledTaxonomy): string {
   const file = BUNDLED[name];
   if (file === undefined) throw new LoopwrightError('invalid_config', `unknown bundled taxonomy "${String(name)}" (known: ${Object.keys(BUNDLED).join(', ')})`);
-  return fileURLToPath(new URL(`../../taxonomies/${file}`, import.meta.url));
+  // From source (tsx) the file is two levels up; from a `tsc` build in dist/ it is three, because
+  // YAML is not copied into dist. Checking both keeps one code path for dev and production.
+  const candidates = [`../../taxonomies/${file}`, `../../../taxonomies/${file}`].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 export interface TaxonomyProblem {
