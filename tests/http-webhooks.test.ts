@@ -1,0 +1,241 @@
+// Signed webhooks over real HTTP: Slack interactivity (signature over the raw form body, replay
+// window, ack-then-signal, approver authorization against the policy, ephemeral refusals through
+// response_url) against a real IssueWorkflow waiting for approval, and the Zendesk webhook
+// (signature, replay window, event and trigger payloads, idempotent re-delivery).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../activities/adapters/slack/approval-blocks.js';
+import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
+import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { loadPolicyFile } from '../policies/loader.js';
+import { createHttpApp } from '../worker/http/app.js';
+import { closeSignal, type TIssueState } from '../workflows/messages.js';
+import { APPROVAL_SECRET, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+
+const SLACK_SECRET = 'slack-signing-secret-for-tests';
+const ZENDESK_SECRET = 'zendesk-webhook-secret-for-tests';
+
+const approvalPlaybook = testPlaybook(`
+id: approval-test
+version: 1.0.0
+description: A step that the default policy never runs automatically (jira.transition).
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 1, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
+  - id: start-work
+    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+
+let h: LoopHarness;
+let app: FastifyInstance;
+let base: string;
+let responses: Server;
+let responseBase: string;
+const ephemeral: Array<{ path: string; body: { response_type: string; text: string } }> = [];
+
+beforeAll(async () => {
+  h = await createLoopHarness({ playbooks: [approvalPlaybook] });
+  responses = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      ephemeral.push({ path: req.url ?? '', body: JSON.parse(body) as { response_type: string; text: string } });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
+  responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}/`;
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  app = await createHttpApp({
+    temporal: { client: h.env.client, taskQueue: h.taskQueue },
+    pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+    audit: h.audit,
+    policy: await loadPolicyFile(new URL('../policies/default.v1.yaml', import.meta.url).pathname),
+    config: {
+      apiTokens: ['api-token-0123456789'],
+      slackSigningSecret: SLACK_SECRET,
+      approvalTokenSecret: APPROVAL_SECRET,
+      zendeskWebhookSecret: ZENDESK_SECRET,
+      slackResponseUrlPrefix: responseBase,
+    },
+  });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await new Promise((r) => responses?.close(r));
+  await h?.close();
+});
+
+function buttonToken(blocks: unknown, actionId: string): string {
+  for (const block of (blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>) {
+    const button = block.elements?.find((e) => e.action_id === actionId);
+    if (button?.value) return button.value;
+  }
+  throw new Error(`no ${actionId} button in ${JSON.stringify(blocks)}`);
+}
+
+function clickBody(token: string, user: { id: string; name: string }, actionId = APPROVE_ACTION_ID, responsePath = 'r/1'): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: user.id, username: user.name, name: user.name, team_id: 'T0TEST' },
+    response_url: `${responseBase}${responsePath}`,
+    actions: [{ action_id: actionId, block_id: 'loopwright_actions', value: token, type: 'button', action_ts: '1700000000.000100' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+async function postSlack(body: string, opts: { timestamp?: number; secret?: string } = {}): Promise<{ status: number; ms: number }> {
+  const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const started = performance.now();
+  const res = await fetch(`${base}/slack/interactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(opts.secret ?? SLACK_SECRET, ts, body) },
+    body,
+  });
+  await res.text();
+  return { status: res.status, ms: performance.now() - started };
+}
+
+describe('POST /slack/interactions', () => {
+  it('refuses bad and replayed signatures and non-members, then signals the approval of an authorized approver', async () => {
+    const fp = fingerprint('app_crash', '0000000000a1');
+    const issueId = `issue:${fp.key}`;
+    await h.run(async () => {
+      await h.report(fp, { feedbackId: 'api:slack-1' });
+      const pendingState = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      const token = buttonToken(h.slack.messages('#eng-oncall')[0]!.blocks, APPROVE_ACTION_ID);
+      const ana = { id: 'U01SUPLEAD', name: 'Ana Support' };
+      const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
+
+      // Forged or replayed requests never reach the workflow.
+      expect((await postSlack(clickBody(token, chen), { secret: 'not-the-secret' })).status).toBe(401);
+      expect((await postSlack(clickBody(token, chen), { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 })).status).toBe(401);
+      const tampered = `${base}/slack/interactions`;
+      const body = clickBody(token, chen);
+      const ts = String(Math.floor(Date.now() / 1000));
+      const altered = await fetch(tampered, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(SLACK_SECRET, ts, body) },
+        body: body.replace('U03ENGONC', 'U03ENGONX'),
+      });
+      expect(altered.status).toBe(401);
+
+      // A support lead is not in eng-oncall: acked, refused ephemerally, nothing signalled.
+      const refused = await postSlack(clickBody(token, ana, APPROVE_ACTION_ID, 'r/ana'));
+      expect(refused.status).toBe(200);
+      await app.loopwright.drain();
+      expect(ephemeral.find((e) => e.path === '/r/ana')?.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/not an approver/) });
+
+      // A forged button token is refused the same way.
+      await postSlack(clickBody(`${token.slice(0, -4)}AAAA`, chen, APPROVE_ACTION_ID, 'r/forged'));
+      await app.loopwright.drain();
+      expect(ephemeral.find((e) => e.path === '/r/forged')?.body.text).toMatch(/not valid/);
+      let s: TIssueState = await h.state(issueId);
+      expect(s.pendingApprovals).toEqual(pendingState.pendingApprovals);
+
+      // The on-call engineer approves: ack well inside Slack's 3 s, then the workflow runs the step.
+      const approved = await postSlack(clickBody(token, chen, APPROVE_ACTION_ID, 'r/chen'));
+      expect(approved.status).toBe(200);
+      expect(approved.ms).toBeLessThan(3_000);
+      await app.loopwright.drain();
+      expect(ephemeral.find((e) => e.path === '/r/chen')?.body.text).toMatch(/Recorded your approval of step start-work/);
+      s = await h.waitFor(issueId, (x) => x.status === 'verifying', 'verification after approval');
+      expect(s.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ verdict: 'needs_approval', outcome: 'succeeded' });
+
+      // A late click on the decided step is refused, not signalled twice.
+      await postSlack(clickBody(token, chen, REJECT_ACTION_ID, 'r/late'));
+      await app.loopwright.drain();
+      expect(ephemeral.find((e) => e.path === '/r/late')?.body.text).toMatch(/not waiting for approval/);
+
+      await h.env.client.workflow.getHandle(issueId).signal(closeSignal, { by: chen, reason: 'test over' });
+      await h.env.client.workflow.getHandle(issueId).result();
+    });
+    const trail = await h.audit.trail(issueId);
+    expect(trail.filter((e) => e.kind === 'approved').map((e) => e.payload)).toEqual([expect.objectContaining({ stepId: 'start-work', approverId: 'U03ENGONC' })]);
+    expect(trail.some((e) => e.kind === 'approval_refused')).toBe(false);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/loopwright_approval_decisions_total\{decision="refused",via="slack"\} 3/);
+    expect(metrics).toMatch(/loopwright_approval_decisions_total\{decision="approve",via="slack"\} 1/);
+  });
+
+  it('acks interactions it does not handle and rejects a body without payload', async () => {
+    const other = new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U1' } }) }).toString();
+    expect((await postSlack(other)).status).toBe(200);
+    expect((await postSlack('nothing=here')).status).toBe(400);
+  });
+});
+
+function zendeskHeaders(body: string, opts: { at?: Date; secret?: string } = {}): Record<string, string> {
+  const ts = (opts.at ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    'content-type': 'application/json',
+    'x-zendesk-webhook-signature-timestamp': ts,
+    'x-zendesk-webhook-signature': signZendeskPayload(opts.secret ?? ZENDESK_SECRET, ts, body),
+  };
+}
+
+async function postZendesk(body: string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}/webhooks/zendesk`, { method: 'POST', headers, body });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe('POST /webhooks/zendesk', () => {
+  const created = JSON.stringify({
+    type: 'zen:event-type:ticket.created',
+    account_id: 88888888,
+    id: '01HNXXXX-CTEXAMPLE',
+    time: '2026-11-20T17:18:10Z',
+    zendesk_event_version: '2022-11-06',
+    subject: 'zen:ticket:35436',
+    detail: { id: '35436', subject: 'App crashes on launch', description: 'Since the update the app crashes every time I open it.', requester_id: '20978392', tags: ['vip', 'tier_enterprise'], status: 'NEW' },
+    event: {},
+  });
+
+  it('maps a signed ticket.created event to feedback and starts its workflow once', async () => {
+    const res = await postZendesk(created, zendeskHeaders(created));
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({ workflowId: 'feedback:zendesk:35436', status: 'started' });
+    const described = await h.env.client.workflow.getHandle('feedback:zendesk:35436').describe();
+    expect(described.type).toBe('FeedbackWorkflow');
+    const input = (await h.env.client.workflow.getHandle('feedback:zendesk:35436').fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    const item = JSON.parse(Buffer.from(input!).toString('utf8')) as { text: string; customer: { id: string; tier: string }; receivedAt: string; channel: string };
+    expect(item).toMatchObject({ text: 'App crashes on launch\n\nSince the update the app crashes every time I open it.', channel: 'ticket', customer: { id: 'zendesk-user:20978392', tier: 'enterprise' }, receivedAt: '2026-11-20T17:18:10.000Z' });
+
+    const again = await postZendesk(created, zendeskHeaders(created));
+    expect(again.json).toEqual({ workflowId: 'feedback:zendesk:35436', status: 'duplicate' });
+  });
+
+  it('accepts trigger bodies with the latest comment and organization tier tags', async () => {
+    const body = JSON.stringify({ ticket: { id: '777', subject: 'Refund', latest_comment: 'I was charged twice', tags: 'billing urgent', organization: { tags: 'tier:premium' }, requester: { id: '42' } } });
+    const res = await postZendesk(body, zendeskHeaders(body));
+    expect(res).toEqual({ status: 202, json: { workflowId: 'feedback:zendesk:777', status: 'started' } });
+  });
+
+  it('refuses bad, missing and stale signatures, ignores other events, and names bad payloads', async () => {
+    expect((await postZendesk(created, zendeskHeaders(created, { secret: 'wrong' }))).status).toBe(401);
+    expect((await postZendesk(created, { 'content-type': 'application/json' })).status).toBe(401);
+    const stale = await postZendesk(created, zendeskHeaders(created, { at: new Date(Date.now() - 3_600_000) }));
+    expect(stale.status).toBe(401);
+    expect((stale.json['error'] as { message: string }).message).toMatch(/stale/);
+
+    const status = JSON.stringify({ type: 'zen:event-type:ticket.status_changed', detail: { id: '1' } });
+    expect(await postZendesk(status, zendeskHeaders(status))).toEqual({ status: 200, json: { status: 'ignored', reason: 'event type zen:event-type:ticket.status_changed is not feedback' } });
+
+    const broken = '{"ticket": ';
+    expect((await postZendesk(broken, zendeskHeaders(broken))).status).toBe(400);
+    const noId = JSON.stringify({ ticket: { subject: 'x' } });
+    const res = await postZendesk(noId, zendeskHeaders(noId));
+    expect(res.status).toBe(400);
+    expect(res.json['error']).toMatchObject({ fields: [{ path: 'ticket.id', message: 'expected a numeric ticket id' }] });
+  });
+});
