@@ -100,6 +100,23 @@ describe('triage pipeline (real offline classifier, general taxonomy)', () => {
     expect(r.fragments).toHaveLength(2);
   });
 
+  it('coalesces neighbouring fragments that re-classification puts in the same category', async () => {
+    // A keyword classifier implementing the port, so which text gets which category is exact.
+    const keyword: Classifier = {
+      modelVersion: 'keyword@1',
+      classify: async (text: string) => {
+        const category = /crash|oops there/i.test(text) ? 'app_crash' : /checkout/i.test(text) ? 'payment_failure' : 'needs_review';
+        return { category, confidence: 0.9, alternatives: [], source: 'local', taxonomyVersion: 'general@1.0.0', modelVersion: 'keyword@1', promptVersion: null };
+      },
+    };
+    const p = createTriagePipeline({ taxonomy, classifier: keyword });
+    // Clauses: checkout (payment) + "oops there" (chatter, joins it) | crash. The merged first
+    // fragment re-classifies as app_crash, the same as its neighbour, so one fragment remains.
+    const r = await p.triage(item('The checkout fails every time. Oops there. The app crashes on launch.'));
+    expect(r.fragments).toHaveLength(1);
+    expect(r.fragments[0]!.classification).toEqual(r.classification);
+  });
+
   it('offers triageSync for the offline model, with results identical to triage', async () => {
     const it1 = item('Where is my parcel? It was due last week and tracking has not moved.');
     expect(pipeline.triageSync).toBeDefined();

@@ -125,8 +125,27 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     return { fragments, toReclassify };
   }
 
-  function finish(p: Prepared, whole: TClassification, fragments: ClassifiedSegment[]): TTriageResult {
+  /**
+   * Re-classification can give two neighbouring fragments the same category; they are one issue
+   * then, and a single remaining fragment takes the whole message's classification.
+   */
+  function coalesce(p: Prepared, whole: TClassification, fragments: ClassifiedSegment[]): ClassifiedSegment[] {
+    const out: ClassifiedSegment[] = [];
+    for (const f of fragments) {
+      const prev = out[out.length - 1];
+      if (prev && prev.classification.category === f.classification.category) {
+        const best = prev.classification.confidence >= f.classification.confidence ? prev.classification : f.classification;
+        out[out.length - 1] = { start: prev.start, end: f.end, text: p.masked.text.slice(prev.start, f.end), classification: best };
+      } else {
+        out.push(f);
+      }
+    }
+    return out.length === 1 ? [{ ...out[0]!, classification: whole }] : out;
+  }
+
+  function finish(p: Prepared, whole: TClassification, merged: ClassifiedSegment[]): TTriageResult {
     const { item } = p;
+    const fragments = coalesce(p, whole, merged);
     const product = item.product ?? item.sku;
     const issueFragments: TIssueFragment[] = fragments.map((f) => {
       const evidence = p.evidence.filter((e) => e.start >= f.start && e.end <= f.end);
