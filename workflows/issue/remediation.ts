@@ -4,7 +4,7 @@
 // escalated, never swallowed. Customer replies go through the same policy gate as any step.
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
-import { deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
+import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
 import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerdict } from '../../policies/schema.js';
@@ -114,8 +114,11 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
   const s = ctx.state;
   const type = step.action.type;
   const key = actionKey(ctx, step.id, type);
-  const note = (outcome: TStepOutcome['outcome'], verdict: TStepOutcome['verdict'], detail?: string, externalRef?: string) =>
+  const note = (outcome: TStepOutcome['outcome'], verdict: TStepOutcome['verdict'], detail?: string, externalRef?: string) => {
     recordStep(s, { stepId: step.id, actionType: type, verdict, outcome, ...(detail ? { detail } : {}), ...(externalRef ? { externalRef } : {}) });
+    // Later steps may quote this one's outputs; a step that did not run says so instead of breaking them.
+    if (outcome !== 'succeeded') for (const field of ACTION_OUTPUTS[type]) outputs[`steps.${step.id}.${field}`] ??= `(not run: ${outcome})`;
+  };
 
   let action: TPlaybookAction;
   try {
