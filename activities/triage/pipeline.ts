@@ -153,7 +153,6 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
         text: f.text,
         sentiment: fragments.length === 1 ? p.sentiment : scoreSentiment(f.text),
         category: f.classification.category,
-        taxonomy,
         customer: item.customer,
       });
       return {
@@ -166,7 +165,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
         fingerprint: computeFingerprint({ category: f.classification.category, evidence, product }),
       };
     });
-    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: p.sentiment, category: whole.category, taxonomy, customer: item.customer });
+    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: p.sentiment, category: whole.category, customer: item.customer });
     return {
       source: item.source,
       externalId: item.externalId,

@@ -106,8 +106,8 @@ export interface SeverityInput {
   /** Masked text of the message or fragment. */
   text: string;
   sentiment: TSentiment;
+  /** Classified category; its criticality comes from the scorer's taxonomy. */
   category?: string;
-  taxonomy?: TTaxonomy;
   customer?: TCustomer;
 }
 
@@ -126,10 +126,6 @@ function levelOf(score: number): TSeverityLevel {
 const rank = (l: TSeverityLevel) => SEVERITY_ORDER.indexOf(l);
 export const maxLevel = (a: TSeverityLevel, b: TSeverityLevel): TSeverityLevel => (rank(a) >= rank(b) ? a : b);
 
-/**
- * Compiles the taxonomy's severityHints once (they are operator-written regexes; a bad one fails
- * here with its index, not on the first message that reaches it).
- */
 export interface SeverityScorerOptions {
   /**
    * Highest level message signals alone (negativity, reproach, tier) can reach. Default `high`:
@@ -140,6 +136,10 @@ export interface SeverityScorerOptions {
   maxSignalLevel?: TSeverityLevel;
 }
 
+/**
+ * Compiles the taxonomy's severityHints once (they are operator-written regexes; a bad one fails
+ * here with its index, not on the first message that reaches it).
+ */
 export function createSeverityScorer(taxonomy?: TTaxonomy, opts: SeverityScorerOptions = {}): SeverityScorer {
   const maxSignal = opts.maxSignalLevel ?? 'high';
   const hints = (taxonomy?.severityHints ?? []).map((h, i) => {
