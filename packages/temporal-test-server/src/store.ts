@@ -11,7 +11,9 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { VirtualClock, type TimerHandle } from './clock.js';
 import { decodeJsonPayload, durationMs, toDuration, toTimestamp } from './convert.js';
 import { parseVisibilityQuery, VisibilityQueryError, type IndexedFields } from './visibility.js';
-import { invalidArgument, notFound, payloadSize, RpcError, type Msg } from './wire.js';
+import { detach, encodeMessage, invalidArgument, lookupType, notFound, payloadSize, RAW_HISTORY, RpcError, type Msg } from './wire.js';
+
+const HistoryEvent = lookupType('temporal.api.history.v1.HistoryEvent');
 
 export interface StoreOptions {
   timeSkipping: boolean;
@@ -45,6 +47,9 @@ const RUNNING: Status = 'WORKFLOW_EXECUTION_STATUS_RUNNING';
 
 interface WorkflowTask {
   scheduledEventId: number;
+  /** The queue the task waits on: the run's task queue, or a worker's sticky queue. */
+  queue: string;
+  fallback?: TimerHandle;
   attempt: number;
   scheduledTime: number;
   startedEventId?: number;
@@ -105,7 +110,8 @@ interface Run {
   firstRunId: string;
   workflowType: string;
   taskQueue: string;
-  history: Msg[];
+  /** Encoded HistoryEvent messages, index = eventId - 1. */
+  history: Buffer[];
   historyBytes: number;
   status: Status;
   startTime: number;
@@ -123,18 +129,19 @@ interface Run {
   queries: PendingQuery[];
   listeners: Set<() => void>;
   startRequestId: string;
+  /** The worker's sticky queue: its next tasks go there with only the new events. */
+  sticky?: { name: string; scheduleToStartMs: number };
   wftTimeoutMs: number;
   runTimeoutMs: number;
   executionTimeoutMs: number;
   runTimer?: TimerHandle;
   parent?: { ns: string; workflowId: string; runId: string; initiatedEventId: number };
   nextRunId?: string;
-  startedAttrs: Msg;
   userMetadata?: Msg;
 }
 
 interface TaskQueueState {
-  workflowTasks: Array<{ run: Run; scheduledEventId: number } | { run: Run; query: PendingQuery }>;
+  workflowTasks: Array<{ run: Run; scheduledEventId: number; queue: string } | { run: Run; query: PendingQuery }>;
   activityTasks: Array<{ run: Run; scheduledEventId: number; attempt: number }>;
   workflowPollers: Poller[];
   activityPollers: Poller[];
@@ -472,8 +479,12 @@ export class Store {
       [attrsField]: attrs,
       ...extra,
     };
-    run.history.push(event);
-    run.historyBytes += 64;
+    // An unpooled copy: a pooled slice would pin an 8 KiB slab shared with short-lived buffers.
+    const pooled = encodeMessage(HistoryEvent, event);
+    const encoded = Buffer.allocUnsafeSlow(pooled.length);
+    pooled.copy(encoded);
+    run.history.push(encoded);
+    run.historyBytes += encoded.length;
     for (const l of [...run.listeners]) l();
     return eventId;
   }
@@ -494,21 +505,47 @@ export class Store {
 
   private scheduleWft(run: Run): void {
     if (run.status !== RUNNING || run.wft) return;
+    const sticky = run.sticky;
+    const queue = sticky?.name ?? run.taskQueue;
     const scheduledEventId = this.appendEvent(run, 'WORKFLOW_TASK_SCHEDULED', 'workflowTaskScheduledEventAttributes', {
-      taskQueue: { name: run.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL' },
+      taskQueue: sticky ? { name: sticky.name, kind: 'TASK_QUEUE_KIND_STICKY', normalName: run.taskQueue } : { name: run.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL' },
       startToCloseTimeout: toDuration(run.wftTimeoutMs),
       attempt: run.wftAttempt,
     });
-    this.setWft(run, { scheduledEventId, attempt: run.wftAttempt, scheduledTime: this.clock.now() });
-    const tq = this.taskQueue(run.ns, run.taskQueue);
-    tq.workflowTasks.push({ run, scheduledEventId });
+    const wft: WorkflowTask = { scheduledEventId, queue, attempt: run.wftAttempt, scheduledTime: this.clock.now() };
+    this.setWft(run, wft);
+    if (sticky) {
+      // A sticky worker that died or stalled must not strand the task: after its
+      // schedule-to-start timeout the task moves to the normal queue with full history.
+      wft.fallback = this.clock.after(sticky.scheduleToStartMs, () => {
+        if (run.wft === wft && wft.startedEventId === undefined) this.moveToNormalQueue(run);
+      });
+    }
+    this.enqueueWft(run, wft);
+  }
+
+  private enqueueWft(run: Run, wft: WorkflowTask): void {
+    const tq = this.taskQueue(run.ns, wft.queue);
+    tq.workflowTasks.push({ run, scheduledEventId: wft.scheduledEventId, queue: wft.queue });
     this.dispatchWorkflowTasks(tq);
+  }
+
+  private moveToNormalQueue(run: Run): void {
+    run.sticky = undefined;
+    const wft = run.wft;
+    if (!wft || wft.startedEventId !== undefined || wft.queue === run.taskQueue) return;
+    wft.fallback?.cancel();
+    wft.queue = run.taskQueue;
+    this.enqueueWft(run, wft);
   }
 
   private setWft(run: Run, wft: WorkflowTask | null): void {
     if (run.wft && !wft) this.outstandingWft--;
     if (!run.wft && wft) this.outstandingWft++;
-    if (run.wft?.timeout && run.wft !== wft) run.wft.timeout.cancel();
+    if (run.wft && run.wft !== wft) {
+      run.wft.timeout?.cancel();
+      run.wft.fallback?.cancel();
+    }
     run.wft = wft;
     this.clock.poke();
   }
@@ -567,8 +604,8 @@ export class Store {
       historyBytes: 0,
       status: RUNNING,
       startTime: now,
-      memo: { ...((p.memo?.['fields'] ?? {}) as Record<string, Msg>) },
-      searchAttributes: { ...((p.searchAttributes?.['indexedFields'] ?? {}) as Record<string, Msg>) },
+      memo: detach({ ...((p.memo?.['fields'] ?? {}) as Record<string, Msg>) }),
+      searchAttributes: detach({ ...((p.searchAttributes?.['indexedFields'] ?? {}) as Record<string, Msg>) }),
       wft: null,
       wftAttempt: 1,
       held: [],
@@ -582,9 +619,8 @@ export class Store {
       wftTimeoutMs: Math.min(p.wftTimeoutMs || DEFAULT_WFT_TIMEOUT_MS, MAX_WFT_TIMEOUT_MS),
       runTimeoutMs: p.runTimeoutMs,
       executionTimeoutMs: p.executionTimeoutMs,
-      startedAttrs: {},
       ...(p.parent ? { parent: p.parent } : {}),
-      ...(p.userMetadata ? { userMetadata: p.userMetadata } : {}),
+      ...(p.userMetadata ? { userMetadata: detach(p.userMetadata) } : {}),
     };
     const attrs: Msg = {
       workflowType: { name: p.workflowType },
@@ -615,7 +651,6 @@ export class Store {
           }
         : {}),
     };
-    run.startedAttrs = attrs;
     let runs = ns.executions.get(p.workflowId);
     if (!runs) {
       runs = [];
@@ -798,6 +833,7 @@ export class Store {
   /** Everything that happens when a run leaves RUNNING, whatever the reason. */
   private closeRun(run: Run, status: Status, outcome: Msg): void {
     run.status = status;
+    compactHistory(run);
     run.closeTime = this.clock.now();
     run.runTimer?.cancel();
     this.setWft(run, null);
@@ -819,9 +855,7 @@ export class Store {
     const ns = this.ns(req['namespace']);
     const tqName = requireString(req['taskQueue']?.['name'], 'TaskQueue');
     const identity = String(req['identity'] ?? '');
-    // Sticky queues never receive tasks: every task goes to the normal queue with full history.
     const workerKey = String(req['workerInstanceKey'] || identity);
-    if (req['taskQueue']?.['kind'] === 'TASK_QUEUE_KIND_STICKY') return this.park(ctx, workerKey, () => undefined);
     const tq = this.taskQueue(ns, tqName);
     const immediate = this.takeWorkflowTask(tq, identity);
     if (immediate) return immediate;
@@ -904,7 +938,8 @@ export class Store {
         if (item.query.state !== 'dispatched' || !this.pendingQueries.has(item.query.id)) continue;
         return this.legacyQueryResponse(run, item.query);
       }
-      if (run.status !== RUNNING || !run.wft || run.wft.scheduledEventId !== item.scheduledEventId || run.wft.startedEventId !== undefined) continue;
+      const wft = run.wft;
+      if (run.status !== RUNNING || !wft || wft.scheduledEventId !== item.scheduledEventId || wft.startedEventId !== undefined || wft.queue !== item.queue) continue;
       return this.startWorkflowTask(run, identity);
     }
   }
@@ -919,6 +954,9 @@ export class Store {
     });
     wft.startedEventId = startedEventId;
     wft.startedTime = this.clock.now();
+    wft.fallback?.cancel();
+    // A sticky worker has the run cached: it gets only the events after its last task.
+    const events = wft.queue !== run.taskQueue && run.lastStartedEventId > 0 ? run.history.slice(run.lastStartedEventId) : run.history;
     const token: Token = { k: 'w', ns: run.ns.name, r: run.runId, s: wft.scheduledEventId, a: wft.attempt };
     wft.token = JSON.stringify(token);
     wft.timeout = this.clock.after(run.wftTimeoutMs, () => this.timeOutWorkflowTask(run, wft));
@@ -936,7 +974,7 @@ export class Store {
       previousStartedEventId: run.lastStartedEventId,
       startedEventId,
       attempt: wft.attempt,
-      history: { events: run.history },
+      [RAW_HISTORY]: events,
       workflowExecutionTaskQueue: { name: run.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL' },
       scheduledTime: toTimestamp(wft.scheduledTime),
       startedTime: toTimestamp(wft.startedTime),
@@ -953,6 +991,7 @@ export class Store {
       timeoutType: 'TIMEOUT_TYPE_START_TO_CLOSE',
     });
     run.wftAttempt = wft.attempt + 1;
+    run.sticky = undefined;
     this.finishWft(run, true);
   }
 
@@ -979,6 +1018,7 @@ export class Store {
       binaryChecksum: req['binaryChecksum'] ?? '',
     });
     run.wftAttempt = wft.attempt + 1;
+    run.sticky = undefined;
     this.finishWft(run, true);
     return {};
   }
@@ -997,6 +1037,8 @@ export class Store {
         identity: req['identity'] ?? '',
       });
       run.wftAttempt = 1;
+      // The core evicts the run on this answer, so its sticky cache no longer has it.
+      run.sticky = undefined;
       this.finishWft(run, true);
       throw invalidArgument('UnhandledCommand');
     }
@@ -1011,6 +1053,10 @@ export class Store {
     });
     run.lastStartedEventId = wft.startedEventId!;
     run.wftAttempt = 1;
+    const stickyQueue = req['stickyAttributes']?.['workerTaskQueue']?.['name'] as string | undefined;
+    run.sticky = stickyQueue
+      ? { name: stickyQueue, scheduleToStartMs: durationMs(req['stickyAttributes']['scheduleToStartTimeout'] as Msg | undefined) || 5000 }
+      : undefined;
     const after: Array<() => void> = [];
     let forceNew = req['forceCreateNewWorkflowTask'] === true;
     for (const command of commands) {
@@ -1120,7 +1166,7 @@ export class Store {
         for (const [k, v] of Object.entries((sa?.['indexedFields'] ?? {}) as Record<string, Msg>)) {
           const decoded = decodeJsonPayload(v);
           if (decoded === null || (Array.isArray(decoded) && decoded.length === 0)) delete run.searchAttributes[k];
-          else run.searchAttributes[k] = v;
+          else run.searchAttributes[k] = detach(v);
         }
         return false;
       }
@@ -1132,7 +1178,7 @@ export class Store {
         });
         for (const [k, v] of Object.entries((memo?.['fields'] ?? {}) as Record<string, Msg>)) {
           if (decodeJsonPayload(v) === null) delete run.memo[k];
-          else run.memo[k] = v;
+          else run.memo[k] = detach(v);
         }
         return false;
       }
@@ -1820,7 +1866,7 @@ export class Store {
       previousStartedEventId: run.lastStartedEventId,
       startedEventId: last,
       attempt: 1,
-      history: { events: run.history },
+      [RAW_HISTORY]: run.history,
       query: q.query,
       workflowExecutionTaskQueue: { name: run.taskQueue, kind: 'TASK_QUEUE_KIND_NORMAL' },
       scheduledTime: toTimestamp(this.clock.now()),
@@ -1871,13 +1917,13 @@ export class Store {
     const answer = (): Msg | undefined => {
       if (closeOnly) {
         if (run.status === RUNNING) return undefined;
-        return { history: { events: [run.history[run.history.length - 1]] } };
+        return { [RAW_HISTORY]: run.history.slice(-1) };
       }
       if (from >= run.history.length && req['waitNewEvent'] && run.status === RUNNING) return undefined;
       const events = run.history.slice(from, from + pageSize);
       const end = from + events.length;
       const more = end < run.history.length || (req['waitNewEvent'] === true && run.status === RUNNING);
-      return { history: { events }, nextPageToken: more ? Buffer.from(String(end)) : Buffer.alloc(0) };
+      return { [RAW_HISTORY]: events, nextPageToken: more ? Buffer.from(String(end)) : Buffer.alloc(0) };
     };
     const immediate = answer();
     if (immediate || !req['waitNewEvent']) return immediate ?? { history: { events: [] } };
@@ -1900,7 +1946,7 @@ export class Store {
   getWorkflowExecutionHistoryReverse(req: Msg): Msg {
     const ns = this.ns(req['namespace']);
     const run = this.findRun(ns, req['execution'] as Msg | undefined);
-    return { history: { events: [...run.history].reverse() }, nextPageToken: Buffer.alloc(0) };
+    return { [RAW_HISTORY]: [...run.history].reverse(), nextPageToken: Buffer.alloc(0) };
   }
 
   private executionInfo(run: Run): Msg {
@@ -2028,9 +2074,17 @@ export class Store {
 
   /** Releases the worker's parked polls with empty answers so its shutdown does not wait them out. */
   shutdownWorker(req: Msg): Msg {
-    this.ns(req['namespace']);
+    const ns = this.ns(req['namespace']);
     const key = String(req['workerInstanceKey'] || req['identity'] || '');
     for (const finish of [...(this.pollsByWorker.get(key) ?? [])]) finish({});
+    const stickyQueue = req['stickyTaskQueue'] as string | undefined;
+    if (stickyQueue) {
+      // Nobody will poll that queue again: its runs go back to the normal queue now.
+      for (const run of ns.runs.values()) {
+        if (run.status === RUNNING && run.sticky?.name === stickyQueue) this.moveToNormalQueue(run);
+      }
+      ns.taskQueues.delete(stickyQueue);
+    }
     return {};
   }
 
@@ -2048,6 +2102,18 @@ export class Store {
     }
     return { runs, openRuns, events };
   }
+}
+
+/** A closed run's history never grows again: one backing buffer holds all its events. */
+function compactHistory(run: Run): void {
+  const whole = Buffer.allocUnsafeSlow(run.history.reduce((n, e) => n + e.length, 0));
+  let offset = 0;
+  run.history = run.history.map((e) => {
+    e.copy(whole, offset);
+    const view = whole.subarray(offset, offset + e.length);
+    offset += e.length;
+    return view;
+  });
 }
 
 function removeFrom<T>(list: T[], item: T | ((x: never) => void)): void {

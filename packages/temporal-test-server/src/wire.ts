@@ -16,6 +16,7 @@ import { status as GrpcStatus, type ServiceDefinition, type MethodDefinition } f
 export type Msg = Record<string, any>;
 
 interface ProtoType {
+  fields: Record<string, { id: number }>;
   encode(message: unknown): { finish(): Uint8Array };
   decode(buf: Uint8Array): unknown;
   toObject(message: unknown, opts: Record<string, unknown>): Msg;
@@ -72,9 +73,48 @@ export function decodeMessage(type: ProtoType, buf: Uint8Array): Msg {
   return type.toObject(type.decode(buf), decodeOptions);
 }
 
+/**
+ * Key under which a response carries its `history` as already-encoded HistoryEvent messages.
+ * Histories are stored encoded (compact, and detached from request buffers) and are spliced
+ * into responses as bytes instead of being re-encoded on every poll.
+ */
+export const RAW_HISTORY = Symbol('rawHistory');
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n & 127) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
 /** Encodes a plain object; unknown enum names or malformed fields throw. */
 export function encodeMessage(type: ProtoType, obj: Msg): Buffer {
-  return Buffer.from(type.encode(type.fromObject(obj)).finish());
+  const base = Buffer.from(type.encode(type.fromObject(obj)).finish());
+  const raw = obj[RAW_HISTORY as unknown as string] as Buffer[] | undefined;
+  if (!raw) return base;
+  const field = type.fields['history'];
+  if (!field) throw new Error('RAW_HISTORY on a message without a history field');
+  // History { repeated HistoryEvent events = 1; }: each event is tag 0x0a, length, bytes.
+  const parts: Buffer[] = [];
+  for (const e of raw) parts.push(Buffer.from([0x0a]), varint(e.length), e);
+  const history = Buffer.concat(parts);
+  // Protobuf allows a field after the others; decoders merge it like any other.
+  return Buffer.concat([base, varint((field.id << 3) | 2), varint(history.length), history]);
+}
+
+/** Copies every byte field so the result no longer pins the request buffer it was decoded from. */
+export function detach<T>(value: T): T {
+  if (value instanceof Uint8Array) return Buffer.from(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => detach(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Msg = {};
+    for (const [k, v] of Object.entries(value as Msg)) out[k] = detach(v);
+    return out as T;
+  }
+  return value;
 }
 
 /** Size in bytes of a payload message once encoded, used to enforce the blob size limit. */
