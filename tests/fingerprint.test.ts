@@ -22,6 +22,7 @@ describe('fingerprint', () => {
     const c = fp('payment_failure', 'error e1234 when paying, see https://shop.example.com/pay?session=abc');
     expect(b.key).toBe(a.key);
     expect(c.key).toBe(a.key);
+    expect(fp('payment_failure', 'E1234 with HTTP 500 in Chrome 120').key).toBe(a.key);
   });
 
   it('keeps different problems apart', () => {
@@ -49,7 +50,8 @@ describe('fingerprint', () => {
   });
 
   it('is independent of the order in which evidence appears and caps the number of codes', () => {
-    expect(fp('app_crash', 'E2 then E0010 then HTTP 500').key).toBe(fp('app_crash', 'HTTP 500 then E0010').key);
+    expect(fp('app_crash', 'E0020 then E0010').key).toBe(fp('app_crash', 'E0010, later E0020').key);
+    expect(fp('app_crash', 'HTTP 500 on Android').key).toBe(fp('app_crash', 'Android: HTTP 500').key);
     const many = fp('app_crash', 'E1001 E1002 E1003 E1004 E1005');
     expect(many.features.filter((f) => f.startsWith('code:'))).toHaveLength(3);
   });

@@ -46,10 +46,9 @@ export function fingerprintFeatures(input: FingerprintInput): string[] {
       if (p) platforms.add(p);
     }
   }
-  const features = [...[...codes].sort().slice(0, MAX_CODES), ...statuses];
-  // Platform splits a category only when there is no error code: the code already names the
-  // defect, and "E1234 on iOS" vs "E1234" reported without a platform must stay one issue.
-  if (codes.size === 0) features.push(...platforms);
+  // An error code names the defect by itself: "E1234 on iOS with HTTP 500" and a bare "E1234" must
+  // stay one issue, so status and platform only split a category when no code was given.
+  const features = codes.size > 0 ? [...codes].sort().slice(0, MAX_CODES) : [...statuses, ...platforms];
   if (input.product) features.push(`product:${input.product.trim().toLowerCase().replace(/\s+/g, '_')}`);
   return [...new Set(features)].sort();
 }
