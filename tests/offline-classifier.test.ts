@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeText } from '../activities/triage/classifier-features.js';
 import { parseLabeledText, readLabeledFile } from '../activities/triage/labeled-data.js';
 import { trainOfflineClassifier, type OfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
@@ -173,6 +174,14 @@ describe('trainOfflineClassifier', () => {
     expect(ranked[0]?.category).toBe('card_arrival');
     expect(ranked).toHaveLength(5);
     expect(ranked.reduce((s, r) => s + r.probability, 0)).toBeLessThanOrEqual(1.0001);
+  });
+});
+
+describe('normalizeText', () => {
+  it('lower-cases, zeroes digits, drops apostrophes and collapses everything else to single spaces', () => {
+    expect(normalizeText('  Card 1234 hasn’t ARRIVED!!  (order #A-77)')).toBe('card 0000 hasnt arrived order a 00');
+    expect(normalizeText('Überweisung fehlgeschlagen – ٣ Tage')).toBe('überweisung fehlgeschlagen 0 tage');
+    expect(normalizeText('🙂 ... ')).toBe('');
   });
 });
 

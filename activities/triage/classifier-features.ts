@@ -1,8 +1,8 @@
 // Text → sparse TF-IDF vector for the offline classifier: normalisation, word uni/bigrams and
-// word-bounded character 3–5-grams, all hashed to 32 bits so inference allocates no strings.
+// word-bounded character 3–5-grams, all hashed to 32 bits so no n-gram ever becomes a string.
 // Owns feature extraction and the vocabulary only; it knows nothing about categories or models.
 // Must stay deterministic (no Map iteration order or locale dependence leaks into indices) and
-// allocation-free per message on the inference path: throughput depends on it.
+// keep per-message allocation to the normalised string: buffers are reused, throughput depends on it.
 
 /** Knobs that change features; part of the model identity (hashed into modelVersion). */
 export interface FeatureConfig {
@@ -29,6 +29,7 @@ const SEED_CHAR = 0xc2b2ae35;
 
 const APOSTROPHES = new Set([0x27, 0x2019, 0x60, 0xb4]);
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const DIGIT = /\p{N}/u;
 
 /**
  * Lower-cases, maps every digit to 0 (amounts and ids vary, their presence matters), drops
@@ -41,13 +42,12 @@ export function normalizeText(text: string): string {
   for (let i = 0; i < lower.length; i++) {
     const code = lower.charCodeAt(i);
     let ch: string | null;
+    if (APOSTROPHES.has(code)) continue;
     if ((code >= 0x61 && code <= 0x7a) || code >= 0x80) {
       ch = code < 0x80 || LETTER_OR_DIGIT.test(lower[i] ?? '') ? (lower[i] ?? null) : null;
-      if (ch !== null && code >= 0x80 && /\p{N}/u.test(ch)) ch = '0';
+      if (ch !== null && code >= 0x80 && DIGIT.test(ch)) ch = '0';
     } else if (code >= 0x30 && code <= 0x39) {
       ch = '0';
-    } else if (APOSTROPHES.has(code)) {
-      continue;
     } else {
       ch = null;
     }

@@ -32,7 +32,7 @@ export const OFFLINE_MODEL_FAMILY = 'tfidf-svm';
  * Bumped whenever a code change alters the weights learnt from the same data (feature hashing,
  * update rule, summation order), so modelVersion never names two different models.
  */
-const ALGORITHM_REVISION = 3;
+const ALGORITHM_REVISION = 4;
 
 export interface OfflineClassifierOptions {
   /** Labeled rows added to the taxonomy's examples (e.g. from `readLabeledFile`). */
