@@ -3,7 +3,7 @@
  * env.sleep) and a virtual clock behind every event time.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestActivities } from './activities.js';
 import { replayAll, timeSkippingEnv, withWorker } from './harness.js';
@@ -51,6 +51,17 @@ test('condition with timeout: the timeout wins when nobody signals, the signal w
     await approved.signal('approve', 'alice');
     expect(await approved.result()).toBe('approved by alice');
     produced.push(timedOut, approved);
+  });
+});
+
+test('a run timeout closes the workflow as timed out, in virtual time', async () => {
+  await withWorker(env, async (tq) => {
+    const h = await env.client.workflow.start('sleeper', { args: [DAY], taskQueue: tq, workflowId: `run-timeout-${tq}`, workflowRunTimeout: '1 hour' });
+    const err = await h.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.constructor.name).toBe('TimeoutFailure');
+    expect((await h.describe()).status.name).toBe('TIMED_OUT');
+    produced.push(h);
   });
 });
 
