@@ -35,15 +35,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function launch(): Promise<{ child: ChildProcess; address: string; startupMs: number }> {
+async function launch(gcProbe = false): Promise<{ child: ChildProcess; address: string; startupMs: number }> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const t0 = performance.now();
   // BENCH_CPU_PROF=<dir> profiles the server process (written when it exits on SIGTERM).
   const profDir = process.env['BENCH_CPU_PROF'];
+  const main = path.resolve(here, '..', 'src', 'main.js');
   const child = profDir
-    ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, path.resolve(here, '..', 'src', 'main.js'), String(port)], { stdio: ['ignore', 'inherit', 'inherit'] })
-    : spawn(bin, [String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, main, String(port)], { stdio: ['ignore', 'inherit', 'inherit'] })
+    : gcProbe
+      ? spawn(process.execPath, ['--expose-gc', main, String(port)], { stdio: ['ignore', 'inherit', 'pipe'] })
+      : spawn(bin, [String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
   // Probe the port directly: a gRPC channel's reconnect backoff would inflate the number.
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -71,6 +74,22 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** Asks the server for its memory after a full GC (see SIGUSR2 in main.ts). */
+async function memoryAfterGc(child: ChildProcess): Promise<{ rss: number; heapUsed: number; arrayBuffers: number }> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (chunk: Buffer): void => {
+      buf += chunk.toString();
+      const m = /MEMORY (\{.*\})\n/.exec(buf);
+      if (!m) return;
+      child.stderr!.off('data', onData);
+      resolve(JSON.parse(m[1]!) as { rss: number; heapUsed: number; arrayBuffers: number });
+    };
+    child.stderr!.on('data', onData);
+    if (!child.kill('SIGUSR2')) reject(new Error('cannot signal the server'));
+  });
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   // SIGTERM lets a profiled server (NODE_OPTIONS=--cpu-prof) write its profile.
@@ -93,8 +112,8 @@ async function main(): Promise<void> {
   const startupMs = startups[2]!;
   console.log(JSON.stringify({ metric: 'startup_ms', median: Math.round(startupMs), all: startups.map(Math.round) }));
 
-  const server = await launch();
-  const rssIdle = rssMb(server.child.pid!);
+  const server = await launch(true);
+  const idle = await memoryAfterGc(server.child);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(here, 'workflows.js'), logger: new DefaultLogger('ERROR') });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
@@ -126,8 +145,21 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const perSecond = done / seconds;
   console.log(JSON.stringify({ metric: 'workflows_per_second', value: Math.round(perSecond), workflows: done, seconds: Number(seconds.toFixed(2)), concurrency }));
-  const rssDone = rssMb(server.child.pid!);
-  console.log(JSON.stringify({ metric: 'server_rss_mb', idle: Math.round(rssIdle), after: Math.round(rssDone), completedWorkflowsKept: done }));
+  const rssPeak = rssMb(server.child.pid!);
+  const kept = await memoryAfterGc(server.child);
+  const mb = (n: number): number => Math.round(n / 1048576);
+  console.log(
+    JSON.stringify({
+      metric: 'server_memory_mb',
+      completedWorkflowsKept: done,
+      rssBeforeGc: Math.round(rssPeak),
+      rssAfterGc: mb(kept.rss),
+      heapUsedAfterGc: mb(kept.heapUsed),
+      arrayBuffersAfterGc: mb(kept.arrayBuffers),
+      idleRss: mb(idle.rss),
+      idleHeapUsed: mb(idle.heapUsed),
+    }),
+  );
   await connection.close();
   await nativeConnection.close();
   await stop(server.child);
@@ -136,7 +168,8 @@ async function main(): Promise<void> {
   console.log('|---|---|---|');
   console.log(`| start-up (median of 5) | ${Math.round(startupMs)} ms | < 1000 ms |`);
   console.log(`| one-activity workflows/s (${concurrency} in flight) | ${Math.round(perSecond)} | >= 300 |`);
-  console.log(`| server RSS with ${done} completed workflows | ${Math.round(rssDone)} MB (idle ${Math.round(rssIdle)} MB) | < 200 MB for 10k |`);
+  console.log(`| server RSS with ${done} completed workflows kept | ${mb(kept.rss)} MB after GC (${Math.round(rssPeak)} MB before; idle ${mb(idle.rss)} MB) | < 200 MB for 10k |`);
+  console.log(`| server heap + buffers retained | ${mb(kept.heapUsed + kept.arrayBuffers)} MB (idle ${mb(idle.heapUsed + idle.arrayBuffers)} MB) | |`);
 }
 
 main().catch((e: unknown) => {

@@ -22,6 +22,12 @@ async function main(): Promise<void> {
   const stop = (): void => {
     void server.shutdown().then(() => process.exit(0));
   };
+  // The benchmark reads retained memory: SIGUSR2 runs a full GC (when node has --expose-gc)
+  // and prints process.memoryUsage() as one line on stderr.
+  process.on('SIGUSR2', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.stderr.write(`MEMORY ${JSON.stringify(process.memoryUsage())}\n`);
+  });
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
