@@ -87,6 +87,16 @@ describe('parseTaxonomy', () => {
     expect(problemsOf(VALID.replace('id: delivery', 'id: Delivery')).message).toContain(':9: categories.1.id: category ids are snake_case');
   });
 
+  it('rejects a severity pattern that is not a valid regular expression, at its line', () => {
+    const withHint = VALID.replace('categories:\n', "severityHints:\n  - pattern: '(unclosed'\n    atLeast: high\n    cue: broken\ncategories:\n");
+    expect(problemsOf(withHint).message).toMatch(/^taxonomies\/shop\.yaml:5: severityHints\.0\.pattern: invalid regular expression/);
+  });
+
+  it('rejects one example text training two categories', () => {
+    const { message } = problemsOf(VALID.replace('      - tracking is stuck', '      - Charged twice'));
+    expect(message).toBe('taxonomies/shop.yaml:16: categories.1.examples.2: example "Charged twice" is also an example of "billing"');
+  });
+
   it('refuses an empty file and a non-mapping document', () => {
     expect(problemsOf('').message).toBe('taxonomies/shop.yaml:0: (root): taxonomy file is empty');
     expect(problemsOf('- just\n- a list\n').message).toMatch(/^taxonomies\/shop\.yaml:1: \(root\): /);

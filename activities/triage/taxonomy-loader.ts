@@ -66,7 +66,11 @@ export function parseTaxonomy(yamlText: string, fileName: string): TTaxonomy {
   if (doc.contents === null) fail(fileName, [{ file: fileName, line: 0, path: '(root)', message: 'taxonomy file is empty' }]);
 
   const result = ZTaxonomy.safeParse(doc.toJS({ maxAliasCount: 100 }));
-  if (result.success) return result.data;
+  if (result.success) {
+    const semantic = semanticProblems(result.data).map((p) => ({ file: fileName, line: lineOf(nodeOffset(doc, p.path)), path: p.path.join('.'), message: p.message }));
+    if (semantic.length > 0) fail(fileName, semantic);
+    return result.data;
+  }
 
   const problems: TaxonomyProblem[] = [];
   for (const issue of result.error.issues) {
@@ -87,6 +91,34 @@ export function parseTaxonomy(yamlText: string, fileName: string): TTaxonomy {
     });
   }
   fail(fileName, problems.sort((a, b) => a.line - b.line));
+}
+
+/**
+ * What the schema cannot express: severity patterns must compile (they are evaluated on every
+ * message later, where a SyntaxError would be far from its cause), and one example text must not
+ * train two categories (the model would learn a contradiction).
+ */
+function semanticProblems(t: TTaxonomy): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  t.severityHints.forEach((h, i) => {
+    try {
+      new RegExp(h.pattern, 'i');
+    } catch (e) {
+      problems.push({ path: ['severityHints', i, 'pattern'], message: `invalid regular expression (${(e as Error).message})` });
+    }
+  });
+  const owner = new Map<string, string>();
+  t.categories.forEach((c, i) => {
+    c.examples.forEach((example, j) => {
+      const key = example.trim().toLowerCase();
+      const first = owner.get(key);
+      if (first !== undefined && first !== c.id) {
+        problems.push({ path: ['categories', i, 'examples', j], message: `example "${example}" is also an example of "${first}"` });
+      }
+      if (first === undefined) owner.set(key, c.id);
+    });
+  });
+  return problems;
 }
 
 function fail(fileName: string, problems: TaxonomyProblem[]): never {
