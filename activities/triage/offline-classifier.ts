@@ -204,6 +204,10 @@ interface LinearTextClassifierParts {
   trainingExamples: number;
 }
 
+/**
+ * Reuses its scratch buffers between calls. That is safe because classification is synchronous
+ * and JavaScript runs one call at a time per isolate; a worker thread needs its own instance.
+ */
 class LinearTextClassifier implements OfflineClassifier {
   readonly categories: readonly string[];
   readonly threshold: number;
@@ -231,8 +235,9 @@ class LinearTextClassifier implements OfflineClassifier {
     this.probs = new Float64Array(parts.categories.length);
   }
 
-  classify(maskedText: string): Promise<TClassification> {
-    return Promise.resolve(this.classifySync(maskedText));
+  // async so that an unexpected throw becomes a rejection, as callers of a Classifier expect.
+  async classify(maskedText: string): Promise<TClassification> {
+    return this.classifySync(maskedText);
   }
 
   classifySync(maskedText: string): TClassification {
