@@ -16,6 +16,8 @@ import {
   normalizeQuery,
   pairKey,
   planAppends,
+  ROW_COLUMNS,
+  rowFromArray,
   prepareAppend,
   rowToEvent,
   verifyWorkflowRows,
@@ -33,9 +35,11 @@ export interface PostgresAuditStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection before calling the database unreachable (default 10 s). */
   connectTimeoutMs?: number;
+  /** Rows per round trip when verifying or exporting (default 20,000). */
+  pageSize?: number;
 }
 
-const PAGE = 20_000;
+const DEFAULT_PAGE = 20_000;
 /** Arbitrary constant key for the migration advisory lock; distinct from anything else we lock. */
 const MIGRATION_LOCK_KEY = 0x4c57_4155; // "LWAU"
 
@@ -160,6 +164,7 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
     throw mapPgError(err, target, 'open it');
   }
 
+  const PAGE = Math.max(1, Math.trunc(options.pageSize ?? DEFAULT_PAGE));
   let closed = false;
   const ensureOpen = () => {
     if (closed) throw new LoopwrightError('internal', `audit store ${target} is closed`, { retryable: false });
@@ -273,15 +278,23 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
         const counter = num((await c.query<{ last_seq: string }>('SELECT last_seq FROM audit_counter WHERE id = 1')).rows[0]?.last_seq);
         const heads = (await c.query<ChainHead>('SELECT * FROM audit_chain_heads')).rows.map(toHead);
         const v = new StoreVerifier();
-        let after = 0;
+        // The next page is requested before this one is hashed, so the server reads while we hash.
+        const fetchPage = (after: number) =>
+          c.query<unknown[]>({ text: `SELECT ${ROW_COLUMNS.join(', ')} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, values: [after, PAGE], rowMode: 'array' });
+        let pending = fetchPage(0);
         for (;;) {
-          const page = (await c.query<AuditRow>('SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, PAGE])).rows;
+          const page = (await pending).rows;
+          const more = page.length === PAGE;
+          if (more) pending = fetchPage(Number(page[page.length - 1]?.[0]));
           let go = true;
           for (const r of page) {
-            if (!(go = v.feed(toRow(r)))) break;
+            if (!(go = v.feed(rowFromArray(r)))) break;
           }
-          if (!go || page.length < PAGE) break;
-          after = num(page[page.length - 1]?.seq);
+          if (!more) break;
+          if (!go) {
+            await pending;
+            break;
+          }
         }
         return v.finish(heads, counter);
       });

@@ -15,6 +15,8 @@ import {
   normalizeQuery,
   pairKey,
   planAppends,
+  ROW_COLUMNS,
+  rowFromArray,
   prepareAppend,
   rowToEvent,
   verifyWorkflowRows,
@@ -34,29 +36,11 @@ export interface SqliteAuditStoreOptions {
   synchronous?: 'full' | 'normal';
   /** Open without write access; appends then fail with `upstream_rejected`. */
   readonly?: boolean;
+  /** Rows per query when exporting (default 5,000). */
+  pageSize?: number;
 }
 
-const EXPORT_PAGE = 5_000;
-
-const ROW_COLUMNS = ['seq', 'workflow_id', 'workflow_seq', 'run_id', 'event_key', 'at', 'actor_type', 'actor_id', 'actor_name', 'kind', 'payload', 'prev_hash', 'hash'] as const;
-
-function rowFromArray(a: unknown[]): AuditRow {
-  return {
-    seq: a[0] as number,
-    workflow_id: a[1] as string,
-    workflow_seq: a[2] as number,
-    run_id: a[3] as string | null,
-    event_key: a[4] as string,
-    at: a[5] as string,
-    actor_type: a[6] as string,
-    actor_id: a[7] as string,
-    actor_name: a[8] as string | null,
-    kind: a[9] as string,
-    payload: a[10] as string,
-    prev_hash: a[11] as string,
-    hash: a[12] as string,
-  };
-}
+const DEFAULT_EXPORT_PAGE = 5_000;
 
 function mapSqliteError(err: unknown, path: string, doing: string): LoopwrightError {
   if (isLoopwrightError(err)) return err;
@@ -183,6 +167,7 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
   /** Runs reads in one transaction so a multi-statement read sees a single snapshot. */
   const readTx = <T>(fn: () => T): T => db.transaction(fn).deferred();
 
+  const EXPORT_PAGE = Math.max(1, Math.trunc(options.pageSize ?? DEFAULT_EXPORT_PAGE));
   let closed = false;
   const ensureOpen = () => {
     if (closed) throw new LoopwrightError('internal', `audit store ${path} is closed`, { retryable: false });

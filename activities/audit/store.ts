@@ -63,6 +63,27 @@ export interface AuditRow {
   hash: string;
 }
 
+export const ROW_COLUMNS = ['seq', 'workflow_id', 'workflow_seq', 'run_id', 'event_key', 'at', 'actor_type', 'actor_id', 'actor_name', 'kind', 'payload', 'prev_hash', 'hash'] as const;
+
+/** A row fetched as an array in ROW_COLUMNS order; both drivers build arrays faster than objects. */
+export function rowFromArray(a: readonly unknown[]): AuditRow {
+  return {
+    seq: Number(a[0]),
+    workflow_id: a[1] as string,
+    workflow_seq: Number(a[2]),
+    run_id: a[3] as string | null,
+    event_key: a[4] as string,
+    at: a[5] as string,
+    actor_type: a[6] as string,
+    actor_id: a[7] as string,
+    actor_name: a[8] as string | null,
+    kind: a[9] as string,
+    payload: a[10] as string,
+    prev_hash: a[11] as string,
+    hash: a[12] as string,
+  };
+}
+
 export interface ChainHead {
   workflow_id: string;
   last_workflow_seq: number;
