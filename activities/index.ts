@@ -12,7 +12,7 @@ import type { ContextSource } from './context/ports.js';
 import { rankHypotheses, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
-import type { TTriageResult } from '../workflows/domain/triage.js';
+import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
 import { ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TOccurrence } from '../workflows/messages.js';
 import type { TIssueWorkflowInput } from '../workflows/issue/state.js';
 import type {
@@ -142,7 +142,10 @@ export function createActivities(deps: ActivityDeps) {
         const feedbackId = `${result.source}:${result.externalId}`;
         const seen = new Set<string>();
         const ids: string[] = [];
-        for (const fragment of result.fragments) {
+        // needs_review fragments wait for a human to classify them; grouping "we don't know" into
+        // one recurring issue would only trigger playbooks on noise.
+        const routable = result.fragments.filter((f) => f.classification.category !== NEEDS_REVIEW);
+        for (const fragment of routable) {
           if (seen.has(fragment.fingerprint.key)) continue;
           seen.add(fragment.fingerprint.key);
           const occurrence: TOccurrence = {
@@ -170,7 +173,7 @@ export function createActivities(deps: ActivityDeps) {
           ids.push(issueId);
         }
         await deps.audit.appendMany(
-          result.fragments
+          routable
             .filter((f, i, all) => all.findIndex((x) => x.fingerprint.key === f.fingerprint.key) === i)
             .map((f) => ({
               workflowId,

@@ -53,7 +53,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   const info = workflowInfo();
   const settings = { ...DEFAULT_ISSUE_SETTINGS, ...input.settings };
   const s: TCarriedIssueState = input.carried ?? initialIssueState(input.fingerprint);
-  const journal = new Journal(info.workflowId, info.runId, s.journal);
+  const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
   const desk = new ApprovalDesk(input.policy?.policy ?? null, journal);
   let fresh = 0;
   let closeRequest: { by: { id: string; name: string }; reason: string } | null = null;

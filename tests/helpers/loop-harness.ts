@@ -16,6 +16,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
 import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.js';
@@ -75,6 +76,12 @@ export interface LoopHarness {
   /** Signal-with-start an occurrence at the environment's current (virtual) time. */
   report(fp: TFingerprint, occ: Partial<TOccurrence> & { feedbackId: string }): Promise<WorkflowHandle>;
   state(workflowId: string): Promise<TIssueState>;
+  /**
+   * The result of a workflow that is expected to finish by itself, read from its history. Unlike
+   * `handle.result()` this never unlocks time skipping, so long-lived IssueWorkflows waiting on
+   * timers are not fast-forwarded (which would, for example, close them as idle).
+   */
+  resultOf<T>(handle: WorkflowHandle): Promise<T>;
   /** Polls the state query until `pred` holds (time does not skip while polling). */
   waitFor(workflowId: string, pred: (s: TIssueState) => boolean, what: string): Promise<TIssueState>;
   /**
@@ -157,6 +164,19 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       }
       const timeline = await env.client.workflow.getHandle(workflowId).query('timeline').catch((e: unknown) => String(e));
       throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last)}; timeline: ${JSON.stringify(timeline)}`);
+    },
+    async resultOf<T>(handle: WorkflowHandle): Promise<T> {
+      for (let i = 0; i < 1200; i++) {
+        const history = await handle.fetchHistory();
+        const last = history.events?.at(-1);
+        const done = last?.workflowExecutionCompletedEventAttributes;
+        if (done) return defaultPayloadConverter.fromPayload<T>(done.result!.payloads![0]!);
+        if (last?.workflowExecutionFailedEventAttributes || last?.workflowExecutionTerminatedEventAttributes) {
+          throw new Error(`${handle.workflowId} did not complete: ${JSON.stringify(last)}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${handle.workflowId} to complete`);
     },
     async waitForAudit(workflowId, kind, count = 1) {
       for (let i = 0; i < 600; i++) {

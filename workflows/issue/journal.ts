@@ -1,6 +1,7 @@
 // The IssueWorkflow's memory of what it did: a capped timeline for the `timeline` query and a
-// queue of audit events flushed through one activity at safe points. Event keys come from a
-// counter carried across continue-as-new, so an activity retry or a replay never writes twice.
+// queue of audit events flushed through one activity at safe points. Event keys are the chain's
+// first run id plus a counter carried across continue-as-new, so an activity retry or a replay
+// never writes twice, and a later execution under the same workflow id never collides.
 import type { TAuditAppend } from '../../activities/audit/events.js';
 import type { TTimelineEntry } from '../messages.js';
 
@@ -19,13 +20,15 @@ export class Journal {
   constructor(
     private readonly workflowId: string,
     private readonly runId: string,
+    /** `workflowInfo().firstExecutionRunId`: stable across continue-as-new, new for a new execution. */
+    private readonly chainId: string,
     readonly state: TJournalState,
   ) {}
 
   /** Records an audit event (queued) and a human-readable timeline line. */
   record(draft: TAuditDraft, summary: string): void {
     this.state.seq += 1;
-    this.pending.push({ ...draft, workflowId: this.workflowId, runId: this.runId, eventKey: `e${this.state.seq}` } as TAuditAppend);
+    this.pending.push({ ...draft, workflowId: this.workflowId, runId: this.runId, eventKey: `${this.chainId}:e${this.state.seq}` } as TAuditAppend);
     this.note(draft.kind, summary);
   }
 
