@@ -3,6 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecisionCommand, type TemporalSession } from '../worker/commands/approve.js';
+import { createStatusCommand } from '../worker/commands/status.js';
 import type { CliIo } from '../worker/commands/types.js';
 import { closeSignal } from '../workflows/messages.js';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
@@ -47,6 +48,17 @@ describe('approve / reject commands', () => {
       await h.report(fp, { feedbackId: 'api:cli-1' });
       await h.waitFor(id, (s) => s.pendingApprovals.length === 1, 'approval request');
       const approve = createDecisionCommand('approve', connect);
+
+      // `status` lists the open issue with its pending step, and the audited Jira action.
+      const status = createStatusCommand(connect, async () => ({ ...h.audit, close: async () => {} }));
+      const before = io();
+      expect(await status.run([], before)).toBe(0);
+      expect(before.out()).toContain(`${id}  remediating  app_crash  1 reports / 0 customers  max medium  APP-`);
+      expect(before.out()).toMatch(/awaiting approval: step start-work \(jira\.transition\) from eng-oncall, 0\/1/);
+      expect(before.out()).toMatch(/action_succeeded +issue:app_crash\.0000000000c1 +jira\.create_issue \(jira-bug\) → APP-\d+/);
+      const asJson = io();
+      expect(await status.run(['--json', '--limit', '5'], asJson)).toBe(0);
+      expect((JSON.parse(asJson.out()) as { openIssues: Array<{ workflowId: string }> }).openIssues.map((i) => i.workflowId)).toContain(id);
 
       const outsider = io();
       expect(await approve.run([id, 'start-work', '--as', 'U01SUPLEAD', '--name', 'Ana Support', '--wait-ms', '1500'], outsider)).toBe(1);
