@@ -122,6 +122,16 @@ export const auditSuite: BenchSuite = {
       } finally {
         await sqlite.close();
       }
+      // The price of FULL: the same single appends with synchronous=NORMAL (safe against process
+      // crashes, may lose the last commits on power loss).
+      const normal = await createSqliteAuditStore(join(dir, 'normal.db'), { synchronous: 'normal' });
+      try {
+        const t = performance.now();
+        for (let i = 0; i < singles; i++) await normal.append(syntheticEvent(i, 'single'));
+        rows.push({ metric: 'sqlite (synchronous=NORMAL): single appends/s', value: fmt(singles / ((performance.now() - t) / 1000)), note: `${fmt(singles)} appends, one transaction each` });
+      } finally {
+        await normal.close();
+      }
       rows.push({ metric: 'sqlite: file size', value: `${(statSync(file).size / 1e6).toFixed(0)} MB`, note: `${fmt(events + singles)} events, WAL checkpointed` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
