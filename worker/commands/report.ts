@@ -1,0 +1,96 @@
+// `loopwright report [--out report.html] [--days 7]`: the weekly HTML report (top themes, fastest
+// rising, themes by customer tier, needs_review rate, time to triage, automatic vs approved vs
+// denied steps), built only from the audit store and written as one self-contained file.
+// Must not: need Temporal or the network, or write anything but the output file.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { openAuditStore, type AuditStore, type TAuditEvent, type TAuditKind } from '../../activities/audit/index.js';
+import { isLoopwrightError } from '../../workflows/domain/errors.js';
+import { aggregateReport } from '../report/aggregate.js';
+import { renderReportHtml } from '../report/render.js';
+import { resolveAuditDbUrl } from './audit.js';
+import type { CliCommand, CliIo } from './types.js';
+
+const USAGE = `usage: loopwright report [--out FILE] [--days N] [--db URL]
+
+Write an HTML report (inline SVG charts, no external assets) of the last N days from the audit store.
+
+options:
+  --out FILE   where to write it (default: report.html; "-" for stdout)
+  --days N     length of the period, 1..365 (default: 7); "rising" compares with the N days before
+  --db URL     audit store (default: $AUDIT_DB_URL, else a postgres $DATABASE_URL, else ./data/audit.sqlite)
+`;
+
+const REPORT_KINDS: TAuditKind[] = ['received', 'classified', 'policy_verdict', 'approved', 'rejected', 'approval_timed_out', 'action_succeeded'];
+const PAGE = 50_000;
+
+/** Every event of the report's kinds in [from, to), paged by sequence so no limit truncates it. */
+export async function readReportEvents(audit: AuditStore, from: Date, to: Date): Promise<TAuditEvent[]> {
+  const out: TAuditEvent[] = [];
+  let afterSeq = 0;
+  for (;;) {
+    const page = await audit.search({ kind: REPORT_KINDS, from: from.toISOString(), to: to.toISOString(), afterSeq, limit: PAGE });
+    out.push(...page);
+    if (page.length < PAGE) return out;
+    afterSeq = page[page.length - 1]!.seq;
+  }
+}
+
+export function createReportCommand(openAudit: (url: string) => Promise<AuditStore> = (url) => openAuditStore(url), now: () => number = Date.now): CliCommand {
+  return {
+    name: 'report',
+    summary: 'write an HTML report of themes, tiers, triage time and actions',
+    async run(argv: string[], io: CliIo) {
+      let v;
+      try {
+        v = parseArgs({
+          args: argv,
+          strict: true,
+          options: {
+            out: { type: 'string', default: 'report.html' },
+            days: { type: 'string', default: '7' },
+            db: { type: 'string' },
+            help: { type: 'boolean', short: 'h', default: false },
+          },
+        }).values;
+        if (!v.help && (!/^\d+$/.test(v.days) || Number(v.days) < 1 || Number(v.days) > 365)) throw new Error(`--days must be an integer from 1 to 365, got "${v.days}"`);
+      } catch (e) {
+        io.stderr.write(`loopwright report: ${(e as Error).message}\n\n${USAGE}`);
+        return 2;
+      }
+      if (v.help) {
+        io.stdout.write(USAGE);
+        return 0;
+      }
+      const days = Number(v.days);
+      const to = now();
+      const from = to - days * 86_400_000;
+      let audit: AuditStore;
+      try {
+        audit = await openAudit(resolveAuditDbUrl(v.db, io.env));
+      } catch (e) {
+        io.stderr.write(`loopwright report: ${isLoopwrightError(e) ? e.message : 'cannot open the audit store'}\n`);
+        return 1;
+      }
+      try {
+        const events = await readReportEvents(audit, new Date(from - days * 86_400_000), new Date(to));
+        const data = aggregateReport(events, { from, to });
+        const html = renderReportHtml(data, { generatedAt: new Date(to).toISOString() });
+        if (v.out === '-') io.stdout.write(html);
+        else {
+          await writeFile(v.out, html);
+          io.stderr.write(`wrote ${v.out}: ${data.messages} messages, ${data.themes.length} themes, ${data.window.days} days\n`);
+        }
+        return 0;
+      } catch (e) {
+        if (!isLoopwrightError(e)) throw e;
+        io.stderr.write(`loopwright report: ${e.message}\n`);
+        return 1;
+      } finally {
+        await audit.close();
+      }
+    },
+  };
+}
+
+export const command: CliCommand = createReportCommand();
