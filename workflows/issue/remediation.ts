@@ -172,11 +172,24 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
       {
         kind: 'action_succeeded',
         actor: SYSTEM_ACTOR,
-        payload: { actionType: type, stepId: step.id, idempotencyKey: key, ...(result.externalRef ? { externalRef: result.externalRef } : {}), result: { ...result.outputs, created: result.created } },
+        payload: {
+          actionType: type,
+          stepId: step.id,
+          idempotencyKey: key,
+          dryRun: result.dryRun,
+          ...(result.externalRef ? { externalRef: result.externalRef } : {}),
+          result: { ...result.outputs, created: result.created },
+        },
       },
-      `${step.id} done${result.externalRef ? `: ${result.externalRef}` : ''}${result.created ? '' : ' (already existed)'}`,
+      result.dryRun
+        ? `${step.id} recorded as a dry run: the integration is not configured`
+        : `${step.id} done${result.externalRef ? `: ${result.externalRef}` : ''}${result.created ? '' : ' (already existed)'}`,
     );
     for (const [field, value] of Object.entries(result.outputs)) outputs[`steps.${step.id}.${field}`] = value;
+    if (result.dryRun) {
+      note('dry_run', verdict.kind, 'integration not configured');
+      return { kind: 'done', result };
+    }
     if (type === 'jira.create_issue' && result.outputs.issueKey) s.jiraKey = result.outputs.issueKey;
     completed.push({ step, key, result });
     note('succeeded', verdict.kind, undefined, result.externalRef);
@@ -270,8 +283,8 @@ export async function replyToCustomers(ctx: TRoundContext, template: string, max
       s.repliedTickets.push(...tickets);
       if (s.repliedTickets.length > 5_000) s.repliedTickets.splice(0, s.repliedTickets.length - 5_000);
       ctx.journal.record(
-        { kind: 'customer_replied', actor: SYSTEM_ACTOR, payload: { idempotencyKey: actionKey(ctx, step.id, 'zendesk.public_reply'), ticketRefs: tickets, templateId: ctx.loaded.version, channel: 'zendesk' } },
-        `replied to ${tickets.length} customer ticket(s)`,
+        { kind: 'customer_replied', actor: SYSTEM_ACTOR, payload: { idempotencyKey: actionKey(ctx, step.id, 'zendesk.public_reply'), ticketRefs: tickets, templateId: ctx.loaded.version, channel: 'zendesk', dryRun: r.result.dryRun } },
+        `${r.result.dryRun ? 'would have replied' : 'replied'} to ${tickets.length} customer ticket(s)`,
       );
     }
   } finally {

@@ -1,0 +1,82 @@
+// Builds, once per process, everything the worker and the HTTP service share: the audit store, the
+// triage pipeline (offline classifier, or the LLM cascade when configured), playbooks and policy,
+// the integration adapters and the context sources. Pure wiring: no business logic lives here.
+import { hostname } from 'node:os';
+import { openAuditStore, type AuditStore } from '../activities/audit/index.js';
+import { createJiraAdapter } from '../activities/adapters/jira/jira-adapter.js';
+import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
+import { createZendeskAdapter } from '../activities/adapters/zendesk/zendesk-adapter.js';
+import { createOpenAiClassifier } from '../activities/adapters/llm/openai-classifier.js';
+import { createCascadeClassifier } from '../activities/adapters/llm/cascade-classifier.js';
+import { createFileContextSource } from '../activities/context/file-source.js';
+import { createHttpContextSource } from '../activities/context/http-source.js';
+import type { ContextSource } from '../activities/context/ports.js';
+import type { TIntegrations } from '../activities/actions.js';
+import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { readLabeledFile } from '../activities/triage/labeled-data.js';
+import type { Classifier } from '../activities/triage/ports.js';
+import { loadPlaybookDir } from '../playbooks/loader.js';
+import type { TLoadedPlaybook } from '../playbooks/schema.js';
+import { loadPolicyFile, type TLoadedPolicy } from '../policies/loader.js';
+import type { TTaxonomy } from '../workflows/domain/taxonomy.js';
+import type { TConfig } from './config.js';
+
+export interface Services {
+  audit: AuditStore;
+  taxonomy: TTaxonomy;
+  pipeline: TriagePipeline;
+  playbooks: TLoadedPlaybook[];
+  policy: TLoadedPolicy;
+  integrations: TIntegrations;
+  contextSources: ContextSource[];
+  identity: string;
+  close(): Promise<void>;
+}
+
+function loadTaxonomy(name: string): TTaxonomy {
+  return loadTaxonomyFile(name === 'general' || name === 'banking' ? bundledTaxonomyPath(name) : name);
+}
+
+export async function buildServices(config: TConfig): Promise<Services> {
+  const taxonomy = loadTaxonomy(config.triage.taxonomy);
+  const offline = trainOfflineClassifier(taxonomy, {
+    ...(config.triage.labeledData ? { extraExamples: readLabeledFile(config.triage.labeledData) } : {}),
+    ...(config.triage.threshold !== undefined ? { threshold: config.triage.threshold } : {}),
+  });
+  let classifier: Classifier = offline;
+  if (config.llm) {
+    const llm = createOpenAiClassifier({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model }, taxonomy);
+    classifier = createCascadeClassifier({ offline, llm, threshold: config.llm.cascadeThreshold, tokenBudgetPerHour: config.llm.tokenBudgetPerHour });
+  }
+  // Clauses of multi-issue messages stay on the offline model: one LLM call per sentence is waste.
+  const pipeline = createTriagePipeline({ taxonomy, classifier, clauseClassifier: offline });
+
+  // Loading fails loudly with file, line and field; a bad playbook or policy never half-applies.
+  const playbooks = await loadPlaybookDir(config.playbooksDir);
+  const policy = await loadPolicyFile(config.policyFile);
+
+  const integrations: TIntegrations = {
+    ...(config.jira ? { jira: createJiraAdapter(config.jira) } : {}),
+    ...(config.slack ? { slack: createSlackAdapter({ botToken: config.slack.botToken, approvalTokenSecret: config.slack.approvalTokenSecret, ...(config.slack.apiUrl ? { apiUrl: config.slack.apiUrl } : {}) }) } : {}),
+    ...(config.zendesk ? { zendesk: createZendeskAdapter({ baseUrl: config.zendesk.baseUrl, auth: { kind: 'api_token', email: config.zendesk.email, apiToken: config.zendesk.apiToken } }) } : {}),
+  };
+  const contextSources = config.contextSources.map((s) =>
+    /^https?:\/\//.test(s)
+      ? createHttpContextSource({ url: s, fetch, ...(config.contextToken ? { token: config.contextToken } : {}) })
+      : createFileContextSource(s),
+  );
+  const audit = await openAuditStore(config.auditUrl);
+  return {
+    audit,
+    taxonomy,
+    pipeline,
+    playbooks,
+    policy,
+    integrations,
+    contextSources,
+    identity: `${hostname()}:${process.pid}`,
+    close: () => audit.close(),
+  };
+}

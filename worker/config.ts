@@ -1,0 +1,144 @@
+// Process configuration, parsed once at start-up from the environment with zod. Missing or invalid
+// settings fail fast naming the variable. Secrets come from VAR or VAR_FILE (a mounted secret),
+// never from code, and are never logged: `describeConfig` prints only what is safe.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { LoopwrightError, formatIssues } from '../workflows/domain/errors.js';
+
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+const ZUrl = z.url();
+const optional = <T extends z.ZodType>(t: T) => t.optional();
+
+const ZEnv = z.object({
+  TEMPORAL_ADDRESS: optional(z.string().regex(/^[\w.-]+:\d+$/, 'host:port')),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('loopwright'),
+  /** Where the local Temporal (dev server or in-memory service) listens when TEMPORAL_ADDRESS is unset. */
+  TEMPORAL_LOCAL_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
+
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
+  AUDIT_DB_URL: z.string().min(1).default(`sqlite:${path.join(PROJECT_ROOT, 'data', 'audit.sqlite')}`),
+
+  TAXONOMY: z.string().min(1).default('general'),
+  LABELED_DATA: optional(z.string().min(1)),
+  CLASSIFIER_THRESHOLD: optional(z.coerce.number().min(0).max(1)),
+  PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
+  POLICY_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'policies', 'default.v1.yaml')),
+  /** Comma-separated files or http(s) URLs listing deploys, incidents, flags and known issues. */
+  CONTEXT_SOURCES: z.string().default(''),
+  CONTEXT_TOKEN: optional(z.string().min(1)),
+
+  LLM_PROVIDER: z.enum(['none', 'openai']).default('none'),
+  OPENAI_BASE_URL: ZUrl.default('https://api.openai.com/v1'),
+  OPENAI_API_KEY: optional(z.string().min(1)),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_CASCADE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
+  LLM_TOKEN_BUDGET_PER_HOUR: z.coerce.number().int().positive().default(200_000),
+
+  JIRA_BASE_URL: optional(ZUrl),
+  JIRA_USERNAME: optional(z.string().min(1)),
+  JIRA_API_TOKEN: optional(z.string().min(1)),
+  JIRA_API_VERSION: z.enum(['2', '3']).default('2'),
+
+  SLACK_BOT_TOKEN: optional(z.string().min(1)),
+  SLACK_API_URL: optional(ZUrl),
+  SLACK_SIGNING_SECRET: optional(z.string().min(1)),
+  APPROVAL_TOKEN_SECRET: optional(z.string().min(32, 'at least 32 characters')),
+
+  ZENDESK_BASE_URL: optional(ZUrl),
+  ZENDESK_EMAIL: optional(z.string().min(3)),
+  ZENDESK_API_TOKEN: optional(z.string().min(1)),
+  ZENDESK_WEBHOOK_SECRET: optional(z.string().min(1)),
+
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Comma-separated bearer tokens accepted by the intake API. */
+  API_TOKENS: z.string().default(''),
+});
+
+export type TConfig = ReturnType<typeof parseConfig>;
+
+const SECRET_VARS = [
+  'OPENAI_API_KEY',
+  'JIRA_API_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'APPROVAL_TOKEN_SECRET',
+  'ZENDESK_API_TOKEN',
+  'ZENDESK_WEBHOOK_SECRET',
+  'API_TOKENS',
+  'CONTEXT_TOKEN',
+  'DATABASE_URL',
+] as const;
+
+/** Resolves `X_FILE` into `X` for every secret, so containers can mount secrets as files. */
+function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARS) {
+    const file = env[`${name}_FILE`];
+    if (file && !env[name]) {
+      try {
+        out[name] = readFileSync(file, 'utf8').trim();
+      } catch (e) {
+        throw new LoopwrightError('invalid_config', `${name}_FILE: cannot read ${file}: ${(e as Error).message}`);
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(out)) if (v === '') out[k] = undefined;
+  return out;
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = ZEnv.safeParse(withSecretFiles(env));
+  if (!parsed.success) throw new LoopwrightError('invalid_config', `invalid environment: ${formatIssues(parsed.error.issues)}`);
+  const e = parsed.data;
+  const need = (group: string, vars: Array<keyof typeof e>) => {
+    const set = vars.filter((v) => e[v] !== undefined);
+    if (set.length > 0 && set.length < vars.length) {
+      const missing = vars.filter((v) => e[v] === undefined);
+      throw new LoopwrightError('invalid_config', `${group} is partly configured: set ${missing.join(', ')} too (or unset ${set.join(', ')})`);
+    }
+    return set.length === vars.length;
+  };
+  const jira = need('Jira', ['JIRA_BASE_URL', 'JIRA_USERNAME', 'JIRA_API_TOKEN']);
+  const slack = need('Slack', ['SLACK_BOT_TOKEN', 'APPROVAL_TOKEN_SECRET']);
+  const zendesk = need('Zendesk', ['ZENDESK_BASE_URL', 'ZENDESK_EMAIL', 'ZENDESK_API_TOKEN']);
+  if (e.LLM_PROVIDER === 'openai' && !e.OPENAI_API_KEY) {
+    throw new LoopwrightError('invalid_config', 'LLM_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_API_KEY_FILE); local servers accept any value');
+  }
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, localPort: e.TEMPORAL_LOCAL_PORT },
+    auditUrl: e.DATABASE_URL ?? e.AUDIT_DB_URL,
+    triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD },
+    playbooksDir: e.PLAYBOOKS_DIR,
+    policyFile: e.POLICY_FILE,
+    contextSources: e.CONTEXT_SOURCES.split(',').map((s) => s.trim()).filter(Boolean),
+    contextToken: e.CONTEXT_TOKEN,
+    llm:
+      e.LLM_PROVIDER === 'openai'
+        ? { baseUrl: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY as string, model: e.OPENAI_MODEL, cascadeThreshold: e.LLM_CASCADE_THRESHOLD, tokenBudgetPerHour: e.LLM_TOKEN_BUDGET_PER_HOUR }
+        : null,
+    jira: jira ? { baseUrl: e.JIRA_BASE_URL as string, username: e.JIRA_USERNAME as string, apiToken: e.JIRA_API_TOKEN as string, apiVersion: e.JIRA_API_VERSION } : null,
+    slack: slack ? { botToken: e.SLACK_BOT_TOKEN as string, apiUrl: e.SLACK_API_URL, approvalTokenSecret: e.APPROVAL_TOKEN_SECRET as string } : null,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET,
+    approvalTokenSecret: e.APPROVAL_TOKEN_SECRET,
+    zendesk: zendesk ? { baseUrl: e.ZENDESK_BASE_URL as string, email: e.ZENDESK_EMAIL as string, apiToken: e.ZENDESK_API_TOKEN as string } : null,
+    zendeskWebhookSecret: e.ZENDESK_WEBHOOK_SECRET,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiTokens: e.API_TOKENS.split(',').map((s) => s.trim()).filter(Boolean) },
+  };
+}
+
+/** A one-screen, secret-free summary for the start-up log. */
+export function describeConfig(c: TConfig): string[] {
+  const on = (x: unknown) => (x ? 'configured' : 'not configured (its steps run as dry runs)');
+  return [
+    `temporal:  ${c.temporal.address ?? `local on port ${c.temporal.localPort}`} (namespace ${c.temporal.namespace}, task queue ${c.temporal.taskQueue})`,
+    `audit:     ${c.auditUrl.startsWith('postgres') ? 'PostgreSQL' : c.auditUrl}`,
+    `taxonomy:  ${c.triage.taxonomy}; classifier: ${c.llm ? `offline → ${c.llm.model} cascade below ${c.llm.cascadeThreshold}` : 'offline'}`,
+    `playbooks: ${c.playbooksDir}; policy: ${c.policyFile}`,
+    `jira:      ${on(c.jira)}; slack: ${on(c.slack)}; zendesk: ${on(c.zendesk)}`,
+    `http:      http://${c.http.host}:${c.http.port} (${c.http.apiTokens.length} API token(s))`,
+  ];
+}

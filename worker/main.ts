@@ -1,0 +1,162 @@
+// `npm start`: the whole of Loopwright in one process on embedded defaults — the Temporal worker
+// (our workflows and activities), the HTTP service, and, with --demo, an import of the bundled
+// sample of real customer messages. Configuration comes from the environment (worker/config.ts).
+// Production runs the same entry point per container (docker-compose.yml) with TEMPORAL_ADDRESS
+// and DATABASE_URL set, and scales by adding workers.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { createActivities } from '../activities/index.js';
+import { readFeedbackFile } from '../activities/triage/input-files.js';
+import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
+import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
+import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
+import { isLoopwrightError } from '../workflows/domain/errors.js';
+import { createHttpApp } from './http/app.js';
+import { buildServices } from './bootstrap.js';
+import { describeConfig, parseConfig, PROJECT_ROOT } from './config.js';
+import { obtainTemporal } from './temporal.js';
+
+const log = (line: string) => process.stderr.write(`[loopwright] ${line}\n`);
+
+/** A local API token so the intake API is never open; kept in data/ (0600), printed only as a path. */
+function localApiToken(): { token: string; file: string } {
+  const dir = path.join(PROJECT_ROOT, 'data');
+  const file = path.join(dir, 'api-token');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { token: readFileSync(file, 'utf8').trim(), file };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const demo = argv.includes('--demo');
+  const exitAfterDemo = argv.includes('--exit');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const config = parseConfig();
+  let tokenFile: string | null = null;
+  if (config.http.apiTokens.length === 0) {
+    const local = localApiToken();
+    config.http.apiTokens = [local.token];
+    tokenFile = local.file;
+  }
+  describeConfig(config).forEach(log);
+
+  const temporal = await obtainTemporal(config.temporal, log);
+  const services = await buildServices(config);
+  const workflowsPath = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+  const worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath,
+    activities: createActivities({
+      pipeline: services.pipeline,
+      audit: services.audit,
+      temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+      issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
+      integrations: services.integrations,
+      contextSources: services.contextSources,
+      identity: services.identity,
+    }),
+  });
+  const http = await createHttpApp({
+    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+    pipeline: services.pipeline,
+    audit: services.audit,
+    policy: services.policy,
+    config: {
+      apiTokens: config.http.apiTokens,
+      ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
+      ...(config.approvalTokenSecret ? { approvalTokenSecret: config.approvalTokenSecret } : {}),
+      ...(config.zendeskWebhookSecret ? { zendeskWebhookSecret: config.zendeskWebhookSecret } : {}),
+    },
+    logger: { level: 'warn' },
+  });
+  const address = await http.listen({ host: config.http.host, port: config.http.port });
+  log(`http: listening on ${address}${tokenFile ? ` (bearer token in ${tokenFile})` : ''}`);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('shutting down');
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await http.close();
+    await services.close();
+    await temporal.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  const running = worker.run();
+
+  if (demo) {
+    await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl, address);
+    if (exitAfterDemo) await stop(0);
+  }
+  await running;
+}
+
+async function runDemo(
+  client: Client,
+  taskQueue: string,
+  services: Awaited<ReturnType<typeof buildServices>>,
+  uiUrl: string | null,
+  httpAddress: string,
+): Promise<void> {
+  const file = path.join(PROJECT_ROOT, 'samples', 'feedback-sample.jsonl');
+  const rows = await readFeedbackFile(file, { defaultSource: 'demo', defaultReceivedAt: new Date().toISOString() });
+  const started = performance.now();
+  const handles = [];
+  let duplicates = 0;
+  for (const row of rows) {
+    const item = row.item;
+    if (!item) continue;
+    try {
+      handles.push(await client.workflow.start(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item), taskQueue, args: [item], workflowIdReusePolicy: 'REJECT_DUPLICATE' }));
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) duplicates++;
+      else throw e;
+    }
+  }
+  const results = (await Promise.all(handles.map((h) => h.result()))) as TFeedbackWorkflowResult[];
+  const seconds = (performance.now() - started) / 1000;
+  const byCategory = new Map<string, number>();
+  const issues = new Set<string>();
+  for (const r of results) {
+    byCategory.set(r.triage.classification.category, (byCategory.get(r.triage.classification.category) ?? 0) + 1);
+    r.issueWorkflowIds.forEach((id) => issues.add(id));
+  }
+  // Give issue workflows a moment to act on what their triggers saw.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const verdicts = await services.audit.search({ kind: 'policy_verdict', limit: 10_000 });
+  const verify = await services.audit.verify();
+  const out = [
+    '',
+    `Demo: ${results.length} messages from samples/feedback-sample.jsonl triaged in ${seconds.toFixed(1)} s${duplicates ? ` (${duplicates} already imported)` : ''}`,
+    ...[...byCategory.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${c.padEnd(22)} ${n}`),
+    `Recurring issues opened: ${issues.size}; policy verdicts so far: ${verdicts.length}`,
+    `Audit chain: ${verify.ok ? 'verified' : 'BROKEN'}`,
+    '',
+    'Where to look:',
+    uiUrl ? `  Temporal UI           ${uiUrl}` : '  Temporal UI           (not available with the in-memory service; set TEMPORAL_ADDRESS or install the temporal CLI)',
+    `  HTTP API              ${httpAddress}  (POST /v1/feedback, /v1/classify; GET /metrics)`,
+    '  open issues           npm run cli -- status',
+    '  one audit trail       npm run cli -- audit show <workflowId>',
+    '  weekly report         npm run cli -- report --out report.html',
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  log(isLoopwrightError(e) ? `${e.code}: ${e.message}` : `fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});
