@@ -31,7 +31,8 @@ function hbars(items: ReadonlyArray<{ label: string; value: number; note?: strin
   if (items.length === 0) return empty(opts.width ?? 560);
   const width = opts.width ?? 560;
   const labelW = 170;
-  const valueW = 90;
+  // Room for the longest value label, so notes like "+134 (35 → 169)" are never clipped.
+  const valueW = Math.max(40, 10 + 7 * Math.max(...items.map((i) => (i.note ?? String(i.value)).length)));
   const barMax = width - labelW - valueW;
   const row = 24;
   const max = Math.max(...items.map((i) => i.value), 1);
@@ -78,7 +79,7 @@ function stacked(rows: TReportData['byTier'], width = 560): string {
 
 function line(points: readonly TCount[], width = 560, height = 160): string {
   if (points.length === 0 || points.every((p) => p.count === 0)) return empty(width);
-  const pad = { l: 36, r: 12, t: 10, b: 26 };
+  const pad = { l: 36, r: 24, t: 10, b: 26 };
   const max = Math.max(...points.map((p) => p.count), 1);
   const step = points.length > 1 ? (width - pad.l - pad.r) / (points.length - 1) : 0;
   const xy = points.map((p, i) => [pad.l + i * step, pad.t + (1 - p.count / max) * (height - pad.t - pad.b)] as const);

@@ -1,0 +1,32 @@
+# Loopwright worker and HTTP service image. One image, two roles (LOOPWRIGHT_ROLE=worker|http),
+# run from TypeScript source with tsx so the Temporal worker can bundle workflows/index.ts as is.
+# Secrets never enter the image: they come from the environment or mounted files at run time.
+
+FROM node:22-bookworm-slim AS deps
+WORKDIR /app
+# better-sqlite3 falls back to a source build when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+COPY packages/temporal-test-server/package.json packages/temporal-test-server/
+RUN npm ci --omit=dev && npm cache clean --force
+
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production \
+    HTTP_PORT=8080 \
+    LOOPWRIGHT_ROLE=worker
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY workflows ./workflows
+COPY activities ./activities
+COPY playbooks ./playbooks
+COPY policies ./policies
+COPY taxonomies ./taxonomies
+COPY worker ./worker
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8080
+# Both roles answer GET /healthz on HTTP_PORT (worker/main.ts).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "--import", "tsx", "worker/main.ts"]
