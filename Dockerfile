@@ -1,4 +1,4 @@
-# Loopwright worker and HTTP service image. One image, two roles (LOOPWRIGHT_ROLE=worker|http),
+# Loopwright worker and HTTP service image (worker/main.ts runs both in one process today),
 # run from TypeScript source with tsx so the Temporal worker can bundle workflows/index.ts as is.
 # Secrets never enter the image: they come from the environment or mounted files at run time.
 
@@ -12,6 +12,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
+    HTTP_HOST=0.0.0.0 \
     HTTP_PORT=8080 \
     LOOPWRIGHT_ROLE=worker
 WORKDIR /app
