@@ -1,4 +1,8 @@
 // The registry of benchmark suites, in the order they print.
+import { auditSuite } from './audit.js';
+import { classifierSuite } from './classifier.js';
+import { loopSuite } from './loop.js';
 import type { BenchSuite } from './table.js';
+import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, auditSuite, loopSuite];
