@@ -16,6 +16,7 @@ import {
   createSqliteAuditStore,
   eventHash,
   openAuditStore,
+  parseAuditUrl,
   type AuditStore,
   type TAuditActor,
   type TAuditAppend,
@@ -404,6 +405,10 @@ for (const [backend, enabled] of backends) {
         await g.sql('DELETE FROM audit_events WHERE seq = 5');
         await g.sql(`UPDATE audit_chain_heads SET last_workflow_seq = 1, last_seq = 2, last_hash = (SELECT hash FROM audit_events WHERE seq = 2) WHERE workflow_id = 'wf-b'`);
         expect(await g.store.verify()).toMatchObject({ ok: false, firstBroken: { reason: 'global_sequence_gap', workflowId: '*', seq: 5 } });
+        await g.sql('UPDATE audit_counter SET last_seq = 3');
+        const rolledBack = await g.store.verify();
+        expect(rolledBack).toMatchObject({ ok: false, firstBroken: { reason: 'global_sequence_gap' } });
+        expect(rolledBack.firstBroken?.message).toContain('rolled back');
       });
 
       it('detects reordered rows', async () => {
@@ -521,6 +526,16 @@ describe('audit store on sqlite: unusable and read-only files', () => {
   it('rejects an unsupported URL scheme instead of treating it as a file name', async () => {
     const err = await caught(openAuditStore('mysql://localhost/audit'));
     expect(err.code).toBe('invalid_config');
+  });
+
+  it('chooses the backend from the URL', () => {
+    expect(parseAuditUrl('sqlite:/var/lib/a.db')).toEqual({ backend: 'sqlite', path: '/var/lib/a.db' });
+    expect(parseAuditUrl('sqlite:///var/lib/a.db')).toEqual({ backend: 'sqlite', path: '/var/lib/a.db' });
+    expect(parseAuditUrl('sqlite:data/a.db')).toEqual({ backend: 'sqlite', path: 'data/a.db' });
+    expect(parseAuditUrl('./data/audit.sqlite')).toEqual({ backend: 'sqlite', path: './data/audit.sqlite' });
+    expect(parseAuditUrl('postgresql://u:p@db:5432/audit')).toEqual({ backend: 'postgres', connectionString: 'postgresql://u:p@db:5432/audit' });
+    expect(() => parseAuditUrl('  ')).toThrow(/empty/);
+    expect(() => parseAuditUrl('sqlite:')).toThrow(/names no file/);
   });
 
   it('keeps one chain when separate processes append to the same file', async () => {

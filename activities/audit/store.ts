@@ -343,7 +343,10 @@ export class StoreVerifier {
         workflowId: '*',
         seq: this.lastSeq + 1,
         workflowSeq: null,
-        message: `the store issued ${counterLastSeq} events but only ${this.lastSeq} are present in sequence; the newest were deleted`,
+        message:
+          counterLastSeq > this.lastSeq
+            ? `the store issued ${counterLastSeq} events but only ${this.lastSeq} are present in sequence; the newest were deleted`
+            : `the store's counter says ${counterLastSeq} events were issued but ${this.lastSeq} are present; the counter was rolled back`,
       });
     }
     const seenHeads = new Set<string>();
