@@ -7,6 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from './audit/index.js';
+import { createGroupCommit } from './audit/group-commit.js';
 import type { TriagePipeline } from './triage/pipeline.js';
 import type { ContextSource } from './context/ports.js';
 import { rankHypotheses, type TRankOptions } from './context/rank.js';
@@ -31,8 +32,11 @@ import { runPlaybookAction, runCompensation, type TIntegrations } from './action
 export interface ActivityDeps {
   pipeline: TriagePipeline;
   audit: AuditStore;
-  /** Used by routing to signal-with-start IssueWorkflows on the same task queue. */
-  temporal: { client: Client; taskQueue: string };
+  /**
+   * Used by routing to signal-with-start IssueWorkflows: on `issueTaskQueue` when the process runs
+   * separate feedback and issue workers (see worker/main.ts), else on `taskQueue`.
+   */
+  temporal: { client: Client; taskQueue: string; issueTaskQueue?: string };
   /** Playbooks and policy as loaded at worker start; passed to new IssueWorkflows as input. */
   issueConfig: () => Omit<TIssueWorkflowInput, 'fingerprint' | 'carried'>;
   integrations: TIntegrations;
@@ -75,6 +79,8 @@ function currentWorkflow(): { workflowId: string; runId: string } {
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
   const worker = { type: 'worker', id: deps.identity } as const;
+  // Concurrent activities share audit transactions (one fsync per group, not per message).
+  const auditLog = createGroupCommit(deps.audit);
 
   return {
     /** Mask, classify, score and fingerprint one message, and audit what was decided. */
@@ -83,7 +89,7 @@ export function createActivities(deps: ActivityDeps) {
         const result = await deps.pipeline.triage(item);
         const { workflowId, runId } = currentWorkflow();
         const c = result.classification;
-        await deps.audit.appendMany([
+        await auditLog.appendMany([
           {
             workflowId,
             runId,
@@ -165,14 +171,14 @@ export function createActivities(deps: ActivityDeps) {
           const issueId = issueWorkflowId(fragment.fingerprint.key);
           await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
             workflowId: issueId,
-            taskQueue: deps.temporal.taskQueue,
+            taskQueue: deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue,
             args: [{ fingerprint: fragment.fingerprint, ...deps.issueConfig() } satisfies TIssueWorkflowInput],
             signal: occurrenceSignal,
             signalArgs: [occurrence],
           });
           ids.push(issueId);
         }
-        await deps.audit.appendMany(
+        await auditLog.appendMany(
           routable
             .filter((f, i, all) => all.findIndex((x) => x.fingerprint.key === f.fingerprint.key) === i)
             .map((f) => ({
@@ -191,7 +197,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Appends the workflow's queued audit events (idempotent per event key). */
     async recordAudit(events: TAuditAppend[]): Promise<void> {
       return guarded(async () => {
-        if (events.length > 0) await deps.audit.appendMany(events);
+        if (events.length > 0) await auditLog.appendMany(events);
       });
     },
 

@@ -38,27 +38,26 @@ export const loopSuite: BenchSuite = {
     }
     const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: inMemoryServerBin() }, searchAttributes: Object.values(SA) } });
     const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-bench-'));
-    const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
+    const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'), process.env.LOOP_BENCH_SYNC === 'normal' ? { synchronous: 'normal' } : {});
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
     const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
     const playbooks = await loadPlaybookDir(path.join(root, 'playbooks'));
     const policy = await loadPolicyFile(path.join(root, 'policies/default.v1.yaml'));
     const taskQueue = 'bench-loop';
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: path.join(root, 'workflows/index.ts'),
-      maxConcurrentActivityTaskExecutions: 200,
-      activities: createActivities({
-        pipeline,
-        audit,
-        temporal: { client: env.client, taskQueue },
-        issueConfig: () => ({ playbooks, policy }),
-        integrations: {},
-        contextSources: [],
-        identity: 'bench',
-      }),
+    const issueTaskQueue = 'bench-loop-issues';
+    const activities = createActivities({
+      pipeline,
+      audit,
+      temporal: { client: env.client, taskQueue, issueTaskQueue },
+      issueConfig: () => ({ playbooks, policy }),
+      integrations: {},
+      contextSources: [],
+      identity: 'bench',
     });
+    // The production layout (worker/main.ts): a light bundle for the per-message workflow.
+    const feedbackWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: path.join(root, 'workflows/feedback-bundle.ts'), maxConcurrentActivityTaskExecutions: 200, activities });
+    const issueWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: issueTaskQueue, workflowsPath: path.join(root, 'workflows/issue-bundle.ts'), activities });
+    const worker = { runUntil: <T>(p: () => Promise<T>) => issueWorker.runUntil(() => feedbackWorker.runUntil(p)) };
     const rows = (await readFeedbackFile(path.join(root, 'samples/feedback-sample.jsonl'), { defaultSource: 'bench', defaultReceivedAt: new Date().toISOString() }))
       .map((r) => r.item)
       .filter((x): x is NonNullable<typeof x> => x !== undefined);

@@ -49,22 +49,22 @@ async function main(argv: string[]): Promise<void> {
 
   const temporal = await obtainTemporal(config.temporal, log);
   const services = await buildServices(config);
-  const workflowsPath = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
-  const worker = await Worker.create({
-    connection: temporal.nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    workflowsPath,
-    activities: createActivities({
-      pipeline: services.pipeline,
-      audit: services.audit,
-      temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
-      issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
-      integrations: services.integrations,
-      contextSources: services.contextSources,
-      identity: services.identity,
-    }),
+  // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
+  // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
+  const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
+  const activities = createActivities({
+    pipeline: services.pipeline,
+    audit: services.audit,
+    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
+    issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
+    integrations: services.integrations,
+    contextSources: services.contextSources,
+    identity: services.identity,
   });
+  const workers = await Promise.all([
+    Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities }),
+    Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities }),
+  ]);
   const http = await createHttpApp({
     temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
     pipeline: services.pipeline,
@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('shutting down');
-    worker.shutdown();
+    workers.forEach((w) => w.shutdown());
     await running.catch(() => undefined);
     await http.close();
     await services.close();
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
-  const running = worker.run();
+  const running = Promise.all(workers.map((w) => w.run()));
 
   if (demo) {
     await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl, address);

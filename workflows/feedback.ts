@@ -6,7 +6,7 @@ import { proxyActivities, upsertSearchAttributes, setCurrentDetails } from '@tem
 import type { createActivities } from '../activities/index.js';
 import type { TFeedbackItem } from './domain/feedback.js';
 import type { TTriageResult } from './domain/triage.js';
-import { SA } from './messages.js';
+import { SA } from './names.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

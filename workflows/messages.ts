@@ -2,29 +2,11 @@
 // shared by workflow code, activities (signal-with-start), the HTTP service and the CLI.
 // Pure: imports only Temporal's message helpers and zod schemas.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
 
-export const FEEDBACK_WORKFLOW = 'FeedbackWorkflow';
-export const ISSUE_WORKFLOW = 'IssueWorkflow';
-
-export function issueWorkflowId(fingerprintKey: string): string {
-  return `issue:${fingerprintKey}`;
-}
-
-/** Search attributes incident commanders filter on in the Temporal UI. All keywords. */
-export const SA = {
-  category: defineSearchAttributeKey('LoopwrightCategory', 'KEYWORD'),
-  severity: defineSearchAttributeKey('LoopwrightSeverity', 'KEYWORD'),
-  status: defineSearchAttributeKey('LoopwrightStatus', 'KEYWORD'),
-  playbook: defineSearchAttributeKey('LoopwrightPlaybook', 'KEYWORD'),
-  customerTier: defineSearchAttributeKey('LoopwrightCustomerTier', 'KEYWORD'),
-} as const;
-
-/** What a server must register before our workflows start (name → indexed type). */
-export const SEARCH_ATTRIBUTES = Object.fromEntries(Object.values(SA).map((k) => [k.name, k.type])) as Record<string, 'KEYWORD'>;
+export { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, issueWorkflowId, SA, SEARCH_ATTRIBUTES } from './names.js';
 
 // ── Occurrences: FeedbackWorkflow → IssueWorkflow ────────────────────────────────────────────
 
