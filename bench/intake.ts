@@ -7,7 +7,8 @@
 //   - saturation: requests/s with no rate cap
 //   - burst of 10,000 single-item requests, then count the started workflows: none may be lost
 //   - `import` of 100,000 JSONL rows through the CLI's code path (target ≥ 1,000 messages/s)
-// Sizes come from env for CI: INTAKE_BENCH_SECONDS, INTAKE_BENCH_RATE, INTAKE_BENCH_CONNECTIONS,
+// Sizes come from env for CI: INTAKE_BENCH_SECONDS, INTAKE_BENCH_RATE, INTAKE_BENCH_RATE_CONNECTIONS,
+// INTAKE_BENCH_CONNECTIONS (saturation run),
 // INTAKE_BENCH_BURST, INTAKE_BENCH_IMPORT_ROWS, INTAKE_BENCH_IMPORT_CONCURRENCY.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -130,6 +131,9 @@ export const intakeSuite: BenchSuite = {
     const seconds = envInt('INTAKE_BENCH_SECONDS', 10);
     const rate = envInt('INTAKE_BENCH_RATE', 1_000);
     const connections = envInt('INTAKE_BENCH_CONNECTIONS', 50);
+    // autocannon splits the rate over connections and each waits for its response, so the fixed-rate
+    // run needs enough connections that rate / connections requests fit in one latency each.
+    const rateConnections = envInt('INTAKE_BENCH_RATE_CONNECTIONS', 200);
     const burst = envInt('INTAKE_BENCH_BURST', 10_000);
     const importRows = envInt('INTAKE_BENCH_IMPORT_ROWS', 100_000);
     const importConcurrency = envInt('INTAKE_BENCH_IMPORT_CONCURRENCY', 64);
@@ -157,9 +161,9 @@ export const intakeSuite: BenchSuite = {
       // Warm-up: JIT, connection pools, the server's first starts.
       await autocannon(url, `warm-${run}`, { connections: 10, duration: 2 });
 
-      const fixed = await autocannon(url, `rate-${run}`, { connections, duration: seconds, overallRate: rate });
+      const fixed = await autocannon(url, `rate-${run}`, { connections: rateConnections, duration: seconds, overallRate: rate });
       rows.push(
-        { metric: `intake at ${rate} req/s: achieved`, value: `${Math.round(fixed.requests.average)} req/s`, target: `${rate} req/s`, note: `${fixed.requests.total} requests, ${connections} connections, ${seconds} s` },
+        { metric: `intake at ${rate} req/s: achieved`, value: `${Math.round(fixed.requests.average)} req/s`, target: `${rate} req/s`, note: `${fixed.requests.total} requests, ${rateConnections} connections, ${seconds} s` },
         { metric: `intake at ${rate} req/s: p50 / p99 latency`, value: `${fixed.latency.p50} / ${fixed.latency.p99} ms`, target: 'p99 < 50 ms', note: `max ${fixed.latency.max} ms` },
         { metric: `intake at ${rate} req/s: non-2xx / errors`, value: `${fixed.non2xx} / ${fixed.errors + fixed.timeouts}`, target: '0 / 0' },
       );
