@@ -2,6 +2,7 @@
 // the real worker running Loopwright's workflows: single and batch intake, idempotency, auth,
 // body limits, malformed JSON, field-level errors, /v1/classify, health, readiness and metrics.
 import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
@@ -191,5 +192,44 @@ describe('health, readiness, metrics and logs', () => {
     expect(all).not.toContain('4111');
     expect(all).not.toContain('555 0100');
     expect(all).not.toContain(TOKEN);
+  });
+});
+
+describe('when Temporal or the audit store is unavailable', () => {
+  it('answers 503 for intake (nothing reported as started) and reports readiness per dependency', async () => {
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const unavailable = new Error('14 UNAVAILABLE: connect ECONNREFUSED');
+    const down = {
+      workflow: { start: () => Promise.reject(unavailable) },
+      workflowService: { getSystemInfo: () => Promise.reject(unavailable) },
+    } as unknown as Client;
+    const closedAudit = { ...h.audit, search: () => Promise.reject(new Error('database is closed')) };
+    const broken = await createHttpApp({
+      temporal: { client: down, taskQueue: 'nowhere' },
+      pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+      audit: closedAudit,
+      policy: null,
+      config: { apiTokens: [TOKEN], readinessTimeoutMs: 500 },
+    });
+    const url = await broken.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+      const single = await fetch(`${url}/v1/feedback`, { method: 'POST', headers, body: JSON.stringify(item('down-1')) });
+      expect(single.status).toBe(503);
+      expect(await single.json()).toMatchObject({ error: { code: 'upstream_unavailable' }, workflowId: 'feedback:api:down-1' });
+
+      const batch = await fetch(`${url}/v1/feedback`, { method: 'POST', headers, body: JSON.stringify({ items: [item('down-2'), { text: '' }] }) });
+      expect(batch.status).toBe(503);
+      const body = (await batch.json()) as { summary: Record<string, number>; items: Array<{ status: string }> };
+      expect(body.summary).toEqual({ started: 0, duplicate: 0, rejected: 1, failed: 1 });
+      expect(body.items.map((i) => i.status)).toEqual(['failed', 'rejected']);
+
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', checks: { temporal: 'unreachable', audit: 'unreachable' } });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await broken.close();
+    }
   });
 });
