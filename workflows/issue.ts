@@ -27,7 +27,7 @@ import {
   ZOccurrence,
   type TIssueStatus,
 } from './messages.js';
-import { recordAudit } from './issue/activities.js';
+import { configureActions, recordAudit } from './issue/activities.js';
 import { ApprovalDesk } from './issue/approval.js';
 import { Journal, SYSTEM_ACTOR } from './issue/journal.js';
 import { escalateToHumans, investigate, replyToCustomers, runPlaybookSteps, type TRoundContext } from './issue/remediation.js';
@@ -52,6 +52,7 @@ export interface TIssueWorkflowResult {
 export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueWorkflowResult> {
   const info = workflowInfo();
   const settings = { ...DEFAULT_ISSUE_SETTINGS, ...input.settings };
+  configureActions(settings.actionTimeoutMs);
   const s: TCarriedIssueState = input.carried ?? initialIssueState(input.fingerprint);
   const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
   const desk = new ApprovalDesk(input.policy?.policy ?? null, journal);

@@ -41,6 +41,12 @@ export interface FakeServer {
    * the connection dies before the reply, so the client sees a network error and will retry.
    */
   dropReplyNext(match?: RegExp): void;
+  /**
+   * The next matching request IS processed, then no reply is ever sent (the connection stays open
+   * until the fake closes): a caller that dies while waiting, as in a worker SIGKILL, left a side
+   * effect behind without learning about it.
+   */
+  holdReplyNext(match?: RegExp): void;
   close(): Promise<void>;
 }
 
@@ -58,7 +64,7 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 
 export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (status: number) => unknown): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
-  const failures: Array<InjectedFailure | { drop: 'before' | 'after'; match?: RegExp }> = [];
+  const failures: Array<InjectedFailure | { drop: 'before' | 'after' | 'hold'; match?: RegExp }> = [];
 
   const send = (res: ServerResponse, reply: FakeReply): void => {
     const isText = typeof reply.body === 'string';
@@ -94,6 +100,10 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
             req.socket.destroy();
             return;
           }
+          if (f.drop === 'hold') {
+            void Promise.resolve(handler(recorded)).catch(() => undefined);
+            return;
+          }
           Promise.resolve(handler(recorded)).then(
             () => req.socket.destroy(),
             () => req.socket.destroy(),
@@ -124,6 +134,9 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
     },
     dropReplyNext(match) {
       failures.push({ drop: 'after', ...(match ? { match } : {}) });
+    },
+    holdReplyNext(match) {
+      failures.push({ drop: 'hold', ...(match ? { match } : {}) });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
@@ -67,6 +67,7 @@ export interface HarnessOptions {
 export interface LoopHarness {
   env: TestWorkflowEnvironment;
   taskQueue: string;
+  auditPath: string;
   jira: FakeJira;
   slack: FakeSlack;
   zendesk: FakeZendesk;
@@ -101,31 +102,58 @@ export function fingerprint(category: string, hex = 'abcdef012345'): TFingerprin
   return { key: `${category}.${hex}`, category, features: [`category:${category}`], version: 'test' };
 }
 
+export interface HarnessActivityConfig {
+  client: Client;
+  taskQueue: string;
+  audit: AuditStore;
+  playbooks: TLoadedPlaybook[];
+  policy: TLoadedPolicy | null;
+  settings?: Partial<TIssueSettings> | undefined;
+  urls: { jira: string; slackApi: string; zendesk: string };
+  without?: Array<'jira' | 'slack' | 'zendesk'> | undefined;
+  contextFile?: string | undefined;
+}
+
+/** The real activities with real adapters pointed at the fakes; also used by worker-process.ts. */
+export function harnessActivities(c: HarnessActivityConfig) {
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
+  const without = new Set(c.without ?? []);
+  return createActivities({
+    pipeline,
+    audit: c.audit,
+    temporal: { client: c.client, taskQueue: c.taskQueue },
+    issueConfig: () => ({ playbooks: c.playbooks, policy: c.policy, ...(c.settings ? { settings: c.settings } : {}) }),
+    integrations: {
+      ...(without.has('jira') ? {} : { jira: createJiraAdapter({ baseUrl: c.urls.jira, username: 'bot@example.test', apiToken: 'jira-api-token' }) }),
+      ...(without.has('slack') ? {} : { slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: c.urls.slackApi, approvalTokenSecret: APPROVAL_SECRET }) }),
+      ...(without.has('zendesk') ? {} : { zendesk: createZendeskAdapter({ baseUrl: c.urls.zendesk, auth: { kind: 'api_token', email: 'agent@example.test', apiToken: 'zd-test-token' } }) }),
+    },
+    contextSources: c.contextFile ? [createFileContextSource(c.contextFile)] : [],
+    identity: `test-worker-${process.pid}`,
+  });
+}
+
 export async function createLoopHarness(opts: HarnessOptions = {}): Promise<LoopHarness> {
   const env = await createTestEnv({ searchAttributes: Object.values(SA) });
   const taskQueue = uniqueTaskQueue('loop');
   const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-harness-'));
   const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
   const [jira, slack, zendesk] = await Promise.all([startFakeJira(), startFakeSlack({ channels: SLACK_CHANNELS }), startFakeZendesk()]);
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
   const policy = opts.policy === undefined ? await loadPolicyFile(path.join(root, 'policies/default.v1.yaml')) : opts.policy;
   const playbooks = opts.playbooks ?? [];
-  const without = new Set(opts.without ?? []);
   const issueConfig = () => ({ playbooks, policy, ...(opts.settings ? { settings: opts.settings } : {}) });
 
-  const activities = createActivities({
-    pipeline,
+  const activities = harnessActivities({
+    client: env.client,
+    taskQueue,
     audit,
-    temporal: { client: env.client, taskQueue },
-    issueConfig,
-    integrations: {
-      ...(without.has('jira') ? {} : { jira: createJiraAdapter({ baseUrl: jira.url, username: 'bot@example.test', apiToken: 'jira-api-token' }) }),
-      ...(without.has('slack') ? {} : { slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }) }),
-      ...(without.has('zendesk') ? {} : { zendesk: createZendeskAdapter({ baseUrl: zendesk.url, auth: { kind: 'api_token', email: 'agent@example.test', apiToken: 'zd-test-token' } }) }),
-    },
-    contextSources: opts.contextFile ? [createFileContextSource(opts.contextFile)] : [],
-    identity: 'test-worker',
+    playbooks,
+    policy,
+    settings: opts.settings,
+    urls: { jira: jira.url, slackApi: slack.apiUrl, zendesk: zendesk.url },
+    without: opts.without,
+    contextFile: opts.contextFile,
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
@@ -135,6 +163,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
   const h: LoopHarness = {
     env,
     taskQueue,
+    auditPath: path.join(dir, 'audit.sqlite'),
     jira,
     slack,
     zendesk,

@@ -24,7 +24,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { isGrpcServiceError } from '@temporalio/client';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// Default import: @temporalio/proto is CommonJS, and plain Node ESM (a worker child process) has no named export for it.
+import proto from '@temporalio/proto';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 
 export interface TestEnvOptions {
@@ -57,7 +58,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWork
     try {
       await env.connection.operatorService.addSearchAttributes({
         namespace,
-        searchAttributes: Object.fromEntries(searchAttributes.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
+        searchAttributes: Object.fromEntries(searchAttributes.map((k) => [k.name, proto.temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`]])),
       });
     } catch (e) {
       // Already registered by an earlier run: that is the state we want.

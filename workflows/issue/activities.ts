@@ -16,7 +16,28 @@ export const { rankRootCause } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-export const { runAction, compensateAction, requestApproval, closeApprovalRequest, escalate } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
-});
+function actionProxies(startToCloseMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: startToCloseMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+  });
+}
+
+/**
+ * The I/O of playbook steps. Their start-to-close timeout is how long a crashed worker holds a step
+ * before another worker retries it, so it comes from the workflow's settings (`configureActions`).
+ * Module state is per workflow execution in Temporal's sandbox, so this never leaks across runs.
+ */
+let current = actionProxies(60_000);
+
+export const actions: Pick<Activities, 'runAction' | 'compensateAction' | 'requestApproval' | 'closeApprovalRequest' | 'escalate'> = {
+  runAction: (req) => current.runAction(req),
+  compensateAction: (req) => current.compensateAction(req),
+  requestApproval: (req) => current.requestApproval(req),
+  closeApprovalRequest: (req) => current.closeApprovalRequest(req),
+  escalate: (req) => current.escalate(req),
+};
+
+export function configureActions(startToCloseMs: number): void {
+  current = actionProxies(startToCloseMs);
+}

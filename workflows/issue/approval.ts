@@ -9,7 +9,7 @@ import type { TPlaybookAction } from '../../playbooks/actions.js';
 import type { TApprovalMessageRef, THypothesis } from '../activity-types.js';
 import type { TEvidence } from '../domain/triage.js';
 import type { TApprovalDecision, TApprover, TPendingApproval } from '../messages.js';
-import { closeApprovalRequest, requestApproval } from './activities.js';
+import { actions } from './activities.js';
 import { SYSTEM_ACTOR, type Journal } from './journal.js';
 
 export type TApprovalOutcome = 'approved' | 'rejected' | 'timed_out';
@@ -120,7 +120,7 @@ export class ApprovalDesk {
         if (!stage) break;
         req.level = level;
         req.deadline = new Date(Date.now() + stage.timeoutMs).toISOString();
-        const ref = await requestApproval({
+        const ref = await actions.requestApproval({
           workflowId,
           stepId,
           requestId: req.requestId,
@@ -175,7 +175,7 @@ export class ApprovalDesk {
     }
     const outcome: TApprovalOutcome = req.state.outcome === 'pending' ? 'timed_out' : req.state.outcome;
     await flush();
-    await closeApprovalRequest({ workflowId, stepId, messages, outcome, decidedBy: req.decidedBy, at: new Date().toISOString() });
+    await actions.closeApprovalRequest({ workflowId, stepId, messages, outcome, decidedBy: req.decidedBy, at: new Date().toISOString() });
     return { outcome, decidedBy: req.decidedBy };
   }
 }

@@ -12,7 +12,7 @@ import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js
 import { NEEDS_REVIEW } from '../domain/triage.js';
 import type { TActionResult, TRootCauseResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
-import { compensateAction, countRecentActions, escalate, rankRootCause, runAction } from './activities.js';
+import { actions, countRecentActions, rankRootCause } from './activities.js';
 import type { ApprovalDesk } from './approval.js';
 import { SYSTEM_ACTOR, type Journal } from './journal.js';
 import { meanConfidence, recordStep, type TCarriedIssueState } from './state.js';
@@ -167,7 +167,7 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
   ctx.journal.record({ kind: 'action_started', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId: step.id, idempotencyKey: key } }, `running ${step.id} (${type})`);
   await ctx.flush();
   try {
-    const result = await runAction({ workflowId: ctx.workflowId, stepId: step.id, idempotencyKey: key, action, tickets, dryRun: false });
+    const result = await actions.runAction({ workflowId: ctx.workflowId, stepId: step.id, idempotencyKey: key, action, tickets, dryRun: false });
     ctx.journal.record(
       {
         kind: 'action_succeeded',
@@ -219,7 +219,7 @@ export async function escalateToHumans(ctx: TRoundContext, actionType: string, k
     return;
   }
   try {
-    await escalate({ workflowId: ctx.workflowId, idempotencyKey: `${ctx.workflowId}/escalate/${keySuffix}`, channel, text });
+    await actions.escalate({ workflowId: ctx.workflowId, idempotencyKey: `${ctx.workflowId}/escalate/${keySuffix}`, channel, text });
     ctx.journal.record({ kind: 'escalated', actor: SYSTEM_ACTOR, payload: { target: channel, reason: text.slice(0, 1_900) } }, `escalated to ${channel}: ${text}`);
   } catch (e) {
     const error = errorInfo(e);
@@ -239,7 +239,7 @@ async function compensate(ctx: TRoundContext, completed: TCompleted[]): Promise<
     for (const [f, v] of Object.entries(done.result.outputs)) values[`result.${f}`] = v;
     try {
       const rendered = render(comp, values);
-      await compensateAction({ workflowId: ctx.workflowId, stepId: done.step.id, idempotencyKey: key, compensates: done.key, compensation: rendered, tickets: ctx.state.tickets.slice(), dryRun: false });
+      await actions.compensateAction({ workflowId: ctx.workflowId, stepId: done.step.id, idempotencyKey: key, compensates: done.key, compensation: rendered, tickets: ctx.state.tickets.slice(), dryRun: false });
       ctx.journal.record({ kind: 'compensated', actor: SYSTEM_ACTOR, payload: { actionType: comp.type, stepId: done.step.id, idempotencyKey: key, compensates: done.key } }, `compensated ${done.step.id} with ${comp.type}`);
       recordStep(ctx.state, { stepId: done.step.id, actionType: done.step.action.type, verdict: 'allow', outcome: 'compensated' });
     } catch (e) {

@@ -20,12 +20,15 @@ export interface TIssueSettings {
   idleCloseAfterMs: number;
   /** At most this many customers get a public reply per remediation round. */
   maxRepliesPerRound: number;
+  /** Start-to-close timeout of one action attempt: how long a crashed worker holds a step. */
+  actionTimeoutMs: number;
 }
 
 export const DEFAULT_ISSUE_SETTINGS: TIssueSettings = {
   continueAsNewAfterEvents: 5_000,
   idleCloseAfterMs: 30 * 24 * 3_600_000,
   maxRepliesPerRound: 200,
+  actionTimeoutMs: 60_000,
 };
 
 export interface TCarriedIssueState {
