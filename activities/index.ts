@@ -28,6 +28,7 @@ import type {
   TRootCauseResult,
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
+import type { LoopwrightMetrics } from '../worker/http/metrics.js';
 
 export interface ActivityDeps {
   pipeline: TriagePipeline;
@@ -44,6 +45,8 @@ export interface ActivityDeps {
   rankOptions?: TRankOptions;
   /** Worker identity recorded as the actor of triage events. */
   identity: string;
+  /** Prometheus instruments shared with the HTTP service's /metrics (optional in tests). */
+  metrics?: LoopwrightMetrics;
   now?: () => number;
 }
 
@@ -86,7 +89,9 @@ export function createActivities(deps: ActivityDeps) {
     /** Mask, classify, score and fingerprint one message, and audit what was decided. */
     async triageFeedback(item: TFeedbackItem): Promise<TTriageResult> {
       return guarded(async () => {
+        const t0 = performance.now();
         const result = await deps.pipeline.triage(item);
+        deps.metrics?.observeClassification(result.classification.source, result.classification.category, (performance.now() - t0) / 1000);
         const { workflowId, runId } = currentWorkflow();
         const c = result.classification;
         await auditLog.appendMany([
@@ -137,6 +142,7 @@ export function createActivities(deps: ActivityDeps) {
             payload: { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key },
           },
         ]);
+        deps.metrics?.observeTimeToTriage(Math.max(0, (now() - Date.parse(item.receivedAt)) / 1000));
         return result;
       });
     },
@@ -197,7 +203,9 @@ export function createActivities(deps: ActivityDeps) {
     /** Appends the workflow's queued audit events (idempotent per event key). */
     async recordAudit(events: TAuditAppend[]): Promise<void> {
       return guarded(async () => {
-        if (events.length > 0) await auditLog.appendMany(events);
+        if (events.length === 0) return;
+        await auditLog.appendMany(events);
+        if (deps.metrics) recordDecisionMetrics(deps.metrics, events);
       });
     },
 
@@ -317,6 +325,32 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Decisions the workflows audited, as Prometheus counters (after the append is durable). */
+function recordDecisionMetrics(m: LoopwrightMetrics, events: readonly TAuditAppend[]): void {
+  for (const e of events) {
+    switch (e.kind) {
+      case 'policy_verdict':
+        if (e.payload.dryRun) break;
+        m.countVerdict(e.payload.verdict);
+        if (e.payload.verdict === 'allow') m.countAction('auto');
+        if (e.payload.verdict === 'deny') m.countAction('denied');
+        break;
+      case 'approved':
+        m.countApprovalDecision('approve', 'slack');
+        m.countAction('approved');
+        break;
+      case 'rejected':
+        m.countApprovalDecision('reject', 'slack');
+        break;
+      case 'approval_refused':
+        m.countApprovalDecision('refused', 'slack');
+        break;
+      default:
+        break;
+    }
+  }
+}
 
 function describeAction(action: TApprovalRequest['action']): string {
   switch (action.type) {

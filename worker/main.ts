@@ -15,6 +15,7 @@ import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { isLoopwrightError } from '../workflows/domain/errors.js';
 import { createHttpApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 import { buildServices } from './bootstrap.js';
 import { describeConfig, parseConfig, PROJECT_ROOT } from './config.js';
 import { obtainTemporal } from './temporal.js';
@@ -35,6 +36,9 @@ function localApiToken(): { token: string; file: string } {
 
 async function main(argv: string[]): Promise<void> {
   const demo = argv.includes('--demo');
+  // all: worker + HTTP (local); worker: workers plus /healthz and /metrics; http: the API only.
+  const role = process.env.LOOPWRIGHT_ROLE ?? 'all';
+  if (!['all', 'worker', 'http'].includes(role)) throw new Error(`LOOPWRIGHT_ROLE must be all, worker or http, not "${role}"`);
   const exitAfterDemo = argv.includes('--exit');
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -52,7 +56,9 @@ async function main(argv: string[]): Promise<void> {
   // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
   // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
   const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
+  const metrics = createMetrics();
   const activities = createActivities({
+    metrics,
     pipeline: services.pipeline,
     audit: services.audit,
     temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
@@ -61,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     contextSources: services.contextSources,
     identity: services.identity,
   });
-  const workers = await Promise.all([
+  const workers = role === 'http' ? [] : await Promise.all([
     Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities }),
     Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities }),
   ]);
@@ -70,6 +76,7 @@ async function main(argv: string[]): Promise<void> {
     pipeline: services.pipeline,
     audit: services.audit,
     policy: services.policy,
+    metrics,
     config: {
       apiTokens: config.http.apiTokens,
       ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
@@ -97,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => void stop(0));
   const running = Promise.all(workers.map((w) => w.run()));
 
+  if (demo && role !== 'all') throw new Error('--demo needs LOOPWRIGHT_ROLE=all (worker and HTTP in one process)');
   if (demo) {
     await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl, address);
     if (exitAfterDemo) await stop(0);
