@@ -239,3 +239,42 @@ describe('POST /webhooks/zendesk', () => {
     expect(res.json['error']).toMatchObject({ fields: [{ path: 'ticket.id', message: 'expected a numeric ticket id' }] });
   });
 });
+
+describe('end to end over HTTP', () => {
+  it('POST /v1/feedback → triage → issue → Jira bug → Slack approval click → Jira transition, with a valid audit chain', async () => {
+    const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
+    await h.run(async () => {
+      const item = {
+        source: 'api',
+        externalId: 'e2e-1',
+        text: 'The app crashes every time I open the settings screen, error E7001 on Android 14.',
+        receivedAt: new Date(await h.env.currentTimeMs()).toISOString(),
+        channel: 'chat',
+        customer: { id: 'cust-e2e', tier: 'standard' },
+      };
+      const res = await fetch(`${base}/v1/feedback`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer api-token-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify(item),
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ workflowId: 'feedback:api:e2e-1', status: 'started' });
+      const triage = await h.resultOf<{ issueWorkflowIds: string[] }>(h.env.client.workflow.getHandle('feedback:api:e2e-1'));
+      const issueId = triage.issueWorkflowIds[0]!;
+      await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      expect(h.jira.state.issues.size).toBeGreaterThan(0);
+      const message = h.slack.messages('#eng-oncall').at(-1)!;
+      expect((await postSlack(clickBody(buttonToken(message.blocks, APPROVE_ACTION_ID), chen, APPROVE_ACTION_ID, 'r/e2e'))).status).toBe(200);
+      await app.loopwright.drain();
+      const s = await h.waitFor(issueId, (x) => x.status === 'verifying', 'verification after approval');
+      expect(h.jira.issue(s.jiraKey!).status).toBe('In Progress');
+      expect(JSON.stringify(h.slack.messages('#eng-oncall').at(-1)!.blocks)).not.toContain(APPROVE_ACTION_ID);
+      await h.env.client.workflow.getHandle(issueId).signal(closeSignal, { by: chen, reason: 'test over' });
+      await h.resultOf(h.env.client.workflow.getHandle(issueId));
+      const kinds = (await h.audit.trail(issueId)).map((e) => e.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['playbook_selected', 'approval_requested', 'approved', 'action_succeeded', 'closed']));
+      expect((await h.audit.trail('feedback:api:e2e-1')).map((e) => e.kind)).toEqual(['received', 'classified', 'evidence', 'issue_linked']);
+    });
+    expect((await h.audit.verify()).ok).toBe(true);
+  });
+});
