@@ -62,14 +62,21 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   const flush = async () => {
     while (journal.hasPending) await recordAudit(journal.drain());
   };
+  let publishedAttributes = '';
   const publish = () => {
-    upsertSearchAttributes([
-      { key: SA.category, value: s.category },
-      { key: SA.severity, value: highestSeverity(s.stats) ?? 'low' },
-      { key: SA.status, value: s.status },
-      { key: SA.playbook, value: s.playbookVersion ?? 'none' },
-      { key: SA.customerTier, value: topTier(s.tiers) },
-    ]);
+    const attributes = {
+      category: s.category,
+      severity: highestSeverity(s.stats) ?? 'low',
+      status: s.status,
+      playbook: s.playbookVersion ?? 'none',
+      customerTier: topTier(s.tiers),
+    } as const;
+    // Only on change: every upsert is a command and a history event, and occurrences arrive often.
+    const key = JSON.stringify(attributes);
+    if (key !== publishedAttributes) {
+      publishedAttributes = key;
+      upsertSearchAttributes((Object.keys(attributes) as Array<keyof typeof attributes>).map((k) => ({ key: SA[k], value: attributes[k] })));
+    }
     const v = issueView(input.fingerprint, s, desk.pending());
     setCurrentDetails(
       `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${v.occurrences} reports from ${v.customers} customers` +
