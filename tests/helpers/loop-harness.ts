@@ -91,6 +91,7 @@ export interface LoopHarness {
    */
   waitForAudit(workflowId: string, kind: string, count?: number): Promise<void>;
   replayAll(): Promise<void>;
+  /** Replays every history on this harness's task queue, then stops the fakes and the service. */
   close(): Promise<void>;
 }
 
@@ -223,10 +224,15 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       }
     },
     async close() {
-      await Promise.allSettled([jira.close(), slack.close(), zendesk.close()]);
-      await audit.close();
-      await env.teardown();
-      rmSync(dir, { recursive: true, force: true });
+      // Every history a test produced must replay: nondeterminism fails the suite that caused it.
+      try {
+        await h.replayAll();
+      } finally {
+        await Promise.allSettled([jira.close(), slack.close(), zendesk.close()]);
+        await audit.close();
+        await env.teardown();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
   return h;
