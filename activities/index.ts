@@ -262,7 +262,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async runAction(req: TActionRequest): Promise<TActionResult> {
-      return guarded(() => runPlaybookAction(deps.integrations, req));
+      return guarded(async () => {
+        const result = await runPlaybookAction(deps.integrations, req);
+        if (req.issueFirstSeen !== undefined && !result.dryRun) deps.metrics?.observeTimeToRemediation(Math.max(0, (now() - req.issueFirstSeen) / 1000));
+        return result;
+      });
     },
 
     async compensateAction(req: TCompensationRequest): Promise<void> {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 import { approveSignal, closeSignal, rejectSignal } from '../workflows/messages.js';
+import { createMetrics } from '../worker/http/metrics.js';
 
 const MIN = 60_000;
 
@@ -28,8 +29,9 @@ verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 3 }
 
 describe('IssueWorkflow: low-risk remediation with no human', () => {
   let h: LoopHarness;
+  const metrics = createMetrics({ defaultMetrics: false });
   beforeAll(async () => {
-    h = await createLoopHarness({ playbooks: [crashPlaybook] });
+    h = await createLoopHarness({ playbooks: [crashPlaybook], metrics });
   });
   afterAll(async () => h?.close());
 
@@ -65,6 +67,9 @@ describe('IssueWorkflow: low-risk remediation with no human', () => {
     expect(kinds).toEqual(expect.arrayContaining(['playbook_selected', 'hypotheses', 'policy_verdict', 'action_started', 'action_succeeded', 'verified', 'closed']));
     expect(trail.find((e) => e.kind === 'playbook_selected')?.payload).toMatchObject({ playbookId: 'crash-test', playbookVersion: 'crash-test@1.0.0', playbookHash: crashPlaybook.contentHash });
     expect((await h.audit.verify()).ok).toBe(true);
+    const exposition = await metrics.registry.metrics();
+    expect(exposition).toMatch(/loopwright_time_to_remediation_seconds_count 1\b/);
+    expect(exposition).toMatch(/loopwright_policy_verdicts_total\{kind="allow"\} 2\b/);
     await h.replayAll();
   });
 });

@@ -16,6 +16,8 @@ export interface TActionRequest {
   /** Tickets the action applies to, for the zendesk.* types. */
   tickets: string[];
   dryRun: boolean;
+  /** Set on an issue's first action: when its first report arrived, for time-to-remediation. */
+  issueFirstSeen?: number;
 }
 
 export interface TActionResult {

@@ -18,6 +18,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
+import type { LoopwrightMetrics } from '../../worker/http/metrics.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
 import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.js';
 import { createSlackAdapter } from '../../activities/adapters/slack/slack-adapter.js';
@@ -62,6 +63,8 @@ export interface HarnessOptions {
   contextFile?: string;
   /** Omit an integration to run its steps as dry runs. */
   without?: Array<'jira' | 'slack' | 'zendesk'>;
+  /** Prometheus instruments the activities record into (as worker/main.ts wires them). */
+  metrics?: LoopwrightMetrics;
 }
 
 export interface LoopHarness {
@@ -113,6 +116,7 @@ export interface HarnessActivityConfig {
   urls: { jira: string; slackApi: string; zendesk: string };
   without?: Array<'jira' | 'slack' | 'zendesk'> | undefined;
   contextFile?: string | undefined;
+  metrics?: LoopwrightMetrics | undefined;
 }
 
 /** The real activities with real adapters pointed at the fakes; also used by worker-process.ts. */
@@ -132,6 +136,7 @@ export function harnessActivities(c: HarnessActivityConfig) {
     },
     contextSources: c.contextFile ? [createFileContextSource(c.contextFile)] : [],
     identity: `test-worker-${process.pid}`,
+    ...(c.metrics ? { metrics: c.metrics } : {}),
   });
 }
 
@@ -155,6 +160,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     urls: { jira: jira.url, slackApi: slack.apiUrl, zendesk: zendesk.url },
     without: opts.without,
     contextFile: opts.contextFile,
+    metrics: opts.metrics,
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).

@@ -167,7 +167,16 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
   ctx.journal.record({ kind: 'action_started', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId: step.id, idempotencyKey: key } }, `running ${step.id} (${type})`);
   await ctx.flush();
   try {
-    const result = await actions.runAction({ workflowId: ctx.workflowId, stepId: step.id, idempotencyKey: key, action, tickets, dryRun: false });
+    const first = !s.steps.some((x) => x.outcome === 'succeeded') && s.stats.firstSeen !== null;
+    const result = await actions.runAction({
+      workflowId: ctx.workflowId,
+      stepId: step.id,
+      idempotencyKey: key,
+      action,
+      tickets,
+      dryRun: false,
+      ...(first ? { issueFirstSeen: s.stats.firstSeen as number } : {}),
+    });
     ctx.journal.record(
       {
         kind: 'action_succeeded',
