@@ -53,7 +53,7 @@ describe('approve / reject commands', () => {
       const status = createStatusCommand(connect, async () => ({ ...h.audit, close: async () => {} }));
       const before = io();
       expect(await status.run([], before)).toBe(0);
-      expect(before.out()).toContain(`${id}  remediating  app_crash  1 reports / 0 customers  max medium  APP-`);
+      expect(before.out()).toContain(`${id}  awaiting_approval  app_crash  1 reports / 0 customers  max medium  APP-`);
       expect(before.out()).toMatch(/awaiting approval: step start-work \(jira\.transition\) from eng-oncall, 0\/1/);
       expect(before.out()).toMatch(/action_succeeded +issue:app_crash\.0000000000c1 +jira\.create_issue \(jira-bug\) → APP-\d+/);
       const asJson = io();

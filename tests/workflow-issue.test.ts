@@ -2,7 +2,7 @@
 // Slack approvals, actions at the fake Jira/Slack/Zendesk servers, compensation and verification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
-import { approveSignal, closeSignal, rejectSignal } from '../workflows/messages.js';
+import { approveSignal, closeSignal, rejectSignal, SA } from '../workflows/messages.js';
 import { createMetrics } from '../worker/http/metrics.js';
 
 const MIN = 60_000;
@@ -104,6 +104,13 @@ describe('IssueWorkflow: human approval in Slack', () => {
       const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
       const pending = s.pendingApprovals[0]!;
       expect(pending).toMatchObject({ stepId: 'start-work', approverGroup: 'eng-oncall', approvalsRequired: 1 });
+      expect(s.status).toBe('awaiting_approval');
+      expect((await handle.describe()).typedSearchAttributes.get(SA.status)).toBe('awaiting_approval');
+      const gauge = createMetrics({
+        defaultMetrics: false,
+        countPendingApprovals: async () => (await h.env.client.workflow.count(`WorkflowType = 'IssueWorkflow' AND LoopwrightStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
+      });
+      expect(await gauge.registry.getSingleMetricAsString('loopwright_pending_approvals')).toMatch(/^loopwright_pending_approvals 1$/m);
       const [request] = h.slack.messages('#eng-oncall');
       expect(JSON.stringify(request!.blocks)).toContain('loopwright_approve');
 

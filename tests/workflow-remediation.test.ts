@@ -47,7 +47,7 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead1, at: now() });
       await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead1, at: now() });
       const half = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals[0]?.approvals.length === 1, 'first approval');
-      expect(half.status).toBe('remediating');
+      expect(half.status).toBe('awaiting_approval');
       expect(h.zendesk.state.tickets.get(101)!.comments.filter((c) => c.public)).toHaveLength(0);
       await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead2, at: now() });
       await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');

@@ -11,7 +11,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
-import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
+import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { isLoopwrightError } from '../workflows/domain/errors.js';
 import { createHttpApp } from './http/app.js';
@@ -56,7 +56,9 @@ async function main(argv: string[]): Promise<void> {
   // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
   // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
   const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
+  });
   const activities = createActivities({
     metrics,
     pipeline: services.pipeline,

@@ -169,7 +169,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   }
 
   async function remediate(loaded: TLoadedPlaybook, why: string, triggerReason: string): Promise<void> {
-    const ctx: TRoundContext = { workflowId: info.workflowId, fingerprint: input.fingerprint.key, loaded, policy: input.policy, state: s, journal, desk, round: s.remediations, flush };
+    const ctx: TRoundContext = { workflowId: info.workflowId, fingerprint: input.fingerprint.key, loaded, policy: input.policy, state: s, journal, desk, round: s.remediations, flush, setStatus };
     s.playbookVersion = loaded.version;
     setStatus('investigating');
     journal.record(

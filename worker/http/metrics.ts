@@ -21,7 +21,14 @@ export interface LoopwrightMetrics {
   observeTimeToRemediation(seconds: number): void;
 }
 
-export function createMetrics(opts: { prefix?: string; defaultMetrics?: boolean } = {}): LoopwrightMetrics {
+export function createMetrics(
+  opts: {
+    prefix?: string;
+    defaultMetrics?: boolean;
+    /** Asked at scrape time (e.g. a visibility count of issues awaiting approval); failures keep the last value. */
+    countPendingApprovals?: () => Promise<number>;
+  } = {},
+): LoopwrightMetrics {
   const p = opts.prefix ?? 'loopwright_';
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
@@ -54,7 +61,23 @@ export function createMetrics(opts: { prefix?: string; defaultMetrics?: boolean 
     registers: [registry],
   });
   const verdicts = new Counter({ name: `${p}policy_verdicts_total`, help: 'Policy verdicts by kind', labelNames: ['kind'] as const, registers: [registry] });
-  const pending = new Gauge({ name: `${p}pending_approvals`, help: 'Approval requests waiting for a human', registers: [registry] });
+  const countPending = opts.countPendingApprovals;
+  const pending = new Gauge({
+    name: `${p}pending_approvals`,
+    help: 'Issues waiting for a human approval decision',
+    registers: [registry],
+    ...(countPending
+      ? {
+          async collect() {
+            try {
+              this.set(await countPending());
+            } catch {
+              // Temporal unreachable: /readyz reports it; the gauge keeps its last value.
+            }
+          },
+        }
+      : {}),
+  });
   const decisions = new Counter({
     name: `${p}approval_decisions_total`,
     help: 'Approval clicks and CLI decisions by outcome and channel',

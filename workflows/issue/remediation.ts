@@ -27,6 +27,8 @@ export interface TRoundContext {
   desk: ApprovalDesk;
   round: number;
   flush: () => Promise<void>;
+  /** Publishes the status (search attribute, details) while a step waits for humans. */
+  setStatus: (status: 'awaiting_approval' | 'remediating') => void;
 }
 
 interface TCompleted {
@@ -146,6 +148,7 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
     return { kind: 'done' };
   }
   if (verdict.kind === 'needs_approval') {
+    ctx.setStatus('awaiting_approval');
     const { outcome } = await ctx.desk.obtain(
       ctx.workflowId,
       step.id,
@@ -158,6 +161,7 @@ async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<
       },
       ctx.flush,
     );
+    ctx.setStatus('remediating');
     if (outcome !== 'approved') {
       note(outcome, 'needs_approval');
       return { kind: 'done' };
