@@ -6,21 +6,9 @@ import { createDecisionCommand, type TemporalSession } from '../worker/commands/
 import { createStatusCommand } from '../worker/commands/status.js';
 import type { CliIo } from '../worker/commands/types.js';
 import { closeSignal } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { approvalTestPlaybook, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
-const playbook = testPlaybook(`
-id: approval-test
-version: 1.0.0
-description: A step that the default policy never runs automatically (jira.transition).
-match: { categories: [app_crash], minSeverity: low }
-trigger: { kind: count, threshold: 1, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
-  - id: start-work
-    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const playbook = approvalTestPlaybook();
 
 let h: LoopHarness;
 beforeAll(async () => {

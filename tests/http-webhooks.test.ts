@@ -15,24 +15,12 @@ import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxo
 import { loadPolicyFile } from '../policies/loader.js';
 import { createHttpApp } from '../worker/http/app.js';
 import { closeSignal, type TIssueState } from '../workflows/messages.js';
-import { APPROVAL_SECRET, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { approvalTestPlaybook, APPROVAL_SECRET, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
 const ZENDESK_SECRET = 'zendesk-webhook-secret-for-tests';
 
-const approvalPlaybook = testPlaybook(`
-id: approval-test
-version: 1.0.0
-description: A step that the default policy never runs automatically (jira.transition).
-match: { categories: [app_crash], minSeverity: low }
-trigger: { kind: count, threshold: 1, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
-  - id: start-work
-    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const approvalPlaybook = approvalTestPlaybook();
 
 let h: LoopHarness;
 let app: FastifyInstance;

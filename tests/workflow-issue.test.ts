@@ -1,7 +1,7 @@
 // IssueWorkflow end to end on the real SDK worker with time skipping: triggers, policy verdicts,
 // Slack approvals, actions at the fake Jira/Slack/Zendesk servers, compensation and verification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 import { approveSignal, closeSignal, rejectSignal, SA } from '../workflows/messages.js';
 import { createMetrics } from '../worker/http/metrics.js';
 
@@ -74,19 +74,7 @@ describe('IssueWorkflow: low-risk remediation with no human', () => {
   });
 });
 
-const approvalPlaybook = testPlaybook(`
-id: approval-test
-version: 1.0.0
-description: A step that the default policy never runs automatically (jira.transition).
-match: { categories: [app_crash], minSeverity: low }
-trigger: { kind: count, threshold: 1, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
-  - id: start-work
-    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const approvalPlaybook = approvalTestPlaybook();
 
 describe('IssueWorkflow: human approval in Slack', () => {
   let h: LoopHarness;

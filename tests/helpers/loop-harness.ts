@@ -102,6 +102,26 @@ export function testPlaybook(yaml: string, name = 'test.v1.yaml'): TLoadedPlaybo
   return parsePlaybook(yaml, name);
 }
 
+/**
+ * A crash playbook whose second step (jira.transition) the default policy never runs automatically:
+ * the shared fixture for every approval test (workflow, Slack over HTTP, CLI).
+ */
+export function approvalTestPlaybook(): TLoadedPlaybook {
+  return testPlaybook(`
+id: approval-test
+version: 1.0.0
+description: A step that the default policy never runs automatically (jira.transition).
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 1, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash", description: "d", labels: [loopwright] }
+  - id: start-work
+    action: { type: jira.transition, issueKey: "{{ steps.jira-bug.issueKey }}", transition: In Progress }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+}
+
 export function fingerprint(category: string, hex = 'abcdef012345'): TFingerprint {
   return { key: `${category}.${hex}`, category, features: [`category:${category}`], version: 'test' };
 }
