@@ -8,7 +8,8 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY packages/temporal-test-server/package.json packages/temporal-test-server/
-RUN npm ci --omit=dev && npm cache clean --force
+# onnxruntime-node ships its CPU binaries; skip the postinstall that would fetch CUDA ones.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev && npm cache clean --force
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
@@ -23,6 +24,7 @@ COPY activities ./activities
 COPY playbooks ./playbooks
 COPY policies ./policies
 COPY taxonomies ./taxonomies
+COPY models ./models
 COPY worker ./worker
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -1,6 +1,9 @@
 // The default classifier: TF-IDF (word 1–2-grams + character 3–5-grams) and a multiclass linear
 // SVM (Crammer–Singer hinge, averaged SGD), trained in-process at start-up from the taxonomy's
 // examples plus optional labeled rows, with temperature-scaled softmax as calibrated confidence.
+// With `dense` features (sentence embeddings, see classifier-fused.ts) the same SVM sees the
+// TF-IDF block and the embedding side by side (early fusion), and out-of-scope text is also
+// detected in embedding space: its similarity to the nearest training example of the chosen class.
 // Hinge beat logistic loss on BANKING77 (+0.5–1 point) and trains ~3x faster; log loss stays
 // available through `linear.loss` (see bench/classifier.ts for the measurements). Owns training, calibration and the
 // needs_review decision for the offline model.
@@ -10,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { taxonomyVersionTag, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
 import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
-import { DEFAULT_FEATURES, fitFeaturizer, type FeatureConfig, type TfidfFeaturizer } from './classifier-features.js';
+import { DEFAULT_FEATURES, fitFeaturizer, type FeatureConfig, type SparseVector, type TfidfFeaturizer } from './classifier-features.js';
 import {
   DEFAULT_LINEAR,
   LinearWorkspace,
@@ -28,6 +31,7 @@ import type { LabeledExample } from './labeled-data.js';
 import type { SyncClassifier } from './ports.js';
 
 export const OFFLINE_MODEL_FAMILY = 'tfidf-svm';
+export const FUSED_MODEL_FAMILY = 'fused-svm';
 /**
  * Bumped whenever a code change alters the weights learnt from the same data (feature hashing,
  * update rule, summation order), so modelVersion never names two different models.
@@ -48,6 +52,24 @@ export interface OfflineClassifierOptions {
   calibrate?: boolean;
   features?: Partial<FeatureConfig>;
   linear?: Partial<LinearConfig>;
+  /** Sentence embeddings of every training text: turns the model into the fused one. */
+  dense?: DenseFeatures;
+}
+
+/** Dense features (unit-length sentence embeddings) appended to the TF-IDF vector. */
+export interface DenseFeatures {
+  /** Identifies the encoder (`SentenceEncoder.modelVersion`); part of the model identity. */
+  encoderVersion: string;
+  dimension: number;
+  /** Embedding of a training text; must cover every taxonomy example and extra example. */
+  vectorOf(text: string): Float32Array;
+  /** Weight of the embedding block next to the unit-length TF-IDF block (default 2). */
+  weight?: number;
+  /**
+   * Cosine similarity to the nearest training example of the predicted class below which the
+   * message is out of scope (default 0: off). Probabilities always sum to one; distance does not.
+   */
+  minSimilarity?: number;
 }
 
 export interface Ranked {
@@ -70,12 +92,49 @@ export interface OfflineClassifier extends SyncClassifier {
   predictIndex(maskedText: string): { index: number; probability: number; coverage: number };
 }
 
+/** What one forward pass yields before any threshold is applied. */
+export interface RawPrediction {
+  index: number;
+  probability: number;
+  coverage: number;
+  /** Cosine similarity to the nearest training example of the predicted class; 1 without embeddings. */
+  similarity: number;
+}
+
+/**
+ * The fused model's synchronous core: everything takes the message's embedding alongside its
+ * text (the encoder is async; callers embed first, in batches where they can).
+ */
+export interface EmbeddingTextModel {
+  readonly categories: readonly string[];
+  readonly threshold: number;
+  readonly minCoverage: number;
+  readonly minSimilarity: number;
+  readonly temperature: number;
+  readonly taxonomyVersion: string;
+  readonly modelVersion: string;
+  readonly trainingExamples: number;
+  classifyEmbedded(maskedText: string, embedding: Float32Array): TClassification;
+  predictEmbedded(maskedText: string, embedding: Float32Array): RawPrediction;
+  rankEmbedded(maskedText: string, embedding: Float32Array, k: number): Ranked[];
+}
+
 const ALTERNATIVES = 3;
 // Below this many examples in a class, holding any out for calibration hurts more than it helps.
 const MIN_PER_CLASS_FOR_HOLDOUT = 4;
 const HOLDOUT_EVERY = 5;
 
 export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassifierOptions = {}): OfflineClassifier {
+  if (opts.dense) throw new LoopwrightError('invalid_config', 'dense features need trainEmbeddingTextModel (the fused classifier), not trainOfflineClassifier');
+  return trainCore(taxonomy, opts);
+}
+
+/** The fused model's core, trained synchronously from precomputed embeddings (`opts.dense` required). */
+export function trainEmbeddingTextModel(taxonomy: TTaxonomy, opts: OfflineClassifierOptions & { dense: DenseFeatures }): EmbeddingTextModel {
+  return trainCore(taxonomy, opts);
+}
+
+function trainCore(taxonomy: TTaxonomy, opts: OfflineClassifierOptions): LinearTextClassifier {
   const taxonomyVersion = taxonomyVersionTag(taxonomy);
   const threshold = opts.threshold ?? taxonomy.confidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new LoopwrightError('invalid_config', `threshold must be within [0, 1], got ${threshold}`);
@@ -113,22 +172,36 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
   }
   const labels = Int32Array.from(labelList);
 
-  const modelVersion = `${OFFLINE_MODEL_FAMILY}@${hashTrainingData(taxonomyVersion, categories, texts, labels, { featureCfg, linearCfg, threshold, minCoverage, calibrate })}`;
+  const dense = opts.dense;
+  const denseWeight = dense ? (dense.weight ?? 2) : 0;
+  const minSimilarity = dense?.minSimilarity ?? 0;
+  const settings = { featureCfg, linearCfg, threshold, minCoverage, calibrate, ...(dense ? { encoder: dense.encoderVersion, denseWeight, minSimilarity } : {}) };
+  const family = dense ? FUSED_MODEL_FAMILY : OFFLINE_MODEL_FAMILY;
+  const modelVersion = `${family}@${hashTrainingData(taxonomyVersion, categories, texts, labels, settings)}${dense ? `+${dense.encoderVersion}` : ''}`;
 
   const featurizer = fitFeaturizer(texts, featureCfg);
+  const denseDim = dense?.dimension ?? 0;
+  const combiner = new FeatureCombiner(featurizer, denseDim, denseWeight);
   const builder = new SparseMatrixBuilder();
-  for (const t of texts) builder.add(featurizer.transform(t));
+  const exemplarVectors: Float32Array[] = [];
+  for (const t of texts) {
+    const vec = dense ? checkedVector(dense, t) : undefined;
+    if (vec) exemplarVectors.push(vec);
+    builder.add(combiner.transform(t, vec));
+  }
   const x = builder.build();
   const classes = categories.length;
+  const dimension = combiner.dimension;
+  const exemplars = dense ? Exemplars.build(exemplarVectors, labels, classes, denseDim) : undefined;
 
   // One pair of weight buffers for both trainings: the calibration probe is used up (its held-out
   // logits computed) before the final training overwrites it. Saves ~25 MB at 10k examples.
-  const workspace = new LinearWorkspace(featurizer.dimension * classes);
+  const workspace = new LinearWorkspace(dimension * classes);
   let temperature = 1;
   if (calibrate) {
     const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
     if (heldOut.length > 0) {
-      const probe = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, Int32Array.from(train), workspace);
+      const probe = trainLinear(x, labels, classes, dimension, linearCfg, Int32Array.from(train), workspace);
       const logits = heldOut.map((row) => {
         const out = new Float64Array(classes);
         const start = x.rowPtr[row]!;
@@ -142,9 +215,11 @@ export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassif
       );
     }
   }
-  const model = trainLinear(x, labels, classes, featurizer.dimension, linearCfg, undefined, workspace);
+  const model = trainLinear(x, labels, classes, dimension, linearCfg, undefined, workspace);
   return new LinearTextClassifier({
-    featurizer,
+    combiner,
+    exemplars,
+    minSimilarity,
     model,
     categories,
     temperature,
@@ -192,8 +267,92 @@ function hashTrainingData(
   return h.digest('hex').slice(0, 12);
 }
 
+function checkedVector(dense: DenseFeatures, text: string): Float32Array {
+  const v = dense.vectorOf(text);
+  if (v.length !== dense.dimension) throw new LoopwrightError('invalid_config', `embedding has ${v.length} dimensions, expected ${dense.dimension}`);
+  return v;
+}
+
+/** TF-IDF vector with the scaled embedding appended after the TF-IDF indices. Reuses its buffers. */
+class FeatureCombiner {
+  private readonly out: SparseVector = { indices: new Int32Array(1024), values: new Float32Array(1024), length: 0 };
+
+  constructor(
+    readonly featurizer: TfidfFeaturizer,
+    readonly denseDim: number,
+    readonly denseWeight: number,
+  ) {}
+
+  get dimension(): number {
+    return this.featurizer.dimension + this.denseDim;
+  }
+
+  get lastCoverage(): number {
+    return this.featurizer.lastCoverage;
+  }
+
+  transform(text: string, dense: Float32Array | undefined): SparseVector {
+    const v = this.featurizer.transform(text);
+    if (dense === undefined || this.denseDim === 0) return v;
+    const need = v.length + this.denseDim;
+    const out = this.out;
+    if (out.indices.length < need) {
+      out.indices = new Int32Array(need * 2);
+      out.values = new Float32Array(need * 2);
+    }
+    out.indices.set(v.indices.subarray(0, v.length));
+    out.values.set(v.values.subarray(0, v.length));
+    const base = this.featurizer.dimension;
+    for (let j = 0; j < this.denseDim; j++) {
+      out.indices[v.length + j] = base + j;
+      out.values[v.length + j] = dense[j]! * this.denseWeight;
+    }
+    out.length = need;
+    return out;
+  }
+}
+
+/** Training embeddings grouped by class, for the nearest-example similarity of a prediction. */
+class Exemplars {
+  private constructor(
+    readonly vectors: Float32Array,
+    /** Rows of class c are [start[c], start[c + 1]). */
+    readonly start: Int32Array,
+    readonly dim: number,
+  ) {}
+
+  static build(vectors: readonly Float32Array[], labels: Int32Array, classes: number, dim: number): Exemplars {
+    const start = new Int32Array(classes + 1);
+    labels.forEach((y) => start[y + 1]!++);
+    for (let c = 0; c < classes; c++) start[c + 1] = start[c + 1]! + start[c]!;
+    const fill = start.slice(0, classes);
+    const flat = new Float32Array(vectors.length * dim);
+    vectors.forEach((v, i) => {
+      const row = fill[labels[i]!]!++;
+      flat.set(v, row * dim);
+    });
+    return new Exemplars(flat, start, dim);
+  }
+
+  /** Highest cosine similarity (vectors are unit length) between `v` and an example of class `c`. */
+  nearest(c: number, v: Float32Array): number {
+    let best = -1;
+    const dim = this.dim;
+    const data = this.vectors;
+    for (let r = this.start[c]!; r < this.start[c + 1]!; r++) {
+      const base = r * dim;
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += data[base + j]! * v[j]!;
+      if (dot > best) best = dot;
+    }
+    return best;
+  }
+}
+
 interface LinearTextClassifierParts {
-  featurizer: TfidfFeaturizer;
+  combiner: FeatureCombiner;
+  exemplars: Exemplars | undefined;
+  minSimilarity: number;
   model: LinearModel;
   categories: string[];
   temperature: number;
@@ -208,14 +367,16 @@ interface LinearTextClassifierParts {
  * Reuses its scratch buffers between calls. That is safe because classification is synchronous
  * and JavaScript runs one call at a time per isolate; a worker thread needs its own instance.
  */
-class LinearTextClassifier implements OfflineClassifier {
+class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
   readonly categories: readonly string[];
+  readonly minSimilarity: number;
+  private readonly combiner: FeatureCombiner;
+  private readonly exemplars: Exemplars | undefined;
   readonly threshold: number;
   readonly temperature: number;
   readonly taxonomyVersion: string;
   readonly modelVersion: string;
   readonly trainingExamples: number;
-  private readonly featurizer: TfidfFeaturizer;
   private readonly model: LinearModel;
   readonly minCoverage: number;
   private readonly logits: Float64Array;
@@ -228,7 +389,9 @@ class LinearTextClassifier implements OfflineClassifier {
     this.taxonomyVersion = parts.taxonomyVersion;
     this.modelVersion = parts.modelVersion;
     this.trainingExamples = parts.trainingExamples;
-    this.featurizer = parts.featurizer;
+    this.combiner = parts.combiner;
+    this.exemplars = parts.exemplars;
+    this.minSimilarity = parts.minSimilarity;
     this.model = parts.model;
     this.minCoverage = parts.minCoverage;
     this.logits = new Float64Array(parts.categories.length);
@@ -241,7 +404,41 @@ class LinearTextClassifier implements OfflineClassifier {
   }
 
   classifySync(maskedText: string): TClassification {
-    const { index, probability, coverage, length } = this.forward(maskedText);
+    return this.decide(this.forward(maskedText, undefined));
+  }
+
+  classifyEmbedded(maskedText: string, embedding: Float32Array): TClassification {
+    return this.decide(this.forward(maskedText, this.requireEmbedding(embedding)));
+  }
+
+  predictEmbedded(maskedText: string, embedding: Float32Array): RawPrediction {
+    const { index, probability, coverage, similarity } = this.forward(maskedText, this.requireEmbedding(embedding));
+    return { index, probability, coverage, similarity };
+  }
+
+  rankEmbedded(maskedText: string, embedding: Float32Array, k: number): Ranked[] {
+    this.forward(maskedText, this.requireEmbedding(embedding));
+    return this.topK(k).map((r) => ({ category: r.category, probability: r.confidence }));
+  }
+
+  rank(maskedText: string, k: number): Ranked[] {
+    this.forward(maskedText, undefined);
+    return this.topK(k).map((r) => ({ category: r.category, probability: r.confidence }));
+  }
+
+  predictIndex(maskedText: string): { index: number; probability: number; coverage: number } {
+    const { index, probability, coverage } = this.forward(maskedText, undefined);
+    return { index, probability, coverage };
+  }
+
+  private requireEmbedding(embedding: Float32Array): Float32Array {
+    if (this.exemplars === undefined) throw new LoopwrightError('invalid_config', 'this model was trained without embeddings');
+    if (embedding.length !== this.combiner.denseDim) throw new LoopwrightError('invalid_input', `embedding has ${embedding.length} dimensions, model expects ${this.combiner.denseDim}`);
+    return embedding;
+  }
+
+  private decide(f: RawPrediction & { length: number }): TClassification {
+    const { index, probability, coverage, length, similarity } = f;
     const confidence = round4(probability);
     const top = this.topK(ALTERNATIVES + 1);
     const base = {
@@ -253,6 +450,7 @@ class LinearTextClassifier implements OfflineClassifier {
     let reviewReason: string | undefined;
     if (length === 0 || coverage === 0) reviewReason = 'out_of_scope: no known words';
     else if (coverage < this.minCoverage) reviewReason = `out_of_scope: vocabulary coverage ${coverage.toFixed(2)} < ${this.minCoverage.toFixed(2)}`;
+    else if (similarity < this.minSimilarity) reviewReason = `out_of_scope: nearest example similarity ${similarity.toFixed(2)} < ${this.minSimilarity.toFixed(2)}`;
     // Decided on the reported (rounded) confidence, so the record alone shows why.
     else if (confidence < this.threshold) reviewReason = `low_confidence: ${confidence} < threshold ${this.threshold}`;
     if (reviewReason !== undefined) {
@@ -263,18 +461,8 @@ class LinearTextClassifier implements OfflineClassifier {
     return { ...base, category: this.categories[index] ?? NEEDS_REVIEW, confidence, alternatives: top.slice(1, ALTERNATIVES + 1) };
   }
 
-  rank(maskedText: string, k: number): Ranked[] {
-    this.forward(maskedText);
-    return this.topK(k).map((r) => ({ category: r.category, probability: r.confidence }));
-  }
-
-  predictIndex(maskedText: string): { index: number; probability: number; coverage: number } {
-    const { index, probability, coverage } = this.forward(maskedText);
-    return { index, probability, coverage };
-  }
-
-  private forward(text: string): { index: number; probability: number; coverage: number; length: number } {
-    const v = this.featurizer.transform(text);
+  private forward(text: string, embedding: Float32Array | undefined): RawPrediction & { length: number } {
+    const v = this.combiner.transform(text, embedding);
     scoreInto(this.model, v.indices, v.values, v.length, this.logits);
     softmaxInto(this.logits, this.temperature, this.probs);
     let index = 0;
@@ -286,7 +474,9 @@ class LinearTextClassifier implements OfflineClassifier {
         index = c;
       }
     }
-    return { index, probability: best, coverage: this.featurizer.lastCoverage, length: v.length };
+    const similarity = embedding && this.exemplars ? this.exemplars.nearest(index, embedding) : 1;
+    // Coverage counts TF-IDF words only; the appended embedding entries are not "words".
+    return { index, probability: best, coverage: this.combiner.lastCoverage, length: v.length, similarity };
   }
 
   /** Top `k` of the last forward pass; ties broken by taxonomy order, so output is stable. */

@@ -13,3 +13,19 @@ export interface Classifier {
 export interface SyncClassifier extends Classifier {
   classifySync(maskedText: string): TClassification;
 }
+
+/**
+ * A sentence encoder: text → unit-length dense vector, so cosine similarity is a dot product.
+ * The offline implementation is `loadSentenceEncoder` (encoder.ts, int8 ONNX under models/);
+ * grouping by meaning, emerging themes, the fused classifier and learned severity use this port.
+ */
+export interface SentenceEncoder {
+  /** Model name, e.g. `all-minilm-l6-v2`. */
+  readonly modelId: string;
+  /** `<modelId>@<first 12 hex of the model file's sha256>`: changes whenever the weights do. */
+  readonly modelVersion: string;
+  /** Length of every vector `embed` returns. */
+  readonly dimension: number;
+  /** One L2-normalised vector per text, in input order. Deterministic for the same model file. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+}

@@ -1,0 +1,81 @@
+import dns from 'node:dns';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_MODEL_ID, hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
+import { LoopwrightError } from '../workflows/domain/errors.js';
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('loadSentenceEncoder (vendored int8 all-MiniLM-L6-v2)', () => {
+  it('loads without any network access: no socket, DNS lookup, HTTP(S) request or fetch', async () => {
+    const calls: string[] = [];
+    const deny = (name: string) => () => {
+      calls.push(name);
+      throw new Error(`network access attempted: ${name}`);
+    };
+    vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(deny('net.Socket.connect'));
+    vi.spyOn(net, 'connect').mockImplementation(deny('net.connect'));
+    vi.spyOn(net, 'createConnection').mockImplementation(deny('net.createConnection'));
+    vi.spyOn(tls, 'connect').mockImplementation(deny('tls.connect'));
+    vi.spyOn(dns, 'lookup').mockImplementation(deny('dns.lookup'));
+    vi.spyOn(dns.promises, 'lookup').mockImplementation(deny('dns.promises.lookup'));
+    vi.spyOn(http, 'request').mockImplementation(deny('http.request'));
+    vi.spyOn(http, 'get').mockImplementation(deny('http.get'));
+    vi.spyOn(https, 'request').mockImplementation(deny('https.request'));
+    vi.spyOn(https, 'get').mockImplementation(deny('https.get'));
+    vi.spyOn(globalThis, 'fetch').mockImplementation(deny('fetch'));
+
+    const encoder = await loadSentenceEncoder(modelDir(), { cacheSize: 0 });
+    const [v] = await encoder.embed(['my card payment was declined']);
+    expect(v).toHaveLength(384);
+    expect(calls).toEqual([]);
+    // The spies are live: a request made now is seen (so the empty list above means something).
+    expect(() => http.request('http://127.0.0.1:1/')).toThrow(/network access attempted/);
+    expect(calls).toEqual(['http.request']);
+  });
+
+  it('returns unit-length, deterministic vectors whose similarity follows meaning', async () => {
+    const encoder = await loadSentenceEncoder(modelDir(), { cacheSize: 0 });
+    expect(encoder.modelId).toBe(DEFAULT_MODEL_ID);
+    expect(encoder.modelVersion).toMatch(/^all-minilm-l6-v2@[0-9a-f]{12}$/);
+    expect(encoder.dimension).toBe(384);
+    const texts = ['I was charged twice for the same order', 'there are two identical payments for one purchase on my statement', 'what a lovely sunny day at the beach'];
+    const [a, b, c] = await encoder.embed(texts);
+    for (const v of [a!, b!, c!]) expect(Math.abs(dot(v, v) - 1)).toBeLessThan(1e-3);
+    expect(dot(a!, b!)).toBeGreaterThan(dot(a!, c!) + 0.2);
+    // Batched and single calls agree (padding must not leak into the mean pooling).
+    const [again] = await encoder.embed([texts[0]!]);
+    expect(dot(a!, again!)).toBeGreaterThan(0.9999);
+  });
+
+  it('cuts long texts at the token cap instead of failing', async () => {
+    const encoder = await loadSentenceEncoder(modelDir(), { maxTokens: 16 });
+    const long = 'my parcel never arrived and '.repeat(200);
+    const [v] = await encoder.embed([long]);
+    expect(Math.abs(dot(v!, v!) - 1)).toBeLessThan(1e-3);
+  });
+
+  it('refuses a model file that does not match its manifest, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-model-'));
+    cpSync(modelDir(), dir, { recursive: true });
+    writeFileSync(join(dir, 'model.onnx'), 'not a model');
+    const err = await loadSentenceEncoder(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoopwrightError);
+    expect((err as LoopwrightError).message).toMatch(/model\.onnx: sha256 .* does not match manifest\.json/);
+  });
+
+  it('hasModel says whether a directory holds a loadable model', () => {
+    expect(hasModel(modelDir())).toBe(true);
+    expect(hasModel(mkdtempSync(join(tmpdir(), 'lw-empty-')))).toBe(false);
+  });
+});
