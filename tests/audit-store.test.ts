@@ -450,7 +450,7 @@ for (const [backend, enabled] of backends) {
       const again = await f.open();
       expect(await again.trail('wf')).toHaveLength(1);
       const versions = (await f.sql('SELECT version FROM audit_schema_migrations ORDER BY version')).map((r) => Number(r.version));
-      expect(versions).toEqual([1, 2]);
+      expect(versions).toEqual([1, 2, 3]);
       await f.sql(`INSERT INTO audit_schema_migrations (version, name, applied_at) VALUES (99, 'from the future', '2030-01-01T00:00:00Z')`);
       const err = await caught(f.open());
       expect(err.code).toBe('invalid_config');

@@ -2,7 +2,7 @@
 // triage pipeline (offline classifier, or the LLM cascade when configured), playbooks and policy,
 // the integration adapters and the context sources. Pure wiring: no business logic lives here.
 import { hostname } from 'node:os';
-import { openAuditStore, type AuditStore } from '../activities/audit/index.js';
+import { createFileCheckpointSink, loadOrCreateKeyFile, openAuditStore, parseKeyring, type AuditStore } from '../activities/audit/index.js';
 import { createJiraAdapter } from '../activities/adapters/jira/jira-adapter.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
 import { createZendeskAdapter } from '../activities/adapters/zendesk/zendesk-adapter.js';
@@ -31,9 +31,19 @@ export interface Services {
   policy: TLoadedPolicy;
   integrations: TIntegrations;
   contextSources: ContextSource[];
+  /** Actor id of the events this process's activities append: stable across processes and restarts. */
   identity: string;
+  /** This process (host:pid): audit metadata outside the hashed event and its identity. */
+  origin: string;
   close(): Promise<void>;
 }
+
+/**
+ * The actor of worker-side audit events. It is deliberately NOT the process (host:pid): an event's
+ * identity must not change when an activity is retried on another worker or a demo is re-run, or
+ * the store would see a conflict instead of a duplicate. The process goes into `origin`.
+ */
+export const WORKER_ACTOR_ID = 'loopwright-worker';
 
 function loadTaxonomy(name: string): TTaxonomy {
   return loadTaxonomyFile(name === 'general' || name === 'banking' ? bundledTaxonomyPath(name) : name);
@@ -67,7 +77,12 @@ export async function buildServices(config: TConfig): Promise<Services> {
       ? createHttpContextSource({ url: s, fetch, ...(config.contextToken ? { token: config.contextToken } : {}) })
       : createFileContextSource(s),
   );
-  const audit = await openAuditStore(config.auditUrl);
+  const trust = config.auditTrust;
+  const keyring = trust.hmacKey ? parseKeyring(trust.hmacKey, 'AUDIT_HMAC_KEY') : loadOrCreateKeyFile(trust.localKeyFile ?? '').keyring;
+  const origin = `${hostname()}:${process.pid}`;
+  const audit = await openAuditStore(config.auditUrl, {
+    trust: { keyring, origin, checkpoints: { sink: createFileCheckpointSink(trust.checkpointFile), intervalMs: trust.checkpointIntervalMs } },
+  });
   return {
     audit,
     taxonomy,
@@ -76,7 +91,8 @@ export async function buildServices(config: TConfig): Promise<Services> {
     policy,
     integrations,
     contextSources,
-    identity: `${hostname()}:${process.pid}`,
+    identity: WORKER_ACTOR_ID,
+    origin,
     close: () => audit.close(),
   };
 }

@@ -20,6 +20,11 @@ const ZEnv = z.object({
 
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
   AUDIT_DB_URL: z.string().min(1).default(`sqlite:${path.join(PROJECT_ROOT, 'data', 'audit.sqlite')}`),
+  /** Audit HMAC keyring `id:secret[,id:secret…]` (first signs); or AUDIT_HMAC_KEY_FILE. See activities/audit/keyring.ts. */
+  AUDIT_HMAC_KEY: optional(z.string().min(1)),
+  /** Append-only file of signed chain-head checkpoints; default beside the SQLite file (else data/). */
+  AUDIT_CHECKPOINT_FILE: optional(z.string().min(1)),
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
 
   TAXONOMY: z.string().min(1).default('general'),
   LABELED_DATA: optional(z.string().min(1)),
@@ -71,6 +76,7 @@ const SECRET_VARS = [
   'API_TOKENS',
   'CONTEXT_TOKEN',
   'DATABASE_URL',
+  'AUDIT_HMAC_KEY',
 ] as const;
 
 /** Resolves `X_FILE` into `X` for every secret, so containers can mount secrets as files. */
@@ -108,9 +114,14 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
   if (e.LLM_PROVIDER === 'openai' && !e.OPENAI_API_KEY) {
     throw new LoopwrightError('invalid_config', 'LLM_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_API_KEY_FILE); local servers accept any value');
   }
+  const auditUrl = e.DATABASE_URL ?? e.AUDIT_DB_URL;
+  if (/^postgres(ql)?:\/\//i.test(auditUrl) && !e.AUDIT_HMAC_KEY) {
+    throw new LoopwrightError('invalid_config', 'a PostgreSQL audit store needs AUDIT_HMAC_KEY (or AUDIT_HMAC_KEY_FILE): every worker must sign audit events with the same managed key');
+  }
   return {
+    auditTrust: auditTrustSettings(auditUrl, e.AUDIT_HMAC_KEY, e.AUDIT_CHECKPOINT_FILE, e.AUDIT_CHECKPOINT_INTERVAL_MS),
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, localPort: e.TEMPORAL_LOCAL_PORT },
-    auditUrl: e.DATABASE_URL ?? e.AUDIT_DB_URL,
+    auditUrl,
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD },
     playbooksDir: e.PLAYBOOKS_DIR,
     policyFile: e.POLICY_FILE,
@@ -130,12 +141,38 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+export interface TAuditTrustSettings {
+  /** The keyring spec from AUDIT_HMAC_KEY / AUDIT_HMAC_KEY_FILE, if given. */
+  hmacKey: string | undefined;
+  /** Where a local key is kept (and created on first start) when no key is given; null: a key is required. */
+  localKeyFile: string | null;
+  checkpointFile: string;
+  checkpointIntervalMs: number;
+}
+
+/**
+ * Where the audit key and checkpoints live. A SQLite store gets a local key file and checkpoint
+ * file beside its database (created on first start, 0600) so an out-of-the-box install is keyed;
+ * a PostgreSQL store is shared by many workers, which must all sign with one managed key, so
+ * there AUDIT_HMAC_KEY (or _FILE) is required. Also used by the CLI to verify.
+ */
+export function auditTrustSettings(auditUrl: string, hmacKey: string | undefined, checkpointFile: string | undefined, intervalMs = 5_000): TAuditTrustSettings {
+  const sqlite = /^postgres(ql)?:\/\//i.test(auditUrl.trim()) ? null : auditUrl.trim().replace(/^sqlite:(\/\/)?/i, '');
+  const dir = sqlite && sqlite !== ':memory:' ? path.dirname(path.resolve(sqlite)) : path.join(PROJECT_ROOT, 'data');
+  return {
+    hmacKey,
+    localKeyFile: sqlite ? path.join(dir, 'audit-hmac.key') : null,
+    checkpointFile: checkpointFile ?? path.join(dir, 'audit-checkpoints.jsonl'),
+    checkpointIntervalMs: intervalMs,
+  };
+}
+
 /** A one-screen, secret-free summary for the start-up log. */
 export function describeConfig(c: TConfig): string[] {
   const on = (x: unknown) => (x ? 'configured' : 'not configured (its steps run as dry runs)');
   return [
     `temporal:  ${c.temporal.address ?? `local on port ${c.temporal.localPort}`} (namespace ${c.temporal.namespace}, task queue ${c.temporal.taskQueue})`,
-    `audit:     ${c.auditUrl.startsWith('postgres') ? 'PostgreSQL' : c.auditUrl}`,
+    `audit:     ${c.auditUrl.startsWith('postgres') ? 'PostgreSQL' : c.auditUrl}; HMAC key ${c.auditTrust.hmacKey ? 'from AUDIT_HMAC_KEY' : `file ${c.auditTrust.localKeyFile}`}; checkpoints ${c.auditTrust.checkpointFile}`,
     `taxonomy:  ${c.triage.taxonomy}; classifier: ${c.llm ? `offline → ${c.llm.model} cascade below ${c.llm.cascadeThreshold}` : 'offline'}`,
     `playbooks: ${c.playbooksDir}; policy: ${c.policyFile}`,
     `jira:      ${on(c.jira)}; slack: ${on(c.slack)}; zendesk: ${on(c.zendesk)}`,

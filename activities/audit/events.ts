@@ -16,6 +16,7 @@ export const AUDIT_KINDS = [
   'rejected',
   'approval_timed_out',
   'approval_refused',
+  'approval_ignored',
   'escalated',
   'action_started',
   'action_succeeded',
@@ -131,11 +132,26 @@ export const ZApprovalRequestedPayload = z.strictObject({
   messageRef: z.string().max(500).optional(),
 });
 
+/**
+ * Fields every decision attempt may carry: the attempt's own time (the click, not the later append
+ * or journal flush), the channel it came through and the approval request it answered.
+ */
+const decisionAttempt = {
+  /** When the human acted (Slack action_ts / CLI call time), not when the event was appended. */
+  attemptedAt: z.iso.datetime({ offset: true }).optional(),
+  via: z.enum(['slack', 'cli', 'api']).optional(),
+  requestId: ZId.optional(),
+};
+
 export const ZApprovedPayload = z.strictObject({
   stepId: ZId,
   approverId: ZId,
   approverName: z.string().min(1).max(300),
   comment: z.string().max(2_000).optional(),
+  ...decisionAttempt,
+  /** A partial approval of a two-person step: approvals counted so far, including this one. */
+  approvalsGiven: z.number().int().positive().optional(),
+  approvalsRequired: z.number().int().positive().optional(),
 });
 
 export const ZRejectedPayload = z.strictObject({
@@ -143,6 +159,7 @@ export const ZRejectedPayload = z.strictObject({
   approverId: ZId,
   approverName: z.string().min(1).max(300),
   reason: z.string().max(2_000).optional(),
+  ...decisionAttempt,
 });
 
 export const ZApprovalTimedOutPayload = z.strictObject({
@@ -159,6 +176,21 @@ export const ZApprovalRefusedPayload = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   code: z.string().min(1).max(100),
   reason: ZShortText,
+  ...decisionAttempt,
+});
+
+/**
+ * A decision that reached no open request (stale button, request already decided or timed out,
+ * unknown step): nothing was evaluated, but who tried and when is still evidence.
+ */
+export const ZApprovalIgnoredPayload = z.strictObject({
+  stepId: ZId,
+  approverId: ZId,
+  approverName: z.string().min(1).max(300),
+  decision: z.enum(['approve', 'reject']),
+  code: z.enum(['no_open_request', 'stale_request', 'already_decided', 'closed']),
+  reason: ZShortText,
+  ...decisionAttempt,
 });
 
 export const ZEscalatedPayload = z.strictObject({
@@ -253,6 +285,7 @@ export const ZAuditPayloads = {
   rejected: ZRejectedPayload,
   approval_timed_out: ZApprovalTimedOutPayload,
   approval_refused: ZApprovalRefusedPayload,
+  approval_ignored: ZApprovalIgnoredPayload,
   escalated: ZEscalatedPayload,
   action_started: ZActionStartedPayload,
   action_succeeded: ZActionSucceededPayload,
@@ -281,6 +314,8 @@ export const ZAuditAppendBase = z.strictObject({
   payload: z.unknown(),
   /** Defaults to the time of the append. Normalised to UTC ISO-8601 with milliseconds. */
   at: z.union([z.iso.datetime({ offset: true }), z.date()]).optional(),
+  /** The sending process (host:pid), kept as metadata outside the hash and the event's identity. */
+  origin: z.string().min(1).max(300).optional(),
 });
 
 type AppendBase = Omit<z.input<typeof ZAuditAppendBase>, 'kind' | 'payload'>;
@@ -299,6 +334,11 @@ interface AuditEventBase {
   /** Hash of the previous event of the same workflow; 64 zeros for the first. */
   prevHash: string;
   hash: string;
+  /** 1: unkeyed SHA-256 (legacy rows); 2: HMAC-SHA256 under `keyId`. */
+  hashVersion: number;
+  keyId: string | null;
+  /** Which process first appended it; not hashed, not part of the event's identity. */
+  origin: string | null;
 }
 export type TAuditEvent = { [K in TAuditKind]: AuditEventBase & { kind: K; payload: TAuditPayloads[K] } }[TAuditKind];
 
@@ -325,6 +365,20 @@ export const VERIFY_FAILURES = [
   'missing_head',
   'orphan_head',
   'corrupt_row',
+  /** An unkeyed hash where the store signs every event: written by someone without the key. */
+  'unkeyed_event',
+  /** The store's record of when keying began disagrees with its rows or its checkpoints. */
+  'keying_mismatch',
+  /** Keyed rows, but verify was given no key. */
+  'key_required',
+  /** A row names a key the keyring does not hold. */
+  'unknown_key',
+  /** A row differs from what a signed checkpoint recorded for it. */
+  'checkpoint_mismatch',
+  /** A checkpoint whose signature does not verify, or that belongs to another store. */
+  'checkpoint_invalid',
+  /** Fewer events than a signed checkpoint recorded: the newest were deleted and counters rolled back. */
+  'truncated',
 ] as const;
 export type TVerifyFailure = (typeof VERIFY_FAILURES)[number];
 
@@ -345,4 +399,8 @@ export interface TVerifyReport {
   checkedWorkflows: number;
   /** The first broken link in verification order; later damage is not reported. */
   firstBroken: TBrokenLink | null;
+  /** Whether the store signs its events (HMAC). */
+  keyed?: boolean;
+  /** How many signed checkpoints from outside the database were checked against it. */
+  checkpoints?: number;
 }

@@ -3,11 +3,13 @@
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { createPostgresAuditStore, type PostgresAuditStoreOptions } from './postgres.js';
 import { createSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite.js';
-import type { AuditStore } from './store.js';
+import type { AuditStore, AuditTrustOptions } from './store.js';
 
 export * from './events.js';
-export { canonicalJson, eventHash, GENESIS_HASH, HASH_VERSION } from './canonical.js';
-export { type AuditStore, DEFAULT_SEARCH_LIMIT } from './store.js';
+export { canonicalJson, eventHash, GENESIS_HASH, HASH_VERSION, hashPreimage, keyedEventHash, KEYED_HASH_VERSION, LEGACY_HASH_VERSION } from './canonical.js';
+export { type AuditStore, type AuditTrustOptions, DEFAULT_SEARCH_LIMIT } from './store.js';
+export { AuditKeyring, keyIdFor, loadOrCreateKeyFile, parseKeyring } from './keyring.js';
+export { createFileCheckpointSink, ZCheckpoint, type CheckpointSink, type TCheckpoint } from './checkpoints.js';
 export { createSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite.js';
 export { createPostgresAuditStore, describeTarget, type PostgresAuditStoreOptions } from './postgres.js';
 
@@ -32,9 +34,12 @@ export function parseAuditUrl(url: string): { backend: 'postgres'; connectionStr
   return { backend: 'sqlite', path: trimmed };
 }
 
-export async function openAuditStore(url: string, options: { sqlite?: SqliteAuditStoreOptions; postgres?: PostgresAuditStoreOptions } = {}): Promise<AuditStore> {
+export async function openAuditStore(
+  url: string,
+  options: { sqlite?: SqliteAuditStoreOptions; postgres?: PostgresAuditStoreOptions; trust?: AuditTrustOptions } = {},
+): Promise<AuditStore> {
   const target = parseAuditUrl(url);
   return target.backend === 'postgres'
-    ? createPostgresAuditStore(target.connectionString, options.postgres)
-    : createSqliteAuditStore(target.path, options.sqlite);
+    ? createPostgresAuditStore(target.connectionString, { ...options.trust, ...options.postgres })
+    : createSqliteAuditStore(target.path, { ...options.trust, ...options.sqlite });
 }

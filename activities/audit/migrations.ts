@@ -2,6 +2,11 @@
 // transaction each and recorded in audit_schema_migrations. Never edit a shipped migration: add a
 // new version. The payload column is TEXT on both backends (not jsonb) because the hash covers the
 // exact stored bytes; jsonb would re-serialize them.
+//
+// Version 3 (keyed hashes) keeps every existing row and its unkeyed v1 hash: old rows stay
+// verifiable as they were, and the chain continues from them. audit_meta records the store's
+// identity (bound into every checkpoint) and the first seq signed with a key, after which an
+// unkeyed row is a forgery. Both facts only move one way, guarded like the other tables.
 
 export interface Migration {
   version: number;
@@ -67,6 +72,26 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the audit counter only moves forward'); END;
       CREATE TRIGGER audit_counter_no_delete BEFORE DELETE ON audit_counter
         BEGIN SELECT RAISE(ABORT, 'the audit counter cannot be deleted'); END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'keyed hashes (hash version, key id), unhashed origin, store identity and keying record',
+    sql: `
+      ALTER TABLE audit_events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE audit_events ADD COLUMN key_id TEXT;
+      ALTER TABLE audit_events ADD COLUMN origin TEXT;
+      CREATE TABLE audit_meta (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        store_id       TEXT    NOT NULL,
+        keyed_from_seq INTEGER
+      );
+      INSERT INTO audit_meta (id, store_id, keyed_from_seq) VALUES (1, lower(hex(randomblob(16))), NULL);
+      CREATE TRIGGER audit_meta_once BEFORE UPDATE ON audit_meta
+        WHEN NEW.store_id IS NOT OLD.store_id OR OLD.keyed_from_seq IS NOT NULL OR NEW.id IS NOT OLD.id
+        BEGIN SELECT RAISE(ABORT, 'audit_meta changes once: keyed_from_seq is set once, store_id never'); END;
+      CREATE TRIGGER audit_meta_no_delete BEFORE DELETE ON audit_meta
+        BEGIN SELECT RAISE(ABORT, 'audit_meta cannot be deleted'); END;
     `,
   },
 ];
@@ -145,6 +170,34 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION audit_counter_forward();
       CREATE TRIGGER audit_counter_no_delete BEFORE DELETE ON audit_counter
         FOR EACH ROW EXECUTE FUNCTION audit_reject_change();
+    `,
+  },
+  {
+    version: 3,
+    name: 'keyed hashes (hash version, key id), unhashed origin, store identity and keying record',
+    sql: `
+      ALTER TABLE audit_events ADD COLUMN hash_version INT NOT NULL DEFAULT 1;
+      ALTER TABLE audit_events ADD COLUMN key_id TEXT;
+      ALTER TABLE audit_events ADD COLUMN origin TEXT;
+      CREATE TABLE audit_meta (
+        id             INT    PRIMARY KEY CHECK (id = 1),
+        store_id       TEXT   NOT NULL,
+        keyed_from_seq BIGINT
+      );
+      INSERT INTO audit_meta (id, store_id, keyed_from_seq) VALUES (1, replace(gen_random_uuid()::text, '-', ''), NULL);
+      CREATE FUNCTION audit_meta_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.store_id <> OLD.store_id OR OLD.keyed_from_seq IS NOT NULL OR NEW.id <> OLD.id THEN
+          RAISE EXCEPTION 'audit_meta changes once: keyed_from_seq is set once, store_id never' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER audit_meta_once BEFORE UPDATE ON audit_meta
+        FOR EACH ROW EXECUTE FUNCTION audit_meta_once();
+      CREATE TRIGGER audit_meta_no_delete BEFORE DELETE ON audit_meta
+        FOR EACH ROW EXECUTE FUNCTION audit_reject_change();
+      CREATE TRIGGER audit_meta_no_truncate BEFORE TRUNCATE ON audit_meta
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();
     `,
   },
 ];

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { LoopwrightError, isLoopwrightError } from '../../workflows/domain/errors.js';
 import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS } from './migrations.js';
+import { checkpointError, createCheckpointer, limitHeads, readExpectations, type CheckpointSnapshot } from './checkpoints.js';
 import {
   DEFAULT_SEARCH_LIMIT,
   StoreVerifier,
@@ -20,8 +21,11 @@ import {
   rowFromArray,
   prepareAppend,
   rowToEvent,
+  signerFor,
   verifyWorkflowRows,
   writeLine,
+  type AuditTrustOptions,
+  type VerifyContext,
   type AuditRow,
   type AuditStore,
   type ChainHead,
@@ -30,7 +34,7 @@ import {
 } from './store.js';
 import type { TAuditAppend, TAuditQuery, TVerifyReport } from './events.js';
 
-export interface PostgresAuditStoreOptions {
+export interface PostgresAuditStoreOptions extends AuditTrustOptions {
   /** Pool size when the store builds its own pool from a connection string (default 10). */
   maxConnections?: number;
   /** How long to wait for a connection before calling the database unreachable (default 10 s). */
@@ -85,7 +89,7 @@ function mapPgError(err: unknown, target: string, doing: string): LoopwrightErro
 
 const num = (v: unknown) => (typeof v === 'string' ? Number(v) : (v as number));
 // pg returns BIGINT as strings; the chain arithmetic needs numbers (safe far beyond 2^53 events).
-const toRow = (r: AuditRow): AuditRow => ({ ...r, seq: num(r.seq), workflow_seq: num(r.workflow_seq) });
+const toRow = (r: AuditRow): AuditRow => ({ ...r, seq: num(r.seq), workflow_seq: num(r.workflow_seq), hash_version: num(r.hash_version) });
 const toHead = (h: ChainHead): ChainHead => ({ ...h, last_workflow_seq: num(h.last_workflow_seq), last_seq: num(h.last_seq) });
 
 async function migrate(pool: pg.Pool): Promise<void> {
@@ -137,12 +141,15 @@ function whereClause(q: NormalizedQuery): { sql: string; params: unknown[] } {
 
 const INSERT_SQL = `
   WITH ins AS (
-    INSERT INTO audit_events (seq, workflow_id, workflow_seq, run_id, event_key, at, actor_type, actor_id, actor_name, kind, payload, prev_hash, hash)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+    INSERT INTO audit_events (seq, workflow_id, workflow_seq, run_id, event_key, at, actor_type, actor_id, actor_name, kind, payload, prev_hash, hash, hash_version, key_id, origin)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                         $19::int[], $20::text[], $21::text[])
   ), heads AS (
     INSERT INTO audit_chain_heads (workflow_id, last_workflow_seq, last_seq, last_hash)
     SELECT * FROM unnest($14::text[], $15::bigint[], $16::bigint[], $17::text[])
     ON CONFLICT (workflow_id) DO UPDATE SET last_workflow_seq = EXCLUDED.last_workflow_seq, last_seq = EXCLUDED.last_seq, last_hash = EXCLUDED.last_hash
+  ), keyed AS (
+    UPDATE audit_meta SET keyed_from_seq = $22 WHERE id = 1 AND keyed_from_seq IS NULL AND $22::bigint IS NOT NULL
   )
   UPDATE audit_counter SET last_seq = $18 WHERE id = 1`;
 
@@ -165,6 +172,13 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
   }
 
   const PAGE = Math.max(1, Math.trunc(options.pageSize ?? DEFAULT_PAGE));
+  const keyring = options.keyring;
+  const origin = options.origin ?? null;
+  const readMeta = async (c: pg.PoolClient | pg.Pool) => {
+    const m = (await c.query<{ store_id: string; keyed_from_seq: string | null }>('SELECT store_id, keyed_from_seq FROM audit_meta WHERE id = 1')).rows[0];
+    if (!m) throw new LoopwrightError('tampered', `audit database ${target} has no audit_meta row; it was deleted`, { retryable: false });
+    return { storeId: m.store_id, keyedFromSeq: m.keyed_from_seq === null ? null : num(m.keyed_from_seq) };
+  };
   let closed = false;
   const ensureOpen = () => {
     if (closed) throw new LoopwrightError('internal', `audit store ${target} is closed`, { retryable: false });
@@ -196,6 +210,8 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
   const writeBatch = (batch: readonly PreparedAppend[]) =>
     inTx('BEGIN', 'append', async (c) => {
       const lastSeq = num((await c.query<{ last_seq: string }>('SELECT last_seq FROM audit_counter WHERE id = 1 FOR UPDATE')).rows[0]?.last_seq);
+      const { keyedFromSeq } = await readMeta(c);
+      const signer = signerFor(keyring, keyedFromSeq, target);
       // Read only after the lock: under READ COMMITTED each statement sees the latest commits.
       const wfs = [...new Set(batch.map((p) => p.workflowId))];
       const existingRows = await c.query<AuditRow>(
@@ -205,7 +221,7 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
       const headRows = await c.query<ChainHead>('SELECT * FROM audit_chain_heads WHERE workflow_id = ANY($1::text[])', [wfs]);
       const existing = new Map(existingRows.rows.map((r) => [pairKey(r.workflow_id, r.event_key), toRow(r)]));
       const heads = new Map(headRows.rows.map((h) => [h.workflow_id, toHead(h)]));
-      const plan = planAppends(batch, existing, heads, lastSeq);
+      const plan = planAppends(batch, existing, heads, lastSeq, signer);
       if (plan.inserts.length > 0) {
         const col = <K extends keyof AuditRow>(k: K) => plan.inserts.map((r) => r[k]);
         await c.query(INSERT_SQL, [
@@ -227,6 +243,10 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
           plan.heads.map((h) => h.last_seq),
           plan.heads.map((h) => h.last_hash),
           plan.lastSeq,
+          col('hash_version'),
+          col('key_id'),
+          col('origin'),
+          signer && keyedFromSeq === null ? plan.inserts[0]?.seq : null,
         ]);
       }
       return plan.results;
@@ -238,17 +258,43 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
     return (await c.query<AuditRow>(`SELECT * FROM audit_events ${sql} ORDER BY seq${limit}`, params)).rows;
   };
 
+  const snapshot = (sinceSeq: number): Promise<CheckpointSnapshot> =>
+    inTx('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', 'checkpoint', async (c) => {
+      const lastSeq = num((await c.query<{ last_seq: string }>('SELECT last_seq FROM audit_counter WHERE id = 1')).rows[0]?.last_seq);
+      const { storeId, keyedFromSeq } = await readMeta(c);
+      const lastRow = (await c.query<{ workflow_id: string; workflow_seq: string; seq: string; hash: string }>('SELECT workflow_id, workflow_seq, seq, hash FROM audit_events WHERE seq = $1', [lastSeq])).rows[0];
+      const heads = (await c.query<ChainHead>('SELECT * FROM audit_chain_heads WHERE last_seq > $1', [sinceSeq])).rows.map(toHead);
+      return {
+        storeId,
+        lastSeq,
+        last: lastRow ? { workflowId: lastRow.workflow_id, workflowSeq: num(lastRow.workflow_seq), seq: num(lastRow.seq), hash: lastRow.hash } : null,
+        keyedFromSeq,
+        heads: limitHeads(heads.map((h) => ({ workflowId: h.workflow_id, workflowSeq: h.last_workflow_seq, seq: h.last_seq, hash: h.last_hash }))),
+      };
+    });
+  const sink = options.checkpoints?.sink;
+  const checkpointer =
+    sink && keyring ? createCheckpointer({ sink, keyring, snapshot, ...(options.checkpoints?.intervalMs ? { intervalMs: options.checkpoints.intervalMs } : {}) }) : null;
+  const verifyContext = async (c: pg.PoolClient): Promise<VerifyContext> => {
+    const { storeId, keyedFromSeq } = await readMeta(c);
+    const expectations = sink ? readExpectations(await sink.readAll(), keyring, storeId, sink.describe()) : undefined;
+    return { keyring, keyedFromSeq, ...(expectations ? { expectations } : {}) };
+  };
+
   return {
     async append(e: TAuditAppend) {
       ensureOpen();
-      const rows = await writeBatch([prepareAppend(e)]);
+      const rows = await writeBatch([prepareAppend(e, undefined, undefined, origin)]);
+      checkpointer?.notify();
       return rowToEvent(rows[0] as AuditRow);
     },
     async appendMany(es: readonly TAuditAppend[]) {
       ensureOpen();
-      const batch = es.map((e, i) => prepareAppend(e, i));
+      const batch = es.map((e, i) => prepareAppend(e, i, undefined, origin));
       if (batch.length === 0) return [];
-      return (await writeBatch(batch)).map(rowToEvent);
+      const rows = (await writeBatch(batch)).map(rowToEvent);
+      checkpointer?.notify();
+      return rows;
     },
     async trail(workflowId: string) {
       ensureOpen();
@@ -270,14 +316,15 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
     async verify(workflowId?: string): Promise<TVerifyReport> {
       ensureOpen();
       return inTx('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', 'verify', async (c) => {
+        const ctx = await verifyContext(c);
         if (workflowId !== undefined) {
           const head = (await c.query<ChainHead>('SELECT * FROM audit_chain_heads WHERE workflow_id = $1', [workflowId])).rows[0];
           const rows = (await c.query<AuditRow>('SELECT * FROM audit_events WHERE workflow_id = $1 ORDER BY workflow_seq', [workflowId])).rows;
-          return verifyWorkflowRows(workflowId, rows.map(toRow), head && toHead(head));
+          return verifyWorkflowRows(workflowId, rows.map(toRow), head && toHead(head), ctx);
         }
         const counter = num((await c.query<{ last_seq: string }>('SELECT last_seq FROM audit_counter WHERE id = 1')).rows[0]?.last_seq);
         const heads = (await c.query<ChainHead>('SELECT * FROM audit_chain_heads')).rows.map(toHead);
-        const v = new StoreVerifier();
+        const v = new StoreVerifier(ctx);
         // The next page is requested before this one is hashed, so the server reads while we hash.
         const fetchPage = (after: number) =>
           c.query<unknown[]>({ text: `SELECT ${ROW_COLUMNS.join(', ')} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`, values: [after, PAGE], rowMode: 'array' });
@@ -318,10 +365,23 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
         return written;
       });
     },
+    async checkpoint() {
+      ensureOpen();
+      if (!checkpointer) return null;
+      try {
+        return await checkpointer.run();
+      } catch (err) {
+        throw sink ? checkpointError(err, sink) : err;
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
-      if (ownsPool) await pool.end();
+      try {
+        await checkpointer?.close().catch(() => undefined);
+      } finally {
+        if (ownsPool) await pool.end();
+      }
     },
   };
 }

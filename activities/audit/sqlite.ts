@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LoopwrightError, isLoopwrightError } from '../../workflows/domain/errors.js';
 import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
+import { checkpointError, createCheckpointer, limitHeads, readExpectations, type CheckpointSnapshot } from './checkpoints.js';
 import {
   DEFAULT_SEARCH_LIMIT,
   StoreVerifier,
@@ -19,8 +20,11 @@ import {
   rowFromArray,
   prepareAppend,
   rowToEvent,
+  signerFor,
   verifyWorkflowRows,
   writeLine,
+  type AuditTrustOptions,
+  type VerifyContext,
   type AuditRow,
   type AuditStore,
   type ChainHead,
@@ -29,7 +33,7 @@ import {
 } from './store.js';
 import type { TAuditAppend, TAuditEvent, TAuditQuery, TVerifyReport } from './events.js';
 
-export interface SqliteAuditStoreOptions {
+export interface SqliteAuditStoreOptions extends AuditTrustOptions {
   /** How long a writer waits for another process's write lock before failing (default 10 s). */
   busyTimeoutMs?: number;
   /** FULL (default) survives power loss; NORMAL may lose the last commits on power loss, never corrupts. */
@@ -130,8 +134,8 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
     insert: readonly
       ? undefined
       : db.prepare(
-          `INSERT INTO audit_events (seq, workflow_id, workflow_seq, run_id, event_key, at, actor_type, actor_id, actor_name, kind, payload, prev_hash, hash)
-           VALUES (@seq, @workflow_id, @workflow_seq, @run_id, @event_key, @at, @actor_type, @actor_id, @actor_name, @kind, @payload, @prev_hash, @hash)`,
+          `INSERT INTO audit_events (seq, workflow_id, workflow_seq, run_id, event_key, at, actor_type, actor_id, actor_name, kind, payload, prev_hash, hash, hash_version, key_id, origin)
+           VALUES (@seq, @workflow_id, @workflow_seq, @run_id, @event_key, @at, @actor_type, @actor_id, @actor_name, @kind, @payload, @prev_hash, @hash, @hash_version, @key_id, @origin)`,
         ),
     upsertHead: readonly
       ? undefined
@@ -140,13 +144,26 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
            ON CONFLICT (workflow_id) DO UPDATE SET last_workflow_seq = excluded.last_workflow_seq, last_seq = excluded.last_seq, last_hash = excluded.last_hash`,
         ),
     setCounter: readonly ? undefined : db.prepare('UPDATE audit_counter SET last_seq = ? WHERE id = 1'),
+    meta: db.prepare('SELECT store_id, keyed_from_seq FROM audit_meta WHERE id = 1'),
+    setKeyed: readonly ? undefined : db.prepare('UPDATE audit_meta SET keyed_from_seq = ? WHERE id = 1 AND keyed_from_seq IS NULL'),
+    bySeq: db.prepare('SELECT workflow_id, workflow_seq, seq, hash FROM audit_events WHERE seq = ?'),
+    headsSince: db.prepare('SELECT workflow_id, last_workflow_seq, last_seq, last_hash FROM audit_chain_heads WHERE last_seq > ?'),
   };
+  const readMeta = () => {
+    const m = st.meta.get() as { store_id: string; keyed_from_seq: number | null } | undefined;
+    if (!m) throw new LoopwrightError('tampered', `audit database ${path} has no audit_meta row; it was deleted`, { retryable: false });
+    return { storeId: m.store_id, keyedFromSeq: m.keyed_from_seq === null ? null : Number(m.keyed_from_seq) };
+  };
+  const keyring = options.keyring;
+  const origin = options.origin ?? null;
 
   const writeBatch = db.transaction((batch: readonly PreparedAppend[]): AuditRow[] => {
     if (!st.insert || !st.upsertHead || !st.setCounter) {
       throw new LoopwrightError('upstream_rejected', `audit database ${path} was opened read-only; cannot append`, { retryable: false });
     }
     const lastSeq = (st.counter.get() as { last_seq: number }).last_seq;
+    const { keyedFromSeq } = readMeta();
+    const signer = signerFor(keyring, keyedFromSeq, path);
     const existing = new Map<string, AuditRow>();
     const heads = new Map<string, ChainHead>();
     for (const p of batch) {
@@ -157,7 +174,8 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
         if (h) heads.set(p.workflowId, h);
       }
     }
-    const plan = planAppends(batch, existing, heads, lastSeq);
+    const plan = planAppends(batch, existing, heads, lastSeq, signer);
+    if (signer && keyedFromSeq === null && plan.inserts[0] && st.setKeyed) st.setKeyed.run(plan.inserts[0].seq);
     for (const r of plan.inserts) st.insert.run(r);
     for (const h of plan.heads) st.upsertHead.run(h);
     if (plan.inserts.length > 0) st.setCounter.run(plan.lastSeq);
@@ -173,6 +191,31 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
     if (closed) throw new LoopwrightError('internal', `audit store ${path} is closed`, { retryable: false });
   };
 
+  const snapshot = async (sinceSeq: number): Promise<CheckpointSnapshot> =>
+    readTx(() => {
+      const lastSeq = (st.counter.get() as { last_seq: number }).last_seq;
+      const { storeId, keyedFromSeq } = readMeta();
+      const lastRow = st.bySeq.get(lastSeq) as { workflow_id: string; workflow_seq: number; seq: number; hash: string } | undefined;
+      const heads = (st.headsSince.all(sinceSeq) as ChainHead[]).map((h) => ({ workflowId: h.workflow_id, workflowSeq: Number(h.last_workflow_seq), seq: Number(h.last_seq), hash: h.last_hash }));
+      return {
+        storeId,
+        lastSeq,
+        last: lastRow ? { workflowId: lastRow.workflow_id, workflowSeq: Number(lastRow.workflow_seq), seq: Number(lastRow.seq), hash: lastRow.hash } : null,
+        keyedFromSeq,
+        heads: limitHeads(heads),
+      };
+    });
+  const sink = options.checkpoints?.sink;
+  const checkpointer =
+    sink && keyring && !readonly
+      ? createCheckpointer({ sink, keyring, snapshot, ...(options.checkpoints?.intervalMs ? { intervalMs: options.checkpoints.intervalMs } : {}) })
+      : null;
+  const verifyContext = async (): Promise<VerifyContext> => {
+    const { storeId, keyedFromSeq } = readMeta();
+    const expectations = sink ? readExpectations(await sink.readAll(), keyring, storeId, sink.describe()) : undefined;
+    return { keyring, keyedFromSeq, ...(expectations ? { expectations } : {}) };
+  };
+
   const search = (q: NormalizedQuery): TAuditEvent[] => {
     const { sql, params } = whereClause(q);
     const limit = q.limit === undefined ? '' : ` LIMIT ${q.limit}`;
@@ -182,19 +225,23 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
   return {
     async append(e: TAuditAppend) {
       ensureOpen();
-      const p = prepareAppend(e);
+      const p = prepareAppend(e, undefined, undefined, origin);
       try {
-        return rowToEvent(writeBatch.immediate([p])[0] as AuditRow);
+        const row = rowToEvent(writeBatch.immediate([p])[0] as AuditRow);
+        checkpointer?.notify();
+        return row;
       } catch (err) {
         throw mapSqliteError(err, path, 'append');
       }
     },
     async appendMany(es: readonly TAuditAppend[]) {
       ensureOpen();
-      const batch = es.map((e, i) => prepareAppend(e, i));
+      const batch = es.map((e, i) => prepareAppend(e, i, undefined, origin));
       if (batch.length === 0) return [];
       try {
-        return writeBatch.immediate(batch).map(rowToEvent);
+        const rows = writeBatch.immediate(batch).map(rowToEvent);
+        checkpointer?.notify();
+        return rows;
       } catch (err) {
         throw mapSqliteError(err, path, 'append');
       }
@@ -219,15 +266,19 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
     async verify(workflowId?: string): Promise<TVerifyReport> {
       ensureOpen();
       try {
+        const ctx = await verifyContext();
         if (workflowId !== undefined) {
           return readTx(() =>
-            verifyWorkflowRows(workflowId, st.trail.iterate(workflowId) as IterableIterator<AuditRow>, st.head.get(workflowId) as ChainHead | undefined),
+            verifyWorkflowRows(workflowId, st.trail.iterate(workflowId) as IterableIterator<AuditRow>, st.head.get(workflowId) as ChainHead | undefined, {
+              ...ctx,
+              keyedFromSeq: readMeta().keyedFromSeq,
+            }),
           );
         }
         return readTx(() => {
           const counter = (st.counter.get() as { last_seq: number }).last_seq;
           const heads = st.allHeads.all() as ChainHead[];
-          const v = new StoreVerifier();
+          const v = new StoreVerifier({ ...ctx, keyedFromSeq: readMeta().keyedFromSeq });
           for (const r of st.allRaw.iterate() as IterableIterator<unknown[]>) {
             if (!v.feed(rowFromArray(r))) break;
           }
@@ -258,10 +309,23 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
       }
       return written;
     },
+    async checkpoint() {
+      ensureOpen();
+      if (!checkpointer) return null;
+      try {
+        return await checkpointer.run();
+      } catch (err) {
+        throw sink ? checkpointError(err, sink) : err;
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
-      db.close();
+      try {
+        await checkpointer?.close();
+      } finally {
+        db.close();
+      }
     },
   };
 }

@@ -1,22 +1,39 @@
 // `loopwright audit show|verify|export`: read the audit trail and prove it untouched. The CLI only
 // parses arguments, opens the store named by --db / AUDIT_DB_URL / DATABASE_URL and prints; all
-// hashing and checking lives in activities/audit. It never writes events.
-import { existsSync } from 'node:fs';
+// hashing and checking lives in activities/audit. It never writes events; `checkpoint` writes one
+// signed checkpoint of the chain heads to the checkpoint file (for a cron job beside idle workers).
+// Keys: AUDIT_HMAC_KEY / AUDIT_HMAC_KEY_FILE, else the local key file beside a SQLite database.
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isLoopwrightError } from '../../workflows/domain/errors.js';
-import { AUDIT_KINDS, openAuditStore, parseAuditUrl, type AuditStore, type TAuditEvent, type TAuditKind } from '../../activities/audit/index.js';
+import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
+import {
+  AUDIT_KINDS,
+  createFileCheckpointSink,
+  openAuditStore,
+  parseAuditUrl,
+  parseKeyring,
+  type AuditKeyring,
+  type AuditStore,
+  type AuditTrustOptions,
+  type TAuditEvent,
+  type TAuditKind,
+} from '../../activities/audit/index.js';
+import { auditTrustSettings } from '../config.js';
 import type { CliCommand, CliIo } from './types.js';
 
 export const DEFAULT_AUDIT_DB = './data/audit.sqlite';
 
 const USAGE = `usage:
   loopwright audit show <workflowId> [--json]        a workflow's trail in chain order
-  loopwright audit verify [workflowId]                check hash chains; exit 1 on the first broken link
+  loopwright audit verify [workflowId]                check HMAC chains and signed checkpoints; exit 1 on the first broken link
+  loopwright audit checkpoint                         write a signed checkpoint of the chain heads now
   loopwright audit export [--kind K[,K]] [--from T] [--to T] [--workflow W] [--actor A] [--limit N]
                                                       JSON lines on stdout
 options:
   --db URL   sqlite:/path/file.db, a plain path, or postgres://…
              (default: $AUDIT_DB_URL, else $DATABASE_URL if it is postgres, else ${DEFAULT_AUDIT_DB})
+  --checkpoints FILE   signed checkpoint file (default: $AUDIT_CHECKPOINT_FILE, else beside a SQLite database)
+  key: $AUDIT_HMAC_KEY or $AUDIT_HMAC_KEY_FILE, else audit-hmac.key beside a SQLite database
 `;
 
 class UsageError extends Error {}
@@ -46,13 +63,34 @@ function parseKinds(values: string[] | undefined): TAuditKind[] | undefined {
   return kinds as TAuditKind[];
 }
 
-async function openForReading(url: string): Promise<AuditStore> {
+/** The keyring and checkpoint file for a database, as the worker resolves them; never creates a key. */
+export function resolveAuditTrust(url: string, env: NodeJS.ProcessEnv, checkpointsFlag?: string): AuditTrustOptions {
+  let spec = env.AUDIT_HMAC_KEY;
+  let where = 'AUDIT_HMAC_KEY';
+  if (!spec && env.AUDIT_HMAC_KEY_FILE) {
+    where = `AUDIT_HMAC_KEY_FILE ${env.AUDIT_HMAC_KEY_FILE}`;
+    try {
+      spec = readFileSync(env.AUDIT_HMAC_KEY_FILE, 'utf8');
+    } catch (e) {
+      throw new LoopwrightError('invalid_config', `${where}: cannot read it (${(e as Error).message})`);
+    }
+  }
+  const settings = auditTrustSettings(url, spec, checkpointsFlag ?? env.AUDIT_CHECKPOINT_FILE);
+  if (!spec && settings.localKeyFile && existsSync(settings.localKeyFile)) {
+    where = `audit key file ${settings.localKeyFile}`;
+    spec = readFileSync(settings.localKeyFile, 'utf8');
+  }
+  const keyring: AuditKeyring | undefined = spec ? parseKeyring(spec, where) : undefined;
+  return { ...(keyring ? { keyring } : {}), checkpoints: { sink: createFileCheckpointSink(settings.checkpointFile) } };
+}
+
+async function openForReading(url: string, env: NodeJS.ProcessEnv, checkpointsFlag?: string): Promise<AuditStore> {
   const target = parseAuditUrl(url);
   // Reading must not conjure an empty database out of a typo in the path.
   if (target.backend === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
     throw new UsageError(`no audit database at ${target.path} (set --db or AUDIT_DB_URL)`);
   }
-  return openAuditStore(url);
+  return openAuditStore(url, { trust: resolveAuditTrust(url, env, checkpointsFlag) });
 }
 
 async function run(argv: string[], io: CliIo): Promise<number> {
@@ -74,6 +112,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       workflow: { type: 'string' },
       actor: { type: 'string' },
       limit: { type: 'string' },
+      checkpoints: { type: 'string' },
     },
   });
   const url = resolveAuditDbUrl(values.db, io.env);
@@ -81,7 +120,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'show') {
     const [workflowId, ...extra] = positionals;
     if (!workflowId || extra.length) throw new UsageError('audit show takes exactly one workflow id');
-    const store = await openForReading(url);
+    const store = await openForReading(url, io.env, values.checkpoints);
     try {
       const trail = await store.trail(workflowId);
       if (trail.length === 0) {
@@ -108,7 +147,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if (sub === 'verify') {
     const [workflowId, ...extra] = positionals;
     if (extra.length) throw new UsageError('audit verify takes at most one workflow id');
-    const store = await openForReading(url);
+    const store = await openForReading(url, io.env, values.checkpoints);
     try {
       const started = performance.now();
       const report = await store.verify(workflowId);
@@ -128,8 +167,25 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
       if (!values.json) {
         const scope = workflowId === undefined ? `${report.checkedWorkflows} workflows` : `workflow ${workflowId}`;
-        io.stdout.write(`ok: ${report.checkedEvents} events in ${scope} verified in ${secs.toFixed(2)} s\n`);
+        const how = `${report.keyed ? 'HMAC-keyed' : 'UNKEYED (legacy SHA-256 only: forgeable by anyone with database access)'}, ${report.checkpoints ?? 0} signed checkpoint(s)`;
+        io.stdout.write(`ok: ${report.checkedEvents} events in ${scope} verified in ${secs.toFixed(2)} s (${how})\n`);
       }
+      return 0;
+    } finally {
+      await store.close();
+    }
+  }
+
+  if (sub === 'checkpoint') {
+    if (positionals.length) throw new UsageError('audit checkpoint takes no positional arguments');
+    const store = await openForReading(url, io.env, values.checkpoints);
+    try {
+      const cp = await store.checkpoint();
+      if (!cp) {
+        io.stderr.write('audit: no checkpoint written (no key, or nothing appended since the last one)\n');
+        return 1;
+      }
+      io.stdout.write(`checkpoint: ${cp.lastSeq} events, ${cp.heads.length} head(s), signed with ${cp.keyId} at ${cp.at}\n`);
       return 0;
     } finally {
       await store.close();
@@ -141,7 +197,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new UsageError('--limit must be a positive integer');
     const kinds = parseKinds(values.kind);
-    const store = await openForReading(url);
+    const store = await openForReading(url, io.env, values.checkpoints);
     try {
       const n = await store.exportJsonl(io.stdout, {
         kind: kinds,

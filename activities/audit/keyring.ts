@@ -1,0 +1,117 @@
+// The audit HMAC keys: which key signs new events and checkpoints, and which older keys still
+// verify old ones. Keys come from the environment or a file only (AUDIT_HMAC_KEY or
+// AUDIT_HMAC_KEY_FILE, parsed in worker/config.ts); nothing here logs or exports a secret.
+//
+// Format: one key per line or comma, `<keyId>:<secret>`; the FIRST key is the active one, the rest
+// verify events signed before a rotation. A secret is base64/base64url (or hex) of at least 32
+// bytes. A bare secret without an id gets the id `k-<first 8 hex of SHA-256(secret)>`.
+// Rotation: put the new key first and keep the old ones after it; each event records its key id.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { inspect } from 'node:util';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+
+export const MIN_KEY_BYTES = 32;
+
+export interface AuditKey {
+  readonly id: string;
+  /** HMAC-SHA256 of `data` as lowercase hex. */
+  mac(data: string): string;
+}
+
+/** Keys by id; `active` signs, every key verifies. Printing it shows ids only. */
+export class AuditKeyring {
+  readonly #secrets: Map<string, Buffer>;
+  readonly active: AuditKey;
+
+  constructor(keys: ReadonlyArray<{ id: string; secret: Buffer }>) {
+    if (keys.length === 0) throw new LoopwrightError('invalid_config', 'audit keyring: no key given');
+    this.#secrets = new Map();
+    for (const k of keys) {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(k.id)) throw new LoopwrightError('invalid_config', `audit keyring: key id "${k.id}" must be 1-64 of [A-Za-z0-9._-]`);
+      if (k.secret.length < MIN_KEY_BYTES) throw new LoopwrightError('invalid_config', `audit keyring: key "${k.id}" has ${k.secret.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
+      if (this.#secrets.has(k.id)) throw new LoopwrightError('invalid_config', `audit keyring: key id "${k.id}" appears twice`);
+      this.#secrets.set(k.id, Buffer.from(k.secret));
+    }
+    this.active = this.key(keys[0]!.id)!;
+  }
+
+  get ids(): string[] {
+    return [...this.#secrets.keys()];
+  }
+
+  /** The key with this id, or undefined when the keyring does not hold it (rotated away). */
+  key(id: string): AuditKey | undefined {
+    const secret = this.#secrets.get(id);
+    if (!secret) return undefined;
+    return { id, mac: (data: string) => createHmac('sha256', secret).update(data).digest('hex') };
+  }
+
+  toJSON(): { activeKeyId: string; keyIds: string[] } {
+    return { activeKeyId: this.active.id, keyIds: this.ids };
+  }
+
+  toString(): string {
+    return `AuditKeyring(active ${this.active.id}; ${this.#secrets.size} key(s))`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+function decodeSecret(text: string, where: string): Buffer {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 && t.length >= MIN_KEY_BYTES * 2) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  throw new LoopwrightError('invalid_config', `${where}: a key secret must be base64, base64url or hex`);
+}
+
+export const keyIdFor = (secret: Buffer) => `k-${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
+
+/** Parses a keyring spec (see the header); `where` names the variable or file in errors. */
+export function parseKeyring(spec: string, where: string): AuditKeyring {
+  const entries = spec
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'));
+  if (entries.length === 0) throw new LoopwrightError('invalid_config', `${where}: holds no key`);
+  return new AuditKeyring(
+    entries.map((e) => {
+      const colon = e.indexOf(':');
+      if (colon < 0) {
+        const secret = decodeSecret(e, where);
+        return { id: keyIdFor(secret), secret };
+      }
+      return { id: e.slice(0, colon).trim(), secret: decodeSecret(e.slice(colon + 1), where) };
+    }),
+  );
+}
+
+/**
+ * Reads a key file, creating it with one fresh random key (mode 0600) when it does not exist: the
+ * local default, so an out-of-the-box install is keyed. Production mounts a managed secret instead.
+ */
+export function loadOrCreateKeyFile(path: string): { keyring: AuditKeyring; created: boolean } {
+  let created = false;
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    const secret = randomBytes(32);
+    try {
+      writeFileSync(path, `${keyIdFor(secret)}:${secret.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+      created = true;
+    } catch (e) {
+      // Another process created it first: use theirs.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LoopwrightError('invalid_config', `audit key file ${path}: cannot read it (${(e as Error).message})`);
+  }
+  return { keyring: parseKeyring(text, `audit key file ${path}`), created };
+}
