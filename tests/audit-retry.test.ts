@@ -1,0 +1,162 @@
+// Retry safety of the audit trail across processes: an event's identity is its (workflow, key),
+// kind and payload. The worker that sends it (actor id on old builds, `origin` now) may differ
+// between attempts: an activity retried on another worker after a crash, `npm run demo` run again
+// in the same folder, or an import of ids processed before. Each must succeed, with the repeat
+// reported as a duplicate (the stored event comes back), never a conflict. SQLite file and
+// PostgreSQL; the workflow-level cases run the real FeedbackWorkflow and activities on Temporal.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createActivities } from '../activities/index.js';
+import { parseKeyring, type AuditStore, type TAuditAppend } from '../activities/audit/index.js';
+import { readFeedbackFile } from '../activities/triage/input-files.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { feedbackWorkflowId, type TFeedbackItem } from '../workflows/domain/feedback.js';
+import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
+import { auditBackends } from './helpers/audit-backends.js';
+import { createTestEnv, uniqueTaskQueue } from './helpers/temporal-env.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const backends = await auditBackends('audit-retry');
+afterEach(backends.cleanup);
+afterAll(backends.stop);
+
+function classified(workerId: string, n: number): TAuditAppend {
+  return {
+    workflowId: `feedback:api:${n}`,
+    runId: `run-of-${workerId}`,
+    eventKey: 'classified',
+    actor: { type: 'worker', id: workerId },
+    kind: 'classified',
+    payload: { category: 'billing_error', confidence: 0.8, source: 'local', modelVersion: 'm1', taxonomyVersion: 't1' },
+  };
+}
+
+const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const feedbackBundle = () =>
+  (bundle ??= bundleWorkflowCode({
+    workflowsPath: path.join(root, 'workflows/feedback-bundle.ts'),
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never,
+  }));
+
+/**
+ * One "process lifetime" of the loop: a fresh Temporal service (the in-memory one forgets
+ * everything, like a re-run demo) and a worker whose identity is `identity`, triaging `items`
+ * into `audit`. Returns the workflow results in order.
+ */
+async function runLoop(audit: AuditStore, identity: string, items: TFeedbackItem[]): Promise<unknown[]> {
+  const env = await createTestEnv();
+  try {
+    const taskQueue = uniqueTaskQueue('retry');
+    const activities = createActivities({
+      pipeline,
+      audit,
+      // IssueWorkflows are signalled onto a queue nobody polls: this test is about triage's audit.
+      temporal: { client: env.client, taskQueue, issueTaskQueue: `${taskQueue}-issues` },
+      issueConfig: () => ({ playbooks: [], policy: null }),
+      integrations: {},
+      contextSources: [],
+      identity,
+    });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await feedbackBundle(), activities });
+    return await worker.runUntil(
+      Promise.all(
+        items.map((item) =>
+          env.client.workflow.execute(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item), taskQueue, args: [item], retry: { maximumAttempts: 1 } }),
+        ),
+      ),
+    );
+  } finally {
+    await env.teardown();
+  }
+}
+
+async function sampleItems(n: number): Promise<TFeedbackItem[]> {
+  const rows = await readFeedbackFile(path.join(root, 'samples/feedback-sample.jsonl'), { defaultSource: 'demo', defaultReceivedAt: '2026-11-20T00:00:00Z' });
+  return rows.flatMap((r) => (r.item ? [r.item] : [])).slice(0, n);
+}
+
+for (const [backend, enabled] of backends.all) {
+  describe.skipIf(!enabled)(`audit retries across processes on ${backend.name}${enabled ? '' : ` (SKIPPED: ${backends.pgSkipReason})`}`, () => {
+    it('returns the stored event when another worker (other actor id and origin) re-sends it', async () => {
+      const f = await backend.fresh({ keyed: true, origin: 'host-a:111' });
+      const first = await f.store.appendMany([classified('host-a:111', 1), classified('host-a:111', 2)]);
+      const retrier = await f.open({ keyring: f.keyring!, origin: 'host-b:222' });
+      const again = await retrier.appendMany([classified('host-b:222', 1), classified('host-b:222', 2)]);
+      expect(again).toEqual(first);
+      expect(again.map((e) => e.origin)).toEqual(['host-a:111', 'host-a:111']);
+      expect(again.map((e) => e.actor.id)).toEqual(['host-a:111', 'host-a:111']);
+      expect(await retrier.append(classified('host-c:333', 1))).toEqual(first[0]);
+      expect(Number((await f.sql('SELECT COUNT(*) AS n FROM audit_events'))[0]?.n)).toBe(2);
+      // Identity still covers the payload: a different decision under the same key is a conflict.
+      const changed = { ...classified('host-b:222', 1), payload: { category: 'login_problem', confidence: 0.8, source: 'local', modelVersion: 'm1', taxonomyVersion: 't1' } } as TAuditAppend;
+      await expect(retrier.append(changed)).rejects.toMatchObject({ code: 'conflict', retryable: false });
+      expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: 2, keyed: true });
+    });
+
+    it('accepts a re-send from a separate OS process as a duplicate', async () => {
+      // The child gets the same key through the environment, as a second worker would.
+      const spec = `k9:${randomBytes(32).toString('base64url')}`;
+      const g = await backend.fresh({ keyring: parseKeyring(spec, 'test'), origin: `parent:${process.pid}` });
+      const rows = await g.store.appendMany(Array.from({ length: 10 }, (_, i) => classified(`parent:${process.pid}`, i)));
+      const moduleUrl = new URL('../activities/audit/index.ts', import.meta.url).href;
+      const script = `
+        const { openAuditStore, parseKeyring } = await import(${JSON.stringify(moduleUrl)});
+        const s = await openAuditStore(process.argv[1], { trust: { keyring: parseKeyring(process.env.K, 'K'), origin: 'child:' + process.pid } });
+        const out = await s.appendMany(Array.from({ length: 10 }, (_, i) => ({
+          workflowId: 'feedback:api:' + i, runId: 'run-of-child', eventKey: 'classified', actor: { type: 'worker', id: 'child:' + process.pid }, kind: 'classified',
+          payload: { category: 'billing_error', confidence: 0.8, source: 'local', modelVersion: 'm1', taxonomyVersion: 't1' },
+        })));
+        process.stdout.write(JSON.stringify(out.map((e) => [e.seq, e.hash])));
+        await s.close();`;
+      const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url));
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script, g.url], { env: { ...process.env, K: spec }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`child exited ${code}: ${stderr}`))));
+      });
+      expect(JSON.parse(out)).toEqual(rows.map((e) => [e.seq, e.hash]));
+      expect(Number((await g.sql('SELECT COUNT(*) AS n FROM audit_events'))[0]?.n)).toBe(10);
+      expect(await g.store.verify()).toMatchObject({ ok: true, checkedEvents: 10 });
+    });
+
+    it('re-running the demo (a Temporal that forgot, a new worker process) succeeds with every audit event a duplicate', async () => {
+      const f = await backend.fresh({ keyed: true });
+      const items = await sampleItems(4);
+      const firstResults = await runLoop(f.store, 'host-a:1001', items);
+      expect(firstResults).toHaveLength(4);
+      const before = await f.store.search({ limit: 10_000 });
+      expect(before.filter((e) => e.kind === 'received')).toHaveLength(4);
+
+      // Second run: another process identity, same audit store. Before the fix every triage
+      // activity failed with a non-retryable conflict and the demo exited 1.
+      const secondResults = await runLoop(f.store, 'host-b:2002', items);
+      expect(secondResults).toEqual(firstResults);
+      const after = await f.store.search({ limit: 10_000 });
+      expect(after).toEqual(before);
+      expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: before.length, keyed: true });
+    });
+
+    it('re-importing processed ids plus new ones: old ids are duplicates, new ones are appended', async () => {
+      const f = await backend.fresh({ keyed: true });
+      const items = await sampleItems(5);
+      await runLoop(f.store, 'importer-1', items.slice(0, 3));
+      const before = await f.store.search({ limit: 10_000 });
+      await runLoop(f.store, 'importer-2', items);
+      const after = await f.store.search({ limit: 10_000 });
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.filter((e) => e.kind === 'received').map((e) => e.workflowId).sort()).toEqual(items.map((i) => feedbackWorkflowId(i)).sort());
+      expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: after.length });
+    });
+  });
+}
