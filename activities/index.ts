@@ -4,6 +4,7 @@
 // through the Jira, Slack and Zendesk ports. Adapter errors are coded LoopwrightErrors; `failure`
 // turns them into retryable or non-retryable ApplicationFailures so Temporal's retry policy sees
 // the same classification the adapters made.
+import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from './audit/index.js';
@@ -93,6 +94,9 @@ export function createActivities(deps: ActivityDeps) {
         const result = await deps.pipeline.triage(item);
         deps.metrics?.observeClassification(result.classification.source, result.classification.category, (performance.now() - t0) / 1000);
         const { workflowId, runId } = currentWorkflow();
+        // The first attempt's schedule time is when the loop took the message in; receivedAt is
+        // when the customer wrote, which for an import of old tickets says nothing about triage.
+        const intakeMs = Context.current().info.scheduledTimestampMs;
         const c = result.classification;
         await auditLog.appendMany([
           {
@@ -106,7 +110,10 @@ export function createActivities(deps: ActivityDeps) {
               externalId: item.externalId,
               channel: item.channel,
               receivedAt: item.receivedAt,
+              ...(Number.isFinite(intakeMs) ? { intakeAt: new Date(intakeMs).toISOString() } : {}),
               customerTier: item.customer?.tier ?? 'unknown',
+              ...(item.customer ? { customerRef: createHash('sha256').update(item.customer.id).digest('hex').slice(0, 16) } : {}),
+              ...(item.customer?.lifetimeValue !== undefined ? { customerValue: item.customer.lifetimeValue } : {}),
               locale: item.locale,
               maskedText: result.masked.text,
               redactionCount: result.masked.redactions.length,
@@ -142,7 +149,7 @@ export function createActivities(deps: ActivityDeps) {
             payload: { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key },
           },
         ]);
-        deps.metrics?.observeTimeToTriage(Math.max(0, (now() - Date.parse(item.receivedAt)) / 1000));
+        deps.metrics?.observeTimeToTriage(Math.max(0, (now() - (Number.isFinite(intakeMs) ? intakeMs : Date.parse(item.receivedAt))) / 1000));
         return result;
       });
     },

@@ -1,52 +1,27 @@
 // `loopwright report`: aggregates a known audit trail (SQLite) into the report numbers and writes a
-// self-contained HTML page with inline SVG charts and no external assets.
+// self-contained HTML page with static SVG charts and no external assets. The trail imitates an
+// import: every message is processed within the last hours, but written over three weeks, so a
+// report that bucketed by processing time would fail these expectations.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteAuditStore, type AuditStore, type TAuditAppend } from '../activities/audit/index.js';
+import { createSqliteAuditStore, type AuditStore } from '../activities/audit/index.js';
 import { createReportCommand, readReportEvents } from '../worker/commands/report.js';
 import type { CliIo } from '../worker/commands/types.js';
-import { aggregateReport } from '../worker/report/aggregate.js';
+import { aggregateReport, excerpt } from '../worker/report/aggregate.js';
+import { BILLING, DAY, HOUR, LOGIN, NOW, reportTrail } from './fixtures/report-trail.js';
 
-const NOW = Date.parse('2026-11-20T12:00:00Z');
-const DAY = 86_400_000;
-const worker = { type: 'worker', id: 'test' } as const;
 let dir: string;
 let dbPath: string;
 let audit: AuditStore;
-
-function message(n: number, category: string, tier: string, at: number, triageSeconds = 30): TAuditAppend[] {
-  const workflowId = `feedback:api:${category}-${n}`;
-  const iso = new Date(at).toISOString();
-  return [
-    { workflowId, eventKey: 'received', actor: worker, kind: 'received', at: iso, payload: { source: 'api', externalId: `${n}`, customerTier: tier, receivedAt: new Date(at - triageSeconds * 1000).toISOString(), maskedText: 'SECRET-TEXT-MUST-NOT-APPEAR' } },
-    { workflowId, eventKey: 'classified', actor: worker, kind: 'classified', at: iso, payload: { category, confidence: 0.9, source: 'local', modelVersion: 'm1', taxonomyVersion: 't1' } },
-  ];
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'loopwright-report-'));
   dbPath = path.join(dir, 'audit.sqlite');
   audit = await createSqliteAuditStore(dbPath);
-  const events: TAuditAppend[] = [];
-  let n = 0;
-  const cur = (d: number) => NOW - d * DAY - 3_600_000; // d days before now, inside the 7-day window
-  const prev = (d: number) => NOW - (7 + d) * DAY - 3_600_000;
-  for (let i = 0; i < 5; i++) events.push(...message(n++, 'app_crash', i < 2 ? 'enterprise' : 'free', cur(i), i === 4 ? 7_200 : 30));
-  for (let i = 0; i < 3; i++) events.push(...message(n++, 'billing_double_charge', 'premium', cur(1)));
-  for (let i = 0; i < 2; i++) events.push(...message(n++, 'needs_review', 'unknown', cur(2)));
-  for (let i = 0; i < 5; i++) events.push(...message(n++, 'app_crash', 'free', prev(i)));
-  events.push(...message(n++, 'billing_double_charge', 'premium', prev(1)));
-  events.push(...message(n++, 'app_crash', 'free', NOW - 30 * DAY)); // outside both periods
-  const issue = 'issue:app_crash.1';
-  const at = new Date(cur(0)).toISOString();
-  const verdict = (k: string, v: 'allow' | 'deny' | 'needs_approval'): TAuditAppend => ({ workflowId: issue, eventKey: `v-${k}`, actor: worker, kind: 'policy_verdict', at, payload: { actionType: 'jira.comment', stepId: k, verdict: v, reasons: [], policyVersion: 'p@1.0.0' } });
-  events.push(verdict('a', 'allow'), verdict('b', 'allow'), verdict('c', 'deny'), verdict('d', 'needs_approval'), verdict('e', 'needs_approval'));
-  events.push({ workflowId: issue, eventKey: 'ok-d', actor: { type: 'user', id: 'U03ENGONC', displayName: 'Chen' }, kind: 'approved', at, payload: { stepId: 'd', approverId: 'U03ENGONC', approverName: 'Chen' } });
-  events.push({ workflowId: issue, eventKey: 'no-e', actor: { type: 'user', id: 'U03ENGONC', displayName: 'Chen' }, kind: 'rejected', at, payload: { stepId: 'e', approverId: 'U03ENGONC', approverName: 'Chen' } });
-  for (const k of ['a', 'b', 'd']) events.push({ workflowId: issue, eventKey: `done-${k}`, actor: worker, kind: 'action_succeeded', at, payload: { actionType: 'jira.comment', stepId: k, idempotencyKey: `${issue}/${k}` } });
+  const events = reportTrail();
   await audit.appendMany(events);
 }, 30_000);
 
@@ -65,41 +40,104 @@ function io(): CliIo & { out: () => string; err: () => string } {
   return { stdin: new PassThrough(), stdout, stderr, env: {}, out: () => out, err: () => err };
 }
 
+async function data() {
+  const events = await readReportEvents(audit, new Date(NOW - 28 * DAY), new Date(NOW));
+  return aggregateReport(events, { from: NOW - 7 * DAY, to: NOW }, { risingFloor: 3, emergingLookbackPeriods: 3 });
+}
+
 describe('report aggregation', () => {
-  it('counts themes, rising categories, tiers, needs_review, triage time and step decisions for the window', async () => {
-    const events = await readReportEvents(audit, new Date(NOW - 14 * DAY), new Date(NOW));
-    const d = aggregateReport(events, { from: NOW - 7 * DAY, to: NOW });
-    expect(d.messages).toBe(10);
-    expect(d.themes).toEqual([
-      { key: 'app_crash', count: 5 },
-      { key: 'billing_double_charge', count: 3 },
-      { key: 'needs_review', count: 2 },
+  it('counts messages on the day the customer wrote, not the day they were processed', async () => {
+    const d = await data();
+    expect(d.messages).toEqual({ current: 13, previous: 6, customers: 10, withoutReceivedAt: 0 });
+    const current = d.days.filter((x) => x.period === 'current');
+    expect(current).toHaveLength(7);
+    expect(current.reduce((a, x) => a + x.messages, 0)).toBe(13);
+    // Processing happened on one day; writing on five different ones.
+    expect(current.filter((x) => x.messages > 0).length).toBe(5);
+    expect(d.days.filter((x) => x.period === 'previous').reduce((a, x) => a + x.messages, 0)).toBe(6);
+  });
+
+  it('ranks themes week over week without needs_review, and finds rising and emerging themes above the floor', async () => {
+    const d = await data();
+    expect(d.themes.map((t) => [t.category, t.current, t.previous])).toEqual([
+      ['app_crash', 5, 5],
+      ['billing_double_charge', 3, 1],
+      ['login_failure', 3, 0],
     ]);
-    expect(d.rising).toEqual([{ category: 'billing_double_charge', current: 3, previous: 1, delta: 2 }]);
+    expect(d.needsReview).toEqual({ count: 2, rate: 2 / 13 });
+    expect(d.rising.map((t) => t.category)).toEqual(['billing_double_charge']);
+    expect(d.rising[0]).toMatchObject({ delta: 2, change: 2, customers: 2 });
+    expect(d.emerging.map((t) => t.category)).toEqual(['login_failure']);
+    expect(d.emergingLookbackDays).toBe(21);
+  });
+
+  it('gives two masked, whitespace-collapsed excerpts per theme', async () => {
+    const d = await data();
+    const crash = d.themes.find((t) => t.category === 'app_crash')!;
+    expect(crash.quotes).toHaveLength(2);
+    expect(crash.quotes.some((q) => q.includes('[EMAIL]'))).toBe(true);
+    for (const q of crash.quotes) {
+      expect(q).not.toMatch(/\s{2}|\n/);
+      expect(q.length).toBeLessThanOrEqual(221);
+    }
+    expect(excerpt('one two three four five', 15)).toBe('one two three…');
+    expect(excerpt('short  text', 15)).toBe('short text');
+  });
+
+  it('reports sentiment, severity, tiers and customer value (distinct customers counted once)', async () => {
+    const d = await data();
+    expect(d.sentiment.current).toBeCloseTo((5 * -0.6 + 2 * 0.4) / 13, 5);
+    expect(d.sentiment.negativeCurrent).toBeCloseTo(5 / 13, 5);
+    expect(d.severity.find((s) => s.level === 'critical')).toEqual({ level: 'critical', current: 1, previous: 0 });
+    expect(d.severity.find((s) => s.level === 'high')).toEqual({ level: 'high', current: 4, previous: 5 });
     expect(d.byTier.find((r) => r.category === 'app_crash')?.tiers).toEqual({ enterprise: 2, free: 3 });
-    expect(d.needsReview).toEqual({ count: 2, rate: 0.2 });
-    expect(d.timeToTriage).toMatchObject({ samples: 10, p50: 30 });
-    expect(d.timeToTriage.buckets.find((b) => b.label === '> 1 h')?.count).toBe(1);
-    expect(d.actions).toEqual({ auto: 2, approved: 1, rejected: 1, timedOut: 0, denied: 1, succeeded: 3, dryRun: 0 });
-    expect(d.daily).toHaveLength(7);
-    expect(d.daily.reduce((a, b) => a + b.count, 0)).toBe(10);
+    expect(d.byValue).toEqual([{ category: 'billing_double_charge', value: 1500, customers: 2 }]);
+  });
+
+  it('measures time to triage from intake, and time to remediation and to a verified fix from the first report', async () => {
+    const d = await data();
+    expect(d.timeToTriage).toMatchObject({ samples: 13, p50: 0.3 });
+    expect(d.timeToTriage.buckets.find((b) => b.label === '0.1–0.5 s')?.count).toBe(12);
+    expect(d.timeToTriage.buckets.find((b) => b.label === '> 10 min')?.count).toBe(1);
+    // First crash report was written cur(4); the first live action ran at cur(0), the fix verified an hour ago.
+    expect(d.timeToRemediation).toMatchObject({ samples: 1, p50: 4 * 86_400 });
+    expect(d.timeToVerifiedFix).toMatchObject({ samples: 1, p50: (4 * DAY + 2 * HOUR) / 1000 });
+    expect(d.verification).toEqual({ resolved: 1, notResolved: 0, inconclusive: 0 });
+  });
+
+  it('counts dry runs apart from live decisions and actions', async () => {
+    const d = await data();
+    expect(d.actions).toEqual({ auto: 2, approved: 1, rejected: 1, timedOut: 0, denied: 1, succeeded: 2, failed: 0, dryRunSteps: 3, dryRunActions: 3, autoRate: 0.4 });
+  });
+
+  it('lists open issues, most severe first, without the verified one', async () => {
+    const d = await data();
+    expect(d.issues.map((i) => [i.id, i.status, i.reportsThisPeriod, i.customers])).toEqual([
+      [BILLING, 'awaiting approval', 3, 2],
+      [LOGIN, 'open', 3, 3],
+    ]);
   });
 });
 
 describe('report command', () => {
-  it('writes a self-contained HTML report with inline SVG charts', async () => {
+  it('writes a self-contained, responsive HTML report with static SVG charts', async () => {
     const out = path.join(dir, 'report.html');
     const cli = io();
     expect(await createReportCommand(undefined, () => NOW).run(['--db', dbPath, '--out', out, '--days', '7'], cli)).toBe(0);
-    expect(cli.err()).toContain('10 messages');
+    expect(cli.err()).toContain('13 messages');
     const html = readFileSync(out, 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(6);
-    expect(html).not.toMatch(/<script|<link|src=|https?:\/\//i);
-    expect(html).not.toContain('SECRET-TEXT');
-    expect(html).toContain('+2 (1 → 3)');
-    expect(html).toContain('20.0%'); // needs_review rate
-    expect(html).toContain('40.0%'); // auto: 2 of 5 decided steps
+    // Responsive: no fixed pixel width on any chart.
+    expect(html).not.toMatch(/<svg [^>]*\swidth="\d/);
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org)/i);
+    expect(html).toContain('+2 (1 → 3, +200%)');
+    expect(html).toContain('15%'); // needs_review 2 of 13
+    expect(html).toContain('40%'); // auto: 2 of 5 live steps
+    expect(html).toContain('3 dry runs not counted');
+    expect(html).toContain('login_failure');
+    expect(html).toContain('[EMAIL]');
+    expect(html).toContain('awaiting approval');
   });
 
   it('rejects bad options and a missing database', async () => {

@@ -54,8 +54,15 @@ export const ZReceivedPayload = z.strictObject({
   source: ZId,
   externalId: ZId,
   channel: z.string().max(50).optional(),
+  /** When the customer wrote (the report's time basis). */
   receivedAt: z.iso.datetime({ offset: true }).optional(),
+  /** When the loop took the message in (triage scheduled): time to triage runs from here. */
+  intakeAt: z.iso.datetime({ offset: true }).optional(),
   customerTier: z.string().max(50).optional(),
+  /** Pseudonymous customer key (hash of the customer id) so reports count distinct customers. */
+  customerRef: z.string().max(64).optional(),
+  /** The customer's lifetime value when the input carries it. */
+  customerValue: z.number().finite().nonnegative().optional(),
   locale: z.string().max(35).optional(),
   /** Masked text only: PII placeholders, never the original. */
   maskedText: z.string().max(32_000).optional(),

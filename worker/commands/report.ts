@@ -1,6 +1,7 @@
-// `loopwright report [--out report.html] [--days 7]`: the weekly HTML report (top themes, fastest
-// rising, themes by customer tier, needs_review rate, time to triage, automatic vs approved vs
-// denied steps), built only from the audit store and written as one self-contained file.
+// `loopwright report [--out report.html] [--days 7]`: the weekly HTML report a support manager reads
+// (themes week over week, rising and emerging themes, sentiment, severity, tiers, customer value,
+// quotes, time to triage / remediation / verified fix, open issues), built only from the audit
+// store and written as one self-contained file with static SVG charts.
 // Must not: need Temporal or the network, or write anything but the output file.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -21,7 +22,24 @@ options:
   --db URL     audit store (default: $AUDIT_DB_URL, else a postgres $DATABASE_URL, else ./data/audit.sqlite)
 `;
 
-const REPORT_KINDS: TAuditKind[] = ['received', 'classified', 'policy_verdict', 'approved', 'rejected', 'approval_timed_out', 'action_succeeded'];
+const REPORT_KINDS: TAuditKind[] = [
+  'received',
+  'classified',
+  'issue_linked',
+  'policy_verdict',
+  'approval_requested',
+  'approved',
+  'rejected',
+  'approval_timed_out',
+  'escalated',
+  'action_succeeded',
+  'action_failed',
+  'verified',
+  'reopened',
+  'closed',
+];
+/** Periods read before the current one: the previous period plus the lookback of "emerging". */
+const LOOKBACK_PERIODS = 3;
 const PAGE = 50_000;
 
 /** Every event of the report's kinds in [from, to), paged by sequence so no limit truncates it. */
@@ -39,7 +57,7 @@ export async function readReportEvents(audit: AuditStore, from: Date, to: Date):
 export function createReportCommand(openAudit: (url: string) => Promise<AuditStore> = (url) => openAuditStore(url), now: () => number = Date.now): CliCommand {
   return {
     name: 'report',
-    summary: 'write an HTML report of themes, tiers, triage time and actions',
+    summary: 'write the HTML report: themes week over week, sentiment, severity, tiers, issues',
     async run(argv: string[], io: CliIo) {
       let v;
       try {
@@ -73,13 +91,13 @@ export function createReportCommand(openAudit: (url: string) => Promise<AuditSto
         return 1;
       }
       try {
-        const events = await readReportEvents(audit, new Date(from - days * 86_400_000), new Date(to));
-        const data = aggregateReport(events, { from, to });
-        const html = renderReportHtml(data, { generatedAt: new Date(to).toISOString() });
+        const events = await readReportEvents(audit, new Date(from - LOOKBACK_PERIODS * days * 86_400_000), new Date(to));
+        const data = aggregateReport(events, { from, to }, { emergingLookbackPeriods: LOOKBACK_PERIODS });
+        const html = await renderReportHtml(data, { generatedAt: new Date(to).toISOString() });
         if (v.out === '-') io.stdout.write(html);
         else {
           await writeFile(v.out, html);
-          io.stderr.write(`wrote ${v.out}: ${data.messages} messages, ${data.themes.length} themes, ${data.window.days} days\n`);
+          io.stderr.write(`wrote ${v.out}: ${data.messages.current} messages, ${data.themes.length} themes, ${data.issues.length} open issues, ${data.window.days} days\n`);
         }
         return 0;
       } catch (e) {
