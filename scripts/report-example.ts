@@ -31,9 +31,11 @@ const rows = await readFeedbackFile(path.join(ROOT, 'samples', 'feedback-sample.
 
 const events: TAuditEvent[] = [];
 let seq = 0;
-const push = (e: Omit<TAuditEvent, 'seq' | 'workflowSeq' | 'runId' | 'prevHash' | 'hash' | 'eventKey' | 'actor'> & { actor?: TAuditEvent['actor'] }): void => {
+type TStoredOnly = 'seq' | 'workflowSeq' | 'runId' | 'prevHash' | 'hash' | 'eventKey' | 'actor' | 'origin' | 'keyId' | 'hashVersion';
+const push = (e: Omit<TAuditEvent, TStoredOnly> & { actor?: TAuditEvent['actor'] }): void => {
   seq++;
-  events.push({ seq, workflowSeq: seq, runId: null, eventKey: `${e.kind}-${seq}`, prevHash: '0'.repeat(64), hash: '0'.repeat(64), actor: e.actor ?? { type: 'worker', id: 'example' }, ...e } as TAuditEvent);
+  const stored = { seq, workflowSeq: seq, runId: null, eventKey: `${e.kind}-${seq}`, prevHash: '0'.repeat(64), hash: '0'.repeat(64), origin: null, keyId: null, hashVersion: 2 };
+  events.push({ ...stored, actor: e.actor ?? { type: 'worker', id: 'example' }, ...e } as TAuditEvent);
 };
 const firstSeen = new Map<string, number>();
 let i = 0;
