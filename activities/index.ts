@@ -11,7 +11,7 @@ import type { AuditStore, TAuditAppend } from './audit/index.js';
 import { createGroupCommit } from './audit/group-commit.js';
 import type { TriagePipeline } from './triage/pipeline.js';
 import type { ContextSource } from './context/ports.js';
-import { rankHypotheses, type TRankOptions } from './context/rank.js';
+import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInput, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
@@ -180,6 +180,7 @@ export function createActivities(deps: ActivityDeps) {
             at: result.receivedAt,
             evidence: fragment.evidence.slice(0, 10),
             excerpt: fragment.text.slice(0, 500),
+            ...(result.segments ? { segments: result.segments } : {}),
           };
           const issueId = issueWorkflowId(fragment.fingerprint.key);
           await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
@@ -224,15 +225,20 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Gathers deploys, incidents, flags and known issues, and ranks them as explanations. */
+    /**
+     * Gathers deploys, incidents, flags and known issues around the issue's event-time anchor and
+     * ranks them against its evidence and segment profile. A source that fails makes the answer
+     * degraded (named in `unavailableSources` and in the audited ranker version), never a silent
+     * "insufficient evidence"; when every source fails the activity retries.
+     */
     async rankRootCause(req: TRootCauseRequest): Promise<TRootCauseResult> {
       return guarded(async () => {
-        const range = { from: req.firstSeen - 7 * 24 * 3_600_000, to: Math.max(req.spikeAt, now()) };
+        const range = contextSearchRange({ firstSeen: req.firstSeen, spikeAt: req.spikeAt }, deps.rankOptions);
         const events = [];
         const unavailable: string[] = [];
         for (const source of deps.contextSources) {
           try {
-            events.push(...(await source.listEvents({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() })));
+            events.push(...(await source.listEvents(range)));
           } catch (e) {
             unavailable.push(`${source.name}: ${e instanceof Error ? e.message : String(e)}`);
           }
@@ -241,29 +247,14 @@ export function createActivities(deps: ActivityDeps) {
           // Every source failed: retrying may help; a ranking over nothing would read as "no cause".
           throw new LoopwrightError('upstream_unavailable', `no context source answered: ${unavailable.join('; ')}`);
         }
-        const norm = (kind: string) => req.evidence.filter((e) => e.kind === kind).map((e) => e.normalized);
-        const platforms = [...norm('os_version'), ...norm('device'), ...norm('browser')].map((v) => v.split(/\s+/)[0] ?? v);
-        const ranked = rankHypotheses(
-          {
-            category: req.category,
-            firstSeen: new Date(req.firstSeen).toISOString(),
-            spikeAt: new Date(req.spikeAt).toISOString(),
-            evidence: [...new Set(req.evidence.map((e) => e.normalized))],
-            segments: {
-              versions: [...new Set([...norm('app_version'), ...norm('os_version')])],
-              platforms: [...new Set(platforms)],
-              regions: [],
-              tiers: req.tiers.filter((t): t is 'free' | 'standard' | 'premium' | 'enterprise' | 'unknown' => ['free', 'standard', 'premium', 'enterprise', 'unknown'].includes(t)),
-            },
-          },
-          events,
-          deps.rankOptions,
-        );
+        const ranked = rankHypotheses(rankIssueFromRequest(req), events, deps.rankOptions);
+        const degraded = unavailable.length > 0;
         return {
           verdict: ranked.verdict,
           hypotheses: ranked.hypotheses.map((h) => ({ id: h.eventId, kind: h.kind, title: h.title, score: h.score, reasons: h.reasons })),
-          rankerVersion: 'rank-v1',
+          rankerVersion: degraded ? `${RANKER_VERSION} degraded: ${unavailable.join('; ')}`.slice(0, 300) : RANKER_VERSION,
           unavailableSources: unavailable,
+          degraded,
         };
       });
     },
@@ -336,6 +327,35 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+const TIERS = ['free', 'standard', 'premium', 'enterprise', 'unknown'] as const;
+
+/**
+ * The ranking input of an issue: its evidence, and its segment profile from report metadata. Where
+ * reports carried no platform or version metadata, the platforms and versions named in the text
+ * stand in (each an equal share). Regions come from metadata only: text does not say them reliably.
+ */
+export function rankIssueFromRequest(req: TRootCauseRequest): TRankIssueInput {
+  const norm = (kind: string) => req.evidence.filter((e) => e.kind === kind).map((e) => e.normalized);
+  const profile = req.profile ?? { reports: 0, dims: {} };
+  const dims = { ...profile.dims };
+  const fromText = (values: string[]) => {
+    const uniq = [...new Set(values)];
+    return { reports: uniq.length, values: Object.fromEntries(uniq.map((v) => [v, 1])) };
+  };
+  const textPlatforms = [...norm('os_version'), ...norm('device'), ...norm('browser')];
+  if (!dims.platforms && textPlatforms.length > 0) dims.platforms = fromText(textPlatforms);
+  const textVersions = [...norm('app_version'), ...norm('os_version').filter((v) => /\d/.test(v))];
+  if (!dims.versions && textVersions.length > 0) dims.versions = fromText(textVersions);
+  return {
+    category: req.category,
+    firstSeen: new Date(req.firstSeen).toISOString(),
+    spikeAt: new Date(req.spikeAt).toISOString(),
+    evidence: [...new Set(req.evidence.map((e) => e.normalized))],
+    segments: { versions: [], platforms: [], regions: [], tiers: req.tiers.filter((t): t is (typeof TIERS)[number] => (TIERS as readonly string[]).includes(t)) },
+    profile: { reports: Math.max(profile.reports, 1), dims },
+  };
+}
 
 /** Decisions the workflows audited, as Prometheus counters (after the append is durable). */
 function recordDecisionMetrics(m: LoopwrightMetrics, events: readonly TAuditAppend[]): void {

@@ -33,11 +33,19 @@ describe('fingerprint', () => {
     expect(fp('payment_failure', 'checkout fails with E1234', 'Mobile App').key).not.toBe(base.key);
   });
 
-  it('splits code-less reports by platform family, not by version or device model', () => {
-    const ios = fp('app_crash', 'the app crashes on launch on iOS 17.2 (iPhone 15 Pro)');
-    expect(fp('app_crash', 'crash at startup, iOS 16.1, iPhone 12').key).toBe(ios.key);
-    expect(fp('app_crash', 'crash at startup on Android 14').key).not.toBe(ios.key);
-    expect(ios.features).toEqual(['device:iphone', 'os:ios']);
+  it('keeps one code-less crash on Android, Pixel and no platform in one issue (platforms are a segment, not a key)', () => {
+    const android = fp('app_crash', 'the app crashes on launch on Android 14');
+    expect(fp('app_crash', 'crash at startup on my Pixel 8').key).toBe(android.key);
+    expect(fp('app_crash', 'the app crashes on launch').key).toBe(android.key);
+    expect(fp('app_crash', 'crash at startup, iOS 16.1, iPhone 12').key).toBe(android.key);
+    expect(android.features).toEqual([]);
+  });
+
+  it('gives every spelling of one numeric error code one key', () => {
+    const key = fp('app_crash', 'app closes with E4339').key;
+    for (const t of ['error 4339 when opening', 'err-4339 again', 'Error: 4339', 'ERROR_4339 on start', 'got error code 4339']) {
+      expect(fp('app_crash', t).key).toBe(key);
+    }
   });
 
   it('never derives features from per-customer values or free text', () => {

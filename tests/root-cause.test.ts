@@ -37,9 +37,9 @@ describe('rankHypotheses', () => {
     expect(top.reasons).toEqual(
       expect.arrayContaining([
         'time: deploy 40 min before the issue (0.926)',
-        'segments.versions: 5.2.0 matches (1)',
-        'segments.platforms: ios 17.2 matches (1)',
-        'evidence: E1234 matches (1)',
+        'segments.versions: 5.2.0 covers 100% of the reports (match, +1.5)',
+        'segments.platforms: ios covers 100% of the reports (match, +1.5)',
+        'evidence: E1234 in the reports (1, +3.5)',
       ]),
     );
     // The flag shares the error code but is older and unscoped: a weaker, still plausible hypothesis.
@@ -64,7 +64,7 @@ describe('rankHypotheses', () => {
   it('does not treat time proximity alone as evidence', () => {
     const r = rankHypotheses(crashIssue, [{ id: 'd', kind: 'deploy', title: 'Unscoped backend deploy', at: '2026-11-20T13:55:00Z' }]);
     expect(r.verdict).toBe('insufficient_evidence');
-    expect(r.belowThreshold[0]?.reasons).toContain('no specific match: time proximity alone is not evidence');
+    expect(r.belowThreshold[0]?.reasons.join(' ')).toContain('no specific match');
   });
 
   it('counts an open incident and matching category for a performance issue', () => {
@@ -73,6 +73,7 @@ describe('rankHypotheses', () => {
       fixtureEvents,
     );
     expect(r.hypotheses[0]?.eventId).toBe('incident-eu-db');
+    expect(r.hypotheses[0]?.reasons).toContain('segments.regions: eu-west-1 covers 100% of the reports (match, +1.5)');
     expect(r.hypotheses[0]?.reasons).toContain('time: incident open when the issue began (1)');
   });
 

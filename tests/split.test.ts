@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isContinuation, isStandaloneIssue, MAX_SEGMENTS, mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
+import {
+  isContinuation,
+  isDetailClause,
+  isStandaloneIssue,
+  MAX_SEGMENTS,
+  mergeSegments,
+  segmentMessage,
+  type ClassifiedSegment,
+} from '../activities/triage/split.js';
 import { NEEDS_REVIEW, type TClassification } from '../workflows/domain/triage.js';
 
 const texts = (s: string) => segmentMessage(s).map((x) => x.text);
@@ -88,6 +96,19 @@ describe('mergeSegments', () => {
     expect(mergeSegments(m, segs)).toHaveLength(1);
     expect(isContinuation({ start: 0, end: 0, text: 'Is it more than $8882?' })).toBe(true);
     expect(isContinuation({ start: 0, end: 0, text: 'Also the app crashes every time I open it on Android 14!' })).toBe(false);
+  });
+
+  it('attaches a detail sentence to its message instead of splitting it off (the defect: "Android 13 here." became an issue)', () => {
+    const m = 'The app crashes every time I open the camera. Android 13 here.';
+    // A confident classifier on the detail alone used to make it its own fragment.
+    const segs = segmentMessage(m).map((s, i) => ({ ...s, classification: cls(i === 0 ? 'app_crash' : 'ux_confusion', 0.9) }));
+    const frags = mergeSegments(m, segs);
+    expect(frags).toHaveLength(1);
+    expect(frags[0]!.text).toBe(m);
+    expect(frags[0]!.classification.category).toBe('app_crash');
+    expect(isDetailClause('On my Pixel 7, app version 5.2.1.')).toBe(true);
+    expect(isDetailClause('Also checkout fails on Android.')).toBe(false);
+    expect(isDetailClause('Please refund my order from the web shop.')).toBe(false);
   });
 
   it('treats an unsure clause as an issue only with a problem or request cue', () => {

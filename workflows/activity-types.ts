@@ -3,6 +3,7 @@
 // Pure types: no runtime code.
 import type { TPlaybookAction, TCompensation } from '../playbooks/actions.js';
 import type { TVerdict } from '../policies/schema.js';
+import type { TSegmentProfile } from './domain/segments.js';
 import type { TEvidence } from './domain/triage.js';
 import type { TApprover } from './messages.js';
 
@@ -54,6 +55,8 @@ export interface TRootCauseRequest {
   spikeAt: number;
   evidence: TEvidence[];
   tiers: string[];
+  /** The segment profile; ranking matches change scopes against it. */
+  profile?: TSegmentProfile;
 }
 
 export interface TRootCauseResult {
@@ -62,6 +65,8 @@ export interface TRootCauseResult {
   rankerVersion: string;
   /** Sources that could not be read; the ranking used the others. */
   unavailableSources: string[];
+  /** True when a source failed: the verdict is over partial context, not a finding of "no cause". */
+  degraded?: boolean;
 }
 
 export interface TApprovalRequest {

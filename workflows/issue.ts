@@ -7,12 +7,22 @@ import {
   condition,
   continueAsNew,
   allHandlersFinished,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { countBetween, evaluateTrigger, highestSeverity, verifyRecurrence, type TIssueStatsState, type TIssueTrigger } from './domain/issue-stats.js';
+import {
+  countBetween,
+  createTriggerCursor,
+  detectTrigger,
+  evaluateTrigger,
+  highestSeverity,
+  verifyRecurrence,
+  type TIssueStatsState,
+  type TIssueTrigger,
+} from './domain/issue-stats.js';
 import { selectPlaybook, type TLoadedPlaybook } from '../playbooks/schema.js';
 import {
   approveSignal,
@@ -156,19 +166,33 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const severity = highestSeverity(s.stats) ?? 'low';
     const selection = selectPlaybook(input.playbooks, { category: s.category, severity });
     if (!selection) return;
-    const trigger = sinceLastRound(selection.selected.playbook.trigger, s.lastTriggeredAt, now);
-    const fired = evaluateTrigger(s.stats, trigger, now);
-    if (!fired.fired || !enoughSinceLastRound(s.stats, trigger, s.lastTriggeredAt, now)) return;
+    let fired: { fired: boolean; reason: string };
+    // Event time the trigger fired at: what root-cause ranking measures proximity to.
+    let firedAt = now;
+    if (patched('event-time-triggers')) {
+      // Windows on when customers wrote (domain/issue-stats.ts): imports and backfills decide as live intake would.
+      const cursors = (s.triggerCursors ??= {});
+      const id = selection.selected.playbook.id;
+      fired = detectTrigger(s.stats, selection.selected.playbook.trigger, cursors[id] ?? createTriggerCursor());
+      const detection = fired as ReturnType<typeof detectTrigger>;
+      cursors[id] = detection.cursor;
+      if (!fired.fired) return;
+      firedAt = Math.min(detection.at ?? now, detection.decidedAt ?? now);
+    } else {
+      const trigger = sinceLastRound(selection.selected.playbook.trigger, s.lastTriggeredAt, now);
+      fired = evaluateTrigger(s.stats, trigger, now);
+      if (!fired.fired || !enoughSinceLastRound(s.stats, trigger, s.lastTriggeredAt, now)) return;
+    }
 
     s.lastTriggeredAt = now;
     s.remediations += 1;
     if (s.status === 'resolved' || s.status === 'reopened') {
       journal.record({ kind: 'reopened', actor: SYSTEM_ACTOR, payload: { reason: `trigger fired again: ${fired.reason}`.slice(0, 1_900), attempt: s.remediations, previousVerdict: s.status } }, `recurred after ${s.status}: ${fired.reason}`);
     }
-    await remediate(selection.selected, selection.reason, fired.reason);
+    await remediate(selection.selected, selection.reason, fired.reason, firedAt);
   }
 
-  async function remediate(loaded: TLoadedPlaybook, why: string, triggerReason: string): Promise<void> {
+  async function remediate(loaded: TLoadedPlaybook, why: string, triggerReason: string, firedAt: number): Promise<void> {
     const ctx: TRoundContext = { workflowId: info.workflowId, fingerprint: input.fingerprint.key, loaded, policy: input.policy, state: s, journal, desk, round: s.remediations, flush, setStatus };
     s.playbookVersion = loaded.version;
     setStatus('investigating');
@@ -176,7 +200,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       { kind: 'playbook_selected', actor: SYSTEM_ACTOR, payload: { playbookId: loaded.playbook.id, playbookVersion: loaded.version, playbookHash: loaded.contentHash, reason: `${why}; trigger: ${triggerReason}`.slice(0, 1_900) } },
       `playbook ${loaded.version} selected (${triggerReason})`,
     );
-    await investigate(ctx, Date.now());
+    await investigate(ctx, firedAt);
     setStatus('remediating');
     const ok = await runPlaybookSteps(ctx);
     const reply = loaded.playbook.customerReply;

@@ -5,6 +5,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
+import { ZSegmentValues } from './domain/segments.js';
 
 export { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, issueWorkflowId, SA, SEARCH_ATTRIBUTES } from './names.js';
 
@@ -26,6 +27,8 @@ export const ZOccurrence = z.strictObject({
   evidence: z.array(ZEvidence),
   /** Masked excerpt, for the approval message and the Jira description. */
   excerpt: z.string().max(500),
+  /** Where the report comes from (platform family, versions, region, plan, channel): the issue's segment profile. */
+  segments: ZSegmentValues.optional(),
 });
 export type TOccurrence = z.infer<typeof ZOccurrence>;
 

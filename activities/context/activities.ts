@@ -5,7 +5,7 @@
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TContextEvent } from './events.js';
 import type { ContextSource } from './ports.js';
-import { rankHypotheses, ZRankIssue, type TRankIssueInput, type TRankOptions, type TRankResult } from './rank.js';
+import { contextSearchRange, rankHypotheses, ZRankIssue, type TRankIssueInput, type TRankOptions, type TRankResult } from './rank.js';
 
 export interface ContextActivitiesDeps {
   sources: ReadonlyArray<ContextSource>;
@@ -34,9 +34,11 @@ export function createContextActivities(deps: ContextActivitiesDeps) {
   return {
     async rankRootCauses(issueInput: TRankIssueInput): Promise<TContextRanking> {
       const issue = ZRankIssue.parse(issueInput);
-      const anchor = Date.parse(issue.spikeAt ?? issue.firstSeen);
-      // Up to a day past the anchor: a known issue filed after the first reports still describes them.
-      const range = { from: new Date(anchor - lookbackMs).toISOString(), to: new Date(anchor + 24 * 60 * 60_000).toISOString() };
+      // On the issue's event clock only, so a backfilled issue asks for what a live one would have.
+      const range = contextSearchRange(
+        { firstSeen: Date.parse(issue.firstSeen), ...(issue.spikeAt ? { spikeAt: Date.parse(issue.spikeAt) } : {}) },
+        { ...deps.rankOptions, lookbackMinutes: lookbackMs / 60_000 },
+      );
       const settled = await Promise.allSettled(deps.sources.map((s) => s.listEvents(range)));
       const events = new Map<string, TContextEvent>();
       const sourceErrors: TSourceError[] = [];

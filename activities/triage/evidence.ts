@@ -52,6 +52,21 @@ function normalizeAmount(num: string, currency: string): string | undefined {
   return `${currency} ${String(Number(whole))}.${cents}`;
 }
 
+/**
+ * One spelling per numeric error code: "error 4339", "Error #4339", "err-4339", "ERR_4339",
+ * "ERROR4339" and "E4339" are all E4339, so one defect gets one fingerprint. Codes with another
+ * prefix keep it, without separators ("AUTH-1001" → AUTH1001); symbolic codes stay as written.
+ */
+export function normalizeErrorCode(raw: string): string {
+  const v = raw.trim();
+  if (/^0x[0-9a-f]{8}$/i.test(v)) return `0x${v.slice(2).toUpperCase()}`;
+  const m = /^(?:(?:error|err|e)(?:\s+code)?)?\s*[-_#: ]?\s*(\d{2,6})$/i.exec(v);
+  if (m) return `E${m[1]}`;
+  const prefixed = /^([A-Za-z]{1,5})[-_ ]?(\d{2,6}[A-Za-z]?)$/.exec(v);
+  if (prefixed) return `${prefixed[1]!.toUpperCase()}${prefixed[2]!.toUpperCase()}`;
+  return v.toUpperCase();
+}
+
 const OS_NAMES: Record<string, string> = {
   ios: 'ios',
   ipados: 'ipados',
@@ -102,14 +117,21 @@ const RULES: Rule[] = [
   {
     kind: 'error_code',
     re: /\b(?:ERR_[A-Z0-9_]{3,}|E(?:CONNRESET|CONNREFUSED|TIMEDOUT|NOTFOUND|PIPE|ACCES|HOSTUNREACH|ADDRINUSE)|(?:E|ERR|ERROR)[-_ ]?\d{2,6}|0x[0-9A-Fa-f]{8}|[A-Z]{2,5}-\d{3,5}(?=\s*(?:error|code|failure|fault)))\b/g,
-    normalize: (v) => (/^0x/i.test(v) ? `0x${v.slice(2).toUpperCase()}` : v.toUpperCase().replace(/^(ERROR|ERR|E)[-_ ](\d)/, '$1$2')),
+    normalize: (v) => normalizeErrorCode(v),
+    priority: 2,
+  },
+  {
+    // Lower-case spellings of the same numeric codes: "err-4339", "error #4339", "Error: 4339".
+    kind: 'error_code',
+    re: /\berr(?:or)?(?:\s+code)?\s*[-_#:]?\s*(\d{2,6})\b(?!\.\d)/gi,
+    normalize: (v) => normalizeErrorCode(v),
     priority: 2,
   },
   {
     kind: 'error_code',
     re: /\berror(?: code)?\s*[:#]?\s*([A-Za-z]{0,5}[-_]?\d{2,6}[A-Za-z]?)\b/gi,
     group: 1,
-    normalize: (v) => v.toUpperCase(),
+    normalize: (v) => normalizeErrorCode(v),
     priority: 3,
   },
   {

@@ -144,8 +144,18 @@ const CSV_COLUMNS = [
   'customer_lifetime_value',
   'product',
   'sku',
+  // Segment fields (workflows/domain/segments.ts), carried as metadata and validated there.
+  'platform',
+  'os_version',
+  'app_version',
+  'device',
+  'region',
+  'plan',
 ] as const;
+const SEGMENT_COLUMNS: ReadonlySet<string> = new Set(['platform', 'os_version', 'app_version', 'device', 'region', 'plan']);
 const KNOWN_COLUMNS: ReadonlySet<string> = new Set(CSV_COLUMNS);
+
+const SEGMENT_CAMEL: ReadonlySet<string> = new Set(['osVersion', 'appVersion']);
 
 function normalizeHeader(h: string): string {
   return h.trim().toLowerCase().replace(/[\s-]+/g, '_');
@@ -173,6 +183,10 @@ function csvRowToInput(header: string[], fields: string[]): Record<string, unkno
     const value = fields[idx] ?? '';
     if (h.startsWith('metadata.')) {
       if (value !== '') metadata[h.slice('metadata.'.length)] = value;
+      return;
+    }
+    if (SEGMENT_COLUMNS.has(h)) {
+      if (value !== '') metadata[h] = value;
       return;
     }
     // Empty optional cells mean "not given", not an empty value; text stays so emptiness is reported.
@@ -290,6 +304,20 @@ export function readJsonl(bytes: Uint8Array, opts: ReadOptions): TInputRow[] {
       return;
     }
     const obj = { ...(value as Record<string, unknown>) };
+    // Segment fields may sit at the top level of a line, as CSV columns do; they are metadata.
+    const top = Object.keys(obj).filter((k) => SEGMENT_COLUMNS.has(k) || SEGMENT_CAMEL.has(k));
+    if (top.length > 0) {
+      const meta = typeof obj.metadata === 'object' && obj.metadata !== null && !Array.isArray(obj.metadata) ? { ...(obj.metadata as Record<string, unknown>) } : {};
+      for (const k of top) {
+        if (k in meta) {
+          rows.push({ row, line, error: invalid(row, line, `"${k}" given both at the top level and in metadata`, { field: k }) });
+          return;
+        }
+        meta[k] = obj[k];
+        delete obj[k];
+      }
+      obj.metadata = meta;
+    }
     if ('id' in obj) {
       if ('externalId' in obj) {
         rows.push({ row, line, error: invalid(row, line, 'give either "id" or "externalId", not both', { field: 'id' }) });

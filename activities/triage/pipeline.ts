@@ -5,7 +5,7 @@
 // Must not: let unmasked text reach the classifier or the result, log anything, or keep state
 // between messages (the same item always yields the same result for the same classifier).
 import { LoopwrightError, formatIssues } from '../../workflows/domain/errors.js';
-import { ZFeedbackItem, type TFeedbackItem, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
+import { feedbackSegments, ZFeedbackItem, type TFeedbackItem, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
 import { taxonomyVersionTag, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
 import {
   SEVERITY_ORDER,
@@ -181,6 +181,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       fingerprint: computeFingerprint({ category: whole.category, evidence: p.evidence, product }),
       fragments: issueFragments,
       taxonomyVersion,
+      segments: feedbackSegments(item),
     };
   }
 

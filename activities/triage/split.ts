@@ -40,6 +40,20 @@ const PROBLEM_CUE =
 const REQUEST_CUE =
   /\?|\b(?:how|why|when|where|what|which|can i|can you|could you|please|i need|i want|i wanted|i'd like|tell me|show me|let me)\b|^(?:\W*)(?:tell|show|give|send|get|transfer|move|pay|remove|delete|add|change|set|open|close|block|cancel|freeze|increase|reduce|check|list|make|stop|update)\b/i;
 
+/**
+ * What a short detail sentence is about: the platform, device, version or place of the report
+ * before it ("Android 13 here.", "On iPhone 14, app version 5.2.", "Same in Chrome."). Such a
+ * sentence describes its neighbour and is never an issue of its own.
+ */
+const DETAIL_CUE =
+  /\b(?:android|ios|ipados|iphone|ipad|pixel|galaxy|samsung|oneplus|windows|mac(?:os|book)?|linux|chromebook|chrome|firefox|safari|edge|web ?app|mobile app|desktop app|app version|version|build|v?\d+(?:\.\d+)+|device|phone|tablet|browser|wifi|wi-fi|4g|5g|region|eu|us|uk)\b/i;
+const DETAIL_MAX_WORDS = 10;
+
+/** A short clause that only says where the report comes from (platform, device, version). */
+export function isDetailClause(text: string): boolean {
+  return words(text) <= DETAIL_MAX_WORDS && DETAIL_CUE.test(text) && !PROBLEM_CUE.test(text) && !REQUEST_CUE.test(text);
+}
+
 function words(text: string): number {
   return (text.match(/[A-Za-z0-9[\]_]+/g) ?? []).length;
 }
@@ -92,6 +106,7 @@ export function segmentMessage(maskedText: string): Segment[] {
 /** Whether a classified clause stands as an issue on its own. */
 export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
   if (words(seg.text) < MIN_WORDS) return false;
+  if (isDetailClause(seg.text)) return false;
   if (PROBLEM_CUE.test(seg.text) || REQUEST_CUE.test(seg.text)) return true;
   // Praise is context for the issue next to it, whatever category the classifier gave it.
   if (scoreSentiment(seg.text).label === 'positive') return false;

@@ -1,6 +1,7 @@
 // The one shape every intake path (HTTP API, Zendesk webhook, file import) produces.
 // Pure zod: imported by workflows, activities and processes alike, so it must stay free of I/O.
 import { z } from 'zod';
+import { parseSegmentMetadata, type TSegmentValues } from './segments.js';
 
 /** Hard cap on one message. Larger input is rejected with a clear error, never truncated silently. */
 export const MAX_FEEDBACK_TEXT_CHARS = 32_000;
@@ -47,13 +48,25 @@ export const ZFeedbackItem = z.strictObject({
   customer: ZCustomer.optional(),
   product: z.string().min(1).max(200).optional(),
   sku: z.string().min(1).max(100).optional(),
+  /**
+   * Free key/value context. The segment keys (platform, os_version, app_version, device, region,
+   * plan: see domain/segments.ts) are validated and normalised into the report's segments.
+   */
   metadata: z
     .record(z.string().max(100), ZMetadataValue)
     .refine((m) => Object.keys(m).length <= 50, 'metadata may hold at most 50 keys')
+    .superRefine((m, ctx) => {
+      for (const p of parseSegmentMetadata(m).problems) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+    })
     .default({}),
 });
 export type TFeedbackItem = z.infer<typeof ZFeedbackItem>;
 export type TFeedbackItemInput = z.input<typeof ZFeedbackItem>;
+
+/** The normalised segments of a validated item (platform family, versions, device, region, plan, channel). */
+export function feedbackSegments(item: Pick<TFeedbackItem, 'metadata' | 'channel'>): TSegmentValues {
+  return parseSegmentMetadata(item.metadata, item.channel).segments;
+}
 
 /** The dedup key of a message: also the suffix of its workflow id. */
 export function feedbackKey(item: Pick<TFeedbackItem, 'source' | 'externalId'>): string {

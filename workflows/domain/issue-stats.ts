@@ -1,8 +1,25 @@
 // Occurrence statistics of one recurring issue: the state IssueWorkflow carries across signals and
 // continue-as-new, and the arithmetic over it (window counts, triggers, spikes, verification).
-// Pure and deterministic: imports only zod and pure modules; callers pass `now` (workflow time) in.
+// Pure and deterministic: imports only zod and pure modules.
 // It must stay bounded: per-bucket counts over a retention horizon plus capped recent lists, so an
 // issue with millions of reports still fits in a workflow input.
+//
+// Event time. Every window, baseline and spike test is measured on when customers wrote (the
+// occurrence's `at`), never on when a signal arrived or on the workflow's clock, so a two-week
+// history imported in a minute decides what live intake would have decided. The event clock is
+// the newest report time seen; the watermark trails it by `allowedLatenessMs` (5 min by default).
+// `detectTrigger` judges volume triggers (count, spike) on the bucket grid over whole-bucket
+// windows. Buckets that ended before the watermark are final: a report arriving behind the
+// watermark is counted in the statistics (`lateReports` says how many) but never re-opens a
+// decision. Buckets after the watermark are judged early, on the reports seen so far, which is
+// sound because both conditions only grow with more reports in the window. Guarantees:
+// - the same reports in event-time order decide the same firings at the same event times,
+//   whether they arrive one by one (live) or in batches of any size (backfill, import);
+// - reports out of order by at most the lateness bound fire at most one lateness bound (plus one
+//   bucket) later than in order, never earlier and never spuriously;
+// - a single batch must not span more event time than the retention horizon (7 days by default),
+//   or its oldest buckets expire before they are judged.
+// Severity triggers fire on the severe report itself.
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from './errors.js';
 import { ZCustomerTier } from './feedback.js';
@@ -38,6 +55,11 @@ export const ZIssueStatsLimits = z.strictObject({
    */
   maxTickets: z.number().int().min(1).max(50_000).default(2_000),
   maxCustomers: z.number().int().min(1).max(50_000).default(2_000),
+  /**
+   * How far behind the newest report a report may arrive and still count in trigger decisions.
+   * Volume triggers wait this long (in event time) before judging a bucket; see the header.
+   */
+  allowedLatenessMs: z.number().int().min(0).max(24 * 60 * MINUTE_MS).default(5 * MINUTE_MS),
 });
 export type TIssueStatsLimits = z.infer<typeof ZIssueStatsLimits>;
 
@@ -56,6 +78,8 @@ export const ZIssueStatsState = z.strictObject({
   counts: z.array(ZCount),
   /** Occurrences too old for the retention horizon when they arrived: in `total`, not in counts. */
   lateDropped: ZCount,
+  /** Occurrences that arrived behind the watermark: counted, but too late for decisions already taken. */
+  lateReports: ZCount.default(0),
   severityCounts: severityRecord(ZCount),
   lastAtBySeverity: severityRecord(z.number().int().nullable()),
   tierCounts: z.partialRecord(ZCustomerTier, ZCount),
@@ -87,6 +111,7 @@ export function createIssueStats(limits: z.input<typeof ZIssueStatsLimits> = {})
     bucketOrigin: null,
     counts: [],
     lateDropped: 0,
+    lateReports: 0,
     severityCounts: { low: 0, medium: 0, high: 0, critical: 0 },
     lastAtBySeverity: { low: null, medium: null, high: null, critical: null },
     tierCounts: {},
@@ -142,6 +167,7 @@ export function addOccurrences(state: TIssueStatsState, occs: ReadonlyArray<TIss
       rememberId(s.customers, customerSet, occ.customerId, s.limits.maxCustomers, () => (s.customersEvicted += 1));
     }
     s.total += 1;
+    if (s.lastSeen !== null && bucketEndOf(s, occ.at) <= s.lastSeen - latenessOf(s)) s.lateReports = (s.lateReports ?? 0) + 1;
     s.firstSeen = s.firstSeen === null ? occ.at : Math.min(s.firstSeen, occ.at);
     s.lastSeen = s.lastSeen === null ? occ.at : Math.max(s.lastSeen, occ.at);
     s.severityCounts[occ.severity] += 1;
@@ -363,6 +389,180 @@ export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTri
       };
     }
   }
+}
+
+// ── Event-time detection ──────────────────────────────────────────────────────────────────────
+
+/** Where a trigger's evaluation stands, in event time; carried by the caller per trigger. */
+export const ZTriggerCursor = z.strictObject({
+  /** Every bucket ending at or before this event time has been judged. */
+  evaluatedThrough: z.number().int().nullable(),
+  /** Event time of the last firing: a bucket end for volume triggers, the report's time for severity. */
+  lastFiredAt: z.number().int().nullable(),
+});
+export type TTriggerCursor = z.infer<typeof ZTriggerCursor>;
+
+export function createTriggerCursor(): TTriggerCursor {
+  return { evaluatedThrough: null, lastFiredAt: null };
+}
+
+export interface TDetection extends TTriggerResult {
+  /** Event time the firing is attributed to (window end, or the severe report); null when not fired. */
+  at: number | null;
+  /** The event clock when the decision was made: the newest report time seen. */
+  decidedAt: number | null;
+  cursor: TTriggerCursor;
+}
+
+/** The newest report time seen: the issue's event clock (null before the first report). */
+export function eventClock(state: TIssueStatsState): number | null {
+  return state.lastSeen;
+}
+
+/** Buckets ending at or before the watermark are judged; reports behind it are late. */
+export function watermark(state: TIssueStatsState): number | null {
+  return state.lastSeen === null ? null : state.lastSeen - latenessOf(state);
+}
+
+/**
+ * The next firing of a trigger in event time after `cursor`, or not fired with the cursor moved to
+ * the watermark. Call it after every batch of reports (and again after a firing: one batch can
+ * hold several). Volume triggers are judged per bucket over whole-bucket windows, final once the
+ * watermark passed them and early before that, which is what makes the answer independent of how
+ * the reports were delivered (see the header). After a
+ * firing, a volume trigger fires again only once as many new reports as it needed (`threshold`,
+ * `minCount`) arrived after the firing's window end.
+ */
+export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, cursorInput: TTriggerCursor = createTriggerCursor()): TDetection {
+  const trigger = parseOrThrow(ZIssueTrigger, triggerInput, 'trigger');
+  const cursor = parseOrThrow(ZTriggerCursor, cursorInput, 'cursor');
+  const clock = state.lastSeen;
+  if (trigger.kind === 'severity') {
+    const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(trigger.minSeverity));
+    let latest: number | null = null;
+    let level: TSeverityLevel | null = null;
+    for (const l of levels) {
+      const at = state.lastAtBySeverity[l];
+      if (at !== null && (latest === null || at >= latest)) {
+        latest = at;
+        level = l;
+      }
+    }
+    const fresh = latest !== null && (cursor.lastFiredAt === null || latest > cursor.lastFiredAt);
+    const inWindow = latest !== null && clock !== null && (trigger.windowMinutes === undefined || latest >= clock - trigger.windowMinutes * MINUTE_MS);
+    const fired = fresh && inWindow;
+    return {
+      fired,
+      kind: 'severity',
+      reason: fired
+        ? `a ${level} report (at ${iso(latest)}) meets minSeverity ${trigger.minSeverity}`
+        : latest === null
+          ? `no report at or above ${trigger.minSeverity}`
+          : !fresh
+            ? `no ${trigger.minSeverity}+ report since the last firing`
+            : `the latest ${trigger.minSeverity}+ report is older than ${trigger.windowMinutes} min`,
+      observed: { highest: level, reportAt: latest },
+      at: fired ? latest : null,
+      decidedAt: fired ? clock : null,
+      cursor: fired ? { evaluatedThrough: cursor.evaluatedThrough, lastFiredAt: latest } : cursor,
+    };
+  }
+  const notYet = (reason: string, through: number | null): TDetection => ({
+    fired: false,
+    kind: trigger.kind,
+    reason,
+    observed: { watermark: watermark(state) },
+    at: null,
+    decidedAt: null,
+    cursor: { ...cursor, evaluatedThrough: through ?? cursor.evaluatedThrough },
+  });
+  const mark = watermark(state);
+  if (state.bucketOrigin === null || mark === null || state.firstSeen === null) return notYet('no reports yet', null);
+  const { bucketMs } = state.limits;
+  const origin = state.bucketOrigin;
+  // prefix[i] = sum of counts[0..i-1]; indices outside the retained array count 0.
+  const prefix = [0];
+  for (const c of state.counts) prefix.push((prefix[prefix.length - 1] as number) + c);
+  const sum = (fromIdx: number, toIdx: number): number => {
+    const a = Math.max(0, fromIdx);
+    const b = Math.min(state.counts.length - 1, toIdx);
+    return b < a ? 0 : (prefix[b + 1] as number) - (prefix[a] as number);
+  };
+  const lastClosedEnd = Math.floor(mark / bucketMs) * bucketMs;
+  const newestEnd = origin + state.counts.length * bucketMs;
+  const firstEnd = Math.max(origin + bucketMs, cursor.evaluatedThrough === null ? origin + bucketMs : cursor.evaluatedThrough + bucketMs);
+  // Judged through the watermark even where no bucket existed yet: a later, older report is late.
+  const through = Math.max(cursor.evaluatedThrough ?? lastClosedEnd, lastClosedEnd);
+  if (firstEnd > newestEnd) return notYet(`no report since ${iso(cursor.evaluatedThrough)}`, through);
+  const windowBuckets = Math.max(1, Math.ceil((trigger.windowMinutes * MINUTE_MS) / bucketMs));
+  const firstSeenIdx = Math.floor((Math.floor(state.firstSeen / bucketMs) * bucketMs - origin) / bucketMs);
+  const needed = trigger.kind === 'count' ? trigger.threshold : trigger.minCount;
+  let last: TTriggerResult | null = null;
+  for (let end = firstEnd; end <= newestEnd; end += bucketMs) {
+    const idx = (end - bucketMs - origin) / bucketMs;
+    const current = sum(idx - windowBuckets + 1, idx);
+    let result: TTriggerResult;
+    if (trigger.kind === 'count') {
+      const fired = current >= trigger.threshold;
+      result = {
+        fired,
+        kind: 'count',
+        reason: `${current} report(s) in the ${trigger.windowMinutes} min ending ${iso(end)} ${fired ? '>=' : '<'} threshold ${trigger.threshold}`,
+        observed: { count: current, windowEnd: end },
+      };
+    } else {
+      const baselineBuckets = Math.max(1, Math.ceil((trigger.baselineMinutes * MINUTE_MS) / bucketMs));
+      const historyStartIdx = Math.max(idx - windowBuckets - baselineBuckets + 1, firstSeenIdx);
+      const spanBuckets = idx - windowBuckets - historyStartIdx + 1;
+      const baseline = spanBuckets > 0 ? sum(historyStartIdx, idx - windowBuckets) : 0;
+      const expected = spanBuckets >= windowBuckets ? (baseline * windowBuckets) / spanBuckets : 0;
+      const ratio = expected > 0 ? current / expected : current > 0 ? Number.POSITIVE_INFINITY : 0;
+      const aboveFloor = current >= trigger.minCount;
+      const fired = aboveFloor && ratio >= trigger.factor;
+      result = {
+        fired,
+        kind: 'spike',
+        reason: !aboveFloor
+          ? `${current} in the window ending ${iso(end)} below the volume floor ${trigger.minCount}`
+          : `${current} in ${trigger.windowMinutes} min ending ${iso(end)} vs expected ${round(expected)} (x${Number.isFinite(ratio) ? round(ratio) : 'inf'}) ${fired ? '>=' : '<'} factor ${trigger.factor}`,
+        observed: { current, expected: round(expected), ratio: Number.isFinite(ratio) ? round(ratio) : 'infinite', baselineKnown: spanBuckets >= windowBuckets, windowEnd: end },
+      };
+    }
+    last = result;
+    if (!result.fired) continue;
+    if (cursor.lastFiredAt !== null) {
+      const sinceIdx = Math.ceil((cursor.lastFiredAt - origin) / bucketMs);
+      if (sum(sinceIdx, idx) < needed) continue;
+    }
+    return { ...result, at: end, decidedAt: state.lastSeen, cursor: { evaluatedThrough: end, lastFiredAt: end } };
+  }
+  return { ...(last as TTriggerResult), fired: false, at: null, decidedAt: null, cursor: { ...cursor, evaluatedThrough: through } };
+}
+
+/** Every firing from `cursor` up to the watermark, in event-time order (backfills, benchmarks, tests). */
+export function detectAll(state: TIssueStatsState, trigger: TIssueTriggerInput, cursorInput: TTriggerCursor = createTriggerCursor()): { firings: TDetection[]; cursor: TTriggerCursor } {
+  const firings: TDetection[] = [];
+  let cursor = cursorInput;
+  for (;;) {
+    const d = detectTrigger(state, trigger, cursor);
+    cursor = d.cursor;
+    if (!d.fired) return { firings, cursor };
+    firings.push(d);
+    if (d.kind === 'severity') return { firings, cursor };
+  }
+}
+
+function latenessOf(state: TIssueStatsState): number {
+  return state.limits.allowedLatenessMs ?? 5 * MINUTE_MS;
+}
+
+function bucketEndOf(state: TIssueStatsState, at: number): number {
+  const { bucketMs } = state.limits;
+  return Math.floor(at / bucketMs) * bucketMs + bucketMs;
+}
+
+function iso(t: number | null): string {
+  return t === null ? 'never' : new Date(t).toISOString();
 }
 
 export const ZVerifyOptions = z.strictObject({

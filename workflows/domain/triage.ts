@@ -3,6 +3,7 @@
 // Nothing here may hold unmasked PII: these values are persisted, audited and sent to LLMs.
 import { z } from 'zod';
 import { ZChannel, ZCustomer } from './feedback.js';
+import { ZSegmentValues } from './segments.js';
 
 export const NEEDS_REVIEW = 'needs_review';
 
@@ -131,5 +132,7 @@ export const ZTriageResult = z.strictObject({
   fingerprint: ZFingerprint,
   fragments: z.array(ZIssueFragment).min(1),
   taxonomyVersion: z.string(),
+  /** Normalised segments from the item's metadata (domain/segments.ts); absent on older results. */
+  segments: ZSegmentValues.optional(),
 });
 export type TTriageResult = z.infer<typeof ZTriageResult>;

@@ -310,7 +310,7 @@ export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<
   const s = ctx.state;
   let ranking: TRootCauseResult;
   try {
-    ranking = await rankRootCause({ workflowId: ctx.workflowId, category: s.category, firstSeen: s.stats.firstSeen ?? spikeAt, spikeAt, evidence: s.evidence, tiers: s.tiers });
+    ranking = await rankRootCause({ workflowId: ctx.workflowId, category: s.category, firstSeen: s.stats.firstSeen ?? spikeAt, spikeAt, evidence: s.evidence, tiers: s.tiers, ...(s.segmentProfile ? { profile: s.segmentProfile } : {}) });
   } catch (e) {
     ranking = { verdict: 'insufficient_evidence', hypotheses: [], rankerVersion: 'unavailable', unavailableSources: [errorInfo(e).message] };
   }
@@ -321,7 +321,8 @@ export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<
       actor: SYSTEM_ACTOR,
       payload: { items: s.hypotheses.map((h) => ({ id: h.id, summary: `${h.kind}: ${h.title}`.slice(0, 1_900), score: Math.min(1, Math.max(0, h.score)), evidenceRefs: h.reasons.slice(0, 10).map((r) => r.slice(0, 290)) })), rankerVersion: ranking.rankerVersion },
     },
-    ranking.verdict === 'ranked' ? `top hypothesis: ${s.hypotheses[0]?.title ?? '?'}` : 'root cause: insufficient evidence',
+    (ranking.verdict === 'ranked' ? `top hypothesis: ${s.hypotheses[0]?.title ?? '?'}` : 'root cause: insufficient evidence') +
+      (ranking.unavailableSources.length > 0 ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)` : ''),
   );
   return ranking;
 }

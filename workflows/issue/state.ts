@@ -1,7 +1,8 @@
 // The state an IssueWorkflow carries across signals and continue-as-new, and the pure helpers that
 // derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
 // is capped, so an issue with millions of reports still fits in a workflow input.
-import { addOccurrence, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState } from '../domain/issue-stats.js';
+import { addOccurrence, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
+import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
@@ -41,6 +42,10 @@ export interface TCarriedIssueState {
   steps: TStepOutcome[];
   remediations: number;
   lastTriggeredAt: number | null;
+  /** Where the reports come from (domain/segments.ts); absent in states carried from older runs. */
+  segmentProfile?: TSegmentProfile;
+  /** Event-time trigger evaluation per playbook id (absent in states carried from older runs). */
+  triggerCursors?: Record<string, TTriggerCursor>;
   snoozedUntil: number | null;
   evidence: TEvidence[];
   excerpt: string;
@@ -99,6 +104,7 @@ export function absorbOccurrence(s: TCarriedIssueState, occ: TOccurrence): boole
     at: Date.parse(occ.at),
   });
   if (s.stats.total === before) return false;
+  s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments);
   s.confidenceSum += occ.confidence;
   s.confidenceCount += 1;
   if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);

@@ -1,0 +1,88 @@
+// Ranking on evidence (issue 17): tier alone never names a cause, decoys in other segments are
+// penalised, regions come from the segment profile, scores are calibrated with a documented
+// threshold, and the context range is on the event clock.
+import { describe, expect, it } from 'vitest';
+import { contextSearchRange, rankHypotheses, type TRankIssueInput } from '../activities/context/rank.js';
+import type { TContextEventInput } from '../activities/context/events.js';
+import { rankIssueFromRequest } from '../activities/index.js';
+import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile, type TSegmentValues } from '../workflows/domain/segments.js';
+
+const SPIKE = '2026-11-20T14:00:00Z';
+const profileOf = (reports: TSegmentValues[]): TSegmentProfile => reports.reduce(addToSegmentProfile, createSegmentProfile());
+const repeat = <T,>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
+
+const regionalIssue = (region: string): TRankIssueInput => ({
+  category: 'payment_failure',
+  firstSeen: '2026-11-20T13:30:00Z',
+  spikeAt: SPIKE,
+  evidence: [],
+  profile: profileOf([...repeat(18, { region, platform: 'web' as const }), { region: 'us-east', platform: 'web' as const }]),
+});
+
+const ev = (patch: Partial<TContextEventInput> & { id: string }): TContextEventInput => ({ kind: 'deploy', title: patch.id, at: '2026-11-20T13:20:00Z', ...patch });
+
+describe('ranking on evidence', () => {
+  it('never names a cause on a customer-tier match alone (the defect: tier counted as specific)', () => {
+    const issue: TRankIssueInput = { category: 'app_crash', firstSeen: '2026-11-20T12:00:00Z', spikeAt: SPIKE, segments: { versions: [], platforms: [], regions: [], tiers: ['enterprise', 'free'] } };
+    const r = rankHypotheses(issue, [ev({ id: 'enterprise-rollout', segments: { tiers: ['enterprise'] } })]);
+    expect(r.verdict).toBe('insufficient_evidence');
+    expect(r.belowThreshold[0]?.reasons).toContain('segments.tiers: enterprise (not evidence by itself: 0)');
+  });
+
+  it('a regional incident beats the same incident shape in another region (the defect: regions were [])', () => {
+    const events = [
+      ev({ id: 'psp-outage-eu', kind: 'incident', at: '2026-11-20T13:25:00Z', segments: { regions: ['eu-west'] }, categories: ['payment_failure'] }),
+      ev({ id: 'psp-outage-ap', kind: 'incident', at: '2026-11-20T13:25:00Z', segments: { regions: ['ap-south'] }, categories: ['payment_failure'] }),
+    ];
+    const eu = rankHypotheses(regionalIssue('eu-west'), events);
+    expect(eu.hypotheses.map((h) => h.eventId)).toEqual(['psp-outage-eu']);
+    const ap = rankHypotheses(regionalIssue('ap-south'), events);
+    expect(ap.hypotheses.map((h) => h.eventId)).toEqual(['psp-outage-ap']);
+    expect(ap.belowThreshold[0]?.reasons.join(' ')).toContain('contradiction');
+  });
+
+  it('penalises a change scoped to a platform the reports do not come from, however close in time', () => {
+    const issue: TRankIssueInput = { category: 'app_crash', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, profile: profileOf([...repeat(20, { platform: 'android' as const, appVersion: '6.1.0' }), { platform: 'ios' as const, appVersion: '6.1.0' }]) };
+    const r = rankHypotheses(issue, [
+      ev({ id: 'ios-6.1', at: '2026-11-20T13:55:00Z', segments: { platforms: ['ios'], versions: ['6.1'] } }),
+      ev({ id: 'android-6.1', at: '2026-11-20T11:00:00Z', segments: { platforms: ['android'], versions: ['6.1'] } }),
+    ]);
+    expect(r.hypotheses.map((h) => h.eventId)).toEqual(['android-6.1']);
+  });
+
+  it('an error code the change is known to produce is specific evidence; another code counts against it', () => {
+    const issue: TRankIssueInput = { category: 'app_crash', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, evidence: ['E4339'] };
+    const r = rankHypotheses(issue, [ev({ id: 'a', evidence: ['E4339'] }), ev({ id: 'b', evidence: ['E1001'] })]);
+    expect(r.hypotheses.map((h) => h.eventId)).toEqual(['a']);
+    expect(r.belowThreshold.find((h) => h.eventId === 'b')?.reasons.join(' ')).toContain('other codes');
+  });
+
+  it('scores are probabilities on one documented threshold, with the arithmetic in the reasons', () => {
+    const issue: TRankIssueInput = { category: 'app_crash', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, evidence: ['E4339'] };
+    const events = [ev({ id: 'a', evidence: ['E4339'] })];
+    const r = rankHypotheses(issue, events);
+    expect(r.hypotheses[0]!.score).toBeGreaterThan(0.5);
+    expect(r.hypotheses[0]!.reasons.at(-1)).toMatch(/^score: logistic\(-?\d+(\.\d+)?\) = 0\.\d+$/);
+    expect(rankHypotheses(issue, events, { minScore: 0.99 }).verdict).toBe('insufficient_evidence');
+  });
+
+  it('asks sources for a range on the event clock only', () => {
+    const firstSeen = Date.parse('2026-10-01T00:00:00Z');
+    const spikeAt = Date.parse('2026-10-03T12:00:00Z');
+    expect(contextSearchRange({ firstSeen, spikeAt })).toEqual({ from: '2026-09-24T00:00:00.000Z', to: '2026-10-03T12:15:00.000Z' });
+  });
+
+  it('builds the ranking input from the request: profile regions, text platforms where metadata had none', () => {
+    const input = rankIssueFromRequest({
+      workflowId: 'issue:x',
+      category: 'app_crash',
+      firstSeen: Date.parse('2026-11-20T13:00:00Z'),
+      spikeAt: Date.parse(SPIKE),
+      evidence: [{ kind: 'os_version', value: 'Android 13', normalized: 'android 13', start: 0, end: 10 }],
+      tiers: ['free'],
+      profile: profileOf(repeat(3, { region: 'eu-west' })),
+    });
+    expect(input.profile?.dims.regions?.values).toEqual({ 'eu-west': 3 });
+    expect(input.profile?.dims.platforms?.values).toEqual({ 'android 13': 1 });
+  });
+});

@@ -1,0 +1,205 @@
+// Segments: the typed metadata fields intake accepts about where a report comes from (platform,
+// OS and app version, device, region, plan, channel), their normalisation (platform families,
+// version ranges), and the bounded segment profile an issue accumulates from its reports. Ranking
+// compares a change's scope with this profile; fingerprints never include it (a crash on Android
+// and on iOS with the same code is one defect seen in two segments).
+// Pure zod, no I/O: imported by intake, triage, the workflows and ranking alike.
+//
+// Metadata keys (FeedbackItem.metadata; CSV columns of the same name; snake_case or camelCase):
+// | key          | example            | normalised                                   |
+// | platform     | "iPhone", "Android"| family: ios, android, web, windows, macos, linux |
+// | os_version   | "iOS 17.2", "13"   | "<family> <major>.<minor>" when the family is known, else the version |
+// | app_version  | "v5.2.1"           | "5.2.1" plus the range "5.2" (major.minor)   |
+// | device       | "Pixel 7"          | lower-case, single spaces                    |
+// | region       | "EU-West", "us"    | lower-case slug                              |
+// | plan         | "Pro"              | lower-case slug                              |
+// The channel is FeedbackItem.channel. Other metadata keys pass through unvalidated and unused.
+import { z } from 'zod';
+
+export const PLATFORM_FAMILIES = ['ios', 'android', 'web', 'windows', 'macos', 'linux'] as const;
+export type TPlatformFamily = (typeof PLATFORM_FAMILIES)[number];
+
+const FAMILY_ALIASES: ReadonlyArray<[RegExp, TPlatformFamily]> = [
+  [/^(?:ios|ipados|iphone|ipad|ipod|apple ?watch|watchos)\b/, 'ios'],
+  [/^(?:android|pixel|galaxy|samsung|oneplus|xiaomi|huawei|motorola|oppo|nokia)\b/, 'android'],
+  [/^(?:web|browser|chrome|firefox|safari|edge|opera|brave|desktop web|mobile web)\b/, 'web'],
+  [/^(?:windows|win(?:32|64|10|11)?|surface)\b/, 'windows'],
+  [/^(?:macos|mac ?os|os ?x|osx|mac|macbook|imac)\b/, 'macos'],
+  [/^(?:linux|ubuntu|debian|fedora|chromeos|chrome ?os)\b/, 'linux'],
+];
+
+/** Platform family of a platform, OS or device name ("iPhone 15" → ios, "Pixel 7" → android); undefined when unknown. */
+export function platformFamily(value: string): TPlatformFamily | undefined {
+  const v = value.trim().toLowerCase().replace(/\s+/g, ' ');
+  for (const [re, family] of FAMILY_ALIASES) if (re.test(v)) return family;
+  return undefined;
+}
+
+const VERSION_RE = /^v?(\d+(?:\.\d+){0,3})(?:[-+][0-9A-Za-z.]+)?$/i;
+const SLUG_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const slug = (v: string) => v.trim().toLowerCase().replace(/[\s/]+/g, '-');
+
+/** "5.2.1" → "5.2": the range a release belongs to. */
+export function versionRange(version: string): string {
+  const parts = version.split('.');
+  return parts.length >= 2 ? `${parts[0]}.${parts[1]}` : version;
+}
+
+/** The normalised segment values of one report; absent fields were not given. */
+export const ZSegmentValues = z.strictObject({
+  platform: z.enum(PLATFORM_FAMILIES).optional(),
+  osVersion: z.string().max(100).optional(),
+  appVersion: z.string().max(100).optional(),
+  device: z.string().max(100).optional(),
+  region: z.string().max(64).optional(),
+  plan: z.string().max(64).optional(),
+  channel: z.string().max(32).optional(),
+});
+export type TSegmentValues = z.infer<typeof ZSegmentValues>;
+
+/** Metadata keys read as segments, with their accepted spellings. */
+export const SEGMENT_METADATA_KEYS = {
+  platform: ['platform'],
+  osVersion: ['os_version', 'osVersion', 'os'],
+  appVersion: ['app_version', 'appVersion'],
+  device: ['device', 'device_model', 'deviceModel'],
+  region: ['region'],
+  plan: ['plan'],
+} as const satisfies Record<Exclude<keyof TSegmentValues, 'channel'>, readonly string[]>;
+
+type TMetadata = Record<string, string | number | boolean | null>;
+
+export interface TSegmentProblem {
+  /** The metadata key as given. */
+  key: string;
+  message: string;
+}
+
+/**
+ * Reads and normalises the segment fields of a metadata record. Values that cannot be what their
+ * key says are problems (intake rejects them with the key named), never silently dropped.
+ */
+export function parseSegmentMetadata(metadata: TMetadata, channel?: string): { segments: TSegmentValues; problems: TSegmentProblem[] } {
+  const segments: TSegmentValues = {};
+  const problems: TSegmentProblem[] = [];
+  const read = (field: keyof typeof SEGMENT_METADATA_KEYS): { key: string; value: string } | undefined => {
+    for (const key of SEGMENT_METADATA_KEYS[field]) {
+      const raw = metadata[key];
+      if (raw === undefined || raw === null || raw === '') continue;
+      if (typeof raw === 'boolean') {
+        problems.push({ key, message: `${key} must be a string` });
+        return undefined;
+      }
+      const value = String(raw).trim();
+      if (value.length === 0 || value.length > 100) {
+        problems.push({ key, message: `${key} must be 1-100 characters` });
+        return undefined;
+      }
+      return { key, value };
+    }
+    return undefined;
+  };
+  const platform = read('platform');
+  if (platform) {
+    const family = platformFamily(platform.value);
+    if (family) segments.platform = family;
+    else problems.push({ key: platform.key, message: `${platform.key} "${platform.value.slice(0, 40)}" is not a known platform (${PLATFORM_FAMILIES.join(', ')})` });
+  }
+  const device = read('device');
+  if (device) {
+    segments.device = device.value.toLowerCase().replace(/\s+/g, ' ');
+    segments.platform ??= platformFamily(device.value);
+  }
+  const os = read('osVersion');
+  if (os) {
+    // "iOS 17.2", "Android 13" or a bare "17.2" (the platform field says which OS).
+    const m = /^([A-Za-z][A-Za-z ]*?)\s*v?(\d+(?:\.\d+){0,3})?$/.exec(os.value);
+    const bare = VERSION_RE.exec(os.value);
+    if (m && m[1]) {
+      const family = platformFamily(m[1]);
+      if (!family) problems.push({ key: os.key, message: `${os.key} "${os.value.slice(0, 40)}" names no known platform` });
+      else {
+        segments.platform ??= family;
+        segments.osVersion = m[2] ? `${family} ${versionRange(m[2])}` : family;
+      }
+    } else if (bare) {
+      segments.osVersion = segments.platform ? `${segments.platform} ${versionRange(bare[1]!)}` : versionRange(bare[1]!);
+    } else problems.push({ key: os.key, message: `${os.key} must be an OS name and/or version like "iOS 17.2"` });
+  }
+  const app = read('appVersion');
+  if (app) {
+    const m = VERSION_RE.exec(app.value);
+    if (m) segments.appVersion = m[1]!;
+    else problems.push({ key: app.key, message: `${app.key} must be a version like 5.2.1` });
+  }
+  for (const field of ['region', 'plan'] as const) {
+    const r = read(field);
+    if (!r) continue;
+    const v = slug(r.value);
+    if (SLUG_RE.test(v)) segments[field] = v;
+    else problems.push({ key: r.key, message: `${r.key} must be a short name (letters, digits, - _ .)` });
+  }
+  if (channel !== undefined) segments.channel = channel;
+  return { segments, problems };
+}
+
+// ── The issue's segment profile ─────────────────────────────────────────────────────────────
+
+/** Dimensions of the profile, in the vocabulary of context events' scopes. */
+export const PROFILE_DIMENSIONS = ['platforms', 'versions', 'regions', 'plans', 'channels'] as const;
+export type TProfileDimension = (typeof PROFILE_DIMENSIONS)[number];
+
+const MAX_VALUES = 20;
+
+export const ZSegmentProfile = z.strictObject({
+  /** Reports folded in. */
+  reports: z.number().int().nonnegative(),
+  /** Per dimension: reports that carried it, and the counts of its most frequent values. */
+  dims: z.partialRecord(
+    z.enum(PROFILE_DIMENSIONS),
+    z.strictObject({ reports: z.number().int().nonnegative(), values: z.record(z.string(), z.number().int().nonnegative()) }),
+  ),
+});
+export type TSegmentProfile = z.infer<typeof ZSegmentProfile>;
+
+export function createSegmentProfile(): TSegmentProfile {
+  return { reports: 0, dims: {} };
+}
+
+/** The profile tokens a report contributes per dimension (app versions add their range). */
+export function profileTokens(seg: TSegmentValues): Partial<Record<TProfileDimension, string[]>> {
+  const out: Partial<Record<TProfileDimension, string[]>> = {};
+  if (seg.platform) out.platforms = [seg.platform];
+  const versions = [...(seg.appVersion ? [seg.appVersion] : []), ...(seg.osVersion && /\d/.test(seg.osVersion) ? [seg.osVersion] : [])];
+  if (versions.length) out.versions = versions;
+  if (seg.region) out.regions = [seg.region];
+  if (seg.plan) out.plans = [seg.plan];
+  if (seg.channel) out.channels = [seg.channel];
+  return out;
+}
+
+/** Folds one report's segments in; returns a new profile. Bounded: at most 20 values per dimension. */
+export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValues | undefined): TSegmentProfile {
+  const next: TSegmentProfile = { reports: profile.reports + 1, dims: { ...profile.dims } };
+  if (!seg) return next;
+  for (const [dim, tokens] of Object.entries(profileTokens(seg)) as Array<[TProfileDimension, string[]]>) {
+    const cur = next.dims[dim] ?? { reports: 0, values: {} };
+    const values = { ...cur.values };
+    for (const t of tokens) values[t] = (values[t] ?? 0) + 1;
+    const entries = Object.entries(values);
+    if (entries.length > MAX_VALUES) {
+      entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      next.dims[dim] = { reports: cur.reports + 1, values: Object.fromEntries(entries.slice(0, MAX_VALUES)) };
+    } else next.dims[dim] = { reports: cur.reports + 1, values };
+  }
+  return next;
+}
+
+/** Share of the reports carrying `dim` whose value satisfies `match` (0 when none carry it). */
+export function profileShare(profile: TSegmentProfile, dim: TProfileDimension, match: (value: string) => boolean): number {
+  const d = profile.dims[dim];
+  if (!d || d.reports === 0) return 0;
+  let n = 0;
+  for (const [v, c] of Object.entries(d.values)) if (match(v)) n += c;
+  return Math.min(1, n / d.reports);
+}
