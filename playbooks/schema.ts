@@ -152,3 +152,37 @@ export function selectPlaybook(
     reason: `${selected.version}: ${m.categories === '*' ? 'any category' : `category ${issue.category}`}, severity ${issue.severity} >= ${m.minSeverity}, priority ${m.priority}; ${matches.length} candidate(s)`,
   };
 }
+
+/** What a playbook's trigger reacts to: a severe report (pages at once) or report volume. */
+export type TTriggerClass = 'severity' | 'volume';
+
+export function triggerClass(p: Pick<TPlaybook, 'trigger'>): TTriggerClass {
+  return p.trigger.kind === 'severity' ? 'severity' : 'volume';
+}
+
+/**
+ * Every playbook that applies to an issue, composed: at most one per trigger class, so a category's
+ * volume playbook and a severity page (e.g. `critical-any`) both apply to one issue and adding one
+ * never removes the other. Precedence, documented in playbooks/README.md:
+ * 1. only the newest version of each playbook id competes;
+ * 2. within a trigger class the most specific match wins, as in `selectPlaybook` (explicit
+ *    category over '*', then higher priority, then higher minSeverity, then id);
+ * 3. the result is ordered severity class first: when both fire together, the page goes out before
+ *    the volume playbook's round.
+ */
+export function selectPlaybooks(entries: ReadonlyArray<TLoadedPlaybook>, issue: { category: string; severity: TSeverityLevel }): TPlaybookSelection[] {
+  const newest = new Map<string, TLoadedPlaybook>();
+  for (const e of entries) {
+    const cur = newest.get(e.playbook.id);
+    if (!cur || compareSemver(e.playbook.version, cur.playbook.version) > 0) newest.set(e.playbook.id, e);
+  }
+  const out: TPlaybookSelection[] = [];
+  for (const cls of ['severity', 'volume'] as const) {
+    const sel = selectPlaybook(
+      [...newest.values()].filter((e) => triggerClass(e.playbook) === cls),
+      issue,
+    );
+    if (sel) out.push({ selected: sel.selected, reason: `${cls} class: ${sel.reason}` });
+  }
+  return out;
+}

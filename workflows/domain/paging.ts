@@ -1,0 +1,93 @@
+// "Don't page again until it changes": whether a trigger firing on an ongoing issue is news that
+// deserves another round (page, ticket, reply), or the same episode still going on. Pure and
+// deterministic, on the issue's event clock; the workflow keeps one TPageMemory per playbook.
+// Act again when (any of):
+// - it never acted for this playbook;
+// - severity rose above what the last round saw (a critical report on a high issue);
+// - a new spike: the volume trigger's episode ended (a whole window below its floor) between the
+//   last round and this firing, so this is a second wave, not the first one continuing;
+// - a severity playbook's issue went quiet for `quietMinutes` (default 24 h) between rounds;
+// - a snooze ended since the last round (the humans asked to be told again after it).
+// Otherwise the firing is recorded as suppressed, with the reason.
+import { z } from 'zod';
+import { SEVERITY_ORDER, ZSeverityLevel, type TSeverityLevel } from './triage.js';
+import { countBetween, type TIssueStatsState, type TIssueTrigger } from './issue-stats.js';
+
+const MINUTE_MS = 60_000;
+
+export const ZPageMemory = z.strictObject({
+  /** Event time of the firing the last round acted on. */
+  lastActedAt: z.number().int().nullable(),
+  /** The issue's highest severity when it last acted. */
+  lastSeverity: ZSeverityLevel.nullable(),
+  suppressed: z.number().int().nonnegative(),
+});
+export type TPageMemory = z.infer<typeof ZPageMemory>;
+
+export function createPageMemory(): TPageMemory {
+  return { lastActedAt: null, lastSeverity: null, suppressed: 0 };
+}
+
+export interface TPageDecision {
+  act: boolean;
+  reason: string;
+  memory: TPageMemory;
+}
+
+export interface TFiringInput {
+  trigger: TIssueTrigger;
+  /** Event time of the firing (TDetection.at). */
+  at: number;
+  /** The issue's highest severity now. */
+  severity: TSeverityLevel;
+  /** Wall or event time a snooze ended, if any (compared with the last round's time). */
+  snoozeEndedAt?: number | null;
+  quietMinutes?: number;
+}
+
+export function decideRepage(stats: TIssueStatsState, memory: TPageMemory, f: TFiringInput): TPageDecision {
+  const acted = (reason: string): TPageDecision => ({ act: true, reason, memory: { lastActedAt: f.at, lastSeverity: f.severity, suppressed: memory.suppressed } });
+  if (memory.lastActedAt === null) return acted('first round for this playbook');
+  const last = memory.lastActedAt;
+  if (memory.lastSeverity === null || SEVERITY_ORDER.indexOf(f.severity) > SEVERITY_ORDER.indexOf(memory.lastSeverity)) {
+    return acted(`severity rose from ${memory.lastSeverity ?? 'none'} to ${f.severity}`);
+  }
+  if (f.snoozeEndedAt != null && f.snoozeEndedAt > last && f.snoozeEndedAt <= f.at) return acted('a snooze ended since the last round');
+  if (f.trigger.kind === 'severity') {
+    const quietMs = (f.quietMinutes ?? 24 * 60) * MINUTE_MS;
+    if (quietGap(stats, last, f.at) >= quietMs) return acted(`the issue was quiet for ${Math.round(quietMs / MINUTE_MS)} min before this report`);
+  } else if (episodeEnded(stats, f.trigger, last, f.at)) {
+    return acted('a new spike: the previous one ended (a full window below the floor) since the last round');
+  }
+  return {
+    act: false,
+    reason: `same episode as the round at ${new Date(last).toISOString()}: severity ${f.severity}, no new spike, no snooze ended`,
+    memory: { ...memory, suppressed: memory.suppressed + 1 },
+  };
+}
+
+/** Whether some window of the trigger between the two times held fewer reports than its floor. */
+export function episodeEnded(stats: TIssueStatsState, trigger: TIssueTrigger, from: number, to: number): boolean {
+  if (trigger.kind === 'severity') return false;
+  const windowMs = trigger.windowMinutes * MINUTE_MS;
+  const floor = trigger.kind === 'count' ? trigger.threshold : trigger.minCount;
+  const step = stats.limits.bucketMs;
+  for (let end = from + windowMs; end <= to; end += step) {
+    if (countBetween(stats, end - windowMs, end).count < floor) return true;
+  }
+  return false;
+}
+
+/** The longest stretch without a report between two times (exact within the recent list, else by buckets). */
+function quietGap(stats: TIssueStatsState, from: number, to: number): number {
+  const step = stats.limits.bucketMs;
+  let longest = 0;
+  let runStart = from;
+  for (let t = from; t < to; t += step) {
+    if (countBetween(stats, t, Math.min(t + step, to)).count > 0) {
+      longest = Math.max(longest, t - runStart);
+      runStart = t + step;
+    }
+  }
+  return Math.max(longest, to - runStart);
+}
