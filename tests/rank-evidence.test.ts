@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { contextSearchRange, rankHypotheses, type TRankIssueInput } from '../activities/context/rank.js';
 import type { TContextEventInput } from '../activities/context/events.js';
-import { rankIssueFromRequest } from '../activities/index.js';
+import { createActivities, rankIssueFromRequest, type ActivityDeps } from '../activities/index.js';
+import type { ContextSource } from '../activities/context/ports.js';
+import { LoopwrightError } from '../workflows/domain/errors.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile, type TSegmentValues } from '../workflows/domain/segments.js';
 
 const SPIKE = '2026-11-20T14:00:00Z';
@@ -84,5 +86,19 @@ describe('ranking on evidence', () => {
     });
     expect(input.profile?.dims.regions?.values).toEqual({ 'eu-west': 3 });
     expect(input.profile?.dims.platforms?.values).toEqual({ 'android 13': 1 });
+  });
+
+  it('a failing source makes the answer degraded and audited, never a silent insufficient evidence', async () => {
+    const ok: ContextSource = { name: 'file:ok', listEvents: () => Promise.resolve([{ id: 'r', kind: 'deploy', title: 'release', at: '2026-11-20T13:00:00Z', segments: { versions: [], platforms: [], regions: [], tiers: [] }, evidence: ['E4339'], categories: [] }]) };
+    const down: ContextSource = { name: 'http:ctx', listEvents: () => Promise.reject(new LoopwrightError('upstream_unavailable', 'context source http:ctx: HTTP 503')) };
+    const acts = createActivities({ contextSources: [ok, down], audit: {} } as unknown as ActivityDeps);
+    const req = { workflowId: 'issue:x', category: 'app_crash', firstSeen: Date.parse('2026-11-20T13:30:00Z'), spikeAt: Date.parse(SPIKE), evidence: [], tiers: [] };
+    const r = await acts.rankRootCause(req);
+    expect(r.verdict).toBe('insufficient_evidence');
+    expect(r.degraded).toBe(true);
+    expect(r.unavailableSources).toEqual(['http:ctx: context source http:ctx: HTTP 503']);
+    expect(r.rankerVersion).toMatch(/^rank-v2 degraded: http:ctx/);
+    const all = createActivities({ contextSources: [down], audit: {} } as unknown as ActivityDeps);
+    await expect(all.rankRootCause(req)).rejects.toThrow(/no context source answered/);
   });
 });

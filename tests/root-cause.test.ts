@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContextActivities } from '../activities/context/activities.js';
+import { createContextActivities, validateContextSources } from '../activities/context/activities.js';
 import type { TContextEventInput } from '../activities/context/events.js';
 import { createFileContextSource } from '../activities/context/file-source.js';
 import { createHttpContextSource } from '../activities/context/http-source.js';
@@ -108,6 +108,17 @@ describe('file context source', () => {
   it('names file, line and field of an invalid event', async () => {
     const src = createFileContextSource(join(FIXTURES, 'broken.yaml'));
     await expect(src.listEvents(RANGE)).rejects.toThrow(/^broken\.yaml:8:\d+: events\.1\.at/);
+  });
+
+  it('is validated at start-up with file, line and field, every bad source named at once', async () => {
+    await expect(validateContextSources([createFileContextSource(join(FIXTURES, 'events.yaml'))])).resolves.toBeUndefined();
+    const err = await validateContextSources([
+      createFileContextSource(join(FIXTURES, 'broken.yaml')),
+      createFileContextSource(join(FIXTURES, 'missing.yaml')),
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoopwrightError);
+    expect((err as LoopwrightError).code).toBe('invalid_config');
+    expect((err as LoopwrightError).message).toMatch(/file:broken\.yaml: broken\.yaml:8:\d+: events\.1\.at.*file:missing\.yaml: cannot read context file missing\.yaml: ENOENT/);
   });
 
   it('fails clearly on a missing file', async () => {

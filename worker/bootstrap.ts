@@ -8,6 +8,7 @@ import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.j
 import { createZendeskAdapter } from '../activities/adapters/zendesk/zendesk-adapter.js';
 import { createOpenAiClassifier } from '../activities/adapters/llm/openai-classifier.js';
 import { createCascadeClassifier } from '../activities/adapters/llm/cascade-classifier.js';
+import { validateContextSources } from '../activities/context/activities.js';
 import { createFileContextSource } from '../activities/context/file-source.js';
 import { createHttpContextSource } from '../activities/context/http-source.js';
 import type { ContextSource } from '../activities/context/ports.js';
@@ -77,6 +78,8 @@ export async function buildServices(config: TConfig): Promise<Services> {
       ? createHttpContextSource({ url: s, fetch, ...(config.contextToken ? { token: config.contextToken } : {}) })
       : createFileContextSource(s),
   );
+  // A bad context file fails the start with file, line and field (CONTEXT_SOURCES).
+  await validateContextSources(contextSources);
   const trust = config.auditTrust;
   const keyring = trust.hmacKey ? parseKeyring(trust.hmacKey, 'AUDIT_HMAC_KEY') : loadOrCreateKeyFile(trust.localKeyFile ?? '').keyring;
   const origin = `${hostname()}:${process.pid}`;

@@ -68,3 +68,23 @@ export function createContextActivities(deps: ContextActivitiesDeps) {
 }
 
 export type ContextActivities = ReturnType<typeof createContextActivities>;
+
+/**
+ * Start-up validation of every configured context source (file, line and field for files), so a
+ * bad context file stops the worker at start instead of surfacing, after retries, as
+ * "insufficient evidence". Every problem is reported at once.
+ */
+export async function validateContextSources(sources: ReadonlyArray<ContextSource>): Promise<void> {
+  const problems: string[] = [];
+  for (const s of sources) {
+    if (!s.check) continue;
+    try {
+      await s.check();
+    } catch (e) {
+      problems.push(`${s.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new LoopwrightError('invalid_config', `invalid context source(s): ${problems.join('; ')}`, { retryable: false, details: { problems } });
+  }
+}

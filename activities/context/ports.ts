@@ -7,4 +7,9 @@ export interface ContextSource {
   readonly name: string;
   /** Validated events touching the range. Throws LoopwrightError on failure; never returns partial data. */
   listEvents(range: TTimeRange): Promise<TContextEvent[]>;
+  /**
+   * Start-up check of what can be checked without the upstream answering (a file's existence and
+   * every field, with file and line). Throws LoopwrightError('invalid_config'). Absent: nothing to check.
+   */
+  check?(): Promise<void>;
 }
