@@ -1,14 +1,21 @@
-// Benchmark of the offline classifier: stratified 5-fold cross-validation on BANKING77 train and
-// CLINC150 train+val (with out-of-scope recall on oos_val), calibration error, training time,
-// single-core throughput and peak RSS. Reads the full datasets from ctx.dataDir; never writes.
-// Peak RSS is measured in a child process that only trains and classifies, so the bench's own
-// datasets and earlier suites do not inflate it.
+// Benchmark of the offline classifiers: stratified 5-fold cross-validation on BANKING77 train
+// (TF-IDF alone and fused with sentence embeddings), BANKING77 with only the 20 examples per
+// intent that taxonomies/banking.v1.yaml ships, CLINC150 train+val with out-of-scope detection
+// (fused, thresholds tuned on one fold + oos_train, measured on the others + oos_val), calibration
+// error, per-message latency on one core and peak RSS with the encoder loaded. Reads the datasets
+// from ctx.dataDir; the only write is the embedding cache (bench/embedding-cache.ts).
+// Latency and RSS are measured in a child process that only loads, trains and classifies, so the
+// bench's own datasets and earlier suites do not inflate them.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FUSED_DEFAULTS, fuseWithVectors } from '../activities/triage/classifier-fused.js';
+import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { readLabeledFile, type LabeledExample } from '../activities/triage/labeled-data.js';
-import { trainOfflineClassifier, type OfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { trainOfflineClassifier, type EmbeddingTextModel, type OfflineClassifier } from '../activities/triage/offline-classifier.js';
+import type { SentenceEncoder } from '../activities/triage/ports.js';
+import { embedAll } from './embedding-cache.js';
 import { seededRandom, shuffleInPlace } from '../activities/triage/classifier-linear.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import type { TTaxonomy } from '../workflows/domain/taxonomy.js';
@@ -71,18 +78,33 @@ interface Prediction {
   predicted: string;
   probability: number;
   coverage: number;
+  /** Nearest-example cosine similarity in embedding space (1 for TF-IDF alone). */
+  similarity: number;
 }
 
 function predict(clf: OfflineClassifier, rows: readonly LabeledExample[]): Prediction[] {
   return rows.map((r) => {
     const p = clf.predictIndex(r.text);
-    return { gold: r.category, predicted: clf.categories[p.index] ?? '', probability: p.probability, coverage: p.coverage };
+    return { gold: r.category, predicted: clf.categories[p.index] ?? '', probability: p.probability, coverage: p.coverage, similarity: 1 };
   });
 }
 
-/** Mirrors the classifier's own decision (classifySync) so thresholds can be swept without retraining. */
-function isReview(p: Prediction, threshold: number, minCoverage: number): boolean {
-  return p.coverage === 0 || p.coverage < minCoverage || Math.round(p.probability * 1e4) / 1e4 < threshold;
+function predictFused(model: EmbeddingTextModel, rows: readonly LabeledExample[], vectors: Map<string, Float32Array>): Prediction[] {
+  return rows.map((r) => {
+    const p = model.predictEmbedded(r.text, vectors.get(r.text)!);
+    return { gold: r.category, predicted: model.categories[p.index] ?? '', probability: p.probability, coverage: p.coverage, similarity: p.similarity };
+  });
+}
+
+interface Gate {
+  threshold: number;
+  minCoverage: number;
+  minSimilarity: number;
+}
+
+/** Mirrors the classifiers' own decision so thresholds can be swept without retraining. */
+function isReview(p: Prediction, gate: Gate): boolean {
+  return p.coverage === 0 || p.coverage < gate.minCoverage || p.similarity < gate.minSimilarity || Math.round(p.probability * 1e4) / 1e4 < gate.threshold;
 }
 
 function accuracy(preds: readonly Prediction[]): number {
@@ -132,34 +154,46 @@ function expectedCalibrationError(preds: readonly Prediction[], bins: number): n
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const cpuSeconds = (started: NodeJS.CpuUsage) => {
+  const spent = process.cpuUsage(started);
+  return (spent.user + spent.system) / 1e6;
+};
 
 interface CvResult {
   preds: Prediction[];
-  /** Per fold: predictions on that fold's held-out rows, plus the fold's model for extra probes. */
+  /** Per fold: predictions on that fold's held-out rows and on the extra rows (OOS probes). */
   perFold: Array<{ preds: Prediction[]; extra: Prediction[] }>;
   trainSeconds: number[];
-  minCoverage: number;
 }
 
-function crossValidate(name: string, rows: readonly LabeledExample[], extra: readonly LabeledExample[] = []): CvResult {
+/** k-fold CV; `fused` given → the fused model over precomputed vectors, else TF-IDF alone. */
+function crossValidate(name: string, rows: readonly LabeledExample[], extra: readonly LabeledExample[], fused?: { encoder: SentenceEncoder; vectors: Map<string, Float32Array> }): CvResult {
   const fold = stratifiedFolds(rows, FOLDS, 2020);
   const preds: Prediction[] = [];
   const perFold: CvResult['perFold'] = [];
   const trainSeconds: number[] = [];
-  let minCoverage = 0;
   for (let f = 0; f < FOLDS; f++) {
     const train = rows.filter((_, i) => fold[i] !== f);
     const test = rows.filter((_, i) => fold[i] === f);
     const started = process.cpuUsage();
-    const clf = trainOfflineClassifier(taxonomyFromRows(name, train));
-    const spent = process.cpuUsage(started);
-    trainSeconds.push((spent.user + spent.system) / 1e6);
-    minCoverage = clf.minCoverage;
-    const foldPreds = predict(clf, test);
+    let foldPreds: Prediction[];
+    let extraPreds: Prediction[];
+    if (fused) {
+      const { encoder, vectors } = fused;
+      const model = fuseWithVectors(taxonomyFromRows(name, train), encoder.modelVersion, encoder.dimension, (t) => vectors.get(t)!, { minSimilarity: 0 });
+      trainSeconds.push(cpuSeconds(started));
+      foldPreds = predictFused(model, test, vectors);
+      extraPreds = predictFused(model, extra, vectors);
+    } else {
+      const clf = trainOfflineClassifier(taxonomyFromRows(name, train));
+      trainSeconds.push(cpuSeconds(started));
+      foldPreds = predict(clf, test);
+      extraPreds = predict(clf, extra);
+    }
     preds.push(...foldPreds);
-    perFold.push({ preds: foldPreds, extra: predict(clf, extra) });
+    perFold.push({ preds: foldPreds, extra: extraPreds });
   }
-  return { preds, perFold, trainSeconds, minCoverage };
+  return { preds, perFold, trainSeconds };
 }
 
 function readClinc(dataDir: string): { inScope: LabeledExample[]; oosTrain: LabeledExample[]; oosVal: LabeledExample[] } {
@@ -172,67 +206,98 @@ function bankingRows(dataDir: string): LabeledExample[] {
   return readLabeledFile(join(dataDir, 'banking77', 'train.csv')).map((r) => ({ text: r.text, category: toCategoryId(r.category) }));
 }
 
-function benchBanking(dataDir: string): BenchRow[] {
-  const rows = bankingRows(dataDir);
-  const cv = crossValidate('banking77', rows);
-  const accepted = cv.preds.filter((p) => !isReview(p, 0.5, cv.minCoverage));
+function bankingCvRows(label: string, cv: CvResult, target?: string, note?: string): BenchRow[] {
   const mean = cv.trainSeconds.reduce((s, x) => s + x, 0) / cv.trainSeconds.length;
+  const acc = accuracy(cv.preds);
+  const accepted = cv.preds.filter((p) => Math.round(p.probability * 1e4) / 1e4 >= 0.5);
   return [
-    { metric: 'BANKING77 accuracy (5-fold CV, top-1)', value: pct(accuracy(cv.preds)), target: '≥ 92%', note: `${rows.length} rows, 77 intents` },
-    { metric: 'BANKING77 macro-F1 (5-fold CV)', value: macroF1(cv.preds).toFixed(3) },
-    { metric: 'BANKING77 ECE of confidence', value: expectedCalibrationError(cv.preds, ECE_BINS).toFixed(3), note: `${ECE_BINS} equal-width bins, pooled folds` },
-    {
-      metric: 'BANKING77 accepted at threshold 0.5',
-      value: pct(accepted.length / cv.preds.length),
-      note: `accuracy on accepted ${pct(accuracy(accepted))}; rest needs_review`,
-    },
-    { metric: 'BANKING77 training time per fold', value: `${mean.toFixed(2)} s`, note: `CPU time, ${Math.round((rows.length * 4) / 5)} examples incl. calibration` },
+    { metric: `BANKING77 accuracy, ${label} (5-fold CV)`, value: pct(acc), ...(target ? { target: `${target}${missed(acc, 0.935)}` } : {}), note: note ?? '10,003 rows, 77 intents' },
+    { metric: `BANKING77 macro-F1, ${label}`, value: macroF1(cv.preds).toFixed(3) },
+    { metric: `BANKING77 ECE of confidence, ${label}`, value: expectedCalibrationError(cv.preds, ECE_BINS).toFixed(3), note: `${ECE_BINS} equal-width bins, pooled folds` },
+    { metric: `BANKING77 accepted at confidence ≥ 0.5, ${label}`, value: pct(accepted.length / cv.preds.length), note: `accuracy on accepted ${pct(accuracy(accepted))}` },
+    { metric: `BANKING77 training time per fold, ${label}`, value: `${mean.toFixed(1)} s`, note: 'CPU time, ~8,000 examples incl. calibration (embeddings precomputed)' },
   ];
 }
 
-function benchClinc(dataDir: string): BenchRow[] {
+/** ' (MISSED)' when a higher-is-better value is under its target. */
+function missed(value: number, target: number): string {
+  return value + 1e-9 < target ? ' MISSED' : ' met';
+}
+
+async function benchBanking(dataDir: string, encoder: SentenceEncoder): Promise<BenchRow[]> {
+  const rows = bankingRows(dataDir);
+  const tfidf = crossValidate('banking77', rows, []);
+  const vectors = await embedAll(encoder, 'banking77', rows.map((r) => r.text));
+  const fused = crossValidate('banking77', rows, [], { encoder, vectors });
+  const out = [...bankingCvRows('TF-IDF alone', tfidf), ...bankingCvRows('fused', fused, '≥ 93.5%')];
+
+  // 20 examples per intent: the shipped banking taxonomy, tested on every other BANKING77 row.
+  const banking = loadTaxonomyFile(bundledTaxonomyPath('banking'));
+  const shipped = new Set(banking.categories.flatMap((c) => c.examples));
+  const rest = rows.filter((r) => !shipped.has(r.text));
+  const fewFused = fuseWithVectors(banking, encoder.modelVersion, encoder.dimension, (t) => vectors.get(t)!, { minSimilarity: 0 });
+  const fewTfidf = trainOfflineClassifier(banking);
+  const fusedAcc = accuracy(predictFused(fewFused, rest, vectors));
+  out.push(
+    {
+      metric: 'BANKING77 accuracy, 20 examples/intent, fused',
+      value: pct(fusedAcc),
+      target: `≥ 91%${missed(fusedAcc, 0.91)}`,
+      note: `trained on taxonomies/banking.v1.yaml (1,540), tested on the other ${rest.length.toLocaleString('en-US')} rows`,
+    },
+    { metric: 'BANKING77 accuracy, 20 examples/intent, TF-IDF alone', value: pct(accuracy(predict(fewTfidf, rest))) },
+  );
+  return out;
+}
+
+async function benchClinc(dataDir: string, encoder: SentenceEncoder): Promise<BenchRow[]> {
   const { inScope, oosTrain, oosVal } = readClinc(dataDir);
-  const cv = crossValidate('clinc150', inScope, [...oosTrain, ...oosVal]);
+  const extra = [...oosTrain, ...oosVal];
+  const vectors = await embedAll(encoder, 'clinc150', [...inScope, ...extra].map((r) => r.text));
+  const cv = crossValidate('clinc150', inScope, extra, { encoder, vectors });
   const isOosTrain = (i: number) => i < oosTrain.length;
-  // Threshold chosen on fold 0 only (its in-scope test rows + oos_train), then measured on folds
-  // 1–4 and oos_val: nothing used for the choice is counted in the figures reported with it.
-  const candidates = Array.from({ length: 19 }, (_, k) => 0.05 * (k + 1));
-  const tuneFold = cv.perFold[0]!;
-  let tuned = 0.5;
-  let bestScore = -1;
-  for (const t of candidates) {
-    const inAcc = tuneFold.preds.filter((p) => !isReview(p, t, cv.minCoverage) && p.predicted === p.gold).length / tuneFold.preds.length;
-    const oos = tuneFold.extra.filter((_, i) => isOosTrain(i));
-    const recall = oos.filter((p) => isReview(p, t, cv.minCoverage)).length / oos.length;
-    const score = (inAcc + recall) / 2;
-    if (score > bestScore) {
-      bestScore = score;
-      tuned = t;
-    }
-  }
-  const evaluate = (threshold: number, folds: typeof cv.perFold) => {
+  const measure = (gate: Gate, folds: typeof cv.perFold, oosSet: 'train' | 'val') => {
     const preds = folds.flatMap((f) => f.preds);
-    const inAcc = preds.filter((p) => !isReview(p, threshold, cv.minCoverage) && p.predicted === p.gold).length / preds.length;
-    const oos = folds.flatMap((f) => f.extra.filter((_, i) => !isOosTrain(i)));
-    const recall = oos.filter((p) => isReview(p, threshold, cv.minCoverage)).length / oos.length;
+    const inAcc = preds.filter((p) => !isReview(p, gate) && p.predicted === p.gold).length / preds.length;
+    const oos = folds.flatMap((f) => f.extra.filter((_, i) => isOosTrain(i) === (oosSet === 'train')));
+    const recall = oos.filter((p) => isReview(p, gate)).length / oos.length;
     return { inAcc, recall };
   };
-  const atDefault = evaluate(0.5, cv.perFold);
-  const atTuned = evaluate(tuned, cv.perFold.slice(1));
+  // Gate chosen on fold 0 only (its in-scope test rows + oos_train): the highest OOS recall whose
+  // in-scope accuracy stays ≥ 93.5% (a little above the 93% target, for the unseen folds).
+  const tuneFold = [cv.perFold[0]!];
+  let best: { gate: Gate; recall: number } | undefined;
+  for (let t = 0; t <= 0.9 + 1e-9; t += 0.05) {
+    for (let s = 0.3; s <= 0.75 + 1e-9; s += 0.025) {
+      const gate = { threshold: Math.round(t * 100) / 100, minCoverage: 0, minSimilarity: Math.round(s * 1000) / 1000 };
+      const m = measure(gate, tuneFold, 'train');
+      if (m.inAcc >= 0.935 && (!best || m.recall > best.recall)) best = { gate, recall: m.recall };
+    }
+  }
+  const gate = best?.gate ?? { threshold: 0.5, minCoverage: 0, minSimilarity: FUSED_DEFAULTS.minSimilarity };
+  const tuned = measure(gate, cv.perFold.slice(1), 'val');
+  const probOnly = (() => {
+    // For comparison: the best the calibrated probability alone can do under the same rule.
+    let b: { gate: Gate; recall: number } | undefined;
+    for (let t = 0; t <= 0.95 + 1e-9; t += 0.025) {
+      const g = { threshold: Math.round(t * 1000) / 1000, minCoverage: 0, minSimilarity: -1 };
+      const m = measure(g, tuneFold, 'train');
+      if (m.inAcc >= 0.935 && (!b || m.recall > b.recall)) b = { gate: g, recall: m.recall };
+    }
+    return measure(b?.gate ?? { threshold: 0.5, minCoverage: 0, minSimilarity: -1 }, cv.perFold.slice(1), 'val');
+  })();
+  const ok = tuned.inAcc >= 0.93 && tuned.recall >= 0.85;
   return [
-    { metric: 'CLINC150 in-scope top-1 accuracy (5-fold CV)', value: pct(accuracy(cv.preds)), note: `${inScope.length} rows (train+val), 150 intents, no threshold` },
-    { metric: 'CLINC150 macro-F1 (5-fold CV)', value: macroF1(cv.preds).toFixed(3) },
-    { metric: 'CLINC150 ECE of confidence', value: expectedCalibrationError(cv.preds, ECE_BINS).toFixed(3) },
+    { metric: 'CLINC150 in-scope top-1 accuracy, fused (5-fold CV)', value: pct(accuracy(cv.preds)), note: `${inScope.length} rows (train+val), 150 intents, no threshold` },
+    { metric: 'CLINC150 macro-F1, fused', value: macroF1(cv.preds).toFixed(3) },
+    { metric: 'CLINC150 ECE of confidence, fused', value: expectedCalibrationError(cv.preds, ECE_BINS).toFixed(3) },
     {
-      metric: 'CLINC150 in-scope acc / OOS recall @0.5',
-      value: `${pct(atDefault.inAcc)} / ${pct(atDefault.recall)}`,
-      note: 'needs_review counts as wrong in-scope; OOS recall on oos_val (100), averaged over 5 fold models',
+      metric: `CLINC150 in-scope acc / OOS recall, confidence ≥ ${gate.threshold} and similarity ≥ ${gate.minSimilarity}`,
+      value: `${pct(tuned.inAcc)} / ${pct(tuned.recall)}`,
+      target: `≥ 93% / ≥ 85%${ok ? ' met' : ' MISSED'}`,
+      note: 'gate tuned on fold 0 + oos_train; measured on folds 1–4 + oos_val (100); needs_review counts as wrong in-scope',
     },
-    {
-      metric: `CLINC150 in-scope acc / OOS recall @${tuned.toFixed(2)}`,
-      value: `${pct(atTuned.inAcc)} / ${pct(atTuned.recall)}`,
-      note: 'threshold tuned on fold 0 + oos_train; measured on folds 1–4 + oos_val',
-    },
+    { metric: 'CLINC150 in-scope acc / OOS recall, confidence alone', value: `${pct(probOnly.inAcc)} / ${pct(probOnly.recall)}`, note: 'same tuning rule without the embedding-space distance' },
   ];
 }
 
@@ -240,22 +305,25 @@ function benchGeneral(): BenchRow[] {
   const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
   const started = process.cpuUsage();
   const clf = trainOfflineClassifier(taxonomy);
-  const spent = process.cpuUsage(started);
-  const ms = (spent.user + spent.system) / 1000;
+  const ms = cpuSeconds(started) * 1000;
   const heldOut = readLabeledFile(fileURLToPath(new URL('../tests/fixtures/classifier/general-heldout.jsonl', import.meta.url)));
   const preds = predict(clf, heldOut);
   return [
-    { metric: 'general taxonomy training time', value: `${ms.toFixed(0)} ms`, target: '< 1 s', note: `CPU time, ${clf.trainingExamples} examples, ${clf.categories.length} categories` },
-    { metric: 'general held-out accuracy', value: pct(accuracy(preds)), note: `${heldOut.length} hand-written messages (optimistic: same author as the examples)` },
+    { metric: 'general taxonomy training time, TF-IDF', value: `${ms.toFixed(0)} ms`, target: '< 1 s', note: `CPU time, ${clf.trainingExamples} examples, ${clf.categories.length} categories` },
+    { metric: 'general held-out accuracy, TF-IDF', value: pct(accuracy(preds)), note: `${heldOut.length} hand-written messages (optimistic: same author as the examples)` },
   ];
 }
 
 interface ProbeResult {
+  loadSeconds: number;
   trainSeconds: number;
-  messagesPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  cpuMsPerMessage: number;
   baselineRssMb: number;
   peakRssMb: number;
   modelVersion: string;
+  tfidfMessagesPerSecond: number;
 }
 
 /**
@@ -272,25 +340,56 @@ function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** Runs in the child process: train on all of BANKING77, then classify it twice, single-threaded. */
-function runProbe(dataDir: string): ProbeResult {
+/**
+ * Runs in the child process: load the encoder, train the fused model on all of BANKING77 (the
+ * embeddings come from the bench cache, as a worker would get them from its own start-up), then
+ * classify short messages one at a time, single-threaded, embedding each as the worker does.
+ */
+async function runProbe(dataDir: string): Promise<ProbeResult> {
   const baselineRssMb = peakRssMb();
   const rows = bankingRows(dataDir);
+  const t0 = process.cpuUsage();
+  const encoder = await loadSentenceEncoder(modelDir(), { threads: 1 });
+  const loadSeconds = cpuSeconds(t0);
+  const vectors = await embedAll(encoder, 'banking77', rows.map((r) => r.text));
   const started = process.cpuUsage();
-  const clf = trainOfflineClassifier(taxonomyFromRows('banking77', rows));
-  const spent = process.cpuUsage(started);
-  const trainSeconds = (spent.user + spent.system) / 1e6;
-  const texts = rows.map((r) => r.text);
-  for (let i = 0; i < 1000; i++) clf.classifySync(texts[i]!); // warm-up for the JIT
-  const passes = 2;
-  // CPU time, not wall time: on a shared machine wall time measures the neighbours too.
+  const taxonomy = taxonomyFromRows('banking77', rows);
+  const model = fuseWithVectors(taxonomy, encoder.modelVersion, encoder.dimension, (t) => vectors.get(t)!);
+  vectors.clear();
+  const trainSeconds = cpuSeconds(started);
+  // Messages the encoder has not seen (its cache would make repeats free): BANKING77 texts with a
+  // distinct suffix, short like a tweet or chat line.
+  const texts = rows.slice(0, 600).map((r, i) => `${r.text} (ref ${i})`);
+  for (const t of texts.slice(0, 50)) model.classifyEmbedded(t, (await encoder.embed([t]))[0]!);
+  const lat: number[] = [];
   const cpu0 = process.cpuUsage();
   let sink = 0;
-  for (let p = 0; p < passes; p++) for (const t of texts) sink += clf.classifySync(t).confidence;
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (cpu.user + cpu.system) / 1e6;
+  for (const t of texts.slice(50)) {
+    const s = performance.now();
+    const [v] = await encoder.embed([t]);
+    sink += model.classifyEmbedded(t, v!).confidence;
+    lat.push(performance.now() - s);
+  }
+  const cpuMsPerMessage = (cpuSeconds(cpu0) * 1000) / lat.length;
   if (Number.isNaN(sink)) throw new Error('unreachable: keeps the loop from being optimised away');
-  return { trainSeconds, messagesPerSecond: (passes * texts.length) / seconds, baselineRssMb, peakRssMb: peakRssMb(), modelVersion: clf.modelVersion };
+  lat.sort((a, b) => a - b);
+  const peak = peakRssMb();
+  // TF-IDF alone for reference (the path when models/ is absent).
+  const tfidf = trainOfflineClassifier(taxonomy);
+  const c1 = process.cpuUsage();
+  for (const r of rows) tfidf.classifySync(r.text);
+  const tfidfMessagesPerSecond = rows.length / cpuSeconds(c1);
+  return {
+    loadSeconds,
+    trainSeconds,
+    p50Ms: lat[Math.floor(lat.length / 2)]!,
+    p90Ms: lat[Math.floor(lat.length * 0.9)]!,
+    cpuMsPerMessage,
+    baselineRssMb,
+    peakRssMb: peak,
+    modelVersion: model.modelVersion,
+    tfidfMessagesPerSecond,
+  };
 }
 
 function benchProbe(dataDir: string): BenchRow[] {
@@ -299,26 +398,34 @@ function benchProbe(dataDir: string): BenchRow[] {
   if (child.status !== 0) throw new Error(`classifier probe failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
   const r = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as ProbeResult;
   return [
-    { metric: 'training time, BANKING77 train (10,003)', value: `${r.trainSeconds.toFixed(2)} s`, target: '< 10 s', note: `CPU time incl. calibration (trains twice); ${r.modelVersion}` },
-    { metric: 'throughput, classifySync, one core', value: `${Math.round(r.messagesPerSecond).toLocaleString('en-US')} msg/s`, target: '≥ 20,000', note: 'per CPU-second, full TClassification per message' },
+    { metric: 'encoder load time', value: `${r.loadSeconds.toFixed(2)} s`, note: 'CPU time: read + sha256 check + ONNX session' },
+    { metric: 'fused training time, BANKING77 train (10,003)', value: `${r.trainSeconds.toFixed(1)} s`, note: `CPU time incl. calibration, embeddings precomputed; ${r.modelVersion}` },
     {
-      metric: 'peak RSS, train + classify BANKING77',
-      value: `${r.peakRssMb.toFixed(0)} MB`,
-      target: '< 100 MB',
-      note: `VmHWM of a separate process; before training (node + tsx + modules): ${r.baselineRssMb.toFixed(0)} MB`,
+      metric: 'latency per short message, fused, one core (p50)',
+      value: `${r.cpuMsPerMessage.toFixed(2)} ms CPU`,
+      target: `≤ 5 ms${r.cpuMsPerMessage <= 5 ? ' met' : ' MISSED'}`,
+      note: `mean CPU time per message (tokenise + encode + classify, one thread); wall p50 ${r.p50Ms.toFixed(2)} ms, p90 ${r.p90Ms.toFixed(2)} ms on the shared machine`,
     },
+    {
+      metric: 'peak RSS, encoder loaded + fused BANKING77 model',
+      value: `${r.peakRssMb.toFixed(0)} MB`,
+      target: `≤ 250 MB${r.peakRssMb <= 250 ? ' met' : ' MISSED'}`,
+      note: `VmHWM of a separate process; before loading (node + tsx + modules): ${r.baselineRssMb.toFixed(0)} MB`,
+    },
+    { metric: 'throughput, TF-IDF alone (models/ absent), one core', value: `${Math.round(r.tfidfMessagesPerSecond).toLocaleString('en-US')} msg/s`, note: 'per CPU-second, classifySync' },
   ];
 }
 
 export const classifierSuite: BenchSuite = {
   name: 'classifier',
-  run(ctx: BenchContext): Promise<BenchRow[]> {
-    const rows = [...benchGeneral(), ...benchBanking(ctx.dataDir), ...benchClinc(ctx.dataDir), ...benchProbe(ctx.dataDir)];
-    rows.push({ metric: 'note', value: '', note: 'measured on a shared 2-core machine; timings are noisy' });
-    return Promise.resolve(rows);
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const encoder = await loadSentenceEncoder(modelDir(), { cacheSize: 0 });
+    const rows = [...benchGeneral(), ...(await benchBanking(ctx.dataDir, encoder)), ...(await benchClinc(ctx.dataDir, encoder)), ...benchProbe(ctx.dataDir)];
+    rows.push({ metric: 'note', value: '', note: `encoder ${encoder.modelVersion}; measured on a shared 2-core machine, timings are noisy` });
+    return rows;
   },
 };
 
 if (process.argv[2] === '--probe' && process.argv[3] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log(JSON.stringify(runProbe(process.argv[3])));
+  console.log(JSON.stringify(await runProbe(process.argv[3])));
 }

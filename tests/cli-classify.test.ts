@@ -20,12 +20,12 @@ function sink(isTTY = false): PassThrough & { isTTY: boolean; columns: number; t
   return s;
 }
 
-async function runCli(args: string[], opts: { stdin?: string | Buffer; tty?: boolean } = {}) {
+async function runCli(args: string[], opts: { stdin?: string | Buffer; tty?: boolean; env?: NodeJS.ProcessEnv } = {}) {
   const stdin = new PassThrough();
   stdin.end(opts.stdin ?? '');
   const stdout = sink();
   const stderr = sink(opts.tty ?? false);
-  const io: CliIo = { stdin, stdout, stderr, env: {} };
+  const io: CliIo = { stdin, stdout, stderr, env: opts.env ?? {} };
   const code = await command.run(args, io);
   const out = stdout.text();
   const results = out
@@ -165,5 +165,61 @@ describe('loopwright classify', () => {
     expect(r.code).toBe(0);
     expect(r.results).toHaveLength(200);
     expect(r.err).toContain('classified 200 of 200 rows');
+  });
+
+  it('accepts BANKING77 label spelling in --labeled, folding case and punctuation with a warning', async () => {
+    const line = `${JSON.stringify({ id: 'b1', text: 'where is the card you mailed me' })}\n`;
+    const r = await runCli(['--tfidf', '--taxonomy', 'banking', '--labeled', fixture('banking77-spelling.csv'), '-'], { stdin: line });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('label spelling(s) folded onto category ids');
+    expect(r.err).toContain('Refund_not_showing_up → refund_not_showing_up (4 rows)');
+    expect(r.err).toContain('reverted_card_payment? → reverted_card_payment (4 rows)');
+    // Ids already spelled right are not "mapped".
+    expect(r.err).not.toContain('card_arrival →');
+    // A label that folds onto nothing is still an error naming it.
+    const dir = mkdtempSync(join(tmpdir(), 'lw-labels-'));
+    writeFileSync(join(dir, 'bad.csv'), 'text,category\nsome text,Not_A_Real_Intent\n');
+    const bad = await runCli(['--tfidf', '--taxonomy', 'banking', '--labeled', join(dir, 'bad.csv'), '-'], { stdin: line });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('unknown category "Not_A_Real_Intent"');
+  });
+
+  it('--eval reads the label column and prints accuracy, macro-F1, coverage and top confusions', async () => {
+    const r = await runCli(['--tfidf', '--eval', '--taxonomy', 'banking', fixture('banking77-spelling.csv')]);
+    expect(r.code).toBe(0);
+    expect(r.results).toHaveLength(16);
+    expect(r.err).toContain('evaluation on 16 labeled rows');
+    const acc = Number(/accuracy\s+(\d+\.\d)%/.exec(r.err)?.[1]);
+    expect(acc).toBeGreaterThan(40);
+    expect(r.err).toMatch(/macro-F1\s+0\.\d{3} over 4 gold labels/);
+    expect(r.err).toMatch(/coverage\s+\d+\.\d% \(not needs_review\)/);
+    expect(r.err).toContain('gold label spelling(s) folded onto category ids');
+    // The accuracy printed is the one the results imply.
+    const gold = ['refund_not_showing_up', 'reverted_card_payment', 'card_arrival', 'lost_or_stolen_card'].flatMap((c) => [c, c, c, c]);
+    const right = r.results.filter((x, i) => x.classification.category === gold[i]).length;
+    expect(acc).toBeCloseTo((right / 16) * 100, 1);
+    if (right < 16) expect(r.err).toContain('top confusions (gold → predicted):');
+    // JSONL with a "label" key works the same way, and the key does not reach the item.
+    const jsonl = `${JSON.stringify({ id: 'j1', text: 'my card has not arrived yet', label: 'card_arrival' })}\n`;
+    const j = await runCli(['--tfidf', '--eval', '--taxonomy', 'banking', '--format', 'jsonl', '-'], { stdin: jsonl });
+    expect(j.code).toBe(0);
+    expect(j.err).toContain('evaluation on 1 labeled rows');
+  });
+
+  it('honours TAXONOMY, LABELED_DATA and CLASSIFIER_THRESHOLD like the worker; flags win', async () => {
+    const line = `${JSON.stringify({ id: 'e1', text: 'why hasnt my new card come in the post yet' })}\n`;
+    const viaEnv = await runCli(['--tfidf', '-'], { stdin: line, env: { TAXONOMY: 'banking' } });
+    expect(viaEnv.results[0]!.taxonomyVersion).toMatch(/^banking@/);
+    const strict = await runCli(['--tfidf', '-'], { stdin: line, env: { TAXONOMY: 'banking', CLASSIFIER_THRESHOLD: '0.999' } });
+    expect(strict.results[0]!.classification.category).toBe('needs_review');
+    const flagWins = await runCli(['--tfidf', '--threshold', '0', '-'], { stdin: line, env: { TAXONOMY: 'banking', CLASSIFIER_THRESHOLD: '0.999' } });
+    expect(flagWins.results[0]!.classification.category).not.toBe('needs_review');
+    const badEnv = await runCli(['--tfidf', '-'], { stdin: line, env: { CLASSIFIER_THRESHOLD: 'high' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.err).toContain('CLASSIFIER_THRESHOLD must be a number between 0 and 1');
+    const withData = await runCli(['--tfidf', '-'], { stdin: line, env: { TAXONOMY: 'banking', LABELED_DATA: fixture('banking77-spelling.csv') } });
+    expect(withData.code).toBe(0);
+    expect(withData.err).toContain('Refund_not_showing_up → refund_not_showing_up');
+    expect(withData.results[0]!.classification.modelVersion).not.toBe(viaEnv.results[0]!.classification.modelVersion);
   });
 });

@@ -15,9 +15,9 @@ import type { ContextSource } from '../activities/context/ports.js';
 import type { TIntegrations } from '../activities/actions.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { buildTriageBrain } from '../activities/triage/brain.js';
 import { readLabeledFile } from '../activities/triage/labeled-data.js';
-import type { Classifier } from '../activities/triage/ports.js';
+import type { Classifier, SentenceEncoder } from '../activities/triage/ports.js';
 import { loadPlaybookDir } from '../playbooks/loader.js';
 import type { TLoadedPlaybook } from '../playbooks/schema.js';
 import { loadPolicyFile, type TLoadedPolicy } from '../policies/loader.js';
@@ -28,6 +28,10 @@ export interface Services {
   audit: AuditStore;
   taxonomy: TTaxonomy;
   pipeline: TriagePipeline;
+  /** The offline sentence encoder (models/ present), for grouping by meaning and themes. */
+  encoder?: SentenceEncoder;
+  /** Start-up notices to print (e.g. which classifier runs and why). */
+  notices: string[];
   playbooks: TLoadedPlaybook[];
   policy: TLoadedPolicy;
   integrations: TIntegrations;
@@ -52,10 +56,11 @@ function loadTaxonomy(name: string): TTaxonomy {
 
 export async function buildServices(config: TConfig): Promise<Services> {
   const taxonomy = loadTaxonomy(config.triage.taxonomy);
-  const offline = trainOfflineClassifier(taxonomy, {
+  const brain = await buildTriageBrain(taxonomy, {
     ...(config.triage.labeledData ? { extraExamples: readLabeledFile(config.triage.labeledData) } : {}),
     ...(config.triage.threshold !== undefined ? { threshold: config.triage.threshold } : {}),
   });
+  const offline = brain.classifier;
   let classifier: Classifier = offline;
   if (config.llm) {
     const llm = createOpenAiClassifier({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model }, taxonomy);
@@ -90,6 +95,8 @@ export async function buildServices(config: TConfig): Promise<Services> {
     audit,
     taxonomy,
     pipeline,
+    ...(brain.encoder ? { encoder: brain.encoder } : {}),
+    notices: [brain.notice],
     playbooks,
     policy,
     integrations,

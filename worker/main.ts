@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
 
   const temporal = await obtainTemporal(config.temporal, log);
   const services = await buildServices(config);
+  services.notices.forEach(log);
   // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
   // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
   const issueTaskQueue = `${config.temporal.taskQueue}-issues`;

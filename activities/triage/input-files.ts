@@ -9,7 +9,7 @@ import { ZFeedbackItem, type TFeedbackItem } from '../../workflows/domain/feedba
 export type TInputFormat = 'csv' | 'jsonl';
 
 export type TInputRow =
-  | { row: number; line: number; item: TFeedbackItem; error?: undefined }
+  | { row: number; line: number; item: TFeedbackItem; error?: undefined; label?: string }
   | { row: number; line: number; item?: undefined; error: LoopwrightError };
 
 export interface ReadOptions {
@@ -17,6 +17,11 @@ export interface ReadOptions {
   defaultSource: string;
   /** receivedAt for rows without one: the import time, supplied by the caller so tests are deterministic. */
   defaultReceivedAt: string;
+  /**
+   * A column (CSV) or key (JSONL) holding a gold label, for evaluation: taken out of the item
+   * and returned as the row's `label` instead of failing as an unknown column.
+   */
+  labelColumn?: string;
 }
 
 /** Physical lines decoded one by one; `bad` holds the 1-based numbers of lines that are not UTF-8. */
@@ -175,12 +180,13 @@ function validate(raw: Record<string, unknown>, row: number, line: number, opts:
   return { row, line, item: parsed.data };
 }
 
-function csvRowToInput(header: string[], fields: string[]): Record<string, unknown> {
+function csvRowToInput(header: string[], fields: string[], skip?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const customer: Record<string, unknown> = {};
   const metadata: Record<string, unknown> = {};
   header.forEach((h, idx) => {
     const value = fields[idx] ?? '';
+    if (h === skip) return;
     if (h.startsWith('metadata.')) {
       if (value !== '') metadata[h.slice('metadata.'.length)] = value;
       return;
@@ -241,7 +247,11 @@ export function readCsv(bytes: Uint8Array, opts: ReadOptions): TInputRow[] {
       details: { field: 'text' },
     });
   }
-  const unknown = header.filter((h) => !KNOWN_COLUMNS.has(h) && !h.startsWith('metadata.'));
+  const labelColumn = opts.labelColumn === undefined ? undefined : normalizeHeader(opts.labelColumn);
+  if (labelColumn !== undefined && !header.includes(labelColumn)) {
+    throw new LoopwrightError('invalid_input', `CSV has no label column "${labelColumn}" (found: ${header.join(', ')})`, { details: { field: labelColumn } });
+  }
+  const unknown = header.filter((h) => !KNOWN_COLUMNS.has(h) && !h.startsWith('metadata.') && h !== labelColumn);
   if (unknown.length > 0) {
     throw new LoopwrightError(
       'invalid_input',
@@ -266,7 +276,9 @@ export function readCsv(bytes: Uint8Array, opts: ReadOptions): TInputRow[] {
       rows.push({ row, line: rec.line, error: invalid(row, rec.line, `expected ${header.length} fields, found ${rec.fields.length}`) });
       return;
     }
-    rows.push(validate(csvRowToInput(header, rec.fields), row, rec.line, opts));
+    const result = validate(csvRowToInput(header, rec.fields, labelColumn), row, rec.line, opts);
+    if (labelColumn !== undefined && result.item) result.label = rec.fields[header.indexOf(labelColumn)]?.trim() ?? '';
+    rows.push(result);
   });
   for (const e of errors) {
     rows.push({ row: dataRecords.length + 1, line: e.line, error: invalid(dataRecords.length + 1, e.line, e.message) });
@@ -326,7 +338,15 @@ export function readJsonl(bytes: Uint8Array, opts: ReadOptions): TInputRow[] {
       obj.externalId = typeof obj.id === 'number' ? String(obj.id) : obj.id;
       delete obj.id;
     }
-    rows.push(validate(obj, row, line, opts));
+    let label: string | undefined;
+    if (opts.labelColumn !== undefined) {
+      const v = obj[opts.labelColumn];
+      label = typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v);
+      delete obj[opts.labelColumn];
+    }
+    const result = validate(obj, row, line, opts);
+    if (label !== undefined && result.item) result.label = label;
+    rows.push(result);
   });
   return rows;
 }

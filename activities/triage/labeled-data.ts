@@ -166,3 +166,50 @@ function parseCsv(text: string, file: string): CsvRecord[] {
     if (i >= n) return records;
   }
 }
+
+/**
+ * Folds a label spelling onto the form taxonomy ids take: lower case, every run of other
+ * characters one underscore, none at the ends. BANKING77's `Refund_not_showing_up` and
+ * `reverted_card_payment?` become `refund_not_showing_up` and `reverted_card_payment`.
+ */
+export function foldLabel(label: string): string {
+  return label
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+export interface LabelMapping {
+  from: string;
+  to: string;
+  rows: number;
+}
+
+/**
+ * Maps each row's category onto a taxonomy id: exact ids pass, other spellings that fold to an
+ * id are rewritten and reported in `mappings` (so the caller can warn), and labels that match no
+ * id even folded are left as they are (the trainer rejects them, naming the label).
+ */
+export function alignLabels(rows: readonly LabeledExample[], categoryIds: readonly string[]): { rows: LabeledExample[]; mappings: LabelMapping[] } {
+  const exact = new Set(categoryIds);
+  const byFolded = new Map<string, string>();
+  for (const id of categoryIds) byFolded.set(foldLabel(id), id);
+  const counts = new Map<string, LabelMapping>();
+  const out = rows.map((r) => {
+    if (exact.has(r.category)) return r;
+    const to = byFolded.get(foldLabel(r.category));
+    if (to === undefined) return r;
+    const m = counts.get(r.category) ?? { from: r.category, to, rows: 0 };
+    m.rows++;
+    counts.set(r.category, m);
+    return { text: r.text, category: to };
+  });
+  return { rows: out, mappings: [...counts.values()].sort((a, b) => a.from.localeCompare(b.from)) };
+}
+
+/** One line for a warning: `Refund_not_showing_up → refund_not_showing_up (12 rows), …`. */
+export function describeMappings(mappings: readonly LabelMapping[], max = 20): string {
+  const shown = mappings.slice(0, max).map((m) => `${m.from} → ${m.to} (${m.rows} row${m.rows === 1 ? '' : 's'})`);
+  return shown.join(', ') + (mappings.length > max ? `, … and ${mappings.length - max} more` : '');
+}

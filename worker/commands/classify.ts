@@ -2,13 +2,15 @@
 // through the triage pipeline (mask → classify → severity, sentiment, evidence, fragments,
 // fingerprints) and writes one TriageResult per line to stdout; progress (on a TTY), bad rows and
 // a summary go to stderr, so stdout stays machine-readable.
+// With --eval it also reads a gold label column and prints accuracy, macro-F1, coverage and the
+// top confusions. Honours TAXONOMY, LABELED_DATA and CLASSIFIER_THRESHOLD like the worker (flags win).
 // Must not: print unmasked text (bad-row messages name fields, never contents), stop at the first
 // bad row, or exit 0 when any row failed.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { readFeedbackBytes, type TInputFormat, type TInputRow } from '../../activities/triage/input-files.js';
-import { readLabeledFile } from '../../activities/triage/labeled-data.js';
-import { trainOfflineClassifier } from '../../activities/triage/offline-classifier.js';
+import { buildTriageBrain } from '../../activities/triage/brain.js';
+import { decodeLines, detectFormat, parseCsvLines, readFeedbackBytes, type TInputFormat, type TInputRow } from '../../activities/triage/input-files.js';
+import { alignLabels, describeMappings, readLabeledFile } from '../../activities/triage/labeled-data.js';
 import { createTriagePipeline, type TriagePipeline } from '../../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../../activities/triage/taxonomy-loader.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
@@ -23,10 +25,17 @@ Triage feedback from a CSV or JSONL file (or stdin with "-") and print one Triag
 line on stdout. Progress, bad rows and a summary go to stderr.
 
 options:
-  --taxonomy general|banking|PATH   taxonomy to classify with (default: general)
-  --labeled FILE                    extra labeled training rows (text,category CSV or JSONL)
+  --taxonomy general|banking|PATH   taxonomy to classify with (default: $TAXONOMY or general)
+  --labeled FILE                    extra labeled training rows (text,category CSV or JSONL;
+                                    default: $LABELED_DATA). Labels are matched to category ids
+                                    with case and punctuation folded ("Refund_not_showing_up"
+                                    → refund_not_showing_up); a warning lists every mapping
   --threshold N                     confidence below which a message is needs_review (0..1;
-                                    default: the taxonomy's confidenceThreshold)
+                                    default: $CLASSIFIER_THRESHOLD or the taxonomy's)
+  --eval                            the input carries gold labels: print accuracy, macro-F1,
+                                    coverage and the top confusions to stderr
+  --label-column NAME               column/key holding the gold label (default: label, else category)
+  --tfidf                           TF-IDF only, even when the sentence encoder (models/) is present
   --format csv|jsonl                input format (default: from the file extension or content)
   --source SLUG                     source id for rows without one (default: file)
   --no-progress                     never draw the progress bar
@@ -50,9 +59,20 @@ interface Options {
   format?: TInputFormat;
   source: string;
   progress: boolean;
+  eval: boolean;
+  labelColumn?: string;
+  tfidf: boolean;
 }
 
-function parseOptions(argv: string[]): Options | 'help' {
+function parseThreshold(raw: string, name: string): number {
+  const threshold = Number(raw);
+  if (!/^\s*\d*\.?\d+\s*$/.test(raw) || !(threshold >= 0 && threshold <= 1)) {
+    throw new UsageError(`${name} must be a number between 0 and 1, got "${raw}"`);
+  }
+  return threshold;
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,9 +80,12 @@ function parseOptions(argv: string[]): Options | 'help' {
       allowPositionals: true,
       strict: true,
       options: {
-        taxonomy: { type: 'string', default: 'general' },
+        taxonomy: { type: 'string' },
         labeled: { type: 'string' },
         threshold: { type: 'string' },
+        eval: { type: 'boolean', default: false },
+        'label-column': { type: 'string' },
+        tfidf: { type: 'boolean', default: false },
         format: { type: 'string' },
         source: { type: 'string', default: 'file' },
         'no-progress': { type: 'boolean', default: false },
@@ -75,23 +98,27 @@ function parseOptions(argv: string[]): Options | 'help' {
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length === 0 ? 'missing FILE (use - for stdin)' : 'expected exactly one FILE');
-  let threshold: number | undefined;
-  if (v.threshold !== undefined) {
-    threshold = Number(v.threshold);
-    if (!/^\s*\d*\.?\d+\s*$/.test(v.threshold) || !(threshold >= 0 && threshold <= 1)) {
-      throw new UsageError(`--threshold must be a number between 0 and 1, got "${v.threshold}"`);
-    }
-  }
+  // Same variables as the worker's config; a flag given on the command line wins.
+  const threshold =
+    v.threshold !== undefined
+      ? parseThreshold(v.threshold, '--threshold')
+      : env.CLASSIFIER_THRESHOLD !== undefined && env.CLASSIFIER_THRESHOLD !== ''
+        ? parseThreshold(env.CLASSIFIER_THRESHOLD, 'CLASSIFIER_THRESHOLD')
+        : undefined;
+  const labeled = v.labeled ?? (env.LABELED_DATA !== '' ? env.LABELED_DATA : undefined);
   if (v.format !== undefined && v.format !== 'csv' && v.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got "${v.format}"`);
   if (!ZSourceId.safeParse(v.source).success) throw new UsageError(`--source must be a lowercase slug (a-z, 0-9, _ or -), got "${v.source}"`);
   return {
     file: parsed.positionals[0]!,
-    taxonomy: v.taxonomy,
-    ...(v.labeled !== undefined ? { labeled: v.labeled } : {}),
+    taxonomy: v.taxonomy ?? (env.TAXONOMY !== undefined && env.TAXONOMY !== '' ? env.TAXONOMY : 'general'),
+    ...(labeled !== undefined ? { labeled } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
     ...(v.format !== undefined ? { format: v.format as TInputFormat } : {}),
     source: v.source,
     progress: !v['no-progress'],
+    eval: v.eval,
+    ...(v['label-column'] !== undefined ? { labelColumn: v['label-column'] } : {}),
+    tfidf: v.tfidf,
   };
 }
 
@@ -107,15 +134,35 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
 }
 
 async function readInput(opts: Options, io: CliIo, receivedAt: string): Promise<TInputRow[]> {
-  const readOpts = { defaultSource: opts.source, defaultReceivedAt: receivedAt };
-  if (opts.file === '-') return readFeedbackBytes('-', await readAll(io.stdin), readOpts, opts.format);
   let bytes: Uint8Array;
-  try {
-    bytes = await readFile(opts.file);
-  } catch (e) {
-    throw new LoopwrightError('not_found', `cannot read ${opts.file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  if (opts.file === '-') {
+    bytes = await readAll(io.stdin);
+  } else {
+    try {
+      bytes = await readFile(opts.file);
+    } catch (e) {
+      throw new LoopwrightError('not_found', `cannot read ${opts.file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
   }
+  const labelColumn = opts.eval ? (opts.labelColumn ?? guessLabelColumn(opts.file, bytes, opts.format)) : undefined;
+  const readOpts = { defaultSource: opts.source, defaultReceivedAt: receivedAt, ...(labelColumn !== undefined ? { labelColumn } : {}) };
   return readFeedbackBytes(opts.file, bytes, readOpts, opts.format);
+}
+
+/** `label` when the header (CSV) or first object (JSONL) has it, else `category`. */
+function guessLabelColumn(name: string, bytes: Uint8Array, format?: TInputFormat): string {
+  const { lines } = decodeLines(bytes.subarray(0, 65_536));
+  let names: string[] = [];
+  if ((format ?? detectFormat(name, bytes)) === 'csv') {
+    names = (parseCsvLines(lines.slice(0, 1)).records[0]?.fields ?? []).map((h) => h.trim().toLowerCase());
+  } else {
+    try {
+      names = Object.keys(JSON.parse(lines.find((l) => l.trim() !== '') ?? '{}') as object);
+    } catch {
+      // the reader reports the malformed line
+    }
+  }
+  return names.includes('label') || !names.includes('category') ? 'label' : 'category';
 }
 
 /** Writes respecting backpressure, so a 100k-row run does not buffer everything in memory. */
@@ -170,10 +217,56 @@ function summary(results: TTriageResult[], failed: number, total: number, second
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Accuracy counts needs_review as wrong; coverage is the share not sent to review; macro-F1
+ * averages F1 over the gold labels present. Gold spellings are folded onto category ids first.
+ */
+export function evaluation(pairs: ReadonlyArray<{ gold: string; predicted: string }>, categoryIds: readonly string[], io?: CliIo): string {
+  const lines: string[] = [''];
+  const missing = pairs.filter((p) => p.gold === '').length;
+  const labeled = pairs.filter((p) => p.gold !== '');
+  const aligned = alignLabels(
+    labeled.map((p) => ({ text: p.predicted, category: p.gold })),
+    categoryIds,
+  );
+  if (aligned.mappings.length > 0 && io) io.stderr.write(`classify: warning: ${aligned.mappings.length} gold label spelling(s) folded onto category ids: ${describeMappings(aligned.mappings)}\n`);
+  const rows = aligned.rows.map((r) => ({ gold: r.category, predicted: r.text }));
+  const n = rows.length;
+  if (n === 0) return `evaluation: no row has a gold label${missing ? ` (${missing} empty)` : ''}\n`;
+  const known = new Set(categoryIds);
+  const unknownGold = new Set(rows.filter((r) => !known.has(r.gold)).map((r) => r.gold));
+  const correct = rows.filter((r) => r.gold === r.predicted).length;
+  const covered = rows.filter((r) => r.predicted !== NEEDS_REVIEW);
+  const coveredCorrect = covered.filter((r) => r.gold === r.predicted).length;
+  const classes = [...new Set(rows.map((r) => r.gold))];
+  let f1Sum = 0;
+  for (const c of classes) {
+    const tp = rows.filter((r) => r.gold === c && r.predicted === c).length;
+    const fp = rows.filter((r) => r.gold !== c && r.predicted === c).length;
+    const fn = rows.filter((r) => r.gold === c && r.predicted !== c).length;
+    f1Sum += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  lines.push(`evaluation on ${n} labeled rows${missing ? ` (${missing} rows without a label skipped)` : ''}:`);
+  lines.push(`  accuracy           ${pct(correct / n)} (needs_review counts as wrong)`);
+  lines.push(`  macro-F1           ${(f1Sum / classes.length).toFixed(3)} over ${classes.length} gold labels`);
+  lines.push(`  coverage           ${pct(covered.length / n)} (not needs_review)`);
+  lines.push(`  accuracy, covered  ${covered.length ? pct(coveredCorrect / covered.length) : 'n/a'}`);
+  if (unknownGold.size > 0) lines.push(`  gold labels not in the taxonomy (always wrong): ${[...unknownGold].slice(0, 10).join(', ')}${unknownGold.size > 10 ? ', …' : ''}`);
+  const confusions = new Map<string, number>();
+  for (const r of rows) if (r.gold !== r.predicted) confusions.set(`${r.gold} → ${r.predicted}`, (confusions.get(`${r.gold} → ${r.predicted}`) ?? 0) + 1);
+  const top = [...confusions].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
+  if (top.length > 0) {
+    lines.push('  top confusions (gold → predicted):');
+    for (const [k, count] of top) lines.push(`    ${String(count).padStart(5)}  ${k}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   let opts: Options | 'help';
   try {
-    opts = parseOptions(argv);
+    opts = parseOptions(argv, io.env);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.stderr.write(`classify: ${e.message}\n\n${USAGE}`);
@@ -188,14 +281,24 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const receivedAt = new Date().toISOString();
   let pipeline: TriagePipeline;
   let rows: TInputRow[];
+  let taxonomy: TTaxonomy;
   try {
-    const taxonomy = loadTaxonomy(opts.taxonomy);
-    const extraExamples = opts.labeled ? readLabeledFile(opts.labeled) : undefined;
-    const classifier = trainOfflineClassifier(taxonomy, {
+    taxonomy = loadTaxonomy(opts.taxonomy);
+    let extraExamples = opts.labeled ? readLabeledFile(opts.labeled) : undefined;
+    if (extraExamples) {
+      const aligned = alignLabels(extraExamples, taxonomy.categories.map((c) => c.id));
+      extraExamples = aligned.rows;
+      if (aligned.mappings.length > 0) {
+        io.stderr.write(`classify: warning: ${opts.labeled}: ${aligned.mappings.length} label spelling(s) folded onto category ids: ${describeMappings(aligned.mappings)}\n`);
+      }
+    }
+    const brain = await buildTriageBrain(taxonomy, {
       ...(extraExamples ? { extraExamples } : {}),
       ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      ...(opts.tfidf ? { modelDir: null } : {}),
     });
-    pipeline = createTriagePipeline({ taxonomy, classifier });
+    io.stderr.write(`classify: ${brain.notice.replace(/^triage: /, '')}\n`);
+    pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier });
     rows = await readInput(opts, io, receivedAt);
   } catch (e) {
     // Whole-run problems (bad taxonomy, unreadable file, CSV header) stop before any output.
@@ -211,6 +314,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const barOn = opts.progress && io.stderr.isTTY === true;
   const progress = new Progress(io, rows.length, barOn, started);
   const results: TTriageResult[] = [];
+  const gold: Array<{ gold: string; predicted: string }> = [];
   const failures: string[] = [];
   const reportFailure = (msg: string) => {
     failures.push(msg);
@@ -225,6 +329,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       try {
         const result = pipeline.triageSync ? pipeline.triageSync(row.item) : await pipeline.triage(row.item);
         results.push(result);
+        if (opts.eval) gold.push({ gold: row.label ?? '', predicted: result.classification.category });
         const pending = write(io.stdout, `${JSON.stringify(result)}\n`);
         if (pending) await pending;
       } catch (e) {
@@ -238,6 +343,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   progress.end();
   io.stderr.write(summary(results, failures.length, rows.length, (performance.now() - started) / 1000));
+  if (opts.eval) io.stderr.write(evaluation(gold, taxonomy.categories.map((c) => c.id), io));
   return failures.length > 0 ? 1 : 0;
 }
 

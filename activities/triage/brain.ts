@@ -1,0 +1,58 @@
+// Builds the offline triage models once per process from a taxonomy: the fused classifier
+// (TF-IDF + sentence embeddings) when the vendored encoder is present under models/, else the
+// TF-IDF classifier alone, with a start-up notice saying which and why. Shared by the worker's
+// bootstrap and the CLI so both make the same choice from the same inputs.
+// Must not fetch anything or fall back silently: a present but broken model directory is an
+// error (naming the file); only an absent one means "TF-IDF alone", and that is announced.
+import { FUSED_DEFAULTS, trainFusedClassifier, type FusedClassifier } from './classifier-fused.js';
+import { hasModel, loadSentenceEncoder, modelDir } from './encoder.js';
+import type { LabeledExample } from './labeled-data.js';
+import { trainOfflineClassifier, type OfflineClassifier } from './offline-classifier.js';
+import type { Classifier, SentenceEncoder } from './ports.js';
+import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
+
+export interface TriageBrainOptions {
+  extraExamples?: ReadonlyArray<LabeledExample>;
+  /** Overrides the taxonomy's confidenceThreshold. */
+  threshold?: number;
+  /** Directory of the encoder (default models/all-minilm-l6-v2); `null` forces TF-IDF alone. */
+  modelDir?: string | null;
+}
+
+export interface TriageBrain {
+  /** The classifier to use: fused when the encoder loaded, else TF-IDF. */
+  classifier: Classifier;
+  /** The TF-IDF model (always trained: cheap, synchronous, used by benchmarks and as a reference). */
+  tfidf: OfflineClassifier;
+  fused?: FusedClassifier;
+  /** The sentence encoder, for grouping by meaning and themes; absent when models/ is. */
+  encoder?: SentenceEncoder;
+  /** One line for the start-up log: which model runs, and why. */
+  notice: string;
+}
+
+export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOptions = {}): Promise<TriageBrain> {
+  const common = {
+    ...(opts.extraExamples ? { extraExamples: opts.extraExamples } : {}),
+    ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+  };
+  const tfidf = trainOfflineClassifier(taxonomy, common);
+  const dir = opts.modelDir === undefined ? modelDir() : opts.modelDir;
+  if (dir === null) return { classifier: tfidf, tfidf, notice: `triage: TF-IDF classifier ${tfidf.modelVersion} (sentence encoder disabled)` };
+  if (!hasModel(dir)) {
+    return {
+      classifier: tfidf,
+      tfidf,
+      notice: `triage: no sentence encoder at ${dir} (models/ absent): running TF-IDF alone (${tfidf.modelVersion}); see scripts/model/convert.sh`,
+    };
+  }
+  const encoder = await loadSentenceEncoder(dir);
+  const fused = await trainFusedClassifier(taxonomy, encoder, { ...common, minSimilarity: FUSED_DEFAULTS.minSimilarity });
+  return {
+    classifier: fused,
+    tfidf,
+    fused,
+    encoder,
+    notice: `triage: fused classifier ${fused.modelVersion} (TF-IDF + ${encoder.modelVersion}, int8 ONNX, offline)`,
+  };
+}
