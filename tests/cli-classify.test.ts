@@ -165,7 +165,8 @@ describe('loopwright classify', () => {
     expect(r.code).toBe(0);
     expect(r.results).toHaveLength(200);
     expect(r.err).toContain('classified 200 of 200 rows');
-  });
+    // Generous: the fused model embeds every message and clause; a loaded 2-core machine is slow.
+  }, 300_000);
 
   it('accepts BANKING77 label spelling in --labeled, folding case and punctuation with a warning', async () => {
     const line = `${JSON.stringify({ id: 'b1', text: 'where is the card you mailed me' })}\n`;
