@@ -10,7 +10,7 @@ import { LoopwrightError } from '../workflows/domain/errors.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile, type TSegmentValues } from '../workflows/domain/segments.js';
 
 const SPIKE = '2026-11-20T14:00:00Z';
-const profileOf = (reports: TSegmentValues[]): TSegmentProfile => reports.reduce(addToSegmentProfile, createSegmentProfile());
+const profileOf = (reports: TSegmentValues[]): TSegmentProfile => reports.reduce((p, r) => addToSegmentProfile(p, r), createSegmentProfile());
 const repeat = <T,>(n: number, v: T): T[] => Array.from({ length: n }, () => v);
 
 const regionalIssue = (region: string): TRankIssueInput => ({

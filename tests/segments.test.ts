@@ -79,3 +79,17 @@ describe('segment metadata', () => {
     expect(p.dims.regions!.values['eu-west']).toBe(9);
   });
 });
+
+describe('segment profile in event time', () => {
+  it('describes the current wave, not two weeks of background, whatever the arrival order', () => {
+    const H = 3_600_000;
+    const T = Date.UTC(2026, 10, 1);
+    const background = Array.from({ length: 300 }, (_, i) => ({ seg: { platform: (i % 2 ? 'ios' : 'web') as 'ios' | 'web' }, at: T + i * H }));
+    const wave = Array.from({ length: 20 }, (_, i) => ({ seg: { platform: 'android' as const }, at: T + 300 * H + i * 60_000 }));
+    const all = [...background, ...wave];
+    const inOrder = all.reduce((p, r) => addToSegmentProfile(p, r.seg, r.at), createSegmentProfile());
+    expect(profileShare(inOrder, 'platforms', (v) => v === 'android')).toBeGreaterThan(0.8);
+    const shuffled = [...all].reverse().reduce((p, r) => addToSegmentProfile(p, r.seg, r.at), createSegmentProfile());
+    expect(profileShare(shuffled, 'platforms', (v) => v === 'android')).toBeCloseTo(profileShare(inOrder, 'platforms', (v) => v === 'android'), 6);
+  });
+});

@@ -151,13 +151,21 @@ export type TProfileDimension = (typeof PROFILE_DIMENSIONS)[number];
 
 const MAX_VALUES = 20;
 
+/**
+ * Weights halve every this long in event time, so the profile describes the current wave of
+ * reports (a spike's segment), not two weeks of background. Shares are ratios of weights.
+ */
+export const PROFILE_HALF_LIFE_MS = 2 * 3_600_000;
+
 export const ZSegmentProfile = z.strictObject({
-  /** Reports folded in. */
+  /** Reports folded in (a plain count, never decayed). */
   reports: z.number().int().nonnegative(),
-  /** Per dimension: reports that carried it, and the counts of its most frequent values. */
+  /** Event time the weights are expressed at (the newest report); absent when never decayed. */
+  at: z.number().int().nullable().optional(),
+  /** Per dimension: the weight of reports that carried it, and the weights of its most frequent values. */
   dims: z.partialRecord(
     z.enum(PROFILE_DIMENSIONS),
-    z.strictObject({ reports: z.number().int().nonnegative(), values: z.record(z.string(), z.number().int().nonnegative()) }),
+    z.strictObject({ reports: z.number().nonnegative(), values: z.record(z.string(), z.number().nonnegative()) }),
   ),
 });
 export type TSegmentProfile = z.infer<typeof ZSegmentProfile>;
@@ -178,19 +186,37 @@ export function profileTokens(seg: TSegmentValues): Partial<Record<TProfileDimen
   return out;
 }
 
-/** Folds one report's segments in; returns a new profile. Bounded: at most 20 values per dimension. */
-export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValues | undefined): TSegmentProfile {
-  const next: TSegmentProfile = { reports: profile.reports + 1, dims: { ...profile.dims } };
+/**
+ * Folds one report's segments in; returns a new profile. Bounded: at most 20 values per dimension.
+ * With `at` (the report's event time) older weights decay by PROFILE_HALF_LIFE_MS, and a report
+ * older than the profile counts with its own decayed weight, so the result does not depend on the
+ * order reports arrive in.
+ */
+export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValues | undefined, at?: number): TSegmentProfile {
+  let decay = 1;
+  let weight = 1;
+  let nextAt = profile.at ?? null;
+  if (at !== undefined) {
+    if (nextAt === null || at >= nextAt) {
+      decay = nextAt === null ? 1 : Math.pow(0.5, (at - nextAt) / PROFILE_HALF_LIFE_MS);
+      nextAt = at;
+    } else weight = Math.pow(0.5, (nextAt - at) / PROFILE_HALF_LIFE_MS);
+  }
+  const dims: TSegmentProfile['dims'] = {};
+  for (const [dim, d] of Object.entries(profile.dims) as Array<[TProfileDimension, { reports: number; values: Record<string, number> }]>) {
+    dims[dim] = decay === 1 ? d : { reports: d.reports * decay, values: Object.fromEntries(Object.entries(d.values).map(([k, v]) => [k, v * decay])) };
+  }
+  const next: TSegmentProfile = { reports: profile.reports + 1, ...(nextAt === null ? {} : { at: nextAt }), dims };
   if (!seg) return next;
   for (const [dim, tokens] of Object.entries(profileTokens(seg)) as Array<[TProfileDimension, string[]]>) {
     const cur = next.dims[dim] ?? { reports: 0, values: {} };
     const values = { ...cur.values };
-    for (const t of tokens) values[t] = (values[t] ?? 0) + 1;
+    for (const t of tokens) values[t] = (values[t] ?? 0) + weight;
     const entries = Object.entries(values);
     if (entries.length > MAX_VALUES) {
       entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-      next.dims[dim] = { reports: cur.reports + 1, values: Object.fromEntries(entries.slice(0, MAX_VALUES)) };
-    } else next.dims[dim] = { reports: cur.reports + 1, values };
+      next.dims[dim] = { reports: cur.reports + weight, values: Object.fromEntries(entries.slice(0, MAX_VALUES)) };
+    } else next.dims[dim] = { reports: cur.reports + weight, values };
   }
   return next;
 }

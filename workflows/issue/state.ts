@@ -104,7 +104,7 @@ export function absorbOccurrence(s: TCarriedIssueState, occ: TOccurrence): boole
     at: Date.parse(occ.at),
   });
   if (s.stats.total === before) return false;
-  s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments);
+  s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
   s.confidenceSum += occ.confidence;
   s.confidenceCount += 1;
   if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);
