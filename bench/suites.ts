@@ -1,9 +1,10 @@
 // The registry of benchmark suites, in the order they print.
 import { auditSuite } from './audit.js';
 import { classifierSuite } from './classifier.js';
+import { detectionSuite } from './detection.js';
 import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];

@@ -177,7 +177,9 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       const detection = fired as ReturnType<typeof detectTrigger>;
       cursors[id] = detection.cursor;
       if (!fired.fired) return;
-      firedAt = Math.min(detection.at ?? now, detection.decidedAt ?? now);
+      // The fired window's end on the bucket grid (or the severe report's time): the same event time
+      // whether the reports arrived live or as a backfill.
+      firedAt = detection.at ?? now;
     } else {
       const trigger = sinceLastRound(selection.selected.playbook.trigger, s.lastTriggeredAt, now);
       fired = evaluateTrigger(s.stats, trigger, now);

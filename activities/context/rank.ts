@@ -83,7 +83,7 @@ export const ZRankOptions = z.strictObject({
     segmentPartial: 0.5,
     segmentContradiction: -3,
     category: 1,
-    categoryMismatch: -1,
+    categoryMismatch: -0.5,
   }),
   maxHypotheses: z.number().int().min(1).default(5),
 });
@@ -189,7 +189,13 @@ function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, e: TContextEven
 
   let specific = false;
   let contradicted = false;
+  let partial = false;
   const dimScores: number[] = [];
+  // A change's scope says who it touched, not when: the scope of a change made days before the
+  // spike matches the segment everyone runs and explains nothing new. Its bonus fades with time
+  // (a quarter of it stays); incidents and known issues are states and keep it whole.
+  const change = e.kind === 'deploy' || e.kind === 'feature_flag';
+  const recency = change ? Math.min(1, 0.25 + time) : 1;
   for (const [eventDim, dim] of SCOPE_DIMS) {
     const scope: readonly string[] = e.segments[eventDim];
     if (scope.length === 0) continue;
@@ -200,14 +206,15 @@ function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, e: TContextEven
     const share = profileShare(profile, dim, (v) => scope.some((s) => scopeMatches(dim, v, s)));
     const pct = `${Math.round(share * 100)}%`;
     if (share >= opts.matchShare) {
-      logit += w.segmentMatch;
+      logit += w.segmentMatch * recency;
       dimScores.push(1);
       specific = true;
-      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports (match, +${w.segmentMatch})`);
+      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports (match, +${round(w.segmentMatch * recency)})`);
     } else if (share >= opts.contradictShare) {
-      logit += w.segmentPartial;
+      logit += w.segmentPartial * recency;
       dimScores.push(0.5);
-      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports (partial, +${w.segmentPartial})`);
+      partial = true;
+      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports (partial, +${round(w.segmentPartial * recency)})`);
     } else {
       logit += w.segmentContradiction;
       dimScores.push(-1);
@@ -240,8 +247,10 @@ function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, e: TContextEven
     category = 1;
     logit += w.category;
     reasons.push(`category: known to cause ${issue.category} (+${w.category})`);
+    // An incident open at the time that causes this category is specific, unless its scope covers
+    // only part of the reports (then it is a neighbour's incident, not this one's).
     const openState = (e.kind === 'incident' || e.kind === 'known_issue') && time >= 0.8;
-    if (openState) specific = true;
+    if (openState && !partial && !contradicted) specific = true;
   } else if (e.categories.length > 0) {
     category = -1;
     logit += w.categoryMismatch;

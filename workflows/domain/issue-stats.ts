@@ -278,6 +278,22 @@ export function countBetween(state: TIssueStatsState, from: number, to: number):
   return { count, exact: false };
 }
 
+/**
+ * Reports in whole buckets whose start lies in [from, to): unlike countBetween it never switches
+ * between exact and bucketed counting, so the answer depends only on the reports, not on how many
+ * arrived since (what event-time decisions need).
+ */
+export function countBuckets(state: TIssueStatsState, from: number, to: number): number {
+  if (state.bucketOrigin === null || to <= from) return 0;
+  const { bucketMs } = state.limits;
+  let count = 0;
+  state.counts.forEach((c, i) => {
+    const start = (state.bucketOrigin as number) + i * bucketMs;
+    if (start >= from && start < to) count += c;
+  });
+  return count;
+}
+
 export interface TRate extends TWindowCount {
   perHour: number;
 }

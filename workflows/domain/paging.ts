@@ -11,7 +11,7 @@
 // Otherwise the firing is recorded as suppressed, with the reason.
 import { z } from 'zod';
 import { SEVERITY_ORDER, ZSeverityLevel, type TSeverityLevel } from './triage.js';
-import { countBetween, type TIssueStatsState, type TIssueTrigger } from './issue-stats.js';
+import { countBuckets, type TIssueStatsState, type TIssueTrigger } from './issue-stats.js';
 
 const MINUTE_MS = 60_000;
 
@@ -36,7 +36,7 @@ export interface TPageDecision {
 
 export interface TFiringInput {
   trigger: TIssueTrigger;
-  /** Event time of the firing (TDetection.at). */
+  /** Event time of the firing: TDetection.at, the end of the window that fired (on the bucket grid). */
   at: number;
   /** The issue's highest severity now. */
   severity: TSeverityLevel;
@@ -66,25 +66,30 @@ export function decideRepage(stats: TIssueStatsState, memory: TPageMemory, f: TF
   };
 }
 
-/** Whether some window of the trigger between the two times held fewer reports than its floor. */
+/**
+ * Whether some whole-bucket window of the trigger after `from` and before the firing window ending
+ * at `to` held fewer reports than its floor. Only windows that ended before the firing's own bucket
+ * count, so live and backfilled deliveries of the same reports decide the same.
+ */
 export function episodeEnded(stats: TIssueStatsState, trigger: TIssueTrigger, from: number, to: number): boolean {
   if (trigger.kind === 'severity') return false;
-  const windowMs = trigger.windowMinutes * MINUTE_MS;
-  const floor = trigger.kind === 'count' ? trigger.threshold : trigger.minCount;
   const step = stats.limits.bucketMs;
-  for (let end = from + windowMs; end <= to; end += step) {
-    if (countBetween(stats, end - windowMs, end).count < floor) return true;
+  const windowMs = Math.max(1, Math.ceil((trigger.windowMinutes * MINUTE_MS) / step)) * step;
+  const floor = trigger.kind === 'count' ? trigger.threshold : trigger.minCount;
+  const first = Math.ceil((from + windowMs) / step) * step;
+  for (let end = first; end <= to - step; end += step) {
+    if (countBuckets(stats, end - windowMs, end) < floor) return true;
   }
   return false;
 }
 
-/** The longest stretch without a report between two times (exact within the recent list, else by buckets). */
+/** The longest stretch of empty buckets between two times. */
 function quietGap(stats: TIssueStatsState, from: number, to: number): number {
   const step = stats.limits.bucketMs;
   let longest = 0;
   let runStart = from;
-  for (let t = from; t < to; t += step) {
-    if (countBetween(stats, t, Math.min(t + step, to)).count > 0) {
+  for (let t = Math.floor(from / step) * step + step; t < to; t += step) {
+    if (countBuckets(stats, t, t + step) > 0) {
       longest = Math.max(longest, t - runStart);
       runStart = t + step;
     }
