@@ -1,5 +1,6 @@
-# Loopwright worker and HTTP service image (worker/main.ts runs both in one process today),
-# run from TypeScript source with tsx so the Temporal worker can bundle workflows/index.ts as is.
+# Loopwright worker and HTTP service image (worker/main.ts runs both in one process today), running
+# the JavaScript compiled at image build time (dist/); the workflow sources stay in the image because
+# the Temporal worker bundles workflows/*-bundle.ts itself.
 # Secrets never enter the image: they come from the environment or mounted files at run time.
 
 FROM node:22-bookworm-slim AS deps
@@ -10,6 +11,16 @@ COPY package.json package-lock.json ./
 COPY packages/temporal-test-server/package.json packages/temporal-test-server/
 # onnxruntime-node ships its CPU binaries; skip the postinstall that would fetch CUDA ones.
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev && npm cache clean --force
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-fund --no-audit
+COPY workflows ./workflows
+COPY activities ./activities
+COPY playbooks ./playbooks
+COPY policies ./policies
+COPY worker ./worker
+RUN npx tsc -p tsconfig.build.json
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
@@ -26,10 +37,11 @@ COPY policies ./policies
 COPY taxonomies ./taxonomies
 COPY models ./models
 COPY worker ./worker
+COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080
 # Both roles answer GET /healthz on HTTP_PORT (worker/main.ts).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+CMD ["node", "dist/worker/main.js"]

@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SOURCE } from '../worker/commands/args.js';
 import { createImportCommand } from '../worker/commands/import.js';
 import type { TemporalSession } from '../worker/commands/approve.js';
 import type { CliIo } from '../worker/commands/types.js';
@@ -27,7 +28,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function io(tty = false): CliIo & { out: () => string; err: () => string } {
+function io(tty = false): CliIo & { stdin: PassThrough; out: () => string; err: () => string } {
   const stdout = new PassThrough();
   const stderr = Object.assign(new PassThrough(), tty ? { isTTY: true, columns: 100 } : {});
   let out = '';
@@ -75,6 +76,23 @@ describe('import command', () => {
     const third = io();
     expect(await cmd.run([file, '--source', 'web', '--no-checkpoint'], third)).toBe(0);
     expect(summaryOf(third.out())).toMatchObject({ started: 0, duplicate: 5, skipped: 0 });
+  });
+
+  it('reads rows from stdin with "-", with the same default source as classify and no checkpoint file', async () => {
+    const cmd = createImportCommand(sessionOf(env.client, uniqueTaskQueue('import-stdin')));
+    const cli = io();
+    cli.stdin.end(readFileSync(path.join(fixtures, 'messages.jsonl')));
+    const cwdBefore = existsSync('-.import-checkpoint.json');
+    expect(await cmd.run(['-'], cli)).toBe(0);
+    expect(summaryOf(cli.out())).toMatchObject({ rows: 5, started: 5, invalid: 0 });
+    expect(cli.err()).toContain('imported stdin');
+    for (const id of ['m1', 'm2', 'm3']) expect(await exists(`feedback:${DEFAULT_SOURCE}:${id}`)).toBe(true);
+    expect(existsSync('-.import-checkpoint.json')).toBe(cwdBefore);
+    // Piped again: the workflow ids deduplicate.
+    const again = io();
+    again.stdin.end(readFileSync(path.join(fixtures, 'messages.jsonl')));
+    expect(await cmd.run(['-'], again)).toBe(0);
+    expect(summaryOf(again.out())).toMatchObject({ started: 0, duplicate: 5 });
   });
 
   it('reports bad rows with row and line numbers and imports the others', async () => {

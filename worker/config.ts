@@ -6,7 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../workflows/domain/errors.js';
 
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+/** The repository root, from the sources (worker/) and from the compiled tree (dist/worker/) alike. */
+export const PROJECT_ROOT = ((up: string) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(import.meta.dirname, '..'));
 
 const ZUrl = z.url();
 const optional = <T extends z.ZodType>(t: T) => t.optional();

@@ -18,7 +18,9 @@ export const DEFAULT_MODEL_ID = 'all-minilm-l6-v2';
 
 /** models/ at the repository root. */
 export function defaultModelsDir(): string {
-  return path.resolve(import.meta.dirname, '..', '..', 'models');
+  const up = path.resolve(import.meta.dirname, '..', '..');
+  // From the compiled tree (dist/activities/triage) the models stay at the repository root.
+  return path.join(path.basename(up) === 'dist' ? path.dirname(up) : up, 'models');
 }
 
 /** Directory of the default model, or of `id` inside `modelsDir`. */

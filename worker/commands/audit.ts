@@ -19,6 +19,7 @@ import {
   type TAuditKind,
 } from '../../activities/audit/index.js';
 import { auditTrustSettings } from '../config.js';
+import { parseTimeArg, UsageError } from './args.js';
 import type { CliCommand, CliIo } from './types.js';
 
 export const DEFAULT_AUDIT_DB = './data/audit.sqlite';
@@ -32,11 +33,11 @@ const USAGE = `usage:
 options:
   --db URL   sqlite:/path/file.db, a plain path, or postgres://…
              (default: $AUDIT_DB_URL, else $DATABASE_URL if it is postgres, else ${DEFAULT_AUDIT_DB})
+  --from T, --to T     a date (2026-11-29: --to includes that day) or a timestamp (2026-11-29T14:00:00Z)
   --checkpoints FILE   signed checkpoint file (default: $AUDIT_CHECKPOINT_FILE, else beside a SQLite database)
   key: $AUDIT_HMAC_KEY or $AUDIT_HMAC_KEY_FILE, else audit-hmac.key beside a SQLite database
 `;
 
-class UsageError extends Error {}
 
 /** --db wins, then AUDIT_DB_URL, then a postgres DATABASE_URL (other apps' SQLite URLs are not ours). */
 export function resolveAuditDbUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -201,8 +202,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     try {
       const n = await store.exportJsonl(io.stdout, {
         kind: kinds,
-        from: values.from,
-        to: values.to,
+        from: values.from === undefined ? undefined : parseTimeArg(values.from, '--from'),
+        to: values.to === undefined ? undefined : parseTimeArg(values.to, '--to', { endOfDay: true }),
         workflowId: values.workflow,
         actorId: values.actor,
         limit,

@@ -18,6 +18,7 @@ import { ZSourceId } from '../../workflows/domain/feedback.js';
 import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
 import { NEEDS_REVIEW, SEVERITY_ORDER, type TTriageResult } from '../../workflows/domain/triage.js';
 import type { CliCommand, CliIo } from './types.js';
+import { DEFAULT_SOURCE } from './args.js';
 
 const USAGE = `usage: loopwright classify [options] FILE|-
 
@@ -37,7 +38,7 @@ options:
   --label-column NAME               column/key holding the gold label (default: label, else category)
   --tfidf                           TF-IDF only, even when the sentence encoder (models/) is present
   --format csv|jsonl                input format (default: from the file extension or content)
-  --source SLUG                     source id for rows without one (default: file)
+  --source SLUG                     source id for rows without one (default: ${DEFAULT_SOURCE}, as for import)
   --no-progress                     never draw the progress bar
   -h, --help                        show this help
 
@@ -87,7 +88,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
         'label-column': { type: 'string' },
         tfidf: { type: 'boolean', default: false },
         format: { type: 'string' },
-        source: { type: 'string', default: 'file' },
+        source: { type: 'string', default: DEFAULT_SOURCE },
         'no-progress': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },

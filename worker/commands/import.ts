@@ -1,4 +1,4 @@
-// `loopwright import <file.csv|file.jsonl>`: bulk intake. Every valid row starts its
+// `loopwright import <file.csv|file.jsonl|->`: bulk intake (from stdin with "-"). Every valid row starts its
 // FeedbackWorkflow (the same start path as POST /v1/feedback); bad rows are reported with their row
 // and line numbers and the others continue. Resumable twice over: the workflow id is the dedup key
 // (a row started before is reported as a duplicate, never processed twice), and a checkpoint file
@@ -17,18 +17,20 @@ import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/error
 import { ZSourceId } from '../../workflows/domain/feedback.js';
 import { startFeedbackWorkflow } from '../http/intake.js';
 import { connectTemporalFromEnv, type ConnectTemporal, type TemporalSession } from './approve.js';
+import { DEFAULT_SOURCE, readInputBytes, UsageError } from './args.js';
 import type { CliCommand, CliIo } from './types.js';
 
-const USAGE = `usage: loopwright import [options] FILE
+const USAGE = `usage: loopwright import [options] FILE|-
 
 Start one FeedbackWorkflow per row of a CSV or JSONL file. Re-running is safe: rows already
 started are duplicates (the workflow id feedback:<source>:<externalId> is the dedup key), and the
-checkpoint file lets a re-run skip everything already committed.
+checkpoint file lets a re-run skip everything already committed. With "-" the rows come from stdin
+(format from --format or the content) and no checkpoint is kept unless --checkpoint names one.
 
 options:
-  --source SLUG        source id for rows without one (default: import)
+  --source SLUG        source id for rows without one (default: ${DEFAULT_SOURCE}, as for classify)
   --format csv|jsonl   input format (default: from the extension or content)
-  --checkpoint PATH    checkpoint file (default: FILE.import-checkpoint.json)
+  --checkpoint PATH    checkpoint file (default: FILE.import-checkpoint.json; none for stdin)
   --no-checkpoint      neither read nor write a checkpoint
   --concurrency N      workflow starts in flight (default: 64)
   --no-progress        never draw the progress bar (it is drawn on a TTY stderr only)
@@ -41,7 +43,6 @@ exit status: 0 every row started or was already done, 1 bad rows or Temporal sto
 (re-run to resume), 2 usage error.
 `;
 
-class UsageError extends Error {}
 
 export interface ImportOptions {
   file: string;
@@ -80,7 +81,7 @@ function parseOptions(argv: string[]): ImportOptions | 'help' {
       allowPositionals: true,
       strict: true,
       options: {
-        source: { type: 'string', default: 'import' },
+        source: { type: 'string', default: DEFAULT_SOURCE },
         format: { type: 'string' },
         checkpoint: { type: 'string' },
         'no-checkpoint': { type: 'boolean', default: false },
@@ -94,7 +95,7 @@ function parseOptions(argv: string[]): ImportOptions | 'help' {
   }
   const v = parsed.values;
   if (v.help) return 'help';
-  if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length === 0 ? 'missing FILE' : 'expected exactly one FILE');
+  if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length === 0 ? 'missing FILE (use - for stdin)' : 'expected exactly one FILE');
   const file = parsed.positionals[0]!;
   if (v.format !== undefined && v.format !== 'csv' && v.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got "${v.format}"`);
   if (!ZSourceId.safeParse(v.source).success) throw new UsageError(`--source must be a lowercase slug (a-z, 0-9, _ or -), got "${v.source}"`);
@@ -105,7 +106,7 @@ function parseOptions(argv: string[]): ImportOptions | 'help' {
     file,
     source: v.source,
     ...(v.format ? { format: v.format as TInputFormat } : {}),
-    checkpoint: v['no-checkpoint'] ? null : (v.checkpoint ?? `${file}.import-checkpoint.json`),
+    checkpoint: v['no-checkpoint'] ? null : (v.checkpoint ?? (file === '-' ? null : `${file}.import-checkpoint.json`)),
     concurrency,
     progress: !v['no-progress'],
   };
@@ -149,12 +150,7 @@ function progressBar(io: CliIo, enabled: boolean, total: number) {
 
 /** Runs one import; exported for the bench. */
 export async function importFeedback(opts: ImportOptions, session: TemporalSession, io: CliIo, now: () => number = Date.now): Promise<ImportSummary & { exitCode: number }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(opts.file);
-  } catch (e) {
-    throw new LoopwrightError('not_found', `cannot read ${opts.file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-  }
+  const bytes = await readInputBytes(opts.file, io.stdin);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const rows: TInputRow[] = readFeedbackBytes(opts.file, bytes, { defaultSource: opts.source, defaultReceivedAt: new Date(now()).toISOString() }, opts.format);
   const resumeFrom = opts.checkpoint ? await readCheckpoint(resolve(opts.checkpoint), sha256) : 0;
@@ -232,7 +228,7 @@ export async function importFeedback(opts: ImportOptions, session: TemporalSessi
     io.stderr.write(`loopwright import: stopped: ${stopped.message}; ${summary.pending} row(s) not done; run the same command again to resume after row ${committedRow}\n`);
   }
   io.stderr.write(
-    `imported ${opts.file}: ${result.started} started, ${result.duplicate} duplicate, ${result.skipped} skipped (checkpoint), ${result.invalid} invalid, ` +
+    `imported ${opts.file === '-' ? 'stdin' : opts.file}: ${result.started} started, ${result.duplicate} duplicate, ${result.skipped} skipped (checkpoint), ${result.invalid} invalid, ` +
       `${result.pending} pending in ${result.seconds}s (${result.perSecond} msg/s)\n`,
   );
   io.stdout.write(`${JSON.stringify(result)}\n`);
