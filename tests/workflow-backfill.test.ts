@@ -1,0 +1,60 @@
+// Backfill through the real IssueWorkflow (issue 17): a history imported in one go triggers the
+// playbook on when customers wrote, not when the signals arrived. Before event-time triggers the
+// workflow measured windows on its own clock, so a burst two days old never filled a 30-minute
+// window and imported history could not trigger count or spike playbooks at all.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { closeSignal } from '../workflows/messages.js';
+
+const MIN = 60_000;
+
+const burstPlaybook = testPlaybook(`
+id: burst-test
+version: 1.0.0
+description: Five reports within half an hour file a Jira bug (count trigger, for backfill tests).
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 5, windowMinutes: 30 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Burst: {{ issue.occurrences }} reports", description: "d", labels: [loopwright] }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 3 }
+`);
+
+describe('IssueWorkflow: backfilled history triggers on event time', () => {
+  let h: LoopHarness;
+  beforeAll(async () => {
+    h = await createLoopHarness({ playbooks: [burstPlaybook] });
+  });
+  afterAll(async () => h?.close());
+
+  it('fires on a burst two days old delivered now, and not on the same number of reports spread out', async () => {
+    const now = await h.env.currentTimeMs();
+    const twoDaysAgo = now - 2 * 24 * 60 * MIN;
+    const burst = fingerprint('app_crash', '00000000b001');
+    const spread = fingerprint('app_crash', '00000000b002');
+    await h.run(async () => {
+      // Background every 2 h for a day, then 6 reports within 10 minutes, all signalled at once.
+      const history = [...Array.from({ length: 12 }, (_, i) => twoDaysAgo - (24 - 2 * i) * 60 * MIN), ...Array.from({ length: 6 }, (_, i) => twoDaysAgo + i * 2 * MIN)];
+      let handle;
+      for (const [i, at] of history.entries()) handle = await h.report(burst, { feedbackId: `imp:b${i}`, at: new Date(at).toISOString() });
+      for (const [i, at] of history.map((_, i) => twoDaysAgo - (36 - 2 * i) * 60 * MIN).entries()) await h.report(spread, { feedbackId: `imp:s${i}`, at: new Date(at).toISOString() });
+      const s = await h.waitFor(handle!.workflowId, (x) => x.status === 'verifying', 'the round on the backfilled burst');
+      expect(s.jiraKey).toMatch(/^APP-\d+$/);
+      await h.waitForAudit(handle!.workflowId, 'playbook_selected');
+      const selected = (await h.audit.trail(handle!.workflowId)).find((e) => e.kind === 'playbook_selected');
+      // The window that fired ends on the bucket grid two days ago, in event time.
+      const windowEnd = new Date(Math.ceil((twoDaysAgo + 10 * MIN) / (5 * MIN)) * 5 * MIN).toISOString().slice(0, 13);
+      expect(JSON.stringify(selected?.payload)).toContain(windowEnd);
+      const quiet = await h.waitFor(`issue:${spread.key}`, (x) => x.occurrences === 18, 'the spread-out history');
+      expect(quiet.status).toBe('watching');
+      expect(quiet.remediations).toBe(0);
+      for (const id of [handle!.workflowId, `issue:${spread.key}`]) {
+        await h.env.client.workflow.getHandle(id).signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' });
+      }
+    });
+    // One round; the count in the summary is whatever had arrived when it ran (17 or 18).
+    const summaries = [...h.jira.state.issues.values()].map((i) => i.summary);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatch(/^Burst: 1[78] reports$/);
+  });
+});
