@@ -4,7 +4,8 @@ import { classifierSuite } from './classifier.js';
 import { detectionSuite } from './detection.js';
 import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
+import { maskingSuite } from './masking.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];

@@ -4,7 +4,20 @@
 // hides its contents from JSON, console and util.inspect.
 // Must not: log or persist originals, mask meaning (error codes, versions, order ids, amounts,
 // dates, emoji) or do any I/O.
+//
+// Text is normalised before matching (Unicode NFKC, so full-width digits and ＠ become ASCII;
+// zero-width, soft-hyphen and bidi control characters removed, so "ja\u200Bne@x.com" is an email),
+// and the masked text is the normalised text. Validation uses well-kept libraries where they
+// exist: libphonenumber-js (Google's phone metadata) for phone numbers, ibantools for IBANs
+// (country length, BBAN format, mod-97), validator.js for Brazilian CPF and Spanish DNI/NIE check
+// digits. What stays hand-written is detection in running text (the libraries validate a given
+// string; libphonenumber's own text scanner takes ~6 s per MB) and the Luhn/SSN/NINO rules, which
+// are a few lines each. Recall and precision are measured on tests/fixtures/pii-*.jsonl
+// (bench/masking.ts, docs/benchmarks.md).
 import { inspect } from 'node:util';
+import { isValidIBAN } from 'ibantools';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import validator from 'validator';
 import type { TMaskedText, TPiiKind, TRedaction } from '../../workflows/domain/triage.js';
 
 interface Candidate {
@@ -88,18 +101,18 @@ export function luhnValid(digits: string): boolean {
   return digits.length > 0 && sum % 10 === 0;
 }
 
-/** ISO 13616 mod-97 check over an IBAN without spaces. */
+/** ISO 13616 IBAN (country length, BBAN format, mod-97) via ibantools; separators and case ignored. */
 export function ibanValid(raw: string): boolean {
-  const iban = raw.replace(/\s+/g, '').toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let rem = 0;
-  for (const ch of rearranged) {
-    const code = ch.charCodeAt(0);
-    const val = code >= 65 ? String(code - 55) : ch;
-    for (const d of val) rem = (rem * 10 + (d.charCodeAt(0) - 48)) % 97;
-  }
-  return rem === 1;
+  return isValidIBAN(raw.replace(/[\s.-]+/g, '').toUpperCase());
+}
+
+// Zero-width and invisible format characters (ZWSP, ZWNJ, ZWJ, LRM/RLM, bidi embeddings and
+// isolates, word joiner, invisible operators, BOM, soft hyphen, Mongolian vowel separator).
+const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+/** What the detectors see: NFKC (full-width → ASCII, compatibility forms folded) without invisible characters. */
+export function normalizeForMasking(text: string): string {
+  return text.normalize('NFKC').replace(INVISIBLE, '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,7 +125,13 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, // GitHub tokens
   /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, // Slack tokens
   /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
+  /\bgithub_pat_[A-Za-z0-9_]{22,}/g, // GitHub fine-grained tokens
+  /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, // SendGrid
+  /\bhttps:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g, // Slack webhook URLs
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, // PEM private keys
 ];
+// user:password@ in a URL: the password is the secret, the rest is meaning.
+const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi;
 // The value after a credential keyword; the keyword itself is meaning and stays.
 const SECRET_AFTER_KEYWORD =
   /\b(?:password|passwd|passcode|pwd|pin|secret|api[ _-]?key|access[ _-]?token|auth[ _-]?token|token)\s*(?:[:=]|\bis\b)\s*["']?([^\s"',;]{3,})/gi;
@@ -124,28 +143,36 @@ function detectSecrets(text: string, out: Candidate[]): void {
   for (const re of SECRET_PATTERNS) {
     for (const m of text.matchAll(re)) out.push({ kind: 'secret', start: m.index, end: m.index + m[0].length, priority: 0 });
   }
-  for (const re of [SECRET_AFTER_KEYWORD, BEARER]) {
+  for (const re of [SECRET_AFTER_KEYWORD, BEARER, URL_CREDENTIALS]) {
     for (const m of text.matchAll(re)) {
       const value = m[1]!;
       // "my password is wrong" describes a problem; only a value that looks like a credential
       // (a digit or symbol in it, or a long unbroken token) is one.
       if (re === SECRET_AFTER_KEYWORD && (NOT_A_SECRET.test(value) || (/\bis\s*["']?\S+$/i.test(m[0]) && !/[\d\W_]/.test(value) && value.length < 12))) continue;
-      const start = m.index + m[0].length - value.length;
+      const start = m.index + m[0].lastIndexOf(value);
       out.push({ kind: 'secret', start, end: start + value.length, priority: 0 });
     }
   }
 }
 
 const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
-const IBAN = /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b/g;
-const CARD = /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d.-]?\d)/g;
+// "john.smith (at) example (dot) org", "jane [at] example [dot] com", "jane at example dot com".
+const EMAIL_OBFUSCATED =
+  /\b[A-Za-z0-9._%+-]+\s*(?:[([{]\s*at\s*[)\]}]|\s+at\s+)\s*[A-Za-z0-9-]+(?:\s*(?:[([{]\s*dot\s*[)\]}]|\s+dot\s+|\.)\s*[A-Za-z0-9-]+)*?\s*(?:[([{]\s*dot\s*[)\]}]|\s+dot\s+)\s*[A-Za-z]{2,}\b/gi;
+// Candidates only: the longest prefix that ibantools accepts is taken (a greedy match may run
+// into the next word, e.g. "GB82 WEST 1234 5698 7654 32 please").
+const IBAN = /\b[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9]){11,34}/g;
+const CARD = /(?<![\d.-])\d(?:[ .-]?\d){12,18}(?![\d.-]?\d)/g;
+// Brazilian CPF (formatted), Spanish DNI and NIE; confirmed by their check digits (validator.js).
+const CPF = /(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])/g;
+const DNI_NIE = /\b(?:\d{8}|[XYZ]\d{7})[A-HJ-NP-TV-Z]\b/g;
 // Issuer prefixes of the networks customers actually paste (Visa, Mastercard, Amex, Discover, JCB,
 // Diners, UnionPay, Maestro); a Luhn-valid run with any other prefix is far likelier an order id.
 // Only keywords that name a non-card number lift card masking; "account", "payment" or "number"
 // in front of a Luhn-valid run do not, since leaking a card costs more than masking an id.
 const CARD_ID_KEYWORD = /\b(?:order|ticket|case|tracking|invoice|confirmation|booking|reference|ref|serial|imei|sku)\b[^\w\n]{0,3}(?:(?:id|no|number|#)\b)?[^\w\n]{0,3}$/i;
 const CARD_IIN = /^(?:4|5[0-6]|2[2-7]|3[0478569]|6)/;
-const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g;
+const SSN = /(?<![\d.-])(?!000|666|9\d\d)\d{3}([-. ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-]|\.\d)/g;
 const SSN_KEYWORD = /\b(?:ssn|social security(?: number| no\.?)?)\s*(?:is|:|#)?\s*(\d{9})\b/gi;
 const NINO = /\b(?![DFIQUV])[A-Z](?![DFIQUVO])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g;
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]*\d)/g;
@@ -157,11 +184,30 @@ const STREET = new RegExp(
   'g',
 );
 const UK_POSTCODE = /\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}\b/g;
+// Lower-case street names only right after an address cue ("ship to 42 wallaby way"); without
+// the cue, "10 times the way" would be an address.
+const STREET_AFTER_CUE =
+  /(?<=\b(?:live at|lives at|living at|ship(?:ped)? to|deliver(?:ed)? to|send (?:it |them )?to|address(?: is)?:?|located at|moved to)\s+)\d{1,5}[A-Za-z]?\s+(?:[A-Za-z]+\.?\s+){1,3}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|close|crescent|highway|hwy|parkway|square)\b\.?/gi;
 
 function detectSimple(text: string, out: Candidate[]): void {
   for (const m of text.matchAll(EMAIL)) out.push({ kind: 'email', start: m.index, end: m.index + m[0].length, priority: 1 });
+  for (const m of text.matchAll(EMAIL_OBFUSCATED)) out.push({ kind: 'email', start: m.index, end: m.index + m[0].length, priority: 1 });
   for (const m of text.matchAll(IBAN)) {
-    if (ibanValid(m[0])) out.push({ kind: 'iban', start: m.index, end: m.index + m[0].length, priority: 2 });
+    // Longest valid prefix ending on an alphanumeric: IBANs are 15 to 34 characters without separators.
+    for (let end = m[0].length; end >= 15; end--) {
+      const cand = m[0].slice(0, end);
+      if (!/[A-Za-z0-9]$/.test(cand)) continue;
+      if (ibanValid(cand)) {
+        out.push({ kind: 'iban', start: m.index, end: m.index + end, priority: 2 });
+        break;
+      }
+    }
+  }
+  for (const m of text.matchAll(CPF)) {
+    if (validator.isTaxID(m[0], 'pt-BR')) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
+  }
+  for (const m of text.matchAll(DNI_NIE)) {
+    if (validator.isTaxID(m[0], 'es-ES')) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
   }
   for (const m of text.matchAll(CARD)) {
     const digits = m[0].replace(/\D/g, '');
@@ -177,8 +223,9 @@ function detectSimple(text: string, out: Candidate[]): void {
   }
   for (const m of text.matchAll(NINO)) out.push({ kind: 'national_id', start: m.index, end: m.index + m[0].length, priority: 4 });
   for (const m of text.matchAll(IPV4)) {
-    // "version 1.2.3.4" is a version, not an address.
+    // "version 1.2.3.4" and "the 1.2.3.4 release" are versions, not addresses.
     if (/\b(?:v|version|ver|build|release|firmware|update|app)\.?\s*$/i.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
+    if (/^\s*(?:release|version|update|build|firmware|patch)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 20))) continue;
     out.push({ kind: 'ip', start: m.index, end: m.index + m[0].length, priority: 5 });
   }
   for (const m of text.matchAll(IPV6)) {
@@ -191,6 +238,7 @@ function detectSimple(text: string, out: Candidate[]): void {
     }
   }
   for (const m of text.matchAll(STREET)) out.push({ kind: 'address', start: m.index, end: m.index + m[0].length, priority: 6 });
+  for (const m of text.matchAll(STREET_AFTER_CUE)) out.push({ kind: 'address', start: m.index, end: m.index + m[0].length, priority: 6 });
   for (const m of text.matchAll(UK_POSTCODE)) out.push({ kind: 'address', start: m.index, end: m.index + m[0].length, priority: 6 });
 }
 
@@ -205,6 +253,14 @@ const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{
 const AMOUNT_LIKE = /^\d+\.\d{2}$/;
 const NANP = /^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}$/;
 
+function validPhone(raw: string): boolean {
+  try {
+    return parsePhoneNumberFromString(raw, 'US')?.isValid() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 function detectPhones(text: string, out: Candidate[]): void {
   for (const m of text.matchAll(PHONE)) {
     const raw = m[0];
@@ -214,7 +270,9 @@ function detectPhones(text: string, out: Candidate[]): void {
     const before = text.slice(Math.max(0, m.index - 40), m.index);
     if (ID_KEYWORD.test(before) && !/\b(?:phone|mobile|cell|tel)\b/i.test(before)) continue;
     const shaped = raw.startsWith('+') || raw.includes('(') || NANP.test(raw) || /^0\d{2,4}[\s.-]\d{3,4}[\s.-]?\d{3,4}$/.test(raw);
-    if (!shaped && !PHONE_KEYWORD.test(before)) continue;
+    // A number that is valid in Google's phone metadata (an allocated US area code and exchange,
+    // or a valid international number) is a phone even without separators or a keyword.
+    if (!shaped && !PHONE_KEYWORD.test(before) && !validPhone(raw)) continue;
     out.push({ kind: 'phone', start: m.index, end: m.index + raw.length, priority: 7 });
   }
 }
@@ -243,7 +301,8 @@ function identity(kind: TPiiKind, value: string): string {
  * Masks PII in `text`. Placeholders are `[KIND_n]`, numbered per kind in order of first
  * appearance, and identical values within one message share one placeholder.
  */
-export function maskPii(text: string): MaskResult {
+export function maskPii(input: string): MaskResult {
+  const text = normalizeForMasking(input);
   const candidates: Candidate[] = [];
   detectSecrets(text, candidates);
   detectSimple(text, candidates);

@@ -24,7 +24,7 @@ import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.j
 import { createSlackAdapter } from '../../activities/adapters/slack/slack-adapter.js';
 import { createZendeskAdapter } from '../../activities/adapters/zendesk/zendesk-adapter.js';
 import { createFileContextSource } from '../../activities/context/file-source.js';
-import { createTriagePipeline } from '../../activities/triage/pipeline.js';
+import { createTriagePipeline, type TriagePipeline } from '../../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../../activities/triage/taxonomy-loader.js';
 import { trainOfflineClassifier } from '../../activities/triage/offline-classifier.js';
 import { parsePlaybook } from '../../playbooks/loader.js';
@@ -65,6 +65,8 @@ export interface HarnessOptions {
   without?: Array<'jira' | 'slack' | 'zendesk'>;
   /** Prometheus instruments the activities record into (as worker/main.ts wires them). */
   metrics?: LoopwrightMetrics;
+  /** Triage pipeline (e.g. with the LLM cascade against the fake OpenAI); default: offline classifier. */
+  pipeline?: TriagePipeline;
 }
 
 export interface LoopHarness {
@@ -137,12 +139,17 @@ export interface HarnessActivityConfig {
   without?: Array<'jira' | 'slack' | 'zendesk'> | undefined;
   contextFile?: string | undefined;
   metrics?: LoopwrightMetrics | undefined;
+  pipeline?: TriagePipeline | undefined;
+}
+
+function defaultPipeline(): TriagePipeline {
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  return createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
 }
 
 /** The real activities with real adapters pointed at the fakes; also used by worker-process.ts. */
 export function harnessActivities(c: HarnessActivityConfig) {
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });
+  const pipeline = c.pipeline ?? defaultPipeline();
   const without = new Set(c.without ?? []);
   return createActivities({
     pipeline,
@@ -181,6 +188,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     without: opts.without,
     contextFile: opts.contextFile,
     metrics: opts.metrics,
+    pipeline: opts.pipeline,
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
