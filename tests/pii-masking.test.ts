@@ -93,12 +93,11 @@ describe('PII masking: placeholders and spans', () => {
     expect(masked('call 4111-1111-1111-1111')).toBe('call [CARD_1]');
   });
 
-  it('masks a 1 MB message in well under a second', () => {
+  // Its speed is a benchmark target (bench/masking.ts, ≥ 1 MB/s), not a timed unit test.
+  it('masks a 1 MB message completely', () => {
     const chunk = 'Order 12345 failed, email me at a@b.com or call +1 415 555 2671. ';
     const big = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
-    const t = performance.now();
     const r = maskPii(big);
-    expect(performance.now() - t).toBeLessThan(1000);
     expect(r.masked.text).not.toContain('a@b.com');
     expect(r.vault.size).toBe(2);
   });

@@ -112,6 +112,9 @@ const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u
 
 /** What the detectors see: NFKC (full-width → ASCII, compatibility forms folded) without invisible characters. */
 export function normalizeForMasking(text: string): string {
+  // ASCII is already NFKC and holds no invisible characters: skip the two passes (most messages).
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7F]/.test(text)) return text;
   return text.normalize('NFKC').replace(INVISIBLE, '');
 }
 
