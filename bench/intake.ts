@@ -23,7 +23,7 @@ import { trainOfflineClassifier } from '../activities/triage/offline-classifier.
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { importFeedback } from '../worker/commands/import.js';
 import { createHttpApp } from '../worker/http/app.js';
-import { inMemoryServerBin } from '../worker/temporal.js';
+import { createTestEnv } from '../tests/helpers/temporal-env.js';
 import { SA } from '../workflows/messages.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
@@ -141,7 +141,7 @@ export const intakeSuite: BenchSuite = {
     const address = process.env['TEMPORAL_ADDRESS'];
     const env = address
       ? await TestWorkflowEnvironment.createFromExistingServer({ address, namespace: process.env['TEMPORAL_NAMESPACE'] || 'default' })
-      : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: inMemoryServerBin() }, searchAttributes: Object.values(SA) } });
+      : await createTestEnv({ server: 'dev-server', searchAttributes: Object.values(SA) });
     const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-intake-bench-'));
     const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/index.js';
 import { createSqliteAuditStore } from '../activities/audit/index.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
@@ -17,7 +16,7 @@ import { loadPlaybookDir } from '../playbooks/loader.js';
 import { loadPolicyFile } from '../policies/loader.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, SA } from '../workflows/messages.js';
-import { inMemoryServerBin } from '../worker/temporal.js';
+import { createTestEnv } from '../tests/helpers/temporal-env.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -36,7 +35,7 @@ export const loopSuite: BenchSuite = {
     } catch {
       // installed by an earlier suite
     }
-    const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: inMemoryServerBin() }, searchAttributes: Object.values(SA) } });
+    const env = await createTestEnv({ server: 'dev-server', searchAttributes: Object.values(SA) });
     const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-bench-'));
     const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'), process.env.LOOP_BENCH_SYNC === 'normal' ? { synchronous: 'normal' } : {});
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));

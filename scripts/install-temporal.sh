@@ -48,7 +48,7 @@ POM
   # `exec`: @temporalio/testing stops the server with SIGKILL to its direct child.
   cat > "$wrapper" <<WRAP
 #!/bin/sh
-# Official Temporal time-skipping test server $TEST_SERVER_VERSION (Java). Usage: temporal-test-server <port> [--enable-time-skipping]
+# Official Temporal time-skipping test server $TEST_SERVER_VERSION (Java). Usage: temporal-test-server <port>
 exec java \${LOOPWRIGHT_TEST_SERVER_JAVA_OPTS:--Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1} -cp "$ts_dir/lib/*" io.temporal.testserver.TestServer "\$@"
 WRAP
   chmod +x "$wrapper"

@@ -12,7 +12,8 @@ const playbook = approvalTestPlaybook();
 
 let h: LoopHarness;
 beforeAll(async () => {
-  h = await createLoopHarness({ playbooks: [playbook] });
+  // The dev server: `status` lists issues through visibility, which the time-skipping server lacks.
+  h = await createLoopHarness({ playbooks: [playbook], server: 'dev-server' });
 }, 120_000);
 afterAll(async () => h?.close());
 

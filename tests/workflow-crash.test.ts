@@ -27,7 +27,7 @@ const settings = { actionTimeoutMs: 3_000 };
 let h: LoopHarness;
 let child: ChildProcess | undefined;
 beforeAll(async () => {
-  h = await createLoopHarness({ playbooks: [parsePlaybook(playbookYaml, 'crash.yaml')], settings });
+  h = await createLoopHarness({ playbooks: [parsePlaybook(playbookYaml, 'crash.yaml')], settings, server: 'dev-server' });
 });
 afterAll(async () => {
   child?.kill('SIGKILL');

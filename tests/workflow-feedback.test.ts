@@ -36,7 +36,7 @@ function crashReport(i: number, at: string): TFeedbackItemInput {
 describe('FeedbackWorkflow end to end', () => {
   let h: LoopHarness;
   beforeAll(async () => {
-    h = await createLoopHarness({ playbooks: [crashPlaybook] });
+    h = await createLoopHarness({ playbooks: [crashPlaybook], server: 'dev-server' });
   });
   afterAll(async () => h?.close());
 
@@ -88,14 +88,14 @@ describe('FeedbackWorkflow end to end', () => {
     const linked = (await h.audit.search({ kind: 'issue_linked', limit: 1000 })).filter((e) => (e.payload as { issueWorkflowId: string }).issueWorkflowId === issueId);
     expect(linked.length).toBeGreaterThanOrEqual(50);
     await h.replayAll();
-  });
+  }, 180_000);
 });
 
 describe('prompt injection', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     const playbooks = await loadPlaybookDir(path.resolve(import.meta.dirname, '../playbooks'));
-    h = await createLoopHarness({ playbooks });
+    h = await createLoopHarness({ playbooks, server: 'dev-server' });
     h.jira.state.projects.set('BILL', { id: '10002', issueTypes: ['Incident', 'Bug', 'Task'], components: [] });
   });
   afterAll(async () => h?.close());

@@ -94,11 +94,6 @@ describe('IssueWorkflow: human approval in Slack', () => {
       expect(pending).toMatchObject({ stepId: 'start-work', approverGroup: 'eng-oncall', approvalsRequired: 1 });
       expect(s.status).toBe('awaiting_approval');
       expect((await handle.describe()).typedSearchAttributes.get(SA.status)).toBe('awaiting_approval');
-      const gauge = createMetrics({
-        defaultMetrics: false,
-        countPendingApprovals: async () => (await h.env.client.workflow.count(`WorkflowType = 'IssueWorkflow' AND LoopwrightStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
-      });
-      expect(await gauge.registry.getSingleMetricAsString('loopwright_pending_approvals')).toMatch(/^loopwright_pending_approvals 1$/m);
       const [request] = h.slack.messages('#eng-oncall');
       expect(JSON.stringify(request!.blocks)).toContain('loopwright_approve');
 
@@ -161,5 +156,38 @@ describe('IssueWorkflow: human approval in Slack', () => {
     expect(kinds.filter((k) => k === 'approval_timed_out')).toHaveLength(2);
     expect(kinds).toContain('escalated');
     await h.replayAll();
+  });
+});
+
+// Visibility queries need the real server: the time-skipping test server has no ListWorkflowExecutions
+// or CountWorkflowExecutions, so the gauge fed by them is proven on `temporal server start-dev`.
+describe('IssueWorkflow: the pending-approvals gauge counts through visibility (dev server)', () => {
+  let h: LoopHarness;
+  beforeAll(async () => {
+    h = await createLoopHarness({ playbooks: [approvalPlaybook], server: 'dev-server' });
+  });
+  afterAll(async () => h?.close());
+
+  it('counts an issue waiting on a human, and stops counting it once decided', async () => {
+    const fp = fingerprint('app_crash', '000000000020');
+    const gauge = createMetrics({
+      defaultMetrics: false,
+      countPendingApprovals: async () => (await h.env.client.workflow.count(`WorkflowType = 'IssueWorkflow' AND LoopwrightStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
+    });
+    const pendingGauge = async () => Number(/^loopwright_pending_approvals (\d+)$/m.exec(await gauge.registry.getSingleMetricAsString('loopwright_pending_approvals'))?.[1]);
+    const eventually = async (want: number) => {
+      for (let i = 0; i < 100 && (await pendingGauge()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await pendingGauge()).toBe(want);
+    };
+    await h.run(async () => {
+      const handle = await h.report(fp, { feedbackId: 'api:g1' });
+      const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
+      await eventually(1);
+      await handle.signal(approveSignal, { stepId: 'start-work', requestId: s.pendingApprovals[0]!.requestId, approver: { id: 'U03ENGONC', name: 'Chen Oncall' }, at: new Date().toISOString() });
+      await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
+      await eventually(0);
+      await handle.signal(closeSignal, { by: { id: 'U03ENGONC', name: 'Chen Oncall' }, reason: 'test over' });
+      await h.resultOf(handle);
+    });
   });
 });

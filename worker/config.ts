@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../workflows/domain/errors.js';
+import { temporalTargetFromEnv } from './temporal-connection.js';
 
 /** The repository root, from the sources (worker/) and from the compiled tree (dist/worker/) alike. */
 export const PROJECT_ROOT = ((up: string) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(import.meta.dirname, '..'));
@@ -16,8 +17,10 @@ const ZEnv = z.object({
   TEMPORAL_ADDRESS: optional(z.string().regex(/^[\w.-]+:\d+$/, 'host:port')),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('loopwright'),
-  /** Where the local Temporal (dev server or in-memory service) listens when TEMPORAL_ADDRESS is unset. */
+  /** The local Temporal dev server started when no cluster is configured: its port, UI port (0: no UI) and state file. */
   TEMPORAL_LOCAL_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
+  TEMPORAL_DB_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'data', 'temporal.sqlite')),
 
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
   AUDIT_DB_URL: z.string().min(1).default(`sqlite:${path.join(PROJECT_ROOT, 'data', 'audit.sqlite')}`),
@@ -78,6 +81,8 @@ const SECRET_VARS = [
   'CONTEXT_TOKEN',
   'DATABASE_URL',
   'AUDIT_HMAC_KEY',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
 ] as const;
 
 /** Resolves `X_FILE` into `X` for every secret, so containers can mount secrets as files. */
@@ -98,7 +103,8 @@ function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefi
 }
 
 export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = ZEnv.safeParse(withSecretFiles(env));
+  const resolved = withSecretFiles(env);
+  const parsed = ZEnv.safeParse(resolved);
   if (!parsed.success) throw new LoopwrightError('invalid_config', `invalid environment: ${formatIssues(parsed.error.issues)}`);
   const e = parsed.data;
   const need = (group: string, vars: Array<keyof typeof e>) => {
@@ -121,7 +127,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
   }
   return {
     auditTrust: auditTrustSettings(auditUrl, e.AUDIT_HMAC_KEY, e.AUDIT_CHECKPOINT_FILE, e.AUDIT_CHECKPOINT_INTERVAL_MS),
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, localPort: e.TEMPORAL_LOCAL_PORT },
+    temporal: {
+      // A cluster (address, TLS/mTLS, API key) through the SDK's envconfig; null: a local dev server.
+      target: temporalTargetFromEnv(resolved),
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      local: { ip: '127.0.0.1', port: e.TEMPORAL_LOCAL_PORT, uiPort: e.TEMPORAL_UI_PORT || null, dbFile: path.resolve(e.TEMPORAL_DB_FILE) },
+    },
     auditUrl,
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD },
     playbooksDir: e.PLAYBOOKS_DIR,
@@ -172,7 +184,7 @@ export function auditTrustSettings(auditUrl: string, hmacKey: string | undefined
 export function describeConfig(c: TConfig): string[] {
   const on = (x: unknown) => (x ? 'configured' : 'not configured (its steps run as dry runs)');
   return [
-    `temporal:  ${c.temporal.address ?? `local on port ${c.temporal.localPort}`} (namespace ${c.temporal.namespace}, task queue ${c.temporal.taskQueue})`,
+    `temporal:  ${c.temporal.target ? c.temporal.target.describe : `local dev server on port ${c.temporal.local.port}, state in ${c.temporal.local.dbFile}`} (task queue ${c.temporal.taskQueue})`,
     `audit:     ${c.auditUrl.startsWith('postgres') ? 'PostgreSQL' : c.auditUrl}; HMAC key ${c.auditTrust.hmacKey ? 'from AUDIT_HMAC_KEY' : `file ${c.auditTrust.localKeyFile}`}; checkpoints ${c.auditTrust.checkpointFile}`,
     `taxonomy:  ${c.triage.taxonomy}; classifier: ${c.llm ? `offline → ${c.llm.model} cascade below ${c.llm.cascadeThreshold}` : 'offline'}`,
     `playbooks: ${c.playbooksDir}; policy: ${c.policyFile}`,

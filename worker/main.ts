@@ -18,7 +18,8 @@ import { createHttpApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { buildServices } from './bootstrap.js';
 import { describeConfig, parseConfig, PROJECT_ROOT } from './config.js';
-import { obtainTemporal } from './temporal.js';
+import { obtainTemporal, openIssuesUrl } from './temporal.js';
+import { portInUse } from './temporal-process.js';
 
 const log = (line: string) => process.stderr.write(`[loopwright] ${line}\n`);
 
@@ -50,75 +51,96 @@ async function main(argv: string[]): Promise<void> {
     tokenFile = local.file;
   }
   describeConfig(config).forEach(log);
-
-  const temporal = await obtainTemporal(config.temporal, log);
-  const services = await buildServices(config);
-  services.notices.forEach(log);
-  // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
-  // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
-  const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
-  const metrics = createMetrics({
-    countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
-  });
-  const activities = createActivities({
-    metrics,
-    pipeline: services.pipeline,
-    audit: services.audit,
-    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
-    issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
-    integrations: services.integrations,
-    contextSources: services.contextSources,
-    identity: services.identity,
-  });
-  const workers = role === 'http' ? [] : await Promise.all([
-    Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities }),
-    Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities }),
-  ]);
-  const http = await createHttpApp({
-    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
-    pipeline: services.pipeline,
-    audit: services.audit,
-    policy: services.policy,
-    metrics,
-    config: {
-      apiTokens: config.http.apiTokens,
-      ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
-      ...(config.approvalTokenSecret ? { approvalTokenSecret: config.approvalTokenSecret } : {}),
-      ...(config.zendeskWebhookSecret ? { zendeskWebhookSecret: config.zendeskWebhookSecret } : {}),
-    },
-    logger: { level: 'warn' },
-  });
-  const address = await http.listen({ host: config.http.host, port: config.http.port });
-  log(`http: listening on ${address}${tokenFile ? ` (bearer token in ${tokenFile})` : ''}`);
-
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    log('shutting down');
-    workers.forEach((w) => w.shutdown());
-    await running.catch(() => undefined);
-    await http.close();
-    await services.close();
-    await temporal.close();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  const running = Promise.all(workers.map((w) => w.run()));
-
   if (demo && role !== 'all') throw new Error('--demo needs LOOPWRIGHT_ROLE=all (worker and HTTP in one process)');
-  if (demo) {
-    await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl, address);
-    if (exitAfterDemo) await stop(0);
-  }
-  await running;
-}
 
+  // Everything this process starts is stopped on every way out: an error, SIGINT, SIGTERM, or a
+  // child (the Temporal dev server) dying. Cleanups run in reverse order of start.
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let stopping: Promise<never> | null = null;
+  const stop = (code: number, why?: string): Promise<never> => {
+    stopping ??= (async () => {
+      if (why) log(why);
+      log('shutting down');
+      for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`shutdown: ${(e as Error).message}`));
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  process.once('SIGINT', () => void stop(130));
+  process.once('SIGTERM', () => void stop(143));
+
+  try {
+    // Validated before any server starts: configuration (above), taxonomy, policy, playbooks,
+    // the audit store, and the HTTP port.
+    const services = await buildServices(config);
+    cleanups.push(() => services.close());
+    services.notices.forEach(log);
+    if (role !== 'worker' && config.http.port !== 0 && (await portInUse(config.http.port, config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host))) {
+      throw new Error(`HTTP_PORT ${config.http.port} is already in use by another process; stop it or set HTTP_PORT`);
+    }
+
+    const temporal = await obtainTemporal(config.temporal, log);
+    cleanups.push(() => temporal.close());
+    void temporal.serverExited.then((why) => stop(1, why));
+    // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
+    // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
+    const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
+    const metrics = createMetrics({
+      countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
+    });
+    const activities = createActivities({
+      metrics,
+      pipeline: services.pipeline,
+      audit: services.audit,
+      temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
+      issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
+      integrations: services.integrations,
+      contextSources: services.contextSources,
+      identity: services.identity,
+    });
+    const workers = role === 'http' ? [] : await Promise.all([
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities }),
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities }),
+    ]);
+    const running = Promise.all(workers.map((w) => w.run()));
+    cleanups.push(async () => {
+      workers.forEach((w) => w.shutdown());
+      await running.catch(() => undefined);
+    });
+    void running.catch((e: unknown) => stop(1, `worker failed: ${(e as Error).message}`));
+    const http = await createHttpApp({
+      temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+      pipeline: services.pipeline,
+      audit: services.audit,
+      policy: services.policy,
+      metrics,
+      config: {
+        apiTokens: config.http.apiTokens,
+        ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
+        ...(config.approvalTokenSecret ? { approvalTokenSecret: config.approvalTokenSecret } : {}),
+        ...(config.zendeskWebhookSecret ? { zendeskWebhookSecret: config.zendeskWebhookSecret } : {}),
+      },
+      logger: { level: 'warn' },
+    });
+    cleanups.push(() => http.close());
+    const address = await http.listen({ host: config.http.host, port: config.http.port });
+    log(`http: listening on ${address}${tokenFile ? ` (bearer token in ${tokenFile})` : ''}`);
+
+    if (demo) {
+      await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl ? openIssuesUrl(temporal.uiUrl, config.temporal.namespace) : null, address);
+      if (exitAfterDemo) await stop(0);
+    }
+    await running;
+  } catch (e) {
+    log(isLoopwrightError(e) ? `${e.code}: ${e.message}` : `fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    await stop(1);
+  }
+}
 async function runDemo(
   client: Client,
   taskQueue: string,
   services: Awaited<ReturnType<typeof buildServices>>,
+  /** A Temporal UI link to the running IssueWorkflows, when this process started the UI. */
   uiUrl: string | null,
   httpAddress: string,
 ): Promise<void> {
@@ -157,7 +179,7 @@ async function runDemo(
     `Audit chain: ${verify.ok ? 'verified' : 'BROKEN'}`,
     '',
     'Where to look:',
-    uiUrl ? `  Temporal UI           ${uiUrl}` : '  Temporal UI           (not available with the in-memory service; set TEMPORAL_ADDRESS or install the temporal CLI)',
+    uiUrl ? `  open issues (UI)      ${uiUrl}` : '  Temporal UI           (your cluster\'s UI; this process did not start one)',
     `  HTTP API              ${httpAddress}  (POST /v1/feedback, /v1/classify; GET /metrics)`,
     '  open issues           npm run cli -- status',
     '  one audit trail       npm run cli -- audit show <workflowId>',

@@ -1,102 +1,140 @@
-// Where the process gets its Temporal from, in order: TEMPORAL_ADDRESS (a real cluster); a local
-// Temporal dev server (the `temporal` CLI on PATH, else the SDK's own download) so the Temporal UI
-// is available; else the project's in-memory test service, with a loud warning that workflows will
-// not survive a restart. It must not pick silently: the caller logs which one it got.
-import { accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
+// Where the process gets its Temporal from: the cluster named by the environment (TEMPORAL_ADDRESS
+// or a TEMPORAL_PROFILE, with TLS/API key: worker/temporal-connection.ts); otherwise the official
+// Temporal dev server (`temporal server start-dev`) started as a child process with its SQLite
+// file under data/, so workflows survive a restart, and its Web UI. The CLI comes from
+// worker/temporal-binaries.ts, else the SDK's download; with neither, start-up fails with the
+// install command. There is no in-memory fallback: a Temporal that forgets is not an option.
 import path from 'node:path';
-import { Connection, Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { TypedSearchAttributes, type DataConverter } from '@temporalio/common';
+import { LoopwrightError } from '../workflows/domain/errors.js';
 import { SA } from '../workflows/messages.js';
 import type { TConfig } from './config.js';
+import { findTemporalCli, INSTALL_HINT } from './temporal-binaries.js';
+import { connectClient, connectNative, type TemporalTarget } from './temporal-connection.js';
+import { portInUse, startDevServer } from './temporal-process.js';
 
 export interface TemporalHandle {
-  kind: 'cluster' | 'dev-server' | 'in-memory';
+  kind: 'cluster' | 'dev-server';
   address: string;
+  namespace: string;
   uiUrl: string | null;
   client: Client;
   nativeConnection: NativeConnection;
+  /** Resolves if a server this process started dies on its own; never for a cluster. */
+  serverExited: Promise<string>;
   close(): Promise<void>;
 }
 
-function onPath(binary: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, binary);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+export interface ObtainOptions {
+  dataConverter?: DataConverter;
+  /** The worker role needs the Rust-core connection; the HTTP role does not. */
+  needWorkerConnection?: boolean;
 }
 
-export function inMemoryServerBin(): string {
-  const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('@loopwright/temporal-test-server/package.json')), 'bin', 'temporal-test-server');
+export async function obtainTemporal(config: TConfig['temporal'], log: (line: string) => void, opts: ObtainOptions = {}): Promise<TemporalHandle> {
+  if (config.target) return connectCluster(config.target, log, opts);
+  return startLocal(config, log, opts);
 }
 
-async function fromEnv(env: TestWorkflowEnvironment, kind: TemporalHandle['kind'], port: number, ui: boolean): Promise<TemporalHandle> {
+async function connectCluster(target: TemporalTarget, log: (line: string) => void, opts: ObtainOptions): Promise<TemporalHandle> {
+  const client = await connectClient(target, opts.dataConverter);
+  const nativeConnection = await connectNative(target);
+  log(`temporal: connected to ${target.describe}`);
   return {
-    kind,
-    address: `127.0.0.1:${port}`,
-    uiUrl: ui ? `http://127.0.0.1:${port + 1000}` : null,
+    kind: 'cluster',
+    address: target.address,
+    namespace: target.namespace,
+    uiUrl: null,
+    client: client.client,
+    nativeConnection,
+    serverExited: new Promise(() => undefined),
+    close: async () => {
+      await nativeConnection.close();
+      await client.close();
+    },
+  };
+}
+
+const searchAttributes = Object.fromEntries(Object.values(SA).map((k) => [k.name, TypedSearchAttributes.toMetadataType(k.type)]));
+
+async function startLocal(config: TConfig['temporal'], log: (line: string) => void, opts: ObtainOptions): Promise<TemporalHandle> {
+  const { ip, port, uiPort, dbFile } = config.local;
+  const cli = findTemporalCli();
+  if (!cli) return startDownloaded(config, log, opts);
+  log(`temporal: starting the Temporal dev server (${cli.path}, via ${cli.via}); state in ${dbFile}`);
+  const server = await startDevServer({
+    cli: cli.path,
+    ip,
+    port,
+    namespace: config.namespace,
+    uiPort,
+    dbFilename: dbFile,
+    searchAttributes,
+    logFile: path.join(path.dirname(dbFile), 'temporal-server.log'),
+    logLevel: 'warn',
+  });
+  const target: TemporalTarget = { address: server.address, namespace: config.namespace, describe: server.address, connectionOptions: { address: server.address } };
+  try {
+    const client = await connectClient(target, opts.dataConverter);
+    const nativeConnection = await connectNative(target);
+    log(`temporal: dev server on ${server.address}${server.uiUrl ? `; Temporal UI at ${server.uiUrl}` : ''}`);
+    return {
+      kind: 'dev-server',
+      address: server.address,
+      namespace: config.namespace,
+      uiUrl: server.uiUrl,
+      client: client.client,
+      nativeConnection,
+      serverExited: server.exited.then((e) => `the Temporal dev server exited (code ${e.code}, signal ${e.signal}); see ${server.logFile}`),
+      close: async () => {
+        await nativeConnection.close().catch(() => undefined);
+        await client.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+/** No CLI installed: the SDK's download of the same CLI (needs internet), with the same settings. */
+async function startDownloaded(config: TConfig['temporal'], log: (line: string) => void, opts: ObtainOptions): Promise<TemporalHandle> {
+  const { ip, port, uiPort, dbFile } = config.local;
+  const hint = `the Temporal CLI is not installed; run \`${INSTALL_HINT}\` (or set LOOPWRIGHT_TEMPORAL_CLI, or TEMPORAL_ADDRESS for a cluster)`;
+  if (process.env.LOOPWRIGHT_NO_DOWNLOAD) throw new LoopwrightError('invalid_config', hint);
+  for (const p of [port, ...(uiPort ? [uiPort] : [])]) {
+    if (await portInUse(p, ip)) throw new LoopwrightError('invalid_config', `port ${ip}:${p} is already in use by a process this one did not start`);
+  }
+  log("temporal: no Temporal CLI found; trying the SDK's download of it");
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: { ip, port, namespace: config.namespace, dbFilename: dbFile, ...(uiPort ? { ui: true, uiPort } : {}), searchAttributes: Object.values(SA) },
+      client: opts.dataConverter ? { dataConverter: opts.dataConverter } : {},
+    });
+  } catch (e) {
+    throw new LoopwrightError('invalid_config', `${hint}; the download failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const uiUrl = uiPort ? `http://${ip}:${uiPort}` : null;
+  log(`temporal: dev server (SDK download) on ${ip}:${port}${uiUrl ? `; Temporal UI at ${uiUrl}` : ''}`);
+  return {
+    kind: 'dev-server',
+    address: `${ip}:${port}`,
+    namespace: config.namespace,
+    uiUrl,
     client: env.client,
     nativeConnection: env.nativeConnection,
+    serverExited: new Promise(() => undefined),
     close: () => env.teardown(),
   };
 }
 
-export async function obtainTemporal(config: TConfig['temporal'], log: (line: string) => void): Promise<TemporalHandle> {
-  if (config.address) {
-    const connection = await Connection.connect({ address: config.address });
-    const nativeConnection = await NativeConnection.connect({ address: config.address });
-    return {
-      kind: 'cluster',
-      address: config.address,
-      uiUrl: null,
-      client: new Client({ connection, namespace: config.namespace }),
-      nativeConnection,
-      close: async () => {
-        await nativeConnection.close();
-        await connection.close();
-      },
-    };
-  }
-  const searchAttributes = Object.values(SA);
-  const port = config.localPort;
-  const cli = onPath('temporal');
-  const attempts: Array<{ kind: TemporalHandle['kind']; label: string; create: () => Promise<TestWorkflowEnvironment> }> = [
-    ...(cli
-      ? [{ kind: 'dev-server' as const, label: `temporal CLI at ${cli}`, create: () => TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, port, ui: true, searchAttributes } }) }]
-      : []),
-    ...(process.env.LOOPWRIGHT_NO_DOWNLOAD
-      ? []
-      : [{ kind: 'dev-server' as const, label: "the SDK's Temporal CLI download", create: () => TestWorkflowEnvironment.createLocal({ server: { port, ui: true, searchAttributes } }) }]),
-  ];
-  for (const a of attempts) {
-    try {
-      const env = await withTimeout(a.create(), 60_000, a.label);
-      log(`temporal: started the Temporal dev server (${a.label}); UI at http://127.0.0.1:${port + 1000}`);
-      return fromEnv(env, a.kind, port, true);
-    } catch (e) {
-      log(`temporal: ${a.label} unavailable: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: inMemoryServerBin() }, port, searchAttributes },
-  });
-  log('temporal: WARNING: using the in-memory test service; workflows live only as long as this process (set TEMPORAL_ADDRESS for durability)');
-  return fromEnv(env, 'in-memory', port, false);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms / 1000} s`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A Temporal UI link to the running IssueWorkflows. */
+export function openIssuesUrl(uiUrl: string, namespace: string): string {
+  const query = `WorkflowType="IssueWorkflow" AND ExecutionStatus="Running"`;
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }

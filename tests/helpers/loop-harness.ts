@@ -1,5 +1,6 @@
 /**
- * The whole loop in one test process: the in-memory Temporal service (or TEMPORAL_ADDRESS), a real
+ * The whole loop in one test process: an official Temporal server (the Java time-skipping test
+ * server by default, `temporal server start-dev` on request, or TEMPORAL_ADDRESS), a real
  * SDK worker running Loopwright's real workflows and activities, a SQLite audit file, the offline
  * classifier, and real Jira/Slack/Zendesk adapters pointed at the local fakes.
  *
@@ -67,6 +68,11 @@ export interface HarnessOptions {
   metrics?: LoopwrightMetrics;
   /** Triage pipeline (e.g. with the LLM cascade against the fake OpenAI); default: offline classifier. */
   pipeline?: TriagePipeline;
+  /**
+   * Which official server: the Java time-skipping test server (default; `env.sleep` skips hours) or
+   * `temporal server start-dev` (visibility queries, real limits; time passes for real).
+   */
+  server?: 'time-skipping' | 'dev-server';
 }
 
 export interface LoopHarness {
@@ -168,7 +174,7 @@ export function harnessActivities(c: HarnessActivityConfig) {
 }
 
 export async function createLoopHarness(opts: HarnessOptions = {}): Promise<LoopHarness> {
-  const env = await createTestEnv({ searchAttributes: Object.values(SA) });
+  const env = await createTestEnv({ searchAttributes: Object.values(SA), server: opts.server ?? 'time-skipping' });
   const taskQueue = uniqueTaskQueue('loop');
   const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-harness-'));
   const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
@@ -250,8 +256,15 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       throw new Error(`timed out waiting for audit event ${kind} x${count} on ${workflowId}`);
     },
     async replayAll() {
+      // Every workflow of this harness audits (triage, issue opened), so the audit store names them
+      // all; the time-skipping server has no visibility list to ask instead.
       const ids = new Set<string>(handles.keys());
-      for await (const wf of env.client.workflow.list()) if (wf.taskQueue === taskQueue) ids.add(wf.workflowId);
+      for (let afterSeq = 0; ; ) {
+        const page = await audit.search({ afterSeq, limit: 10_000 });
+        page.forEach((e) => ids.add(e.workflowId));
+        if (page.length < 10_000) break;
+        afterSeq = page.at(-1)!.seq;
+      }
       for (const id of ids) {
         const history = await env.client.workflow.getHandle(id).fetchHistory();
         await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);

@@ -1,24 +1,23 @@
 /**
- * One call to get a Temporal test environment for workflow tests.
+ * One call to get a Temporal environment for workflow tests, always on an official server:
  *
- *   const env = await createTestEnv({ searchAttributes: [CATEGORY_KEY, STATUS_KEY] });
- *   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: uniqueTaskQueue('feedback'), ... });
- *   await worker.runUntil(env.client.workflow.execute(feedbackWorkflow, { taskQueue, workflowId, args }));
- *   await env.teardown();
+ *   const env = await createTestEnv();                       // Java time-skipping test server
+ *   const env = await createTestEnv({ server: 'dev-server',  // `temporal server start-dev`
+ *     searchAttributes: [CATEGORY_KEY], dynamicConfig: { 'limit.maxIDLength': 200 } });
  *
- * By default it launches the in-memory service from packages/temporal-test-server through the
- * official `TestWorkflowEnvironment.createTimeSkipping` API (time skipping on: `env.sleep`
- * and waiting on `result()` skip timers). When TEMPORAL_ADDRESS is set (host:port of a real
- * server, TEMPORAL_NAMESPACE optional, default "default"), it connects to that server instead,
- * registers the requested search attributes there, and time passes for real, so tests that
- * must run against both should not depend on skipped hours.
+ * Which server: `time-skipping` (default) is the Java SDK's test server, for suites with long
+ * timers (`env.sleep` and waiting on `result()` skip time); `dev-server` is the real server on
+ * SQLite, for suites that need real-server rules: visibility queries and search attributes,
+ * limits (lowered through dynamic config), Updates, worker versioning, durability.
+ * When TEMPORAL_ADDRESS is set, every suite connects to that server instead (time passes for
+ * real there, so suites that skip hours need the time-skipping server).
  *
- * It must not start anything else and must not read other configuration: no Docker, no
- * downloads. The in-memory service needs its dist built (`npm run build -w
- * @loopwright/temporal-test-server`, done by the root `pretest` script).
+ * Programs come from worker/temporal-binaries.ts (environment variables, PATH, the cache of
+ * scripts/install-temporal.sh), else the SDK's download. If none can be had the call fails with
+ * the install command: it never substitutes anything else. It starts nothing but the server.
  */
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,33 +26,110 @@ import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/com
 // Default import: @temporalio/proto is CommonJS, and plain Node ESM (a worker child process) has no named export for it.
 import proto from '@temporalio/proto';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { findTemporalCli, findTimeSkippingServer, INSTALL_HINT } from '../../worker/temporal-binaries.js';
+import { startDevServer, startTimeSkippingServer, type StartedServer } from '../../worker/temporal-process.js';
 
 export interface TestEnvOptions {
-  /** Custom search attributes the workflows under test upsert or are started with. */
+  /** Which official server; default the time-skipping test server. */
+  server?: 'time-skipping' | 'dev-server';
+  /** Custom search attributes the workflows under test upsert or are started with (dev server). */
   searchAttributes?: SearchAttributeKey<SearchAttributeType>[];
-}
-
-/** Path of the in-memory server's launcher, resolved through the workspace package. */
-export function inMemoryServerPath(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = require.resolve('@loopwright/temporal-test-server/package.json');
-  return path.join(path.dirname(pkg), 'bin', 'temporal-test-server');
+  /** Dev server only: dynamic config values (`--dynamic-config-value KEY=VALUE`), e.g. lowered limits. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Dev server only: a SQLite file, so the server's state survives a restart. */
+  dbFilename?: string;
+  /** Dev server only: serve the Web UI on this port. */
+  uiPort?: number;
 }
 
 export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
   const searchAttributes = opts.searchAttributes ?? [];
   const address = process.env['TEMPORAL_ADDRESS'];
-  if (!address) {
-    return TestWorkflowEnvironment.createTimeSkipping({
-      server: {
-        executable: { type: 'existing-path', path: inMemoryServerPath() },
-        // The same flag the dev server takes; the in-memory service registers them at start-up.
-        extraArgs: searchAttributes.flatMap((k) => ['--search-attribute', `${k.name}=${TypedSearchAttributes.toMetadataType(k.type)}`]),
-      },
-    });
+  if (address) return existingServer(address, searchAttributes);
+  if (opts.server === 'dev-server') return devServer(opts, searchAttributes);
+  const found = findTimeSkippingServer();
+  if (!found) return viaDownload('the Java time-skipping test server', () => TestWorkflowEnvironment.createTimeSkipping());
+  const server = await startTimeSkippingServer({ executable: found.path, logFile: serverLog('time-skipping') });
+  const env = await attach(server, true);
+  if (searchAttributes.length > 0) await registerSearchAttributes(env, server.namespace, searchAttributes);
+  return env;
+}
+
+async function devServer(opts: TestEnvOptions, searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<TestWorkflowEnvironment> {
+  const found = findTemporalCli();
+  if (!found) {
+    const extraArgs = Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]);
+    return viaDownload('the Temporal CLI dev server', () =>
+      TestWorkflowEnvironment.createLocal({ server: { searchAttributes, extraArgs, ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}) } }),
+    );
   }
+  const server = await startDevServer({
+    cli: found.path,
+    searchAttributes: Object.fromEntries(searchAttributes.map((k) => [k.name, TypedSearchAttributes.toMetadataType(k.type)])),
+    ...(opts.dynamicConfig ? { dynamicConfig: opts.dynamicConfig } : {}),
+    ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
+    uiPort: opts.uiPort ?? null,
+    logFile: serverLog('dev-server'),
+  });
+  return attach(server, false);
+}
+
+/** The server's own output, kept out of the test output; printed by path when start-up fails. */
+function serverLog(kind: string): string {
+  return path.join(tmpdir(), `loopwright-test-${kind}-${process.pid}-${randomUUID().slice(0, 8)}.log`);
+}
+
+/**
+ * A TestWorkflowEnvironment on a server this helper started. `create` is the SDK's own factory
+ * behind createTimeSkipping/createLocal (public in JavaScript, not in its typings); only the
+ * launching is ours (see worker/temporal-process.ts for why).
+ */
+async function attach(server: StartedServer, timeSkipping: boolean): Promise<TestWorkflowEnvironment> {
+  const factory = TestWorkflowEnvironment as unknown as {
+    create(o: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean }): Promise<TestWorkflowEnvironment>;
+  };
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await factory.create({ server: { type: 'existing' }, address: server.address, namespace: server.namespace, supportsTimeSkipping: timeSkipping });
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  const teardown = env.teardown.bind(env);
+  Object.assign(env, {
+    teardown: async () => {
+      await teardown();
+      await server.stop();
+    },
+  });
+  started.set(env, server);
+  return env;
+}
+
+/** The process behind an environment from createTestEnv (absent for TEMPORAL_ADDRESS). */
+export function serverOf(env: TestWorkflowEnvironment): StartedServer | null {
+  return started.get(env) ?? null;
+}
+const started = new WeakMap<TestWorkflowEnvironment, StartedServer>();
+
+async function viaDownload(what: string, create: () => Promise<TestWorkflowEnvironment>): Promise<TestWorkflowEnvironment> {
+  const hint = `${what} is not installed here. Run \`${INSTALL_HINT}\` (or name the program with LOOPWRIGHT_TEMPORAL_CLI / LOOPWRIGHT_TEMPORAL_TEST_SERVER).`;
+  if (process.env['LOOPWRIGHT_NO_DOWNLOAD']) throw new Error(hint);
+  try {
+    return await create();
+  } catch (e) {
+    throw new Error(`${hint} The SDK's download failed too: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function existingServer(address: string, searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<TestWorkflowEnvironment> {
   const namespace = process.env['TEMPORAL_NAMESPACE'] || 'default';
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
+  await registerSearchAttributes(env, namespace, searchAttributes);
+  return env;
+}
+
+async function registerSearchAttributes(env: TestWorkflowEnvironment, namespace: string, searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<void> {
   if (searchAttributes.length > 0) {
     try {
       await env.connection.operatorService.addSearchAttributes({
@@ -65,7 +141,6 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWork
       if (!(isGrpcServiceError(e) && e.code === GrpcStatus.ALREADY_EXISTS)) throw e;
     }
   }
-  return env;
 }
 
 /** A task queue name no other test (or earlier run against a shared server) uses. */
