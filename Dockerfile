@@ -8,7 +8,6 @@ WORKDIR /app
 # better-sqlite3 falls back to a source build when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-COPY packages/temporal-test-server/package.json packages/temporal-test-server/
 # onnxruntime-node ships its CPU binaries; skip the postinstall that would fetch CUDA ones.
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev && npm cache clean --force
 

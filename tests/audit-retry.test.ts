@@ -47,7 +47,7 @@ const feedbackBundle = () =>
   }));
 
 /**
- * One "process lifetime" of the loop: a fresh Temporal service (the in-memory one forgets
+ * One "process lifetime" of the loop: a fresh Temporal server (a new one forgets
  * everything, like a re-run demo) and a worker whose identity is `identity`, triaging `items`
  * into `audit`. Returns the workflow results in order.
  */

@@ -1,4 +1,4 @@
-// `loopwright import` against a real Temporal service (in-memory, or TEMPORAL_ADDRESS): every valid
+// `loopwright import` against the official Temporal server (the time-skipping test server, or TEMPORAL_ADDRESS): every valid
 // row starts its FeedbackWorkflow, bad rows are reported by row and line, and a re-run resumes —
 // from the checkpoint when it is there, through the workflow ids when it is not, and after a
 // Temporal outage half-way through.

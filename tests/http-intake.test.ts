@@ -1,4 +1,4 @@
-// HTTP intake over real HTTP against a real Temporal (in-memory service or TEMPORAL_ADDRESS) with
+// HTTP intake over real HTTP against an official Temporal server (the time-skipping test server or TEMPORAL_ADDRESS) with
 // the real worker running Loopwright's workflows: single and batch intake, idempotency, auth,
 // body limits, malformed JSON, field-level errors, /v1/classify, health, readiness and metrics.
 import { Writable } from 'node:stream';
