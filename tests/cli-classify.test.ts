@@ -66,7 +66,7 @@ describe('loopwright classify', () => {
 
   it('reads stdin with "-" and honours --taxonomy PATH and --threshold', async () => {
     const line = JSON.stringify({ id: 's1', text: 'something is off with my account and the payment' });
-    const r = await runCli(['--taxonomy', fixture('../../../taxonomies/general.v1.yaml'), '--threshold', '0.99', '-'], { stdin: `${line}\n` });
+    const r = await runCli(['--taxonomy', fixture('../../../taxonomies/general.v2.yaml'), '--threshold', '0.99', '-'], { stdin: `${line}\n` });
     expect(r.code).toBe(0);
     expect(r.results[0]!.classification.category).toBe('needs_review');
     const low = await runCli(['--threshold', '0.01', '-'], { stdin: `${line}\n` });

@@ -17,7 +17,7 @@ export interface FusedClassifierOptions extends Omit<OfflineClassifierOptions, '
 }
 
 /** Defaults measured in bench/classifier.ts (BANKING77, CLINC150 cross-validation). */
-export const FUSED_DEFAULTS = { denseWeight: 2, minSimilarity: 0.45, minCoverage: 0 } as const;
+export const FUSED_DEFAULTS = { denseWeight: 2, minSimilarity: 0.2, minCoverage: 0 } as const;
 
 export interface FusedClassifier extends Classifier {
   readonly model: EmbeddingTextModel;

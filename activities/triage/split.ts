@@ -54,6 +54,10 @@ export function isDetailClause(text: string): boolean {
   return words(text) <= DETAIL_MAX_WORDS && DETAIL_CUE.test(text) && !PROBLEM_CUE.test(text) && !REQUEST_CUE.test(text);
 }
 
+/** "My email is [EMAIL_1]", "call me on [PHONE_1]": contact details are context for the issue next to them. */
+const CONTACT_DETAILS =
+  /^\W*(?:(?:my|our|the|and|also|btw|ps)\W+)*(?:(?:e-?mail|phone|mobile|number|address|name|account(?: number)?|order(?: number)?|ref(?:erence)?|ticket|contact)(?: \w+)?\W+(?:is|are|was|:)|(?:call|text|email|reach|contact) (?:me|us)\b)/i;
+
 function words(text: string): number {
   return (text.match(/[A-Za-z0-9[\]_]+/g) ?? []).length;
 }
@@ -106,6 +110,7 @@ export function segmentMessage(maskedText: string): Segment[] {
 /** Whether a classified clause stands as an issue on its own. */
 export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
   if (words(seg.text) < MIN_WORDS) return false;
+  if (CONTACT_DETAILS.test(seg.text) && !PROBLEM_CUE.test(seg.text)) return false;
   if (isDetailClause(seg.text)) return false;
   if (PROBLEM_CUE.test(seg.text) || REQUEST_CUE.test(seg.text)) return true;
   // Praise is context for the issue next to it, whatever category the classifier gave it.

@@ -11,7 +11,7 @@ import { ZTaxonomy, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
 export type BundledTaxonomy = 'general' | 'banking';
 
 const BUNDLED: Record<BundledTaxonomy, string> = {
-  general: 'general.v1.yaml',
+  general: 'general.v2.yaml',
   banking: 'banking.v1.yaml',
 };
 
