@@ -14,8 +14,8 @@ import type { ContextSource } from './context/ports.js';
 import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInput, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
-import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
-import { ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TOccurrence } from '../workflows/messages.js';
+import type { TTriageResult } from '../workflows/domain/triage.js';
+import { ISSUE_WORKFLOW, occurrenceSignal } from '../workflows/messages.js';
 import type { TIssueWorkflowInput } from '../workflows/issue/state.js';
 import type {
   TActionRequest,
@@ -29,6 +29,7 @@ import type {
   TRootCauseResult,
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
+import { loadParentMessage, planRoutes } from './routing.js';
 import type { LoopwrightMetrics } from '../worker/http/metrics.js';
 
 export interface ActivityDeps {
@@ -154,55 +155,33 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Signal-with-start the IssueWorkflow of every distinct fingerprint the message carries. */
+    /**
+     * Signal-with-start the IssueWorkflow of every distinct fingerprint the message carries, and of
+     * its ticket's issues for a follow-up comment (activities/routing.ts says what is not routed).
+     */
     async routeOccurrences(result: TTriageResult): Promise<string[]> {
       return guarded(async () => {
         const { workflowId, runId } = currentWorkflow();
-        const feedbackId = `${result.source}:${result.externalId}`;
-        const seen = new Set<string>();
-        const ids: string[] = [];
-        // needs_review fragments wait for a human to classify them; grouping "we don't know" into
-        // one recurring issue would only trigger playbooks on noise.
-        const routable = result.fragments.filter((f) => f.classification.category !== NEEDS_REVIEW);
-        for (const fragment of routable) {
-          if (seen.has(fragment.fingerprint.key)) continue;
-          seen.add(fragment.fingerprint.key);
-          const occurrence: TOccurrence = {
-            feedbackId,
-            ...(result.source === 'zendesk' ? { ticketId: result.externalId } : {}),
-            source: result.source,
-            ...(result.customer ? { customerId: result.customer.id } : {}),
-            tier: result.customer?.tier ?? 'unknown',
-            ...(result.customer?.lifetimeValue !== undefined ? { lifetimeValue: result.customer.lifetimeValue } : {}),
-            severity: fragment.severity.level,
-            confidence: fragment.classification.confidence,
-            category: fragment.classification.category,
-            at: result.receivedAt,
-            evidence: fragment.evidence.slice(0, 10),
-            excerpt: fragment.text.slice(0, 500),
-            ...(result.segments ? { segments: result.segments } : {}),
-          };
-          const issueId = issueWorkflowId(fragment.fingerprint.key);
+        const routes = planRoutes(result, await loadParentMessage(deps.temporal.client, result));
+        for (const route of routes) {
           await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
-            workflowId: issueId,
+            workflowId: route.issueWorkflowId,
             taskQueue: deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue,
-            args: [{ fingerprint: fragment.fingerprint, ...deps.issueConfig() } satisfies TIssueWorkflowInput],
+            args: [{ fingerprint: route.fingerprint, ...deps.issueConfig() } satisfies TIssueWorkflowInput],
             signal: occurrenceSignal,
-            signalArgs: [occurrence],
+            signalArgs: [route.occurrence],
           });
-          ids.push(issueId);
         }
+        const ids = routes.map((r) => r.issueWorkflowId);
         await auditLog.appendMany(
-          routable
-            .filter((f, i, all) => all.findIndex((x) => x.fingerprint.key === f.fingerprint.key) === i)
-            .map((f) => ({
-              workflowId,
-              runId,
-              eventKey: `linked:${f.fingerprint.key}`,
-              actor: worker,
-              kind: 'issue_linked' as const,
-              payload: { issueWorkflowId: issueWorkflowId(f.fingerprint.key), fingerprint: f.fingerprint.key },
-            })),
+          routes.map((r) => ({
+            workflowId,
+            runId,
+            eventKey: `linked:${r.fingerprint.key}`,
+            actor: worker,
+            kind: 'issue_linked' as const,
+            payload: { issueWorkflowId: r.issueWorkflowId, fingerprint: r.fingerprint.key },
+          })),
         );
         return ids;
       });

@@ -265,6 +265,25 @@ describe('cascade classifier', () => {
     expect(await caught(strict.classify('something odd happened'))).toMatchObject({ code: 'rate_limited', retryAfterMs: 5000 });
   });
 
+  it('an LLM answer the offline model strongly contradicts goes to review with both opinions', async () => {
+    // "payment failed ... cannot login": the keyword model leans payment_failure (2 of 3 hits) but
+    // below the cascade threshold, so the LLM is asked; it answers a category the offline model gave no weight.
+    const offline = keywordClassifier(taxonomy, 0.5);
+    const cascade = createCascadeClassifier({ offline, llm, threshold: 0.8, tokenBudgetPerHour: 10_000 });
+    fake.enqueue({ content: answer('shipping_delay', 0.95) });
+    const c = await cascade.classify('card payment failed, declined, also cannot login');
+    expect(c).toMatchObject({ category: NEEDS_REVIEW, source: 'llm' });
+    expect(c.reviewReason).toMatch(/^llm_offline_disagreement: llm shipping_delay \(0\.95\) vs offline payment_failure/);
+    expect(c.alternatives.map((a) => a.category)).toEqual(['shipping_delay', 'payment_failure']);
+    expect(cascade.stats().disagreements).toBe(1);
+
+    // The LLM siding with the offline model's own leaning, or an offline model with no opinion, is accepted.
+    fake.enqueue({ content: answer('payment_failure', 0.9) }, { content: answer('shipping_delay', 0.9) });
+    expect((await cascade.classify('card payment failed, declined, also cannot login')).category).toBe('payment_failure');
+    expect((await cascade.classify('the thing I bought has not shown up')).category).toBe('shipping_delay');
+    expect(cascade.stats().disagreements).toBe(1);
+  });
+
   it('rejects nonsense options', () => {
     const offline = keywordClassifier(taxonomy, 0.5);
     expect(() => createCascadeClassifier({ offline, llm, threshold: 2, tokenBudgetPerHour: 1 })).toThrow(/threshold/);

@@ -84,7 +84,8 @@ describe('POST /v1/feedback', () => {
         item('b-4', { channel: 'chat' }),
       ],
     });
-    expect(res.status).toBe(202);
+    // Some accepted, some not: 207 Multi-Status, never a plain 202 that reads as "all accepted".
+    expect(res.status).toBe(207);
     expect(res.json.summary).toEqual({ started: 2, duplicate: 1, rejected: 3, failed: 0 });
     const byIndex = res.json.items as Array<{ index: number; status: string; workflowId?: string; errors?: Array<{ path: string; message: string }> }>;
     expect(byIndex.map((r) => [r.index, r.status, r.workflowId])).toEqual([
@@ -145,6 +146,46 @@ describe('POST /v1/feedback', () => {
     const text = await post('/v1/feedback', 'hello', { 'content-type': 'text/plain' });
     expect(text.json.error.fields).toEqual([{ path: '(root)', message: 'expected an object' }]);
     expect(text.status).toBe(400);
+  });
+});
+
+describe('honest intake', () => {
+  it('answers 202 only when every item of a batch was accepted', async () => {
+    const res = await post('/v1/feedback', { items: [item('all-1'), item('all-2'), item('all-1')] });
+    expect(res.status).toBe(202);
+    expect(res.json.summary).toEqual({ started: 2, duplicate: 1, rejected: 0, failed: 0 });
+  });
+
+  it('refuses a source that has a signed channel: an API client cannot claim a Zendesk ticket', async () => {
+    const single = await post('/v1/feedback', item('35436', { source: 'zendesk' }));
+    expect(single.status).toBe(400);
+    expect(single.json.error.fields).toEqual([{ path: 'source', message: expect.stringMatching(/signed channel \(POST \/webhooks\/zendesk\)/) }]);
+    const batch = await post('/v1/feedback', [item('spoof-ok'), item('35437', { source: 'zendesk' })]);
+    expect(batch.status).toBe(207);
+    expect(batch.json.items[1]).toMatchObject({ status: 'rejected', errors: [{ path: 'items.1.source' }] });
+    await expect(h.env.client.workflow.getHandle('feedback:zendesk:35436').describe()).rejects.toThrow(/not found/i);
+    await expect(h.env.client.workflow.getHandle('feedback:zendesk:35437').describe()).rejects.toThrow(/not found/i);
+  });
+
+  it('Idempotency-Key: names an item without externalId, replays as duplicate, refuses reuse with another item', async () => {
+    const key = 'idem-7f3a9c';
+    const { externalId: _drop, ...noId } = item('unused');
+    const first = await post('/v1/feedback', noId, { 'idempotency-key': key });
+    expect(first).toMatchObject({ status: 202, json: { workflowId: `feedback:api:${key}`, status: 'started' } });
+    const retry = await post('/v1/feedback', noId, { 'idempotency-key': key });
+    expect(retry).toMatchObject({ status: 202, json: { workflowId: `feedback:api:${key}`, status: 'duplicate' } });
+    const reused = await post('/v1/feedback', { ...noId, text: 'a different message' }, { 'idempotency-key': key });
+    expect(reused.status).toBe(422);
+    expect(reused.json).toMatchObject({ error: { code: 'conflict' }, workflowId: `feedback:api:${key}` });
+
+    const mismatch = await post('/v1/feedback', item('other-id'), { 'idempotency-key': key });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json.error.fields).toEqual([{ path: 'externalId', message: 'must equal the Idempotency-Key header' }]);
+    const onBatch = await post('/v1/feedback', [item('k-1')], { 'idempotency-key': key });
+    expect(onBatch.status).toBe(400);
+    const badKey = await post('/v1/feedback', noId, { 'idempotency-key': 'has space' });
+    expect(badKey.status).toBe(400);
+    expect(badKey.json.error.fields[0].path).toBe('Idempotency-Key');
   });
 });
 
@@ -218,11 +259,13 @@ describe('when Temporal or the audit store is unavailable', () => {
       expect(single.status).toBe(503);
       expect(await single.json()).toMatchObject({ error: { code: 'upstream_unavailable' }, workflowId: 'feedback:api:down-1' });
 
-      const batch = await fetch(`${url}/v1/feedback`, { method: 'POST', headers, body: JSON.stringify({ items: [item('down-2'), { text: '' }] }) });
+      const batch = await fetch(`${url}/v1/feedback`, { method: 'POST', headers, body: JSON.stringify({ items: [item('down-2'), { text: '' }, item('down-2')] }) });
       expect(batch.status).toBe(503);
-      const body = (await batch.json()) as { summary: Record<string, number>; items: Array<{ status: string }> };
-      expect(body.summary).toEqual({ started: 0, duplicate: 0, rejected: 1, failed: 1 });
-      expect(body.items.map((i) => i.status)).toEqual(['failed', 'rejected']);
+      const body = (await batch.json()) as { summary: Record<string, number>; items: Array<{ status: string; errors?: Array<{ message: string }> }> };
+      // The repeated id is not a "duplicate" of a start that failed: nothing started.
+      expect(body.summary).toEqual({ started: 0, duplicate: 0, rejected: 1, failed: 2 });
+      expect(body.items.map((i) => i.status)).toEqual(['failed', 'rejected', 'failed']);
+      expect(body.items[2]!.errors![0]!.message).toBe('same id as item 0, whose start failed; retry');
 
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);

@@ -203,6 +203,48 @@ describe('POST /webhooks/zendesk', () => {
     expect(again.json).toEqual({ workflowId: 'feedback:zendesk:35436', status: 'duplicate' });
   });
 
+  it('a customer comment_added is its own message (ticket + comment id), triaged, and joins its ticket\'s issue', async () => {
+    const ticket = JSON.stringify({
+      type: 'zen:event-type:ticket.created',
+      time: '2026-11-20T17:00:00Z',
+      detail: { id: '50501', subject: 'App crashes on launch', description: 'The app crashes every time I open it on Android 14, error E7001.', requester_id: '777', tags: [] },
+      event: {},
+    });
+    const comment = (id: string, body: string, author: Record<string, unknown> = { id: '777', is_staff: false }, isPublic = true) =>
+      JSON.stringify({
+        type: 'zen:event-type:ticket.comment_added',
+        time: '2026-11-20T18:00:00Z',
+        detail: { id: '50501', subject: 'App crashes on launch', requester_id: '777', tags: [] },
+        event: { comment: { id, body, is_public: isPublic, author } },
+      });
+    await h.run(async () => {
+      expect((await postZendesk(ticket, zendeskHeaders(ticket))).json).toEqual({ workflowId: 'feedback:zendesk:50501', status: 'started' });
+      const first = await h.resultOf<{ issueWorkflowIds: string[] }>(h.env.client.workflow.getHandle('feedback:zendesk:50501'));
+      expect(first.issueWorkflowIds.length).toBeGreaterThan(0);
+
+      const followUp = comment('9001', 'still broken, nothing changed');
+      expect(await postZendesk(followUp, zendeskHeaders(followUp))).toEqual({ status: 202, json: { workflowId: 'feedback:zendesk:50501-c9001', status: 'started' } });
+      // Re-delivery of the same comment is a duplicate; the ticket's own id is untouched.
+      expect((await postZendesk(followUp, zendeskHeaders(followUp))).json).toEqual({ workflowId: 'feedback:zendesk:50501-c9001', status: 'duplicate' });
+      const second = await h.resultOf<{ triage: { masked: { text: string }; classification: { category: string } }; issueWorkflowIds: string[] }>(
+        h.env.client.workflow.getHandle('feedback:zendesk:50501-c9001'),
+      );
+      expect(second.triage.masked.text).toBe('still broken, nothing changed');
+      expect(second.issueWorkflowIds).toEqual(expect.arrayContaining(first.issueWorkflowIds));
+      const issue = await h.waitFor(first.issueWorkflowIds[0]!, (st) => st.occurrences >= 2, 'the follow-up counted on the ticket\'s issue');
+      expect(issue.customers).toBe(1);
+      expect((await h.audit.trail('feedback:zendesk:50501-c9001')).map((e) => e.kind)).toContain('issue_linked');
+    });
+
+    // Agents' comments (Loopwright's own replies among them) and internal notes are not feedback.
+    const byAgent = comment('9002', 'We are looking into it', { id: '9001', is_staff: true });
+    expect(await postZendesk(byAgent, zendeskHeaders(byAgent))).toEqual({ status: 200, json: { status: 'ignored', reason: 'comment written by an agent' } });
+    const note = comment('9003', 'internal: repro on Pixel', { id: '777', is_staff: false }, false);
+    expect(await postZendesk(note, zendeskHeaders(note))).toEqual({ status: 200, json: { status: 'ignored', reason: 'internal note' } });
+    const noId = comment('', 'x');
+    expect((await postZendesk(noId, zendeskHeaders(noId))).json['error']).toMatchObject({ fields: [{ path: 'event.comment.id' }] });
+  });
+
   it('accepts trigger bodies with the latest comment and organization tier tags', async () => {
     const body = JSON.stringify({ ticket: { id: '777', subject: 'Refund', latest_comment: 'I was charged twice', tags: 'billing urgent', organization: { tags: 'tier:premium' }, requester: { id: '42' } } });
     const res = await postZendesk(body, zendeskHeaders(body));

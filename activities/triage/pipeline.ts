@@ -18,6 +18,7 @@ import {
   type TTriageResult,
 } from '../../workflows/domain/triage.js';
 import { extractEvidence } from './evidence.js';
+import { quarantine, screenForInjection, type TInjectionScreen } from './injection.js';
 import { computeFingerprint } from './fingerprint.js';
 import { maskPii, type PiiVault } from './pii.js';
 import type { Classifier, SyncClassifier } from './ports.js';
@@ -59,6 +60,8 @@ interface Prepared {
   sentiment: TSentiment;
   evidence: TEvidence[];
   segments: Segment[];
+  /** Suspected prompt injection: classified offline only, as needs_review, as one fragment (see injection.ts). */
+  injection: TInjectionScreen;
 }
 
 function isSync(c: Classifier): c is SyncClassifier {
@@ -70,6 +73,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
   const clauseClassifier = deps.clauseClassifier ?? classifier;
   const taxonomyVersion = taxonomyVersionTag(taxonomy);
   const severity: SeverityScorer = createSeverityScorer(taxonomy);
+  const categoryIds = taxonomy.categories.map((c) => c.id);
 
   function prepare(input: TFeedbackItem | TFeedbackItemInput): Prepared {
     const parsed = ZFeedbackItem.safeParse(input);
@@ -89,6 +93,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       sentiment: scoreSentiment(masked.text),
       evidence: extractEvidence(masked.text),
       segments: segmentMessage(masked.text),
+      injection: screenForInjection(masked.text, categoryIds),
     };
   }
 
@@ -185,8 +190,15 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     };
   }
 
+  /** A flagged message: never split, never sent to the LLM, needs_review with the cues as the reason. */
+  function quarantined(p: Prepared, offline: TClassification): TTriageResult {
+    const whole = quarantine(offline, p.injection);
+    return finish(p, whole, [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }]);
+  }
+
   async function triageWithVault(input: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome> {
     const p = prepare(input);
+    if (p.injection.suspected) return { result: quarantined(p, checkVersion(await clauseClassifier.classify(p.masked.text))), vault: p.vault };
     const whole = checkVersion(await classifier.classify(p.masked.text));
     const clauses = await Promise.all(clauseTexts(p).map(async (t) => checkVersion(await clauseClassifier.classify(t))));
     const { fragments, toReclassify } = merge(p, whole, clauses);
@@ -210,6 +222,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     const clauseSync = clauseClassifier;
     pipeline.triageSync = (input) => {
       const p = prepare(input);
+      if (p.injection.suspected) return quarantined(p, checkVersion(clauseSync.classifySync(p.masked.text)));
       const whole = checkVersion(classifier.classifySync(p.masked.text));
       const clauses = clauseTexts(p).map((t) => checkVersion(clauseSync.classifySync(t)));
       const { fragments, toReclassify } = merge(p, whole, clauses);

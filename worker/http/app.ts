@@ -15,7 +15,7 @@ import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
 import { createBearerAuth } from './auth.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
-import { intakeItems, splitBody, startFeedbackWorkflow, type TIntakeResult } from './intake.js';
+import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { createSlackInteractions, parseInteraction } from './slack.js';
 import { mapZendeskWebhook } from './zendesk.js';
@@ -90,12 +90,6 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-function summarize(results: readonly TIntakeResult[]): Record<TIntakeResult['status'], number> {
-  const s = { started: 0, duplicate: 0, rejected: 0, failed: 0 };
-  for (const r of results) s[r.status]++;
-  return s;
-}
-
 export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
   const bodyLimit = deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -153,18 +147,34 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     api.addHook('onRequest', async (req) => auth.check(req.headers.authorization));
 
     api.post('/v1/feedback', async (req, reply) => {
-      const { batch, items } = splitBody(req.body);
-      const results = await intakeItems(deps.temporal, items, (i) => (batch ? ['items', i] : []));
-      const summary = summarize(results);
+      const split = splitBody(req.body);
+      const { batch } = split;
+      const idempotencyKey = req.headers['idempotency-key'];
+      const key = Array.isArray(idempotencyKey) ? idempotencyKey[0] : idempotencyKey;
+      if (key !== undefined && batch) {
+        throw new LoopwrightError('invalid_input', 'Idempotency-Key applies to single items; batch items are keyed by their externalId', {
+          details: { fields: [{ path: 'Idempotency-Key', message: 'not allowed on a batch' }] },
+        });
+      }
+      const items = key !== undefined ? [applyIdempotencyKey(split.items[0], key)] : split.items;
+      const results = await intakeItems(deps.temporal, items, (i) => (batch ? ['items', i] : []), { reservedSources: SIGNED_SOURCES });
+      const summary = summarizeIntake(results);
       for (const [status, n] of Object.entries(summary)) if (n > 0) metrics.countIntake('api', status as TIntakeResult['status'], n);
-      const accepted = summary.started + summary.duplicate;
-      const status = accepted > 0 ? 202 : summary.failed > 0 ? 503 : 400;
       if (!batch) {
         const r = results[0]!;
         if (r.status === 'rejected') return reply.code(400).send({ ...errorBody('invalid_input', 'invalid feedback item', r.errors), ...(r.workflowId ? { workflowId: r.workflowId } : {}) });
         if (r.status === 'failed') return reply.code(503).send({ ...errorBody('upstream_unavailable', r.errors?.[0]?.message ?? 'start failed; retry'), workflowId: r.workflowId });
+        if (key !== undefined && r.status === 'duplicate') {
+          // A retry with the same key must carry the same item; a different one is a client bug that
+          // would otherwise be silently dropped.
+          const recorded = await startedDigest(deps.temporal, r.workflowId!);
+          if (recorded !== null && recorded !== itemDigest(ZFeedbackItem.parse(items[0]))) {
+            return reply.code(422).send({ ...errorBody('conflict', 'Idempotency-Key was already used for a different feedback item'), workflowId: r.workflowId });
+          }
+        }
         return reply.code(202).send({ workflowId: r.workflowId, status: r.status });
       }
+      const status = batchStatus(summary);
       const body = { items: results, summary };
       if (status === 400) {
         return reply.code(400).send({ ...errorBody('invalid_input', 'no item in the batch is valid', results.flatMap((r) => r.errors ?? [])), ...body });

@@ -1,6 +1,9 @@
-// Maps Zendesk webhook bodies to FeedbackItems (source 'zendesk', externalId = ticket id). Two
-// shapes arrive in practice: event webhooks (`type: "zen:event-type:ticket.created"`, ticket in
-// `detail`, the new comment in `event.comment` for comment_added), and trigger/automation webhooks
+// Maps Zendesk webhook bodies to FeedbackItems (source 'zendesk', externalId = ticket id for the
+// ticket, `<ticket>-c<comment>` for a comment added later: a follow-up is its own message, triaged
+// on its own and joined to its ticket's issue by routing). Two shapes arrive in practice: event
+// webhooks (`type: "zen:event-type:ticket.created"`, ticket in `detail`, the new comment in
+// `event.comment` for comment_added; agents' comments and internal notes, including Loopwright's own
+// replies, are ignored so the loop never triages itself), and trigger/automation webhooks
 // whose JSON body the admin writes from placeholders; for those we document and accept
 // `{ "ticket": { id, subject, description, latest_comment, tags, requester: { tags },
 // organization: { tags }, customer_tier, created_at } }`.
@@ -8,6 +11,7 @@
 // `<tier>` on the ticket, requester or organization (first match in that order).
 // Must not: invent text (an event without subject and body is ignored) or keep the raw body.
 import { LoopwrightError } from '../../workflows/domain/errors.js';
+import { zendeskCommentExternalId } from '../../workflows/domain/zendesk-ids.js';
 import { MAX_FEEDBACK_TEXT_CHARS, ZCustomerTier, type TCustomerTier, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
 
 export type TZendeskMapping = { kind: 'feedback'; item: TFeedbackItemInput } | { kind: 'ignored'; reason: string };
@@ -82,16 +86,31 @@ export function mapZendeskWebhook(body: unknown, now: () => number): TZendeskMap
     const event = isObj(body['event']) ? body['event'] : {};
     const comment = isObj(event['comment']) ? event['comment'] : {};
     const id = ticketId(detail['id'] ?? /^zen:ticket:(\d+)$/.exec(str(body['subject']) ?? '')?.[1]);
-    const commentBody = type.endsWith('comment_added') ? str(comment['body']) : undefined;
     const requester = str(detail['requester_id']);
-    return build({
-      id,
-      text: textOf(str(detail['subject']), commentBody ?? str(detail['description'])),
+    const base = {
       tier: tierFromTags(tagsOf(detail['tags'])),
       customerId: requester && requester !== '0' ? `zendesk-user:${requester}` : undefined,
       at: isoOr(body['time'], fallbackAt),
-      metadata: { zendeskEvent: type.replace('zen:event-type:', '') },
-    });
+    };
+    if (type.endsWith('comment_added')) {
+      const author = isObj(comment['author']) ? comment['author'] : {};
+      if (author['is_staff'] === true) return { kind: 'ignored', reason: 'comment written by an agent' };
+      if (comment['is_public'] === false) return { kind: 'ignored', reason: 'internal note' };
+      const commentId = str(comment['id']);
+      if (!commentId || !/^\d{1,20}$/.test(commentId.trim())) {
+        throw new LoopwrightError('invalid_input', 'comment_added event has no numeric comment id', { details: { fields: [{ path: 'event.comment.id', message: 'expected a numeric comment id' }] } });
+      }
+      const authorId = str(author['id']);
+      return build({
+        ...base,
+        id: zendeskCommentExternalId(id, commentId.trim()),
+        // A follow-up stands alone: "still broken" is the customer's message, not the ticket's subject again.
+        text: textOf(undefined, str(comment['body'])),
+        customerId: authorId && authorId !== '0' ? `zendesk-user:${authorId}` : base.customerId,
+        metadata: { zendeskEvent: 'ticket.comment_added', zendeskTicketId: id },
+      });
+    }
+    return build({ ...base, id, text: textOf(str(detail['subject']), str(detail['description'])), metadata: { zendeskEvent: type.replace('zen:event-type:', '') } });
   }
 
   if (isObj(body['ticket'])) {

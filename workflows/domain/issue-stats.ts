@@ -304,6 +304,12 @@ export function rateBetween(state: TIssueStatsState, from: number, to: number): 
   return { ...c, perHour: hours > 0 ? c.count / hours : 0 };
 }
 
+/**
+ * Distinct customers the trigger's window must also hold (absent: messages alone decide, as before).
+ * One customer, or one attacker, repeating a message cannot fire a trigger that asks for three.
+ */
+const ZMinCustomers = z.number().int().min(1).optional();
+
 export const ZIssueTrigger = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('severity'),
@@ -311,11 +317,13 @@ export const ZIssueTrigger = z.discriminatedUnion('kind', [
     minSeverity: ZSeverityLevel.default('high'),
     /** Only occurrences this recent count; absent means any occurrence ever. */
     windowMinutes: z.number().int().positive().optional(),
+    minCustomers: ZMinCustomers,
   }),
   z.strictObject({
     kind: z.literal('count'),
     threshold: z.number().int().min(1),
     windowMinutes: z.number().int().positive(),
+    minCustomers: ZMinCustomers,
   }),
   z.strictObject({
     kind: z.literal('spike'),
@@ -326,6 +334,7 @@ export const ZIssueTrigger = z.discriminatedUnion('kind', [
     factor: z.number().min(1),
     /** Minimum-volume floor: below this count nothing is a spike, whatever the ratio. */
     minCount: z.number().int().min(1),
+    minCustomers: ZMinCustomers,
   }),
 ]);
 export type TIssueTrigger = z.infer<typeof ZIssueTrigger>;
@@ -340,6 +349,35 @@ export interface TTriggerResult {
 
 export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, now: number): TTriggerResult {
   const trigger = parseOrThrow(ZIssueTrigger, triggerInput, 'trigger');
+  const byMessages = evaluateMessages(state, trigger, now);
+  if (trigger.minCustomers === undefined) return byMessages;
+  const windowMinutes = trigger.windowMinutes;
+  const from = windowMinutes === undefined ? Number.NEGATIVE_INFINITY : now - windowMinutes * MINUTE_MS;
+  const customers = distinctCustomersBetween(state, from, now + 1);
+  const enough = customers.count >= trigger.minCustomers;
+  return {
+    ...byMessages,
+    fired: byMessages.fired && enough,
+    reason: `${byMessages.reason}; ${customers.count} distinct customer(s) ${enough ? '>=' : '<'} minCustomers ${trigger.minCustomers}`,
+    observed: { ...byMessages.observed, customers: customers.count, customersExact: customers.exact },
+  };
+}
+
+/**
+ * Distinct customers among occurrences with from <= at < to. Occurrences without a customer id
+ * count together as one (anonymous) customer, so omitting the id cannot multiply customers. Exact
+ * while the window lies within the recent list; beyond it, the all-time count is an upper bound.
+ */
+export function distinctCustomersBetween(state: TIssueStatsState, from: number, to: number): { count: number; exact: boolean } {
+  if (state.recentExactAfter === null || from > state.recentExactAfter) {
+    const ids = new Set<string>();
+    for (const o of state.recent) if (o.at >= from && o.at < to) ids.add(o.customerId === undefined ? '\u0000anonymous' : `c:${o.customerId}`);
+    return { count: ids.size, exact: true };
+  }
+  return { count: affectedCustomerCount(state) + (state.recent.some((o) => o.customerId === undefined) ? 1 : 0), exact: false };
+}
+
+function evaluateMessages(state: TIssueStatsState, trigger: TIssueTrigger, now: number): TTriggerResult {
   switch (trigger.kind) {
     case 'severity': {
       const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(trigger.minSeverity));

@@ -4,6 +4,10 @@
 // any offline model and any LLM adapter plug in; the clock is injected so the budget window is
 // testable. State (the token ledger) lives in the instance: one cascade per worker process, so the
 // budget is per process, not global across workers.
+// The LLM does not get the last word against a confident offline model: when the offline model's
+// best guess is confident enough and it gives the LLM's category (almost) no weight, the answer is
+// needs_review with both opinions as alternatives (`llm_offline_disagreement`). A message crafted to
+// steer the LLM ("classify this as app_crash") thus cannot move a category past both models.
 import { LoopwrightError } from '../../../workflows/domain/errors.js';
 import { NEEDS_REVIEW, type TClassification } from '../../../workflows/domain/triage.js';
 import type { Classifier } from '../../triage/ports.js';
@@ -24,6 +28,12 @@ export interface CascadeOptions {
    * answer, marked in reviewReason when it is needs_review; 'throw' rethrows so the activity retries.
    */
   onLlmError?: 'fallback' | 'throw';
+  /**
+   * Strong disagreement (→ needs_review): the offline model's best guess has at least
+   * `offlineMinConfidence` and the LLM's category has less than `llmCategoryMaxOfflineConfidence`
+   * in the offline model's eyes (absent from its alternatives counts as 0). Defaults 0.3 and 0.05.
+   */
+  disagreement?: { offlineMinConfidence?: number; llmCategoryMaxOfflineConfidence?: number };
 }
 
 export interface CascadeStats {
@@ -31,6 +41,8 @@ export interface CascadeStats {
   llmCalls: number;
   budgetSkips: number;
   llmErrors: number;
+  /** LLM answers sent to review because the offline model strongly disagreed. */
+  disagreements: number;
   tokensLastHour: number;
 }
 
@@ -48,7 +60,9 @@ export function createCascadeClassifier(opts: CascadeOptions): CascadeClassifier
   const clock = opts.clock ?? Date.now;
   const onError = opts.onLlmError ?? 'fallback';
   const ledger: Array<{ at: number; tokens: number }> = [];
-  const counters = { offlineFinal: 0, llmCalls: 0, budgetSkips: 0, llmErrors: 0 };
+  const counters = { offlineFinal: 0, llmCalls: 0, budgetSkips: 0, llmErrors: 0, disagreements: 0 };
+  const offlineMin = opts.disagreement?.offlineMinConfidence ?? 0.3;
+  const llmMax = opts.disagreement?.llmCategoryMaxOfflineConfidence ?? 0.05;
 
   const tokensLastHour = (): number => {
     const cutoff = clock() - HOUR_MS;
@@ -76,7 +90,15 @@ export function createCascadeClassifier(opts: CascadeOptions): CascadeClassifier
       try {
         const llm = await opts.llm.classify(maskedText);
         ledger.push({ at: clock(), tokens: (llm.usage?.promptTokens ?? 0) + (llm.usage?.completionTokens ?? 0) });
-        return llm;
+        const conflict = strongDisagreement(offline, llm, offlineMin, llmMax);
+        if (!conflict) return llm;
+        counters.disagreements++;
+        return {
+          ...llm,
+          category: NEEDS_REVIEW,
+          alternatives: [{ category: llm.category, confidence: llm.confidence }, conflict],
+          reviewReason: `llm_offline_disagreement: llm ${llm.category} (${llm.confidence}) vs offline ${conflict.category} (${conflict.confidence})`,
+        };
       } catch (e) {
         counters.llmErrors++;
         if (onError === 'throw') throw e;
@@ -87,4 +109,21 @@ export function createCascadeClassifier(opts: CascadeOptions): CascadeClassifier
 
     stats: () => ({ ...counters, tokensLastHour: tokensLastHour() }),
   };
+}
+
+/** The offline model's confident best guess when it contradicts the LLM's category; else null. */
+export function strongDisagreement(
+  offline: TClassification,
+  llm: TClassification,
+  offlineMinConfidence: number,
+  llmCategoryMaxOfflineConfidence: number,
+): { category: string; confidence: number } | null {
+  if (llm.category === NEEDS_REVIEW) return null;
+  // An out-of-scope offline answer has no opinion to disagree with.
+  if (offline.reviewReason?.startsWith('out_of_scope')) return null;
+  const guesses = offline.category === NEEDS_REVIEW ? offline.alternatives : [{ category: offline.category, confidence: offline.confidence }, ...offline.alternatives];
+  const best = guesses[0];
+  if (!best || best.category === llm.category || best.confidence < offlineMinConfidence) return null;
+  const forLlm = guesses.find((g) => g.category === llm.category)?.confidence ?? 0;
+  return forLlm < llmCategoryMaxOfflineConfidence ? best : null;
 }
