@@ -14,6 +14,7 @@ import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
 import { createBearerAuth } from './auth.js';
+import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
@@ -50,6 +51,11 @@ export interface HttpAppDeps {
   /** false/absent: silent; true or options: JSON logs (pino) with secrets and bodies redacted; or a logger instance. */
   logger?: boolean | { level?: string; stream?: NodeJS.WritableStream } | FastifyBaseLogger;
   fetch?: typeof fetch;
+  /**
+   * Enables POST /codec/encode and /codec/decode for the Temporal UI and CLI, with the process's
+   * PayloadCodec; tokens default to config.apiTokens.
+   */
+  codec?: Omit<CodecEndpointConfig, 'tokens' | 'now'> & { tokens?: string[] };
 }
 
 export interface LoopwrightHttp {
@@ -235,6 +241,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         return reply.code(202).send(started);
       });
     });
+  }
+
+  if (deps.codec) {
+    await registerCodecRoutes(app, { ...deps.codec, tokens: deps.codec.tokens ?? deps.config.apiTokens, now: clock });
   }
 
   const slackSecret = deps.config.slackSigningSecret;
