@@ -116,7 +116,7 @@ describe('codec endpoint', () => {
     const encoded = (await (await call('/codec/encode', { payloads: [json(payload('hi'))] }, headers)).json()) as { payloads: Array<{ metadata: Record<string, string> }> };
     expect(Buffer.from(encoded.payloads[0]!.metadata[METADATA_KEY_ID]!, 'base64').toString()).toBe('k2');
 
-    for (const h of [{}, { authorization: 'Bearer api-token-not-for-codec' }, { authorization: `Bearer ${TOKEN}x` }]) {
+    for (const h of [{}, { authorization: 'Bearer api-token-not-for-codec' }, { authorization: `Bearer ${TOKEN}x` }] as Array<Record<string, string>>) {
       expect((await call('/codec/decode', { payloads: [json(enc!)] }, { ...h, 'x-namespace': 'default' })).status).toBe(401);
     }
     expect((await call('/codec/decode', { payloads: [json(enc!)] }, { authorization: `Bearer ${TOKEN}`, 'x-namespace': 'other' })).status).toBe(403);
