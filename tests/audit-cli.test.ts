@@ -1,11 +1,11 @@
 // `loopwright audit show|verify|export`, run in-process with injected streams against real stores.
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteAuditStore, openAuditStore, type TAuditAppend } from '../activities/audit/index.js';
+import { createSqliteAuditStore, loadOrCreateKeyFile, openAuditStore, type TAuditAppend } from '../activities/audit/index.js';
 import { command, resolveAuditDbUrl, DEFAULT_AUDIT_DB } from '../worker/commands/audit.js';
 import { SKIP_ENV, startPostgres } from './helpers/postgres.js';
 
@@ -148,5 +148,39 @@ describe('audit CLI', () => {
     expect(ok.stdout).toMatch(/^ok: 4 events in 2 workflows/);
     const show = await cli(['show', 'issue:checkout-500', '--json', '--db', url]);
     expect(show.stdout.trim().split('\n')).toHaveLength(3);
+  });
+});
+
+describe('audit CLI on a keyed store', () => {
+  it('writes a signed checkpoint, verifies with the local key, and names a truncated tail', async () => {
+    const sub = mkdtempSync(join(dir, 'keyed-'));
+    const file = join(sub, 'audit.sqlite');
+    // The key file the worker creates beside a SQLite database on first start.
+    const { keyring } = loadOrCreateKeyFile(join(sub, 'audit-hmac.key'));
+    const s = await createSqliteAuditStore(file, { keyring });
+    await s.appendMany(events);
+    await s.close();
+    const env = { AUDIT_DB_URL: `sqlite:${file}` };
+    const cp = await cli(['checkpoint'], env);
+    expect(cp.code).toBe(0);
+    expect(cp.stdout).toMatch(/^checkpoint: 4 events, 2 head\(s\), signed with k-[0-9a-f]{8}/);
+    expect(readFileSync(`${file}.checkpoints.jsonl`, 'utf8').trim().split('\n')).toHaveLength(1);
+    const ok = await cli(['verify'], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('(HMAC-keyed, 1 signed checkpoint(s))');
+    // Reading never signs: verify and show leave the checkpoint file alone.
+    await cli(['show', 'issue:checkout-500'], env);
+    expect(readFileSync(`${file}.checkpoints.jsonl`, 'utf8').trim().split('\n')).toHaveLength(1);
+
+    const raw = new Database(file);
+    for (const t of raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string }[]) raw.exec(`DROP TRIGGER ${t.name}`);
+    raw.exec(`DELETE FROM audit_events WHERE seq = 4; DELETE FROM audit_chain_heads WHERE workflow_id = 'feedback:api:2'; UPDATE audit_counter SET last_seq = 3`);
+    raw.close();
+    const bad = await cli(['verify'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/TAMPERED: truncated/);
+    // Without the key the keyed rows cannot be checked: that is a failure, not a pass.
+    const noKey = await cli(['verify', '--checkpoints', join(sub, 'none.jsonl')], { ...env, AUDIT_HMAC_KEY_FILE: join(sub, 'missing.key') });
+    expect(noKey.code).toBe(1);
   });
 });

@@ -26,7 +26,7 @@ const ZEnv = z.object({
   AUDIT_DB_URL: z.string().min(1).default(`sqlite:${path.join(PROJECT_ROOT, 'data', 'audit.sqlite')}`),
   /** Audit HMAC keyring `id:secret[,id:secret…]` (first signs); or AUDIT_HMAC_KEY_FILE. See activities/audit/keyring.ts. */
   AUDIT_HMAC_KEY: optional(z.string().min(1)),
-  /** Append-only file of signed chain-head checkpoints; default beside the SQLite file (else data/). */
+  /** Append-only file of signed chain-head checkpoints; default `<sqlite file>.checkpoints.jsonl` (else data/audit-checkpoints.jsonl). */
   AUDIT_CHECKPOINT_FILE: optional(z.string().min(1)),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
 
@@ -175,7 +175,8 @@ export function auditTrustSettings(auditUrl: string, hmacKey: string | undefined
   return {
     hmacKey,
     localKeyFile: sqlite ? path.join(dir, 'audit-hmac.key') : null,
-    checkpointFile: checkpointFile ?? path.join(dir, 'audit-checkpoints.jsonl'),
+    // One checkpoint file per database: checkpoints name their store, and another store's are an error.
+    checkpointFile: checkpointFile ?? (sqlite && sqlite !== ':memory:' ? `${path.resolve(sqlite)}.checkpoints.jsonl` : path.join(dir, 'audit-checkpoints.jsonl')),
     checkpointIntervalMs: intervalMs,
   };
 }
