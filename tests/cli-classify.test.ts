@@ -223,4 +223,12 @@ describe('loopwright classify', () => {
     expect(withData.err).toContain('Refund_not_showing_up → refund_not_showing_up');
     expect(withData.results[0]!.classification.modelVersion).not.toBe(viaEnv.results[0]!.classification.modelVersion);
   });
+
+  it('triages rows whose text holds U+FFFD and flags them encoding_suspect', async () => {
+    const line = `${JSON.stringify({ id: 'u1', text: 'my parcel never arrived \uFFFD and nobody answers' })}\n`;
+    const r = await runCli(['--tfidf', '-'], { stdin: line });
+    expect(r.code).toBe(0);
+    expect(r.results).toHaveLength(1);
+    expect(r.results[0]!.flags).toEqual(['encoding_suspect']);
+  });
 });

@@ -23,7 +23,6 @@ describe('FeedbackItem', () => {
   it.each([
     ['empty text', { text: '   ' }, 'text: text must not be empty'],
     ['oversized text', { text: 'x'.repeat(MAX_FEEDBACK_TEXT_CHARS + 1) }, 'text: text is longer'],
-    ['invalid UTF-8', { text: 'bad \uFFFD byte' }, 'invalid UTF-8'],
     ['non-slug source', { source: 'Zen Desk' }, 'source: source must be a lowercase slug'],
     ['bad timestamp', { receivedAt: 'yesterday' }, 'receivedAt'],
   ])('rejects %s with a field-level message', (_name, patch, expected) => {

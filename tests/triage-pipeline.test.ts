@@ -131,10 +131,18 @@ describe('triage pipeline (real offline classifier, general taxonomy)', () => {
     expect(JSON.stringify({ result, vault })).not.toContain('bob@corp');
   });
 
+  it('triages text holding U+FFFD and flags it encoding_suspect instead of rejecting it', async () => {
+    const r = await pipeline.triage(item('the app crashes when I open my basket \uFFFD\uFFFD since the update'));
+    expect(ZTriageResult.parse(r)).toEqual(r);
+    expect(r.flags).toEqual(['encoding_suspect']);
+    expect(r.classification.category).not.toBe('');
+    const clean = await pipeline.triage(item('the app crashes when I open my basket since the update'));
+    expect(clean.flags).toBeUndefined();
+  });
+
   it.each([
     ['empty text', { text: '  ' }, 'text: text must not be empty'],
     ['oversized text', { text: 'x'.repeat(1_000_000) }, 'text: text is longer than'],
-    ['invalid UTF-8', { text: 'bad \uFFFD byte' }, 'invalid UTF-8'],
     ['unknown field', { txet: 'typo' }, 'txet'],
   ])('rejects %s with invalid_input naming the field and never echoing the text', async (_n, patch, expected) => {
     const bad = { ...item('my card number is 4111 1111 1111 1111'), ...patch };

@@ -186,6 +186,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       fingerprint: computeFingerprint({ category: whole.category, evidence: p.evidence, product }),
       fragments: issueFragments,
       taxonomyVersion,
+      ...(p.masked.text.includes('\uFFFD') ? { flags: ['encoding_suspect'] } : {}),
       segments: feedbackSegments(item),
     };
   }

@@ -35,8 +35,9 @@ export const ZExternalId = z
 export const ZFeedbackText = z
   .string()
   .max(MAX_FEEDBACK_TEXT_CHARS, `text is longer than ${MAX_FEEDBACK_TEXT_CHARS} characters`)
-  .refine((t) => t.trim().length > 0, 'text must not be empty')
-  .refine((t) => !t.includes('\uFFFD'), 'text contains invalid UTF-8 (replacement characters)');
+  .refine((t) => t.trim().length > 0, 'text must not be empty');
+// U+FFFD (a replacement character left by an earlier lossy decode, as in scraped tweets) is
+// accepted: the message is triaged and its result flagged `encoding_suspect`, not rejected.
 
 export const ZFeedbackItem = z.strictObject({
   source: ZSourceId,

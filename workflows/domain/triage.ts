@@ -132,6 +132,8 @@ export const ZTriageResult = z.strictObject({
   fingerprint: ZFingerprint,
   fragments: z.array(ZIssueFragment).min(1),
   taxonomyVersion: z.string(),
+  /** Data-quality flags, e.g. `encoding_suspect` when the text holds U+FFFD replacement characters. */
+  flags: z.array(z.string()).optional(),
   /** Normalised segments from the item's metadata (domain/segments.ts); absent on older results. */
   segments: ZSegmentValues.optional(),
 });
