@@ -101,6 +101,22 @@ for (const [backend, enabled] of backends.all) {
       expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: 2, keyed: true });
     });
 
+    it("treats a re-sent 'received' event with a new intake time as a duplicate, other changes as conflicts", async () => {
+      const f = await backend.fresh({ keyed: true });
+      const recv = (intakeAt: string, maskedText = 'card [CARD_1] declined'): TAuditAppend => ({
+        workflowId: 'feedback:api:7',
+        eventKey: 'received',
+        actor: { type: 'worker', id: 'loopwright-worker' },
+        kind: 'received',
+        payload: { source: 'api', externalId: '7', receivedAt: '2026-11-20T09:00:00Z', intakeAt, maskedText },
+      });
+      const first = await f.store.append(recv('2026-11-29T10:00:00.000Z'));
+      // A re-run demo or re-import takes the message in again: same event, later intake time.
+      expect(await f.store.append(recv('2026-11-29T19:30:00.000Z'))).toEqual(first);
+      await expect(f.store.append(recv('2026-11-29T19:30:00.000Z', 'card 4111 declined'))).rejects.toMatchObject({ code: 'conflict' });
+      expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: 1 });
+    });
+
     it('accepts a re-send from a separate OS process as a duplicate', async () => {
       // The child gets the same key through the environment, as a second worker would.
       const spec = `k9:${randomBytes(32).toString('base64url')}`;

@@ -308,6 +308,13 @@ export const ZAuditPayloads = {
   closed: ZClosedPayload,
 } as const satisfies Record<TAuditKind, z.ZodType>;
 
+/**
+ * Payload fields that record when an attempt happened rather than what happened (the intake time
+ * of a re-run demo or re-import differs from the first run's). They are stored and hashed, but
+ * left out of an event's identity, so re-sending the event is a duplicate, not a conflict.
+ */
+export const ATTEMPT_FIELDS: Partial<Record<TAuditKind, readonly string[]>> = { received: ['intakeAt'] };
+
 export type TAuditPayloads = { [K in TAuditKind]: z.infer<(typeof ZAuditPayloads)[K]> };
 
 /** Everything about an append except the kind-specific payload; validated before the payload. */

@@ -13,6 +13,7 @@ import { canonicalJson, eventHash, GENESIS_HASH, KEYED_HASH_VERSION, keyedEventH
 import type { CheckpointExpectations, CheckpointSink, TCheckpoint } from './checkpoints.js';
 import type { AuditKeyring } from './keyring.js';
 import {
+  ATTEMPT_FIELDS,
   ZAuditAppendBase,
   ZAuditPayloads,
   ZAuditQuery,
@@ -218,12 +219,26 @@ export function rowToEvent(r: AuditRow): TAuditEvent {
 }
 
 /**
- * An event's identity is (workflow, key) + kind + payload. Actor, `at`, runId and origin are left
- * out: a retried activity re-stamps the time, may run in a new run, and may run in another process
+ * An event's identity is (workflow, key) + kind + payload (without its ATTEMPT_FIELDS). Actor,
+ * `at`, runId and origin are left out: a retried activity re-stamps the time, may run in a new run, and may run in another process
  * whose worker identity differs. Human decisions carry the human in the payload (approverId).
  */
 export function sameContent(p: Pick<PreparedAppend, 'kind' | 'payloadJson'>, r: Pick<AuditRow, 'kind' | 'payload'>): boolean {
-  return r.kind === p.kind && r.payload === p.payloadJson;
+  if (r.kind !== p.kind) return false;
+  if (r.payload === p.payloadJson) return true;
+  const volatile = ATTEMPT_FIELDS[p.kind];
+  if (!volatile) return false;
+  const identity = (json: string): string | null => {
+    try {
+      const o = JSON.parse(json) as Record<string, unknown>;
+      for (const f of volatile) delete o[f];
+      return canonicalJson(o);
+    } catch {
+      return null;
+    }
+  };
+  const a = identity(p.payloadJson);
+  return a !== null && a === identity(r.payload);
 }
 
 function conflict(p: PreparedAppend): LoopwrightError {
