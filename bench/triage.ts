@@ -256,7 +256,8 @@ function throughput(dataDir: string): BenchRow[] {
   const classifier = trainOfflineClassifier(general);
   const trainMs = performance.now() - t0;
   const pipeline = createTriagePipeline({ taxonomy: general, classifier });
-  // A few xci tweets carry U+FFFD from the original scrape; the pipeline rejects those by design.
+  // A few xci tweets carry U+FFFD from the original scrape; they are triaged (flagged encoding_suspect)
+  // but kept out here so the throughput sample stays the one earlier runs measured.
   const tweets = readCsv(join(dataDir, 'xci_complaint_severity/xci_dev.csv'))
     .map((r) => r.tweet!)
     .filter((t) => !t.includes('\uFFFD'))
