@@ -2,10 +2,11 @@
 import { auditSuite } from './audit.js';
 import { classifierSuite } from './classifier.js';
 import { detectionSuite } from './detection.js';
+import { injectionSuite } from './injection.js';
 import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
 import { maskingSuite } from './masking.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, injectionSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];
