@@ -347,14 +347,14 @@ function recordDecisionMetrics(m: LoopwrightMetrics, events: readonly TAuditAppe
         if (e.payload.verdict === 'deny') m.countAction('denied');
         break;
       case 'approved':
-        m.countApprovalDecision('approve', 'slack');
+        m.countApprovalDecision('approve', e.payload.via ?? 'unknown');
         m.countAction('approved');
         break;
       case 'rejected':
-        m.countApprovalDecision('reject', 'slack');
+        m.countApprovalDecision('reject', e.payload.via ?? 'unknown');
         break;
       case 'approval_refused':
-        m.countApprovalDecision('refused', 'slack');
+        m.countApprovalDecision('refused', (e.payload as { via?: 'slack' | 'cli' | 'api' }).via ?? 'unknown');
         break;
       default:
         break;

@@ -65,6 +65,12 @@ const ZEnv = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** Comma-separated bearer tokens accepted by the intake API. */
   API_TOKENS: z.string().default(''),
+  /** When set, GET /metrics requires this bearer token (or METRICS_TOKEN_FILE). */
+  METRICS_TOKEN: optional(z.string().min(16, 'at least 16 characters')),
+  /** host:port where the Temporal runtime serves its own Prometheus metrics (merged into /metrics); empty: off. */
+  TEMPORAL_RUNTIME_METRICS: z.union([z.literal(''), z.string().regex(/^[\w.-]+:\d+$/, 'host:port')]).default('127.0.0.1:9464'),
+  /** trace, debug, info, warn, error, fatal or silent: pino JSON logs on stderr. */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
 export type TConfig = ReturnType<typeof parseConfig>;
@@ -83,6 +89,7 @@ const SECRET_VARS = [
   'AUDIT_HMAC_KEY',
   'TEMPORAL_API_KEY',
   'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'METRICS_TOKEN',
 ] as const;
 
 /** Resolves `X_FILE` into `X` for every secret, so containers can mount secrets as files. */
@@ -150,7 +157,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     approvalTokenSecret: e.APPROVAL_TOKEN_SECRET,
     zendesk: zendesk ? { baseUrl: e.ZENDESK_BASE_URL as string, email: e.ZENDESK_EMAIL as string, apiToken: e.ZENDESK_API_TOKEN as string } : null,
     zendeskWebhookSecret: e.ZENDESK_WEBHOOK_SECRET,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiTokens: e.API_TOKENS.split(',').map((s) => s.trim()).filter(Boolean) },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiTokens: e.API_TOKENS.split(',').map((s) => s.trim()).filter(Boolean), metricsToken: e.METRICS_TOKEN },
+    logLevel: e.LOG_LEVEL,
+    runtimeMetricsAddress: e.TEMPORAL_RUNTIME_METRICS || null,
   };
 }
 

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
@@ -20,8 +20,11 @@ import { buildServices } from './bootstrap.js';
 import { describeConfig, parseConfig, PROJECT_ROOT } from './config.js';
 import { obtainTemporal, openIssuesUrl } from './temporal.js';
 import { portInUse } from './temporal-process.js';
+import { createLogger, installTemporalRuntime } from './logging.js';
 
-const log = (line: string) => process.stderr.write(`[loopwright] ${line}\n`);
+// One JSON line per event on stderr (worker/logging.ts); LOG_LEVEL picks the level.
+const logger = createLogger('loopwright');
+const log = (line: string) => logger.info(line);
 
 /** A local API token so the intake API is never open; kept in data/ (0600), printed only as a path. */
 function localApiToken(): { token: string; file: string } {
@@ -41,9 +44,11 @@ async function main(argv: string[]): Promise<void> {
   const role = process.env.LOOPWRIGHT_ROLE ?? 'all';
   if (!['all', 'worker', 'http'].includes(role)) throw new Error(`LOOPWRIGHT_ROLE must be all, worker or http, not "${role}"`);
   const exitAfterDemo = argv.includes('--exit');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const config = parseConfig();
+  // The SDK's and the core's logs through the same logger; the runtime's metrics on loopback, merged into /metrics.
+  const runtimeMetrics = role !== 'http' ? config.runtimeMetricsAddress : null;
+  installTemporalRuntime(logger, runtimeMetrics ? { metricsAddress: runtimeMetrics } : {});
   let tokenFile: string | null = null;
   if (config.http.apiTokens.length === 0) {
     const local = localApiToken();
@@ -86,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
     // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
     const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
     const metrics = createMetrics({
+      ...(runtimeMetrics ? { runtimeMetricsUrl: `http://${runtimeMetrics}/metrics` } : {}),
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
     const activities = createActivities({
@@ -116,11 +122,15 @@ async function main(argv: string[]): Promise<void> {
       metrics,
       config: {
         apiTokens: config.http.apiTokens,
+        ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),
+        // A worker serves health and metrics only; intake and webhooks belong to the http role.
+        surface: role === 'worker' ? 'ops' : 'all',
         ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
         ...(config.approvalTokenSecret ? { approvalTokenSecret: config.approvalTokenSecret } : {}),
         ...(config.zendeskWebhookSecret ? { zendeskWebhookSecret: config.zendeskWebhookSecret } : {}),
       },
-      logger: { level: 'warn' },
+      // Per-request lines only at debug: at info a burst of intake would be one log line per message.
+      logger: logger.child({ component: 'http' }, { level: logger.level === 'info' ? 'warn' : logger.level }),
     });
     cleanups.push(() => http.close());
     const address = await http.listen({ host: config.http.host, port: config.http.port });
@@ -190,6 +200,7 @@ async function runDemo(
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  log(isLoopwrightError(e) ? `${e.code}: ${e.message}` : `fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  if (isLoopwrightError(e)) logger.fatal({ code: e.code }, e.message);
+  else logger.fatal({ error: e instanceof Error ? { type: e.name, message: e.message, stack: e.stack } : String(e) }, 'fatal');
   process.exit(1);
 });

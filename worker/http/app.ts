@@ -5,6 +5,7 @@
 // Must not: log request bodies or Authorization headers, hold module-level state, or wait for a
 // workflow to finish inside a request.
 import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
@@ -18,6 +19,7 @@ import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
+import { REDACT_PATHS } from '../logging.js';
 import { createSlackInteractions, parseInteraction } from './slack.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
@@ -36,6 +38,13 @@ export interface HttpConfig {
   slackResponseUrlPrefix?: string;
   /** Per dependency, for /readyz. */
   readinessTimeoutMs?: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /**
+   * 'all' (default): every route. 'ops': /healthz, /readyz and /metrics only — what a worker
+   * process (LOOPWRIGHT_ROLE=worker) serves, so intake never lands on a worker by accident.
+   */
+  surface?: 'all' | 'ops';
 }
 
 export interface HttpAppDeps {
@@ -70,14 +79,9 @@ declare module 'fastify' {
   }
 }
 
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-slack-signature"]',
-  'req.headers["x-zendesk-webhook-signature"]',
-  'req.body',
-  'res.body',
-];
+const REDACT = REDACT_PATHS;
+/** An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh id. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function loggerOptions(logger: HttpAppDeps['logger']): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
   if (!logger) return { logger: false };
@@ -100,10 +104,24 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   const clock = deps.clock ?? Date.now;
   const bodyLimit = deps.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const metrics = deps.metrics ?? createMetrics();
-  const auth = createBearerAuth(deps.config.apiTokens);
   const readyTimeout = deps.config.readinessTimeoutMs ?? 2_000;
 
-  const app = Fastify({ bodyLimit, ...loggerOptions(deps.logger), return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit,
+    ...loggerOptions(deps.logger),
+    return503OnClosing: true,
+    // X-Request-Id: accepted from the caller (or a proxy), generated otherwise, logged as reqId and returned.
+    requestIdHeader: false,
+    requestIdLogLabel: 'reqId',
+    genReqId: (req) => {
+      const v = req.headers['x-request-id'];
+      const id = Array.isArray(v) ? v[0] : v;
+      return id && REQUEST_ID.test(id) ? id : randomUUID();
+    },
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   app.setErrorHandler(createErrorHandler(bodyLimit));
   app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody('not_found', 'no such route')));
 
@@ -142,10 +160,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { temporal, audit } });
   });
 
-  app.get('/metrics', async (_req, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(body);
+  const metricsAuth = deps.config.metricsToken ? createBearerAuth([deps.config.metricsToken]) : null;
+  app.get('/metrics', async (req, reply) => {
+    metricsAuth?.check(req.headers.authorization);
+    return reply.type(metrics.contentType).send(await metrics.scrape());
   });
+
+  if (deps.config.surface === 'ops') return app;
+  const auth = createBearerAuth(deps.config.apiTokens);
 
   // ── Authenticated API ──────────────────────────────────────────────────────────────────────
   await app.register(async (api) => {

@@ -3,10 +3,16 @@
 // The HTTP layer records what it observes itself (request rate and latency, intake outcomes,
 // synchronous classification); the worker records the rest through the same object (verdicts,
 // pending approvals, action outcomes, time-to-triage and time-to-remediation).
+// Names follow Prometheus conventions: our metrics carry the loopwright_ prefix and base units
+// (seconds, _total on counters); the default process and Node metrics keep their standard names
+// (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …) so stock dashboards work. The
+// Temporal runtime's own metrics (served by its exporter on loopback) are appended to a scrape.
+// Visibility counts are cached, so a scrape costs at most one visibility query per cache period.
 // Must not: use labels with unbounded values (ids, text): only routes, statuses, enums.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type TActionMode = 'auto' | 'approved' | 'denied';
+export type TDecisionVia = 'slack' | 'cli' | 'api' | 'unknown';
 
 export interface LoopwrightMetrics {
   readonly registry: Registry;
@@ -15,10 +21,13 @@ export interface LoopwrightMetrics {
   observeClassification(source: string, category: string, seconds: number): void;
   countVerdict(kind: 'allow' | 'deny' | 'needs_approval'): void;
   setPendingApprovals(n: number): void;
-  countApprovalDecision(decision: 'approve' | 'reject' | 'refused', via: 'slack' | 'cli'): void;
+  countApprovalDecision(decision: 'approve' | 'reject' | 'refused', via: TDecisionVia): void;
   countAction(mode: TActionMode): void;
   observeTimeToTriage(seconds: number): void;
   observeTimeToRemediation(seconds: number): void;
+  /** The text of one scrape: our registry plus the Temporal runtime's metrics when configured. */
+  scrape(): Promise<string>;
+  readonly contentType: string;
 }
 
 export function createMetrics(
@@ -27,11 +36,19 @@ export function createMetrics(
     defaultMetrics?: boolean;
     /** Asked at scrape time (e.g. a visibility count of issues awaiting approval); failures keep the last value. */
     countPendingApprovals?: () => Promise<number>;
+    /** How long a visibility count is reused (default 15 s): scrapes stay cheap however often they come. */
+    visibilityCacheMs?: number;
+    /** The Temporal runtime's Prometheus exporter (http://127.0.0.1:9464/metrics), appended to each scrape. */
+    runtimeMetricsUrl?: string;
+    fetch?: typeof fetch;
+    now?: () => number;
   } = {},
 ): LoopwrightMetrics {
   const p = opts.prefix ?? 'loopwright_';
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: p });
+  // Standard names for the standard metrics: no prefix.
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const now = opts.now ?? Date.now;
 
   const requests = new Histogram({
     name: `${p}http_request_duration_seconds`,
@@ -62,6 +79,22 @@ export function createMetrics(
   });
   const verdicts = new Counter({ name: `${p}policy_verdicts_total`, help: 'Policy verdicts by kind', labelNames: ['kind'] as const, registers: [registry] });
   const countPending = opts.countPendingApprovals;
+  const cacheMs = opts.visibilityCacheMs ?? 15_000;
+  let pendingAt = -Infinity;
+  let refreshing: Promise<void> | null = null;
+  const refreshPending = (gauge: Gauge): Promise<void> => {
+    refreshing ??= (async () => {
+      try {
+        gauge.set(await countPending!());
+        pendingAt = now();
+      } catch {
+        // Temporal unreachable: /readyz reports it; the gauge keeps its last value.
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  };
   const pending = new Gauge({
     name: `${p}pending_approvals`,
     help: 'Issues waiting for a human approval decision',
@@ -69,18 +102,14 @@ export function createMetrics(
     ...(countPending
       ? {
           async collect() {
-            try {
-              this.set(await countPending());
-            } catch {
-              // Temporal unreachable: /readyz reports it; the gauge keeps its last value.
-            }
+            if (now() - pendingAt >= cacheMs) await refreshPending(this);
           },
         }
       : {}),
   });
   const decisions = new Counter({
     name: `${p}approval_decisions_total`,
-    help: 'Approval clicks and CLI decisions by outcome and channel',
+    help: 'Approval decisions the workflows recorded, by outcome and the channel they came through (slack, cli, api); Slack clicks refused before reaching a workflow count as refused/slack',
     labelNames: ['decision', 'via'] as const,
     registers: [registry],
   });
@@ -91,7 +120,13 @@ export function createMetrics(
     registers: [registry],
   });
   const hours = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600];
-  const ttt = new Histogram({ name: `${p}time_to_triage_seconds`, help: 'From receivedAt to triage done', buckets: [0.1, 0.5, ...hours], registers: [registry] });
+  // Intake → triaged takes milliseconds when idle, seconds in a burst, minutes only when workers were down.
+  const ttt = new Histogram({
+    name: `${p}time_to_triage_seconds`,
+    help: 'From intake (triage scheduled) to the audited classification',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+    registers: [registry],
+  });
   const ttr = new Histogram({ name: `${p}time_to_remediation_seconds`, help: 'From first occurrence to first successful remediation', buckets: hours, registers: [registry] });
 
   return {
@@ -108,5 +143,17 @@ export function createMetrics(
     countAction: (mode) => actions.inc({ mode }),
     observeTimeToTriage: (s) => ttt.observe(s),
     observeTimeToRemediation: (s) => ttr.observe(s),
+    contentType: registry.contentType,
+    async scrape() {
+      const ours = await registry.metrics();
+      if (!opts.runtimeMetricsUrl) return ours;
+      try {
+        const res = await (opts.fetch ?? fetch)(opts.runtimeMetricsUrl, { signal: AbortSignal.timeout(1_000) });
+        if (!res.ok) return ours;
+        return `${ours.trimEnd()}\n${(await res.text()).trimEnd()}\n`;
+      } catch {
+        return ours; // the runtime exporter is not up (yet): our metrics still scrape
+      }
+    },
   };
 }

@@ -141,7 +141,7 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
         deps.metrics.countApprovalDecision('refused', 'slack');
         await reply(click.responseUrl, REFUSAL_TEXT[outcome.reason]);
       } else {
-        deps.metrics.countApprovalDecision(outcome.decision, 'slack');
+        // Counted once, by the worker, when the workflow has recorded the decision (with its channel).
         await reply(click.responseUrl, `Recorded your ${outcome.decision === 'approve' ? 'approval' : 'rejection'} of step ${outcome.stepId}. The message updates when the workflow has decided.`);
       }
       return outcome;
