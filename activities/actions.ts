@@ -5,8 +5,8 @@
 import type { JiraPort } from './adapters/jira/jira-adapter.js';
 import type { SlackPort } from './adapters/slack/slack-adapter.js';
 import type { ZendeskPort } from './adapters/zendesk/zendesk-adapter.js';
-import { LoopwrightError } from '../workflows/domain/errors.js';
-import type { TActionRequest, TActionResult, TCompensationRequest } from '../workflows/activity-types.js';
+import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
+import type { TActionRequest, TActionResult, TCompensationRequest, TTicketResult } from '../workflows/activity-types.js';
 
 export interface TIntegrations {
   jira?: JiraPort;
@@ -29,7 +29,54 @@ function slackPermalink(channel: string, ts: string): string {
   return `https://slack.com/archives/${encodeURIComponent(channel)}/p${ts.replace('.', '')}`;
 }
 
-export async function runPlaybookAction(integrations: TIntegrations, req: TActionRequest): Promise<TActionResult> {
+/** Heartbeats per ticket (details: the ticket results so far), so a retried fan-out resumes where it stopped. */
+export interface TFanOut {
+  heartbeat(resultsSoFar: TTicketResult[]): void;
+  /** Results of an earlier attempt of this activity (its last heartbeat). */
+  resumeWith?: TTicketResult[];
+}
+
+/**
+ * Why a ticket cannot be acted on, or null when the error is about the call, not the ticket:
+ * deleted (404) and closed or merged tickets (Zendesk answers 422 on updates to closed tickets).
+ */
+function ticketGone(e: unknown): string | null {
+  if (!isLoopwrightError(e)) return null;
+  if (e.code === 'not_found') return 'not_found';
+  if (e.code === 'upstream_rejected' && /closed|merged/i.test(e.message)) return 'closed';
+  return null;
+}
+
+/** Applies `fn` to each ticket, heartbeating; gone tickets are skipped, any other error fails the attempt. */
+async function eachTicket(ids: number[], fanOut: TFanOut | undefined, fn: (ticketId: number) => Promise<Omit<TTicketResult, 'id'>>): Promise<TTicketResult[]> {
+  const results = (fanOut?.resumeWith ?? []).slice();
+  const done = new Set(results.map((r) => r.id));
+  for (const ticketId of ids) {
+    if (done.has(String(ticketId))) continue;
+    try {
+      results.push({ id: String(ticketId), ...(await fn(ticketId)) });
+    } catch (e) {
+      const gone = ticketGone(e);
+      if (!gone) throw e;
+      results.push({ id: String(ticketId), outcome: 'skipped', reason: gone });
+    }
+    fanOut?.heartbeat(results);
+  }
+  return results;
+}
+
+function fanOutResult(results: TTicketResult[], extra: Record<string, string> = {}): TActionResult {
+  const acted = results.filter((r) => r.outcome !== 'skipped').length;
+  return {
+    outputs: { ticketCount: String(acted), ...extra },
+    externalRef: `${acted} tickets`,
+    created: results.some((r) => r.outcome === 'changed'),
+    dryRun: false,
+    tickets: results,
+  };
+}
+
+export async function runPlaybookAction(integrations: TIntegrations, req: TActionRequest, fanOut?: TFanOut): Promise<TActionResult> {
   const { action, idempotencyKey } = req;
   const sys = system(action.type);
   if (req.dryRun || !integrations[sys]) {
@@ -61,42 +108,70 @@ export async function runPlaybookAction(integrations: TIntegrations, req: TActio
       return { outputs: { channel: r.channel, ts: r.ts, permalink: slackPermalink(r.channel, r.ts) }, externalRef: `${r.channel}/${r.ts}`, created: r.created, dryRun: false };
     }
     case 'zendesk.add_tags': {
-      const ids = ticketIds(req.tickets);
-      let changed = 0;
-      for (const ticketId of ids) if ((await integrations.zendesk!.addTags({ ticketId, tags: action.tags })).added.length > 0) changed++;
-      return { outputs: { ticketCount: String(ids.length) }, externalRef: `${ids.length} tickets`, created: changed > 0, dryRun: false };
+      const zendesk = integrations.zendesk!;
+      const results = await eachTicket(ticketIds(req.tickets), fanOut, async (ticketId) => {
+        const { added } = await zendesk.addTags({ ticketId, tags: action.tags });
+        return { outcome: added.length > 0 ? 'changed' : 'unchanged', addedTags: added };
+      });
+      return fanOutResult(results);
     }
     case 'zendesk.internal_note': {
-      const ids = ticketIds(req.tickets);
-      let created = 0;
-      for (const ticketId of ids) if ((await integrations.zendesk!.addInternalNote({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, body: action.body })).created) created++;
-      return { outputs: { ticketCount: String(ids.length) }, externalRef: `${ids.length} tickets`, created: created > 0, dryRun: false };
+      const zendesk = integrations.zendesk!;
+      const results = await eachTicket(ticketIds(req.tickets), fanOut, async (ticketId) => {
+        const r = await zendesk.addInternalNote({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, body: action.body });
+        return { outcome: r.created ? 'changed' : 'unchanged' };
+      });
+      return fanOutResult(results);
     }
     case 'zendesk.public_reply': {
-      const ids = ticketIds(req.tickets);
-      let created = 0;
-      for (const ticketId of ids) if ((await integrations.zendesk!.publicReply({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, template: action.body })).created) created++;
-      return { outputs: { ticketCount: String(ids.length) }, externalRef: `${ids.length} tickets`, created: created > 0, dryRun: false };
+      const zendesk = integrations.zendesk!;
+      const results = await eachTicket(ticketIds(req.tickets), fanOut, async (ticketId) => {
+        const r = await zendesk.publicReply({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, template: action.body });
+        return { outcome: r.created ? 'changed' : 'unchanged' };
+      });
+      return fanOutResult(results);
     }
     case 'zendesk.set_priority': {
-      const ids = ticketIds(req.tickets);
-      const previous = new Map<string, number>();
-      for (const ticketId of ids) {
-        const r = await integrations.zendesk!.setPriority({ ticketId, priority: action.priority });
-        const p = r.previous ?? 'normal';
-        previous.set(p, (previous.get(p) ?? 0) + 1);
-      }
-      // One restore value for all tickets: the most common previous priority.
-      const previousPriority = [...previous.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'normal';
-      return { outputs: { ticketCount: String(ids.length), previousPriority }, externalRef: `${ids.length} tickets`, created: true, dryRun: false };
+      const zendesk = integrations.zendesk!;
+      const results = await eachTicket(ticketIds(req.tickets), fanOut, async (ticketId) => {
+        const r = await zendesk.setPriority({ ticketId, priority: action.priority });
+        return { outcome: r.previous === action.priority ? 'unchanged' : 'changed', previousPriority: r.previous };
+      });
+      // Kept for playbooks that quote it; compensation restores each ticket's own priority instead.
+      return fanOutResult(results, { previousPriority: mostCommon(results.map((r) => r.previousPriority ?? 'normal')) });
     }
   }
 }
 
-export async function runCompensation(integrations: TIntegrations, req: TCompensationRequest): Promise<void> {
+function mostCommon(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'normal';
+}
+
+/**
+ * Undoes one step. Ticket actions are undone per ticket from the forward action's own results:
+ * only the tags it added are removed, each ticket gets back its own previous priority, and
+ * tickets it skipped or left unchanged are not touched.
+ */
+export async function runCompensation(integrations: TIntegrations, req: TCompensationRequest, heartbeat?: (done: number) => void): Promise<void> {
   const c = req.compensation;
   const sys = system(c.type);
   if (req.dryRun || !integrations[sys]) return;
+  const changed = (req.ticketResults ?? req.tickets.map((id) => ({ id, outcome: 'changed' as const }))).filter((t) => t.outcome === 'changed');
+  let done = 0;
+  const each = async (fn: (t: TTicketResult, ticketId: number) => Promise<void>) => {
+    for (const t of changed) {
+      const ticketId = Number(t.id);
+      if (!Number.isSafeInteger(ticketId) || ticketId <= 0) continue;
+      try {
+        await fn(t, ticketId);
+      } catch (e) {
+        if (!ticketGone(e)) throw e;
+      }
+      heartbeat?.(++done);
+    }
+  };
   switch (c.type) {
     case 'jira.transition':
       await integrations.jira!.transition({ issueKey: c.issueKey, status: c.transition, comment: `Loopwright compensation: a later step of ${req.workflowId} failed, so ${req.compensates} was undone.` });
@@ -105,14 +180,18 @@ export async function runCompensation(integrations: TIntegrations, req: TCompens
       await integrations.slack!.deleteMessage({ channel: c.channel, ts: c.ts });
       return;
     case 'zendesk.remove_tags':
-      for (const ticketId of ticketIds(req.tickets)) await integrations.zendesk!.removeTags({ ticketId, tags: c.tags });
+      await each(async (t, ticketId) => {
+        const tags = req.ticketResults ? (t.addedTags ?? []) : c.tags;
+        if (tags.length > 0) await integrations.zendesk!.removeTags({ ticketId, tags });
+      });
       return;
-    case 'zendesk.set_priority': {
-      const priority = c.priority as 'low' | 'normal' | 'high' | 'urgent';
-      if (!['low', 'normal', 'high', 'urgent'].includes(priority)) throw new LoopwrightError('invalid_input', `cannot restore priority "${c.priority}"`, { retryable: false });
-      for (const ticketId of ticketIds(req.tickets)) await integrations.zendesk!.setPriority({ ticketId, priority });
+    case 'zendesk.set_priority':
+      await each(async (t, ticketId) => {
+        const priority = (req.ticketResults ? (t.previousPriority ?? 'normal') : c.priority) as 'low' | 'normal' | 'high' | 'urgent';
+        if (!['low', 'normal', 'high', 'urgent'].includes(priority)) throw new LoopwrightError('invalid_input', `cannot restore priority "${priority}"`, { retryable: false });
+        await integrations.zendesk!.setPriority({ ticketId, priority });
+      });
       return;
-    }
   }
 }
 

@@ -15,8 +15,10 @@ import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInpu
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
 import type { TTriageResult } from '../workflows/domain/triage.js';
-import { ISSUE_WORKFLOW, occurrenceSignal } from '../workflows/messages.js';
-import type { TIssueWorkflowInput } from '../workflows/issue/state.js';
+import type { TIssueSettings, TIssueWorkflowInput } from '../workflows/issue/state.js';
+import type { TLoadedPlaybook } from '../playbooks/schema.js';
+import type { TLoadedPolicy } from '../policies/loader.js';
+import { createOccurrenceRouter, type OccurrenceRouterOptions } from './occurrence-batcher.js';
 import type {
   TActionRequest,
   TActionResult,
@@ -27,6 +29,7 @@ import type {
   TEscalation,
   TRootCauseRequest,
   TRootCauseResult,
+  TTicketResult,
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
 import { loadParentMessage, planRoutes } from './routing.js';
@@ -40,8 +43,13 @@ export interface ActivityDeps {
    * separate feedback and issue workers (see worker/main.ts), else on `taskQueue`.
    */
   temporal: { client: Client; taskQueue: string; issueTaskQueue?: string };
-  /** Playbooks and policy as loaded at worker start; passed to new IssueWorkflows as input. */
-  issueConfig: () => Omit<TIssueWorkflowInput, 'fingerprint' | 'carried'>;
+  /**
+   * The current policy and playbooks, asked by IssueWorkflows at each round start (an activity), and
+   * the settings new IssueWorkflows start with. May reload files; a throw retries (and is counted).
+   */
+  issueConfig: () => TIssueConfigSource | Promise<TIssueConfigSource>;
+  /** Batching of occurrences per issue (routing). */
+  routing?: OccurrenceRouterOptions;
   integrations: TIntegrations;
   contextSources: ContextSource[];
   rankOptions?: TRankOptions;
@@ -51,6 +59,16 @@ export interface ActivityDeps {
   metrics?: LoopwrightMetrics;
   now?: () => number;
 }
+
+export interface TIssueConfigSource {
+  playbooks: TLoadedPlaybook[];
+  /** null: no usable policy, every step is denied (fail closed). */
+  policy: TLoadedPolicy | null;
+  settings?: Partial<TIssueSettings>;
+}
+
+/** From this attempt on, an infrastructure activity that keeps failing is logged and counted. */
+export const INFRA_ALERT_ATTEMPT = 5;
 
 /** Converts anything an adapter threw into the failure Temporal should act on. */
 export function failure(e: unknown): Error {
@@ -86,6 +104,15 @@ export function createActivities(deps: ActivityDeps) {
   const worker = { type: 'worker', id: deps.identity } as const;
   // Concurrent activities share audit transactions (one fsync per group, not per message).
   const auditLog = createGroupCommit(deps.audit);
+  const router = createOccurrenceRouter(deps.temporal.client, deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue, deps.routing);
+
+  /** Infrastructure activities retry without a cap; a long streak must still be seen. */
+  function watchAttempts(activity: string): void {
+    const { attempt } = Context.current().info;
+    if (attempt < INFRA_ALERT_ATTEMPT) return;
+    Context.current().log.warn(`${activity}: attempt ${attempt}, still failing`, { activity, attempt });
+    deps.metrics?.countInfraRetry(activity);
+  }
 
   return {
     /** Mask, classify, score and fingerprint one message, and audit what was decided. */
@@ -163,15 +190,14 @@ export function createActivities(deps: ActivityDeps) {
       return guarded(async () => {
         const { workflowId, runId } = currentWorkflow();
         const routes = planRoutes(result, await loadParentMessage(deps.temporal.client, result));
-        for (const route of routes) {
-          await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
-            workflowId: route.issueWorkflowId,
-            taskQueue: deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue,
-            args: [{ fingerprint: route.fingerprint, ...deps.issueConfig() } satisfies TIssueWorkflowInput],
-            signal: occurrenceSignal,
-            signalArgs: [route.occurrence],
-          });
-        }
+        const { settings } = await deps.issueConfig();
+        // One signal per batch of occurrences for the same issue (occurrence-batcher.ts).
+        await Promise.all(
+          routes.map((route) => {
+            const input: TIssueWorkflowInput = { fingerprint: route.fingerprint, ...(settings ? { settings } : {}) };
+            return router.route(route.issueWorkflowId, input, route.occurrence);
+          }),
+        );
         const ids = routes.map((r) => r.issueWorkflowId);
         await auditLog.appendMany(
           routes.map((r) => ({
@@ -187,8 +213,18 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
+    /** The policy and playbooks in force now: IssueWorkflows ask at each round start. */
+    async loadIssueConfig(): Promise<{ playbooks: TLoadedPlaybook[]; policy: TLoadedPolicy | null }> {
+      watchAttempts('loadIssueConfig');
+      return guarded(async () => {
+        const { playbooks, policy } = await deps.issueConfig();
+        return { playbooks, policy };
+      });
+    },
+
     /** Appends the workflow's queued audit events (idempotent per event key). */
     async recordAudit(events: TAuditAppend[]): Promise<void> {
+      watchAttempts('recordAudit');
       return guarded(async () => {
         if (events.length === 0) return;
         await auditLog.appendMany(events);
@@ -198,6 +234,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** How many times an action type succeeded, across all issues, in the last `windowMs`: the rate-limit input. */
     async countRecentActions(input: { actionType: string; windowMs: number }): Promise<number> {
+      watchAttempts('countRecentActions');
       return guarded(async () => {
         const events = await deps.audit.search({ kind: 'action_succeeded', from: new Date(now() - input.windowMs).toISOString(), limit: 10_000 });
         return events.filter((e) => e.kind === 'action_succeeded' && e.payload.actionType === input.actionType && !e.payload.dryRun).length;
@@ -240,14 +277,18 @@ export function createActivities(deps: ActivityDeps) {
 
     async runAction(req: TActionRequest): Promise<TActionResult> {
       return guarded(async () => {
-        const result = await runPlaybookAction(deps.integrations, req);
+        const ctx = Context.current();
+        // Fan-out: one heartbeat per ticket; a retry resumes after the last ticket done.
+        const earlier = Array.isArray(ctx.info.heartbeatDetails) ? (ctx.info.heartbeatDetails as TTicketResult[]) : [];
+        const result = await runPlaybookAction(deps.integrations, req, { heartbeat: (results) => ctx.heartbeat(results), resumeWith: earlier });
         if (req.issueFirstSeen !== undefined && !result.dryRun) deps.metrics?.observeTimeToRemediation(Math.max(0, (now() - req.issueFirstSeen) / 1000));
         return result;
       });
     },
 
     async compensateAction(req: TCompensationRequest): Promise<void> {
-      return guarded(() => runCompensation(deps.integrations, req));
+      const ctx = Context.current();
+      return guarded(() => runCompensation(deps.integrations, req, (done) => ctx.heartbeat(done)));
     },
 
     /** Posts the approval request with Approve/Reject buttons to the group's channel. */

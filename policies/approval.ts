@@ -32,7 +32,7 @@ export const ZApprovalState = z.strictObject({
 export type TApprovalState = z.infer<typeof ZApprovalState>;
 export type TApprovalOutcome = TApprovalState['outcome'];
 
-export const APPROVAL_REFUSALS = ['invalid_decision', 'already_decided', 'automation_actor', 'requester', 'not_a_member', 'duplicate'] as const;
+export const APPROVAL_REFUSALS = ['invalid_decision', 'already_decided', 'automation_actor', 'requester', 'not_a_member', 'duplicate', 'no_policy'] as const;
 export interface TApprovalRefusal {
   code: (typeof APPROVAL_REFUSALS)[number];
   message: string;
@@ -47,6 +47,32 @@ export interface TApprovalResult {
 
 export function createApprovalState(): TApprovalState {
   return { outcome: 'pending', approvals: [], rejection: null };
+}
+
+/** An open request as both the workflow and the HTTP handlers see it (TPendingApproval's shape). */
+export interface TPendingDecision {
+  /** Approver groups asked so far: their members, under the current policy, may decide. */
+  groups: readonly string[];
+  requestedBy: string;
+  approvals: ReadonlyArray<{ id: string }>;
+}
+
+/**
+ * The one eligibility rule, shared by the workflow's Update validators and the Slack / HTTP
+ * handlers: why `approverId` may not make `decision` on `pending` under `policy` (the policy loaded
+ * now, not the one the request was opened under), or null when they may.
+ */
+export function decisionRefusal(policy: TPolicy | null | undefined, pending: TPendingDecision, approverId: string, decision: 'approve' | 'reject'): TApprovalRefusal | null {
+  if (!policy) return { code: 'no_policy', message: 'no approval policy is loaded, so nobody can decide' };
+  // Order matters: automation and requester are refused even when they are listed as members.
+  if (policy.automationActors.includes(approverId)) return { code: 'automation_actor', message: `${approverId} is the automation and cannot decide` };
+  if (decision === 'approve' && approverId === pending.requestedBy) return { code: 'requester', message: `${approverId} requested the action and cannot approve it` };
+  const members = new Set(pending.groups.flatMap((g) => policy.approverGroups[g]?.members.map((m) => m.slackUserId) ?? []));
+  if (!members.has(approverId)) return { code: 'not_a_member', message: `${approverId} is not in the approver group (${pending.groups.join(', ')})` };
+  if (decision === 'approve' && pending.approvals.some((a) => a.id === approverId)) {
+    return { code: 'duplicate', message: `${approverId} already approved; one person counts once` };
+  }
+  return null;
 }
 
 export function applyApprovalDecision(state: TApprovalState, rawDecision: unknown, rawCtx: TApprovalContext): TApprovalResult {

@@ -14,7 +14,7 @@ import { trainOfflineClassifier } from '../activities/triage/offline-classifier.
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { loadPolicyFile } from '../policies/loader.js';
 import { createHttpApp } from '../worker/http/app.js';
-import { closeSignal, type TIssueState } from '../workflows/messages.js';
+import { closeUpdate, type TIssueState } from '../workflows/messages.js';
 import { approvalTestPlaybook, APPROVAL_SECRET, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
@@ -145,8 +145,8 @@ describe('POST /slack/interactions', () => {
       await app.loopwright.drain();
       expect(ephemeral.find((e) => e.path === '/r/late')?.body.text).toMatch(/not waiting for approval/);
 
-      await h.env.client.workflow.getHandle(issueId).signal(closeSignal, { by: chen, reason: 'test over' });
-      await h.env.client.workflow.getHandle(issueId).result();
+      await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
+      await h.resultOf(h.env.client.workflow.getHandle(issueId));
     });
     const trail = await h.audit.trail(issueId);
     expect(trail.filter((e) => e.kind === 'approved').map((e) => e.payload)).toEqual([expect.objectContaining({ stepId: 'start-work', approverId: 'U03ENGONC' })]);
@@ -302,7 +302,7 @@ describe('end to end over HTTP', () => {
       const s = await h.waitFor(issueId, (x) => x.status === 'verifying', 'verification after approval');
       expect(h.jira.issue(s.jiraKey!).status).toBe('In Progress');
       expect(JSON.stringify(h.slack.messages('#eng-oncall').at(-1)!.blocks)).not.toContain(APPROVE_ACTION_ID);
-      await h.env.client.workflow.getHandle(issueId).signal(closeSignal, { by: chen, reason: 'test over' });
+      await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
       await h.resultOf(h.env.client.workflow.getHandle(issueId));
       const kinds = (await h.audit.trail(issueId)).map((e) => e.kind);
       expect(kinds).toEqual(expect.arrayContaining(['playbook_selected', 'approval_requested', 'approved', 'action_succeeded', 'closed']));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 import { parsePlaybook } from '../playbooks/loader.js';
-import { closeSignal } from '../workflows/messages.js';
+import { closeUpdate } from '../workflows/messages.js';
 import type { WorkerProcessConfig } from './helpers/worker-process.js';
 
 const playbookYaml = `
@@ -72,8 +72,8 @@ it('resumes after SIGKILL mid-step with no duplicated side effect', async () => 
       ['jira-bug', 'succeeded'],
       ['notify', 'succeeded'],
     ]);
-    await handle.signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' });
-    await handle.result();
+    await handle.executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
+    await h.resultOf(handle);
   });
   expect(h.jira.state.issues.size).toBe(1);
   expect(h.slack.messages('#app-incidents')).toHaveLength(1);

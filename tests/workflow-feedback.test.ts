@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { createLoopHarness, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 import { feedbackWorkflowId, type TFeedbackItemInput } from '../workflows/domain/feedback.js';
-import { FEEDBACK_WORKFLOW, closeSignal, type TIssueState } from '../workflows/messages.js';
+import { FEEDBACK_WORKFLOW, closeUpdate, type TIssueState } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { loadPlaybookDir } from '../playbooks/loader.js';
 
@@ -80,7 +80,7 @@ describe('FeedbackWorkflow end to end', () => {
       issueId = [...issueIds][0]!;
       const s: TIssueState = await h.waitFor(issueId, (x) => x.occurrences >= 50 && x.status === 'verifying', '50 occurrences');
       expect(s.jiraKey).toMatch(/^APP-/);
-      await h.env.client.workflow.getHandle(issueId).signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' });
+      await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
       await h.resultOf(h.env.client.workflow.getHandle(issueId));
     });
     // The earlier test's issue shares the fingerprint only if its text matched; count by summary prefix.

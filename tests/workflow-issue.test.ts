@@ -2,7 +2,7 @@
 // Slack approvals, actions at the fake Jira/Slack/Zendesk servers, compensation and verification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
-import { approveSignal, closeSignal, rejectSignal, SA } from '../workflows/messages.js';
+import { approveUpdate, closeUpdate, rejectUpdate, SA } from '../workflows/messages.js';
 import { createMetrics } from '../worker/http/metrics.js';
 
 const MIN = 60_000;
@@ -58,8 +58,8 @@ describe('IssueWorkflow: low-risk remediation with no human', () => {
 
       await h.env.sleep(61 * MIN);
       s = await h.waitFor(handle.workflowId, (x) => x.status === 'resolved', 'resolved');
-      await handle.signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana Support' }, reason: 'done' });
-      expect(await handle.result()).toMatchObject({ status: 'closed', occurrences: 3, remediations: 1, jiraKey: s.jiraKey });
+      await handle.executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana Support' }, reason: 'done' }] });
+      expect(await h.resultOf(handle)).toMatchObject({ status: 'closed', occurrences: 3, remediations: 1, jiraKey: s.jiraKey });
     });
 
     const trail = await h.audit.trail(`issue:${fp.key}`);
@@ -97,15 +97,16 @@ describe('IssueWorkflow: human approval in Slack', () => {
       const [request] = h.slack.messages('#eng-oncall');
       expect(JSON.stringify(request!.blocks)).toContain('loopwright_approve');
 
-      await handle.signal(approveSignal, { stepId: 'start-work', requestId: pending.requestId, approver: oncall, at: new Date().toISOString() });
+      const recorded = await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'start-work', requestId: pending.requestId, approver: oncall, at: new Date().toISOString() }] });
+      expect(recorded).toEqual({ stepId: 'start-work', decision: 'approved', approvals: [oncall], required: 1 });
       await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
       const issue = [...h.jira.state.issues.values()][0]!;
       expect(issue.status).toBe('In Progress');
       const updated = h.slack.messages('#eng-oncall')[0]!;
       expect(JSON.stringify(updated.blocks)).not.toContain('loopwright_approve');
       expect(JSON.stringify(updated.blocks)).toContain('U03ENGONC');
-      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: oncall, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const approved = (await h.audit.trail(`issue:${fp.key}`)).find((e) => e.kind === 'approved');
     expect(approved?.payload).toMatchObject({ stepId: 'start-work', approverId: 'U03ENGONC', approverName: 'Chen Oncall' });
@@ -117,13 +118,18 @@ describe('IssueWorkflow: human approval in Slack', () => {
       const handle = await h.report(fp, { feedbackId: 'api:r1' });
       const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
       const requestId = s.pendingApprovals[0]!.requestId;
-      await handle.signal(approveSignal, { stepId: 'start-work', requestId, approver: { id: 'U0LOOPBOT', name: 'Loopwright' }, at: new Date().toISOString() });
-      await handle.signal(approveSignal, { stepId: 'start-work', requestId, approver: { id: 'U01SUPLEAD', name: 'Ana Support' }, at: new Date().toISOString() });
-      await handle.signal(rejectSignal, { stepId: 'start-work', requestId, approver: oncall, reason: 'not yet', at: new Date().toISOString() });
+      expect(await h.decide(handle.workflowId, 'start-work', 'approve', { id: 'U0LOOPBOT', name: 'Loopwright' })).toMatchObject({ kind: 'refused', code: 'automation_actor' });
+      expect(await h.decide(handle.workflowId, 'start-work', 'approve', { id: 'U01SUPLEAD', name: 'Ana Support' })).toMatchObject({ kind: 'refused', code: 'not_a_member' });
+      // The workflow's own validator refuses too, whatever a caller checked before.
+      const direct = handle.executeUpdate(approveUpdate, { args: [{ stepId: 'start-work', requestId, approver: { id: 'U01SUPLEAD', name: 'Ana Support' }, at: new Date().toISOString() }] });
+      await expect(direct).rejects.toMatchObject({ cause: { type: 'not_a_member' } });
+      await expect(handle.executeUpdate(approveUpdate, { args: [{ stepId: 'start-work', requestId: 'old', approver: oncall, at: new Date().toISOString() }] })).rejects.toMatchObject({ cause: { type: 'stale_request' } });
+      const rejected = await handle.executeUpdate(rejectUpdate, { args: [{ stepId: 'start-work', requestId, approver: oncall, reason: 'not yet', at: new Date().toISOString() }] });
+      expect(rejected).toMatchObject({ decision: 'rejected', required: 1 });
       const after = await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
       expect(after.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ verdict: 'needs_approval', outcome: 'rejected' });
-      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: oncall, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const trail = await h.audit.trail(`issue:${fp.key}`);
     const refused = trail.filter((e) => e.kind === 'approval_refused').map((e) => e.payload);
@@ -149,8 +155,8 @@ describe('IssueWorkflow: human approval in Slack', () => {
       await h.env.sleep(241 * MIN);
       const done = await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.stepId === 'start-work'), 'timeout outcome');
       expect(done.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ outcome: 'timed_out' });
-      await handle.signal(closeSignal, { by: oncall, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: oncall, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const kinds = (await h.audit.trail(`issue:${fp.key}`)).map((e) => e.kind);
     expect(kinds.filter((k) => k === 'approval_timed_out')).toHaveLength(2);

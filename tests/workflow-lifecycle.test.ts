@@ -2,7 +2,7 @@
 // snooze and reclassify signals, and continue-as-new carrying the state across runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
-import { closeSignal, reclassifySignal, SA, snoozeSignal, type TTimelineEntry } from '../workflows/messages.js';
+import { closeUpdate, reclassifyUpdate, SA, snoozeUpdate, type TTimelineEntry } from '../workflows/messages.js';
 
 const playbook = testPlaybook(`
 id: lifecycle-test
@@ -37,8 +37,8 @@ describe('IssueWorkflow lifecycle', () => {
       expect(described.typedSearchAttributes.get(SA.customerTier)).toBe('enterprise');
       const timeline = await handle.query<TTimelineEntry[]>('timeline');
       expect(timeline[0]).toMatchObject({ kind: 'opened' });
-      await handle.signal(closeSignal, { by: commander, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: commander, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
   });
 
@@ -46,16 +46,16 @@ describe('IssueWorkflow lifecycle', () => {
     const fp = fingerprint('app_crash', '000000000502');
     await h.run(async () => {
       const handle = await h.report(fp, { feedbackId: 'api:s0' });
-      await handle.signal(snoozeSignal, { minutes: 30, by: commander });
+      await handle.executeUpdate(snoozeUpdate, { args: [{ minutes: 30, by: commander }] });
       for (let i = 1; i < 5; i++) await h.report(fp, { feedbackId: `api:s${i}` });
       const s = await h.waitFor(handle.workflowId, (x) => x.occurrences === 5, 'five occurrences');
       expect(s.status).toBe('watching');
       expect(s.remediations).toBe(0);
-      await handle.signal(reclassifySignal, { category: 'performance', by: commander, reason: 'it is a hang, not a crash' });
+      await handle.executeUpdate(reclassifyUpdate, { args: [{ category: 'performance', by: commander, reason: 'it is a hang, not a crash' }] });
       await h.waitFor(handle.workflowId, (x) => x.category === 'performance', 'reclassified');
       expect((await handle.describe()).typedSearchAttributes.get(SA.category)).toBe('performance');
-      await handle.signal(closeSignal, { by: commander, reason: 'test over' });
-      expect(await handle.result()).toMatchObject({ status: 'closed', remediations: 0 });
+      await handle.executeUpdate(closeUpdate, { args: [{ by: commander, reason: 'test over' }] });
+      expect(await h.resultOf(handle)).toMatchObject({ status: 'closed', remediations: 0 });
     });
     const kinds = (await h.audit.trail(`issue:${fp.key}`)).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['snoozed', 'reclassified', 'closed']));
@@ -78,8 +78,8 @@ describe('IssueWorkflow lifecycle', () => {
       expect(s.remediations).toBe(1);
       const desc = await h.env.client.workflow.getHandle(handle.workflowId).describe();
       expect(desc.runId).not.toBe(firstRun);
-      await h.env.client.workflow.getHandle(handle.workflowId).signal(closeSignal, { by: commander, reason: 'test over' });
-      expect(await h.env.client.workflow.getHandle(handle.workflowId).result()).toMatchObject({ status: 'closed', occurrences: 31, remediations: 1, jiraKey: s.jiraKey });
+      await h.env.client.workflow.getHandle(handle.workflowId).executeUpdate(closeUpdate, { args: [{ by: commander, reason: 'test over' }] });
+      expect(await h.resultOf(h.env.client.workflow.getHandle(handle.workflowId))).toMatchObject({ status: 'closed', occurrences: 31, remediations: 1, jiraKey: s.jiraKey });
     });
     expect(h.jira.state.issues.size).toBe(1);
     const report = await h.audit.verify(`issue:${fp.key}`);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
-import { approveSignal, closeSignal } from '../workflows/messages.js';
+import { approveUpdate, closeUpdate } from '../workflows/messages.js';
 import { parsePolicy } from '../policies/loader.js';
 
 const MIN = 60_000;
@@ -44,15 +44,16 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       // an auto tier, so it needs approval, and high risk means two people.
       expect(s.pendingApprovals[0]).toMatchObject({ stepId: 'tell-customers', approverGroup: 'support-leads', approvalsRequired: 2 });
       const requestId = s.pendingApprovals[0]!.requestId;
-      await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead1, at: now() });
-      await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead1, at: now() });
+      const first = await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId, approver: lead1, at: now() }] });
+      expect(first).toEqual({ stepId: 'tell-customers', decision: 'pending', approvals: [lead1], required: 2 });
+      expect(await h.decide(handle.workflowId, 'tell-customers', 'approve', lead1)).toMatchObject({ kind: 'refused', code: 'duplicate' });
       const half = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals[0]?.approvals.length === 1, 'first approval');
       expect(half.status).toBe('awaiting_approval');
       expect(h.zendesk.state.tickets.get(101)!.comments.filter((c) => c.public)).toHaveLength(0);
-      await handle.signal(approveSignal, { stepId: 'tell-customers', requestId, approver: lead2, at: now() });
+      expect(await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId, approver: lead2, at: now() }] })).toMatchObject({ decision: 'approved', approvals: [lead1, lead2] });
       await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const ticket = h.zendesk.state.tickets.get(101)!;
     expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['We found the billing problem and are fixing it.']);
@@ -72,8 +73,8 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       const handle = await h.report(fp, { feedbackId: 'zendesk:102', ticketId: '102', source: 'zendesk', tier: 'free', customerId: 'c2' });
       const s = await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.stepId === 'bump'), 'bump verdict');
       expect(s.steps.find((st) => st.stepId === 'bump')).toMatchObject({ verdict: 'deny', outcome: 'skipped' });
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     expect(h.zendesk.state.tickets.get(102)!.priority).toBe('normal');
     const verdicts = (await h.audit.trail(`issue:${fp.key}`)).filter((e) => e.kind === 'policy_verdict').map((e) => e.payload);
@@ -107,7 +108,9 @@ describe('IssueWorkflow: compensation and verification', () => {
   it('undoes the Slack post and closes the Jira bug when a later step fails permanently', async () => {
     const fp = fingerprint('app_crash', '000000000201');
     await h.run(async () => {
-      // Ticket 404 does not exist at Zendesk: add_tags fails with a permanent not_found.
+      // Zendesk refuses the tag update (403): a permanent failure of the step, so the round is compensated.
+      h.zendesk.addTicket({ id: 404, subject: 'crash' });
+      h.zendesk.failNext(403, {}, { error: 'Forbidden', description: 'You do not have access to this page.' }, /tags\.json/);
       const handle = await h.report(fp, { feedbackId: 'zendesk:404', ticketId: '404', source: 'zendesk' });
       const s = await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.outcome === 'compensated' && st.stepId === 'jira-bug'), 'compensation');
       expect(s.steps.map((st) => [st.stepId, st.outcome])).toEqual([
@@ -117,8 +120,8 @@ describe('IssueWorkflow: compensation and verification', () => {
         ['notify', 'compensated'],
         ['jira-bug', 'compensated'],
       ]);
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     expect(h.slack.messages('#app-incidents')).toHaveLength(0);
     expect([...h.jira.state.issues.values()][0]!.status).toBe("Won't Do");
@@ -131,10 +134,12 @@ describe('IssueWorkflow: compensation and verification', () => {
     const fp = fingerprint('app_crash', '000000000202');
     await h.run(async () => {
       h.slack.failNext(200, {}, { ok: false, error: 'cant_delete_message' }, /chat\.delete/);
+      h.zendesk.addTicket({ id: 405, subject: 'crash' });
+      h.zendesk.failNext(403, {}, { error: 'Forbidden' }, /tags\.json/);
       const handle = await h.report(fp, { feedbackId: 'zendesk:405', ticketId: '405', source: 'zendesk' });
       await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.outcome === 'compensated' && st.stepId === 'jira-bug'), 'compensation');
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const trail = await h.audit.trail(`issue:${fp.key}`);
     expect(trail.find((e) => e.kind === 'compensation_failed')?.payload).toMatchObject({ stepId: 'notify', error: expect.objectContaining({ code: 'forbidden' }) });
@@ -156,8 +161,8 @@ describe('IssueWorkflow: compensation and verification', () => {
       const r = await h.waitFor(handle.workflowId, (x) => x.status === 'reopened', 'reopen');
       expect(r.jiraKey).toBe(s.jiraKey);
       await h.waitForAudit(handle.workflowId, 'action_succeeded', 4);
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     const trail = await h.audit.trail(`issue:${fp.key}`);
     expect(trail.find((e) => e.kind === 'verified')?.payload).toMatchObject({ verdict: 'not_resolved', samplesAfter: 3 });
@@ -188,8 +193,8 @@ describe('IssueWorkflow: dry-run policy', () => {
         ['notify', 'dry_run'],
         ['tag', 'skipped'],
       ]);
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     expect(h.jira.state.issues.size).toBe(0);
     expect(h.slack.messages('#app-incidents')).toHaveLength(0);
@@ -211,8 +216,8 @@ describe('IssueWorkflow: no policy', () => {
       const handle = await h.report(fp, { feedbackId: 'api:nopolicy' });
       const s = await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
       expect(s.steps.filter((st) => st.verdict === 'deny').map((st) => st.stepId)).toEqual(['jira-bug', 'notify']);
-      await handle.signal(closeSignal, { by: lead1, reason: 'test over' });
-      await handle.result();
+      await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
+      await h.resultOf(handle);
     });
     expect(h.jira.state.issues.size).toBe(0);
   });

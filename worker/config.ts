@@ -1,6 +1,7 @@
 // Process configuration, parsed once at start-up from the environment with zod. Missing or invalid
 // settings fail fast naming the variable. Secrets come from VAR or VAR_FILE (a mounted secret),
 // never from code, and are never logged: `describeConfig` prints only what is safe.
+import { parseApiToken } from './http/auth.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -17,6 +18,9 @@ const ZEnv = z.object({
   TEMPORAL_ADDRESS: optional(z.string().regex(/^[\w.-]+:\d+$/, 'host:port')),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('loopwright'),
+  /** Worker Deployment Versioning: both set turns it on (deployment name + this build's id). */
+  LOOPWRIGHT_DEPLOYMENT_NAME: optional(z.string().min(1).max(255)),
+  LOOPWRIGHT_BUILD_ID: optional(z.string().min(1).max(255)),
   /** The local Temporal dev server started when no cluster is configured: its port, UI port (0: no UI) and state file. */
   TEMPORAL_LOCAL_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
@@ -63,7 +67,7 @@ const ZEnv = z.object({
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  /** Comma-separated bearer tokens accepted by the intake API. */
+  /** Comma-separated bearer tokens accepted by the API; `U…:Name:TOKEN` binds a token to an approver. */
   API_TOKENS: z.string().default(''),
   /** When set, GET /metrics requires this bearer token (or METRICS_TOKEN_FILE). */
   METRICS_TOKEN: optional(z.string().min(16, 'at least 16 characters')),
@@ -140,6 +144,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       local: { ip: '127.0.0.1', port: e.TEMPORAL_LOCAL_PORT, uiPort: e.TEMPORAL_UI_PORT || null, dbFile: path.resolve(e.TEMPORAL_DB_FILE) },
+      deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
     auditUrl,
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD },
@@ -157,7 +162,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     approvalTokenSecret: e.APPROVAL_TOKEN_SECRET,
     zendesk: zendesk ? { baseUrl: e.ZENDESK_BASE_URL as string, email: e.ZENDESK_EMAIL as string, apiToken: e.ZENDESK_API_TOKEN as string } : null,
     zendeskWebhookSecret: e.ZENDESK_WEBHOOK_SECRET,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiTokens: e.API_TOKENS.split(',').map((s) => s.trim()).filter(Boolean), metricsToken: e.METRICS_TOKEN },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiTokens: e.API_TOKENS.split(',').map((s) => s.trim()).filter(Boolean).map(parseApiToken), metricsToken: e.METRICS_TOKEN },
     logLevel: e.LOG_LEVEL,
     runtimeMetricsAddress: e.TEMPORAL_RUNTIME_METRICS || null,
   };

@@ -21,6 +21,17 @@ export interface TActionRequest {
   issueFirstSeen?: number;
 }
 
+/** What a fan-out action did to one ticket, and what the ticket looked like before (for its compensation). */
+export interface TTicketResult {
+  id: string;
+  outcome: 'changed' | 'unchanged' | 'skipped';
+  /** Why a ticket was skipped: not_found (deleted), closed (merged or closed at the helpdesk). */
+  reason?: string;
+  /** Tags this action added (absent before), or the ticket's own previous priority. */
+  addedTags?: string[];
+  previousPriority?: string | null;
+}
+
 export interface TActionResult {
   /** Values later steps read as `{{ steps.<id>.<field> }}` and compensations as `{{ result.<field> }}`. */
   outputs: Record<string, string>;
@@ -28,6 +39,8 @@ export interface TActionResult {
   /** False when the idempotency key found an earlier result: nothing new was created. */
   created: boolean;
   dryRun: boolean;
+  /** Per-ticket outcomes of the zendesk.* actions. */
+  tickets?: TTicketResult[];
 }
 
 export interface TCompensationRequest {
@@ -37,6 +50,8 @@ export interface TCompensationRequest {
   compensates: string;
   compensation: TCompensation;
   tickets: string[];
+  /** The forward action's per-ticket results: compensation restores each ticket's own prior state. */
+  ticketResults?: TTicketResult[];
   dryRun: boolean;
 }
 

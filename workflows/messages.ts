@@ -1,7 +1,7 @@
-// The public surface of Loopwright's workflows: signal, query and search-attribute definitions
-// shared by workflow code, activities (signal-with-start), the HTTP service and the CLI.
+// The public surface of Loopwright's workflows: signal, update, query and search-attribute
+// definitions shared by workflow code, activities (signal-with-start), the HTTP service and the CLI.
 // Pure: imports only Temporal's message helpers and zod schemas.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
@@ -32,32 +32,85 @@ export const ZOccurrence = z.strictObject({
 });
 export type TOccurrence = z.infer<typeof ZOccurrence>;
 
+/** One occurrence per signal: kept so signals already sent to a running issue are still handled. */
 export const occurrenceSignal = defineSignal<[TOccurrence]>('occurrence');
+/** A batch of occurrences for one issue: what routing sends, so a busy issue spends one signal per batch. */
+export const occurrencesSignal = defineSignal<[TOccurrence[]]>('occurrences');
 
-// ── Human decisions ──────────────────────────────────────────────────────────────────────────
+// ── Human commands: Updates, so the caller learns what the workflow recorded ─────────────────
+// Each Update has a validator in the workflow (schema, an open request, eligibility under the
+// current policy): a refused command is rejected before it reaches history, and the caller (the
+// HTTP API or the Slack handler) audits the refusal with the actor and the attempt's own time.
 
 export const ZApprover = z.strictObject({
-  /** Slack user id (`U…`), or `cli:<name>` for approvals given through the CLI. */
-  id: z.string().min(1),
-  name: z.string().min(1),
+  /** Slack user id (`U…`/`W…`): from Slack's payload, or the API token's principal. */
+  id: z.string().min(1).max(300),
+  name: z.string().min(1).max(300),
 });
 export type TApprover = z.infer<typeof ZApprover>;
 
 export const ZApprovalDecision = z.strictObject({
   stepId: z.string().min(1),
-  /** Nonce of the approval request; a decision for an older request of the same step is ignored. */
+  /** Nonce of the approval request; a decision for an older request of the same step is refused. */
   requestId: z.string().min(1),
   approver: ZApprover,
   reason: z.string().max(1_000).optional(),
-  at: z.string(),
+  /** When the human acted (ISO): recorded as the decision's time. */
+  at: z.iso.datetime({ offset: true }),
+  via: z.enum(['slack', 'cli', 'api']).optional(),
 });
 export type TApprovalDecision = z.infer<typeof ZApprovalDecision>;
 
-export const approveSignal = defineSignal<[TApprovalDecision]>('approve');
-export const rejectSignal = defineSignal<[TApprovalDecision]>('reject');
-export const snoozeSignal = defineSignal<[{ minutes: number; by: TApprover }]>('snooze');
-export const closeSignal = defineSignal<[{ by: TApprover; reason: string }]>('close');
-export const reclassifySignal = defineSignal<[{ category: string; by: TApprover; reason?: string }]>('reclassify');
+/** What an approve/reject Update recorded. */
+export interface TDecisionResult {
+  stepId: string;
+  decision: 'pending' | 'approved' | 'rejected';
+  approvals: TApprover[];
+  required: number;
+}
+
+export const ZCloseCommand = z.strictObject({ by: ZApprover, reason: z.string().min(1).max(3_900) });
+export type TCloseCommand = z.infer<typeof ZCloseCommand>;
+export interface TCloseResult {
+  status: 'closing';
+  /** The step that was waiting (approval, retry, verification) and will not run. */
+  cancelledStep: string | null;
+}
+
+/** Snooze needs a duration: 1 minute to 30 days. */
+export const ZSnoozeCommand = z.strictObject({ minutes: z.number().int().min(1).max(30 * 24 * 60), by: ZApprover });
+export type TSnoozeCommand = z.infer<typeof ZSnoozeCommand>;
+export interface TSnoozeResult {
+  until: string;
+}
+
+export const ZReclassifyCommand = z.strictObject({ category: ZCategoryId, by: ZApprover, reason: z.string().max(2_000).optional() });
+export type TReclassifyCommand = z.infer<typeof ZReclassifyCommand>;
+export interface TReclassifyResult {
+  from: string;
+  to: string;
+}
+
+export const approveUpdate = defineUpdate<TDecisionResult, [TApprovalDecision]>('approve');
+export const rejectUpdate = defineUpdate<TDecisionResult, [TApprovalDecision]>('reject');
+export const closeUpdate = defineUpdate<TCloseResult, [TCloseCommand]>('close');
+export const snoozeUpdate = defineUpdate<TSnoozeResult, [TSnoozeCommand]>('snooze');
+export const reclassifyUpdate = defineUpdate<TReclassifyResult, [TReclassifyCommand]>('reclassify');
+
+/** Codes a validator rejects a command with (ApplicationFailure.type). */
+export const COMMAND_REFUSALS = [
+  'invalid_command',
+  'no_open_request',
+  'stale_request',
+  'already_decided',
+  'automation_actor',
+  'requester',
+  'not_a_member',
+  'duplicate',
+  'no_policy',
+  'closed',
+] as const;
+export type TCommandRefusal = (typeof COMMAND_REFUSALS)[number];
 
 // ── Queries ──────────────────────────────────────────────────────────────────────────────────
 
@@ -77,6 +130,10 @@ export interface TPendingApproval {
   requestId: string;
   actionType: string;
   approverGroup: string;
+  /** Groups asked so far (the step's group, then each escalation): their members may decide. */
+  groups: string[];
+  /** Who asked for the step: the automation, never allowed to approve it. */
+  requestedBy: string;
   approvalsRequired: number;
   approvals: TApprover[];
   requestedAt: string;

@@ -30,6 +30,8 @@ export const AUDIT_KINDS = [
   'snoozed',
   'reclassified',
   'closed',
+  'degraded',
+  'tickets_skipped',
 ] as const;
 export const ZAuditKind = z.enum(AUDIT_KINDS);
 export type TAuditKind = z.infer<typeof ZAuditKind>;
@@ -114,6 +116,9 @@ export const ZPlaybookSelectedPayload = z.strictObject({
   playbookId: ZId,
   playbookVersion: ZId,
   playbookHash: z.string().max(128).optional(),
+  /** The policy loaded with the playbook at the start of the round. */
+  policyVersion: ZId.optional(),
+  policyHash: z.string().max(128).optional(),
   hypothesisId: ZId.optional(),
   reason: ZShortText.optional(),
 });
@@ -280,6 +285,25 @@ export const ZClosedPayload = z.strictObject({
   summary: z.string().max(4_000).optional(),
 });
 
+/** An integration (Slack, Jira, Zendesk) failed and the workflow carried on: how, and what happens next. */
+export const ZDegradedPayload = z.strictObject({
+  component: z.enum(['slack', 'jira', 'zendesk', 'ranker']),
+  operation: ZId,
+  stepId: ZId.optional(),
+  error: ZErrorInfo.optional(),
+  outcome: z.enum(['retry_later', 'continued', 'escalated', 'recovered', 'gave_up']),
+  retryAt: z.iso.datetime({ offset: true }).optional(),
+  attempt: z.number().int().positive().optional(),
+});
+
+/** Tickets a fan-out step did not touch (deleted, merged or closed at the helpdesk): not a failure. */
+export const ZTicketsSkippedPayload = z.strictObject({
+  actionType: ZId,
+  stepId: ZId.optional(),
+  idempotencyKey: ZId,
+  tickets: z.array(z.strictObject({ ticket: z.string().max(300), reason: z.string().max(300) })).max(5_000),
+});
+
 export const ZAuditPayloads = {
   received: ZReceivedPayload,
   classified: ZClassifiedPayload,
@@ -306,6 +330,8 @@ export const ZAuditPayloads = {
   snoozed: ZSnoozedPayload,
   reclassified: ZReclassifiedPayload,
   closed: ZClosedPayload,
+  degraded: ZDegradedPayload,
+  tickets_skipped: ZTicketsSkippedPayload,
 } as const satisfies Record<TAuditKind, z.ZodType>;
 
 /**

@@ -31,7 +31,8 @@ import { trainOfflineClassifier } from '../../activities/triage/offline-classifi
 import { parsePlaybook } from '../../playbooks/loader.js';
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import { loadPolicyFile, type TLoadedPolicy } from '../../policies/loader.js';
-import { SA, ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TOccurrence, type TIssueState } from '../../workflows/messages.js';
+import { SA, ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TApprover, type TOccurrence, type TIssueState } from '../../workflows/messages.js';
+import { createDecisionSubmitter, type TDecisionOutcome } from '../../worker/http/approvals.js';
 import type { TIssueSettings, TIssueWorkflowInput } from '../../workflows/issue/state.js';
 import type { TFingerprint } from '../../workflows/domain/triage.js';
 import { startFakeJira, type FakeJira } from '../fakes/jira.js';
@@ -88,6 +89,8 @@ export interface LoopHarness {
   /** Signal-with-start an occurrence at the environment's current (virtual) time. */
   report(fp: TFingerprint, occ: Partial<TOccurrence> & { feedbackId: string }): Promise<WorkflowHandle>;
   state(workflowId: string): Promise<TIssueState>;
+  /** A human decision as the HTTP API and Slack submit it (shared eligibility check, Update, refusals audited). */
+  decide(workflowId: string, stepId: string, decision: 'approve' | 'reject', approver: TApprover, reason?: string): Promise<TDecisionOutcome>;
   /**
    * The result of a workflow that is expected to finish by itself, read from its history. Unlike
    * `handle.result()` this never unlocks time skipping, so long-lived IssueWorkflows waiting on
@@ -181,7 +184,6 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
   const [jira, slack, zendesk] = await Promise.all([startFakeJira(), startFakeSlack({ channels: SLACK_CHANNELS }), startFakeZendesk()]);
   const policy = opts.policy === undefined ? await loadPolicyFile(path.join(root, 'policies/default.v1.yaml')) : opts.policy;
   const playbooks = opts.playbooks ?? [];
-  const issueConfig = () => ({ playbooks, policy, ...(opts.settings ? { settings: opts.settings } : {}) });
 
   const activities = harnessActivities({
     client: env.client,
@@ -209,7 +211,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     slack,
     zendesk,
     audit,
-    issueInput: (fp) => ({ fingerprint: fp, ...issueConfig() }),
+    issueInput: (fp) => ({ fingerprint: fp, ...(opts.settings ? { settings: opts.settings } : {}) }),
     run: async (fn) => (await newWorker()).runUntil(fn),
     async report(fp, occ) {
       const at = new Date(await env.currentTimeMs()).toISOString();
@@ -225,6 +227,16 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       return handle;
     },
     state: (workflowId) => env.client.workflow.getHandle(workflowId).query<TIssueState>('state'),
+    decide: (workflowId, stepId, decision, approver, reason) =>
+      createDecisionSubmitter({ client: env.client, audit, policy, log: { warn() {} } }).submit({
+        workflowId,
+        stepId,
+        decision,
+        approver,
+        ...(reason !== undefined ? { reason } : {}),
+        via: 'api',
+        attemptedAt: Date.now(),
+      }),
     async waitFor(workflowId, pred, what) {
       let last: TIssueState | undefined;
       for (let i = 0; i < 600; i++) {

@@ -1,15 +1,15 @@
-// `loopwright approve <issueWorkflowId> <stepId> --as <SlackUserId> --name "<name>" [--reason R]`:
-// approval outside Slack. It reads the step's pending request from the workflow's `state` query
-// (for its requestId), signals the decision, then watches the state briefly to say whether the
-// workflow recorded it; the workflow re-checks that the approver may decide (it refuses and audits
-// anyone else), so this command grants nothing by itself.
+// `loopwright approve <issueWorkflowId> <stepId> [--reason R]`: approval outside Slack, through the
+// authenticated HTTP API (POST /v1/issues/:id/steps/:step/decision). The approver is whoever the
+// API token is bound to (API_TOKENS entry `U…:Name:TOKEN`): there is no way to name someone else.
+// The API applies the same eligibility rule as Slack and the workflow's Update validator, audits
+// refusals, and answers with what the workflow recorded, which this command prints.
 // Also exports what `reject`, `import` and `status` share: the Temporal connection from the
 // environment (TEMPORAL_ADDRESS, default localhost:7233; TEMPORAL_NAMESPACE; TEMPORAL_TASK_QUEUE).
-// Must not: signal a request id it did not read from the workflow, or exit 0 when nothing was recorded.
+// Must not: exit 0 when nothing was recorded.
 import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
-import { approveSignal, rejectSignal, stateQuery, type TApprovalDecision, type TIssueState } from '../../workflows/messages.js';
+import type { TDecisionResult } from '../../workflows/messages.js';
 import type { CliCommand, CliIo } from './types.js';
 
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
@@ -41,27 +41,24 @@ export const connectTemporalFromEnv: ConnectTemporal = async (env) => {
 
 class UsageError extends Error {}
 
-const usage = (kind: 'approve' | 'reject'): string => `usage: loopwright ${kind} <issueWorkflowId> <stepId> --as <SlackUserId> --name "<display name>" [--reason TEXT]
+export const DEFAULT_API_URL = 'http://localhost:8080';
 
-${kind === 'approve' ? 'Approve' : 'Reject'} a pending approval step outside Slack. The workflow checks that the approver
-belongs to the step's approver group (or an earlier group of its escalation chain) and refuses
-and audits anyone else.
+const usage = (kind: 'approve' | 'reject'): string => `usage: loopwright ${kind} <issueWorkflowId> <stepId> [--reason TEXT]
+
+${kind === 'approve' ? 'Approve' : 'Reject'} a pending approval step outside Slack, as the person your API token is bound
+to. The service checks that you belong to the step's approver group (or an earlier group of its
+escalation chain), refuses and audits anyone else, and prints what the workflow recorded.
 
 options:
-  --as ID          the approver's Slack user id (U… or W…), as listed in the policy
-  --name NAME      the approver's display name, recorded in the audit trail
   --reason TEXT    why (recorded; up to 1,000 characters)
-  --wait-ms N      how long to watch for the workflow to record the decision (default 5000)
-environment: TEMPORAL_ADDRESS (default ${DEFAULT_TEMPORAL_ADDRESS}), TEMPORAL_NAMESPACE (default "default")
-exit status: 0 recorded, 1 not pending / refused / not recorded in time, 2 usage error.
+environment: LOOPWRIGHT_API_URL (default ${DEFAULT_API_URL}), LOOPWRIGHT_API_TOKEN (a token bound to you)
+exit status: 0 recorded, 1 refused or unreachable, 2 usage error.
 `;
 
 interface DecisionOptions {
   workflowId: string;
   stepId: string;
-  approver: { id: string; name: string };
   reason?: string;
-  waitMs: number;
 }
 
 function parseDecisionArgs(argv: string[]): DecisionOptions | 'help' {
@@ -71,13 +68,7 @@ function parseDecisionArgs(argv: string[]): DecisionOptions | 'help' {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        as: { type: 'string' },
-        name: { type: 'string' },
-        reason: { type: 'string' },
-        'wait-ms': { type: 'string', default: '5000' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: { reason: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -87,61 +78,43 @@ function parseDecisionArgs(argv: string[]): DecisionOptions | 'help' {
   const [workflowId, stepId, ...extra] = parsed.positionals;
   if (!workflowId || !stepId || extra.length > 0) throw new UsageError(`expected <issueWorkflowId> <stepId>, got ${parsed.positionals.length} argument(s)`);
   if (!workflowId.startsWith('issue:')) throw new UsageError(`"${workflowId}" is not an issue workflow id (issue:<fingerprint>)`);
-  if (!v.as || !/^[UW][A-Z0-9]{2,}$/.test(v.as)) throw new UsageError('--as must be a Slack user id (U… or W…)');
-  if (!v.name?.trim()) throw new UsageError('--name is required');
   if (v.reason !== undefined && v.reason.length > 1_000) throw new UsageError('--reason is longer than 1,000 characters');
-  const waitMs = Number(v['wait-ms']);
-  if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError(`--wait-ms must be a non-negative integer, got "${v['wait-ms']}"`);
-  return { workflowId, stepId, approver: { id: v.as, name: v.name.trim() }, ...(v.reason !== undefined ? { reason: v.reason } : {}), waitMs };
+  return { workflowId, stepId, ...(v.reason !== undefined ? { reason: v.reason } : {}) };
 }
 
-/** Signals one decision and reports whether the workflow recorded it. */
-export async function decide(kind: 'approve' | 'reject', session: TemporalSession, o: DecisionOptions, io: CliIo, now: () => number = Date.now): Promise<number> {
-  const handle = session.client.workflow.getHandle(o.workflowId);
-  let state: TIssueState;
-  try {
-    state = await handle.query(stateQuery);
-  } catch (e) {
-    throw new LoopwrightError('not_found', `cannot query ${o.workflowId}: ${(e as Error).message}`, { cause: e });
-  }
-  const pending = state.pendingApprovals.find((p) => p.stepId === o.stepId);
-  if (!pending) {
-    const waiting = state.pendingApprovals.map((p) => p.stepId);
-    io.stderr.write(`loopwright ${kind}: step "${o.stepId}" of ${o.workflowId} is not waiting for approval (${waiting.length ? `pending: ${waiting.join(', ')}` : 'nothing is pending'})\n`);
-    return 1;
-  }
-  const decision: TApprovalDecision = {
-    stepId: pending.stepId,
-    requestId: pending.requestId,
-    approver: o.approver,
-    ...(o.reason !== undefined ? { reason: o.reason } : {}),
-    at: new Date(now()).toISOString(),
-  };
-  await handle.signal(kind === 'approve' ? approveSignal : rejectSignal, decision);
+type TDecisionResponse = TDecisionResult & { approver: { id: string; name: string }; summary: string };
 
-  const deadline = Date.now() + o.waitMs;
-  for (;;) {
-    const s = await handle.query(stateQuery);
-    const still = s.pendingApprovals.find((p) => p.stepId === o.stepId && p.requestId === pending.requestId);
-    if (!still || still.approvals.some((a) => a.id === o.approver.id)) {
-      const left = still ? `; ${still.approvalsRequired - still.approvals.length} more approval(s) needed` : '';
-      io.stdout.write(`${kind === 'approve' ? 'approved' : 'rejected'} step ${o.stepId} of ${o.workflowId} as ${o.approver.name} (${o.approver.id})${left}\n`);
-      return 0;
-    }
-    if (Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
+/** Posts one decision to the API and prints what the workflow recorded. */
+export async function decide(kind: 'approve' | 'reject', o: DecisionOptions, io: CliIo, http: typeof fetch = fetch): Promise<number> {
+  const base = (io.env['LOOPWRIGHT_API_URL'] || DEFAULT_API_URL).replace(/\/+$/, '');
+  const token = io.env['LOOPWRIGHT_API_TOKEN'];
+  if (!token) throw new LoopwrightError('invalid_config', 'set LOOPWRIGHT_API_TOKEN to an API token bound to you (API_TOKENS entry U…:Name:TOKEN)');
+  const url = `${base}/v1/issues/${encodeURIComponent(o.workflowId)}/steps/${encodeURIComponent(o.stepId)}/decision`;
+  let res: Response;
+  try {
+    res = await http(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: kind, ...(o.reason !== undefined ? { reason: o.reason } : {}) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new LoopwrightError('upstream_unavailable', `cannot reach the Loopwright API at ${base} (set LOOPWRIGHT_API_URL)`, { cause: e });
   }
-  io.stderr.write(
-    `loopwright ${kind}: the workflow did not record the decision within ${o.waitMs} ms; it refuses approvers outside the step's group ` +
-      `(see: loopwright audit show ${o.workflowId})\n`,
-  );
+  const body = (await res.json().catch(() => ({}))) as Partial<TDecisionResponse> & { error?: { message?: string }; refusal?: string };
+  if (res.status === 200 && body.summary) {
+    io.stdout.write(`${body.summary} (${kind === 'approve' ? 'approved' : 'rejected'} as ${body.approver?.name} (${body.approver?.id}))\n`);
+    return 0;
+  }
+  const why = body.error?.message ?? `HTTP ${res.status}`;
+  io.stderr.write(`loopwright ${kind}: not recorded${body.refusal ? ` (${body.refusal})` : ''}: ${why}\n`);
   return 1;
 }
 
-export function createDecisionCommand(kind: 'approve' | 'reject', connect: ConnectTemporal = connectTemporalFromEnv): CliCommand {
+export function createDecisionCommand(kind: 'approve' | 'reject', http: typeof fetch = fetch): CliCommand {
   return {
     name: kind,
-    summary: `${kind} a pending approval step outside Slack`,
+    summary: `${kind} a pending approval step outside Slack (as your API token's approver)`,
     async run(argv, io) {
       let opts;
       try {
@@ -157,15 +130,12 @@ export function createDecisionCommand(kind: 'approve' | 'reject', connect: Conne
         io.stdout.write(usage(kind));
         return 0;
       }
-      const session = await connect(io.env);
       try {
-        return await decide(kind, session, opts, io);
+        return await decide(kind, opts, io, http);
       } catch (e) {
         if (!isLoopwrightError(e)) throw e;
         io.stderr.write(`loopwright ${kind}: ${e.message}\n`);
         return 1;
-      } finally {
-        await session.close();
       }
     },
   };

@@ -1,5 +1,5 @@
-// `loopwright reject <issueWorkflowId> <stepId> --as <SlackUserId> --name "<name>" [--reason R]`:
-// the rejecting twin of `approve` (same lookup of the pending request, same re-check by the workflow).
+// `loopwright reject <issueWorkflowId> <stepId> [--reason R]`:
+// the rejecting twin of `approve` (same API, same identity from the token, same checks).
 import { createDecisionCommand } from './approve.js';
 import type { CliCommand } from './types.js';
 

@@ -6,6 +6,7 @@
 // workflow to finish inside a request.
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
@@ -14,7 +15,8 @@ import type { TriagePipeline } from '../../activities/triage/pipeline.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
-import { createBearerAuth } from './auth.js';
+import { createDecisionSubmitter, describeDecision } from './approvals.js';
+import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
@@ -26,8 +28,8 @@ import { mapZendeskWebhook } from './zendesk.js';
 export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
 export interface HttpConfig {
-  /** Accepted bearer tokens for /v1/*; at least one. */
-  apiTokens: string[];
+  /** Accepted bearer tokens for /v1/*; at least one. A token bound to a principal may approve as that person. */
+  apiTokens: TApiToken[];
   /** Enables POST /slack/interactions (needs approvalTokenSecret too). */
   slackSigningSecret?: string;
   approvalTokenSecret?: string;
@@ -77,7 +79,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     loopwright: LoopwrightHttp;
   }
+  interface FastifyRequest {
+    /** The person the request's API token acts as (null for tokens bound to nobody). */
+    principal: TApiPrincipal | null;
+  }
 }
+
+const ZDecisionBody = z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().max(1_000).optional() });
 
 const REDACT = REDACT_PATHS;
 /** An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh id. */
@@ -172,7 +180,37 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   // ── Authenticated API ──────────────────────────────────────────────────────────────────────
   await app.register(async (api) => {
     // onRequest runs before the body is read: an unauthenticated client cannot make us parse anything.
-    api.addHook('onRequest', async (req) => auth.check(req.headers.authorization));
+    api.decorateRequest('principal', null);
+    api.addHook('onRequest', async (req) => {
+      req.principal = auth.check(req.headers.authorization);
+    });
+
+    // A human decision on a step waiting for approval, as the token's principal (never as someone
+    // named in the request). 200: what the workflow recorded; 409: refused (audited); 503: unreachable.
+    const decisions = createDecisionSubmitter({ client: deps.temporal.client, audit: deps.audit, policy: deps.policy, log: app.log });
+    api.post<{ Params: { workflowId: string; stepId: string } }>('/v1/issues/:workflowId/steps/:stepId/decision', async (req, reply) => {
+      const attemptedAt = clock();
+      if (!req.principal) throw new LoopwrightError('forbidden', 'this API token is not bound to an approver (API_TOKENS entry U…:Name:TOKEN)');
+      const body = ZDecisionBody.safeParse(req.body);
+      if (!body.success) throw new LoopwrightError('invalid_input', 'invalid decision', { details: { fields: fieldErrors(body.error.issues) } });
+      const { workflowId, stepId } = req.params;
+      const outcome = await decisions.submit({
+        workflowId,
+        stepId,
+        decision: body.data.decision,
+        approver: req.principal,
+        ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
+        via: 'api',
+        attemptedAt,
+      });
+      if (outcome.kind === 'unreachable') return reply.code(503).send(errorBody('upstream_unavailable', outcome.message));
+      if (outcome.kind === 'refused') {
+        metrics.countApprovalDecision('refused', 'cli');
+        return reply.code(409).send({ ...errorBody('conflict', outcome.message), refusal: outcome.code });
+      }
+      metrics.countApprovalDecision(body.data.decision, 'cli');
+      return reply.code(200).send({ ...outcome.result, approver: req.principal, summary: describeDecision(outcome.result, body.data.decision) });
+    });
 
     api.post('/v1/feedback', async (req, reply) => {
       const split = splitBody(req.body);
@@ -274,6 +312,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   if (slackSecret && tokenSecret) {
     const slack = createSlackInteractions({
       client: deps.temporal.client,
+      audit: deps.audit,
       policy: deps.policy,
       approvalTokenSecret: tokenSecret,
       metrics,

@@ -22,6 +22,8 @@ export interface LoopwrightMetrics {
   countVerdict(kind: 'allow' | 'deny' | 'needs_approval'): void;
   setPendingApprovals(n: number): void;
   countApprovalDecision(decision: 'approve' | 'reject' | 'refused', via: TDecisionVia): void;
+  /** An infrastructure activity (audit, config, counts) still failing after many attempts. */
+  countInfraRetry(activity: string): void;
   countAction(mode: TActionMode): void;
   observeTimeToTriage(seconds: number): void;
   observeTimeToRemediation(seconds: number): void;
@@ -129,6 +131,13 @@ export function createMetrics(
   });
   const ttr = new Histogram({ name: `${p}time_to_remediation_seconds`, help: 'From first occurrence to first successful remediation', buckets: hours, registers: [registry] });
 
+  const infraRetries = new Counter({
+    name: `${p}infra_activity_retries_total`,
+    help: 'Attempts of infrastructure activities (audit, config load, rate-limit counts) after a long streak of failures; they retry without a cap',
+    labelNames: ['activity'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
@@ -141,6 +150,7 @@ export function createMetrics(
     setPendingApprovals: (n) => pending.set(n),
     countApprovalDecision: (decision, via) => decisions.inc({ decision, via }),
     countAction: (mode) => actions.inc({ mode }),
+    countInfraRetry: (activity) => infraRetries.inc({ activity }),
     observeTimeToTriage: (s) => ttt.observe(s),
     observeTimeToRemediation: (s) => ttr.observe(s),
     contentType: registry.contentType,

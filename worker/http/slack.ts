@@ -1,19 +1,20 @@
 // Slack interactivity: Approve/Reject button clicks. The route (app.ts) verifies the signature over
 // the raw body and acknowledges at once; this module does the rest after the ack, so Slack's 3 s
-// deadline never depends on Temporal: resolve the button's token to (workflow, step), read the
-// step's pending approval from the workflow's `state` query, check the clicker belongs to the
-// approver group (or any group before it in the escalation chain), then signal approve/reject.
-// A refused click gets an ephemeral reply through `response_url`; the workflow's
-// closeApprovalRequest activity rewrites the shared message once the step is decided.
-// Must not: trust anything in the payload but the token and Slack's user id, wait for the
-// workflow to act on the signal, or post to a response_url outside Slack's hooks origin.
+// deadline never depends on Temporal: resolve the button's token to (workflow, step), then submit
+// the decision as an Update (approvals.ts: the shared eligibility rule, the workflow's validator,
+// refusals audited) and tell the clicker, through `response_url`, what the workflow recorded.
+// The workflow's closeApprovalRequest activity rewrites the shared message once the step is decided.
+// Must not: trust anything in the payload but the token and Slack's user id, or post to a
+// response_url outside Slack's hooks origin.
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import type { AuditStore } from '../../activities/audit/index.js';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../activities/adapters/slack/approval-blocks.js';
 import { verifyApprovalToken } from '../../activities/adapters/slack/approval-token.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
-import { approveSignal, rejectSignal, stateQuery, type TApprovalDecision, type TPendingApproval } from '../../workflows/messages.js';
+import type { TDecisionResult } from '../../workflows/messages.js';
+import { createDecisionSubmitter, describeDecision } from './approvals.js';
 import type { LoopwrightMetrics } from './metrics.js';
 
 const ZInteraction = z.looseObject({
@@ -24,11 +25,12 @@ const ZInteraction = z.looseObject({
 });
 
 export type TClickOutcome =
-  | { kind: 'signalled'; decision: 'approve' | 'reject'; workflowId: string; stepId: string; requestId: string }
-  | { kind: 'refused'; reason: 'invalid_token' | 'not_pending' | 'not_an_approver' | 'no_policy' | 'workflow_unreachable' };
+  | { kind: 'recorded'; decision: 'approve' | 'reject'; workflowId: string; result: TDecisionResult }
+  | { kind: 'refused'; code: string; message: string };
 
 export interface SlackInteractionDeps {
   client: Client;
+  audit: Pick<AuditStore, 'append'>;
   policy: TLoadedPolicy | null;
   approvalTokenSecret: string;
   metrics: LoopwrightMetrics;
@@ -62,24 +64,18 @@ export function parseInteraction(payloadJson: string): TParsedClick | null {
   };
 }
 
-/** Slack user ids allowed to decide `pending`: its group and every group asked before it. */
-export function eligibleApprovers(policy: TLoadedPolicy, pending: Pick<TPendingApproval, 'actionType' | 'approverGroup' | 'escalationLevel'>): Set<string> {
-  const rule = policy.policy.actions[pending.actionType];
-  const chain = rule?.approverGroup ? [rule.approverGroup, ...rule.escalation] : [];
-  // A workflow started under another policy version may name a group this chain does not hold
-  // at that level; then only that group's own members qualify (fail closed, never wider).
-  const groups = chain[pending.escalationLevel] === pending.approverGroup ? chain.slice(0, pending.escalationLevel + 1) : [pending.approverGroup];
-  const ids = new Set<string>();
-  for (const g of groups) policy.policy.approverGroups[g]?.members.forEach((m) => ids.add(m.slackUserId));
-  return ids;
-}
-
-const REFUSAL_TEXT: Record<Extract<TClickOutcome, { kind: 'refused' }>['reason'], string> = {
+const REFUSAL_TEXT: Record<string, string> = {
   invalid_token: 'This button is not valid any more. Nothing was recorded.',
-  not_pending: 'This step is not waiting for approval any more (already decided, timed out or escalated). Nothing was recorded.',
-  not_an_approver: 'You are not an approver for this step, so your click was not recorded.',
+  no_open_request: 'This step is not waiting for approval any more (already decided, timed out or closed). Nothing was recorded.',
+  stale_request: 'This request was replaced by a newer one. Nothing was recorded.',
+  already_decided: 'This step is already decided. Nothing was recorded.',
+  not_a_member: 'You are not an approver for this step, so your click was not recorded.',
+  duplicate: 'You already approved this step; a second approval must come from another person.',
+  requester: 'You requested this action, so you cannot approve it.',
+  automation_actor: 'The automation cannot approve its own actions.',
   no_policy: 'No approval policy is loaded, so nobody can approve right now. Nothing was recorded.',
-  workflow_unreachable: 'The workflow could not be reached; please click again in a minute.',
+  closed: 'The issue is closed. Nothing was recorded.',
+  unreachable: 'The workflow could not be reached; please click again in a minute.',
 };
 
 export function createSlackInteractions(deps: SlackInteractionDeps) {
@@ -98,51 +94,32 @@ export function createSlackInteractions(deps: SlackInteractionDeps) {
     }
   }
 
+  const decisions = createDecisionSubmitter({ client: deps.client, audit: deps.audit, policy: deps.policy, log: deps.log });
+
   async function decide(click: TParsedClick): Promise<TClickOutcome> {
+    const attemptedAt = deps.now();
     let claims;
     try {
-      claims = verifyApprovalToken(click.token, deps.approvalTokenSecret, { now: deps.now() });
+      claims = verifyApprovalToken(click.token, deps.approvalTokenSecret, { now: attemptedAt });
     } catch (e) {
-      if (isLoopwrightError(e)) return { kind: 'refused', reason: 'invalid_token' };
+      if (isLoopwrightError(e)) return { kind: 'refused', code: 'invalid_token', message: e.message };
       throw e;
     }
-    if (!deps.policy) return { kind: 'refused', reason: 'no_policy' };
-    const handle = deps.client.workflow.getHandle(claims.workflowId);
-    let pending: TPendingApproval | undefined;
-    try {
-      const state = await handle.query(stateQuery);
-      pending = state.pendingApprovals.find((p) => p.stepId === claims.stepId);
-    } catch (e) {
-      deps.log.warn({ err: (e as Error).name }, 'approval click: state query failed');
-      return { kind: 'refused', reason: 'workflow_unreachable' };
-    }
-    if (!pending) return { kind: 'refused', reason: 'not_pending' };
-    if (!eligibleApprovers(deps.policy, pending).has(click.user.id)) return { kind: 'refused', reason: 'not_an_approver' };
-    const decision: TApprovalDecision = {
-      stepId: pending.stepId,
-      requestId: pending.requestId,
-      approver: click.user,
-      at: new Date(deps.now()).toISOString(),
-    };
-    try {
-      await handle.signal(click.decision === 'approve' ? approveSignal : rejectSignal, decision);
-    } catch (e) {
-      deps.log.warn({ err: (e as Error).name }, 'approval click: signal failed');
-      return { kind: 'refused', reason: 'workflow_unreachable' };
-    }
-    return { kind: 'signalled', decision: click.decision, workflowId: claims.workflowId, stepId: pending.stepId, requestId: pending.requestId };
+    const outcome = await decisions.submit({ workflowId: claims.workflowId, stepId: claims.stepId, decision: click.decision, approver: click.user, via: 'slack', attemptedAt });
+    if (outcome.kind === 'recorded') return { kind: 'recorded', decision: click.decision, workflowId: claims.workflowId, result: outcome.result };
+    return { kind: 'refused', code: outcome.kind === 'unreachable' ? 'unreachable' : outcome.code, message: outcome.message };
   }
 
   return {
-    /** Runs after the ack: decides, signals, and tells the clicker what happened. */
+    /** Runs after the ack: submits the decision and tells the clicker what the workflow recorded. */
     async handleClick(click: TParsedClick): Promise<TClickOutcome> {
       const outcome = await decide(click);
       if (outcome.kind === 'refused') {
         deps.metrics.countApprovalDecision('refused', 'slack');
-        await reply(click.responseUrl, REFUSAL_TEXT[outcome.reason]);
+        await reply(click.responseUrl, REFUSAL_TEXT[outcome.code] ?? `Not recorded: ${outcome.message}`);
       } else {
         // Counted once, by the worker, when the workflow has recorded the decision (with its channel).
-        await reply(click.responseUrl, `Recorded your ${outcome.decision === 'approve' ? 'approval' : 'rejection'} of step ${outcome.stepId}. The message updates when the workflow has decided.`);
+        await reply(click.responseUrl, describeDecision(outcome.result, outcome.decision));
       }
       return outcome;
     },

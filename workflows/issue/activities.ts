@@ -1,14 +1,18 @@
 // Activity proxies for IssueWorkflow, with the timeouts and retry policies each kind of I/O needs.
-// Actions retry transient failures a bounded number of times; permanent ones (coded
-// `retryable: false` by the adapters) arrive as non-retryable ApplicationFailures immediately.
+// Infrastructure (audit, config, rate-limit counts) retries without a cap: an outage of our own
+// database must pause an issue, never end it (the activities log and count long retry streaks).
+// Actions retry transient failures a bounded number of times, then the workflow retries later;
+// permanent ones (coded `retryable: false` by the adapters) arrive as non-retryable failures.
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../../activities/index.js';
 
 type Activities = ReturnType<typeof createActivities>;
+export type TIssueConfig = Awaited<ReturnType<Activities['loadIssueConfig']>>;
 
-export const { recordAudit, countRecentActions } = proxyActivities<Activities>({
+export const { recordAudit, countRecentActions, loadIssueConfig } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20 },
+  // No maximumAttempts: unlimited.
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 });
 
 export const { rankRootCause } = proxyActivities<Activities>({
@@ -19,6 +23,8 @@ export const { rankRootCause } = proxyActivities<Activities>({
 function actionProxies(startToCloseMs: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: startToCloseMs,
+    // Fan-out activities heartbeat per ticket: a dead worker is noticed in seconds, not minutes.
+    heartbeatTimeout: Math.min(startToCloseMs, 30_000),
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
   });
 }

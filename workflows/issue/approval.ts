@@ -1,181 +1,189 @@
-// Asking humans: post an approval request to the step's approver group, wait durably for Slack
-// decisions (signals), escalate along the policy's chain on each timeout, then give up as
-// timed_out. Every decision is checked by the pure approval rules; refusals are audited, never
-// counted. Outcomes are values, not throws.
-import { condition, uuid4 } from '@temporalio/workflow';
-import { applyApprovalDecision, approvalStage, createApprovalState, type TApprovalState } from '../../policies/approval.js';
-import type { TPolicy, TVerdict } from '../../policies/schema.js';
-import type { TPlaybookAction } from '../../playbooks/actions.js';
-import type { TApprovalMessageRef, THypothesis } from '../activity-types.js';
+// Asking humans: post an approval request to the step's approver group, wait durably for their
+// decisions (Updates), escalate along the policy's chain on each timeout, then give up as
+// timed_out. The open request lives in the round state, so a continue-as-new in the middle of a
+// two-person approval carries it (and the approvals given) to the next run. Slack being down
+// does not stop the request: it is open in the workflow (the CLI and API can decide it), the
+// failure is audited as degraded and posting is retried later.
+import { ApplicationFailure, uuid4 } from '@temporalio/workflow';
+import { applyApprovalDecision, approvalStage, createApprovalState, decisionRefusal, type TApprovalStage } from '../../policies/approval.js';
+import type { TVerdict } from '../../policies/schema.js';
+import type { THypothesis } from '../activity-types.js';
 import type { TEvidence } from '../domain/triage.js';
-import type { TApprovalDecision, TApprover, TPendingApproval } from '../messages.js';
+import { ZApprovalDecision, type TApprovalDecision, type TCommandRefusal, type TDecisionResult, type TPendingApproval } from '../messages.js';
 import { actions } from './activities.js';
-import { SYSTEM_ACTOR, type Journal } from './journal.js';
+import * as ev from './audit-payloads.js';
+import { errorInfo } from './errors.js';
+import type { Journal } from './journal.js';
+import { SYSTEM_ACTOR } from './journal.js';
+import type { TOpenApproval, TRoundContext, TRoundState, TStepInFlight } from './round-state.js';
 
 export type TApprovalOutcome = 'approved' | 'rejected' | 'timed_out';
 
-interface TOpenRequest {
-  stepId: string;
-  requestId: string;
-  actionType: string;
-  verdict: TVerdict;
-  level: number;
-  state: TApprovalState;
-  decidedBy: TApprover[];
-  requestedAt: string;
-  deadline: string;
+export interface TApprovalContext {
+  issue: { category: string; severity: string; occurrences: number; customers: number; excerpt: string };
+  evidence: TEvidence[];
+  hypotheses: THypothesis[];
 }
 
-/** The requests a workflow is waiting on, keyed by step id; signals are routed here. */
-export class ApprovalDesk {
-  private readonly open = new Map<string, TOpenRequest>();
+const MAX_POST_RETRY_MS = 3_600_000;
 
+function refuse(code: TCommandRefusal, message: string): never {
+  throw ApplicationFailure.create({ type: code, message, nonRetryable: true });
+}
+
+function groupsAt(verdict: TVerdict, level: number): string[] {
+  return verdict.approverGroup ? [verdict.approverGroup, ...verdict.escalationChain].slice(0, level + 1) : [];
+}
+
+/** The open approval requests of the round in flight; the Update handlers are routed here. */
+export class ApprovalDesk {
   constructor(
-    private readonly policy: TPolicy | null,
+    private readonly round: () => TRoundState | null,
     private readonly journal: Journal,
   ) {}
 
-  pending(): TPendingApproval[] {
-    return [...this.open.values()].map((r) => ({
-      stepId: r.stepId,
-      requestId: r.requestId,
-      actionType: r.actionType,
-      approverGroup: approvalStage(this.policy as TPolicy, r.verdict, r.level)?.group ?? 'none',
-      approvalsRequired: r.verdict.approvalsRequired,
-      approvals: r.decidedBy.filter((a) => r.state.approvals.some((x) => x.approver === a.id)),
-      requestedAt: r.requestedAt,
-      deadline: r.deadline,
-      escalationLevel: r.level,
-    }));
+  private open(): TOpenApproval | null {
+    return this.round()?.current?.approval ?? null;
   }
 
-  /** Signal handler body for approve and reject. Synchronous: state changes only, audit queued. */
-  decide(d: TApprovalDecision, decision: 'approve' | 'reject'): void {
-    const req = this.open.get(d.stepId);
-    if (!req || req.requestId !== d.requestId) {
-      this.journal.note('decision_ignored', `${decision} by ${d.approver.name} for ${d.stepId}: no open request ${d.requestId}`);
-      return;
-    }
-    const stage = this.policy ? approvalStage(this.policy, req.verdict, req.level) : null;
-    if (!this.policy || !stage) return;
+  pending(): TPendingApproval[] {
+    const r = this.open();
+    if (!r || r.state.outcome !== 'pending') return [];
+    const groups = groupsAt(r.verdict, r.level);
+    return [
+      {
+        stepId: r.stepId,
+        requestId: r.requestId,
+        actionType: r.actionType,
+        approverGroup: groups.at(-1) ?? 'none',
+        groups,
+        requestedBy: SYSTEM_ACTOR.id,
+        approvalsRequired: r.verdict.approvalsRequired,
+        approvals: r.decidedBy.filter((a) => r.state.approvals.some((x) => x.approver === a.id)),
+        requestedAt: new Date(r.requestedAt).toISOString(),
+        deadline: new Date(r.deadline).toISOString(),
+        escalationLevel: r.level,
+      },
+    ];
+  }
+
+  /** Update validator for approve and reject: schema, an open request, eligibility under the round's policy. */
+  validate(raw: unknown, decision: 'approve' | 'reject'): void {
+    const parsed = ZApprovalDecision.safeParse(raw);
+    if (!parsed.success) refuse('invalid_command', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const d = parsed.data;
+    const req = this.open();
+    if (!req || req.stepId !== d.stepId) refuse('no_open_request', `step ${d.stepId} is not waiting for a decision`);
+    if (req.requestId !== d.requestId) refuse('stale_request', `request ${d.requestId} of ${d.stepId} is no longer open`);
+    if (req.state.outcome !== 'pending') refuse('already_decided', `${d.stepId} is already ${req.state.outcome}`);
+    const pending = this.pending()[0]!;
+    const refusal = decisionRefusal(this.round()?.policy?.policy, { ...pending, approvals: pending.approvals }, d.approver.id, decision);
+    if (refusal) refuse(refusal.code === 'invalid_decision' ? 'invalid_command' : refusal.code, refusal.message);
+  }
+
+  /** Update handler for approve and reject (after the validator): records the decision, returns the tally. */
+  decide(d: TApprovalDecision, decision: 'approve' | 'reject'): TDecisionResult {
+    const req = this.open()!;
+    const policy = this.round()!.policy!.policy;
+    const stage = approvalStage(policy, req.verdict, req.level);
     const result = applyApprovalDecision(
       req.state,
       { approver: d.approver.id, decision, at: Date.now() },
       {
         approvalsRequired: req.verdict.approvalsRequired,
-        eligibleApprovers: stage.eligibleApprovers,
+        eligibleApprovers: stage?.eligibleApprovers ?? [d.approver.id],
         requestedBy: SYSTEM_ACTOR.id,
-        automationActors: this.policy.automationActors,
+        automationActors: policy.automationActors,
       },
     );
-    const actor = { type: 'user', id: d.approver.id, displayName: d.approver.name } as const;
-    if (result.refused) {
-      this.journal.record(
-        { kind: 'approval_refused', actor, payload: { stepId: d.stepId, approverId: d.approver.id, approverName: d.approver.name, decision, code: result.refused.code, reason: result.refused.message } },
-        `refused ${decision} by ${d.approver.name} on ${d.stepId}: ${result.refused.message}`,
-      );
-      return;
+    if (!result.refused) {
+      req.state = result.state;
+      req.decidedBy.push(d.approver);
+      this.journal.add(decision === 'approve' ? ev.approved(d, req.state.approvals.length, req.verdict.approvalsRequired) : ev.rejected(d));
     }
-    req.state = result.state;
-    req.decidedBy.push(d.approver);
-    if (decision === 'approve') {
-      this.journal.record(
-        { kind: 'approved', actor, payload: { stepId: d.stepId, approverId: d.approver.id, approverName: d.approver.name, ...(d.reason ? { comment: d.reason } : {}) } },
-        `${d.approver.name} approved ${d.stepId} (${req.state.approvals.length}/${req.verdict.approvalsRequired})`,
-      );
-    } else {
-      this.journal.record(
-        { kind: 'rejected', actor, payload: { stepId: d.stepId, approverId: d.approver.id, approverName: d.approver.name, ...(d.reason ? { reason: d.reason } : {}) } },
-        `${d.approver.name} rejected ${d.stepId}`,
-      );
-    }
+    return {
+      stepId: req.stepId,
+      decision: req.state.outcome,
+      approvals: req.decidedBy.filter((a) => req.state.approvals.some((x) => x.approver === a.id)),
+      required: req.verdict.approvalsRequired,
+    };
   }
 
-  /** Runs the whole approval conversation for one step. */
-  async obtain(
-    workflowId: string,
-    stepId: string,
-    verdict: TVerdict,
-    action: TPlaybookAction,
-    context: { issue: { category: string; severity: string; occurrences: number; customers: number; excerpt: string }; evidence: TEvidence[]; hypotheses: THypothesis[] },
-    flush: () => Promise<void>,
-  ): Promise<{ outcome: TApprovalOutcome; decidedBy: TApprover[] }> {
-    if (!this.policy) return { outcome: 'rejected', decidedBy: [] };
-    const req: TOpenRequest = {
-      stepId,
+  /** Runs (or resumes) the approval conversation for the step in flight. */
+  async obtain(ctx: TRoundContext, step: TStepInFlight, context: TApprovalContext): Promise<TApprovalOutcome> {
+    const policy = ctx.round.policy?.policy;
+    if (!policy) return 'rejected';
+    step.approval ??= {
+      stepId: step.stepId,
       requestId: uuid4(),
-      actionType: action.type,
-      verdict,
+      actionType: step.action.type,
+      verdict: step.verdict,
       level: 0,
       state: createApprovalState(),
       decidedBy: [],
-      requestedAt: new Date().toISOString(),
-      deadline: new Date(Date.now() + verdict.timeoutMs).toISOString(),
+      requestedAt: Date.now(),
+      deadline: Date.now() + step.verdict.timeoutMs,
+      messages: [],
+      posted: false,
+      postFailures: 0,
+      retryPostAt: null,
     };
-    this.open.set(stepId, req);
-    const messages: TApprovalMessageRef[] = [];
-    try {
-      for (let level = 0; ; level++) {
-        const stage = approvalStage(this.policy, verdict, level);
-        if (!stage) break;
-        req.level = level;
-        req.deadline = new Date(Date.now() + stage.timeoutMs).toISOString();
-        const ref = await actions.requestApproval({
-          workflowId,
-          stepId,
-          requestId: req.requestId,
-          channel: stage.channel,
-          group: stage.group,
-          level,
-          verdict,
-          action,
-          issue: context.issue,
-          evidence: context.evidence,
-          hypotheses: context.hypotheses,
-          deadline: req.deadline,
-        });
-        messages.push(ref);
-        if (level === 0) {
-          this.journal.record(
-            {
-              kind: 'approval_requested',
-              actor: SYSTEM_ACTOR,
-              payload: {
-                stepId,
-                actionType: action.type,
-                approverGroups: [stage.group],
-                requiredApprovals: verdict.approvalsRequired,
-                timeoutSeconds: Math.max(1, Math.round(stage.timeoutMs / 1000)),
-                messageRef: `${ref.channel}/${ref.ts}`,
-              },
-            },
-            `asked ${stage.group} to approve ${stepId} (${action.type}), ${verdict.approvalsRequired} approval(s) needed`,
-          );
-        } else {
-          this.journal.record(
-            { kind: 'escalated', actor: SYSTEM_ACTOR, payload: { stepId, target: stage.group, reason: `no decision within ${Math.round(stage.timeoutMs / 60_000)} min` } },
-            `escalated approval of ${stepId} to ${stage.group}`,
-          );
-        }
-        await flush();
-        const decided = await condition(() => req.state.outcome !== 'pending', stage.timeoutMs);
-        if (decided) break;
-        const next = approvalStage(this.policy, verdict, level + 1);
-        this.journal.record(
-          {
-            kind: 'approval_timed_out',
-            actor: SYSTEM_ACTOR,
-            payload: { stepId, timeoutSeconds: Math.max(1, Math.round(stage.timeoutMs / 1000)), ...(next ? { escalateTo: next.group } : {}) },
-          },
-          `no decision on ${stepId} from ${stage.group}${next ? `; escalating to ${next.group}` : '; giving up'}`,
-        );
-      }
-    } finally {
-      this.open.delete(stepId);
+    const req = step.approval;
+    ctx.setStatus('awaiting_approval');
+    for (;;) {
+      const stage = approvalStage(policy, req.verdict, req.level);
+      if (!stage) break;
+      if (!req.posted && (req.retryPostAt === null || Date.now() >= req.retryPostAt)) await this.post(ctx, req, stage, context);
+      await ctx.flush();
+      const wakeAt = req.posted || req.retryPostAt === null ? req.deadline : Math.min(req.deadline, req.retryPostAt);
+      if (await ctx.wait(() => req.state.outcome !== 'pending', Math.max(0, wakeAt - Date.now()))) break;
+      if (Date.now() < req.deadline) continue;
+      const next = approvalStage(policy, req.verdict, req.level + 1);
+      this.journal.add(ev.approvalTimedOut(req.stepId, stage, next));
+      if (!next) break;
+      req.level += 1;
+      req.deadline = Date.now() + next.timeoutMs;
+      req.posted = false;
+      req.retryPostAt = null;
     }
     const outcome: TApprovalOutcome = req.state.outcome === 'pending' ? 'timed_out' : req.state.outcome;
-    await flush();
-    await actions.closeApprovalRequest({ workflowId, stepId, messages, outcome, decidedBy: req.decidedBy, at: new Date().toISOString() });
-    return { outcome, decidedBy: req.decidedBy };
+    ctx.setStatus('remediating');
+    await this.closeMessages(ctx, req, outcome);
+    return outcome;
+  }
+
+  private async post(ctx: TRoundContext, req: TOpenApproval, stage: TApprovalStage, context: TApprovalContext): Promise<void> {
+    try {
+      const ref = await actions.requestApproval({
+        workflowId: ctx.workflowId,
+        stepId: req.stepId,
+        requestId: req.requestId,
+        channel: stage.channel,
+        group: stage.group,
+        level: req.level,
+        verdict: req.verdict,
+        action: ctx.round.current!.action,
+        ...context,
+        deadline: new Date(req.deadline).toISOString(),
+      });
+      req.messages.push(ref);
+      req.posted = true;
+      this.journal.add(req.level === 0 ? ev.approvalRequested(req, stage, ref) : ev.approvalEscalated(req.stepId, stage));
+    } catch (e) {
+      // The request stays open (CLI and API can decide it); Slack is asked again later.
+      req.postFailures += 1;
+      req.retryPostAt = Date.now() + Math.min(MAX_POST_RETRY_MS, ctx.settings.retryLaterMs * 2 ** (req.postFailures - 1));
+      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_request', stepId: req.stepId, error: errorInfo(e), outcome: 'retry_later', retryAt: req.retryPostAt, attempt: req.postFailures }));
+      if (req.postFailures === 1 && req.level === 0) this.journal.add(ev.approvalRequested(req, stage, null));
+    }
+  }
+
+  private async closeMessages(ctx: TRoundContext, req: TOpenApproval, outcome: TApprovalOutcome): Promise<void> {
+    if (req.messages.length === 0) return;
+    try {
+      await actions.closeApprovalRequest({ workflowId: ctx.workflowId, stepId: req.stepId, messages: req.messages, outcome, decidedBy: req.decidedBy, at: new Date().toISOString() });
+    } catch (e) {
+      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_close', stepId: req.stepId, error: errorInfo(e), outcome: 'continued' }));
+    }
   }
 }

@@ -8,6 +8,8 @@ import type { TTimelineEntry } from '../messages.js';
 const TIMELINE_CAP = 300;
 
 export type TAuditDraft = Omit<TAuditAppend, 'workflowId' | 'runId' | 'eventKey'>;
+/** An audit event and its timeline line, as the builders in audit-payloads.ts make them. */
+export type TJournalEntry = readonly [TAuditDraft, string];
 
 export interface TJournalState {
   seq: number;
@@ -30,6 +32,10 @@ export class Journal {
     this.state.seq += 1;
     this.pending.push({ ...draft, workflowId: this.workflowId, runId: this.runId, eventKey: `${this.chainId}:e${this.state.seq}` } as TAuditAppend);
     this.note(draft.kind, summary);
+  }
+
+  add([draft, summary]: TJournalEntry): void {
+    this.record(draft, summary);
   }
 
   /** A timeline line with no audit event (e.g. an ignored duplicate decision). */

@@ -1,54 +1,31 @@
-// One remediation round of an IssueWorkflow: rank hypotheses, then for each playbook step render
-// its templates, ask the policy, ask humans when needed, run the action, and on a permanent
-// failure compensate the completed steps in reverse. Compensation failures are audited and
-// escalated, never swallowed. Customer replies go through the same policy gate as any step.
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+// The steps of a remediation round: render a step's templates, ask the policy, ask humans when
+// needed, run the action (fanned out over tickets in chunks), and on a permanent failure
+// compensate the completed steps in reverse, ticket by ticket. Integrations that are down make a
+// step wait and retry later (audited as degraded), never fail the workflow. Everything a resumed
+// round needs is in `ctx.round` (round-state.ts).
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
-import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
-import type { TLoadedPolicy } from '../../policies/loader.js';
+import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
 import { NEEDS_REVIEW } from '../domain/triage.js';
 import type { TActionResult, TRootCauseResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
-import type { ApprovalDesk } from './approval.js';
-import { SYSTEM_ACTOR, type Journal } from './journal.js';
-import { meanConfidence, recordStep, type TCarriedIssueState } from './state.js';
-
-export interface TRoundContext {
-  workflowId: string;
-  fingerprint: string;
-  loaded: TLoadedPlaybook;
-  policy: TLoadedPolicy | null;
-  state: TCarriedIssueState;
-  journal: Journal;
-  desk: ApprovalDesk;
-  round: number;
-  flush: () => Promise<void>;
-  /** Publishes the status (search attribute, details) while a step waits for humans. */
-  setStatus: (status: 'awaiting_approval' | 'remediating') => void;
-}
-
-interface TCompleted {
-  step: TPlaybookStep;
-  key: string;
-  result: TActionResult;
-}
+import * as ev from './audit-payloads.js';
+import { errorInfo, type TErrorInfo } from './errors.js';
+import type { TRoundContext, TStepInFlight } from './round-state.js';
+import { meanConfidence, recordStep } from './state.js';
 
 type TStepResult = { kind: 'done'; result?: TActionResult } | { kind: 'failed'; error: string };
 
-function errorInfo(e: unknown): { code?: string; message: string; retryable?: boolean } {
-  const cause = e instanceof ActivityFailure ? e.cause : e;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? undefined, message: cause.message.slice(0, 1_900), retryable: !cause.nonRetryable };
-  return { message: (e instanceof Error ? e.message : String(e)).slice(0, 1_900) };
-}
+const MAX_RETRY_LATER_MS = 3_600_000;
 
 function issueValues(ctx: TRoundContext): Record<string, string | number> {
   const s = ctx.state;
   const iso = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOString());
   const top = s.hypotheses[0];
+  const pb = ctx.round.playbook.playbook;
   return {
     'issue.workflowId': ctx.workflowId,
     'issue.fingerprint': ctx.fingerprint,
@@ -59,8 +36,8 @@ function issueValues(ctx: TRoundContext): Record<string, string | number> {
     'issue.firstSeen': iso(s.stats.firstSeen),
     'issue.lastSeen': iso(s.stats.lastSeen),
     'issue.hypothesis': top ? `${top.title} (score ${top.score.toFixed(2)})` : 'insufficient evidence',
-    'playbook.id': ctx.loaded.playbook.id,
-    'playbook.version': ctx.loaded.playbook.version,
+    'playbook.id': pb.id,
+    'playbook.version': pb.version,
   };
 }
 
@@ -71,17 +48,24 @@ function render<T extends TPlaybookAction | TCompensation>(action: T, values: Re
   return out as T;
 }
 
-function actionKey(ctx: TRoundContext, stepId: string, type: string): string {
-  // One recurring problem is one Jira ticket: its key never carries the round.
-  return ctx.round === 1 || type === 'jira.create_issue' ? `${ctx.workflowId}/${stepId}` : `${ctx.workflowId}/${stepId}#r${ctx.round}`;
+/** Idempotency key of a step: the execution chain and the round, so a recurrence never reuses an old result. */
+export function actionKey(ctx: TRoundContext, stepId: string): string {
+  return `${ctx.workflowId}/${ctx.chainId}/r${ctx.round.n}/${stepId}`;
+}
+
+function noteStep(ctx: TRoundContext, step: TPlaybookStep, outcome: TStepOutcome['outcome'], verdict: TStepOutcome['verdict'], detail?: string, externalRef?: string): void {
+  recordStep(ctx.state, { stepId: step.id, actionType: step.action.type, verdict, outcome, ...(detail ? { detail } : {}), ...(externalRef ? { externalRef } : {}) });
+  // Later steps may quote this one's outputs; a step that did not run says so instead of breaking them.
+  if (outcome !== 'succeeded') for (const field of ACTION_OUTPUTS[step.action.type]) ctx.round.outputs[`steps.${step.id}.${field}`] ??= `(not run: ${outcome})`;
 }
 
 async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybookAction, tickets: string[]): Promise<TVerdict> {
   const s = ctx.state;
-  const windowMs = ctx.policy ? rateLimitWindowMs(ctx.policy.policy, action.type) : null;
+  const policy = ctx.round.policy?.policy;
+  const windowMs = policy ? rateLimitWindowMs(policy, action.type) : null;
   const recentActionCount = windowMs === null ? 0 : await countRecentActions({ actionType: action.type, windowMs });
   const touches = TOUCHES_TICKETS[action.type];
-  const verdict = evaluatePolicy(ctx.policy?.policy, {
+  const verdict = evaluatePolicy(policy, {
     actionType: action.type,
     category: s.category,
     confidence: Math.min(1, Math.max(0, meanConfidence(s))),
@@ -91,133 +75,163 @@ async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybo
     recentActionCount,
     needsReview: s.category === NEEDS_REVIEW,
   });
-  ctx.journal.record(
-    {
-      kind: 'policy_verdict',
-      actor: SYSTEM_ACTOR,
-      payload: {
-        actionType: action.type,
-        stepId,
-        verdict: verdict.kind,
-        reasons: verdict.reasons,
-        policyVersion: verdict.policyVersion,
-        ...(verdict.risk ? { riskLevel: verdict.risk } : {}),
-        ...(verdict.approverGroup ? { approverGroups: [verdict.approverGroup, ...verdict.escalationChain] } : {}),
-        dryRun: verdict.dryRun,
-      },
-    },
-    `policy ${verdict.policyVersion}: ${verdict.dryRun ? 'would ' : ''}${verdict.kind} ${stepId} (${action.type}): ${verdict.reasons.join(', ')}`,
-  );
+  ctx.journal.add(ev.policyVerdict(stepId, verdict));
   return verdict;
 }
 
-/** Policy → (approval) → action for one step. Skips are done, not failures. */
-async function runStep(ctx: TRoundContext, step: TPlaybookStep, outputs: Record<string, string | number>, completed: TCompleted[]): Promise<TStepResult> {
-  const s = ctx.state;
+/** Renders and decides a step (once: a resumed round finds it in ctx.round.current). */
+async function prepare(ctx: TRoundContext, step: TPlaybookStep, tickets: string[]): Promise<TStepInFlight | TStepResult> {
   const type = step.action.type;
-  const key = actionKey(ctx, step.id, type);
-  const note = (outcome: TStepOutcome['outcome'], verdict: TStepOutcome['verdict'], detail?: string, externalRef?: string) => {
-    recordStep(s, { stepId: step.id, actionType: type, verdict, outcome, ...(detail ? { detail } : {}), ...(externalRef ? { externalRef } : {}) });
-    // Later steps may quote this one's outputs; a step that did not run says so instead of breaking them.
-    if (outcome !== 'succeeded') for (const field of ACTION_OUTPUTS[type]) outputs[`steps.${step.id}.${field}`] ??= `(not run: ${outcome})`;
-  };
-
+  const key = actionKey(ctx, step.id);
   let action: TPlaybookAction;
   try {
-    action = render(step.action, { ...issueValues(ctx), ...outputs });
+    action = render(step.action, { ...issueValues(ctx), ...ctx.round.outputs });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    ctx.journal.record({ kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId: step.id, idempotencyKey: key, error: { code: 'invalid_input', message, retryable: false } } }, `cannot render ${step.id}: ${message}`);
-    note('failed', 'deny', message);
+    ctx.journal.add(ev.actionFailed(type, step.id, key, { code: 'invalid_input', message, retryable: false }));
+    noteStep(ctx, step, 'failed', 'deny', message);
     return { kind: 'failed', error: message };
   }
-  const tickets = TOUCHES_TICKETS[type] ? s.tickets.slice() : [];
   if (TOUCHES_TICKETS[type] && tickets.length === 0) {
     ctx.journal.note('step_skipped', `${step.id}: no customer tickets to act on`);
-    note('skipped', 'allow', 'no tickets');
+    noteStep(ctx, step, 'skipped', 'allow', 'no tickets');
     return { kind: 'done' };
   }
-
   const verdict = await policyVerdict(ctx, step.id, action, tickets);
   if (verdict.dryRun) {
-    note('dry_run', verdict.kind, `would ${verdict.kind}`);
+    noteStep(ctx, step, 'dry_run', verdict.kind, `would ${verdict.kind}`);
     return { kind: 'done' };
   }
   if (verdict.kind === 'deny') {
-    note('skipped', 'deny', verdict.reasons.join(', '));
+    noteStep(ctx, step, 'skipped', 'deny', verdict.reasons.join(', '));
     return { kind: 'done' };
   }
-  if (verdict.kind === 'needs_approval') {
-    ctx.setStatus('awaiting_approval');
-    const { outcome } = await ctx.desk.obtain(
-      ctx.workflowId,
-      step.id,
-      verdict,
-      action,
-      {
-        issue: { category: s.category, severity: highestSeverity(s.stats) ?? 'low', occurrences: s.stats.total, customers: affectedCustomerCount(s.stats), excerpt: s.excerpt },
-        evidence: s.evidence,
-        hypotheses: s.hypotheses,
-      },
-      ctx.flush,
-    );
-    ctx.setStatus('remediating');
+  return {
+    stepId: step.id,
+    action,
+    verdict,
+    tickets,
+    idempotencyKey: key,
+    stage: verdict.kind === 'needs_approval' ? 'approval' : 'act',
+    approval: null,
+    attempts: 0,
+    firstFailureAt: null,
+    retryAt: null,
+    chunks: [],
+  };
+}
+
+/** Policy → (approval) → action for one step; resumes a step a continue-as-new interrupted. */
+export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: string[]): Promise<TStepResult> {
+  const s = ctx.state;
+  if (ctx.round.current?.stepId !== step.id) {
+    const prepared = await prepare(ctx, step, tickets);
+    if ('kind' in prepared) return prepared;
+    ctx.round.current = prepared;
+  }
+  const p = ctx.round.current;
+  if (p.stage === 'approval') {
+    const outcome = await ctx.desk.obtain(ctx, p, {
+      issue: { category: s.category, severity: highestSeverity(s.stats) ?? 'low', occurrences: s.stats.total, customers: affectedCustomerCount(s.stats), excerpt: s.excerpt },
+      evidence: s.evidence,
+      hypotheses: s.hypotheses,
+    });
     if (outcome !== 'approved') {
-      note(outcome, 'needs_approval');
+      noteStep(ctx, step, outcome, 'needs_approval');
       return { kind: 'done' };
     }
+    p.stage = 'act';
+    p.approval = null;
   }
-
-  ctx.journal.record({ kind: 'action_started', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId: step.id, idempotencyKey: key } }, `running ${step.id} (${type})`);
+  ctx.checkpoint();
+  if (p.attempts === 0 && p.chunks.length === 0) ctx.journal.add(ev.actionStarted(p.action.type, step.id, p.idempotencyKey));
   await ctx.flush();
-  try {
-    const first = !s.steps.some((x) => x.outcome === 'succeeded') && s.stats.firstSeen !== null;
-    const result = await actions.runAction({
-      workflowId: ctx.workflowId,
-      stepId: step.id,
-      idempotencyKey: key,
-      action,
-      tickets,
-      dryRun: false,
-      ...(first ? { issueFirstSeen: s.stats.firstSeen as number } : {}),
-    });
-    ctx.journal.record(
-      {
-        kind: 'action_succeeded',
-        actor: SYSTEM_ACTOR,
-        payload: {
-          actionType: type,
-          stepId: step.id,
-          idempotencyKey: key,
-          dryRun: result.dryRun,
-          ...(result.externalRef ? { externalRef: result.externalRef } : {}),
-          result: { ...result.outputs, created: result.created },
-        },
-      },
-      result.dryRun
-        ? `${step.id} recorded as a dry run: the integration is not configured`
-        : `${step.id} done${result.externalRef ? `: ${result.externalRef}` : ''}${result.created ? '' : ' (already existed)'}`,
-    );
-    for (const [field, value] of Object.entries(result.outputs)) outputs[`steps.${step.id}.${field}`] = value;
-    if (result.dryRun) {
-      note('dry_run', verdict.kind, 'integration not configured');
-      return { kind: 'done', result };
-    }
-    if (type === 'jira.create_issue' && result.outputs.issueKey) s.jiraKey = result.outputs.issueKey;
-    completed.push({ step, key, result });
-    note('succeeded', verdict.kind, undefined, result.externalRef);
-    return { kind: 'done', result };
-  } catch (e) {
-    const error = errorInfo(e);
-    ctx.journal.record({ kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId: step.id, idempotencyKey: key, error } }, `${step.id} failed: ${error.message}`);
-    note('failed', verdict.kind, error.message);
-    return { kind: 'failed', error: error.message };
+  const run = await act(ctx, p);
+  if (run.kind === 'failed') {
+    ctx.journal.add(ev.actionFailed(p.action.type, step.id, p.idempotencyKey, run.error));
+    noteStep(ctx, step, 'failed', p.verdict.kind, run.error.message);
+    return { kind: 'failed', error: run.error.message };
   }
+  const result = run.result;
+  ctx.journal.add(ev.actionSucceeded(p.action.type, step.id, p.idempotencyKey, result));
+  const skipped = (result.tickets ?? []).filter((t) => t.outcome === 'skipped').map((t) => ({ ticket: t.id, reason: t.reason ?? 'skipped' }));
+  if (skipped.length > 0) ctx.journal.add(ev.ticketsSkipped(p.action.type, step.id, p.idempotencyKey, skipped));
+  for (const [field, value] of Object.entries(result.outputs)) ctx.round.outputs[`steps.${step.id}.${field}`] = value;
+  if (result.dryRun) {
+    noteStep(ctx, step, 'dry_run', p.verdict.kind, 'integration not configured');
+    return { kind: 'done', result };
+  }
+  if (p.action.type === 'jira.create_issue' && result.outputs.issueKey) {
+    s.jiraKey = result.outputs.issueKey;
+    s.jiraUrl = result.outputs.issueUrl ?? null;
+  }
+  ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result, tickets: p.tickets });
+  noteStep(ctx, step, 'succeeded', p.verdict.kind, undefined, result.externalRef);
+  return { kind: 'done', result };
+}
+
+/**
+ * Runs the action, in chunks of tickets for the zendesk.* types. A transient failure (the
+ * activity's own retries exhausted) waits and retries later, up to settings.giveUpAfterMs.
+ */
+async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; result: TActionResult } | { kind: 'failed'; error: TErrorInfo }> {
+  const chunk = ctx.settings.fanOutChunk;
+  const chunks = TOUCHES_TICKETS[p.action.type] ? Math.max(1, Math.ceil(p.tickets.length / chunk)) : 1;
+  while (p.chunks.length < chunks) {
+    if (p.retryAt !== null) await ctx.wait(() => false, Math.max(0, p.retryAt - Date.now()));
+    const i = p.chunks.length;
+    const first = !ctx.state.steps.some((x) => x.outcome === 'succeeded') && ctx.state.stats.firstSeen !== null && i === 0;
+    try {
+      const result = await actions.runAction({
+        workflowId: ctx.workflowId,
+        stepId: p.stepId,
+        idempotencyKey: p.idempotencyKey,
+        action: p.action,
+        tickets: TOUCHES_TICKETS[p.action.type] ? p.tickets.slice(i * chunk, (i + 1) * chunk) : [],
+        dryRun: false,
+        ...(first ? { issueFirstSeen: ctx.state.stats.firstSeen as number } : {}),
+      });
+      p.chunks.push(result);
+      if (p.attempts > 0) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, outcome: 'recovered', attempt: p.attempts }));
+      p.attempts = 0;
+      p.firstFailureAt = null;
+      p.retryAt = null;
+    } catch (e) {
+      const error = errorInfo(e);
+      p.firstFailureAt ??= Date.now();
+      if (!error.retryable || Date.now() - p.firstFailureAt >= ctx.settings.giveUpAfterMs) {
+        if (error.retryable) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'gave_up', attempt: p.attempts }));
+        return { kind: 'failed', error };
+      }
+      p.attempts += 1;
+      p.retryAt = Date.now() + Math.min(MAX_RETRY_LATER_MS, ctx.settings.retryLaterMs * 2 ** (p.attempts - 1));
+      ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'retry_later', retryAt: p.retryAt, attempt: p.attempts }));
+      await ctx.flush();
+    }
+  }
+  return { kind: 'ok', result: mergeChunks(p.chunks) };
+}
+
+function component(actionType: string): 'slack' | 'jira' | 'zendesk' {
+  return actionType.split('.')[0] as 'slack' | 'jira' | 'zendesk';
+}
+
+function mergeChunks(chunks: TActionResult[]): TActionResult {
+  if (chunks.length === 1) return chunks[0]!;
+  const tickets = chunks.flatMap((c) => c.tickets ?? []);
+  const count = chunks.reduce((n, c) => n + Number(c.outputs.ticketCount ?? 0), 0);
+  return {
+    outputs: { ...chunks[0]!.outputs, ticketCount: String(count) },
+    externalRef: `${count} tickets`,
+    created: chunks.some((c) => c.created),
+    dryRun: chunks.every((c) => c.dryRun),
+    tickets,
+  };
 }
 
 /** Escalation channel for a failure the automation cannot fix: the action's last escalation group. */
 function escalationChannel(ctx: TRoundContext, actionType: string): string | null {
-  const p = ctx.policy?.policy;
+  const p = ctx.round.policy?.policy;
   if (!p) return null;
   const rule = p.actions[actionType];
   const group = rule ? (rule.escalation.at(-1) ?? rule.approverGroup) : null;
@@ -231,98 +245,82 @@ export async function escalateToHumans(ctx: TRoundContext, actionType: string, k
     ctx.journal.note('escalation_impossible', `no escalation channel for ${actionType}: ${text}`);
     return;
   }
+  const key = `${ctx.workflowId}/${ctx.chainId}/escalate/${keySuffix}`;
   try {
-    await actions.escalate({ workflowId: ctx.workflowId, idempotencyKey: `${ctx.workflowId}/escalate/${keySuffix}`, channel, text });
-    ctx.journal.record({ kind: 'escalated', actor: SYSTEM_ACTOR, payload: { target: channel, reason: text.slice(0, 1_900) } }, `escalated to ${channel}: ${text}`);
+    await actions.escalate({ workflowId: ctx.workflowId, idempotencyKey: key, channel, text });
+    ctx.journal.add(ev.escalated(channel, text));
   } catch (e) {
-    const error = errorInfo(e);
-    ctx.journal.record(
-      { kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType: 'slack.post_message', idempotencyKey: `${ctx.workflowId}/escalate/${keySuffix}`, error } },
-      `escalation to ${channel} failed: ${error.message}`,
-    );
+    ctx.journal.add(ev.escalationFailed(key, channel, errorInfo(e)));
   }
 }
 
-async function compensate(ctx: TRoundContext, completed: TCompleted[]): Promise<void> {
-  for (const done of [...completed].reverse()) {
-    const comp = deriveCompensation(done.step.action);
+/** Undoes the completed steps in reverse, each ticket back to its own prior state. */
+export async function compensate(ctx: TRoundContext): Promise<void> {
+  for (const done of [...ctx.round.completed].reverse()) {
+    const comp = deriveCompensation(done.action);
     if (!comp) continue;
     const key = `${done.key}/compensate`;
     const values: Record<string, string | number> = {};
     for (const [f, v] of Object.entries(done.result.outputs)) values[`result.${f}`] = v;
     try {
       const rendered = render(comp, values);
-      await actions.compensateAction({ workflowId: ctx.workflowId, stepId: done.step.id, idempotencyKey: key, compensates: done.key, compensation: rendered, tickets: ctx.state.tickets.slice(), dryRun: false });
-      ctx.journal.record({ kind: 'compensated', actor: SYSTEM_ACTOR, payload: { actionType: comp.type, stepId: done.step.id, idempotencyKey: key, compensates: done.key } }, `compensated ${done.step.id} with ${comp.type}`);
-      recordStep(ctx.state, { stepId: done.step.id, actionType: done.step.action.type, verdict: 'allow', outcome: 'compensated' });
+      await actions.compensateAction({
+        workflowId: ctx.workflowId,
+        stepId: done.stepId,
+        idempotencyKey: key,
+        compensates: done.key,
+        compensation: rendered,
+        tickets: done.tickets,
+        ...(done.result.tickets ? { ticketResults: done.result.tickets } : {}),
+        dryRun: false,
+      });
+      ctx.journal.add(ev.compensated(comp.type, done.stepId, key, done.key));
+      recordStep(ctx.state, { stepId: done.stepId, actionType: done.action.type, verdict: 'allow', outcome: 'compensated' });
     } catch (e) {
       const error = errorInfo(e);
-      ctx.journal.record(
-        { kind: 'compensation_failed', actor: SYSTEM_ACTOR, payload: { actionType: comp.type, stepId: done.step.id, idempotencyKey: key, compensates: done.key, error } },
-        `compensation of ${done.step.id} failed: ${error.message}`,
-      );
-      await escalateToHumans(ctx, done.step.action.type, `${done.step.id}-compensation-r${ctx.round}`, `Compensation of ${done.step.id} (${comp.type}) failed for ${ctx.workflowId}: ${error.message}. Manual clean-up needed.`);
+      ctx.journal.add(ev.compensationFailed(comp.type, done.stepId, key, done.key, error));
+      await escalateToHumans(ctx, done.action.type, `${done.stepId}-compensation-r${ctx.round.n}`, `Compensation of ${done.stepId} (${comp.type}) failed for ${ctx.workflowId}: ${error.message}. Manual clean-up needed.`);
     }
   }
-}
-
-/** Runs every step of the playbook; returns false when the round failed and was compensated. */
-export async function runPlaybookSteps(ctx: TRoundContext): Promise<boolean> {
-  const outputs: Record<string, string | number> = {};
-  const completed: TCompleted[] = [];
-  for (const step of ctx.loaded.playbook.steps) {
-    const r = await runStep(ctx, step, outputs, completed);
-    if (r.kind === 'failed') {
-      await ctx.flush();
-      await compensate(ctx, completed);
-      await escalateToHumans(ctx, step.action.type, `${step.id}-failed-r${ctx.round}`, `Playbook ${ctx.loaded.version} step ${step.id} failed for ${ctx.workflowId}: ${r.error}. Completed steps were compensated.`);
-      return false;
-    }
-  }
-  return true;
+  ctx.round.completed = [];
 }
 
 /** Public replies to the customers waiting on tickets, once per ticket, through the policy gate. */
-export async function replyToCustomers(ctx: TRoundContext, template: string, maxReplies: number): Promise<void> {
+export async function replyToCustomers(ctx: TRoundContext, template: string, stepId: string): Promise<void> {
   const s = ctx.state;
-  const tickets = s.tickets.filter((t) => !s.repliedTickets.includes(t)).slice(0, maxReplies);
+  const replied = new Set(s.repliedTickets);
+  // A snapshot: tickets that arrive while this step waits stay in s.tickets for the next reply.
+  const tickets = ctx.round.current?.stepId === stepId ? ctx.round.current.tickets : s.tickets.filter((t) => !replied.has(t)).slice(0, ctx.settings.maxRepliesPerRound);
   if (tickets.length === 0) return;
-  const step: TPlaybookStep = { id: 'customer-reply', action: { type: 'zendesk.public_reply', body: template } };
-  const saved = s.tickets;
-  s.tickets = tickets;
-  try {
-    const r = await runStep(ctx, step, {}, []);
-    if (r.kind === 'done' && r.result) {
-      s.repliedTickets.push(...tickets);
-      if (s.repliedTickets.length > 5_000) s.repliedTickets.splice(0, s.repliedTickets.length - 5_000);
-      ctx.journal.record(
-        { kind: 'customer_replied', actor: SYSTEM_ACTOR, payload: { idempotencyKey: actionKey(ctx, step.id, 'zendesk.public_reply'), ticketRefs: tickets, templateId: ctx.loaded.version, channel: 'zendesk', dryRun: r.result.dryRun } },
-        `${r.result.dryRun ? 'would have replied' : 'replied'} to ${tickets.length} customer ticket(s)`,
-      );
-    }
-  } finally {
-    s.tickets = saved;
+  const step: TPlaybookStep = { id: stepId, action: { type: 'zendesk.public_reply', body: template } };
+  const r = await runStep(ctx, step, tickets);
+  ctx.round.current = null;
+  if (r.kind === 'done' && r.result) {
+    const done = r.result.tickets ? r.result.tickets.filter((t) => t.outcome !== 'skipped').map((t) => t.id) : tickets;
+    s.repliedTickets.push(...done);
+    if (s.repliedTickets.length > 5_000) s.repliedTickets.splice(0, s.repliedTickets.length - 5_000);
+    ctx.journal.add(ev.customerReplied(actionKey(ctx, stepId), done, ctx.round.playbook.version, r.result.dryRun));
   }
 }
 
 /** Ranks root-cause hypotheses; an unavailable ranker means insufficient evidence, not a guess. */
-export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<TRootCauseResult> {
+export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<void> {
   const s = ctx.state;
   let ranking: TRootCauseResult;
   try {
-    ranking = await rankRootCause({ workflowId: ctx.workflowId, category: s.category, firstSeen: s.stats.firstSeen ?? spikeAt, spikeAt, evidence: s.evidence, tiers: s.tiers, ...(s.segmentProfile ? { profile: s.segmentProfile } : {}) });
+    ranking = await rankRootCause({
+      workflowId: ctx.workflowId,
+      category: s.category,
+      firstSeen: s.stats.firstSeen ?? spikeAt,
+      spikeAt,
+      evidence: s.evidence,
+      tiers: s.tiers,
+      ...(s.segmentProfile ? { profile: s.segmentProfile } : {}),
+    });
   } catch (e) {
     ranking = { verdict: 'insufficient_evidence', hypotheses: [], rankerVersion: 'unavailable', unavailableSources: [errorInfo(e).message] };
   }
   s.hypotheses = ranking.hypotheses.slice(0, 5);
-  ctx.journal.record(
-    {
-      kind: 'hypotheses',
-      actor: SYSTEM_ACTOR,
-      payload: { items: s.hypotheses.map((h) => ({ id: h.id, summary: `${h.kind}: ${h.title}`.slice(0, 1_900), score: Math.min(1, Math.max(0, h.score)), evidenceRefs: h.reasons.slice(0, 10).map((r) => r.slice(0, 290)) })), rankerVersion: ranking.rankerVersion },
-    },
-    (ranking.verdict === 'ranked' ? `top hypothesis: ${s.hypotheses[0]?.title ?? '?'}` : 'root cause: insufficient evidence') +
-      (ranking.unavailableSources.length > 0 ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)` : ''),
-  );
-  return ranking;
+  ctx.journal.add(ev.hypotheses(ranking));
 }
+

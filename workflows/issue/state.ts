@@ -1,14 +1,15 @@
 // The state an IssueWorkflow carries across signals and continue-as-new, and the pure helpers that
 // derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
 // is capped, so an issue with millions of reports still fits in a workflow input.
-import { addOccurrence, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
+import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { THypothesis } from '../activity-types.js';
-import type { TIssueState, TIssueStatus, TOccurrence, TStepOutcome } from '../messages.js';
+import type { TCloseCommand, TIssueState, TIssueStatus, TOccurrence, TStepOutcome } from '../messages.js';
 import type { TJournalState } from './journal.js';
+import type { TRoundState } from './round-state.js';
 
 const MAX_TICKETS = 2_000;
 const MAX_EVIDENCE = 25;
@@ -17,6 +18,16 @@ const MAX_STEP_OUTCOMES = 100;
 export interface TIssueSettings {
   /** Continue-as-new once history has this many events (Temporal suggests it at ~10k by itself). */
   continueAsNewAfterEvents: number;
+  /** ... or once this run received this many signals (the server refuses more than 10,000 per run). */
+  continueAsNewAfterSignals: number;
+  /** Reload policy and playbooks for trigger checks when the copy in hand is older than this. */
+  configMaxAgeMs: number;
+  /** First wait before retrying a step whose integration is down; doubles up to one hour. */
+  retryLaterMs: number;
+  /** A step whose integration stays down this long fails (and the round compensates). */
+  giveUpAfterMs: number;
+  /** Tickets per fan-out activity (each heartbeats per ticket). */
+  fanOutChunk: number;
   /** Complete the workflow after this long without a new occurrence while nothing is in flight. */
   idleCloseAfterMs: number;
   /** At most this many customers get a public reply per remediation round. */
@@ -27,6 +38,11 @@ export interface TIssueSettings {
 
 export const DEFAULT_ISSUE_SETTINGS: TIssueSettings = {
   continueAsNewAfterEvents: 5_000,
+  continueAsNewAfterSignals: 2_000,
+  configMaxAgeMs: 10 * 60_000,
+  retryLaterMs: 5 * 60_000,
+  giveUpAfterMs: 24 * 3_600_000,
+  fanOutChunk: 50,
   idleCloseAfterMs: 30 * 24 * 3_600_000,
   maxRepliesPerRound: 200,
   actionTimeoutMs: 60_000,
@@ -57,15 +73,24 @@ export interface TCarriedIssueState {
   repliedTickets: string[];
   hypotheses: THypothesis[];
   runs: number;
+  /** Reports not yet looked at by the trigger (carried: a continue-as-new must not forget them). */
+  fresh: number;
+  /** The remediation round in flight, carried across continue-as-new; null between rounds. */
+  round: TRoundState | null;
+  /** An accepted close not yet acted on (carried: it survives continue-as-new). */
+  closeRequest: (TCloseCommand & { at: number }) | null;
+  jiraUrl: string | null;
+  /** Round whose verification resolved the issue; a later round is a recurrence. */
+  resolvedInRound: number | null;
 }
 
 export interface TIssueWorkflowInput {
   fingerprint: TFingerprint;
-  playbooks: TLoadedPlaybook[];
-  /** null when the policy file failed to load: every step is then denied (fail closed). */
-  policy: TLoadedPolicy | null;
   settings?: Partial<TIssueSettings>;
   carried?: TCarriedIssueState;
+  /** Ignored: histories from before policy and playbooks were loaded per round carried them here. */
+  playbooks?: TLoadedPlaybook[];
+  policy?: TLoadedPolicy | null;
 }
 
 export function initialIssueState(fp: TFingerprint): TCarriedIssueState {
@@ -89,35 +114,47 @@ export function initialIssueState(fp: TFingerprint): TCarriedIssueState {
     repliedTickets: [],
     hypotheses: [],
     runs: 1,
+    fresh: 0,
+    round: null,
+    closeRequest: null,
+    jiraUrl: null,
+    resolvedInRound: null,
   };
 }
 
-/** Folds one occurrence in. Returns false when it was a duplicate (same feedback id). */
-export function absorbOccurrence(s: TCarriedIssueState, occ: TOccurrence): boolean {
+/** Folds a batch of occurrences in; returns how many were new (duplicates by feedback id count once). */
+export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurrence[]): number {
+  const known = new Set(s.stats.tickets);
+  const fresh: TOccurrence[] = [];
+  for (const o of occs) {
+    if (known.has(o.feedbackId)) continue;
+    known.add(o.feedbackId);
+    fresh.push(o);
+  }
+  if (fresh.length === 0) return 0;
   const before = s.stats.total;
-  s.stats = addOccurrence(s.stats, {
-    ticketId: occ.feedbackId,
-    customerId: occ.customerId,
-    tier: occ.tier,
-    severity: occ.severity,
-    value: occ.lifetimeValue,
-    at: Date.parse(occ.at),
-  });
-  if (s.stats.total === before) return false;
-  s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
-  s.confidenceSum += occ.confidence;
-  s.confidenceCount += 1;
-  if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);
-  if (occ.ticketId && !s.tickets.includes(occ.ticketId)) {
-    s.tickets.push(occ.ticketId);
-    if (s.tickets.length > MAX_TICKETS) s.tickets.splice(0, s.tickets.length - MAX_TICKETS);
+  s.stats = addOccurrences(
+    s.stats,
+    fresh.map((o) => ({ ticketId: o.feedbackId, customerId: o.customerId, tier: o.tier, severity: o.severity, value: o.lifetimeValue, at: Date.parse(o.at) })),
+  );
+  const waiting = new Set(s.tickets);
+  for (const occ of fresh) {
+    s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
+    s.confidenceSum += occ.confidence;
+    s.confidenceCount += 1;
+    if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);
+    if (occ.ticketId && !waiting.has(occ.ticketId)) {
+      waiting.add(occ.ticketId);
+      s.tickets.push(occ.ticketId);
+    }
+    for (const e of occ.evidence) {
+      if (s.evidence.length >= MAX_EVIDENCE) break;
+      if (!s.evidence.some((x) => x.kind === e.kind && x.normalized === e.normalized)) s.evidence.push(e);
+    }
+    if (!s.excerpt) s.excerpt = occ.excerpt;
   }
-  for (const e of occ.evidence) {
-    if (s.evidence.length >= MAX_EVIDENCE) break;
-    if (!s.evidence.some((x) => x.kind === e.kind && x.normalized === e.normalized)) s.evidence.push(e);
-  }
-  if (!s.excerpt) s.excerpt = occ.excerpt;
-  return true;
+  if (s.tickets.length > MAX_TICKETS) s.tickets.splice(0, s.tickets.length - MAX_TICKETS);
+  return s.stats.total - before;
 }
 
 export function meanConfidence(s: TCarriedIssueState): number {

@@ -1,0 +1,90 @@
+// One remediation round as a resumable state machine: investigate, run the playbook's steps, reply
+// to customers, wait out the verification window, then resolve or reopen. Its state lives in
+// ctx.round, so a continue-as-new at any wait suspends it and the next run resumes it; a close
+// cancels it before its next action (nothing customer-facing runs after a close).
+import { verifyRecurrence } from '../domain/issue-stats.js';
+import * as ev from './audit-payloads.js';
+import { compensate, escalateToHumans, investigate, replyToCustomers, runStep } from './remediation.js';
+import { RoundInterrupted, type TRoundContext } from './round-state.js';
+
+export type TRoundEnd = 'done' | 'suspended' | 'cancelled';
+
+export async function runRound(ctx: TRoundContext): Promise<TRoundEnd> {
+  try {
+    await advance(ctx);
+    return 'done';
+  } catch (e) {
+    if (!(e instanceof RoundInterrupted)) throw e;
+    return e.reason === 'close' ? 'cancelled' : 'suspended';
+  }
+}
+
+async function advance(ctx: TRoundContext): Promise<void> {
+  const r = ctx.round;
+  const pb = r.playbook.playbook;
+  const reply = pb.customerReply;
+  if (r.phase === 'investigate') {
+    ctx.setStatus('investigating');
+    await investigate(ctx, r.firedAt);
+    r.phase = 'steps';
+  }
+  if (r.phase === 'steps') {
+    ctx.setStatus('remediating');
+    while (r.step < pb.steps.length) {
+      ctx.checkpoint();
+      const step = pb.steps[r.step]!;
+      const result = await runStep(ctx, step, ctx.state.tickets.slice());
+      r.current = null;
+      r.step += 1;
+      if (result.kind === 'failed') {
+        await ctx.flush();
+        await compensate(ctx);
+        await escalateToHumans(ctx, step.action.type, `${step.id}-failed-r${r.n}`, `Playbook ${r.playbook.version} step ${step.id} failed for ${ctx.workflowId}: ${result.error}. Completed steps were compensated.`);
+        r.failed = true;
+        break;
+      }
+    }
+    r.phase = 'reply';
+  }
+  if (r.phase === 'reply') {
+    ctx.checkpoint();
+    if (!r.failed && reply?.when === 'on_trigger') await replyToCustomers(ctx, reply.template, 'customer-reply');
+    await ctx.flush();
+    r.verify = { fixedAt: Date.now(), until: Date.now() + pb.verification.windowMinutes * 60_000 };
+    r.phase = 'verify';
+  }
+  if (r.phase === 'verify') {
+    const v = pb.verification;
+    const window = r.verify!;
+    ctx.setStatus('verifying');
+    await ctx.wait(() => false, Math.max(0, window.until - Date.now()));
+    const result = verifyRecurrence(ctx.state.stats, { fixedAt: window.fixedAt, windowMinutes: v.windowMinutes, requiredDropRatio: v.requiredDropRatio, minBefore: v.minBefore, now: Date.now() });
+    ctx.journal.add(ev.verified(result, v.windowMinutes));
+    r.verdict = { kind: result.verdict, reason: result.reason };
+    if (result.verdict === 'not_resolved') {
+      ctx.journal.add(ev.reopened(result.reason, r.n));
+      ctx.setStatus('reopened');
+      await escalateToHumans(ctx, 'jira.comment', `reopen-r${r.n}`, `Issue ${ctx.workflowId} did not stop recurring after remediation (${result.reason}).`);
+    } else {
+      ctx.setStatus(result.verdict === 'resolved' ? 'resolved' : 'watching');
+      if (result.verdict === 'resolved') ctx.state.resolvedInRound = r.n;
+    }
+    r.phase = 'followup';
+  }
+  await followUp(ctx);
+}
+
+/** After the verdict: a Jira comment when it failed, the customers' "fixed" reply when it held. */
+async function followUp(ctx: TRoundContext): Promise<void> {
+  const r = ctx.round;
+  const reply = r.playbook.playbook.customerReply;
+  if (r.verdict?.kind === 'not_resolved' && ctx.state.jiraKey) {
+    const body = `Loopwright verification failed: ${r.verdict.reason}. The issue is reopened and escalated.`;
+    await runStep(ctx, { id: `verification-comment`, action: { type: 'jira.comment', issueKey: ctx.state.jiraKey, body } }, []);
+    r.current = null;
+  }
+  if (r.verdict?.kind === 'resolved' && reply?.when === 'on_resolved') {
+    ctx.checkpoint();
+    await replyToCustomers(ctx, reply.template, 'resolved-reply');
+  }
+}
