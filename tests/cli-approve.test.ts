@@ -23,7 +23,8 @@ let h: LoopHarness;
 let app: FastifyInstance;
 let base: string;
 beforeAll(async () => {
-  h = await createLoopHarness({ playbooks: [playbook] });
+  // The dev server: `status` lists issues through visibility, which the time-skipping server lacks.
+  h = await createLoopHarness({ playbooks: [playbook], server: 'dev-server' });
   const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
   app = await createHttpApp({
     temporal: { client: h.env.client, taskQueue: h.taskQueue },

@@ -101,6 +101,7 @@ describe('POST /slack/interactions', () => {
     await h.run(async () => {
       await h.report(fp, { feedbackId: 'api:slack-1' });
       const pendingState = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(issueId, 'approval_requested'); // the request is open before Slack has the message
       const token = buttonToken(h.slack.messages('#eng-oncall')[0]!.blocks, APPROVE_ACTION_ID);
       const ana = { id: 'U01SUPLEAD', name: 'Ana Support' };
       const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
@@ -136,7 +137,8 @@ describe('POST /slack/interactions', () => {
       expect(approved.status).toBe(200);
       expect(approved.ms).toBeLessThan(3_000);
       await app.loopwright.drain();
-      expect(ephemeral.find((e) => e.path === '/r/chen')?.body.text).toMatch(/Recorded your approval of step start-work/);
+      // The reply states what the workflow recorded (the Update's result), not just that a click arrived.
+      expect(ephemeral.find((e) => e.path === '/r/chen')?.body.text).toBe('Approved (1/1): step start-work runs now.');
       s = await h.waitFor(issueId, (x) => x.status === 'verifying', 'verification after approval');
       expect(s.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ verdict: 'needs_approval', outcome: 'succeeded' });
 
@@ -150,7 +152,10 @@ describe('POST /slack/interactions', () => {
     });
     const trail = await h.audit.trail(issueId);
     expect(trail.filter((e) => e.kind === 'approved').map((e) => e.payload)).toEqual([expect.objectContaining({ stepId: 'start-work', approverId: 'U03ENGONC' })]);
-    expect(trail.some((e) => e.kind === 'approval_refused')).toBe(false);
+    // Every refused click that names a real step is audited with who clicked, when, and through Slack.
+    expect(trail.filter((e) => e.kind === 'approval_refused').map((e) => [e.actor.id, (e.payload as { code: string }).code])).toEqual([['U01SUPLEAD', 'not_a_member']]);
+    expect(trail.find((e) => e.kind === 'approval_refused')?.payload).toMatchObject({ via: 'slack', attemptedAt: expect.any(String) });
+    expect(trail.filter((e) => e.kind === 'approval_ignored').map((e) => [e.actor.id, (e.payload as { code: string }).code])).toEqual([['U03ENGONC', 'no_open_request']]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/loopwright_approval_decisions_total\{decision="refused",via="slack"\} 3/);
     // The click itself is not counted here: the worker counts the decision once the workflow has

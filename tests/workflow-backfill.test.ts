@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
-import { closeSignal } from '../workflows/messages.js';
+import { closeUpdate } from '../workflows/messages.js';
 
 const MIN = 60_000;
 
@@ -53,7 +53,7 @@ describe('IssueWorkflow: backfilled history triggers on event time', () => {
       expect(quiet.status).toBe('watching');
       expect(quiet.remediations).toBe(0);
       for (const id of [handle!.workflowId, `issue:${spread.key}`]) {
-        await h.env.client.workflow.getHandle(id).signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' });
+        await h.env.client.workflow.getHandle(id).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
       }
     });
     // One round; the count in the summary is whatever had arrived when it ran (17 or 18).
@@ -95,7 +95,7 @@ describe('IssueWorkflow: the segment profile reaches root-cause ranking', () => 
       await h.waitForAudit(handle!.workflowId, 'hypotheses');
       const hyp = (await h.audit.trail(handle!.workflowId)).find((e) => e.kind === 'hypotheses');
       expect((hyp?.payload as { items: Array<{ id: string }> }).items.map((x) => x.id)).toEqual(['psp-outage-ap-south']);
-      await h.env.client.workflow.getHandle(handle!.workflowId).signal(closeSignal, { by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' });
+      await h.env.client.workflow.getHandle(handle!.workflowId).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
     });
   });
 });

@@ -94,6 +94,7 @@ describe('IssueWorkflow: human approval in Slack', () => {
       expect(pending).toMatchObject({ stepId: 'start-work', approverGroup: 'eng-oncall', approvalsRequired: 1 });
       expect(s.status).toBe('awaiting_approval');
       expect((await handle.describe()).typedSearchAttributes.get(SA.status)).toBe('awaiting_approval');
+      await h.waitForAudit(handle.workflowId, 'approval_requested');
       const [request] = h.slack.messages('#eng-oncall');
       expect(JSON.stringify(request!.blocks)).toContain('loopwright_approve');
 
@@ -189,10 +190,10 @@ describe('IssueWorkflow: the pending-approvals gauge counts through visibility (
       const handle = await h.report(fp, { feedbackId: 'api:g1' });
       const s = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals.length === 1, 'approval request');
       await eventually(1);
-      await handle.signal(approveSignal, { stepId: 'start-work', requestId: s.pendingApprovals[0]!.requestId, approver: { id: 'U03ENGONC', name: 'Chen Oncall' }, at: new Date().toISOString() });
+      await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'start-work', requestId: s.pendingApprovals[0]!.requestId, approver: { id: 'U03ENGONC', name: 'Chen Oncall' }, at: new Date().toISOString() }] });
       await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
       await eventually(0);
-      await handle.signal(closeSignal, { by: { id: 'U03ENGONC', name: 'Chen Oncall' }, reason: 'test over' });
+      await handle.executeUpdate(closeUpdate, { args: [{ by: { id: 'U03ENGONC', name: 'Chen Oncall' }, reason: 'test over' }] });
       await h.resultOf(handle);
     });
   });

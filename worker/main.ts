@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
@@ -105,8 +105,11 @@ async function main(argv: string[]): Promise<void> {
       identity: services.identity,
     });
     const workers = role === 'http' ? [] : await Promise.all([
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities }),
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities }),
+      // Worker Deployment Versioning when configured (workflows/README.md): a FeedbackWorkflow lives
+      // seconds and finishes on the build it started on (PINNED); an IssueWorkflow lives weeks and
+      // moves to each new build (AUTO_UPGRADE), which is why its command-sequence changes use patched().
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities, ...deploymentOptions(config.temporal.deployment, 'PINNED') }),
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities, ...deploymentOptions(config.temporal.deployment, 'AUTO_UPGRADE') }),
     ]);
     const running = Promise.all(workers.map((w) => w.run()));
     cleanups.push(async () => {
@@ -146,6 +149,11 @@ async function main(argv: string[]): Promise<void> {
     await stop(1);
   }
 }
+function deploymentOptions(d: { deploymentName: string; buildId: string } | null, behavior: 'PINNED' | 'AUTO_UPGRADE'): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  // Unversioned workers must not name a behaviour: the server refuses it without versioned mode.
+  return d ? { workerDeploymentOptions: { version: d, useWorkerVersioning: true, defaultVersioningBehavior: behavior } } : {};
+}
+
 async function runDemo(
   client: Client,
   taskQueue: string,

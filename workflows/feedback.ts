@@ -2,7 +2,7 @@
 // Triage happens in one activity (mask → classify → severity/sentiment/evidence → fragments →
 // fingerprints → audit), routing to the IssueWorkflow of each fingerprint in another. The
 // workflow id is the dedup key: a re-delivered message is rejected at start, never re-triaged.
-import { proxyActivities, setCurrentDetails, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes, setCurrentDetails } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { TFeedbackItem } from './domain/feedback.js';
 import type { TTriageResult } from './domain/triage.js';
@@ -37,6 +37,3 @@ export async function FeedbackWorkflow(item: TFeedbackItem): Promise<TFeedbackWo
   const issueWorkflowIds = await routeOccurrences(triage);
   return { triage, issueWorkflowIds };
 }
-
-// Seconds long: a message finishes on the build it started on (PINNED); IssueWorkflow auto-upgrades.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, FeedbackWorkflow);

@@ -12,7 +12,6 @@ import {
   deprecatePatch,
   setCurrentDetails,
   setHandler,
-  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -266,11 +265,6 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     };
   }
 }
-
-// Lives for weeks: under Worker Deployment Versioning each new build takes over running issues at
-// their next workflow task, so every change to the command sequence goes through patched()
-// (see workflows/README.md); FeedbackWorkflow, which lives seconds, stays pinned to its build.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, IssueWorkflow);
 
 function describe(v: ReturnType<typeof issueView>, hypothesis: string | undefined): string {
   return (
