@@ -74,6 +74,8 @@ export interface HarnessOptions {
    * `temporal server start-dev` (visibility queries, real limits; time passes for real).
    */
   server?: 'time-skipping' | 'dev-server';
+  /** Dev server only: dynamic config values, e.g. lowered limits (`history.maximumSignalsPerExecution`). */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface LoopHarness {
@@ -177,7 +179,7 @@ export function harnessActivities(c: HarnessActivityConfig) {
 }
 
 export async function createLoopHarness(opts: HarnessOptions = {}): Promise<LoopHarness> {
-  const env = await createTestEnv({ searchAttributes: Object.values(SA), server: opts.server ?? 'time-skipping' });
+  const env = await createTestEnv({ searchAttributes: Object.values(SA), server: opts.server ?? 'time-skipping', ...(opts.dynamicConfig ? { dynamicConfig: opts.dynamicConfig } : {}) });
   const taskQueue = uniqueTaskQueue('loop');
   const dir = mkdtempSync(path.join(tmpdir(), 'loopwright-harness-'));
   const audit = await createSqliteAuditStore(path.join(dir, 'audit.sqlite'));
