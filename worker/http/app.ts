@@ -304,7 +304,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   }
 
   if (deps.codec) {
-    await registerCodecRoutes(app, { ...deps.codec, tokens: deps.codec.tokens ?? deps.config.apiTokens, now: clock });
+    await registerCodecRoutes(app, { ...deps.codec, tokens: deps.codec.tokens ?? deps.config.apiTokens.map((t) => (typeof t === 'string' ? t : t.token)), now: clock });
   }
 
   const slackSecret = deps.config.slackSigningSecret;
