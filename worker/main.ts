@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
     const services = await buildServices(config);
     cleanups.push(() => services.close());
     services.notices.forEach(log);
-    if (role !== 'worker' && config.http.port !== 0 && (await portInUse(config.http.port, config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host))) {
+    if (config.http.port !== 0 && (await portInUse(config.http.port, config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host))) {
       throw new Error(`HTTP_PORT ${config.http.port} is already in use by another process; stop it or set HTTP_PORT`);
     }
 
