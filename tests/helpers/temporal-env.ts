@@ -26,6 +26,7 @@ import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/com
 // Default import: @temporalio/proto is CommonJS, and plain Node ESM (a worker child process) has no named export for it.
 import proto from '@temporalio/proto';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { SA } from '../../workflows/messages.js';
 import { findTemporalCli, findTimeSkippingServer, INSTALL_HINT } from '../../worker/temporal-binaries.js';
 import { startDevServer, startTimeSkippingServer, type StartedServer } from '../../worker/temporal-process.js';
 
@@ -43,7 +44,10 @@ export interface TestEnvOptions {
 }
 
 export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
-  const searchAttributes = opts.searchAttributes ?? [];
+  // Loopwright's own search attributes are always registered: any suite may run an IssueWorkflow,
+  // and the official servers fail a workflow task that upserts an unregistered attribute.
+  const wanted = [...Object.values(SA), ...(opts.searchAttributes ?? [])];
+  const searchAttributes = wanted.filter((k, i) => wanted.findIndex((x) => x.name === k.name) === i);
   const address = process.env['TEMPORAL_ADDRESS'];
   if (address) return existingServer(address, searchAttributes);
   if (opts.server === 'dev-server') return devServer(opts, searchAttributes);
