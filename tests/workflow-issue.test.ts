@@ -179,6 +179,8 @@ describe('IssueWorkflow: the pending-approvals gauge counts through visibility (
     const fp = fingerprint('app_crash', '000000000020');
     const gauge = createMetrics({
       defaultMetrics: false,
+      // No scrape cache here: the test watches the count change within seconds.
+      visibilityCacheMs: 0,
       countPendingApprovals: async () => (await h.env.client.workflow.count(`WorkflowType = 'IssueWorkflow' AND LoopwrightStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
     const pendingGauge = async () => Number(/^loopwright_pending_approvals (\d+)$/m.exec(await gauge.registry.getSingleMetricAsString('loopwright_pending_approvals'))?.[1]);
