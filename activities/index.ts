@@ -108,9 +108,16 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
   function watchAttempts(activity: string): void {
-    const { attempt } = Context.current().info;
+    // Called outside an activity (the functions are also used directly, e.g. by tests): nothing to watch.
+    let ctx: Context;
+    try {
+      ctx = Context.current();
+    } catch {
+      return;
+    }
+    const { attempt } = ctx.info;
     if (attempt < INFRA_ALERT_ATTEMPT) return;
-    Context.current().log.warn(`${activity}: attempt ${attempt}, still failing`, { activity, attempt });
+    ctx.log.warn(`${activity}: attempt ${attempt}, still failing`, { activity, attempt });
     deps.metrics?.countInfraRetry(activity);
   }
 
