@@ -104,7 +104,9 @@ export function createActivities(deps: ActivityDeps) {
   const worker = { type: 'worker', id: deps.identity } as const;
   // Concurrent activities share audit transactions (one fsync per group, not per message).
   const auditLog = createGroupCommit(deps.audit);
-  const router = createOccurrenceRouter(deps.temporal.client, deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue, deps.routing);
+  // Built on first use: activities that never route (ranking, audit) need no Temporal client.
+  let router: ReturnType<typeof createOccurrenceRouter> | undefined;
+  const routerOf = () => (router ??= createOccurrenceRouter(deps.temporal.client, deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue, deps.routing));
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
   function watchAttempts(activity: string): void {
@@ -202,7 +204,7 @@ export function createActivities(deps: ActivityDeps) {
         await Promise.all(
           routes.map((route) => {
             const input: TIssueWorkflowInput = { fingerprint: route.fingerprint, ...(settings ? { settings } : {}) };
-            return router.route(route.issueWorkflowId, input, route.occurrence);
+            return routerOf().route(route.issueWorkflowId, input, route.occurrence);
           }),
         );
         const ids = routes.map((r) => r.issueWorkflowId);
