@@ -1,0 +1,162 @@
+// Records tests/histories/*.json: histories of IssueWorkflow and FeedbackWorkflow in
+// representative states, recorded on the official Java time-skipping test server (hours of
+// approval timeouts skip) with the real workflows, activities and fake Jira/Slack/Zendesk
+// (tests/helpers/loop-harness.ts). tests/workflow-replay.test.ts replays every file.
+//   npx tsx scripts/record-histories.ts              # writes only files that do not exist yet
+//   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
+//                                                    # dropping histories no live issue can have)
+// An existing history is the proof that today's code still replays what older builds wrote:
+// never re-record it to turn a red replay green (workflows/README.md, "Versioning").
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJson } from '../tests/helpers/history-json.js';
+import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
+import { approveUpdate, FEEDBACK_WORKFLOW } from '../workflows/messages.js';
+
+const out = path.join(import.meta.dirname, '../tests/histories');
+const MIN = 60_000;
+const overwrite = process.argv.includes('--overwrite');
+
+const crash = testPlaybook(`
+id: crash-record
+version: 1.0.0
+description: Crash playbook for recorded histories (Jira bug, Slack, tags).
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: 2, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
+  - id: notify
+    action: { type: slack.post_message, channel: "#app-incidents", text: "Crash, see {{ steps.jira-bug.issueKey }}" }
+  - id: tag
+    action: { type: zendesk.add_tags, tags: [crash] }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 2 }
+`);
+
+const reply = testPlaybook(`
+id: reply-record
+version: 1.0.0
+description: A high-risk customer reply that needs two approvers.
+match: { categories: [billing], minSeverity: low }
+trigger: { kind: count, threshold: 1, windowMinutes: 60 }
+steps:
+  - id: tell-customers
+    action: { type: zendesk.public_reply, body: "We found the billing problem and are fixing it." }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+
+async function save(h: LoopHarness, name: string, handle: WorkflowHandle | string, runId?: string): Promise<string | undefined> {
+  const id = typeof handle === 'string' ? handle : handle.workflowId;
+  const history = await h.env.client.workflow.getHandle(id, runId).fetchHistory();
+  const file = path.join(out, `${name}.json`);
+  if (existsSync(file) && !overwrite) {
+    process.stdout.write(`kept ${name} (exists; --overwrite to replace)\n`);
+  } else {
+    writeFileSync(file, JSON.stringify(historyToJson(history), null, 1) + '\n');
+    process.stdout.write(`recorded ${name} (${history.events?.length ?? 0} events)\n`);
+  }
+  // The run this one continued (when it was started by continue-as-new).
+  return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const h = await createLoopHarness({ playbooks: [crash, reply, approvalTestPlaybook()], settings: { continueAsNewAfterSignals: 30 } });
+  const lead1 = { id: 'U01SUPLEAD', name: 'Ana Support' };
+  try {
+    await h.run(async () => {
+      // watching: one report, below the trigger.
+      const watching = await h.report(fingerprint('app_crash', '00000000aa01'), { feedbackId: 'api:w1' });
+      await h.waitFor(watching.workflowId, (s) => s.occurrences === 1, 'watching');
+      await save(h, 'issue-watching', watching);
+
+      // two-person approval with one approval given.
+      h.zendesk.addTicket({ id: 701, subject: 'double charged' });
+      const two = await h.report(fingerprint('billing', '00000000aa02'), { feedbackId: 'zendesk:701', ticketId: '701', source: 'zendesk', tier: 'enterprise', customerId: 'c1' });
+      const pending = await h.waitFor(two.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await two.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId: pending.pendingApprovals[0]!.requestId, approver: lead1, at: new Date().toISOString() }] });
+      await h.waitFor(two.workflowId, (s) => s.pendingApprovals[0]?.approvals.length === 1, 'one approval');
+      await h.waitForAudit(two.workflowId, 'approved');
+      await save(h, 'issue-two-person-one-given', two);
+
+      // escalated: the approval test playbook's jira.transition waits 4 h for eng-oncall.
+      const esc = await h.report(fingerprint('app_crash', '00000000aa03'), { feedbackId: 'api:e1' });
+      await h.waitFor(esc.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(esc.workflowId, 'approval_requested');
+      await h.env.sleep(241 * MIN);
+      await h.waitFor(esc.workflowId, (s) => s.pendingApprovals[0]?.escalationLevel === 1, 'escalation');
+      await h.waitForAudit(esc.workflowId, 'escalated');
+      await save(h, 'issue-escalated', esc);
+
+      // continue-as-new while the escalated approval is pending: the open request travels in the
+      // input; the previous run ends in ContinueAsNew mid-approval; the approval then completes.
+      for (let i = 0; i < 30; i++) await h.report(fingerprint('app_crash', '00000000aa03'), { feedbackId: `api:e-flood-${i}` });
+      const continued = await h.waitFor(esc.workflowId, (s) => s.runs > 1 && s.occurrences === 31, 'continue-as-new mid-approval');
+      const request = continued.pendingApprovals[0]!;
+      const oncall = { id: 'U03ENGONC', name: 'Chen Oncall' };
+      await esc.executeUpdate(approveUpdate, { args: [{ stepId: request.stepId, requestId: request.requestId, approver: oncall, at: new Date().toISOString() }] });
+      await h.waitFor(esc.workflowId, (s) => s.status === 'verifying', 'verification after the approval');
+      await h.waitForAudit(esc.workflowId, 'action_succeeded', 2);
+      const before = await save(h, 'issue-approved-after-continue-as-new', esc);
+      await save(h, 'issue-continued-as-new-awaiting-approval', esc, before);
+    });
+  } finally {
+    await h.close();
+  }
+
+  const c = await createLoopHarness({ playbooks: [crash], settings: { continueAsNewAfterSignals: 30 } });
+  try {
+    await c.run(async () => {
+      // mid-verification, then reopened: reports keep coming after the fix.
+      c.zendesk.addTicket({ id: 801, subject: 'crash' });
+      c.zendesk.addTicket({ id: 802, subject: 'crash' });
+      const fp = fingerprint('app_crash', '00000000bb01');
+      const v = await c.report(fp, { feedbackId: 'zendesk:801', ticketId: '801', source: 'zendesk' });
+      await c.report(fp, { feedbackId: 'zendesk:802', ticketId: '802', source: 'zendesk' });
+      await c.waitFor(v.workflowId, (s) => s.status === 'verifying', 'verification');
+      await c.waitForAudit(v.workflowId, 'action_succeeded', 3);
+      await save(c, 'issue-mid-verification', v);
+      for (let i = 0; i < 3; i++) await c.report(fp, { feedbackId: `api:after-${i}` });
+      await c.waitFor(v.workflowId, (s) => s.occurrences === 5, 'post-fix reports');
+      await c.env.sleep(61 * MIN);
+      await c.waitFor(v.workflowId, (s) => s.status === 'reopened', 'reopened');
+      await c.waitForAudit(v.workflowId, 'reopened');
+      await save(c, 'issue-reopened', v);
+
+      // after compensation: Zendesk refuses the tags (403), the Slack post and Jira bug are undone.
+      c.zendesk.addTicket({ id: 803, subject: 'crash' });
+      c.zendesk.failNext(403, {}, { error: 'Forbidden' }, /tags\.json/);
+      const fp2 = fingerprint('app_crash', '00000000bb02');
+      const comp = await c.report(fp2, { feedbackId: 'zendesk:803', ticketId: '803', source: 'zendesk' });
+      await c.report(fp2, { feedbackId: 'api:comp-2' });
+      await c.waitFor(comp.workflowId, (s) => s.steps.some((x) => x.stepId === 'jira-bug' && x.outcome === 'compensated'), 'compensation');
+      await c.waitForAudit(comp.workflowId, 'compensated', 2);
+      await save(c, 'issue-after-compensation', comp);
+
+      // after continue-as-new: enough reports for the history bound.
+      const fp3 = fingerprint('performance', '00000000bb03');
+      const can = await c.report(fp3, { feedbackId: 'api:can-0' });
+      for (let i = 1; i < 40; i++) await c.report(fp3, { feedbackId: `api:can-${i}` });
+      await c.waitFor(can.workflowId, (s) => s.runs > 1 && s.occurrences === 40, 'continue-as-new');
+      const first = await save(c, 'issue-after-continue-as-new', can);
+      await save(c, 'issue-continued-as-new-watching', can, first);
+
+      // a FeedbackWorkflow, start to end.
+      const fb = await c.env.client.workflow.start(FEEDBACK_WORKFLOW, {
+        workflowId: 'feedback:api:record-1',
+        taskQueue: c.taskQueue,
+        args: [{ source: 'api', externalId: 'record-1', text: 'The app crashes every time I open the settings page.', receivedAt: new Date().toISOString(), channel: 'api' }],
+      });
+      await c.resultOf(fb);
+      await save(c, 'feedback-completed', fb);
+    });
+  } finally {
+    await c.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`record-histories: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+// Committed histories of representative IssueWorkflow and FeedbackWorkflow states (tests/histories/,
+// recorded by scripts/record-histories.ts on the official servers) replayed by today's workflow
+// code with Worker.runReplayHistories, as sdk-typescript's test-replay does. A change to a
+// workflow's command sequence that is not behind patched() fails here (workflows/README.md).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { historyFromJson } from './helpers/history-json.js';
+
+const dir = path.join(import.meta.dirname, 'histories');
+const REQUIRED = [
+  'issue-watching',
+  'issue-two-person-one-given',
+  'issue-escalated',
+  'issue-continued-as-new-awaiting-approval',
+  'issue-approved-after-continue-as-new',
+  'issue-mid-verification',
+  'issue-continued-as-new-watching',
+  'issue-after-continue-as-new',
+  'issue-after-compensation',
+  'issue-reopened',
+  'feedback-completed',
+];
+
+// Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // Already installed in this process.
+}
+
+describe('committed workflow histories', () => {
+  it('cover every representative state', () => {
+    const names = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    expect(names.sort()).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it('replay deterministically on the current workflow code', async () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJson(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))) }));
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, '../workflows/index.ts'), logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
+    const results: ReplayResult[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(r);
+    expect(results.map((r) => r.workflowId).sort()).toEqual(histories.map((h) => h.workflowId).sort());
+    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
+  }, 240_000);
+
+  it('include runs that ended in and started from continue-as-new in the middle of a round', () => {
+    const events = (name: string) => (JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { events: Array<{ eventType: string }> }).events.map((e) => e.eventType);
+    expect(events('issue-continued-as-new-awaiting-approval').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(events('issue-approved-after-continue-as-new')).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+    expect(events('issue-two-person-one-given')).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+  });
+});
