@@ -18,7 +18,7 @@ import { openAuditStore } from '../activities/audit/index.js';
 import { buildServices } from '../worker/bootstrap.js';
 import { parseConfig } from '../worker/config.js';
 import { findTemporalCli, INSTALL_HINT } from '../worker/temporal-binaries.js';
-import { freePort } from '../worker/temporal-process.js';
+import { freePort, sqlitePragmaArgs } from '../worker/temporal-process.js';
 import { SA, type TIssueState } from '../workflows/messages.js';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { startFakeJira, type FakeJira } from './fakes/jira.js';
@@ -118,7 +118,7 @@ function startStack(): ChildProcess {
   const attrs = Object.values(SA).map((k) => `--search-attribute ${k.name}=${TypedSearchAttributes.toMetadataType(k.type)}`).join(' ');
   const node = `"${process.execPath}" --import tsx "${path.join(root, 'worker/main.ts')}"`;
   const script = [
-    `"${cli.path}" server start-dev --headless --ip 127.0.0.1 --port ${ports.temporal} --db-filename "${path.join(dir, 'temporal.sqlite')}" --log-level error ${attrs} > "${path.join(dir, 'server.log')}" 2>&1 &`,
+    `"${cli.path}" server start-dev --headless --ip 127.0.0.1 --port ${ports.temporal} --db-filename "${path.join(dir, 'temporal.sqlite')}" ${sqlitePragmaArgs().join(' ')} --log-level error ${attrs} > "${path.join(dir, 'server.log')}" 2>&1 &`,
     // The server answers within seconds; the processes retry their first connection below.
     `for i in $(seq 1 150); do (echo > /dev/tcp/127.0.0.1/${ports.temporal}) 2>/dev/null && break; sleep 0.2; done`,
     `LOOPWRIGHT_ROLE=worker HTTP_PORT=${ports.workerHttp} ${node} >> "${path.join(dir, 'worker.log')}" 2>&1 &`,

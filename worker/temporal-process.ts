@@ -35,6 +35,8 @@ export interface DevServerOptions {
   uiPort?: number | null;
   /** SQLite file: the server's state survives a restart. Undefined: in memory (tests). */
   dbFilename?: string;
+  /** SQLite pragmas for the file (`--sqlite-pragma`); default DEV_SERVER_SQLITE_PRAGMAS. */
+  sqlitePragmas?: Record<string, string | number>;
   searchAttributes?: Record<string, string>;
   dynamicConfig?: Record<string, string | number | boolean>;
   logFile?: string;
@@ -45,6 +47,22 @@ export interface DevServerOptions {
    * `kill -9 -<pgid>`) reaches it too; the product path uses that. Default true (tests).
    */
   detached?: boolean;
+}
+
+/**
+ * Pragmas for the dev server's SQLite file. The CLI's default is SQLite's rollback journal with
+ * `synchronous=FULL`: every persistence write is an fsync'd journal cycle, and under a burst the
+ * server managed about one workflow a second on two cores. WAL with `synchronous=NORMAL` is what
+ * the CLI's own tests use (commands.server_test.go): a committed transaction survives the server
+ * being killed (it is in the WAL before the commit returns; only an OS crash or power loss can
+ * roll back the last commits), which is the durability `npm start` promises; `busy_timeout` lets
+ * the server's connections wait for each other instead of failing with SQLITE_BUSY.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string | number>> = { journal_mode: 'WAL', synchronous: 'NORMAL', busy_timeout: 5000 };
+
+/** `--sqlite-pragma` arguments for the dev server. */
+export function sqlitePragmaArgs(pragmas: Readonly<Record<string, string | number>> = DEV_SERVER_SQLITE_PRAGMAS): string[] {
+  return Object.entries(pragmas).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]);
 }
 
 /** True when something accepts TCP connections on host:port. */
@@ -81,7 +99,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<StartedSer
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', opts.logLevel ?? 'warn'];
   if (opts.dbFilename) {
     mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
-    args.push('--db-filename', opts.dbFilename);
+    args.push('--db-filename', opts.dbFilename, ...sqlitePragmaArgs(opts.sqlitePragmas));
   }
   if (uiPort) args.push('--ui-ip', ip, '--ui-port', String(uiPort));
   else args.push('--headless');
