@@ -14,7 +14,7 @@ import { SA } from '../workflows/messages.js';
 import type { TConfig } from './config.js';
 import { findTemporalCli, INSTALL_HINT } from './temporal-binaries.js';
 import { connectClient, connectNative, type TemporalTarget } from './temporal-connection.js';
-import { portInUse, startDevServer } from './temporal-process.js';
+import { portInUse, sqlitePragmaArgs, startDevServer } from './temporal-process.js';
 
 export interface TemporalHandle {
   kind: 'cluster' | 'dev-server';
@@ -113,7 +113,7 @@ async function startDownloaded(config: TConfig['temporal'], log: (line: string) 
   let env: TestWorkflowEnvironment;
   try {
     env = await TestWorkflowEnvironment.createLocal({
-      server: { ip, port, namespace: config.namespace, dbFilename: dbFile, ...(uiPort ? { ui: true, uiPort } : {}), searchAttributes: Object.values(SA) },
+      server: { ip, port, namespace: config.namespace, dbFilename: dbFile, extraArgs: sqlitePragmaArgs(), ...(uiPort ? { ui: true, uiPort } : {}), searchAttributes: Object.values(SA) },
       client: opts.dataConverter ? { dataConverter: opts.dataConverter } : {},
     });
   } catch (e) {
