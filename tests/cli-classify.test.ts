@@ -35,7 +35,8 @@ async function runCli(args: string[], opts: { stdin?: string | Buffer; tty?: boo
   return { code, out, err: stderr.text(), results };
 }
 
-describe('loopwright classify', () => {
+// Every run trains the classifier and loads the encoder (seconds each; far more on a busy runner).
+describe('loopwright classify', { timeout: 240_000 }, () => {
   it('triages a JSONL file into schema-valid JSONL results with a summary on stderr', async () => {
     const r = await runCli([fixture('messages.jsonl')]);
     expect(r.code).toBe(0);
