@@ -6,7 +6,8 @@ import { injectionSuite } from './injection.js';
 import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
 import { maskingSuite } from './masking.js';
+import { outcomeSuite } from './outcome.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, injectionSuite, detectionSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, auditSuite, loopSuite, intakeSuite];
