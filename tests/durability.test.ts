@@ -1,7 +1,7 @@
 // Durability on the official dev server, as users run it: `temporal server start-dev` with its
 // SQLite file, a worker process and an HTTP-service process (worker/main.ts with
 // LOOPWRIGHT_ROLE=worker / http), and the fake Jira/Slack/Zendesk. Messages are accepted
-// over HTTP (300 by default, see MESSAGES) and a two-person approval has its first approval (a signed Slack click); then the
+// over HTTP (3,000 by default, see MESSAGES) and a two-person approval has its first approval (a signed Slack click); then the
 // whole process group gets SIGKILL mid-flight and everything restarts on the same files.
 // Expected: every message completes exactly once (workflow ids and audit agree), the approval is
 // still open with its first approval, a second click completes it, and the fakes saw no
@@ -26,8 +26,9 @@ import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
 import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-// 3,000 is the target size (LOOPWRIGHT_DURABILITY_MESSAGES=3000); the default keeps CI's run short on two cores.
-const MESSAGES = Number(process.env['LOOPWRIGHT_DURABILITY_MESSAGES'] ?? 300);
+// 3,000 messages, as the promise is stated (19 min on a two-core machine at load 20; set
+// LOOPWRIGHT_DURABILITY_MESSAGES=300 for a quick local run).
+const MESSAGES = Number(process.env['LOOPWRIGHT_DURABILITY_MESSAGES'] ?? 3000);
 // Waits grow with the size: a loaded two-core machine completes a few messages a second.
 const SCALE = Math.max(1, MESSAGES / 300);
 const SLACK_SECRET = 'durability-slack-signing-secret';
@@ -280,6 +281,7 @@ it(`keeps ${MESSAGES} accepted messages and an open two-person approval through 
   const slackBefore = slack.messages('#eng-oncall').length;
   killStack('SIGKILL');
   expect(completedBefore).toBeLessThan(MESSAGES + 1); // the kill came mid-flight: not every message was done
+  console.info(`durability: SIGKILL with ${MESSAGES + 1 - completedBefore} of ${MESSAGES + 1} FeedbackWorkflows not yet completed`);
 
   // Restart on the same files.
   await new Promise((r) => setTimeout(r, 1_000));
