@@ -9,10 +9,11 @@ import { openAuditStore, type AuditStore, type TAuditEvent, type TAuditKind } fr
 import { isLoopwrightError } from '../../workflows/domain/errors.js';
 import { aggregateReport } from '../report/aggregate.js';
 import { renderReportHtml } from '../report/render.js';
+import { readShadowReport, renderShadowSections } from '../report/shadow-section.js';
 import { resolveAuditDbUrl } from './audit.js';
 import type { CliCommand, CliIo } from './types.js';
 
-const USAGE = `usage: loopwright report [--out FILE] [--days N] [--db URL]
+const USAGE = `usage: loopwright report [--out FILE] [--days N] [--db URL] [--shadow FILE]
 
 Write an HTML report (inline SVG charts, no external assets) of the last N days from the audit store.
 
@@ -20,6 +21,7 @@ options:
   --out FILE   where to write it (default: report.html; "-" for stdout)
   --days N     length of the period, 1..365 (default: 7); "rising" compares with the N days before
   --db URL     audit store (default: $AUDIT_DB_URL, else a postgres $DATABASE_URL, else ./data/audit.sqlite)
+  --shadow FILE  add the sections of a shadow replay (loopwright shadow --json > FILE)
 `;
 
 const REPORT_KINDS: TAuditKind[] = [
@@ -68,6 +70,7 @@ export function createReportCommand(openAudit: (url: string) => Promise<AuditSto
             out: { type: 'string', default: 'report.html' },
             days: { type: 'string', default: '7' },
             db: { type: 'string' },
+            shadow: { type: 'string' },
             help: { type: 'boolean', short: 'h', default: false },
           },
         }).values;
@@ -93,7 +96,8 @@ export function createReportCommand(openAudit: (url: string) => Promise<AuditSto
       try {
         const events = await readReportEvents(audit, new Date(from - LOOKBACK_PERIODS * days * 86_400_000), new Date(to));
         const data = aggregateReport(events, { from, to }, { emergingLookbackPeriods: LOOKBACK_PERIODS });
-        const html = await renderReportHtml(data, { generatedAt: new Date(to).toISOString() });
+        const extraSections = v.shadow ? [renderShadowSections(await readShadowReport(v.shadow))] : [];
+        const html = await renderReportHtml(data, { generatedAt: new Date(to).toISOString(), extraSections });
         if (v.out === '-') io.stdout.write(html);
         else {
           await writeFile(v.out, html);

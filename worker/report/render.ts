@@ -82,7 +82,10 @@ code{font-size:12px;overflow-wrap:anywhere}
 }
 `;
 
-export async function renderReportHtml(d: TReportData, opts: { title?: string; generatedAt?: string } = {}): Promise<string> {
+/** The report's building blocks, for sections rendered elsewhere (e.g. shadow-section.ts). */
+export { CSS as REPORT_CSS, section as reportSection, table as reportTable };
+
+export async function renderReportHtml(d: TReportData, opts: { title?: string; generatedAt?: string; extraSections?: string[] } = {}): Promise<string> {
   const title = opts.title ?? 'Loopwright feedback report';
   const a = d.actions;
   const m = d.messages;
@@ -186,6 +189,7 @@ ${section(
   `Recurring issues not closed or verified fixed, with reports or decisions in this period; most severe first${d.issues.length > ISSUE_ROWS ? `, the first ${ISSUE_ROWS} of ${d.issues.length} (loopwright status lists all)` : ''}. "≤" marks a first-seen time that may be earlier than the data read.`,
   true,
 )}
+${(opts.extraSections ?? []).join('\n')}
 </div></main></body></html>
 `;
 }
