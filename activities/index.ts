@@ -32,7 +32,12 @@ import type {
   TTicketResult,
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
-import { loadParentMessage, planRoutes } from './routing.js';
+import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
+import { createGrouper, type Grouper } from './grouping/assign.js';
+import { applyGrouping, groupingRecord } from './grouping/route.js';
+import type { GroupingStore } from './grouping/store.js';
+import type { SentenceEncoder } from './triage/ports.js';
+import { issueIsOpen } from './grouping/open-issues.js';
 import type { LoopwrightMetrics } from '../worker/http/metrics.js';
 
 export interface ActivityDeps {
@@ -48,6 +53,11 @@ export interface ActivityDeps {
    * the settings new IssueWorkflows start with. May reload files; a throw retries (and is counted).
    */
   issueConfig: () => TIssueConfigSource | Promise<TIssueConfigSource>;
+  /**
+   * Grouping by meaning and emerging themes (activities/grouping/): without it every fragment goes
+   * to the issue of its fingerprint, as before, and needs_review fragments go nowhere.
+   */
+  grouping?: { store: GroupingStore; encoder?: SentenceEncoder; issueThreshold?: number; themeThreshold?: number };
   /** Batching of occurrences per issue (routing). */
   routing?: OccurrenceRouterOptions;
   integrations: TIntegrations;
@@ -107,6 +117,10 @@ export function createActivities(deps: ActivityDeps) {
   // Built on first use: activities that never route (ranking, audit) need no Temporal client.
   let router: ReturnType<typeof createOccurrenceRouter> | undefined;
   const routerOf = () => (router ??= createOccurrenceRouter(deps.temporal.client, deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue, deps.routing));
+  const grouping = deps.grouping;
+  const grouper: Grouper | undefined = grouping
+    ? createGrouper({ ...grouping, isOpen: (key) => issueIsOpen(deps.temporal.client, key) })
+    : undefined;
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
   function watchAttempts(activity: string): void {
@@ -198,7 +212,17 @@ export function createActivities(deps: ActivityDeps) {
     async routeOccurrences(result: TTriageResult): Promise<string[]> {
       return guarded(async () => {
         const { workflowId, runId } = currentWorkflow();
-        const routes = planRoutes(result, await loadParentMessage(deps.temporal.client, result));
+        let parent = await loadParentMessage(deps.temporal.client, result);
+        let routed = result;
+        const grouped = grouper ? await applyGrouping(result, parent, grouper, parentFeedbackId(result)) : null;
+        if (grouped) {
+          routed = grouped.result;
+          parent = grouped.parent;
+        }
+        const routes = planRoutes(routed, parent).map((r) => {
+          const d = grouped?.decisions.get(r.fingerprint.key);
+          return d ? { ...r, occurrence: { ...r.occurrence, grouping: { method: d.method, ...(d.nearest ? { nearest: d.nearest } : {}), ...(d.threshold !== undefined ? { threshold: d.threshold } : {}) } } } : r;
+        });
         const { settings } = await deps.issueConfig();
         // One signal per batch of occurrences for the same issue (occurrence-batcher.ts).
         await Promise.all(
@@ -208,16 +232,33 @@ export function createActivities(deps: ActivityDeps) {
           }),
         );
         const ids = routes.map((r) => r.issueWorkflowId);
-        await auditLog.appendMany(
-          routes.map((r) => ({
+        const linked: TAuditAppend[] = routes.map((r) => {
+          const d = grouped?.decisions.get(r.fingerprint.key);
+          return {
             workflowId,
             runId,
             eventKey: `linked:${r.fingerprint.key}`,
             actor: worker,
             kind: 'issue_linked' as const,
-            payload: { issueWorkflowId: r.issueWorkflowId, fingerprint: r.fingerprint.key },
-          })),
-        );
+            payload: { issueWorkflowId: r.issueWorkflowId, fingerprint: r.fingerprint.key, ...(d ? { grouping: groupingRecord(d) } : {}) },
+          };
+        });
+        const themed: TAuditAppend[] = (grouped?.themes ?? []).map((t) => ({
+          workflowId,
+          runId,
+          eventKey: `theme:${t.fragment.start}-${t.fragment.end}`,
+          actor: worker,
+          kind: 'theme_assigned' as const,
+          payload: {
+            themeId: t.decision.themeId,
+            created: t.decision.created,
+            start: t.fragment.start,
+            end: t.fragment.end,
+            ...(t.decision.nearest ? { nearest: t.decision.nearest } : {}),
+            threshold: t.decision.threshold,
+          },
+        }));
+        await auditLog.appendMany([...linked, ...themed]);
         return ids;
       });
     },

@@ -2,6 +2,7 @@
 import { auditSuite } from './audit.js';
 import { classifierSuite } from './classifier.js';
 import { detectionSuite } from './detection.js';
+import { groupingSuite } from './grouping.js';
 import { injectionSuite } from './injection.js';
 import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
@@ -10,4 +11,4 @@ import { outcomeSuite } from './outcome.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, groupingSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, auditSuite, loopSuite, intakeSuite];

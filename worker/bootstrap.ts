@@ -1,7 +1,9 @@
 // Builds, once per process, everything the worker and the HTTP service share: the audit store, the
 // triage pipeline (offline classifier, or the LLM cascade when configured), playbooks and policy,
 // the integration adapters and the context sources. Pure wiring: no business logic lives here.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { createFileCheckpointSink, loadOrCreateKeyFile, openAuditStore, parseKeyring, type AuditStore } from '../activities/audit/index.js';
 import { createJiraAdapter } from '../activities/adapters/jira/jira-adapter.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
@@ -22,14 +24,21 @@ import { loadPlaybookDir } from '../playbooks/loader.js';
 import type { TLoadedPlaybook } from '../playbooks/schema.js';
 import { loadPolicyFile, type TLoadedPolicy } from '../policies/loader.js';
 import type { TTaxonomy } from '../workflows/domain/taxonomy.js';
-import type { TConfig } from './config.js';
+import { PROJECT_ROOT, type TConfig } from './config.js';
+import { createReloadablePipeline, type ReloadablePipeline } from './brain/reloadable-pipeline.js';
+import { groupingUrlFor, openGroupingStore, type GroupingStore } from '../activities/grouping/index.js';
 
 export interface Services {
   audit: AuditStore;
   taxonomy: TTaxonomy;
-  pipeline: TriagePipeline;
+  /** Rebuilt in place by `pipeline.reload()` (review loop: labels → next model version). */
+  pipeline: ReloadablePipeline;
+  /** Where reviewers' labels are appended and read from at start-up and reload. */
+  labeledFile: string;
   /** The offline sentence encoder (models/ present), for grouping by meaning and themes. */
   encoder?: SentenceEncoder;
+  /** Issue centroids and emerging themes (beside the audit store: activities/grouping/store.ts). */
+  grouping: GroupingStore;
   /** Start-up notices to print (e.g. which classifier runs and why). */
   notices: string[];
   playbooks: TLoadedPlaybook[];
@@ -54,20 +63,39 @@ function loadTaxonomy(name: string): TTaxonomy {
   return loadTaxonomyFile(name === 'general' || name === 'banking' ? bundledTaxonomyPath(name) : name);
 }
 
+/** Where reviewers' labels go when LABELED_DATA is not set (read at start-up when it exists). */
+export function defaultLabeledFile(): string {
+  return path.join(PROJECT_ROOT, 'data', 'labeled.jsonl');
+}
+
+/** The labeled-data file of a configuration: LABELED_DATA, else data/labeled.jsonl. */
+export function labeledFileOf(config: Pick<TConfig, 'triage'>): string {
+  return config.triage.labeledData ?? defaultLabeledFile();
+}
+
 export async function buildServices(config: TConfig): Promise<Services> {
-  const taxonomy = loadTaxonomy(config.triage.taxonomy);
-  const brain = await buildTriageBrain(taxonomy, {
-    ...(config.triage.labeledData ? { extraExamples: readLabeledFile(config.triage.labeledData) } : {}),
-    ...(config.triage.threshold !== undefined ? { threshold: config.triage.threshold } : {}),
-  });
-  const offline = brain.classifier;
-  let classifier: Classifier = offline;
-  if (config.llm) {
-    const llm = createOpenAiClassifier({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model }, taxonomy);
-    classifier = createCascadeClassifier({ offline, llm, threshold: config.llm.cascadeThreshold, tokenBudgetPerHour: config.llm.tokenBudgetPerHour });
-  }
-  // Clauses of multi-issue messages stay on the offline model: one LLM call per sentence is waste.
-  const pipeline = createTriagePipeline({ taxonomy, classifier, clauseClassifier: offline });
+  const labeledFile = labeledFileOf(config);
+  const build = async (): Promise<{ pipeline: TriagePipeline; labeledExamples: number; encoder?: SentenceEncoder; notice: string; taxonomy: TTaxonomy }> => {
+    const taxonomy = loadTaxonomy(config.triage.taxonomy);
+    // An explicit LABELED_DATA must exist; the default file only once a reviewer wrote to it.
+    const labeled = config.triage.labeledData || existsSync(labeledFile) ? readLabeledFile(labeledFile) : [];
+    const brain = await buildTriageBrain(taxonomy, {
+      ...(labeled.length > 0 ? { extraExamples: labeled } : {}),
+      ...(config.triage.threshold !== undefined ? { threshold: config.triage.threshold } : {}),
+    });
+    const offline = brain.classifier;
+    let classifier: Classifier = offline;
+    if (config.llm) {
+      const llm = createOpenAiClassifier({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model }, taxonomy);
+      classifier = createCascadeClassifier({ offline, llm, threshold: config.llm.cascadeThreshold, tokenBudgetPerHour: config.llm.tokenBudgetPerHour });
+    }
+    // Clauses of multi-issue messages stay on the offline model: one LLM call per sentence is waste.
+    const pipeline = createTriagePipeline({ taxonomy, classifier, clauseClassifier: offline });
+    return { pipeline, labeledExamples: labeled.length, ...(brain.encoder ? { encoder: brain.encoder } : {}), notice: brain.notice, taxonomy };
+  };
+  const first = await build();
+  const taxonomy = first.taxonomy;
+  const pipeline = createReloadablePipeline(first.pipeline, build);
 
   // Loading fails loudly with file, line and field; a bad playbook or policy never half-applies.
   const playbooks = await loadPlaybookDir(config.playbooksDir);
@@ -91,18 +119,24 @@ export async function buildServices(config: TConfig): Promise<Services> {
   const audit = await openAuditStore(config.auditUrl, {
     trust: { keyring, origin, checkpoints: { sink: createFileCheckpointSink(trust.checkpointFile), intervalMs: trust.checkpointIntervalMs } },
   });
+  const grouping = await openGroupingStore(groupingUrlFor(config.auditUrl));
   return {
     audit,
+    grouping,
     taxonomy,
     pipeline,
-    ...(brain.encoder ? { encoder: brain.encoder } : {}),
-    notices: [brain.notice],
+    labeledFile,
+    ...(first.encoder ? { encoder: first.encoder } : {}),
+    notices: [first.notice, ...(first.labeledExamples ? [`triage: ${first.labeledExamples} labeled example(s) from ${labeledFile}`] : [])],
     playbooks,
     policy,
     integrations,
     contextSources,
     identity: WORKER_ACTOR_ID,
     origin,
-    close: () => audit.close(),
+    close: async () => {
+      await grouping.close();
+      await audit.close();
+    },
   };
 }

@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
       metrics,
       pipeline: services.pipeline,
       audit: services.audit,
+      grouping: { store: services.grouping, ...(services.encoder ? { encoder: services.encoder } : {}) },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
       integrations: services.integrations,

@@ -29,6 +29,14 @@ export const ZOccurrence = z.strictObject({
   excerpt: z.string().max(500),
   /** Where the report comes from (platform family, versions, region, plan, channel): the issue's segment profile. */
   segments: ZSegmentValues.optional(),
+  /** Why routing sent it to this issue (activities/grouping/assign.ts): fingerprint, similarity or a new issue. */
+  grouping: z
+    .strictObject({
+      method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']),
+      nearest: z.strictObject({ key: z.string(), similarity: z.number() }).optional(),
+      threshold: z.number().optional(),
+    })
+    .optional(),
 });
 export type TOccurrence = z.infer<typeof ZOccurrence>;
 

@@ -32,6 +32,10 @@ export const AUDIT_KINDS = [
   'closed',
   'degraded',
   'tickets_skipped',
+  'theme_assigned',
+  'theme_promoted',
+  'review_labeled',
+  'model_reloaded',
 ] as const;
 export const ZAuditKind = z.enum(AUDIT_KINDS);
 export type TAuditKind = z.infer<typeof ZAuditKind>;
@@ -264,9 +268,64 @@ export const ZReopenedPayload = z.strictObject({
   previousVerdict: z.string().max(50).optional(),
 });
 
+/** Why a fragment went to its issue (activities/grouping/assign.ts): absent on events from before grouping by meaning. */
+export const ZGroupingRecord = z.strictObject({
+  method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']),
+  nearest: z.strictObject({ key: ZId, similarity: z.number().min(-1).max(1) }).optional(),
+  threshold: z.number().min(-1).max(1).optional(),
+  features: z.array(z.string().max(300)).max(10),
+  version: z.string().max(50),
+  encoder: z.string().max(200).optional(),
+});
+
 export const ZIssueLinkedPayload = z.strictObject({
   issueWorkflowId: ZId,
   fingerprint: ZId,
+  grouping: ZGroupingRecord.optional(),
+});
+
+/** A needs_review fragment placed in an emerging theme (on the message's trail). */
+export const ZThemeAssignedPayload = z.strictObject({
+  themeId: ZId,
+  created: z.boolean(),
+  /** The fragment's span in the received masked text. */
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  nearest: z.strictObject({ key: ZId, similarity: z.number().min(-1).max(1) }).optional(),
+  threshold: z.number().min(-1).max(1),
+  /** Set when a reviewer (not the encoder) put it there. */
+  reviewerId: ZId.optional(),
+});
+
+/** A theme turned into a taxonomy category (on the theme's trail, `theme:<id>`). */
+export const ZThemePromotedPayload = z.strictObject({
+  themeId: ZId,
+  name: z.string().min(1).max(200),
+  category: ZId,
+  taxonomyId: ZId,
+  previousVersion: z.string().max(50),
+  taxonomyVersion: z.string().max(50),
+  examples: z.number().int().nonnegative(),
+  file: z.string().max(1_000),
+});
+
+/** A reviewer's label on one message (on the message's trail): appended to the labeled-data file. */
+export const ZReviewLabeledPayload = z.strictObject({
+  /** The category the reviewer confirmed or chose; absent when only a theme was assigned. */
+  category: ZId.optional(),
+  themeId: ZId.optional(),
+  previous: z.strictObject({ category: ZId, confidence: ZProbability, modelVersion: z.string().max(300) }),
+  confirmed: z.boolean(),
+  labeledAt: z.iso.datetime({ offset: true }),
+  labeledFile: z.string().max(1_000).optional(),
+});
+
+/** The classifier retrained from the taxonomy plus the labeled-data file (start-up or reload). */
+export const ZModelReloadedPayload = z.strictObject({
+  previousModelVersion: z.string().max(300),
+  modelVersion: z.string().max(300),
+  taxonomyVersion: z.string().max(300),
+  labeledExamples: z.number().int().nonnegative(),
 });
 
 export const ZSnoozedPayload = z.strictObject({
@@ -332,6 +391,10 @@ export const ZAuditPayloads = {
   closed: ZClosedPayload,
   degraded: ZDegradedPayload,
   tickets_skipped: ZTicketsSkippedPayload,
+  theme_assigned: ZThemeAssignedPayload,
+  theme_promoted: ZThemePromotedPayload,
+  review_labeled: ZReviewLabeledPayload,
+  model_reloaded: ZModelReloadedPayload,
 } as const satisfies Record<TAuditKind, z.ZodType>;
 
 /**

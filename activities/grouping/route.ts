@@ -1,0 +1,63 @@
+// Applies grouping by meaning to one triaged message before routing plans its signals: every
+// routable fragment's fingerprint becomes the key of the issue it belongs to (assign.ts decides),
+// and needs_review fragments are placed in emerging themes. A Zendesk follow-up's ticket fragments
+// are looked up the same way (their first decision is stored), so "still broken" reaches the issue
+// the ticket went to. Returns the decisions, for the audit and the occurrences.
+// Must not: signal anything, or route quarantined (suspected injection) text into themes.
+import { NEEDS_REVIEW, type TIssueFragment, type TTriageResult } from '../../workflows/domain/triage.js';
+import { isSuspectedInjection } from '../triage/injection.js';
+import type { TParentMessage } from '../routing.js';
+import type { Grouper, TGroupingDecision, TThemeDecision } from './assign.js';
+
+export interface TGroupedMessage {
+  result: TTriageResult;
+  parent: TParentMessage | null;
+  /** By the fingerprint key routing will use. */
+  decisions: Map<string, TGroupingDecision>;
+  themes: Array<{ fragment: Pick<TIssueFragment, 'start' | 'end'>; decision: TThemeDecision }>;
+}
+
+export async function applyGrouping(result: TTriageResult, parent: TParentMessage | null, grouper: Grouper, parentFeedbackId: string | null): Promise<TGroupedMessage> {
+  const feedbackId = `${result.source}:${result.externalId}`;
+  const decisions = new Map<string, TGroupingDecision>();
+  const themes: TGroupedMessage['themes'] = [];
+  const quarantined = isSuspectedInjection(result.classification);
+  const regroup = async (fragments: readonly TIssueFragment[], id: string): Promise<TIssueFragment[]> => {
+    const out: TIssueFragment[] = [];
+    for (const f of fragments) {
+      if (f.classification.category === NEEDS_REVIEW) {
+        if (!quarantined && id === feedbackId) {
+          const t = await grouper.assignTheme({ feedbackId: id, fragment: f, at: result.receivedAt });
+          if (t) themes.push({ fragment: { start: f.start, end: f.end }, decision: t });
+        }
+        out.push(f);
+        continue;
+      }
+      const d = await grouper.groupFragment({ feedbackId: id, fragment: f, at: result.receivedAt });
+      if (!decisions.has(d.fingerprint.key)) decisions.set(d.fingerprint.key, d);
+      out.push({ ...f, fingerprint: d.fingerprint });
+    }
+    return out;
+  };
+  if (quarantined) return { result, parent, decisions, themes };
+  const fragments = await regroup(result.fragments, feedbackId);
+  const parentFragments = parent && parentFeedbackId ? await regroup(parent.fragments, parentFeedbackId.replace(/^feedback:/, '')) : null;
+  return {
+    result: { ...result, fragments },
+    parent: parent && parentFragments ? { ...parent, fragments: parentFragments } : parent,
+    decisions,
+    themes,
+  };
+}
+
+/** The audit / occurrence form of a decision (no vectors, no text). */
+export function groupingRecord(d: TGroupingDecision) {
+  return {
+    method: d.method,
+    ...(d.nearest ? { nearest: d.nearest } : {}),
+    ...(d.threshold !== undefined ? { threshold: d.threshold } : {}),
+    features: d.features.slice(0, 10),
+    version: d.version,
+    ...(d.encoder ? { encoder: d.encoder } : {}),
+  };
+}

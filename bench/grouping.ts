@@ -1,0 +1,183 @@
+// Grouping-by-meaning benchmark (issue #13 point 5) on the CFPB complaint narratives: each
+// narrative is triaged by the pipeline the worker runs (shipped general taxonomy, fused classifier
+// when models/ is present), then its routable fragments are grouped in event-time order
+// (Date received) by activities/grouping/assign.ts, exactly as routing does. Gold: the CFPB
+// "Product | Issue" of the complaint. The similarity threshold is chosen on a seeded half of the
+// complaints (best min(purity, completeness)) and reported on the other half; the fingerprint
+// keys of before (category + codes/status + product) are the baseline. Also: how the needs_review
+// fragments cluster into themes, against the same gold.
+// purity: share of fragments whose issue's majority label is theirs; completeness: share whose
+// label's largest issue holds them; wrong merges: joins (by similarity) into an issue opened by a
+// complaint of another label, over all joins (over-grouping is the worse error).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildTriageBrain } from '../activities/triage/brain.js';
+import { decodeLines, parseCsvLines } from '../activities/triage/input-files.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import type { SentenceEncoder } from '../activities/triage/ports.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { createGrouper, DEFAULT_ISSUE_THRESHOLD, DEFAULT_THEME_THRESHOLD } from '../activities/grouping/assign.js';
+import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
+import { nameThemes } from '../activities/grouping/themes.js';
+import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
+import type { BenchContext, BenchRow, BenchSuite } from './table.js';
+
+type Row = Record<string, string>;
+
+function readCsv(path: string): Row[] {
+  const { lines } = decodeLines(readFileSync(path));
+  const [header, ...records] = parseCsvLines(lines).records;
+  if (!header) return [];
+  return records.filter((r) => r.fields.length === header.fields.length).map((r) => Object.fromEntries(header.fields.map((h, i) => [h, r.fields[i] ?? ''])));
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+export interface TClusterScores {
+  purity: number;
+  completeness: number;
+  keys: number;
+  labels: number;
+}
+
+/** purity / completeness of keys against gold labels (both weighted by items). */
+export function clusterScores(pairs: ReadonlyArray<{ key: string; label: string }>): TClusterScores {
+  const count = (outer: 'key' | 'label', inner: 'key' | 'label') => {
+    const m = new Map<string, Map<string, number>>();
+    for (const p of pairs) {
+      const o = m.get(p[outer]) ?? new Map<string, number>();
+      o.set(p[inner], (o.get(p[inner]) ?? 0) + 1);
+      m.set(p[outer], o);
+    }
+    let sum = 0;
+    for (const o of m.values()) sum += Math.max(...o.values());
+    return { sum, size: m.size };
+  };
+  const k = count('key', 'label');
+  const l = count('label', 'key');
+  return { purity: pairs.length ? k.sum / pairs.length : 0, completeness: pairs.length ? l.sum / pairs.length : 0, keys: k.size, labels: l.size };
+}
+
+/** An encoder that remembers every vector (the bench groups the same fragments at several thresholds). */
+function memo(encoder: SentenceEncoder): SentenceEncoder {
+  const seen = new Map<string, Float32Array>();
+  return {
+    modelId: encoder.modelId,
+    modelVersion: encoder.modelVersion,
+    dimension: encoder.dimension,
+    async embed(texts) {
+      const missing = [...new Set(texts.filter((t) => !seen.has(t)))];
+      if (missing.length) (await encoder.embed(missing)).forEach((v, i) => seen.set(missing[i]!, v));
+      return texts.map((t) => seen.get(t)!);
+    },
+  };
+}
+
+interface Item {
+  label: string;
+  at: string;
+  result: TTriageResult;
+}
+
+async function groupAll(items: readonly Item[], encoder: SentenceEncoder, issueThreshold: number, themeThreshold = DEFAULT_THEME_THRESHOLD) {
+  const store = createSqliteGroupingStore(':memory:');
+  const grouper = createGrouper({ store, encoder, issueThreshold, themeThreshold });
+  const issues: Array<{ key: string; label: string }> = [];
+  const baseline: Array<{ key: string; label: string }> = [];
+  const themes: Array<{ key: string; label: string; text: string }> = [];
+  const opener = new Map<string, string>();
+  let joins = 0;
+  let wrongJoins = 0;
+  let byCode = 0;
+  for (const it of items) {
+    const feedbackId = `cfpb:${it.result.externalId}`;
+    for (const f of it.result.fragments) {
+      const ref = { feedbackId, fragment: f, at: it.at };
+      if (f.classification.category === NEEDS_REVIEW) {
+        const t = await grouper.assignTheme(ref);
+        if (t) themes.push({ key: t.themeId, label: it.label, text: f.text });
+        continue;
+      }
+      const d = await grouper.groupFragment(ref);
+      if (d.method === 'fingerprint') byCode++;
+      if (d.method === 'similarity') {
+        joins++;
+        if (opener.get(d.fingerprint.key) !== it.label) wrongJoins++;
+      } else if (!opener.has(d.fingerprint.key)) opener.set(d.fingerprint.key, it.label);
+      issues.push({ key: d.fingerprint.key, label: it.label });
+      baseline.push({ key: f.fingerprint.key, label: it.label });
+    }
+  }
+  await store.close();
+  return { issues, baseline, themes, joins, wrongJoins, byCode };
+}
+
+export async function runGroupingBench(dataDir: string): Promise<BenchRow[]> {
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  const brain = await buildTriageBrain(taxonomy);
+  if (!brain.encoder) return [{ metric: 'grouping by meaning', value: 'skipped', note: brain.notice }];
+  const encoder = memo(brain.encoder);
+  const pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier });
+  const rows = readCsv(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv')).filter((r) => (r['Consumer complaint narrative'] ?? '').trim().length > 30);
+  const rand = rng(1313);
+  const tagged = rows.map((r) => ({ r, half: rand() < 0.5 ? 'tune' : 'test' }));
+  const items: Array<Item & { half: string }> = [];
+  for (const [i, { r, half }] of tagged.entries()) {
+    const at = new Date(Date.parse(r['Date received']!.replace(/\//g, '-')) || Date.UTC(2020, 0, 1)).toISOString();
+    const result = await pipeline.triage({ source: 'cfpb', externalId: r['Complaint ID'] || `row${i}`, text: r['Consumer complaint narrative']!.slice(0, 32_000), receivedAt: at, ...(r.Product ? { product: r.Product } : {}) });
+    items.push({ label: `${r.Product} | ${r.Issue}`, at, result, half });
+  }
+  items.sort((a, b) => a.at.localeCompare(b.at) || a.result.externalId.localeCompare(b.result.externalId));
+  const tune = items.filter((x) => x.half === 'tune');
+  const test = items.filter((x) => x.half === 'test');
+
+  const out: BenchRow[] = [];
+  let best = { t: DEFAULT_ISSUE_THRESHOLD, score: -1 };
+  const sweep: string[] = [];
+  for (const t of [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75]) {
+    const g = await groupAll(tune, encoder, t);
+    const s = clusterScores(g.issues);
+    sweep.push(`${t}: ${pct(s.purity)}/${pct(s.completeness)}`);
+    if (Math.min(s.purity, s.completeness) > best.score) best = { t, score: Math.min(s.purity, s.completeness) };
+  }
+  out.push({ metric: 'threshold sweep on the tuning half (purity/completeness)', value: `best ${best.t}`, note: `${sweep.join('; ')}; shipped default ${DEFAULT_ISSUE_THRESHOLD}` });
+
+  const g = await groupAll(test, encoder, DEFAULT_ISSUE_THRESHOLD);
+  const s = clusterScores(g.issues);
+  const b = clusterScores(g.baseline);
+  const routed = g.issues.length;
+  out.push(
+    { metric: 'grouping purity, CFPB Product|Issue (held-out half)', value: pct(s.purity), target: '>= 60%', note: `${s.purity >= 0.6 ? 'met' : 'MISSED'}; ${s.keys} issues for ${s.labels} labels, ${routed} routed fragments of ${test.length} complaints` },
+    { metric: 'grouping completeness, CFPB Product|Issue (held-out half)', value: pct(s.completeness), target: '>= 60%', note: s.completeness >= 0.6 ? 'met' : 'MISSED' },
+    { metric: 'wrong-merge rate (joins into an issue opened by another label)', value: g.joins ? pct(g.wrongJoins / g.joins) : 'n/a', note: `${g.wrongJoins} of ${g.joins} joins by similarity; ${g.byCode} fragments kept their error-code fingerprint` },
+    { metric: 'baseline: fingerprint keys (category + codes/status + product)', value: `${pct(b.purity)} / ${pct(b.completeness)}`, note: `purity / completeness, ${b.keys} keys` },
+  );
+  const th = clusterScores(g.themes);
+  const names = nameThemes(groupDocs(g.themes));
+  const biggest = [...names.values()].sort((x, y) => y.size - x.size).slice(0, 3);
+  out.push({
+    metric: 'themes from needs_review fragments (held-out half)',
+    value: `${pct(th.purity)} / ${pct(th.completeness)}`,
+    note: `purity / completeness vs Product|Issue, ${th.keys} themes from ${g.themes.length} fragments; largest: ${biggest.map((x) => `"${x.name}" (${x.size})`).join(', ')}`,
+  });
+  return out;
+}
+
+function groupDocs(xs: ReadonlyArray<{ key: string; text: string }>): Array<{ id: string; docs: string[] }> {
+  const m = new Map<string, string[]>();
+  for (const x of xs) m.set(x.key, [...(m.get(x.key) ?? []), x.text]);
+  return [...m].map(([id, docs]) => ({ id, docs }));
+}
+
+export const groupingSuite: BenchSuite = { name: 'grouping', run: (ctx: BenchContext) => runGroupingBench(ctx.dataDir) };
