@@ -4,11 +4,15 @@
 // bootstrap and the CLI so both make the same choice from the same inputs.
 // Must not fetch anything or fall back silently: a present but broken model directory is an
 // error (naming the file); only an absent one means "TF-IDF alone", and that is announced.
+// The learned severity/sentiment heads ride on the encoder: loaded beside it, checked against its version.
 import { FUSED_DEFAULTS, trainFusedClassifier, type FusedClassifier } from './classifier-fused.js';
 import { hasModel, loadSentenceEncoder, modelDir } from './encoder.js';
+import { defaultHeadsFile, loadLearnedHeads, type LearnedHeads } from './learned-heads.js';
 import type { LabeledExample } from './labeled-data.js';
 import { trainOfflineClassifier, type OfflineClassifier } from './offline-classifier.js';
 import type { Classifier, SentenceEncoder } from './ports.js';
+import path from 'node:path';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
 
 export interface TriageBrainOptions {
@@ -17,6 +21,8 @@ export interface TriageBrainOptions {
   threshold?: number;
   /** Directory of the encoder (default models/all-minilm-l6-v2); `null` forces TF-IDF alone. */
   modelDir?: string | null;
+  /** Learned severity/sentiment weights (default models/triage-heads/heads.json); `null` keeps the rules. */
+  headsFile?: string | null;
 }
 
 export interface TriageBrain {
@@ -27,6 +33,8 @@ export interface TriageBrain {
   fused?: FusedClassifier;
   /** The sentence encoder, for grouping by meaning and themes; absent when models/ is. */
   encoder?: SentenceEncoder;
+  /** Learned severity and sentiment over the encoder's embeddings; absent without encoder or weights. */
+  heads?: LearnedHeads;
   /** One line for the start-up log: which model runs, and why. */
   notice: string;
 }
@@ -48,11 +56,23 @@ export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOpt
   }
   const encoder = await loadSentenceEncoder(dir);
   const fused = await trainFusedClassifier(taxonomy, encoder, { ...common, minSimilarity: FUSED_DEFAULTS.minSimilarity });
+  const headsFile = opts.headsFile === undefined ? defaultHeadsFile(path.dirname(dir)) : opts.headsFile;
+  const heads = headsFile === null ? undefined : loadLearnedHeads(headsFile);
+  if (heads && heads.encoderVersion !== encoder.modelVersion) {
+    throw new LoopwrightError('invalid_config', `${headsFile}: trained on encoder ${heads.encoderVersion}, but ${encoder.modelVersion} is loaded; re-run scripts/train-heads.ts`);
+  }
+  const headsNote = heads ? `severity/sentiment ${heads.version}` : `severity/sentiment by rules (no ${headsFile ?? 'heads file'})`;
   return {
     classifier: fused,
     tfidf,
     fused,
     encoder,
-    notice: `triage: fused classifier ${fused.modelVersion} (TF-IDF + ${encoder.modelVersion}, int8 ONNX, offline)`,
+    ...(heads ? { heads } : {}),
+    notice: `triage: fused classifier ${fused.modelVersion} (TF-IDF + ${encoder.modelVersion}, int8 ONNX, offline); ${headsNote}`,
   };
+}
+
+/** The pipeline's `learned` dependency from a brain: present only with both encoder and heads. */
+export function learnedOf(brain: TriageBrain): { learned?: { encoder: SentenceEncoder; heads: LearnedHeads } } {
+  return brain.encoder && brain.heads ? { learned: { encoder: brain.encoder, heads: brain.heads } } : {};
 }

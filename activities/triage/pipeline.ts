@@ -21,9 +21,10 @@ import { extractEvidence } from './evidence.js';
 import { quarantine, screenForInjection, type TInjectionScreen } from './injection.js';
 import { computeFingerprint } from './fingerprint.js';
 import { maskPii, type PiiVault } from './pii.js';
-import type { Classifier, SyncClassifier } from './ports.js';
+import type { LearnedHeads } from './learned-heads.js';
+import type { Classifier, SentenceEncoder, SyncClassifier } from './ports.js';
 import { scoreSentiment } from './sentiment.js';
-import { createSeverityScorer, type SeverityScorer } from './severity.js';
+import { createSeverityScorer, type SeverityInput, type SeverityScorer } from './severity.js';
 import { mergeSegments, segmentMessage, type ClassifiedSegment, type Segment } from './split.js';
 
 export interface TriagePipelineDeps {
@@ -36,6 +37,12 @@ export interface TriagePipelineDeps {
    * cost one LLM call per sentence. Must be trained on the same taxonomy version.
    */
   clauseClassifier?: Classifier;
+  /**
+   * Learned severity and sentiment (learned-heads.ts) with the encoder they were trained on. Used
+   * by `triage`/`triageWithVault` (the encoder is async); `triageSync` and a pipeline without them
+   * keep the rules (severity.ts, sentiment.ts).
+   */
+  learned?: { encoder: SentenceEncoder; heads: LearnedHeads };
 }
 
 export interface TriageOutcome {
@@ -148,17 +155,41 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     return out.length === 1 ? [{ ...out[0]!, classification: whole }] : out;
   }
 
-  function finish(p: Prepared, whole: TClassification, merged: ClassifiedSegment[]): TTriageResult {
+  /** Learned readings of the texts a result needs (the whole message and each fragment). */
+  type Readings = Map<string, { sentiment: TSentiment; severity: NonNullable<SeverityInput['learned']> }>;
+
+  async function readLearned(p: Prepared, whole: TClassification, fragments: ClassifiedSegment[]): Promise<Readings | undefined> {
+    const learned = deps.learned;
+    if (!learned) return undefined;
+    const texts = [...new Set([p.masked.text, ...coalesce(p, whole, fragments).map((f) => f.text)])];
+    // The classifier embedded most of these already: the encoder's cache answers them.
+    const vectors = await learned.encoder.embed(texts);
+    const out: Readings = new Map();
+    texts.forEach((t, i) => {
+      const v = vectors[i]!;
+      out.set(t, { sentiment: learned.heads.sentiment(t, v), severity: { ...learned.heads.severity(t, v), version: learned.heads.version } });
+    });
+    return out;
+  }
+
+  function finish(p: Prepared, whole: TClassification, merged: ClassifiedSegment[], readings?: Readings): TTriageResult {
     const { item } = p;
     const fragments = coalesce(p, whole, merged);
     const product = item.product ?? item.sku;
+    const sentimentOf = (text: string) => readings?.get(text)?.sentiment ?? (text === p.masked.text ? p.sentiment : scoreSentiment(text));
+    const learnedOf = (text: string) => {
+      const r = readings?.get(text)?.severity;
+      return r ? { learned: r } : {};
+    };
+    const messageSentiment = sentimentOf(p.masked.text);
     const issueFragments: TIssueFragment[] = fragments.map((f) => {
       const evidence = p.evidence.filter((e) => e.start >= f.start && e.end <= f.end);
       const sev = severity.score({
         text: f.text,
-        sentiment: fragments.length === 1 ? p.sentiment : scoreSentiment(f.text),
+        sentiment: fragments.length === 1 ? messageSentiment : sentimentOf(f.text),
         category: f.classification.category,
         customer: item.customer,
+        ...learnedOf(f.text),
       });
       return {
         text: f.text,
@@ -170,7 +201,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
         fingerprint: computeFingerprint({ category: f.classification.category, evidence, product }),
       };
     });
-    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: p.sentiment, category: whole.category, customer: item.customer });
+    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: messageSentiment, category: whole.category, customer: item.customer, ...learnedOf(p.masked.text) });
     return {
       source: item.source,
       externalId: item.externalId,
@@ -181,7 +212,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       classification: whole,
       // The message is as severe as its worst issue.
       severity: mostSevere([wholeSeverity, ...issueFragments.map((f) => f.severity)]),
-      sentiment: p.sentiment,
+      sentiment: messageSentiment,
       evidence: p.evidence,
       fingerprint: computeFingerprint({ category: whole.category, evidence: p.evidence, product }),
       fragments: issueFragments,
@@ -207,7 +238,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       const f = fragments[i]!;
       fragments[i] = { ...f, classification: checkVersion(await classifier.classify(f.text)) };
     }
-    return { result: finish(p, whole, fragments), vault: p.vault };
+    return { result: finish(p, whole, fragments, await readLearned(p, whole, fragments)), vault: p.vault };
   }
 
   const pipeline: TriagePipeline = {

@@ -91,6 +91,29 @@ const CUES: Cue[] = [
 const ADDRESSED_REPROACH =
   /\b(?:you|your|you're|youre|u|ur)\b[^.!?]{0,40}\b(?:never|not|no|don'?t|didn'?t|can'?t|won'?t|haven'?t|still|again|broke|ruin\w*|lost|charged|cancel\w*|fail\w*|wrong|refus\w*|ignor\w*|lie\w*|screw\w*)\b|\bthanks? (?:for nothing|a lot)\b|\bwhy (?:do|does|did|is|are|would|can'?t|won'?t)\b|\bwhat (?:the hell|a joke)\b|#(?:fail|epicfail|badservice|worst\w*|never\w*|boycott\w*)/i;
 
+/** Names of the entries of `severityCueVector`, in order (feature names of the learned heads). */
+export const SEVERITY_CUE_FEATURES: readonly string[] = [...CUES.map((c) => `cue:${c.id}`), 'cue:addressed_reproach', 'cue:shouting'];
+
+/**
+ * The rule cues as numbers, for the learned severity and sentiment heads (learned-heads.ts):
+ * 1 per escalation cue that fires, addressed reproach and shouting. Pure and cheap.
+ */
+export function severityCueVector(text: string): Float32Array {
+  const out = new Float32Array(SEVERITY_CUE_FEATURES.length);
+  CUES.forEach((cue, i) => {
+    if (cue.re.test(text)) out[i] = 1;
+  });
+  if (ADDRESSED_REPROACH.test(text)) out[CUES.length] = 1;
+  if (isShouting(text)) out[CUES.length + 1] = 1;
+  return out;
+}
+
+function isShouting(text: string): boolean {
+  const bangs = (text.match(/!/g) ?? []).length;
+  const shouted = (text.match(/\b[A-Z]{4,}\b/g) ?? []).filter((w) => !/^(?:HTTP|HTTPS|ERR|NULL|UTC|JSON|HTML|EMAIL|PHONE|CARD|IBAN|SECRET|ADDRESS|NATIONAL|ASAP)$/.test(w));
+  return bangs >= 3 || shouted.length >= 2;
+}
+
 /** Score every message starts from; the signals below add to it. */
 const BASE_SCORE = 0.1;
 const TIER_WEIGHT: Record<TCustomer['tier'], number> = { free: 0, unknown: 0, standard: 0, premium: 0.03, enterprise: 0.06 };
@@ -109,6 +132,13 @@ export interface SeverityInput {
   /** Classified category; its criticality comes from the scorer's taxonomy. */
   category?: string;
   customer?: TCustomer;
+  /**
+   * The learned head's reading of the text (learned-heads.ts). When given it replaces the
+   * score-threshold level of the message signals, may reach `critical` on its own (X-CI's
+   * "blame"), and its version is recorded in the reasons; cues, hints, tier and category still
+   * put floors under it.
+   */
+  learned?: { level: TSeverityLevel; probabilities: readonly number[]; version: string };
 }
 
 export interface SeverityScorer {
@@ -187,9 +217,7 @@ export function createSeverityScorer(taxonomy?: TTaxonomy, opts: SeverityScorerO
         reasons.push('cue:addressed_reproach');
       }
 
-      const bangs = (input.text.match(/!/g) ?? []).length;
-      const shouted = (input.text.match(/\b[A-Z]{4,}\b/g) ?? []).filter((w) => !/^(?:HTTP|HTTPS|ERR|NULL|UTC|JSON|HTML|EMAIL|PHONE|CARD|IBAN|SECRET|ADDRESS|NATIONAL|ASAP)$/.test(w));
-      if (bangs >= 3 || shouted.length >= 2) {
+      if (isShouting(input.text)) {
         score += 0.05;
         reasons.push('cue:shouting');
       }
@@ -221,8 +249,16 @@ export function createSeverityScorer(taxonomy?: TTaxonomy, opts: SeverityScorerO
       }
 
       score = Math.max(0, Math.min(1, score));
-      const signal = levelOf(score);
-      const level = maxLevel(rank(signal) > rank(maxSignal) ? maxSignal : signal, floor);
+      let signal = levelOf(score);
+      let cap = maxSignal;
+      if (input.learned) {
+        signal = input.learned.level;
+        cap = 'critical';
+        // Expected level on the 0..1 scale, so the score orders messages the way the model does.
+        score = input.learned.probabilities.reduce((s, p, i) => s + (p * i) / 3, 0);
+        reasons.push(`learned:${signal}`, `model:${input.learned.version}`);
+      }
+      const level = maxLevel(rank(signal) > rank(cap) ? cap : signal, floor);
       // The score stays consistent with the level: a floor lifts it to the level's lower bound.
       const lower = rank(level) === 0 ? 0 : SEVERITY_THRESHOLDS[rank(level) - 1]!;
       return { level, score: Math.round(Math.max(score, lower) * 1000) / 1000, reasons };

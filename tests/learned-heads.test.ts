@@ -1,0 +1,97 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
+import { EXTRA_FEATURES, createLearnedHeads, defaultHeadsFile, loadLearnedHeads, trainHeadsFile, type HeadsTrainingRow } from '../activities/triage/learned-heads.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { LoopwrightError } from '../workflows/domain/errors.js';
+
+const ANGRY = '@AcmeTel your incompetent staff cut off my internet for a week, you are liars and crooks, I am reporting you';
+const HAPPY = '@shop thanks so much, the new app is lovely!';
+const QUESTION = 'how do I change my address?';
+
+describe('learned severity and sentiment heads (models/triage-heads/heads.json)', () => {
+  it('loads the shipped, versioned weights trained on the encoder that ships beside them', async () => {
+    const heads = loadLearnedHeads();
+    const encoder = await loadSentenceEncoder(modelDir());
+    expect(heads?.version).toMatch(/^heads@[0-9a-f]{12}$/);
+    expect(heads?.encoderVersion).toBe(encoder.modelVersion);
+  });
+
+  it('reads severity and sentiment from meaning, critical included', async () => {
+    const heads = loadLearnedHeads()!;
+    const encoder = await loadSentenceEncoder(modelDir());
+    const [angry, happy, question] = await encoder.embed([ANGRY, HAPPY, QUESTION]);
+    const a = heads.severity(ANGRY, angry!);
+    expect(a.level).toBe('critical');
+    expect(a.probabilities).toHaveLength(4);
+    expect(a.probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 2);
+    expect(heads.severity(HAPPY, happy!).level).toBe('low');
+    expect(heads.severity(QUESTION, question!).level).toBe('low');
+    expect(heads.sentiment(HAPPY, happy!)).toMatchObject({ label: 'positive' });
+    expect(heads.sentiment(HAPPY, happy!).score).toBeGreaterThan(0.5);
+  });
+
+  it('the pipeline records the heads version with each severity, and keeps the rules without them', { timeout: 120_000 }, async () => {
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const brain = await buildTriageBrain(taxonomy);
+    expect(brain.heads?.version).toMatch(/^heads@/);
+    expect(brain.notice).toContain(`severity/sentiment ${brain.heads!.version}`);
+    const item = { source: 'test', externalId: 'h1', text: ANGRY, receivedAt: '2026-01-01T00:00:00Z' };
+    const learned = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...learnedOf(brain) }).triage(item);
+    expect(learned.severity.reasons).toContain(`model:${brain.heads!.version}`);
+    expect(learned.severity.level).toBe('critical');
+    const rules = await createTriagePipeline({ taxonomy, classifier: brain.classifier }).triage(item);
+    expect(rules.severity.reasons.some((r) => r.startsWith('model:'))).toBe(false);
+    // The rules cap message signals at high: only the learned head makes an angry tweet critical.
+    expect(rules.severity.level).not.toBe('critical');
+  });
+
+  it('falls back to the rules when the weights file is absent, and refuses a stale or foreign one', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-heads-'));
+    expect(loadLearnedHeads(join(dir, 'heads.json'))).toBeUndefined();
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const none = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'heads.json') });
+    expect(none.heads).toBeUndefined();
+    expect(learnedOf(none)).toEqual({});
+    expect(none.notice).toContain('severity/sentiment by rules');
+
+    const file = JSON.parse(readFileSync(defaultHeadsFile(), 'utf8')) as { extraFeatures: string[]; encoder: string };
+    writeFileSync(join(dir, 'stale.json'), JSON.stringify({ ...file, extraFeatures: file.extraFeatures.slice(1) }));
+    expect(() => loadLearnedHeads(join(dir, 'stale.json'))).toThrow(/trained with features/);
+    writeFileSync(join(dir, 'foreign.json'), JSON.stringify({ ...file, encoder: 'other-model@000000000000' }));
+    const err = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'foreign.json') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoopwrightError);
+    expect((err as Error).message).toMatch(/trained on encoder other-model@000000000000/);
+    cpSync(defaultHeadsFile(), join(dir, 'copy.json'));
+    expect(loadLearnedHeads(join(dir, 'copy.json'))?.version).toBe(loadLearnedHeads()?.version);
+  });
+
+  it('training is deterministic and learns the classes it is shown', async () => {
+    const encoder = await loadSentenceEncoder(modelDir());
+    const texts: Array<[string, HeadsTrainingRow['severity'], HeadsTrainingRow['sentiment']]> = [
+      ['thanks, great service today', 'low', 'positive'],
+      ['love the new update, works perfectly', 'low', 'positive'],
+      ['when does the store open?', 'low', 'neutral'],
+      ['what is my account number?', 'low', 'neutral'],
+      ['my parcel is late again, not happy', 'medium', 'negative'],
+      ['the app keeps crashing, annoying', 'medium', 'negative'],
+      ['you charged me twice and refuse to refund, disgraceful', 'high', 'negative'],
+      ['your staff lied to me about the fees', 'high', 'negative'],
+      ['you thieves stole my money, shame on you, I am suing', 'critical', 'negative'],
+      ['worst company ever, you scammers ruined my holiday', 'critical', 'negative'],
+    ];
+    const vectors = await encoder.embed(texts.map((t) => t[0]));
+    const rows = texts.map(([text, severity, sentiment], i) => ({ text, severity, sentiment, embedding: vectors[i]! }));
+    const a = trainHeadsFile(rows, encoder.modelVersion, 'test');
+    const b = trainHeadsFile(rows, encoder.modelVersion, 'test');
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(a.extraFeatures).toEqual([...EXTRA_FEATURES]);
+    const heads = createLearnedHeads(a);
+    const right = rows.filter((r) => heads.severity(r.text, r.embedding).level === r.severity).length;
+    expect(right).toBeGreaterThanOrEqual(8);
+  });
+});
