@@ -24,6 +24,7 @@ import type {
   TActionResult,
   TApprovalClose,
   TApprovalMessageRef,
+  TApprovalProgress,
   TApprovalRequest,
   TCompensationRequest,
   TEscalation,
@@ -38,6 +39,11 @@ import { applyGrouping, groupingRecord } from './grouping/route.js';
 import type { GroupingStore } from './grouping/store.js';
 import type { SentenceEncoder } from './triage/ports.js';
 import { issueIsOpen } from './grouping/open-issues.js';
+import type { TApprovalRequest as TSlackApprovalRequest } from './adapters/slack/approval-blocks.js';
+import { escalationReplyText } from './adapters/slack/approval-blocks.js';
+import { approvalQuestion, customerFacingText, isIrreversible, reachInWords, reasonInWords } from './approval-wording.js';
+import { TOUCHES_TICKETS } from '../playbooks/actions.js';
+import { issueTitle } from '../workflows/domain/issue-title.js';
 import type { LoopwrightMetrics } from '../worker/http/metrics.js';
 
 export interface ActivityDeps {
@@ -67,6 +73,8 @@ export interface ActivityDeps {
   identity: string;
   /** Prometheus instruments shared with the HTTP service's /metrics (optional in tests). */
   metrics?: LoopwrightMetrics;
+  /** Where approval messages link to: the Temporal Web UI (base URL + namespace) and the Zendesk agent UI. */
+  links?: { temporalUi?: { url: string; namespace: string }; zendeskUrl?: string };
   now?: () => number;
 }
 
@@ -341,46 +349,72 @@ export function createActivities(deps: ActivityDeps) {
       return guarded(() => runCompensation(deps.integrations, req, (done) => ctx.heartbeat(done)));
     },
 
-    /** Posts the approval request with Approve/Reject buttons to the group's channel. */
+    /**
+     * Posts the approval request with Approve/Reject buttons to the group's channel. An escalation
+     * is told in the first request's thread; asked in the same channel, the request is rewritten in
+     * place instead of posted again.
+     */
     async requestApproval(req: TApprovalRequest): Promise<TApprovalMessageRef> {
       return guarded(async () => {
         const slack = deps.integrations.slack;
         if (!slack) return { channel: req.channel, ts: '' };
+        const base = `${req.workflowId}/${req.stepId}/approval/${req.requestId}`;
+        const first = req.earlier?.find((m) => m.ts);
+        const inPlace = req.level > 0 ? req.earlier?.find((m) => m.ts && m.channel === req.channel) : undefined;
         const posted = await slack.postApprovalRequest({
-          idempotencyKey: `${req.workflowId}/${req.stepId}/approval/${req.requestId}/L${req.level}`,
+          ...approvalMessage(req, deps.links),
+          idempotencyKey: `${base}/L${req.level}`,
           channel: req.channel,
-          workflowId: req.workflowId,
-          stepId: req.stepId,
-          issue: {
-            summary: `${req.issue.category}: ${req.issue.occurrences} reports from ${req.issue.customers} customers. "${req.issue.excerpt.slice(0, 300)}"`,
-            category: req.issue.category,
-            severity: req.issue.severity,
-            occurrences: req.issue.occurrences,
-          },
-          evidence: req.evidence.slice(0, 20).map((e) => `${e.kind}: ${e.normalized}`),
-          hypotheses: req.hypotheses.slice(0, 5).map((h) => ({ title: h.title, confidence: Math.min(1, Math.max(0, h.score)) })),
-          action: { type: req.action.type, summary: describeAction(req.action) },
-          policyReason: req.verdict.reasons.join('; '),
-          expiresAt: req.deadline,
+          ...(inPlace ? { replaceTs: inPlace.ts } : {}),
         });
+        if (req.level > 0 && first) {
+          await slack.postThreadReply({
+            idempotencyKey: `${base}/L${req.level}/escalated`,
+            channel: first.channel,
+            threadTs: first.ts,
+            text: escalationReplyText(req.group, inPlace ? null : posted.channel, req.deadline),
+          });
+        }
         return { channel: posted.channel, ts: posted.ts };
       });
     },
 
-    /** Replaces the buttons with the outcome, on every message of the conversation. */
+    /** Replaces the buttons with the outcome on every message of the conversation, and tells each thread. */
     async closeApprovalRequest(req: TApprovalClose): Promise<void> {
       return guarded(async () => {
         const slack = deps.integrations.slack;
         if (!slack) return;
-        for (const m of req.messages) {
-          if (!m.ts) continue;
+        const last = req.decidedBy.at(-1);
+        const approvals = req.outcome === 'approved' ? req.decidedBy : [];
+        for (const m of uniqueMessages(req.messages)) {
           await slack.recordDecision({
             channel: m.channel,
             ts: m.ts,
             decision: req.outcome,
-            ...(req.decidedBy[0] ? { decidedBy: req.decidedBy[req.decidedBy.length - 1]!.id } : {}),
+            ...(last && req.outcome !== 'timed_out' ? { decidedBy: last.id } : {}),
             decidedAt: req.at,
-            ...(req.decidedBy.length > 0 ? { note: req.decidedBy.map((a) => a.name).join(', ').slice(0, 500) } : {}),
+            approvals,
+            ...(req.approvalsRequired !== undefined ? { required: req.approvalsRequired } : {}),
+            ...(req.reason ? { reason: req.reason.slice(0, 1_000), note: req.reason.slice(0, 500) } : {}),
+            threadKey: `${req.workflowId}/${req.stepId}/approval/${req.requestId ?? 'request'}/${req.outcome}/${m.channel}`,
+          });
+        }
+      });
+    },
+
+    /** A partial approval: the tally updated in place on every message, and told in each thread. */
+    async showApprovalProgress(req: TApprovalProgress): Promise<void> {
+      return guarded(async () => {
+        const slack = deps.integrations.slack;
+        if (!slack || req.approvals.length === 0) return;
+        for (const m of uniqueMessages(req.messages)) {
+          await slack.recordProgress({
+            channel: m.channel,
+            ts: m.ts,
+            approvals: req.approvals,
+            required: req.required,
+            at: req.at,
+            threadKey: `${req.workflowId}/${req.stepId}/approval/${req.requestId}/progress/${req.approvals.length}/${m.channel}`,
           });
         }
       });
@@ -453,6 +487,62 @@ function recordDecisionMetrics(m: LoopwrightMetrics, events: readonly TAuditAppe
   }
 }
 
+function uniqueMessages(messages: readonly TApprovalMessageRef[]): TApprovalMessageRef[] {
+  const seen = new Set<string>();
+  return messages.filter((m) => m.ts && !seen.has(`${m.channel}/${m.ts}`) && seen.add(`${m.channel}/${m.ts}`));
+}
+
+/** The Slack approval request of a workflow's request: every sentence in words (approval-wording.ts). */
+export function approvalMessage(req: TApprovalRequest, links: ActivityDeps['links'] = {}): Omit<TSlackApprovalRequest, 'idempotencyKey' | 'channel'> {
+  const tickets = TOUCHES_TICKETS[req.action.type] ? (req.issue.tickets ?? []) : [];
+  const reach = { tickets: tickets.length, customers: Math.min(tickets.length, req.issue.customers) };
+  const preview = customerFacingText(req.action);
+  const escalatesTo = req.verdict.escalationChain[req.level];
+  const title = req.issue.title ?? issueTitle(req.issue.category, req.issue.excerpt);
+  const out: Array<{ label: string; url: string }> = [];
+  if (req.issue.jiraUrl) out.push({ label: `Jira ${req.issue.jiraKey ?? 'issue'}`.slice(0, 60), url: req.issue.jiraUrl });
+  if (links.zendeskUrl && tickets[0]) {
+    const more = tickets.length > 1 ? ` and ${tickets.length - 1} more` : '';
+    out.push({ label: `Zendesk #${tickets[0]}${more}`.slice(0, 60), url: `${links.zendeskUrl.replace(/\/+$/, '')}/agent/tickets/${encodeURIComponent(tickets[0])}` });
+  }
+  if (links.temporalUi) {
+    out.push({
+      label: 'Workflow in Temporal',
+      url: `${links.temporalUi.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(links.temporalUi.namespace)}/workflows/${encodeURIComponent(req.workflowId)}`,
+    });
+  }
+  return {
+    workflowId: req.workflowId,
+    stepId: req.stepId,
+    question: approvalQuestion(req.action, req.issue.category, reach),
+    issue: {
+      title: title.slice(0, 500),
+      category: req.issue.category,
+      severity: req.issue.severity,
+      reports: req.issue.occurrences,
+      customers: req.issue.customers,
+      tiers: (req.issue.tiers ?? []).slice(0, 10),
+    },
+    evidence: req.evidence.slice(0, 20).map((e) => `${e.kind}: ${e.normalized}`),
+    hypotheses: req.hypotheses.slice(0, 5).map((h) => ({ title: h.title, confidence: Math.min(1, Math.max(0, h.score)), reasons: h.reasons.slice(0, 3) })),
+    action: {
+      type: req.action.type,
+      summary: describeAction(req.action),
+      reach: reachInWords(req.action, reach, req.issue.tiers),
+      ...(preview ? { preview: { label: preview.label, text: preview.text.slice(0, 20_000) } } : {}),
+      irreversible: isIrreversible(req.action),
+      risk: req.verdict.risk,
+    },
+    reasons: (req.verdict.reasons.length ? req.verdict.reasons : ['the policy asks a person']).slice(0, 10).map(reasonInWords),
+    approvals: { required: req.verdict.approvalsRequired, given: (req.approvals ?? []).slice(0, 10) },
+    group: req.group,
+    level: req.level,
+    links: out,
+    expiresAt: req.deadline,
+    ...(escalatesTo ? { escalatesTo } : {}),
+  };
+}
+
 function describeAction(action: TApprovalRequest['action']): string {
   switch (action.type) {
     case 'jira.create_issue':
@@ -462,13 +552,13 @@ function describeAction(action: TApprovalRequest['action']): string {
     case 'jira.transition':
       return `Move ${action.issueKey} to ${action.transition}`;
     case 'slack.post_message':
-      return `Post to ${action.channel}: ${action.text.slice(0, 200)}`;
+      return `Post the message below to ${action.channel}`;
     case 'zendesk.add_tags':
       return `Tag affected tickets: ${action.tags.join(', ')}`;
     case 'zendesk.internal_note':
-      return `Internal note on affected tickets: ${action.body.slice(0, 200)}`;
+      return 'Add the internal note below to each affected ticket';
     case 'zendesk.public_reply':
-      return `Public reply to affected customers: ${action.body.slice(0, 300)}`;
+      return 'Send the reply below to each affected ticket, as a public comment the customer receives by email';
     case 'zendesk.set_priority':
       return `Set affected tickets to ${action.priority} priority`;
   }

@@ -4,7 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
 import { createSlackAdapter, type SlackPort } from '../activities/adapters/slack/slack-adapter.js';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, chunkText, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
+import { approvalMessage } from '../activities/index.js';
+import { approvalQuestion, reasonInWords } from '../activities/approval-wording.js';
 import { createApprovalToken, verifyApprovalToken } from '../activities/adapters/slack/approval-token.js';
 import { parseApprovalClick } from '../activities/adapters/slack/approval-click.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
@@ -32,41 +34,128 @@ async function caught(p: Promise<unknown>): Promise<LoopwrightError> {
   return e as LoopwrightError;
 }
 
+const REPLY = [
+  'Hi there,',
+  '',
+  'Thanks for telling us about the failed card payment. Our team found the cause: a payment token expired after an update on our side.',
+  '',
+  ...Array.from({ length: 40 }, (_, i) => `Step ${i + 1}: if you were charged twice, the second charge is refunded automatically within 5 business days; nothing is needed from you.`),
+  '',
+  'Sorry for the trouble,',
+  'The Support team',
+].join('\n');
+
 const request: TApprovalRequest = {
   idempotencyKey: 'issue:payment_failure.0123456789ab/step-2',
   channel: CH,
-  workflowId: 'issue:payment_failure.0123456789ab',
-  stepId: 'step-2',
-  issue: { summary: 'Card payments fail with E402 on iOS 17.2 <!channel>', category: 'payment_failure', severity: 'high', occurrences: 37 },
-  evidence: ['error_code: E402', 'os_version: ios 17.2'],
-  hypotheses: [
-    { title: 'PSP token expired after deploy 2.4.0', confidence: 0.62 },
-    { title: '3DS redirect broken on iOS WebView', confidence: 0.21 },
-  ],
-  action: { type: 'jira.create_issue', summary: 'Create PAY bug "Card payments fail with E402" (priority High)' },
-  policyReason: 'jira.create_issue is medium risk; confidence 0.71 < 0.85 required for automatic execution',
+  ...approvalMessage(
+    {
+      workflowId: 'issue:payment_failure.0123456789ab',
+      stepId: 'step-2',
+      requestId: 'req-1',
+      channel: CH,
+      group: 'support-leads',
+      level: 0,
+      verdict: {
+        kind: 'needs_approval',
+        reasons: ['blast_radius: 48 tickets > auto.maxBlastRadius.tickets 25', 'confidence: 0.71 < auto.minConfidence 0.85'],
+        actionType: 'zendesk.public_reply',
+        risk: 'high',
+        approverGroup: 'support-leads',
+        approvalsRequired: 2,
+        timeoutMs: 3_600_000,
+        escalationChain: ['support-managers'],
+        policyVersion: 'default@1',
+        dryRun: false,
+      },
+      action: { type: 'zendesk.public_reply', body: REPLY },
+      issue: {
+        category: 'payment_failure',
+        severity: 'high',
+        occurrences: 52,
+        customers: 45,
+        excerpt: 'Card payments fail with E402 on iOS 17.2 <!channel>',
+        tiers: ['enterprise', 'standard', 'unknown'],
+        tickets: Array.from({ length: 48 }, (_, i) => String(35_000 + i)),
+        jiraKey: 'PAY-12',
+        jiraUrl: 'https://jira.example.test/browse/PAY-12',
+      },
+      evidence: [
+        { kind: 'error_code', value: 'E402', normalized: 'E402' },
+        { kind: 'os_version', value: 'iOS 17.2', normalized: 'ios 17.2' },
+      ] as never,
+      hypotheses: [
+        { id: 'd1', kind: 'deploy', title: 'PSP token expired after deploy 2.4.0', score: 0.62, reasons: ['deployed 40 min before the spike'] },
+        { id: 'd2', kind: 'flag', title: '3DS redirect broken on iOS WebView', score: 0.21, reasons: [] },
+      ] as never,
+      deadline: '2026-11-29T22:30:00Z',
+    },
+    { temporalUi: { url: 'http://localhost:8233', namespace: 'default' }, zendeskUrl: 'https://acme.zendesk.com' },
+  ),
 };
 
-type Block = { type: string; block_id?: string; text?: { text: string }; elements?: Array<{ action_id?: string; value?: string; text?: string }> };
+type Block = {
+  type: string;
+  block_id?: string;
+  text?: { text: string };
+  fields?: Array<{ text: string }>;
+  expand?: boolean;
+  elements?: Array<{ action_id?: string; value?: string; text?: string | { text: string }; url?: string; confirm?: { title: { text: string }; text: { text: string } } }>;
+};
 const blocksOf = (ts: string): Block[] => (fake.messages(CH).find((m) => m.ts === ts)?.blocks ?? []) as Block[];
 const allText = (blocks: Block[]): string => JSON.stringify(blocks);
 
 describe('slack approval requests', () => {
-  it('posts summary, evidence, hypotheses, action and policy reason with Approve/Reject buttons carrying an opaque token', async () => {
+  it('asks in words, with the facts as fields, the reach, the cause, the full reply, links and an opaque token', async () => {
     const posted = await slack.postApprovalRequest(request);
     expect(posted.created).toBe(true);
     const blocks = blocksOf(posted.ts);
+    expect(blocks[0]).toMatchObject({ type: 'header', text: { text: 'Reply to 45 customers (48 tickets) about payment failure?' } });
+    expect(blocks[1]?.text?.text).toBe('*Payment failure: "Card payments fail with E402 on iOS 17.2 &lt;!channel&gt;"*');
+    const fields = blocks.find((b) => b.fields)?.fields?.map((f) => f.text) ?? [];
+    expect(fields).toEqual([
+      '*Category*\npayment_failure',
+      '*Severity*\nhigh',
+      '*Reports*\n52 reports from 45 customers',
+      '*Customer tiers*\nenterprise, standard',
+      '*Reaches*\n48 tickets from 45 customers (enterprise and standard); each customer receives the reply below by email',
+      '*Risk*\nHigh · cannot be undone',
+      `*Decide by*\n<!date^${Date.parse('2026-11-29T22:30:00Z') / 1000}^{date_short_pretty} at {time}|Sun, 29 Nov 2026 22:30 UTC>, then support-managers is asked`,
+    ]);
     const text = allText(blocks);
-    for (const expected of ['Card payments fail with E402', 'E402', 'PSP token expired after deploy 2.4.0', '62%', 'jira.create_issue', 'confidence 0.71 &lt; 0.85']) {
+    for (const expected of [
+      'PSP token expired after deploy 2.4.0 (62%)',
+      'deployed 40 min before the spike',
+      'error_code: E402',
+      'It reaches 48 tickets; without a person, at most 25 tickets.',
+      'The classifier is 71% sure of the category; acting without a person needs 85%.',
+      '*Approvals: 0 of 2*',
+    ]) {
       expect(text).toContain(expected);
     }
+    // The whole reply, line breaks kept, quoted, over several sections of at most 3,000 characters.
+    const quotedSections = blocks.filter((b) => b.type === 'section' && b.text?.text.startsWith('>'));
+    expect(quotedSections.length).toBeGreaterThan(1);
+    expect(quotedSections.every((b) => b.expand === true && (b.text?.text.length ?? 0) <= 3000)).toBe(true);
+    const shown = quotedSections.map((b) => b.text!.text.replace(/^>/gm, '')).join('\n');
+    expect(shown.replace(/\n+/g, '\n')).toBe(REPLY.replace(/\n+/g, '\n'));
     // Customer-derived text cannot ping the channel, neither in the blocks nor in the notification text.
     expect(text).not.toContain('<!channel>');
     expect(fake.messages(CH)[0]?.text).not.toContain('<!channel>');
-    const actions = blocks.find((b) => b.type === 'actions');
+    const actions = blocks.find((b) => b.block_id === 'loopwright_actions');
     const [approve, reject] = actions?.elements ?? [];
     expect(approve?.action_id).toBe(APPROVE_ACTION_ID);
     expect(reject?.action_id).toBe(REJECT_ACTION_ID);
+    // An irreversible public reply asks for confirmation; Reject opens a reason modal instead.
+    expect(approve?.confirm?.text.text).toContain('This cannot be undone.');
+    expect(approve?.confirm?.text.text).toContain('Your approval is 1 of the 2 needed.');
+    expect(reject?.confirm).toBeUndefined();
+    const links = blocks.find((b) => b.block_id === 'loopwright_links')?.elements?.map((e) => e.url);
+    expect(links).toEqual([
+      'https://jira.example.test/browse/PAY-12',
+      'https://acme.zendesk.com/agent/tickets/35000',
+      'http://localhost:8233/namespaces/default/workflows/issue%3Apayment_failure.0123456789ab',
+    ]);
     const token = approve?.value ?? '';
     expect(token).not.toContain(request.workflowId);
     expect(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('latin1')).not.toContain('step-2');
@@ -80,33 +169,81 @@ describe('slack approval requests', () => {
     });
   });
 
-  it('after a decision the message shows who decided and when, and the buttons are gone', async () => {
+  it('a low-risk reversible step has no confirmation dialog and no preview', async () => {
+    const tagging = { ...request, idempotencyKey: 'tags', action: { type: 'zendesk.add_tags', summary: 'Tag affected tickets: psp', reach: '48 tickets', irreversible: false, risk: 'low' as const } };
+    const posted = await slack.postApprovalRequest(tagging);
+    const approve = blocksOf(posted.ts).find((b) => b.block_id === 'loopwright_actions')?.elements?.[0];
+    expect(approve?.confirm).toBeUndefined();
+    expect(blocksOf(posted.ts).some((b) => b.text?.text.startsWith('>'))).toBe(false);
+  });
+
+  it('a partial approval updates the tally in place and is told in the thread, once', async () => {
     const posted = await slack.postApprovalRequest(request);
-    await slack.recordDecision({ channel: CH, ts: posted.ts, decision: 'approved', decidedBy: 'U123ABC', decidedAt: '2026-11-23T06:10:00Z' });
+    const progress = { channel: CH, ts: posted.ts, approvals: [{ id: 'U0ANA', name: 'Ana' }], required: 2, at: '2026-11-29T21:00:00Z', threadKey: 'k/progress/1' };
+    await slack.recordProgress(progress);
+    await slack.recordProgress(progress); // a retried activity
+    expect(allText(blocksOf(posted.ts))).toContain('*Approvals: 1 of 2*: :white_check_mark: <@U0ANA> · waiting for one more approver (another person)');
+    expect(blocksOf(posted.ts).some((b) => b.block_id === 'loopwright_actions')).toBe(true);
+    expect(fake.thread(CH, posted.ts).map((m) => m.text)).toEqual([':white_check_mark: <@U0ANA> approved (1 of 2). One more approval from another person needed.']);
+    expect(fake.messages(CH)).toHaveLength(1); // nothing new at the top level
+  });
+
+  it('after a decision the message shows who decided and when, the buttons are gone, the links stay, and the thread is told', async () => {
+    const posted = await slack.postApprovalRequest(request);
+    const decision = {
+      channel: CH,
+      ts: posted.ts,
+      decision: 'approved' as const,
+      decidedBy: 'U123ABC',
+      decidedAt: '2026-11-23T06:10:00Z',
+      approvals: [
+        { id: 'U0ANA', name: 'Ana' },
+        { id: 'U123ABC', name: 'Bo' },
+      ],
+      required: 2,
+      threadKey: 'k/approved',
+    };
+    await slack.recordDecision(decision);
     const blocks = blocksOf(posted.ts);
-    expect(blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(blocks.some((b) => b.block_id === 'loopwright_actions')).toBe(false);
+    expect(blocks.some((b) => b.block_id === 'loopwright_links')).toBe(true);
     const text = allText(blocks);
     expect(text).toContain('Approved by <@U123ABC>');
+    expect(text).toContain('*Approvals: 2 of 2*');
     expect(text).toContain(`<!date^${Date.parse('2026-11-23T06:10:00Z') / 1000}^`);
-    expect(text).toContain('2026-11-23T06:10:00Z');
     expect(text).toContain('PSP token expired'); // the content stays
-    // Deciding twice (a retried activity) leaves exactly one decision line.
-    await slack.recordDecision({ channel: CH, ts: posted.ts, decision: 'approved', decidedBy: 'U123ABC', decidedAt: '2026-11-23T06:10:00Z' });
+    // Deciding twice (a retried activity) leaves exactly one decision line and one thread reply.
+    await slack.recordDecision(decision);
     expect(blocksOf(posted.ts).filter((b) => b.block_id === 'loopwright_decision')).toHaveLength(1);
-    expect(fake.messages(CH)[0]?.text).toBe('Approval decided: jira.create_issue for "Card payments fail with E402 on iOS 17.2 &lt;!channel&gt;" (approved)');
+    expect(fake.thread(CH, posted.ts).map((m) => m.text)).toEqual([':white_check_mark: Approved by <@U0ANA> and <@U123ABC>. The step runs now.']);
+    expect(fake.messages(CH)[0]?.text).toMatch(/^Reply to 45 customers .* \(approved\)$/);
     // The idempotency marker is re-sent with the edit, so a retried post still finds this message.
     const update = fake.requests.filter((r) => r.path === '/api/chat.update').at(-1);
     expect(JSON.parse((update?.body as Record<string, string>).metadata ?? '{}')).toMatchObject({ event_payload: { idempotency_key: request.idempotencyKey } });
     expect((await slack.postApprovalRequest(request)).created).toBe(false);
   });
 
-  it('records rejections and timeouts', async () => {
+  it('records rejections with the reason in the thread, and timeouts', async () => {
     const a = await slack.postApprovalRequest(request);
-    await slack.recordDecision({ channel: CH, ts: a.ts, decision: 'rejected', decidedBy: 'U999', decidedAt: '2026-11-23T06:11:00Z', note: 'not now' });
+    await slack.recordDecision({ channel: CH, ts: a.ts, decision: 'rejected', decidedBy: 'U999', decidedAt: '2026-11-23T06:11:00Z', note: 'not now', reason: 'Wrong cause <!here>', threadKey: 'r' });
     expect(allText(blocksOf(a.ts))).toContain('Rejected by <@U999>');
+    expect(fake.thread(CH, a.ts)[0]?.text).toBe(':x: Rejected by <@U999>. The step will not run.\n>Wrong cause &lt;!here&gt;');
     const b = await slack.postApprovalRequest({ ...request, idempotencyKey: 'other' });
     await slack.recordDecision({ channel: CH, ts: b.ts, decision: 'timed_out', decidedAt: '2026-11-23T07:00:00Z' });
-    expect(allText(blocksOf(b.ts))).toContain('Timed out at');
+    expect(allText(blocksOf(b.ts))).toContain('Timed out on');
+  });
+
+  it('opens the Reject modal through views.open with a required reason and the token in private_metadata', async () => {
+    fake.state.validTriggers.add('trig-1');
+    await slack.openRejectModal({ triggerId: 'trig-1', token: 'tok', channel: CH, messageTs: '1.2', question: 'Reply to 45 customers?' });
+    const view = fake.state.views[0]?.view as { callback_id: string; private_metadata: string; blocks: Array<{ type: string; optional?: boolean; element?: { min_length: number } }> };
+    expect(view.callback_id).toBe('loopwright_reject_reason');
+    expect(JSON.parse(view.private_metadata)).toEqual({ t: 'tok', c: CH, m: '1.2' });
+    const input = view.blocks.find((b) => b.type === 'input');
+    expect(input?.optional).toBeUndefined();
+    expect(input?.element?.min_length).toBe(3);
+    // A trigger id works once (Slack's expire after 3 s or one use).
+    expect(await caught(slack.openRejectModal({ triggerId: 'trig-1', token: 'tok', channel: CH, messageTs: '1.2', question: undefined }))).toMatchObject({ code: 'upstream_rejected' });
   });
 
   it('a retried approval request posts nothing new', async () => {
@@ -118,10 +255,23 @@ describe('slack approval requests', () => {
   });
 
   it('rejects an incomplete request naming the field, sending nothing', async () => {
-    const e = await caught(slack.postApprovalRequest({ ...request, policyReason: '' }));
+    const e = await caught(slack.postApprovalRequest({ ...request, reasons: [] }));
     expect(e.code).toBe('invalid_input');
-    expect(e.message).toContain('policyReason');
+    expect(e.message).toContain('reasons');
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('approval wording', () => {
+  it('says reasons, reach and counts in words with plurals', () => {
+    expect(reasonInWords('tier: enterprise,premium not in auto.tiers')).toBe("It affects enterprise and premium customers, who always get a person's review.");
+    expect(reasonInWords('rate_limit: 1 in the last 60 min >= auto.rateLimit.max 1')).toBe('1 such action already ran in the last 60 minutes (the automatic limit is 1).');
+    expect(reasonInWords('something new: x')).toBe('something new: x');
+    expect(approvalQuestion({ type: 'zendesk.public_reply', body: 'x' }, 'billing.duplicate_charge', { tickets: 1, customers: 1 })).toBe('Reply to 1 customer about duplicate charge?');
+    expect(approvalQuestion({ type: 'jira.create_issue', project: 'PAY', issueType: 'Bug', summary: 's', description: 'd', labels: [], compensationTransition: 'x' }, 'payment_failure', { tickets: 0, customers: 0 })).toBe(
+      'Open a Jira Bug in PAY for payment failure?',
+    );
+    expect(chunkText('a'.repeat(10), 4)).toEqual(['aaaa', 'aaaa', 'aa']);
   });
 });
 

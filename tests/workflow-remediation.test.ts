@@ -12,6 +12,14 @@ const lead1 = { id: 'U01SUPLEAD', name: 'Ana Support' };
 const lead2 = { id: 'U02SUPLEAD', name: 'Ben Support' };
 const now = () => new Date().toISOString();
 
+async function until(pred: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const replyPlaybook = testPlaybook(`
 id: reply-test
 version: 1.0.0
@@ -49,12 +57,23 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       expect(await h.decide(handle.workflowId, 'tell-customers', 'approve', lead1)).toMatchObject({ kind: 'refused', code: 'duplicate' });
       const half = await h.waitFor(handle.workflowId, (x) => x.pendingApprovals[0]?.approvals.length === 1, 'first approval');
       expect(half.status).toBe('awaiting_approval');
+      // Everyone in the channel sees the partial approval: the request is updated in place and the thread told.
+      const request = () => h.slack.messages('#support-approvals')[0]!;
+      await until(() => h.slack.thread('#support-approvals', request().ts).length === 1, 'progress in the thread');
+      expect(JSON.stringify(request().blocks)).toContain('*Approvals: 1 of 2*: :white_check_mark: <@U01SUPLEAD> · waiting for one more approver (another person)');
+      expect(h.slack.thread('#support-approvals', request().ts)[0]!.text).toBe(':white_check_mark: <@U01SUPLEAD> approved (1 of 2). One more approval from another person needed.');
+      expect(h.slack.messages('#support-approvals')).toHaveLength(1);
       expect(h.zendesk.state.tickets.get(101)!.comments.filter((c) => c.public)).toHaveLength(0);
       expect(await handle.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId, approver: lead2, at: now() }] })).toMatchObject({ decision: 'approved', approvals: [lead1, lead2] });
       await h.waitFor(handle.workflowId, (x) => x.status === 'verifying', 'verification');
+      await until(() => h.slack.thread('#support-approvals', request().ts).length === 2, 'decision in the thread');
+      expect(h.slack.thread('#support-approvals', request().ts)[1]!.text).toBe(':white_check_mark: Approved by <@U01SUPLEAD> and <@U02SUPLEAD>. The step runs now.');
+      expect(JSON.stringify(request().blocks)).toContain('*Approvals: 2 of 2*');
+      expect(JSON.stringify(request().blocks)).not.toContain('loopwright_approve');
       await handle.executeUpdate(closeUpdate, { args: [{ by: lead1, reason: 'test over' }] });
       await h.resultOf(handle);
     });
+    await h.replayAll();
     const ticket = h.zendesk.state.tickets.get(101)!;
     expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['We found the billing problem and are fixing it.']);
     expect(ticket.priority).toBe('high');

@@ -24,6 +24,8 @@ const ZEnv = z.object({
   /** The local Temporal dev server started when no cluster is configured: its port, UI port (0: no UI) and state file. */
   TEMPORAL_LOCAL_PORT: z.coerce.number().int().min(1).max(65_535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
+  /** The Temporal Web UI people open (approval messages and the issues API link to it); the local dev server's UI when unset. */
+  TEMPORAL_UI_URL: optional(ZUrl),
   TEMPORAL_DB_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'data', 'temporal.sqlite')),
 
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
@@ -144,6 +146,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       local: { ip: '127.0.0.1', port: e.TEMPORAL_LOCAL_PORT, uiPort: e.TEMPORAL_UI_PORT || null, dbFile: path.resolve(e.TEMPORAL_DB_FILE) },
+      uiUrl: e.TEMPORAL_UI_URL ?? null,
       deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
     auditUrl,

@@ -90,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
     // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
     // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
     const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
+    const uiUrl = config.temporal.uiUrl ?? temporal.uiUrl;
     const metrics = createMetrics({
       ...(runtimeMetrics ? { runtimeMetricsUrl: `http://${runtimeMetrics}/metrics` } : {}),
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
@@ -104,6 +105,10 @@ async function main(argv: string[]): Promise<void> {
       integrations: services.integrations,
       contextSources: services.contextSources,
       identity: services.identity,
+      links: {
+        ...(uiUrl ? { temporalUi: { url: uiUrl, namespace: config.temporal.namespace } } : {}),
+        ...(config.zendesk ? { zendeskUrl: config.zendesk.baseUrl } : {}),
+      },
     });
     const workers = role === 'http' ? [] : await Promise.all([
       // Worker Deployment Versioning when configured (workflows/README.md): a FeedbackWorkflow lives
@@ -124,6 +129,7 @@ async function main(argv: string[]): Promise<void> {
       audit: services.audit,
       policy: services.policy,
       metrics,
+      ...(services.integrations.slack ? { slack: services.integrations.slack } : {}),
       config: {
         apiTokens: config.http.apiTokens,
         ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),

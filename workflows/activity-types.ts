@@ -93,10 +93,29 @@ export interface TApprovalRequest {
   level: number;
   verdict: TVerdict;
   action: TPlaybookAction;
-  issue: { category: string; severity: string; occurrences: number; customers: number; excerpt: string };
+  issue: TApprovalIssue;
   evidence: TEvidence[];
   hypotheses: THypothesis[];
   deadline: string;
+  /** Messages of this conversation posted at earlier levels: an escalation is told in their thread. */
+  earlier?: TApprovalMessageRef[];
+  /** Approvals already given (a two-person step that escalates after one approval). */
+  approvals?: TApprover[];
+}
+
+/** What an approval request shows of its issue (the optional fields are absent in older histories). */
+export interface TApprovalIssue {
+  category: string;
+  severity: string;
+  occurrences: number;
+  customers: number;
+  excerpt: string;
+  title?: string;
+  tiers?: string[];
+  /** The step's tickets (the blast radius), the first few linked. */
+  tickets?: string[];
+  jiraKey?: string | null;
+  jiraUrl?: string | null;
 }
 
 export interface TApprovalMessageRef {
@@ -110,6 +129,21 @@ export interface TApprovalClose {
   messages: TApprovalMessageRef[];
   outcome: 'approved' | 'rejected' | 'timed_out';
   decidedBy: TApprover[];
+  at: string;
+  requestId?: string;
+  approvalsRequired?: number;
+  /** The rejecter's reason. */
+  reason?: string;
+}
+
+/** A partial approval of a two-person step, shown on the request's messages. */
+export interface TApprovalProgress {
+  workflowId: string;
+  stepId: string;
+  requestId: string;
+  messages: TApprovalMessageRef[];
+  approvals: TApprover[];
+  required: number;
   at: string;
 }
 

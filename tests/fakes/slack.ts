@@ -8,6 +8,15 @@
 //     https://docs.slack.dev/reference/methods/chat.delete
 //   conversations.history (latest/oldest/inclusive/limit/cursor, include_all_metadata):
 //     https://docs.slack.dev/reference/methods/conversations.history
+//   Threads (chat.postMessage thread_ts; conversations.replies ts/limit/cursor/include_all_metadata,
+//   parent first; replies are not in conversations.history): https://docs.slack.dev/messaging/#threading
+//     https://docs.slack.dev/reference/methods/conversations.replies
+//   views.open (trigger_id, view; expired_trigger_id): https://docs.slack.dev/reference/methods/views.open
+//   chat.postEphemeral (channel, user, text): https://docs.slack.dev/reference/methods/chat.postEphemeral
+//   Block Kit element limits: header 150, section text 3000, fields ≤ 10 of ≤ 2000, context ≤ 10
+//     elements, button text 75 / value 2000 / url 3000 / action_id 255, confirmation dialog title 100
+//     / text 300 / confirm 30 / deny 30, modal title/submit/close 24, 100 blocks, private_metadata 3000,
+//     plain_text_input max_length ≤ 3000: https://docs.slack.dev/reference/block-kit/
 //   Message metadata (event_type + event_payload): https://docs.slack.dev/messaging/message-metadata/
 //   Block Kit limits (section text 3000, button value 2000, 50 blocks):
 //     https://docs.slack.dev/reference/block-kit/blocks/
@@ -24,6 +33,15 @@ export interface FakeSlackMessage {
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   bot_id: string;
   edited?: { ts: string };
+  /** Set on thread replies: the parent's ts. */
+  thread_ts?: string;
+  reply_count?: number;
+}
+
+export interface FakeSlackView {
+  id: string;
+  trigger_id: string;
+  view: Record<string, unknown>;
 }
 
 export interface FakeSlackState {
@@ -32,6 +50,14 @@ export interface FakeSlackState {
   channels: Map<string, FakeSlackMessage[]>;
   /** Last ts issued, in microseconds: ts values follow the wall clock and are unique per message. */
   lastTsMicros: number;
+  /** Thread replies by channel, then parent ts, oldest first (kept apart: history does not list them). */
+  replies: Map<string, Map<string, FakeSlackMessage[]>>;
+  /** Modals opened with views.open. */
+  views: FakeSlackView[];
+  /** Ephemeral messages (channel, user, text). */
+  ephemeral: Array<{ channel: string; user: string; text: string }>;
+  /** Trigger ids views.open accepts (each once); empty: any trigger id not used before is accepted. */
+  validTriggers: Set<string>;
 }
 
 export interface FakeSlack extends FakeServer {
@@ -39,6 +65,8 @@ export interface FakeSlack extends FakeServer {
   /** `${url}/api/`, the value for WebClient's `slackApiUrl`. */
   apiUrl: string;
   messages(channel: string): FakeSlackMessage[];
+  /** The replies in a message's thread, oldest first. */
+  thread(channel: string, ts: string): FakeSlackMessage[];
 }
 
 const ok = (body: Record<string, unknown> = {}): FakeReply => ({ status: 200, body: { ok: true, ...body } });
@@ -58,20 +86,78 @@ function field(body: Record<string, unknown>, name: string): unknown {
 }
 const truthy = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
 
-function validateBlocks(blocks: unknown): string | undefined {
-  if (!Array.isArray(blocks)) return 'invalid_blocks_format';
-  if (blocks.length > 50) return 'invalid_blocks';
-  for (const b of blocks as Array<Record<string, unknown>>) {
-    if (typeof b !== 'object' || b === null || typeof b.type !== 'string') return 'invalid_blocks';
-    const text = b.text as { text?: unknown } | undefined;
-    if (b.type === 'section' && text && typeof text.text === 'string' && text.text.length > 3000) return 'invalid_blocks';
-    if (b.type === 'header' && text && typeof text.text === 'string' && text.text.length > 150) return 'invalid_blocks';
-    if (b.type === 'actions') {
-      const els = b.elements as Array<Record<string, unknown>> | undefined;
-      if (!Array.isArray(els) || els.length === 0 || els.length > 25) return 'invalid_blocks';
-      for (const el of els) if (typeof el.value === 'string' && el.value.length > 2000) return 'invalid_blocks';
+type TObj = Record<string, unknown>;
+const textOf = (o: unknown): string | undefined => (typeof o === 'object' && o !== null && typeof (o as TObj).text === 'string' ? ((o as TObj).text as string) : undefined);
+const tooLong = (o: unknown, max: number): boolean => (textOf(o)?.length ?? 0) > max;
+const isPlain = (o: unknown): boolean => typeof o === 'object' && o !== null && (o as TObj).type === 'plain_text' && typeof (o as TObj).text === 'string';
+
+function validateElement(el: TObj): boolean {
+  if (typeof el.action_id === 'string' && el.action_id.length > 255) return false;
+  if (el.type === 'button') {
+    if (!isPlain(el.text) || tooLong(el.text, 75)) return false;
+    if (typeof el.value === 'string' && el.value.length > 2000) return false;
+    if (typeof el.url === 'string' && el.url.length > 3000) return false;
+    if (el.style !== undefined && el.style !== 'primary' && el.style !== 'danger') return false;
+    const c = el.confirm as TObj | undefined;
+    if (c !== undefined) {
+      if (!isPlain(c.title) || tooLong(c.title, 100) || textOf(c.text) === undefined || tooLong(c.text, 300)) return false;
+      if (!isPlain(c.confirm) || tooLong(c.confirm, 30) || !isPlain(c.deny) || tooLong(c.deny, 30)) return false;
     }
   }
+  if (el.type === 'plain_text_input' && typeof el.max_length === 'number' && el.max_length > 3000) return false;
+  return true;
+}
+
+function validateBlocks(blocks: unknown, max = 50): string | undefined {
+  if (!Array.isArray(blocks)) return 'invalid_blocks_format';
+  if (blocks.length > max) return 'invalid_blocks';
+  const ids = new Set<string>();
+  for (const b of blocks as TObj[]) {
+    if (typeof b !== 'object' || b === null || typeof b.type !== 'string') return 'invalid_blocks';
+    if (typeof b.block_id === 'string') {
+      if (b.block_id.length > 255 || ids.has(b.block_id)) return 'invalid_blocks';
+      ids.add(b.block_id);
+    }
+    if (b.type === 'section') {
+      if (b.text === undefined && b.fields === undefined) return 'invalid_blocks';
+      if (tooLong(b.text, 3000)) return 'invalid_blocks';
+      if (b.fields !== undefined) {
+        if (!Array.isArray(b.fields) || b.fields.length > 10) return 'invalid_blocks';
+        if ((b.fields as unknown[]).some((f) => textOf(f) === undefined || tooLong(f, 2000))) return 'invalid_blocks';
+      }
+      if (b.expand !== undefined && typeof b.expand !== 'boolean') return 'invalid_blocks';
+    }
+    if (b.type === 'header' && (!isPlain(b.text) || tooLong(b.text, 150))) return 'invalid_blocks';
+    if (b.type === 'context') {
+      const els = b.elements;
+      if (!Array.isArray(els) || els.length === 0 || els.length > 10) return 'invalid_blocks';
+    }
+    if (b.type === 'actions') {
+      const els = b.elements as TObj[] | undefined;
+      if (!Array.isArray(els) || els.length === 0 || els.length > 25) return 'invalid_blocks';
+      if (!els.every(validateElement)) return 'invalid_blocks';
+    }
+    if (b.type === 'input') {
+      if (!isPlain(b.label) || tooLong(b.label, 2000)) return 'invalid_blocks';
+      const el = b.element as TObj | undefined;
+      if (!el || typeof el.type !== 'string' || !validateElement(el)) return 'invalid_blocks';
+    }
+  }
+  return undefined;
+}
+
+/** A modal view object (docs.slack.dev/reference/views/modal-views), as views.open checks it. */
+function validateModal(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'invalid_arguments';
+  const view = v as TObj;
+  if (view.type !== 'modal' || !isPlain(view.title) || tooLong(view.title, 24)) return 'invalid_arguments';
+  for (const k of ['submit', 'close'] as const) if (view[k] !== undefined && (!isPlain(view[k]) || tooLong(view[k], 24))) return 'invalid_arguments';
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) return 'invalid_arguments';
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) return 'invalid_arguments';
+  const blocks = view.blocks as TObj[] | undefined;
+  if (validateBlocks(blocks, 100)) return 'invalid_arguments';
+  // `submit` is required when the view has an input block.
+  if (blocks?.some((b) => b.type === 'input') && view.submit === undefined) return 'invalid_arguments';
   return undefined;
 }
 
@@ -88,7 +174,21 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     token: opts.token ?? 'xoxb-test-token',
     channels: new Map((opts.channels ?? ['C0APPROVALS', 'C0INCIDENTS']).map((c) => [c, []])),
     lastTsMicros: 0,
+    replies: new Map(),
+    views: [],
+    ephemeral: [],
+    validTriggers: new Set(),
   };
+  const usedTriggers = new Set<string>();
+  const threadOf = (channel: string, ts: string): FakeSlackMessage[] => {
+    let byParent = state.replies.get(channel);
+    if (!byParent) state.replies.set(channel, (byParent = new Map()));
+    let list = byParent.get(ts);
+    if (!list) byParent.set(ts, (list = []));
+    return list;
+  };
+  const findAnywhere = (channel: string, ts: unknown): FakeSlackMessage | undefined =>
+    state.channels.get(channel)?.find((m) => m.ts === ts) ?? [...(state.replies.get(channel)?.values() ?? [])].flat().find((m) => m.ts === ts);
   const newTs = (): string => {
     state.lastTsMicros = Math.max(Date.now() * 1000, state.lastTsMicros + 1);
     const s = String(state.lastTsMicros);
@@ -119,22 +219,30 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       }
       const me = validateMetadata(metadata);
       if (me) return fail(me);
+      const threadTs = typeof b.thread_ts === 'string' && b.thread_ts !== '' ? b.thread_ts : undefined;
+      const parent = threadTs ? msgs.find((m) => m.ts === threadTs) : undefined;
+      if (threadTs && !parent) return fail('thread_not_found');
       const msg: FakeSlackMessage = {
         type: 'message',
         ts: newTs(),
         text,
         bot_id: 'B0BOT',
+        ...(threadTs ? { thread_ts: threadTs } : {}),
         ...(blocks === undefined ? {} : { blocks: blocks as unknown[] }),
         ...(metadata === undefined ? {} : { metadata: metadata as FakeSlackMessage['metadata'] & object }),
       };
-      msgs.push(msg);
+      if (parent && threadTs) {
+        threadOf(channel, threadTs).push(msg);
+        parent.thread_ts = threadTs;
+        parent.reply_count = (parent.reply_count ?? 0) + 1;
+      } else msgs.push(msg);
       return ok({ channel, ts: msg.ts, message: view(msg, false) });
     },
 
     'chat.update': (b) => {
       const msgs = typeof b.channel === 'string' ? state.channels.get(b.channel) : undefined;
       if (!msgs) return fail('channel_not_found');
-      const msg = msgs.find((m) => m.ts === b.ts);
+      const msg = findAnywhere(b.channel as string, b.ts);
       if (!msg) return fail('message_not_found');
       const blocks = field(b, 'blocks');
       const metadata = field(b, 'metadata');
@@ -162,6 +270,55 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       if (i < 0) return fail('message_not_found');
       msgs.splice(i, 1);
       return ok({ channel: b.channel, ts: b.ts });
+    },
+
+    'conversations.replies': (b) => {
+      const channel = typeof b.channel === 'string' ? b.channel : '';
+      const msgs = state.channels.get(channel);
+      if (!msgs) return fail('channel_not_found');
+      const parent = msgs.find((m) => m.ts === b.ts);
+      if (!parent) return fail('thread_not_found');
+      const all = [parent, ...threadOf(channel, parent.ts)];
+      const limit = Math.min(Math.max(Number(b.limit ?? 1000) || 1000, 1), 1000);
+      const offset = typeof b.cursor === 'string' && b.cursor !== '' ? Number(Buffer.from(b.cursor, 'base64').toString().replace('offset:', '')) : 0;
+      const page = all.slice(offset, offset + limit);
+      const hasMore = offset + limit < all.length;
+      return ok({
+        messages: page.map((m) => view(m, truthy(b.include_all_metadata))),
+        has_more: hasMore,
+        response_metadata: { next_cursor: hasMore ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '' },
+      });
+    },
+
+    'views.open': (b) => {
+      const trigger = b.trigger_id;
+      if (typeof trigger !== 'string' || trigger === '') return fail('invalid_arguments');
+      // A trigger id is good for one view (and, in Slack, 3 seconds).
+      if (usedTriggers.has(trigger) || (state.validTriggers.size > 0 && !state.validTriggers.has(trigger))) return fail('expired_trigger_id');
+      usedTriggers.add(trigger);
+      let v: unknown = b.view;
+      if (typeof v === 'string') {
+        try {
+          v = JSON.parse(v);
+        } catch {
+          return fail('invalid_arguments');
+        }
+      }
+      const e = validateModal(v);
+      if (e) return fail(e);
+      const opened = { id: `V${String(state.views.length + 1).padStart(8, '0')}`, trigger_id: trigger, view: v as Record<string, unknown> };
+      state.views.push(opened);
+      return ok({ view: { id: opened.id, ...opened.view } });
+    },
+
+    'chat.postEphemeral': (b) => {
+      const channel = typeof b.channel === 'string' ? b.channel : '';
+      if (!state.channels.has(channel)) return fail('channel_not_found');
+      if (typeof b.user !== 'string' || b.user === '') return fail('user_not_in_channel');
+      const text = typeof b.text === 'string' ? b.text : '';
+      if (text === '') return fail('no_text');
+      state.ephemeral.push({ channel, user: b.user, text });
+      return ok({ message_ts: newTs() });
     },
 
     'conversations.history': (b) => {
@@ -207,5 +364,6 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     state,
     apiUrl: `${server.url}/api/`,
     messages: (channel) => state.channels.get(channel) ?? [],
+    thread: (channel, ts) => state.replies.get(channel)?.get(ts) ?? [],
   };
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
+import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
 import { verifyZendeskSignature } from '../../activities/adapters/zendesk/zendesk-signature.js';
 import type { TriagePipeline } from '../../activities/triage/pipeline.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
@@ -22,7 +23,7 @@ import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
-import { createSlackInteractions, parseInteraction } from './slack.js';
+import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -62,6 +63,8 @@ export interface HttpAppDeps {
   /** false/absent: silent; true or options: JSON logs (pino) with secrets and bodies redacted; or a logger instance. */
   logger?: boolean | { level?: string; stream?: NodeJS.WritableStream } | FastifyBaseLogger;
   fetch?: typeof fetch;
+  /** The Slack adapter: opens the Reject reason modal and answers modal submissions (ephemeral). */
+  slack?: Pick<SlackPort, 'openRejectModal' | 'postEphemeral'>;
   /**
    * Enables POST /codec/encode and /codec/decode for the Temporal UI and CLI, with the process's
    * PayloadCodec; tokens default to config.apiTokens.
@@ -320,6 +323,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       fetch: deps.fetch ?? fetch,
       now: clock,
       log: app.log,
+      ...(deps.slack ? { slack: deps.slack } : {}),
     });
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -339,9 +343,15 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         if (!check.ok) throw new LoopwrightError('unauthorized', `Slack signature ${check.reason}`);
         const payload = new URLSearchParams(raw).get('payload');
         if (!payload) throw new LoopwrightError('invalid_input', 'missing "payload" form field', { details: { fields: [{ path: 'payload', message: 'required' }] } });
-        const click = parseInteraction(payload);
-        // Ack first (Slack's 3 s deadline); the query, the authorization check and the signal follow.
-        if (click) track(slack.handleClick(click));
+        const interaction = parseInteraction(payload);
+        // Ack first (Slack's 3 s deadline); the query, the authorization check and the Update follow.
+        if (interaction?.kind === 'click') track(slack.handleClick(interaction));
+        if (interaction?.kind === 'reason') {
+          // A blank reason keeps the modal open with the message under the field.
+          const errors = reasonErrors(interaction);
+          if (errors) return reply.code(200).send(errors);
+          track(slack.handleReason(interaction));
+        }
         return reply.code(200).send();
       });
     });

@@ -36,11 +36,12 @@ function actionProxies(startToCloseMs: number) {
  */
 let current = actionProxies(60_000);
 
-export const actions: Pick<Activities, 'runAction' | 'compensateAction' | 'requestApproval' | 'closeApprovalRequest' | 'escalate'> = {
+export const actions: Pick<Activities, 'runAction' | 'compensateAction' | 'requestApproval' | 'closeApprovalRequest' | 'showApprovalProgress' | 'escalate'> = {
   runAction: (req) => current.runAction(req),
   compensateAction: (req) => current.compensateAction(req),
   requestApproval: (req) => current.requestApproval(req),
   closeApprovalRequest: (req) => current.closeApprovalRequest(req),
+  showApprovalProgress: (req) => current.showApprovalProgress(req),
   escalate: (req) => current.escalate(req),
 };
 

@@ -4,10 +4,10 @@
 // two-person approval carries it (and the approvals given) to the next run. Slack being down
 // does not stop the request: it is open in the workflow (the CLI and API can decide it), the
 // failure is audited as degraded and posting is retried later.
-import { ApplicationFailure, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, patched, uuid4 } from '@temporalio/workflow';
 import { applyApprovalDecision, approvalStage, createApprovalState, decisionRefusal, type TApprovalStage } from '../../policies/approval.js';
 import type { TVerdict } from '../../policies/schema.js';
-import type { THypothesis } from '../activity-types.js';
+import type { TApprovalIssue, THypothesis } from '../activity-types.js';
 import type { TEvidence } from '../domain/triage.js';
 import { ZApprovalDecision, type TApprovalDecision, type TCommandRefusal, type TDecisionResult, type TPendingApproval } from '../messages.js';
 import { actions } from './activities.js';
@@ -20,7 +20,7 @@ import type { TOpenApproval, TRoundContext, TRoundState, TStepInFlight } from '.
 export type TApprovalOutcome = 'approved' | 'rejected' | 'timed_out';
 
 export interface TApprovalContext {
-  issue: { category: string; severity: string; occurrences: number; customers: number; excerpt: string };
+  issue: TApprovalIssue;
   evidence: TEvidence[];
   hypotheses: THypothesis[];
 }
@@ -99,6 +99,7 @@ export class ApprovalDesk {
     if (!result.refused) {
       req.state = result.state;
       req.decidedBy.push(d.approver);
+      if (decision === 'reject' && d.reason) req.rejectReason = d.reason;
       this.journal.add(decision === 'approve' ? ev.approved(d, req.state.approvals.length, req.verdict.approvalsRequired) : ev.rejected(d));
     }
     return {
@@ -130,13 +131,23 @@ export class ApprovalDesk {
     };
     const req = step.approval;
     ctx.setStatus('awaiting_approval');
+    // Partial approvals (1 of 2) are shown on the request's messages as they come.
+    const showProgress = patched('approval-progress');
+    let shown = req.state.approvals.length;
     for (;;) {
       const stage = approvalStage(policy, req.verdict, req.level);
       if (!stage) break;
       if (!req.posted && (req.retryPostAt === null || Date.now() >= req.retryPostAt)) await this.post(ctx, req, stage, context);
       await ctx.flush();
       const wakeAt = req.posted || req.retryPostAt === null ? req.deadline : Math.min(req.deadline, req.retryPostAt);
-      if (await ctx.wait(() => req.state.outcome !== 'pending', Math.max(0, wakeAt - Date.now()))) break;
+      const progressed = () => showProgress && req.state.approvals.length !== shown;
+      if (await ctx.wait(() => req.state.outcome !== 'pending' || progressed(), Math.max(0, wakeAt - Date.now()))) {
+        if (req.state.outcome !== 'pending') break;
+        shown = req.state.approvals.length;
+        await ctx.flush();
+        await this.showProgress(ctx, req);
+        continue;
+      }
       if (Date.now() < req.deadline) continue;
       const next = approvalStage(policy, req.verdict, req.level + 1);
       this.journal.add(ev.approvalTimedOut(req.stepId, stage, next));
@@ -165,6 +176,8 @@ export class ApprovalDesk {
         action: ctx.round.current!.action,
         ...context,
         deadline: new Date(req.deadline).toISOString(),
+        ...(req.level > 0 && req.messages.length > 0 ? { earlier: req.messages } : {}),
+        ...(req.decidedBy.length > 0 ? { approvals: req.decidedBy.filter((a) => req.state.approvals.some((x) => x.approver === a.id)) } : {}),
       });
       req.messages.push(ref);
       req.posted = true;
@@ -178,10 +191,38 @@ export class ApprovalDesk {
     }
   }
 
+  private async showProgress(ctx: TRoundContext, req: TOpenApproval): Promise<void> {
+    if (req.messages.length === 0) return;
+    const approvals = req.decidedBy.filter((a) => req.state.approvals.some((x) => x.approver === a.id));
+    try {
+      await actions.showApprovalProgress({
+        workflowId: ctx.workflowId,
+        stepId: req.stepId,
+        requestId: req.requestId,
+        messages: req.messages,
+        approvals,
+        required: req.verdict.approvalsRequired,
+        at: new Date().toISOString(),
+      });
+    } catch (e) {
+      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_progress', stepId: req.stepId, error: errorInfo(e), outcome: 'continued' }));
+    }
+  }
+
   private async closeMessages(ctx: TRoundContext, req: TOpenApproval, outcome: TApprovalOutcome): Promise<void> {
     if (req.messages.length === 0) return;
     try {
-      await actions.closeApprovalRequest({ workflowId: ctx.workflowId, stepId: req.stepId, messages: req.messages, outcome, decidedBy: req.decidedBy, at: new Date().toISOString() });
+      await actions.closeApprovalRequest({
+        workflowId: ctx.workflowId,
+        stepId: req.stepId,
+        messages: req.messages,
+        outcome,
+        decidedBy: req.decidedBy,
+        at: new Date().toISOString(),
+        requestId: req.requestId,
+        approvalsRequired: req.verdict.approvalsRequired,
+        ...(req.rejectReason ? { reason: req.rejectReason } : {}),
+      });
     } catch (e) {
       this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_close', stepId: req.stepId, error: errorInfo(e), outcome: 'continued' }));
     }

@@ -4,6 +4,7 @@
 // step wait and retry later (audited as degraded), never fail the workflow. Everything a resumed
 // round needs is in `ctx.round` (round-state.ts).
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
+import { issueTitle } from '../domain/issue-title.js';
 import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
 import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
@@ -132,7 +133,18 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
   const p = ctx.round.current;
   if (p.stage === 'approval') {
     const outcome = await ctx.desk.obtain(ctx, p, {
-      issue: { category: s.category, severity: highestSeverity(s.stats) ?? 'low', occurrences: s.stats.total, customers: affectedCustomerCount(s.stats), excerpt: s.excerpt },
+      issue: {
+        category: s.category,
+        severity: highestSeverity(s.stats) ?? 'low',
+        occurrences: s.stats.total,
+        customers: affectedCustomerCount(s.stats),
+        excerpt: s.excerpt,
+        title: issueTitle(s.category, s.excerpt),
+        tiers: s.tiers,
+        tickets: p.tickets,
+        jiraKey: s.jiraKey,
+        jiraUrl: s.jiraUrl,
+      },
       evidence: s.evidence,
       hypotheses: s.hypotheses,
     });

@@ -31,6 +31,8 @@ export interface TOpenApproval {
   posted: boolean;
   postFailures: number;
   retryPostAt: number | null;
+  /** The rejecter's reason (absent in states carried from older runs). */
+  rejectReason?: string;
 }
 
 /** The step in progress: what was rendered and decided, so a resumed round does not decide twice. */

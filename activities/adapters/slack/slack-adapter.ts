@@ -1,5 +1,6 @@
 // The Slack port and its adapter over @slack/web-api's WebClient: approval requests with
-// Approve/Reject buttons, decision updates that remove the buttons, plain messages, edit/delete
+// Approve/Reject buttons, partial approvals and decisions updated in place and told in the
+// request's thread, the Reject reason modal (views.open), plain messages, edit/delete
 // (the compensations). Owns Block Kit payloads, idempotency and error mapping; it does not decide
 // who may approve (policy) nor handle button clicks (the HTTP service, via verifyApprovalToken).
 //
@@ -7,6 +8,7 @@
 //   { event_type: 'loopwright_action', event_payload: { idempotency_key } }
 // and, before posting, the channel's recent history (include_all_metadata) is searched for that key,
 // so a retried activity returns the message it already posted instead of posting a second one.
+// Thread replies are looked up in their thread (conversations.replies), where history does not reach.
 import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues, type TErrorCode } from '../../../workflows/domain/errors.js';
@@ -15,12 +17,19 @@ import { createApprovalToken } from './approval-token.js';
 import {
   ZApprovalRequest,
   ZDecision,
+  ZProgress,
   approvalFallbackText,
   buildApprovalBlocks,
   buildDecidedBlocks,
+  buildProgressBlocks,
+  buildRejectModal,
+  decisionReplyText,
+  progressReplyText,
   type TApprovalRequest,
   type TBlock,
   type TDecision,
+  type TProgress,
+  type TRejectModalContext,
 } from './approval-blocks.js';
 
 export const SLACK_METADATA_EVENT_TYPE = 'loopwright_action';
@@ -67,10 +76,26 @@ export interface TPosted {
   created: boolean;
 }
 
+export const ZThreadReplyInput = z.strictObject({
+  idempotencyKey: z.string().min(1).max(500),
+  channel: z.string().min(1),
+  threadTs: z.string().regex(/^\d+\.\d+$/, 'threadTs must be a Slack message timestamp'),
+  text: z.string().min(1).max(40_000),
+});
+export type TThreadReplyInput = z.infer<typeof ZThreadReplyInput>;
+
 export interface SlackPort {
   postApprovalRequest(input: TApprovalRequest): Promise<TPosted>;
-  /** Replaces the buttons with "who decided and when"; safe to call twice. */
+  /** Replaces the buttons with "who decided and when" and tells the thread; safe to call twice. */
   recordDecision(input: TDecision): Promise<TMessageRef>;
+  /** A partial approval: the tally updated in place on the request, and a thread reply. */
+  recordProgress(input: TProgress): Promise<TMessageRef>;
+  /** A reply in a message's thread, posted once per idempotency key. */
+  postThreadReply(input: TThreadReplyInput): Promise<TPosted>;
+  /** Opens the "why are you rejecting?" modal for the user who clicked Reject (trigger ids live 3 s). */
+  openRejectModal(input: TRejectModalContext & { triggerId: string }): Promise<void>;
+  /** A message only `user` sees, in `channel` (refusals of a modal submission, which has no response_url). */
+  postEphemeral(input: { channel: string; user: string; text: string }): Promise<void>;
   postMessage(input: TPostMessageInput): Promise<TPosted>;
   updateMessage(input: TUpdateMessageInput): Promise<TMessageRef>;
   /** Compensation. Deleting a message that is already gone is success (`deleted: false`). */
@@ -145,7 +170,7 @@ export function mapSlackError(operation: string, e: unknown): LoopwrightError {
 
 /** The fallback text without any earlier decision suffix, so deciding twice does not stack suffixes. */
 function decidedBase(text: string | undefined): string {
-  return (text ?? 'Approval request').replace(/^Approval (needed|decided)/, 'Approval decided').replace(/ \((approved|rejected|timed out|cancelled)\)$/, '');
+  return (text ?? 'Approval request').replace(/ \((approved|rejected|timed out|cancelled)\)$/, '');
 }
 
 function parseInput<S extends z.ZodType>(schema: S, input: unknown, operation: string): z.output<S> {
@@ -204,13 +229,34 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
     return undefined;
   }
 
-  async function postOnce(operation: string, input: { idempotencyKey: string; channel: string; text: string; blocks?: TBlock[] | undefined }): Promise<TPosted> {
-    const existing = await findByIdempotencyKey(input.channel, input.idempotencyKey);
+  /** Thread replies are not in conversations.history: their idempotency markers are looked up in the thread. */
+  async function findReplyByIdempotencyKey(channel: string, threadTs: string, key: string): Promise<string | undefined> {
+    let cursor: string | undefined;
+    for (let page = 0; page < cfg.dedupMaxPages; page++) {
+      const raw = await call('findReply', () => web.conversations.replies({ channel, ts: threadTs, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) }));
+      const res = ZHistory.safeParse(raw);
+      if (!res.success) throw malformedResponse('slack', 'findReply', formatIssues(res.error.issues));
+      const hit = res.data.messages.find((m) => m.metadata?.event_type === SLACK_METADATA_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === key);
+      if (hit) return hit.ts;
+      cursor = res.data.response_metadata?.next_cursor;
+      if (!res.data.has_more || !cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  async function postOnce(
+    operation: string,
+    input: { idempotencyKey: string; channel: string; text: string; blocks?: TBlock[] | undefined; threadTs?: string | undefined },
+  ): Promise<TPosted> {
+    const existing = input.threadTs
+      ? await findReplyByIdempotencyKey(input.channel, input.threadTs, input.idempotencyKey)
+      : await findByIdempotencyKey(input.channel, input.idempotencyKey);
     if (existing) return { channel: input.channel, ts: existing, created: false };
     const res = await call(operation, () =>
       web.chat.postMessage({
         channel: input.channel,
         text: input.text,
+        ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
         ...(input.blocks ? { blocks: input.blocks as never } : {}),
         metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: input.idempotencyKey } },
         unfurl_links: false,
@@ -236,7 +282,21 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
     async postApprovalRequest(input) {
       const r = parseInput(ZApprovalRequest, input, 'postApprovalRequest');
       const token = createApprovalToken({ workflowId: r.workflowId, stepId: r.stepId }, cfg.approvalTokenSecret);
-      return postOnce('postApprovalRequest', { idempotencyKey: r.idempotencyKey, channel: r.channel, text: approvalFallbackText(r), blocks: buildApprovalBlocks(r, token) });
+      const blocks = buildApprovalBlocks(r, token);
+      if (r.replaceTs) {
+        const ts = r.replaceTs;
+        await call('postApprovalRequest', () =>
+          web.chat.update({
+            channel: r.channel,
+            ts,
+            text: approvalFallbackText(r),
+            blocks: blocks as never,
+            metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: r.idempotencyKey } },
+          }),
+        );
+        return { channel: r.channel, ts, created: false };
+      }
+      return postOnce('postApprovalRequest', { idempotencyKey: r.idempotencyKey, channel: r.channel, text: approvalFallbackText(r), blocks: blocks as unknown as TBlock[] });
     },
 
     async recordDecision(input) {
@@ -255,7 +315,39 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
           ...(typeof key === 'string' ? { metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: key } } } : {}),
         }),
       );
+      if (d.threadKey) await postOnce('recordDecision', { idempotencyKey: d.threadKey, channel: d.channel, threadTs: d.ts, text: decisionReplyText(d) });
       return { channel: d.channel, ts: d.ts };
+    },
+
+    async recordProgress(input) {
+      const p = parseInput(ZProgress, input, 'recordProgress');
+      const msg = await fetchMessage(p);
+      const key = msg.metadata?.event_type === SLACK_METADATA_EVENT_TYPE ? msg.metadata.event_payload?.idempotency_key : undefined;
+      await call('recordProgress', () =>
+        web.chat.update({
+          channel: p.channel,
+          ts: p.ts,
+          text: msg.text ?? 'Approval request',
+          blocks: buildProgressBlocks(msg.blocks ?? [], p.approvals, p.required) as never,
+          ...(typeof key === 'string' ? { metadata: { event_type: SLACK_METADATA_EVENT_TYPE, event_payload: { idempotency_key: key } } } : {}),
+        }),
+      );
+      await postOnce('recordProgress', { idempotencyKey: p.threadKey, channel: p.channel, threadTs: p.ts, text: progressReplyText(p) });
+      return { channel: p.channel, ts: p.ts };
+    },
+
+    async postThreadReply(input) {
+      const r = parseInput(ZThreadReplyInput, input, 'postThreadReply');
+      return postOnce('postThreadReply', { idempotencyKey: r.idempotencyKey, channel: r.channel, threadTs: r.threadTs, text: r.text });
+    },
+
+    async openRejectModal(input) {
+      const { triggerId, ...context } = input;
+      await call('openRejectModal', () => web.views.open({ trigger_id: triggerId, view: buildRejectModal(context) }));
+    },
+
+    async postEphemeral(input) {
+      await call('postEphemeral', () => web.chat.postEphemeral({ channel: input.channel, user: input.user, text: input.text }));
     },
 
     async postMessage(input) {
