@@ -80,6 +80,22 @@ async function main(): Promise<void> {
       await h.waitForAudit(two.workflowId, 'approved');
       await save(h, 'issue-two-person-one-given', two);
 
+      // patch approval-progress: the first of two approvals is shown on the request (in place and
+      // in its thread), then the second approves and the reply goes out.
+      h.zendesk.addTicket({ id: 702, subject: 'double charged' });
+      const prog = await h.report(fingerprint('billing', '00000000aa04'), { feedbackId: 'zendesk:702', ticketId: '702', source: 'zendesk', tier: 'enterprise', customerId: 'c2' });
+      const open = await h.waitFor(prog.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(prog.workflowId, 'approval_requested');
+      const progRequestId = open.pendingApprovals[0]!.requestId;
+      await prog.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId: progRequestId, approver: lead1, at: new Date().toISOString(), via: 'slack' }] });
+      const posted = h.slack.messages('#support-approvals').at(-1)!;
+      for (let i = 0; i < 400 && h.slack.thread('#support-approvals', posted.ts).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const lead2 = { id: 'U02SUPLEAD', name: 'Ben Support' };
+      await prog.executeUpdate(approveUpdate, { args: [{ stepId: 'tell-customers', requestId: progRequestId, approver: lead2, at: new Date().toISOString(), via: 'cli' }] });
+      await h.waitFor(prog.workflowId, (s) => s.status === 'verifying', 'verification after two approvals');
+      await h.waitForAudit(prog.workflowId, 'action_succeeded');
+      await save(h, 'issue-two-person-progress-approval-progress', prog);
+
       // escalated: the approval test playbook's jira.transition waits 4 h for eng-oncall.
       const esc = await h.report(fingerprint('app_crash', '00000000aa03'), { feedbackId: 'api:e1' });
       await h.waitFor(esc.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');

@@ -100,8 +100,9 @@ describe('approve / reject commands', () => {
       ['approval_refused', 'U01SUPLEAD', 'not_a_member'],
       ['approval_ignored', 'U03ENGONC', 'no_open_request'],
     ]);
-    expect(attempts[0]!.payload).toMatchObject({ via: 'api', attemptedAt: expect.any(String), requestId: expect.any(String) });
-    expect(trail.find((e) => e.kind === 'approved')?.payload).toMatchObject({ approverId: 'U03ENGONC', approverName: 'Chen Oncall', comment: 'safe' });
+    // The CLI names itself (User-Agent): its attempts and decisions are recorded as via "cli", not "api" or unknown.
+    expect(attempts[0]!.payload).toMatchObject({ via: 'cli', attemptedAt: expect.any(String), requestId: expect.any(String) });
+    expect(trail.find((e) => e.kind === 'approved')?.payload).toMatchObject({ approverId: 'U03ENGONC', approverName: 'Chen Oncall', comment: 'safe', via: 'cli' });
   });
 
   it('rejects with a reason and the step is skipped', async () => {
@@ -117,7 +118,7 @@ describe('approve / reject commands', () => {
       expect(s.steps.find((x) => x.stepId === 'start-work')?.outcome).toBe('rejected');
       await close(id);
     });
-    expect((await h.audit.trail(id)).find((e) => e.kind === 'rejected')?.payload).toMatchObject({ approverId: 'U04ENGONC', reason: 'not now' });
+    expect((await h.audit.trail(id)).find((e) => e.kind === 'rejected')?.payload).toMatchObject({ approverId: 'U04ENGONC', reason: 'not now', via: 'cli' });
   });
 
   it('reports usage errors with exit 2', async () => {

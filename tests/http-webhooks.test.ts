@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../activities/adapters/slack/approval-blocks.js';
 import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
+import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
 import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
@@ -54,6 +55,7 @@ beforeAll(async () => {
       zendeskWebhookSecret: ZENDESK_SECRET,
       slackResponseUrlPrefix: responseBase,
     },
+    slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: h.slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }),
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 }, 120_000);
@@ -143,7 +145,7 @@ describe('POST /slack/interactions', () => {
       expect(s.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ verdict: 'needs_approval', outcome: 'succeeded' });
 
       // A late click on the decided step is refused, not signalled twice.
-      await postSlack(clickBody(token, chen, REJECT_ACTION_ID, 'r/late'));
+      await postSlack(clickBody(token, chen, APPROVE_ACTION_ID, 'r/late'));
       await app.loopwright.drain();
       expect(ephemeral.find((e) => e.path === '/r/late')?.body.text).toMatch(/not waiting for approval/);
 
@@ -161,6 +163,71 @@ describe('POST /slack/interactions', () => {
     // The click itself is not counted here: the worker counts the decision once the workflow has
     // recorded it (with the channel it came through), so a click is never counted twice.
     expect(metrics).not.toMatch(/loopwright_approval_decisions_total\{decision="approve"/);
+  });
+
+  it('Reject opens a modal asking why; a blank reason keeps it open; the reason reaches the workflow, the audit trail and the thread', async () => {
+    const fp = fingerprint('app_crash', '0000000000a2');
+    const issueId = `issue:${fp.key}`;
+    await h.run(async () => {
+      await h.report(fp, { feedbackId: 'api:slack-2' });
+      await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(issueId, 'approval_requested');
+      const message = h.slack.messages('#eng-oncall').at(-1)!;
+      const token = buttonToken(message.blocks, REJECT_ACTION_ID);
+      const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
+      const click = {
+        type: 'block_actions',
+        user: { id: chen.id, username: chen.name, name: chen.name },
+        trigger_id: '1234.5678.abcdef',
+        response_url: `${responseBase}r/reject`,
+        container: { type: 'message', channel_id: '#eng-oncall', message_ts: message.ts },
+        message: { ts: message.ts, blocks: message.blocks },
+        actions: [{ action_id: REJECT_ACTION_ID, block_id: 'loopwright_actions', value: token, type: 'button', action_ts: '1700000000.000200' }],
+      };
+      expect((await postSlack(new URLSearchParams({ payload: JSON.stringify(click) }).toString())).status).toBe(200);
+      await app.loopwright.drain();
+      const opened = h.slack.state.views.at(-1)!;
+      expect(opened.trigger_id).toBe('1234.5678.abcdef');
+      const view = opened.view as { callback_id: string; private_metadata: string; blocks: Array<{ text?: { text: string } }> };
+      expect(view.blocks[0]?.text?.text).toMatch(/^\*Move Jira [A-Z]+-\d+ to "In Progress"\?\*$/);
+      expect((await h.state(issueId)).pendingApprovals).toHaveLength(1); // nothing decided by the click
+
+      const submit = async (reason: string) => {
+        const payload = {
+          type: 'view_submission',
+          user: { id: chen.id, username: chen.name, name: chen.name },
+          view: { callback_id: view.callback_id, private_metadata: view.private_metadata, state: { values: { loopwright_reason: { reason: { type: 'plain_text_input', value: reason } } } } },
+        };
+        const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+        const ts = String(Math.floor(Date.now() / 1000));
+        const res = await fetch(`${base}/slack/interactions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(SLACK_SECRET, ts, body) },
+          body,
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      const blank = await submit('   ');
+      expect(blank.status).toBe(200);
+      expect(JSON.parse(blank.text)).toMatchObject({ response_action: 'errors', errors: { loopwright_reason: expect.stringMatching(/say why/) } });
+      expect((await h.state(issueId)).pendingApprovals).toHaveLength(1);
+
+      const done = await submit('Wrong cause: the crash is in the SDK, not our deploy');
+      expect(done).toEqual({ status: 200, text: '' }); // an empty 200 closes the modal
+      await app.loopwright.drain();
+      const s = await h.waitFor(issueId, (x) => x.steps.some((st) => st.stepId === 'start-work'), 'rejected step');
+      expect(s.steps.find((st) => st.stepId === 'start-work')).toMatchObject({ outcome: 'rejected' });
+      expect(h.slack.state.ephemeral.at(-1)).toEqual({ channel: '#eng-oncall', user: chen.id, text: 'Rejected: step start-work will not run.' });
+      await h.waitForAudit(issueId, 'rejected');
+      for (let i = 0; i < 200 && h.slack.thread('#eng-oncall', message.ts).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(h.slack.thread('#eng-oncall', message.ts).map((m) => m.text)).toEqual([
+        ':x: Rejected by <@U03ENGONC>. The step will not run.\n>Wrong cause: the crash is in the SDK, not our deploy',
+      ]);
+      await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
+      await h.resultOf(h.env.client.workflow.getHandle(issueId));
+    });
+    const rejected = (await h.audit.trail(issueId)).find((e) => e.kind === 'rejected');
+    expect(rejected?.payload).toMatchObject({ approverId: 'U03ENGONC', reason: 'Wrong cause: the crash is in the SDK, not our deploy', via: 'slack' });
   });
 
   it('acks interactions it does not handle and rejects a body without payload', async () => {

@@ -153,9 +153,18 @@ describe('IssueWorkflow: human approval in Slack', () => {
       expect(s.pendingApprovals[0]!.approverGroup).toBe('support-managers');
       await h.waitForAudit(handle.workflowId, 'escalated');
       expect(h.slack.messages('#support-managers')).toHaveLength(1);
+      // The managers get the request in their channel; the first request's thread says where it went.
+      expect(JSON.stringify(h.slack.messages('#support-managers')[0]!.blocks)).toContain('*Escalated to support-managers*');
+      const first = h.slack.messages('#eng-oncall').find((m) => JSON.stringify(m.blocks).includes(handle.workflowId))!;
+      expect(h.slack.thread('#eng-oncall', first.ts).map((m) => m.text)).toEqual([expect.stringMatching(/^:rotating_light: No decision in time: escalated to \*support-managers\* \(asked in #support-managers\)\. New deadline <!date\^\d+\^/)]);
       await h.env.sleep(241 * MIN);
       const done = await h.waitFor(handle.workflowId, (x) => x.steps.some((st) => st.stepId === 'start-work'), 'timeout outcome');
       expect(done.steps.find((x) => x.stepId === 'start-work')).toMatchObject({ outcome: 'timed_out' });
+      // Both requests say it timed out, in place and in their threads.
+      await h.waitForAudit(handle.workflowId, 'approval_timed_out', 2);
+      for (let i = 0; i < 200 && h.slack.thread('#support-managers', h.slack.messages('#support-managers')[0]!.ts).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(h.slack.thread('#support-managers', h.slack.messages('#support-managers')[0]!.ts).map((m) => m.text)).toEqual([':hourglass: Nobody decided in time. The step will not run.']);
+      expect(JSON.stringify(h.slack.messages('#eng-oncall').find((m) => m.ts === first.ts)!.blocks)).toContain('Timed out on');
       await handle.executeUpdate(closeUpdate, { args: [{ by: oncall, reason: 'test over' }] });
       await h.resultOf(handle);
     });

@@ -12,6 +12,7 @@ const dir = path.join(import.meta.dirname, 'histories');
 const REQUIRED = [
   'issue-watching',
   'issue-two-person-one-given',
+  'issue-two-person-progress-approval-progress',
   'issue-escalated',
   'issue-continued-as-new-awaiting-approval',
   'issue-approved-after-continue-as-new',

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TDecisionResult } from '../../workflows/messages.js';
-import type { CliCommand, CliIo } from './types.js';
+import { CLI_USER_AGENT, type CliCommand, type CliIo } from './types.js';
 
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 export const DEFAULT_TASK_QUEUE = 'loopwright';
@@ -94,7 +94,8 @@ export async function decide(kind: 'approve' | 'reject', o: DecisionOptions, io:
   try {
     res = await http(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      // The API records decisions with this User-Agent as made through the CLI (audit and metrics).
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'user-agent': `${CLI_USER_AGENT}/1` },
       body: JSON.stringify({ decision: kind, ...(o.reason !== undefined ? { reason: o.reason } : {}) }),
       signal: AbortSignal.timeout(30_000),
     });

@@ -13,3 +13,6 @@ export interface CliCommand {
   /** Returns the process exit code: 0 ok, 1 failure, 2 usage error. */
   run(argv: string[], io: CliIo): Promise<number>;
 }
+
+/** What the CLI sends as User-Agent (`loopwright-cli/<version>`): the API records its decisions as via "cli". */
+export const CLI_USER_AGENT = 'loopwright-cli';

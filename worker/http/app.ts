@@ -17,6 +17,7 @@ import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
 import { createDecisionSubmitter, describeDecision } from './approvals.js';
+import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
@@ -93,6 +94,11 @@ const ZDecisionBody = z.strictObject({ decision: z.enum(['approve', 'reject']), 
 const REDACT = REDACT_PATHS;
 /** An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh id. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The channel a decision came through: the `loopwright` CLI names itself in its User-Agent. */
+export function decisionChannel(userAgent: string | undefined): 'cli' | 'api' {
+  return userAgent?.startsWith(`${CLI_USER_AGENT}/`) ? 'cli' : 'api';
+}
 
 function loggerOptions(logger: HttpAppDeps['logger']): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
   if (!logger) return { logger: false };
@@ -197,21 +203,22 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       const body = ZDecisionBody.safeParse(req.body);
       if (!body.success) throw new LoopwrightError('invalid_input', 'invalid decision', { details: { fields: fieldErrors(body.error.issues) } });
       const { workflowId, stepId } = req.params;
+      const via = decisionChannel(req.headers['user-agent']);
       const outcome = await decisions.submit({
         workflowId,
         stepId,
         decision: body.data.decision,
         approver: req.principal,
         ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}),
-        via: 'api',
+        via,
         attemptedAt,
       });
       if (outcome.kind === 'unreachable') return reply.code(503).send(errorBody('upstream_unavailable', outcome.message));
       if (outcome.kind === 'refused') {
-        metrics.countApprovalDecision('refused', 'cli');
+        metrics.countApprovalDecision('refused', via);
         return reply.code(409).send({ ...errorBody('conflict', outcome.message), refusal: outcome.code });
       }
-      metrics.countApprovalDecision(body.data.decision, 'cli');
+      // A recorded decision is counted once, by the worker, from the audited event (with this channel).
       return reply.code(200).send({ ...outcome.result, approver: req.principal, summary: describeDecision(outcome.result, body.data.decision) });
     });
 

@@ -307,7 +307,7 @@ export function decisionReplyText(d: z.output<typeof ZDecision>): string {
 
 /** The thread reply under the first request when it escalates. */
 export function escalationReplyText(group: string, channel: string | null, expiresAt: string | undefined): string {
-  const where = channel ? ` (asked in <#${channel.replace(/[^A-Z0-9]/gi, '')}>)` : '';
+  const where = channel ? ` (asked in ${/^[CG][A-Z0-9]{6,}$/.test(channel) ? `<#${channel}>` : escapeMrkdwn(channel)})` : '';
   return `:rotating_light: No decision in time: escalated to *${escapeMrkdwn(group)}*${where}.${expiresAt ? ` New deadline ${slackDate(expiresAt)}.` : ''}`;
 }
 
