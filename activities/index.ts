@@ -10,6 +10,8 @@ import type { Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from './audit/index.js';
 import { createGroupCommit } from './audit/group-commit.js';
 import type { TriagePipeline } from './triage/pipeline.js';
+import { recordFromFeedback } from './outcome/dataset.js';
+import type { OutcomePredictor } from './outcome/predictor.js';
 import type { ContextSource } from './context/ports.js';
 import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInput, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
@@ -48,6 +50,8 @@ import type { LoopwrightMetrics } from '../worker/http/metrics.js';
 
 export interface ActivityDeps {
   pipeline: TriagePipeline;
+  /** The resolution-outcome model; absent: triage results carry no `outcome`. */
+  outcome?: OutcomePredictor;
   audit: AuditStore;
   /**
    * Used by routing to signal-with-start IssueWorkflows: on `issueTaskQueue` when the process runs
@@ -145,12 +149,34 @@ export function createActivities(deps: ActivityDeps) {
     deps.metrics?.countInfraRetry(activity);
   }
 
+  /**
+   * The outcome prediction of a triaged message, on masked text only. A model failure leaves the
+   * result without a prediction (logged): triage must not stop because a secondary model did, and
+   * policy conditions on the outcome fail closed when it is missing.
+   */
+  async function predictOutcome(item: TFeedbackItem, triaged: TTriageResult): Promise<TTriageResult['outcome']> {
+    if (!deps.outcome) return undefined;
+    try {
+      return await deps.outcome.predict(recordFromFeedback(item, triaged.masked.text, triaged.classification.category));
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      try {
+        Context.current().log.warn('outcome prediction failed; the triage result carries none', { error });
+      } catch {
+        // called outside an activity (tests use the functions directly): nothing to log to
+      }
+      return undefined;
+    }
+  }
+
   return {
-    /** Mask, classify, score and fingerprint one message, and audit what was decided. */
+    /** Mask, classify, score, fingerprint and predict the outcome of one message, and audit what was decided. */
     async triageFeedback(item: TFeedbackItem): Promise<TTriageResult> {
       return guarded(async () => {
         const t0 = performance.now();
-        const result = await deps.pipeline.triage(item);
+        const triaged = await deps.pipeline.triage(item);
+        const outcome = await predictOutcome(item, triaged);
+        const result: TTriageResult = outcome ? { ...triaged, outcome } : triaged;
         deps.metrics?.observeClassification(result.classification.source, result.classification.category, (performance.now() - t0) / 1000);
         const { workflowId, runId } = currentWorkflow();
         // The first attempt's schedule time is when the loop took the message in; receivedAt is
@@ -197,6 +223,7 @@ export function createActivities(deps: ActivityDeps) {
               sentiment: result.sentiment,
               ...(c.usage ? { usage: c.usage } : {}),
               fingerprint: result.fingerprint.key,
+              ...(result.outcome ? { outcome: result.outcome } : {}),
             },
           },
           {

@@ -18,6 +18,7 @@ import type { TIntegrations } from '../activities/actions.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { loadOutcomePredictor, type OutcomePredictor } from '../activities/outcome/predictor.js';
 import { readLabeledFile } from '../activities/triage/labeled-data.js';
 import type { Classifier, SentenceEncoder } from '../activities/triage/ports.js';
 import { loadPlaybookDir } from '../playbooks/loader.js';
@@ -39,6 +40,8 @@ export interface Services {
   encoder?: SentenceEncoder;
   /** Issue centroids and emerging themes (beside the audit store: activities/grouping/store.ts). */
   grouping: GroupingStore;
+  /** The resolution-outcome model (models/outcome/model.json or OUTCOME_MODEL), when there is one. */
+  outcome?: OutcomePredictor;
   /** Start-up notices to print (e.g. which classifier runs and why). */
   notices: string[];
   playbooks: TLoadedPlaybook[];
@@ -96,6 +99,8 @@ export async function buildServices(config: TConfig): Promise<Services> {
   const first = await build();
   const taxonomy = first.taxonomy;
   const pipeline = createReloadablePipeline(first.pipeline, build);
+  // Shares the first brain's encoder, whose cache already holds the text triage just embedded.
+  const outcome = loadOutcomePredictor(first.encoder, config.triage.outcomeModel);
 
   // Loading fails loudly with file, line and field; a bad playbook or policy never half-applies.
   const playbooks = await loadPlaybookDir(config.playbooksDir);
@@ -127,7 +132,8 @@ export async function buildServices(config: TConfig): Promise<Services> {
     pipeline,
     labeledFile,
     ...(first.encoder ? { encoder: first.encoder } : {}),
-    notices: [first.notice, ...(first.labeledExamples ? [`triage: ${first.labeledExamples} labeled example(s) from ${labeledFile}`] : [])],
+    ...(outcome.predictor ? { outcome: outcome.predictor } : {}),
+    notices: [first.notice, ...(first.labeledExamples ? [`triage: ${first.labeledExamples} labeled example(s) from ${labeledFile}`] : []), outcome.notice],
     playbooks,
     policy,
     integrations,

@@ -39,6 +39,8 @@ const ZEnv = z.object({
   TAXONOMY: z.string().min(1).default('general'),
   LABELED_DATA: optional(z.string().min(1)),
   CLASSIFIER_THRESHOLD: optional(z.coerce.number().min(0).max(1)),
+  /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
+  OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
   POLICY_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, 'policies', 'default.v1.yaml')),
   /** Comma-separated files or http(s) URLs listing deploys, incidents, flags and known issues. */
@@ -150,7 +152,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
     auditUrl,
-    triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD },
+    triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,
     policyFile: e.POLICY_FILE,
     contextSources: e.CONTEXT_SOURCES.split(',').map((s) => s.trim()).filter(Boolean),

@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
     const activities = createActivities({
       metrics,
       pipeline: services.pipeline,
+      ...(services.outcome ? { outcome: services.outcome } : {}),
       audit: services.audit,
       grouping: { store: services.grouping, ...(services.encoder ? { encoder: services.encoder } : {}) },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
     const http = await createHttpApp({
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
       pipeline: services.pipeline,
+      ...(services.outcome ? { outcome: services.outcome } : {}),
       audit: services.audit,
       policy: services.policy,
       metrics,

@@ -3,6 +3,7 @@
 // workflows may import the types and the lead's activities may build payloads against them.
 // Payloads must never hold unmasked PII or secrets: the trail is exported and kept for years.
 import { z } from 'zod';
+import { ZOutcomePrediction } from '../../workflows/domain/outcome.js';
 
 export const AUDIT_KINDS = [
   'received',
@@ -90,6 +91,8 @@ export const ZClassifiedPayload = z.strictObject({
     .strictObject({ promptTokens: z.number().int().nonnegative(), completionTokens: z.number().int().nonnegative(), latencyMs: z.number().nonnegative() })
     .optional(),
   fingerprint: ZId.optional(),
+  /** The predicted resolution outcome, with its model version and drivers (no text). */
+  outcome: ZOutcomePrediction.optional(),
 });
 
 export const ZEvidencePayload = z.strictObject({

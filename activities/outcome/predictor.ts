@@ -72,6 +72,10 @@ export function loadOutcomePredictor(encoder: SentenceEncoder | undefined, file?
     return { notice: `outcome: no model at ${target}: no outcome predictions (train one with loopwright train-outcome)` };
   }
   const model = readOutcomeModel(target);
+  if (!file && model.meaning && !encoder) {
+    // The default model needs the encoder; running without models/ is allowed, so is running without predictions.
+    return { notice: `outcome: ${target} (${model.modelVersion}) needs the sentence encoder, which is not loaded: no outcome predictions` };
+  }
   const predictor = createOutcomePredictor(model, encoder, target);
   return { predictor, notice: `outcome: model ${model.modelVersion} (${model.training.outcomeRows} training rows ${model.training.from ?? '?'}..${model.training.to ?? '?'})` };
 }

@@ -24,6 +24,8 @@ import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
+import { registerOutcomeRoutes } from './predict.js';
+import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
@@ -71,6 +73,8 @@ export interface HttpAppDeps {
    * PayloadCodec; tokens default to config.apiTokens.
    */
   codec?: Omit<CodecEndpointConfig, 'tokens' | 'now'> & { tokens?: string[] };
+  /** The resolution-outcome model (POST /v1/predict/outcome answers 503 without one). */
+  outcome?: OutcomePredictor;
 }
 
 export interface LoopwrightHttp {
@@ -257,6 +261,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       }
       return reply.code(status).send(body);
     });
+
+    await registerOutcomeRoutes(api, { ...(deps.outcome ? { predictor: deps.outcome } : {}) });
 
     api.post('/v1/classify', async (req) => {
       const raw = req.body;

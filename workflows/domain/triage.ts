@@ -3,6 +3,7 @@
 // Nothing here may hold unmasked PII: these values are persisted, audited and sent to LLMs.
 import { z } from 'zod';
 import { ZChannel, ZCustomer } from './feedback.js';
+import { ZOutcomePrediction } from './outcome.js';
 import { ZSegmentValues } from './segments.js';
 
 export const NEEDS_REVIEW = 'needs_review';
@@ -136,5 +137,10 @@ export const ZTriageResult = z.strictObject({
   flags: z.array(z.string()).optional(),
   /** Normalised segments from the item's metadata (domain/segments.ts); absent on older results. */
   segments: ZSegmentValues.optional(),
+  /**
+   * How the complaint is likely to be resolved (activities/outcome): set by the triage activity
+   * when an outcome model is loaded; absent otherwise (policy conditions on it then fail closed).
+   */
+  outcome: ZOutcomePrediction.optional(),
 });
 export type TTriageResult = z.infer<typeof ZTriageResult>;

@@ -1,0 +1,76 @@
+// POST /v1/predict/outcome: how a complaint is likely to be resolved (calibrated probability per
+// outcome, timeliness risk, model version, the features that drove it), without starting any
+// workflow. The text is masked before the model sees it, as in the loop. Registered by app.ts in
+// its authenticated scope with one line; the request/response schemas and their OpenAPI
+// description live here, beside the route (`OUTCOME_OPENAPI_PATHS`).
+// Must not: log or echo the text, or answer without a model (503 names what to do instead).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { OUTCOME_FIELDS, TOutcomeRecord } from '../../activities/outcome/dataset.js';
+import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
+import { maskPii } from '../../activities/triage/pii.js';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+import { MAX_FEEDBACK_TEXT_CHARS } from '../../workflows/domain/feedback.js';
+import { ZOutcomePrediction } from '../../workflows/domain/outcome.js';
+import { fieldErrors } from './errors.js';
+
+const S = z.string().max(500).optional();
+/** The model's structured fields (activities/outcome/dataset.ts OUTCOME_FIELDS), written out for the OpenAPI document. */
+const ZOutcomeFields = z.strictObject({
+  product: S,
+  sub_product: S,
+  issue: S,
+  sub_issue: S,
+  company: S,
+  state: S,
+  channel: S,
+  tags: S,
+  consent: S,
+  sent_lag: S,
+  tier: S,
+  category: S,
+} satisfies Record<(typeof OUTCOME_FIELDS)[number], typeof S>);
+
+export const ZPredictOutcomeRequest = z.strictObject({
+  /** The complaint's text; may be empty (structured fields alone still predict). */
+  text: z.string().max(MAX_FEEDBACK_TEXT_CHARS).default(''),
+  /** The model's structured fields; unknown values contribute nothing. */
+  fields: ZOutcomeFields.default({}),
+});
+export type TPredictOutcomeRequest = z.input<typeof ZPredictOutcomeRequest>;
+
+/** The OpenAPI 3.1 path item of the route, for the service's OpenAPI document. */
+export const OUTCOME_OPENAPI_PATHS = {
+  '/v1/predict/outcome': {
+    post: {
+      summary: 'Predict how a complaint will be resolved',
+      description:
+        'Calibrated probabilities of explanation / non-monetary relief / monetary relief, the risk of an untimely response, the model version and the strongest drivers. The text is masked before prediction. 503 when no outcome model is loaded.',
+      security: [{ bearerAuth: [] }],
+      requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(ZPredictOutcomeRequest, { io: 'input' }) } } },
+      responses: {
+        '200': { description: 'the prediction', content: { 'application/json': { schema: z.toJSONSchema(ZOutcomePrediction) } } },
+        '400': { description: 'invalid request (fields named)' },
+        '401': { description: 'missing or unknown bearer token' },
+        '503': { description: 'no outcome model loaded' },
+      },
+    },
+  },
+} as const;
+
+export interface OutcomeRouteDeps {
+  predictor?: OutcomePredictor;
+}
+
+/** Registers the route on an (authenticated) fastify scope. */
+export async function registerOutcomeRoutes(api: FastifyInstance, deps: OutcomeRouteDeps): Promise<void> {
+  api.post('/v1/predict/outcome', async (req) => {
+    const parsed = ZPredictOutcomeRequest.safeParse(req.body ?? {});
+    if (!parsed.success) throw new LoopwrightError('invalid_input', 'invalid outcome prediction request', { details: { fields: fieldErrors(parsed.error.issues) } });
+    if (!deps.predictor) throw new LoopwrightError('upstream_unavailable', 'no outcome model is loaded: train one with loopwright train-outcome (models/outcome/model.json or OUTCOME_MODEL)');
+    const text = parsed.data.text.trim() === '' ? '' : maskPii(parsed.data.text).masked.text;
+    const fields = Object.fromEntries(Object.entries(parsed.data.fields).filter(([, v]) => v !== undefined && v.trim() !== '')) as TOutcomeRecord['fields'];
+    const record: TOutcomeRecord = { id: 'api', receivedAt: NaN, text, fields, outcome: null, untimely: null };
+    return deps.predictor.predict(record);
+  });
+}
