@@ -508,6 +508,9 @@ function recordDecisionMetrics(m: LoopwrightMetrics, events: readonly TAuditAppe
       case 'approval_refused':
         m.countApprovalDecision('refused', (e.payload as { via?: 'slack' | 'cli' | 'api' }).via ?? 'unknown');
         break;
+      case 'degraded':
+        m.countDegraded(e.payload.component, e.payload.outcome);
+        break;
       default:
         break;
     }

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     await h.close();
   }
 
-  const c = await createLoopHarness({ playbooks: [crash], settings: { continueAsNewAfterSignals: 30 } });
+  const c = await createLoopHarness({ playbooks: [crash], settings: { continueAsNewAfterSignals: 30, fanOutChunk: 1 } });
   try {
     await c.run(async () => {
       // mid-verification, then reopened: reports keep coming after the fix.
@@ -157,6 +157,27 @@ async function main(): Promise<void> {
       await c.waitFor(can.workflowId, (s) => s.runs > 1 && s.occurrences === 40, 'continue-as-new');
       const first = await save(c, 'issue-after-continue-as-new', can);
       await save(c, 'issue-continued-as-new-watching', can, first);
+
+      // patched('config-outage-retry-later'): a missing Slack channel is waited out, not compensated.
+      const channel = c.slack.state.channels.get('#app-incidents')!;
+      c.slack.state.channels.delete('#app-incidents');
+      const fp4 = fingerprint('app_crash', '00000000bb04');
+      const cfg = await c.report(fp4, { feedbackId: 'api:cfg-1' });
+      await c.report(fp4, { feedbackId: 'api:cfg-2' });
+      await c.waitForAudit(cfg.workflowId, 'degraded');
+      await save(c, 'issue-config-outage-retry-later', cfg);
+      c.slack.state.channels.set('#app-incidents', channel);
+
+      // patched('compensate-partial-fan-out'): the tag step fails on its second chunk (one ticket
+      // per chunk here); the first chunk's ticket is untagged with the earlier steps.
+      c.zendesk.addTicket({ id: 811, subject: 'crash' });
+      c.zendesk.addTicket({ id: 812, subject: 'crash' });
+      c.zendesk.failNext(403, {}, { error: 'Forbidden' }, /tickets\/812\/tags/);
+      const fp5 = fingerprint('app_crash', '00000000bb05');
+      const part = await c.report(fp5, { feedbackId: 'zendesk:811', ticketId: '811', source: 'zendesk' });
+      await c.report(fp5, { feedbackId: 'zendesk:812', ticketId: '812', source: 'zendesk' });
+      await c.waitForAudit(part.workflowId, 'compensated', 3);
+      await save(c, 'issue-partial-fan-out-compensated', part);
 
       // a FeedbackWorkflow, start to end.
       const fb = await c.env.client.workflow.start(FEEDBACK_WORKFLOW, {

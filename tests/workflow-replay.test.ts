@@ -22,6 +22,9 @@ const REQUIRED = [
   'issue-after-compensation',
   'issue-reopened',
   'feedback-completed',
+  // patched('config-outage-retry-later'), patched('compensate-partial-fan-out')
+  'issue-config-outage-retry-later',
+  'issue-partial-fan-out-compensated',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -52,5 +55,14 @@ describe('committed workflow histories', () => {
     expect(events('issue-continued-as-new-awaiting-approval').at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
     expect(events('issue-approved-after-continue-as-new')).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
     expect(events('issue-two-person-one-given')).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+  });
+
+  it('include the new branch of every patch (its marker)', () => {
+    const patches = (name: string) =>
+      (JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { details?: Record<string, { payloads: Array<{ data: string }> }> } }> }).events
+        .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+        .map((p) => (JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { id: string }).id);
+    expect(patches('issue-config-outage-retry-later')).toContain('config-outage-retry-later');
+    expect(patches('issue-partial-fan-out-compensated')).toContain('compensate-partial-fan-out');
   });
 });

@@ -1,6 +1,6 @@
 // The plumbing every fake upstream shares: a real HTTP server on 127.0.0.1 (ephemeral port), a log
 // of every request it received (method, path, query, headers, parsed body) so tests can assert side
-// effects, and one-shot failure injection (`failNext`) for 429/5xx/4xx paths.
+// effects, one-shot failure injection (`failNext`) for 429/5xx/4xx paths, and outages (`outage`).
 // Test-only: product code must never import anything under tests/fakes.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +47,11 @@ export interface FakeServer {
    * effect behind without learning about it.
    */
   holdReplyNext(match?: RegExp): void;
+  /**
+   * An outage: every matching request gets this reply until the returned function is called (or
+   * the next `outage` replaces it). For "Slack answers channel_not_found for a day", "Jira 503 for an hour".
+   */
+  outage(reply: FakeReply, match?: RegExp): () => void;
   close(): Promise<void>;
 }
 
@@ -65,6 +70,7 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (status: number) => unknown): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const failures: Array<InjectedFailure | { drop: 'before' | 'after' | 'hold'; match?: RegExp }> = [];
+  let down: { reply: FakeReply; match?: RegExp } | null = null;
 
   const send = (res: ServerResponse, reply: FakeReply): void => {
     const isText = typeof reply.body === 'string';
@@ -92,6 +98,10 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
       };
       requests.push(recorded);
       const line = `${recorded.method} ${recorded.path}`;
+      if (down && (!down.match || down.match.test(line))) {
+        send(res, down.reply);
+        return;
+      }
       const idx = failures.findIndex((f) => !f.match || f.match.test(line));
       if (idx >= 0) {
         const [f] = failures.splice(idx, 1);
@@ -137,6 +147,13 @@ export async function startHttpFake(handler: FakeHandler, defaultFailureBody: (s
     },
     holdReplyNext(match) {
       failures.push({ drop: 'hold', ...(match ? { match } : {}) });
+    },
+    outage(reply, match) {
+      const mine = { reply, ...(match ? { match } : {}) };
+      down = mine;
+      return () => {
+        if (down === mine) down = null;
+      };
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface LoopwrightMetrics {
   countApprovalDecision(decision: 'approve' | 'reject' | 'refused', via: TDecisionVia): void;
   /** An infrastructure activity (audit, config, counts) still failing after many attempts. */
   countInfraRetry(activity: string): void;
+  /** An integration (Slack, Jira, Zendesk, ranker) failed or recovered in a step: the workflow's `degraded` audit events. */
+  countDegraded(component: string, outcome: string): void;
   countAction(mode: TActionMode): void;
   observeTimeToTriage(seconds: number): void;
   observeTimeToRemediation(seconds: number): void;
@@ -138,6 +140,13 @@ export function createMetrics(
     registers: [registry],
   });
 
+  const degraded = new Counter({
+    name: `${p}integration_degraded_total`,
+    help: 'Integration failures the IssueWorkflows turned into outcomes (retry_later, continued, escalated, gave_up) and recoveries, by component',
+    labelNames: ['component', 'outcome'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
@@ -151,6 +160,7 @@ export function createMetrics(
     countApprovalDecision: (decision, via) => decisions.inc({ decision, via }),
     countAction: (mode) => actions.inc({ mode }),
     countInfraRetry: (activity) => infraRetries.inc({ activity }),
+    countDegraded: (component, outcome) => degraded.inc({ component, outcome }),
     observeTimeToTriage: (s) => ttt.observe(s),
     observeTimeToRemediation: (s) => ttr.observe(s),
     contentType: registry.contentType,

@@ -3,6 +3,7 @@
 // compensate the completed steps in reverse, ticket by ticket. Integrations that are down make a
 // step wait and retry later (audited as degraded), never fail the workflow. Everything a resumed
 // round needs is in `ctx.round` (round-state.ts).
+import { patched } from '@temporalio/workflow';
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import { issueTitle } from '../domain/issue-title.js';
 import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
@@ -14,7 +15,7 @@ import type { TActionResult, TRootCauseResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
 import * as ev from './audit-payloads.js';
-import { errorInfo, type TErrorInfo } from './errors.js';
+import { errorInfo, isConfigurationOutage, type TErrorInfo } from './errors.js';
 import type { TRoundContext, TStepInFlight } from './round-state.js';
 import { meanConfidence, recordStep } from './state.js';
 
@@ -162,6 +163,10 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
   if (run.kind === 'failed') {
     ctx.journal.add(ev.actionFailed(p.action.type, step.id, p.idempotencyKey, run.error));
     noteStep(ctx, step, 'failed', p.verdict.kind, run.error.message);
+    // The chunks of tickets this step did change before it failed are undone with the others.
+    if (p.chunks.length > 0 && patched('compensate-partial-fan-out')) {
+      ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result: mergeChunks(p.chunks), tickets: p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk) });
+    }
     return { kind: 'failed', error: run.error.message };
   }
   const result = run.result;
@@ -211,8 +216,10 @@ async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; 
     } catch (e) {
       const error = errorInfo(e);
       p.firstFailureAt ??= Date.now();
-      if (!error.retryable || Date.now() - p.firstFailureAt >= ctx.settings.giveUpAfterMs) {
-        if (error.retryable) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'gave_up', attempt: p.attempts }));
+      // A revoked token or a missing Slack channel is waited out like a 5xx (patched: older runs failed the step).
+      const waitOut = error.retryable === true || (isConfigurationOutage(component(p.action.type), error) && patched('config-outage-retry-later'));
+      if (!waitOut || Date.now() - p.firstFailureAt >= ctx.settings.giveUpAfterMs) {
+        if (waitOut) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'gave_up', attempt: p.attempts }));
         return { kind: 'failed', error };
       }
       p.attempts += 1;
