@@ -9,6 +9,9 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MODEL_ID, hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
+import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
@@ -17,7 +20,8 @@ afterEach(() => {
 });
 
 describe('loadSentenceEncoder (vendored int8 all-MiniLM-L6-v2)', () => {
-  it('loads without any network access: no socket, DNS lookup, HTTP(S) request or fetch', async () => {
+  /** Every way Node reaches the network, replaced by a recorder that throws. */
+  function denyNetwork(): string[] {
     const calls: string[] = [];
     const deny = (name: string) => () => {
       calls.push(name);
@@ -34,7 +38,11 @@ describe('loadSentenceEncoder (vendored int8 all-MiniLM-L6-v2)', () => {
     vi.spyOn(https, 'request').mockImplementation(deny('https.request'));
     vi.spyOn(https, 'get').mockImplementation(deny('https.get'));
     vi.spyOn(globalThis, 'fetch').mockImplementation(deny('fetch'));
+    return calls;
+  }
 
+  it('loads without any network access: no socket, DNS lookup, HTTP(S) request or fetch', async () => {
+    const calls = denyNetwork();
     const encoder = await loadSentenceEncoder(modelDir(), { cacheSize: 0 });
     const [v] = await encoder.embed(['my card payment was declined']);
     expect(v).toHaveLength(384);
@@ -42,6 +50,24 @@ describe('loadSentenceEncoder (vendored int8 all-MiniLM-L6-v2)', () => {
     // The spies are live: a request made now is seen (so the empty list above means something).
     expect(() => http.request('http://127.0.0.1:1/')).toThrow(/network access attempted/);
     expect(calls).toEqual(['http.request']);
+  });
+
+  it('builds the whole offline brain (encoder, fused classifier, learned heads) and triages without network access', { timeout: 120_000 }, async () => {
+    const calls = denyNetwork();
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const brain = await buildTriageBrain(taxonomy);
+    expect(brain.fused).toBeDefined();
+    expect(brain.heads).toBeDefined();
+    const result = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...learnedOf(brain) }).triage({
+      source: 'test',
+      externalId: 'offline-1',
+      text: 'you charged me twice and support never answered',
+      receivedAt: '2026-01-01T00:00:00Z',
+    });
+    expect(result.severity.reasons).toContain(`model:${brain.heads!.version}`);
+    expect(calls).toEqual([]);
+    expect(() => https.get('https://127.0.0.1:1/')).toThrow(/network access attempted/);
+    expect(calls).toEqual(['https.get']);
   });
 
   it('returns unit-length, deterministic vectors whose similarity follows meaning', async () => {

@@ -14,6 +14,7 @@ import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { isLoopwrightError } from '../workflows/domain/errors.js';
+import { countDemo, formatDemoSummary } from './demo-summary.js';
 import { createHttpApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { buildServices } from './bootstrap.js';
@@ -188,22 +189,15 @@ async function runDemo(
   }
   const results = (await Promise.all(handles.map((h) => h.result()))) as TFeedbackWorkflowResult[];
   const seconds = (performance.now() - started) / 1000;
-  const byCategory = new Map<string, number>();
-  const issues = new Set<string>();
-  for (const r of results) {
-    byCategory.set(r.triage.classification.category, (byCategory.get(r.triage.classification.category) ?? 0) + 1);
-    r.issueWorkflowIds.forEach((id) => issues.add(id));
-  }
+  const counts = countDemo(results);
   // Give issue workflows a moment to act on what their triggers saw.
   await new Promise((r) => setTimeout(r, 3_000));
   const verdicts = await services.audit.search({ kind: 'policy_verdict', limit: 10_000 });
   const verify = await services.audit.verify();
+  const themes = (await services.grouping.groups('theme')).length;
   const out = [
     '',
-    `Demo: ${results.length} messages from samples/feedback-sample.jsonl triaged in ${seconds.toFixed(1)} s${duplicates ? ` (${duplicates} already imported)` : ''}`,
-    ...[...byCategory.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${c.padEnd(22)} ${n}`),
-    `Recurring issues opened: ${issues.size}; policy verdicts so far: ${verdicts.length}`,
-    `Audit chain: ${verify.ok ? 'verified' : 'BROKEN'}`,
+    ...formatDemoSummary(counts, { seconds, duplicates, themes, verdicts: verdicts.length, auditOk: verify.ok }),
     '',
     'Where to look:',
     uiUrl ? `  open issues (UI)      ${uiUrl}` : '  Temporal UI           (your cluster\'s UI; this process did not start one)',
