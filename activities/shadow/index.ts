@@ -61,3 +61,4 @@ export async function runShadow(messages: readonly TReplayMessage[], opts: TShad
     gate: checkGate(opts.gate ?? [], diff.counts),
   };
 }
+export * from './rehearse.js';

@@ -27,6 +27,7 @@ import { REDACT_PATHS } from '../logging.js';
 import { registerOutcomeRoutes } from './predict.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
+import { registerRehearseRoutes } from './rehearse.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -278,6 +279,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       return result;
     });
   });
+
+  await registerRehearseRoutes(app, { audit: deps.audit, policy: deps.policy, apiTokens: deps.config.apiTokens, now: clock });
 
   // ── Signed webhooks: their signatures cover the raw body, so these scopes parse it themselves ──
   const zendeskSecret = deps.config.zendeskWebhookSecret;
