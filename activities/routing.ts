@@ -10,6 +10,7 @@ import { LoopwrightError } from '../workflows/domain/errors.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { NEEDS_REVIEW, type TFingerprint, type TIssueFragment, type TTriageResult } from '../workflows/domain/triage.js';
 import { parseZendeskExternalId } from '../workflows/domain/zendesk-ids.js';
+import { occurrenceOutcome } from '../workflows/domain/outcome.js';
 import { issueWorkflowId, type TOccurrence } from '../workflows/messages.js';
 import { isSuspectedInjection } from './triage/injection.js';
 
@@ -51,6 +52,7 @@ export function planRoutes(result: TTriageResult, parent: TParentMessage | null)
     ...(result.customer?.lifetimeValue !== undefined ? { lifetimeValue: result.customer.lifetimeValue } : {}),
     at: result.receivedAt,
     ...(result.segments ? { segments: result.segments } : {}),
+    ...(result.outcome ? { outcome: occurrenceOutcome(result.outcome) } : {}),
   } as const;
   const routes: TRoute[] = [];
   const seen = new Set<string>();

@@ -4,6 +4,7 @@
 import { formatIssues } from '../workflows/domain/errors.js';
 import { NEEDS_REVIEW } from '../workflows/domain/triage.js';
 import { isActionType } from '../playbooks/actions.js';
+import { outcomeProbability } from '../workflows/domain/outcome.js';
 import {
   policyVersionTag,
   requiredApprovals,
@@ -11,6 +12,7 @@ import {
   ZPolicyEvaluationInput,
   type TActionRule,
   type TAutoConditions,
+  type TOutcomeProbabilityCondition,
   type TPolicy,
   type TVerdict,
 } from './schema.js';
@@ -61,7 +63,9 @@ export function evaluatePolicy(policy: TPolicy | null | undefined, rawInput: unk
   const hard = hardLimitViolations(rule, input);
   if (hard.length > 0) return deny(hard, dryRun, rule);
 
-  const blockers = rule.auto === null ? ['auto_disabled: the policy never runs this action automatically'] : autoBlockers(rule.auto, input);
+  const route = outcomeRoute(rule, input);
+  const blockers = [...(rule.auto === null ? ['auto_disabled: the policy never runs this action automatically'] : autoBlockers(rule.auto, input)), ...(route ? [route.reason] : [])];
+  const approverGroup = route?.approverGroup ?? rule.approverGroup;
   const base = {
     actionType: input.actionType,
     risk: rule.risk,
@@ -73,14 +77,14 @@ export function evaluatePolicy(policy: TPolicy | null | undefined, rawInput: unk
   if (blockers.length === 0) {
     return { ...base, kind: 'allow', reasons: [`auto: all conditions met for risk ${rule.risk}`], timeoutMs: 0, escalationChain: [] };
   }
-  if (rule.approverGroup === null) {
+  if (approverGroup === null) {
     return { ...base, kind: 'deny', reasons: [...blockers, 'no_approver_group: nobody may approve this action'], timeoutMs: 0, escalationChain: [] };
   }
   return {
     ...base,
     kind: 'needs_approval',
     reasons: blockers,
-    approverGroup: rule.approverGroup,
+    approverGroup,
     timeoutMs: rule.approvalTimeoutMinutes * MINUTE_MS,
     escalationChain: rule.escalation,
   };
@@ -123,7 +127,40 @@ function autoBlockers(auto: TAutoConditions, input: TInput): string[] {
   if (input.recentActionCount >= auto.rateLimit.max) {
     out.push(`rate_limit: ${input.recentActionCount} in the last ${auto.rateLimit.perMinutes} min >= auto.rateLimit.max ${auto.rateLimit.max}`);
   }
+  if (auto.predictedOutcome) {
+    const m = outcomeMet(auto.predictedOutcome, input);
+    if (m === null) out.push('outcome_missing: auto.predictedOutcome needs an outcome prediction and there is none (fail closed)');
+    else if (!m.met) out.push(`predicted_outcome: P(${auto.predictedOutcome.outcome}) ${m.p.toFixed(2)} not ${range(auto.predictedOutcome)}`);
+  }
   return out;
+}
+
+/** Whether the prediction meets `c`; null when there is no prediction. */
+function outcomeMet(c: TOutcomeProbabilityCondition, input: TInput): { met: boolean; p: number } | null {
+  if (!input.predictedOutcome) return null;
+  const p = outcomeProbability(input.predictedOutcome, c.outcome);
+  return { met: (c.minProbability === undefined || p >= c.minProbability) && (c.maxProbability === undefined || p <= c.maxProbability), p };
+}
+
+const range = (c: TOutcomeProbabilityCondition): string =>
+  [c.minProbability !== undefined ? `>= ${c.minProbability}` : '', c.maxProbability !== undefined ? `<= ${c.maxProbability}` : ''].filter(Boolean).join(' and ');
+
+/**
+ * The approval route the predicted outcome selects: the first route whose condition holds; without
+ * a prediction the first route, whatever it says (fail closed: a likely refund must not go to the
+ * default approvers, or run automatically, because the model was absent).
+ */
+function outcomeRoute(rule: TActionRule, input: TInput): { approverGroup: string; reason: string } | null {
+  const first = rule.outcomeRoutes[0];
+  if (!first) return null;
+  if (!input.predictedOutcome) return { approverGroup: first.approverGroup, reason: `outcome_missing: no outcome prediction; routed to ${first.approverGroup} (fail closed)` };
+  for (const r of rule.outcomeRoutes) {
+    const m = outcomeMet(r.when, input);
+    if (m?.met) {
+      return { approverGroup: r.approverGroup, reason: `outcome_route: P(${r.when.outcome}) ${m.p.toFixed(2)} ${range(r.when)} → ${r.approverGroup} (${input.predictedOutcome.modelVersion})` };
+    }
+  }
+  return null;
 }
 
 /** The window (ms) the workflow must count `recentActionCount` over; null when the action has no rate limit. */

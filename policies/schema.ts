@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ZCustomerTier } from '../workflows/domain/feedback.js';
 import { ZCategoryId, ZSeverityLevel } from '../workflows/domain/triage.js';
+import { ZOutcomeCondition } from '../workflows/domain/outcome.js';
 import { ACTION_TYPES, isActionType } from '../playbooks/actions.js';
 
 export const ZRisk = z.enum(['low', 'medium', 'high', 'critical']);
@@ -24,6 +25,20 @@ export const ZApproverGroup = z.strictObject({
 });
 export type TApproverGroup = z.infer<typeof ZApproverGroup>;
 
+/**
+ * A condition on the issue's predicted resolution outcome (activities/outcome): the probability of
+ * `outcome` (`relief` = either kind of relief) must lie within [minProbability, maxProbability].
+ * Fail closed: without a prediction the condition is not met.
+ */
+export const ZOutcomeProbabilityCondition = z
+  .strictObject({
+    outcome: ZOutcomeCondition,
+    minProbability: z.number().min(0).max(1).optional(),
+    maxProbability: z.number().min(0).max(1).optional(),
+  })
+  .refine((c) => c.minProbability !== undefined || c.maxProbability !== undefined, 'give minProbability, maxProbability or both');
+export type TOutcomeProbabilityCondition = z.infer<typeof ZOutcomeProbabilityCondition>;
+
 export const ZAutoConditions = z.strictObject({
   minConfidence: z.number().min(0).max(1),
   /** Absent: any category (needs_review is never automatic, whatever this says). */
@@ -34,6 +49,8 @@ export const ZAutoConditions = z.strictObject({
   severities: z.array(ZSeverityLevel).min(1).optional(),
   maxBlastRadius: z.strictObject({ tickets: z.number().int().nonnegative(), customers: z.number().int().nonnegative() }),
   rateLimit: z.strictObject({ max: z.number().int().min(1), perMinutes: z.number().int().min(1) }),
+  /** Absent: the prediction does not matter. E.g. `{ outcome: monetary_relief, maxProbability: 0.2 }`: no automatic step on likely refunds. */
+  predictedOutcome: ZOutcomeProbabilityCondition.optional(),
 });
 export type TAutoConditions = z.infer<typeof ZAutoConditions>;
 
@@ -46,6 +63,12 @@ export const ZActionRule = z.strictObject({
   approvalTimeoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
   /** Groups asked in turn after each timeout; after the last one the request is rejected. */
   escalation: z.array(ZGroupName).default([]),
+  /**
+   * Approvals routed by the predicted outcome, first match wins: e.g. likely refunds
+   * (`{ when: { outcome: monetary_relief, minProbability: 0.3 }, approverGroup: billing }`) go to
+   * billing approvers and are never automatic. Without a prediction the first route applies (fail closed).
+   */
+  outcomeRoutes: z.array(z.strictObject({ when: ZOutcomeProbabilityCondition, approverGroup: ZGroupName })).default([]),
   /** Two distinct approvers; defaults to true for high and critical risk. */
   twoPersonRule: z.boolean().optional(),
   /** Absolute caps: above them even approvers cannot allow the action. */
@@ -86,6 +109,11 @@ export const ZPolicy = z
           ctx.addIssue({ code: 'custom', path, message: `approver group "${g}" is not defined in approverGroups` });
         }
       });
+      rule.outcomeRoutes.forEach((r, i) => {
+        if (!p.approverGroups[r.approverGroup]) {
+          ctx.addIssue({ code: 'custom', path: at('outcomeRoutes', i, 'approverGroup'), message: `approver group "${r.approverGroup}" is not defined in approverGroups` });
+        }
+      });
       if (rule.approverGroup === null && rule.escalation.length > 0) {
         ctx.addIssue({ code: 'custom', path: at('escalation'), message: 'escalation needs an approverGroup to escalate from' });
       }
@@ -123,6 +151,19 @@ export const ZPolicyEvaluationInput = z.strictObject({
   /** How many times this action type ran in the rule's rateLimit.perMinutes window (the workflow counts). */
   recentActionCount: z.number().int().nonnegative(),
   needsReview: z.boolean(),
+  /**
+   * The issue's predicted resolution outcome (mean over its reports' predictions); absent or null
+   * when no model predicted one: conditions and routes on it then fail closed.
+   */
+  predictedOutcome: z
+    .strictObject({
+      probabilities: z.strictObject({ explanation: z.number().min(0).max(1), non_monetary_relief: z.number().min(0).max(1), monetary_relief: z.number().min(0).max(1) }),
+      reliefProbability: z.number().min(0).max(1),
+      timelinessRisk: z.number().min(0).max(1),
+      modelVersion: z.string().min(1),
+    })
+    .nullable()
+    .optional(),
   /** Forces dry-run for this evaluation even when the policy enforces. */
   dryRun: z.boolean().default(false),
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
 import { ZSegmentValues } from './domain/segments.js';
+import { ZOccurrenceOutcome, type TOccurrenceOutcome } from './domain/outcome.js';
 
 export { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, issueWorkflowId, SA, SEARCH_ATTRIBUTES } from './names.js';
 
@@ -29,6 +30,8 @@ export const ZOccurrence = z.strictObject({
   excerpt: z.string().max(500),
   /** Where the report comes from (platform family, versions, region, plan, channel): the issue's segment profile. */
   segments: ZSegmentValues.optional(),
+  /** The message's predicted resolution outcome (activities/outcome); absent without a model. */
+  outcome: ZOccurrenceOutcome.optional(),
   /** Why routing sent it to this issue (activities/grouping/assign.ts): fingerprint, similarity or a new issue. */
   grouping: z
     .strictObject({
@@ -173,6 +176,8 @@ export interface TIssueState {
   steps: TStepOutcome[];
   remediations: number;
   runs: number;
+  /** Mean predicted resolution outcome of the issue's reports; absent when none carried one. */
+  predictedOutcome?: TOccurrenceOutcome;
 }
 
 export interface TTimelineEntry {

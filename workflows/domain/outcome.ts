@@ -63,3 +63,47 @@ export function describeOutcome(p: TOutcomePrediction | undefined | null): strin
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   return `Likely outcome: ${PRETTY[p.label]} ${pct(p.probabilities[p.label])} · relief ${pct(p.reliefProbability)} · untimely risk ${pct(p.timelinessRisk)} (${p.modelVersion})`;
 }
+
+/** What an occurrence carries to its IssueWorkflow: the probabilities, not the drivers. */
+export const ZOccurrenceOutcome = z.strictObject({
+  probabilities: ZOutcomePrediction.shape.probabilities,
+  reliefProbability: z.number().min(0).max(1),
+  timelinessRisk: z.number().min(0).max(1),
+  modelVersion: z.string().min(1).max(200),
+});
+export type TOccurrenceOutcome = z.infer<typeof ZOccurrenceOutcome>;
+
+export function occurrenceOutcome(p: TOutcomePrediction): TOccurrenceOutcome {
+  return { probabilities: p.probabilities, reliefProbability: p.reliefProbability, timelinessRisk: p.timelinessRisk, modelVersion: p.modelVersion };
+}
+
+/** Running sums of an issue's predictions (bounded: four numbers and a count, whatever the issue's size). */
+export interface TOutcomeSums {
+  n: number;
+  explanation: number;
+  non_monetary_relief: number;
+  monetary_relief: number;
+  timelinessRisk: number;
+  /** Version of the latest prediction folded in. */
+  modelVersion: string;
+}
+
+export function addOutcome(s: TOutcomeSums | undefined, o: TOccurrenceOutcome): TOutcomeSums {
+  const base = s ?? { n: 0, explanation: 0, non_monetary_relief: 0, monetary_relief: 0, timelinessRisk: 0, modelVersion: o.modelVersion };
+  return {
+    n: base.n + 1,
+    explanation: base.explanation + o.probabilities.explanation,
+    non_monetary_relief: base.non_monetary_relief + o.probabilities.non_monetary_relief,
+    monetary_relief: base.monetary_relief + o.probabilities.monetary_relief,
+    timelinessRisk: base.timelinessRisk + o.timelinessRisk,
+    modelVersion: o.modelVersion,
+  };
+}
+
+/** The issue's predicted outcome: the mean over its reports' predictions; null without any (policies fail closed). */
+export function issueOutcome(s: TOutcomeSums | undefined | null): TOccurrenceOutcome | null {
+  if (!s || s.n === 0) return null;
+  const r = (x: number) => Math.round((x / s.n) * 10_000) / 10_000;
+  const probabilities = { explanation: r(s.explanation), non_monetary_relief: r(s.non_monetary_relief), monetary_relief: r(s.monetary_relief) };
+  return { probabilities, reliefProbability: r(s.non_monetary_relief + s.monetary_relief), timelinessRisk: r(s.timelinessRisk), modelVersion: s.modelVersion };
+}

@@ -11,6 +11,7 @@ import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
 import { NEEDS_REVIEW } from '../domain/triage.js';
+import { issueOutcome } from '../domain/outcome.js';
 import type { TActionResult, TRootCauseResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
@@ -76,6 +77,7 @@ async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybo
     blastRadius: { tickets: touches ? tickets.length : 0, customers: touches ? Math.min(tickets.length, affectedCustomerCount(s.stats)) : 0 },
     recentActionCount,
     needsReview: s.category === NEEDS_REVIEW,
+    predictedOutcome: issueOutcome(s.outcome),
   });
   ctx.journal.add(ev.policyVerdict(stepId, verdict));
   return verdict;

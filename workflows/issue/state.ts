@@ -4,6 +4,7 @@
 import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
+import { addOutcome, issueOutcome, type TOutcomeSums } from '../domain/outcome.js';
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { THypothesis } from '../activity-types.js';
@@ -50,6 +51,8 @@ export const DEFAULT_ISSUE_SETTINGS: TIssueSettings = {
 
 export interface TCarriedIssueState {
   stats: TIssueStatsState;
+  /** Sums of the reports' outcome predictions (absent in states carried from before predictions existed). */
+  outcome?: TOutcomeSums;
   status: TIssueStatus;
   category: string;
   journal: TJournalState;
@@ -142,6 +145,7 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
     s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
     s.confidenceSum += occ.confidence;
     s.confidenceCount += 1;
+    if (occ.outcome) s.outcome = addOutcome(s.outcome, occ.outcome);
     if (!s.tiers.includes(occ.tier)) s.tiers.push(occ.tier);
     if (occ.ticketId && !waiting.has(occ.ticketId)) {
       waiting.add(occ.ticketId);
@@ -183,5 +187,6 @@ export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIss
     steps: s.steps,
     remediations: s.remediations,
     runs: s.runs,
+    ...(s.outcome ? { predictedOutcome: issueOutcome(s.outcome)! } : {}),
   };
 }
