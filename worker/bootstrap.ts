@@ -34,6 +34,8 @@ export interface Services {
   taxonomy: TTaxonomy;
   /** Rebuilt in place by `pipeline.reload()` (review loop: labels → next model version). */
   pipeline: ReloadablePipeline;
+  /** The taxonomy the pipeline runs now (a reload re-reads TAXONOMY). */
+  currentTaxonomy: () => TTaxonomy;
   /** Where reviewers' labels are appended and read from at start-up and reload. */
   labeledFile: string;
   /** The offline sentence encoder (models/ present), for grouping by meaning and themes. */
@@ -98,7 +100,12 @@ export async function buildServices(config: TConfig): Promise<Services> {
   };
   const first = await build();
   const taxonomy = first.taxonomy;
-  const pipeline = createReloadablePipeline(first.pipeline, build);
+  let current = taxonomy;
+  const pipeline = createReloadablePipeline(first.pipeline, async () => {
+    const next = await build();
+    current = next.taxonomy;
+    return next;
+  });
   // Shares the first brain's encoder, whose cache already holds the text triage just embedded.
   const outcome = loadOutcomePredictor(first.encoder, config.triage.outcomeModel);
 
@@ -131,6 +138,7 @@ export async function buildServices(config: TConfig): Promise<Services> {
     taxonomy,
     pipeline,
     labeledFile,
+    currentTaxonomy: () => current,
     ...(first.encoder ? { encoder: first.encoder } : {}),
     ...(outcome.predictor ? { outcome: outcome.predictor } : {}),
     notices: [first.notice, ...(first.labeledExamples ? [`triage: ${first.labeledExamples} labeled example(s) from ${labeledFile}`] : []), outcome.notice],

@@ -74,6 +74,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void stop(130));
   process.once('SIGTERM', () => void stop(143));
+  // SIGHUP retrains the classifier from the taxonomy and the labeled data (the review loop).
+  let onHangup: (() => Promise<void>) | null = null;
+  process.on('SIGHUP', () => void onHangup?.().catch((e: unknown) => log(`reload failed, the previous model keeps serving: ${(e as Error).message}`)));
 
   try {
     // Validated before any server starts: configuration (above), taxonomy, policy, playbooks,
@@ -81,6 +84,11 @@ async function main(argv: string[]): Promise<void> {
     const services = await buildServices(config);
     cleanups.push(() => services.close());
     services.notices.forEach(log);
+    onHangup = async () => {
+      const r = await services.pipeline.reload();
+      await services.audit.append({ workflowId: 'system:model', eventKey: `reloaded:${r.modelVersion}:${new Date().toISOString()}`, actor: { type: 'system', id: 'sighup' }, kind: 'model_reloaded', payload: r });
+      log(`triage: retrained ${r.previousModelVersion} → ${r.modelVersion} (${r.labeledExamples} labeled examples)`);
+    };
     if (config.http.port !== 0 && (await portInUse(config.http.port, config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host))) {
       throw new Error(`HTTP_PORT ${config.http.port} is already in use by another process; stop it or set HTTP_PORT`);
     }
@@ -141,6 +149,14 @@ async function main(argv: string[]): Promise<void> {
         ...(config.slackSigningSecret ? { slackSigningSecret: config.slackSigningSecret } : {}),
         ...(config.approvalTokenSecret ? { approvalTokenSecret: config.approvalTokenSecret } : {}),
         ...(config.zendeskWebhookSecret ? { zendeskWebhookSecret: config.zendeskWebhookSecret } : {}),
+      },
+      brain: {
+        grouping: services.grouping,
+        taxonomy: services.currentTaxonomy,
+        taxonomySource: config.triage.taxonomy,
+        labeledFile: services.labeledFile,
+        ...(services.encoder ? { encoder: services.encoder } : {}),
+        reload: () => services.pipeline.reload(),
       },
       // Per-request lines only at debug: at info a burst of intake would be one log line per message.
       logger: logger.child({ component: 'http' }, { level: logger.level === 'info' ? 'warn' : logger.level }),

@@ -28,6 +28,7 @@ const REPORT_KINDS: TAuditKind[] = [
   'received',
   'classified',
   'issue_linked',
+  'theme_assigned',
   'policy_verdict',
   'approval_requested',
   'approved',

@@ -9,6 +9,11 @@ import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/error
 import { ISSUE_WORKFLOW, stateQuery, type TIssueState } from '../../workflows/messages.js';
 import { connectTemporalFromEnv, type ConnectTemporal } from './approve.js';
 import { resolveAuditDbUrl } from './audit.js';
+import { existsSync } from 'node:fs';
+import { parseAuditUrl } from '../../activities/audit/index.js';
+import { groupingUrlFor, openGroupingStore } from '../../activities/grouping/index.js';
+import { describeThemes, type TThemeView } from '../../activities/grouping/themes.js';
+import { renderThemes } from './themes.js';
 import type { CliCommand, CliIo } from './types.js';
 
 const USAGE = `usage: loopwright status [--limit N] [--hours H] [--db URL] [--json]
@@ -31,6 +36,8 @@ class UsageError extends Error {}
 export interface TStatusReport {
   openIssues: Array<{ workflowId: string; state: TIssueState | null; error?: string }>;
   recent: Array<{ at: string; workflowId: string; kind: string; summary: string }>;
+  /** Emerging themes (needs_review clustered by meaning), largest first; absent without a grouping store. */
+  themes?: TThemeView[];
 }
 
 function describeEvent(e: TAuditEvent): string {
@@ -71,6 +78,19 @@ export async function collectStatus(client: Client, audit: AuditStore, opts: { l
   return { openIssues, recent };
 }
 
+/** The themes part of the status, from the grouping store beside the audit store (none when it does not exist yet). */
+export async function collectThemes(auditUrl: string, opts: { limit: number; now: number }): Promise<TThemeView[] | undefined> {
+  const url = groupingUrlFor(auditUrl);
+  const target = parseAuditUrl(url);
+  if (target.backend === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) return undefined;
+  const store = await openGroupingStore(url);
+  try {
+    return describeThemes(await store.groups('theme'), await store.members('theme', null), { now: opts.now }).filter((t) => t.open).slice(0, opts.limit);
+  } finally {
+    await store.close();
+  }
+}
+
 function render(r: TStatusReport): string {
   const lines: string[] = [];
   lines.push(`Open issues (${r.openIssues.length})`);
@@ -90,7 +110,7 @@ function render(r: TStatusReport): string {
   lines.push('', `Pending approvals: ${pending}`, '', `Recent actions and decisions (${r.recent.length})`);
   if (r.recent.length === 0) lines.push('  none');
   for (const e of r.recent) lines.push(`  ${e.at}  ${e.kind.padEnd(18)} ${e.workflowId}  ${e.summary}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${r.themes ? `\n${renderThemes(r.themes)}` : ''}`;
 }
 
 export function createStatusCommand(connect: ConnectTemporal = connectTemporalFromEnv, openAudit: (url: string) => Promise<AuditStore> = (url) => openAuditStore(url)): CliCommand {
@@ -132,7 +152,9 @@ export function createStatusCommand(connect: ConnectTemporal = connectTemporalFr
       try {
         const session = await connect(io.env);
         try {
-          const report = await collectStatus(session.client, audit, { limit: Number(v.limit), hours: Number(v.hours), now: Date.now() });
+          const report: TStatusReport = await collectStatus(session.client, audit, { limit: Number(v.limit), hours: Number(v.hours), now: Date.now() });
+          const themes = await collectThemes(resolveAuditDbUrl(v.db, io.env), { limit: Number(v.limit), now: Date.now() });
+          if (themes) report.themes = themes;
           io.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
           return 0;
         } finally {

@@ -20,6 +20,7 @@ import { createDecisionSubmitter, describeDecision } from './approvals.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
+import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
@@ -76,6 +77,8 @@ export interface HttpAppDeps {
   codec?: Omit<CodecEndpointConfig, 'tokens' | 'now'> & { tokens?: string[] };
   /** The resolution-outcome model (POST /v1/predict/outcome answers 503 without one). */
   outcome?: OutcomePredictor;
+  /** Themes, review queue and model reload (worker/http/brain.ts). */
+  brain?: BrainHttpDeps;
 }
 
 export interface LoopwrightHttp {
@@ -264,6 +267,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     });
 
     await registerOutcomeRoutes(api, { ...(deps.outcome ? { predictor: deps.outcome } : {}) });
+    if (deps.brain) await registerBrainRoutes(api, { ...deps.brain, audit: deps.audit, clock });
 
     api.post('/v1/classify', async (req) => {
       const raw = req.body;

@@ -12,6 +12,7 @@
 // Must not: return unmasked text (quotes come from received.maskedText, already masked at triage),
 // or invent numbers the trail does not hold (customer value only when the input carried it).
 import type { TAuditEvent } from '../../activities/audit/index.js';
+import { describeThemes } from '../../activities/grouping/themes.js';
 
 export interface TReportWindow {
   /** Epoch ms, inclusive. */
@@ -121,6 +122,21 @@ export interface TReportData {
     autoRate: number | null;
   };
   issues: TIssueRow[];
+  /**
+   * Themes of messages no category fits (needs_review fragments clustered by meaning, audited as
+   * theme_assigned), named from their distinctive terms; with reports this period, largest first.
+   */
+  unclassifiedThemes: TUnclassifiedTheme[];
+}
+
+export interface TUnclassifiedTheme {
+  id: string;
+  name: string;
+  current: number;
+  previous: number;
+  /** Spikes this period by the issues' spike detection over the theme's report times. */
+  spikes: number;
+  quotes: string[];
 }
 
 const DAY = 86_400_000;
@@ -205,6 +221,7 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
     return m;
   };
   const issueLinks: Array<{ feedback: string; issue: string }> = [];
+  const themeLinks: Array<{ feedback: string; themeId: string; start: number; end: number; key: string }> = [];
   for (const e of events) {
     if (e.kind === 'received') {
       const m = message(e.workflowId);
@@ -226,6 +243,8 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
       m.sentimentLabel = e.payload.sentiment?.label ?? null;
     } else if (e.kind === 'issue_linked') {
       issueLinks.push({ feedback: e.workflowId, issue: e.payload.issueWorkflowId });
+    } else if (e.kind === 'theme_assigned') {
+      themeLinks.push({ feedback: e.workflowId, themeId: e.payload.themeId, start: e.payload.start, end: e.payload.end, key: e.eventKey });
     }
   }
   const all = [...byWorkflow.values()].filter((m): m is Message & { category: string } => m.category !== null && Number.isFinite(m.writtenAt));
@@ -441,6 +460,7 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
     rising,
     risingFloor,
     emerging,
+    unclassifiedThemes: unclassifiedThemes(themeLinks, byWorkflow, window, prevFrom, topN, quoteChars),
     emergingLookbackDays: Math.round((lookback * span) / DAY),
     days,
     severity,
@@ -454,4 +474,41 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
     actions,
     issues: openIssues.slice(0, 500),
   };
+}
+
+/** Themes from theme_assigned events: the last assignment of a fragment wins (a reviewer's move). */
+function unclassifiedThemes(
+  links: ReadonlyArray<{ feedback: string; themeId: string; start: number; end: number; key: string }>,
+  messages: ReadonlyMap<string, Message>,
+  window: TReportWindow,
+  prevFrom: number,
+  topN: number,
+  quoteChars: number,
+): TUnclassifiedTheme[] {
+  const latest = new Map<string, { feedback: string; themeId: string; text: string; at: number }>();
+  for (const l of links) {
+    const m = messages.get(l.feedback);
+    if (!m?.text || !Number.isFinite(m.writtenAt)) continue;
+    // A reviewer's assignment covers the whole message: it replaces the message's fragments.
+    const whole = l.key.startsWith('theme:reviewed:');
+    if (whole) for (const k of [...latest.keys()]) if (k.startsWith(`${l.feedback}#`)) latest.delete(k);
+    latest.set(whole ? `${l.feedback}#all` : `${l.feedback}#${l.start}-${l.end}`, { feedback: l.feedback, themeId: l.themeId, text: m.text.slice(l.start, l.end), at: m.writtenAt });
+  }
+  const groups = [...new Set([...latest.values()].map((x) => x.themeId))].map((key) => ({ kind: 'theme' as const, key, partition: 'themes', sum: new Float32Array(0), size: 0, open: true, label: null, createdAt: '', updatedAt: '' }));
+  const members = [...latest.entries()].map(([memberKey, x]) => ({ kind: 'theme' as const, memberKey, groupKey: x.themeId, similarity: null, at: new Date(x.at).toISOString(), severity: 'low', text: x.text, info: {} }));
+  return describeThemes(groups, members, { now: window.to })
+    .map((v) => {
+      const mine = members.filter((m) => m.groupKey === v.id).map((m) => Date.parse(m.at));
+      return {
+        id: v.id,
+        name: v.name,
+        current: mine.filter((t) => t >= window.from && t < window.to).length,
+        previous: mine.filter((t) => t >= prevFrom && t < window.from).length,
+        spikes: v.spikes.filter((s) => Date.parse(s.at) >= window.from && Date.parse(s.at) < window.to).length,
+        quotes: v.examples.slice(0, 2).map((q) => excerpt(q, quoteChars)),
+      };
+    })
+    .filter((t) => t.current > 0)
+    .sort((a, b) => b.current - a.current || a.id.localeCompare(b.id))
+    .slice(0, topN);
 }

@@ -158,6 +158,15 @@ ${section(
   table(['theme', 'messages', 'customers'], d.emerging.map((t) => [escapeHtml(t.category), String(t.current), t.customers ? String(t.customers) : '–']), `No theme with at least ${d.risingFloor} messages is new: every one appeared in the previous ${d.emergingLookbackDays} days.`),
   `Themes with at least ${plural(d.risingFloor, 'message')} this period and none in the ${d.emergingLookbackDays} days before.`,
 )}
+${section(
+  'Emerging themes in unclassified messages',
+  table(
+    ['theme', 'messages', 'previous', 'spikes', 'for example'],
+    (d.unclassifiedThemes ?? []).map((t) => [escapeHtml(t.name), String(t.current), String(t.previous), t.spikes ? String(t.spikes) : '–', escapeHtml(t.quotes[0] ?? '')]),
+    'No message without a category was grouped into a theme this period.',
+  ),
+  'Messages no category fits (needs review), grouped by meaning and named from their distinctive words; a theme can be promoted into the taxonomy (loopwright themes promote).',
+)}
 ${section('Sentiment trend', sentiment || none('No sentiment recorded.'), sentimentNote)}
 ${section('Severity mix', table(['severity', 'this period', 'previous', 'share'], sev, 'No messages.'))}
 ${section('Themes by customer tier', tiers || none('No categorised messages in this period.'))}
