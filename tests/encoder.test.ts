@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MODEL_ID, hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
-import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 
@@ -58,7 +58,7 @@ describe('loadSentenceEncoder (vendored int8 all-MiniLM-L6-v2)', () => {
     const brain = await buildTriageBrain(taxonomy);
     expect(brain.fused).toBeDefined();
     expect(brain.heads).toBeDefined();
-    const result = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...learnedOf(brain) }).triage({
+    const result = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...brainDeps(brain) }).triage({
       source: 'test',
       externalId: 'offline-1',
       text: 'you charged me twice and support never answered',

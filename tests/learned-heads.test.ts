@@ -2,11 +2,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { EXTRA_FEATURES, createLearnedHeads, defaultHeadsFile, loadLearnedHeads, trainHeadsFile, type HeadsTrainingRow } from '../activities/triage/learned-heads.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { createSeverityScorer } from '../activities/triage/severity.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 
 const ANGRY = '@AcmeTel your incompetent staff cut off my internet for a week, you are liars and crooks, I am reporting you';
@@ -41,7 +42,7 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     expect(brain.heads?.version).toMatch(/^heads@/);
     expect(brain.notice).toContain(`severity/sentiment ${brain.heads!.version}`);
     const item = { source: 'test', externalId: 'h1', text: ANGRY, receivedAt: '2026-01-01T00:00:00Z' };
-    const learned = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...learnedOf(brain) }).triage(item);
+    const learned = await createTriagePipeline({ taxonomy, classifier: brain.classifier, ...brainDeps(brain) }).triage(item);
     expect(learned.severity.reasons).toContain(`model:${brain.heads!.version}`);
     expect(learned.severity.level).toBe('critical');
     const rules = await createTriagePipeline({ taxonomy, classifier: brain.classifier }).triage(item);
@@ -56,7 +57,7 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
     const none = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'heads.json') });
     expect(none.heads).toBeUndefined();
-    expect(learnedOf(none)).toEqual({});
+    expect(brainDeps(none)).toEqual({ encoder: none.encoder });
     expect(none.notice).toContain('severity/sentiment by rules');
 
     const file = JSON.parse(readFileSync(defaultHeadsFile(), 'utf8')) as { extraFeatures: string[]; encoder: string };
@@ -93,5 +94,18 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     const heads = createLearnedHeads(a);
     const right = rows.filter((r) => heads.severity(r.text, r.embedding).level === r.severity).length;
     expect(right).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a learned critical stands only when the head is confident and the text is tweet-length', () => {
+    const scorer = createSeverityScorer();
+    const sentiment = { label: 'negative' as const, score: -0.6 };
+    const learned = (pCritical: number) => ({ level: 'critical' as const, probabilities: [0.05, 0.05, 0.9 - pCritical, pCritical], version: 'heads@000000000000' });
+    const short = 'you people lost my bag and lied about it';
+    expect(scorer.score({ text: short, sentiment, learned: learned(0.85) })).toMatchObject({ level: 'critical' });
+    const unsure = scorer.score({ text: short, sentiment, learned: learned(0.45) });
+    expect(unsure.level).toBe('high');
+    expect(unsure.reasons).toEqual(expect.arrayContaining(['learned:critical', 'learned:critical_capped', 'model:heads@000000000000']));
+    const narrative = `${short}. `.repeat(12);
+    expect(scorer.score({ text: narrative, sentiment, learned: learned(0.95) }).level).toBe('high');
   });
 });

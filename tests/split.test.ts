@@ -154,3 +154,38 @@ describe('multi-issue detection on NLU++ (vendored sample, real banking classifi
     expect(found / pairs.length).toBeGreaterThanOrEqual(0.4);
   });
 });
+
+describe('mergeSegments by meaning (clause embeddings)', () => {
+  /** Unit vectors in 3-D: the first axis is "cards", the second "transfers", the third "chatter". */
+  const v = (x: number, y: number, z: number) => {
+    const n = Math.hypot(x, y, z);
+    return Float32Array.from([x / n, y / n, z / n]);
+  };
+
+  it('keeps two clauses the classifier names differently as one issue when they mean the same', () => {
+    const m = 'My card was stolen yesterday. Someone else has my card now, please block it.';
+    const segs = segmentMessage(m);
+    expect(segs).toHaveLength(2);
+    const classified: ClassifiedSegment[] = [
+      { ...segs[0]!, classification: cls('lost_or_stolen_card'), vector: v(1, 0.1, 0) },
+      { ...segs[1]!, classification: cls('card_blocked'), vector: v(1, 0.15, 0) },
+    ];
+    expect(mergeSegments(m, classified)).toHaveLength(1);
+    // Without embeddings the categories alone decide: two issues.
+    expect(mergeSegments(m, classified.map(({ vector: _v, ...s }) => s))).toHaveLength(2);
+  });
+
+  it('splits off a clause without cue words when it is classified and far in meaning from the issue before it', () => {
+    const m = 'My card payment was declined at the shop. Moving money to my savings account tonight is the plan.';
+    const segs = segmentMessage(m);
+    expect(segs).toHaveLength(2);
+    const quiet = { ...segs[1]!, classification: cls('transfer_into_account', 0.5) };
+    expect(isStandaloneIssue(quiet)).toBe(false);
+    const classified: ClassifiedSegment[] = [
+      { ...segs[0]!, classification: cls('declined_card_payment'), vector: v(1, 0, 0.1) },
+      { ...quiet, vector: v(0, 1, 0.1) },
+    ];
+    expect(mergeSegments(m, classified).map((f) => f.classification.category)).toEqual(['declined_card_payment', 'transfer_into_account']);
+    expect(mergeSegments(m, classified.map(({ vector: _v, ...s }) => s))).toHaveLength(1);
+  });
+});

@@ -17,7 +17,7 @@ import type { ContextSource } from '../activities/context/ports.js';
 import type { TIntegrations } from '../activities/actions.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { buildTriageBrain, learnedOf } from '../activities/triage/brain.js';
+import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { loadOutcomePredictor, type OutcomePredictor } from '../activities/outcome/predictor.js';
 import { readLabeledFile } from '../activities/triage/labeled-data.js';
 import type { Classifier, SentenceEncoder } from '../activities/triage/ports.js';
@@ -95,7 +95,7 @@ export async function buildServices(config: TConfig): Promise<Services> {
       classifier = createCascadeClassifier({ offline, llm, threshold: config.llm.cascadeThreshold, tokenBudgetPerHour: config.llm.tokenBudgetPerHour });
     }
     // Clauses of multi-issue messages stay on the offline model: one LLM call per sentence is waste.
-    const pipeline = createTriagePipeline({ taxonomy, classifier, clauseClassifier: offline, ...learnedOf(brain) });
+    const pipeline = createTriagePipeline({ taxonomy, classifier, clauseClassifier: offline, ...brainDeps(brain) });
     return { pipeline, labeledExamples: labeled.length, ...(brain.encoder ? { encoder: brain.encoder } : {}), notice: brain.notice, taxonomy };
   };
   const first = await build();

@@ -72,7 +72,11 @@ export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOpt
   };
 }
 
-/** The pipeline's `learned` dependency from a brain: present only with both encoder and heads. */
-export function learnedOf(brain: TriageBrain): { learned?: { encoder: SentenceEncoder; heads: LearnedHeads } } {
-  return brain.encoder && brain.heads ? { learned: { encoder: brain.encoder, heads: brain.heads } } : {};
+/**
+ * What a triage pipeline takes from a brain besides the classifier: the encoder (semantic split of
+ * multi-issue messages) and the learned severity/sentiment heads, each only when present.
+ */
+export function brainDeps(brain: TriageBrain): { encoder?: SentenceEncoder; learned?: { encoder: SentenceEncoder; heads: LearnedHeads } } {
+  if (!brain.encoder) return {};
+  return { encoder: brain.encoder, ...(brain.heads ? { learned: { encoder: brain.encoder, heads: brain.heads } } : {}) };
 }

@@ -43,6 +43,11 @@ export interface TriagePipelineDeps {
    * keep the rules (severity.ts, sentiment.ts).
    */
   learned?: { encoder: SentenceEncoder; heads: LearnedHeads };
+  /**
+   * Sentence encoder for the semantic split of multi-issue messages (split.ts): clause embeddings
+   * decide alongside the cue words. `triage`/`triageWithVault` only; `triageSync` keeps the cues.
+   */
+  encoder?: SentenceEncoder;
 }
 
 export interface TriageOutcome {
@@ -121,11 +126,11 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
   }
 
   /** Merged fragments whose text differs from every single clause need their own classification. */
-  function merge(p: Prepared, whole: TClassification, clauses: TClassification[]): { fragments: ClassifiedSegment[]; toReclassify: number[] } {
+  function merge(p: Prepared, whole: TClassification, clauses: TClassification[], vectors?: Float32Array[]): { fragments: ClassifiedSegment[]; toReclassify: number[] } {
     if (p.segments.length <= 1) {
       return { fragments: [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }], toReclassify: [] };
     }
-    const classified = p.segments.map((s, i) => ({ ...s, classification: clauses[i]! }));
+    const classified = p.segments.map((s, i) => ({ ...s, classification: clauses[i]!, ...(vectors ? { vector: vectors[i]! } : {}) }));
     let fragments = mergeSegments(p.masked.text, classified);
     if (fragments.length === 1) {
       // One issue after all: the whole message's own classification is the better-informed one.
@@ -177,7 +182,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     const fragments = coalesce(p, whole, merged);
     const product = item.product ?? item.sku;
     const sentimentOf = (text: string) => readings?.get(text)?.sentiment ?? (text === p.masked.text ? p.sentiment : scoreSentiment(text));
-    const learnedOf = (text: string) => {
+    const brainDeps = (text: string) => {
       const r = readings?.get(text)?.severity;
       return r ? { learned: r } : {};
     };
@@ -189,7 +194,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
         sentiment: fragments.length === 1 ? messageSentiment : sentimentOf(f.text),
         category: f.classification.category,
         customer: item.customer,
-        ...learnedOf(f.text),
+        ...brainDeps(f.text),
       });
       return {
         text: f.text,
@@ -201,7 +206,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
         fingerprint: computeFingerprint({ category: f.classification.category, evidence, product }),
       };
     });
-    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: messageSentiment, category: whole.category, customer: item.customer, ...learnedOf(p.masked.text) });
+    const wholeSeverity = severity.score({ text: p.masked.text, sentiment: messageSentiment, category: whole.category, customer: item.customer, ...brainDeps(p.masked.text) });
     return {
       source: item.source,
       externalId: item.externalId,
@@ -232,8 +237,10 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     const p = prepare(input);
     if (p.injection.suspected) return { result: quarantined(p, checkVersion(await clauseClassifier.classify(p.masked.text))), vault: p.vault };
     const whole = checkVersion(await classifier.classify(p.masked.text));
-    const clauses = await Promise.all(clauseTexts(p).map(async (t) => checkVersion(await clauseClassifier.classify(t))));
-    const { fragments, toReclassify } = merge(p, whole, clauses);
+    const texts = clauseTexts(p);
+    const clauses = await Promise.all(texts.map(async (t) => checkVersion(await clauseClassifier.classify(t))));
+    const vectors = deps.encoder && texts.length > 1 ? await deps.encoder.embed(texts) : undefined;
+    const { fragments, toReclassify } = merge(p, whole, clauses, vectors);
     for (const i of toReclassify) {
       const f = fragments[i]!;
       fragments[i] = { ...f, classification: checkVersion(await classifier.classify(f.text)) };

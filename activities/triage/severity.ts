@@ -125,6 +125,11 @@ const HIGH_VALUE_LTV = 10_000;
  */
 export const SEVERITY_THRESHOLDS: readonly [number, number, number] = [0.18, 0.26, 0.32];
 
+/** Probability of `critical` the learned head needs before its `critical` stands at runtime. */
+export const LEARNED_CRITICAL_MIN_PROBABILITY = 0.6;
+/** Longest text (characters) the learned head may call critical: X-CI tweets are at most ~300. */
+export const LEARNED_MAX_CHARS = 400;
+
 export interface SeverityInput {
   /** Masked text of the message or fragment. */
   text: string;
@@ -253,7 +258,12 @@ export function createSeverityScorer(taxonomy?: TTaxonomy, opts: SeverityScorerO
       let cap = maxSignal;
       if (input.learned) {
         signal = input.learned.level;
-        cap = 'critical';
+        // The head's decision offsets favour rare classes (tuned for macro-F1); at runtime a
+        // learned `critical` also needs a confident head on a text of the length it was trained on
+        // (tweets), else message signals stop at `maxSignalLevel` as the rules' do.
+        const pCritical = input.learned.probabilities[SEVERITY_ORDER.indexOf('critical')] ?? 0;
+        if (pCritical >= LEARNED_CRITICAL_MIN_PROBABILITY && input.text.length <= LEARNED_MAX_CHARS) cap = 'critical';
+        else if (signal === 'critical') reasons.push('learned:critical_capped');
         // Expected level on the 0..1 scale, so the score orders messages the way the model does.
         score = input.learned.probabilities.reduce((s, p, i) => s + (p * i) / 3, 0);
         reasons.push(`learned:${signal}`, `model:${input.learned.version}`);

@@ -3,6 +3,9 @@
 // sentence ends and discourse connectors, then merges segments back together until each fragment
 // is one issue: adjacent segments of the same category, and segments that are not an issue on
 // their own (greetings, thanks, praise, low-confidence chatter), join their neighbour.
+// With sentence embeddings on every clause (the pipeline's encoder), meaning decides too: a clause far
+// from the issue before it is an issue of its own even without cue words, and two clauses that say
+// the same thing stay one issue even when the classifier names them differently.
 // Must not: classify (the caller supplies classifications, so the async Classifier port and the
 // sync one both work) or look at unmasked text. Pure.
 import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
@@ -17,7 +20,29 @@ export interface Segment {
 
 export interface ClassifiedSegment extends Segment {
   classification: TClassification;
+  /** Unit-length sentence embedding of `text`, when an encoder is available (semantic split). */
+  vector?: Float32Array;
 }
+
+/**
+ * Semantic shift between clauses, measured as the cosine similarity of their sentence embeddings
+ * (used only when every segment carries a `vector`). Chosen on NLU++ banking folds 0-9 and
+ * measured on folds 10-14 (bench/triage.ts).
+ */
+export interface SemanticSplit {
+  /** Two issue clauses of different categories this similar are one issue told twice: merged. */
+  sameIssueAbove: number;
+  /** A clause without cues, but classified and this far from the issue before it, is an issue of its own. */
+  newIssueBelow: number;
+}
+
+export const SEMANTIC_SPLIT: SemanticSplit = { sameIssueAbove: 0.4, newIssueBelow: 0.2 };
+
+const cosine = (a: Float32Array, b: Float32Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+};
 
 /** Beyond this many clauses a message is a narrative; its sentences are grouped into this many chunks. */
 export const MAX_SEGMENTS = 12;
@@ -131,7 +156,30 @@ export function isContinuation(seg: Segment): boolean {
 function join(maskedText: string, a: ClassifiedSegment, b: ClassifiedSegment, classification: TClassification): ClassifiedSegment {
   const start = Math.min(a.start, b.start);
   const end = Math.max(a.end, b.end);
-  return { start, end, text: maskedText.slice(start, end), classification };
+  const vector = a.vector && b.vector ? normalised(a.vector, b.vector) : undefined;
+  return { start, end, text: maskedText.slice(start, end), classification, ...(vector ? { vector } : {}) };
+}
+
+/** Mean direction of two unit vectors (the joined fragment's meaning, for the next comparison). */
+function normalised(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    out[i] = a[i]! + b[i]!;
+    n += out[i]! * out[i]!;
+  }
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! * inv;
+  return out;
+}
+
+/** Whether a clause that the cues do not make an issue is one by meaning: classified, and far from the issue before it. */
+function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefined, cfg: SemanticSplit): boolean {
+  if (!prev?.vector || !seg.vector) return false;
+  if (seg.classification.category === NEEDS_REVIEW || seg.classification.category === prev.classification.category) return false;
+  if (words(seg.text) < MIN_WORDS || isDetailClause(seg.text) || isContinuation(seg)) return false;
+  if (CONTACT_DETAILS.test(seg.text) || scoreSentiment(seg.text).label === 'positive') return false;
+  return cosine(seg.vector, prev.vector) < cfg.newIssueBelow;
 }
 
 /**
@@ -139,11 +187,15 @@ function join(maskedText: string, a: ClassifiedSegment, b: ClassifiedSegment, cl
  * carries the classification of its most confident issue clause; callers that can afford it
  * re-classify merged fragments on their own text.
  */
-export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[]): ClassifiedSegment[] {
+export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT): ClassifiedSegment[] {
   const issues: ClassifiedSegment[] = [];
   const pending: ClassifiedSegment[] = [];
+  // Meaning is used only when every clause has an embedding (the encoder is loaded).
+  const byMeaning = segments.length > 1 && segments.every((s) => s.vector !== undefined);
   for (const seg of segments) {
-    if (!isStandaloneIssue(seg) || (issues.length > 0 && isContinuation(seg))) {
+    const prevIssue = issues[issues.length - 1];
+    const standalone = isStandaloneIssue(seg) || (byMeaning && issueByMeaning(seg, prevIssue ?? segments[segments.indexOf(seg) - 1], semantic));
+    if (!standalone || (issues.length > 0 && isContinuation(seg))) {
       pending.push(seg);
       continue;
     }
@@ -154,7 +206,8 @@ export function mergeSegments(maskedText: string, segments: readonly ClassifiedS
       let merged = prev;
       for (const p of pending) merged = join(maskedText, merged, p, merged.classification);
       pending.length = 0;
-      if (merged.classification.category === current.classification.category) {
+      const sameMeaning = byMeaning && merged.vector && current.vector && cosine(merged.vector, current.vector) >= semantic.sameIssueAbove;
+      if (merged.classification.category === current.classification.category || sameMeaning) {
         const best = merged.classification.confidence >= current.classification.confidence ? merged.classification : current.classification;
         issues[issues.length - 1] = join(maskedText, merged, current, best);
         continue;

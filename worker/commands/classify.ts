@@ -8,7 +8,7 @@
 // bad row, or exit 0 when any row failed.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { buildTriageBrain, learnedOf } from '../../activities/triage/brain.js';
+import { buildTriageBrain, brainDeps } from '../../activities/triage/brain.js';
 import { decodeLines, detectFormat, parseCsvLines, readFeedbackBytes, type TInputFormat, type TInputRow } from '../../activities/triage/input-files.js';
 import { alignLabels, describeMappings, readLabeledFile } from '../../activities/triage/labeled-data.js';
 import { createTriagePipeline, type TriagePipeline } from '../../activities/triage/pipeline.js';
@@ -299,7 +299,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       ...(opts.tfidf ? { modelDir: null } : {}),
     });
     io.stderr.write(`classify: ${brain.notice.replace(/^triage: /, '')}\n`);
-    pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier, ...learnedOf(brain) });
+    pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier, ...brainDeps(brain) });
     rows = await readInput(opts, io, receivedAt);
   } catch (e) {
     // Whole-run problems (bad taxonomy, unreadable file, CSV header) stop before any output.
