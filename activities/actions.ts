@@ -93,6 +93,8 @@ export async function runPlaybookAction(integrations: TIntegrations, req: TActio
         labels: action.labels,
         ...(action.priority ? { priority: action.priority } : {}),
       });
+      // A recurrence's new issue points at the old one (a no-op when the link exists: retry-safe).
+      if (action.relatesTo) await integrations.jira!.link({ type: 'Relates', inwardIssue: r.key, outwardIssue: action.relatesTo });
       return { outputs: { issueKey: r.key, issueUrl: r.url }, externalRef: r.key, created: r.created, dryRun: false };
     }
     case 'jira.comment': {

@@ -38,6 +38,8 @@ export const ZJiraCreateIssue = z.strictObject({
   labels: z.array(z.string().regex(/^\S{1,255}$/, 'labels contain no whitespace')).default([]),
   /** Transition that closes the created issue if a later step fails and the run is compensated. */
   compensationTransition: z.string().min(1).default("Won't Do"),
+  /** An earlier issue the new one is linked to ("Relates"): set by the workflow on a recurrence. */
+  relatesTo: ZTemplate.optional(),
 });
 export const ZJiraComment = z.strictObject({ type: z.literal('jira.comment'), issueKey: ZTemplate, body: ZTemplate });
 export const ZJiraTransition = z.strictObject({ type: z.literal('jira.transition'), issueKey: ZTemplate, transition: z.string().min(1) });

@@ -38,6 +38,18 @@ export const ZPlaybook = z
         when: z.enum(['on_trigger', 'on_resolved', 'never']),
       })
       .optional(),
+    /**
+     * When the issue recurs after a verified resolution, what its jira.create_issue step does:
+     * `new_issue` files a new issue linked ("Relates") to the old one; `reopen` moves the old issue
+     * back with `reopenTransition` (a jira.transition, through the policy like any other) and later
+     * steps quote the old key. Absent: new_issue.
+     */
+    recurrence: z
+      .strictObject({
+        jira: z.enum(['new_issue', 'reopen']).default('new_issue'),
+        reopenTransition: z.string().min(1).default('To Do'),
+      })
+      .optional(),
     verification: z.strictObject({
       windowMinutes: z.number().int().min(5).max(30 * 24 * 60),
       requiredDropRatio: z.number().min(0).max(1),

@@ -46,6 +46,20 @@ steps:
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
+const recurrence = (id: string, category: string, rule: 'new_issue' | 'reopen') =>
+  testPlaybook(`
+id: ${id}
+version: 1.0.0
+description: A Jira bug per round; a recurrence follows the playbook's rule.
+match: { categories: [${category}], minSeverity: low }
+trigger: { kind: count, threshold: 1, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Bug {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
+recurrence: { jira: ${rule} }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+
 async function save(h: LoopHarness, name: string, handle: WorkflowHandle | string, runId?: string): Promise<string | undefined> {
   const id = typeof handle === 'string' ? handle : handle.workflowId;
   const history = await h.env.client.workflow.getHandle(id, runId).fetchHistory();
@@ -62,7 +76,10 @@ async function save(h: LoopHarness, name: string, handle: WorkflowHandle | strin
 
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
-  const h = await createLoopHarness({ playbooks: [crash, reply, approvalTestPlaybook()], settings: { continueAsNewAfterSignals: 30 } });
+  const h = await createLoopHarness({
+    playbooks: [crash, reply, approvalTestPlaybook(), recurrence('recur-new', 'login_access', 'new_issue'), recurrence('recur-reopen', 'performance', 'reopen')],
+    settings: { continueAsNewAfterSignals: 30 },
+  });
   const lead1 = { id: 'U01SUPLEAD', name: 'Ana Support' };
   try {
     await h.run(async () => {
@@ -95,6 +112,29 @@ async function main(): Promise<void> {
       await h.waitFor(prog.workflowId, (s) => s.status === 'verifying', 'verification after two approvals');
       await h.waitForAudit(prog.workflowId, 'action_succeeded');
       await save(h, 'issue-two-person-progress-approval-progress', prog);
+
+      // patched('recurrence-jira-rule'): resolved, then the problem recurs. Before any
+      // continue-as-new on this server (time stops skipping after one: sdk-java#1540).
+      const rn = fingerprint('login_access', '00000000aa04');
+      const rp = fingerprint('performance', '00000000aa05');
+      const newIssue = await h.report(rn, { feedbackId: 'api:rn-1' });
+      const reopen = await h.report(rp, { feedbackId: 'api:rp-1' });
+      await h.waitFor(newIssue.workflowId, (s) => s.status === 'verifying', 'verification');
+      await h.waitFor(reopen.workflowId, (s) => s.status === 'verifying', 'verification');
+      await h.env.sleep(61 * MIN);
+      await h.waitFor(newIssue.workflowId, (s) => s.status === 'resolved', 'resolution');
+      await h.waitFor(reopen.workflowId, (s) => s.status === 'resolved', 'resolution');
+      await h.report(rn, { feedbackId: 'api:rn-2' });
+      await h.report(rp, { feedbackId: 'api:rp-2' });
+      await h.waitFor(newIssue.workflowId, (s) => s.remediations === 2 && s.status === 'verifying', 'recurrence round');
+      await h.waitForAudit(newIssue.workflowId, 'action_succeeded', 2);
+      await save(h, 'issue-recurrence-new-issue', newIssue);
+      const reopening = await h.waitFor(reopen.workflowId, (s) => s.pendingApprovals.length === 1, 'approval of the reopen');
+      const oncall0 = { id: 'U03ENGONC', name: 'Chen Oncall' };
+      await reopen.executeUpdate(approveUpdate, { args: [{ stepId: 'jira-bug', requestId: reopening.pendingApprovals[0]!.requestId, approver: oncall0, at: new Date().toISOString() }] });
+      await h.waitFor(reopen.workflowId, (s) => s.remediations === 2 && s.status === 'verifying', 'recurrence round');
+      await h.waitForAudit(reopen.workflowId, 'action_succeeded', 2);
+      await save(h, 'issue-recurrence-reopen', reopen);
 
       // escalated: the approval test playbook's jira.transition waits 4 h for eng-oncall.
       const esc = await h.report(fingerprint('app_crash', '00000000aa03'), { feedbackId: 'api:e1' });

@@ -35,6 +35,11 @@ async function degradedEvents(workflowId: string): Promise<Array<{ component: st
   return (await h.audit.trail(workflowId)).filter((e) => e.kind === 'degraded').map((e) => e.payload as never);
 }
 
+/** What the Temporal UI shows as the workflow's Current Details (the SDK's built-in metadata query). */
+async function details(workflowId: string): Promise<string> {
+  return ((await h.env.client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '');
+}
+
 async function metricValue(component: string, outcome: string): Promise<number> {
   const text = await metrics.scrape();
   const line = text.split('\n').find((l) => l.startsWith(`loopwright_integration_degraded_total{component="${component}",outcome="${outcome}"}`));
@@ -51,6 +56,7 @@ describe('IssueWorkflow under integration outages', () => {
       // Time skips while the test sleeps, also through the activity's own retry backoff.
       await h.env.sleep(HOUR);
       expect((await degradedEvents(id))[0]).toMatchObject({ component: 'jira', operation: 'jira.create_issue', outcome: 'retry_later' });
+      expect(await details(id)).toMatch(/Waiting on \*\*Jira\*\* for \*\*jira-bug\*\* \(jira\.create_issue\): failing since .*, next at /);
       expect((await h.state(id)).status).toBe('remediating');
       expect(h.jira.state.issues.size).toBe(0);
 
@@ -66,6 +72,11 @@ describe('IssueWorkflow under integration outages', () => {
       const stillWaiting = await h.state(id);
       expect(stillWaiting).toMatchObject({ status: 'awaiting_approval' });
       expect(h.slack.messages('#eng-oncall')).toHaveLength(0);
+      // Incident commanders see whom the issue waits on, by name, and that Slack was not reached.
+      const shown = await details(id);
+      expect(shown.split('\n')[0]).toBe(`**app crash** issue ${fp.key}`);
+      expect(shown).toContain('Waiting on **eng-oncall** (Chen Oncall, Dara Oncall in #eng-oncall) to approve **start-work** (jira.transition): 0 of 1 approval(s)');
+      expect(shown).toMatch(/Slack not reached \(\d+ failure\(s\)\); the request is open for the API and CLI, posting again at /);
       const slackDegraded = (await degradedEvents(id)).filter((d) => d.component === 'slack');
       expect(slackDegraded.length).toBeGreaterThanOrEqual(2);
       expect(slackDegraded.every((d) => d.operation === 'approval_request' && d.outcome === 'retry_later' && d.error?.code === 'unauthorized')).toBe(true);
@@ -77,6 +88,7 @@ describe('IssueWorkflow under integration outages', () => {
       const decided = await h.decide(id, 'start-work', 'approve', oncall);
       expect(decided).toMatchObject({ kind: 'recorded', result: { decision: 'approved' } });
       await h.waitFor(id, (s) => s.status === 'verifying', 'verification');
+      expect(await details(id)).toMatch(/Verifying the fix until /);
       expect([...h.jira.state.issues.values()][0]!.status).toBe('In Progress');
       await handle.executeUpdate(closeUpdate, { args: [{ by: oncall, reason: 'test over' }] });
       expect(await h.resultOf(handle)).toMatchObject({ status: 'closed', remediations: 1 });

@@ -25,6 +25,9 @@ const REQUIRED = [
   // patched('config-outage-retry-later'), patched('compensate-partial-fan-out')
   'issue-config-outage-retry-later',
   'issue-partial-fan-out-compensated',
+  // patched('recurrence-jira-rule')
+  'issue-recurrence-new-issue',
+  'issue-recurrence-reopen',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -64,5 +67,7 @@ describe('committed workflow histories', () => {
         .map((p) => (JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { id: string }).id);
     expect(patches('issue-config-outage-retry-later')).toContain('config-outage-retry-later');
     expect(patches('issue-partial-fan-out-compensated')).toContain('compensate-partial-fan-out');
+    expect(patches('issue-recurrence-new-issue')).toContain('recurrence-jira-rule');
+    expect(patches('issue-recurrence-reopen')).toContain('recurrence-jira-rule');
   });
 });

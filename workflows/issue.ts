@@ -37,6 +37,7 @@ import {
 } from './messages.js';
 import { configureActions, loadIssueConfig, recordAudit, type TIssueConfig } from './issue/activities.js';
 import { ApprovalDesk } from './issue/approval.js';
+import { currentDetails } from './issue/details.js';
 import * as ev from './issue/audit-payloads.js';
 import { Journal } from './issue/journal.js';
 import { runRound } from './issue/round.js';
@@ -68,7 +69,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   configureActions(settings.actionTimeoutMs);
   const s: TCarriedIssueState = input.carried ?? initialIssueState(input.fingerprint);
   const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
-  const desk = new ApprovalDesk(() => s.round, journal);
+  const desk: ApprovalDesk = new ApprovalDesk(() => s.round, journal, () => refreshDetails());
   let signalsThisRun = 0;
   let config: { value: TIssueConfig; at: number } | null = null;
 
@@ -96,8 +97,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       publishedAttributes = key;
       upsertSearchAttributes((Object.keys(attributes) as Array<keyof typeof attributes>).map((k) => ({ key: SA[k], value: attributes[k] })));
     }
-    setCurrentDetails(describe(issueView(input.fingerprint, s, desk.pending()), s.hypotheses[0]?.title));
+    refreshDetails();
   };
+  function refreshDetails(): void {
+    setCurrentDetails(currentDetails(issueView(input.fingerprint, s, desk.pending()), s, s.round, Date.now()));
+  }
   const setStatus = (status: TIssueStatus) => {
     s.status = status;
     publish();
@@ -168,6 +172,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     settings,
     flush,
     setStatus,
+    refreshDetails,
     async wait(pred, timeoutMs) {
       const done = timeoutMs > 0 ? await condition(() => pred() || interrupted(), timeoutMs) : pred();
       if (pred()) return true;
@@ -264,15 +269,6 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       recurrence,
     };
   }
-}
-
-function describe(v: ReturnType<typeof issueView>, hypothesis: string | undefined): string {
-  return (
-    `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${v.occurrences} reports from ${v.customers} customers` +
-    (v.jiraKey ? ` · Jira ${v.jiraKey}` : '') +
-    (v.pendingApprovals.length ? ` · waiting on ${v.pendingApprovals.map((p) => `${p.approverGroup} for ${p.stepId}`).join(', ')}` : '') +
-    (hypothesis ? ` · likely cause: ${hypothesis}` : '')
-  );
 }
 
 const TIER_ORDER = ['unknown', 'free', 'standard', 'premium', 'enterprise'];

@@ -40,6 +40,8 @@ export class ApprovalDesk {
   constructor(
     private readonly round: () => TRoundState | null,
     private readonly journal: Journal,
+    /** Called after a decision is recorded (the UI's current details name who is still asked). */
+    private readonly onDecision: () => void = () => undefined,
   ) {}
 
   private open(): TOpenApproval | null {
@@ -101,6 +103,7 @@ export class ApprovalDesk {
       req.decidedBy.push(d.approver);
       if (decision === 'reject' && d.reason) req.rejectReason = d.reason;
       this.journal.add(decision === 'approve' ? ev.approved(d, req.state.approvals.length, req.verdict.approvalsRequired) : ev.rejected(d));
+      this.onDecision();
     }
     return {
       stepId: req.stepId,
@@ -188,6 +191,7 @@ export class ApprovalDesk {
       req.retryPostAt = Date.now() + Math.min(MAX_POST_RETRY_MS, ctx.settings.retryLaterMs * 2 ** (req.postFailures - 1));
       this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_request', stepId: req.stepId, error: errorInfo(e), outcome: 'retry_later', retryAt: req.retryPostAt, attempt: req.postFailures }));
       if (req.postFailures === 1 && req.level === 0) this.journal.add(ev.approvalRequested(req, stage, null));
+      ctx.refreshDetails();
     }
   }
 

@@ -84,12 +84,27 @@ async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybo
 }
 
 /** Renders and decides a step (once: a resumed round finds it in ctx.round.current). */
+/**
+ * A recurrence after a verified resolution: the playbook's rule decides whether the Jira step files
+ * a new issue linked to the old one or reopens the old one (whose key later steps then quote).
+ */
+function recurrenceAction(ctx: TRoundContext, step: TPlaybookStep): TPlaybookAction {
+  const old = ctx.state.jiraKey;
+  if (step.action.type !== 'jira.create_issue' || !ctx.round.recurrence || !old || !patched('recurrence-jira-rule')) return step.action;
+  const rule = ctx.round.playbook.playbook.recurrence;
+  if (rule?.jira !== 'reopen') return { ...step.action, relatesTo: old };
+  ctx.round.outputs[`steps.${step.id}.issueKey`] = old;
+  ctx.round.outputs[`steps.${step.id}.issueUrl`] = ctx.state.jiraUrl ?? old;
+  return { type: 'jira.transition', issueKey: old, transition: rule.reopenTransition };
+}
+
 async function prepare(ctx: TRoundContext, step: TPlaybookStep, tickets: string[]): Promise<TStepInFlight | TStepResult> {
-  const type = step.action.type;
+  const base = recurrenceAction(ctx, step);
+  const type = base.type;
   const key = actionKey(ctx, step.id);
   let action: TPlaybookAction;
   try {
-    action = render(step.action, { ...issueValues(ctx), ...ctx.round.outputs });
+    action = render(base, { ...issueValues(ctx), ...ctx.round.outputs });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     ctx.journal.add(ev.actionFailed(type, step.id, key, { code: 'invalid_input', message, retryable: false }));
@@ -227,6 +242,7 @@ async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; 
       p.attempts += 1;
       p.retryAt = Date.now() + Math.min(MAX_RETRY_LATER_MS, ctx.settings.retryLaterMs * 2 ** (p.attempts - 1));
       ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'retry_later', retryAt: p.retryAt, attempt: p.attempts }));
+      ctx.refreshDetails();
       await ctx.flush();
     }
   }

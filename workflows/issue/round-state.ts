@@ -102,6 +102,8 @@ export interface TRoundContext {
   settings: TIssueSettings;
   flush(): Promise<void>;
   setStatus(status: TIssueStatus): void;
+  /** Refreshes the Temporal UI's current details (no command: safe anywhere). */
+  refreshDetails(): void;
   /** Waits for `pred` or `timeoutMs`; throws RoundInterrupted on a close or a continue-as-new. */
   wait(pred: () => boolean, timeoutMs: number): Promise<boolean>;
   /** Throws RoundInterrupted when the round must stop before its next action. */

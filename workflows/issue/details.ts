@@ -1,0 +1,48 @@
+// The IssueWorkflow's "Current Details" in the Temporal UI (setCurrentDetails, Temporal markdown):
+// a human title, the state in one line, and whom or what the workflow is waiting on right now:
+// the approvers by name (those who have not decided yet) and their channel, an integration that
+// is down with its next retry, or the end of the verification window. Pure: no I/O, no commands.
+import type { TIssueState } from '../messages.js';
+import type { TRoundState } from './round-state.js';
+import type { TCarriedIssueState } from './state.js';
+
+const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Whom (or what) the issue waits on, as one line; null when it only watches for reports. */
+export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now: number): string | null {
+  if (s.closeRequest) return `Closing (requested by ${s.closeRequest.by.name})`;
+  const current = round?.current;
+  const approval = current?.approval;
+  if (approval && approval.state.outcome === 'pending') {
+    const groups = approval.verdict.approverGroup ? [approval.verdict.approverGroup, ...approval.verdict.escalationChain].slice(0, approval.level + 1) : [];
+    const group = groups.at(-1) ?? 'none';
+    const policy = round?.policy?.policy;
+    const decided = new Set(approval.decidedBy.map((a) => a.id));
+    const people = groups.flatMap((g) => policy?.approverGroups[g]?.members ?? []).filter((m, i, all) => !decided.has(m.slackUserId) && all.findIndex((x) => x.slackUserId === m.slackUserId) === i);
+    const channel = policy?.approverGroups[group]?.channel;
+    const given = approval.state.approvals.length;
+    return (
+      `Waiting on **${group}** (${people.map((p) => p.name).join(', ') || 'no eligible member'}${channel ? ` in ${channel}` : ''}) to approve **${approval.stepId}** (${approval.actionType}): ` +
+      `${given} of ${approval.verdict.approvalsRequired} approval(s), deadline ${iso(approval.deadline)}` +
+      (approval.posted ? '' : ` · Slack not reached (${approval.postFailures} failure(s)); the request is open for the API and CLI${approval.retryPostAt ? `, posting again at ${iso(approval.retryPostAt)}` : ''}`)
+    );
+  }
+  if (current?.retryAt && current.retryAt > now) {
+    const system = current.action.type.split('.')[0]!;
+    return `Waiting on **${system[0]!.toUpperCase()}${system.slice(1)}** for **${current.stepId}** (${current.action.type}): failing since ${iso(current.firstFailureAt ?? now)}, ${current.attempts} retry(ies), next at ${iso(current.retryAt)}`;
+  }
+  if (round?.phase === 'verify' && round.verify) return `Verifying the fix until ${iso(round.verify.until)} (reports since the fix are counted against those before)`;
+  if (round) return `Running round ${round.n} of playbook ${round.playbook.version} (${round.phase})`;
+  if (s.snoozedUntil !== null && s.snoozedUntil > now) return `Snoozed until ${iso(s.snoozedUntil)}`;
+  return null;
+}
+
+export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRoundState | null, now: number): string {
+  const title = `**${v.category.replace(/_/g, ' ')}** issue ${v.fingerprint}`;
+  const line =
+    `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${v.occurrences} reports from ${v.customers} customers` +
+    (v.jiraKey ? ` · Jira ${v.jiraKey}` : '') +
+    (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
+  const waiting = waitingOn(s, round, now);
+  return [title, line, ...(waiting ? [waiting] : [])].join('\n');
+}
