@@ -135,9 +135,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     bodyLimit,
     ...loggerOptions(deps.logger),
     return503OnClosing: true,
-    // X-Request-Id: accepted from the caller (or a proxy), generated otherwise, logged as reqId and returned.
+    // X-Request-Id: accepted from the caller (or a proxy), generated otherwise, logged as reqId (Fastify's default label; setting it is deprecated) and returned.
     requestIdHeader: false,
-    requestIdLogLabel: 'reqId',
     genReqId: (req) => {
       const v = req.headers['x-request-id'];
       const id = Array.isArray(v) ? v[0] : v;
