@@ -82,6 +82,22 @@ export interface TTrainingSummary {
   untimely: number;
   from: string | null;
   to: string | null;
+  /** The held-out time-split evaluation `train-outcome` ran before the final fit (for the report). */
+  evaluation?: TStoredEvaluation;
+}
+
+/** What the report shows of the held-out evaluation: headline numbers and the reliability bins. */
+export interface TStoredEvaluation {
+  cutoff: string | null;
+  testRows: number;
+  reliefAuc: number;
+  reliefPrAuc: number;
+  reliefBase: number;
+  structuredOnlyAuc: number;
+  macroF1: number;
+  reliefEce: number;
+  timelinessAuc: number;
+  reliability: Array<{ lo: number; hi: number; count: number; meanPredicted: number | null; observed: number | null }>;
 }
 
 const severityScorer = createSeverityScorer();
@@ -459,6 +475,13 @@ export function trainOutcomeModel(input: TTrainInput): OutcomeModel {
   return deserializeOutcomeModel(serializeOutcomeModel(built));
 }
 
+/** The model with its held-out evaluation recorded in the file (and so in its version). */
+export function attachEvaluation(m: OutcomeModel, evaluation: TStoredEvaluation): OutcomeModel {
+  const s = serializeOutcomeModel(m);
+  const body = { ...s, training: { ...s.training, evaluation } };
+  return deserializeOutcomeModel(serializeOutcomeModel(deserializeOutcomeModelUnchecked(body)));
+}
+
 function emptySummary(): TTrainingSummary {
   return { rows: 0, outcomeRows: 0, timelinessRows: 0, classCounts: { explanation: 0, non_monetary_relief: 0, monetary_relief: 0 }, untimely: 0, from: null, to: null };
 }
@@ -525,6 +548,15 @@ export function serializeOutcomeModel(m: OutcomeModel): TSerializedOutcomeModel 
 
 /** Rebuilds a model from its JSON; a hash that does not match the content is `invalid_config`. */
 export function deserializeOutcomeModel(s: TSerializedOutcomeModel, source = 'outcome model'): OutcomeModel {
+  const model = deserializeOutcomeModelUnchecked(s, source);
+  const check = serializeOutcomeModel(model).modelVersion;
+  if (check !== s.modelVersion) {
+    throw new LoopwrightError('invalid_config', `${source}: content hash ${check} does not match its recorded version ${s.modelVersion} (edited or corrupt)`);
+  }
+  return model;
+}
+
+function deserializeOutcomeModelUnchecked(s: TSerializedOutcomeModel, source = 'outcome model'): OutcomeModel {
   if (s.format !== FORMAT) throw new LoopwrightError('invalid_config', `${source}: format "${String(s.format)}" is not ${FORMAT}`);
   let tfidf: TfidfFeaturizer | null = null;
   if (s.tfidf) {
@@ -552,9 +584,5 @@ export function deserializeOutcomeModel(s: TSerializedOutcomeModel, source = 'ou
     s.training,
     s.modelVersion,
   );
-  const check = serializeOutcomeModel(model).modelVersion;
-  if (check !== s.modelVersion) {
-    throw new LoopwrightError('invalid_config', `${source}: content hash ${check} does not match its recorded version ${s.modelVersion} (edited or corrupt)`);
-  }
   return model;
 }

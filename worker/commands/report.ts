@@ -10,6 +10,9 @@ import { isLoopwrightError } from '../../workflows/domain/errors.js';
 import { aggregateReport } from '../report/aggregate.js';
 import { renderReportHtml } from '../report/render.js';
 import { readShadowReport, renderShadowSections } from '../report/shadow-section.js';
+import { buildOutcomeReport, renderOutcomeSections } from '../report/outcome-section.js';
+import { defaultOutcomeModelPath, readOutcomeModel } from '../../activities/outcome/predictor.js';
+import { existsSync } from 'node:fs';
 import { resolveAuditDbUrl } from './audit.js';
 import type { CliCommand, CliIo } from './types.js';
 
@@ -97,7 +100,10 @@ export function createReportCommand(openAudit: (url: string) => Promise<AuditSto
       try {
         const events = await readReportEvents(audit, new Date(from - LOOKBACK_PERIODS * days * 86_400_000), new Date(to));
         const data = aggregateReport(events, { from, to }, { emergingLookbackPeriods: LOOKBACK_PERIODS });
-        const extraSections = v.shadow ? [renderShadowSections(await readShadowReport(v.shadow))] : [];
+        // Outcome sections: drivers and calibration from the model file (OUTCOME_MODEL or the default), predictions and forecasts from the trail.
+        const modelFile = io.env.OUTCOME_MODEL ?? defaultOutcomeModelPath();
+        const outcomeModel = existsSync(modelFile) ? readOutcomeModel(modelFile) : undefined;
+        const extraSections = [await renderOutcomeSections(buildOutcomeReport(events, data, outcomeModel, to)), ...(v.shadow ? [renderShadowSections(await readShadowReport(v.shadow))] : [])];
         const html = await renderReportHtml(data, { generatedAt: new Date(to).toISOString(), extraSections });
         if (v.out === '-') io.stdout.write(html);
         else {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { openAuditStore, type AuditStore, type TAuditEvent } from '../../activities/audit/index.js';
+import { describeForecast, forecastResolution, issueHistories } from '../../activities/outcome/resolution-forecast.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import { ISSUE_WORKFLOW, stateQuery, type TIssueState } from '../../workflows/messages.js';
 import { connectTemporalFromEnv, type ConnectTemporal } from './approve.js';
@@ -29,12 +30,13 @@ options:
 environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE
 `;
 
+const FORECAST_KINDS = ['received', 'classified', 'issue_linked', 'action_succeeded', 'verified', 'reopened', 'closed'] as const;
 const RECENT_KINDS = ['action_succeeded', 'action_failed', 'approved', 'rejected', 'approval_timed_out', 'compensated', 'compensation_failed'] as const;
 
 class UsageError extends Error {}
 
 export interface TStatusReport {
-  openIssues: Array<{ workflowId: string; state: TIssueState | null; error?: string }>;
+  openIssues: Array<{ workflowId: string; state: TIssueState | null; error?: string; forecast?: string }>;
   recent: Array<{ at: string; workflowId: string; kind: string; summary: string }>;
   /** Emerging themes (needs_review clustered by meaning), largest first; absent without a grouping store. */
   themes?: TThemeView[];
@@ -70,6 +72,15 @@ export async function collectStatus(client: Client, audit: AuditStore, opts: { l
       openIssues.push({ workflowId: wf.workflowId, state: null, error: (e as Error).message.slice(0, 200) });
     }
   }
+  // Time to resolution: similar issues of the last 90 days (activities/outcome/resolution-forecast.ts).
+  if (openIssues.length > 0) {
+    const history = await audit.search({ kind: [...FORECAST_KINDS], from: new Date(opts.now - 90 * 86_400_000).toISOString(), limit: 100_000 });
+    const histories = issueHistories(history);
+    for (const i of openIssues) {
+      const f = forecastResolution(histories, i.workflowId, opts.now);
+      if (f) i.forecast = describeForecast(f);
+    }
+  }
   const events = await audit.search({ kind: [...RECENT_KINDS], from: new Date(opts.now - opts.hours * 3_600_000).toISOString(), limit: 100_000 });
   const recent = events
     .slice(-opts.limit)
@@ -91,7 +102,7 @@ export async function collectThemes(auditUrl: string, opts: { limit: number; now
   }
 }
 
-function render(r: TStatusReport): string {
+export function renderStatus(r: TStatusReport): string {
   const lines: string[] = [];
   lines.push(`Open issues (${r.openIssues.length})`);
   if (r.openIssues.length === 0) lines.push('  none');
@@ -102,6 +113,11 @@ function render(r: TStatusReport): string {
     }
     const s = i.state;
     lines.push(`  ${i.workflowId}  ${s.status}  ${s.category}  ${s.occurrences} reports / ${s.customers} customers  max ${s.maxSeverity}${s.jiraKey ? `  ${s.jiraKey}` : ''}`);
+    if (s.predictedOutcome) {
+      const o = s.predictedOutcome;
+      lines.push(`    likely outcome: relief ${Math.round(o.reliefProbability * 100)}% (refund ${Math.round(o.probabilities.monetary_relief * 100)}%), untimely risk ${Math.round(o.timelinessRisk * 100)}% (${o.modelVersion})`);
+    }
+    if (i.forecast) lines.push(`    time to resolution: ${i.forecast}`);
     for (const p of s.pendingApprovals) {
       lines.push(`    awaiting approval: step ${p.stepId} (${p.actionType}) from ${p.approverGroup}, ${p.approvals.length}/${p.approvalsRequired}, deadline ${p.deadline}`);
     }
@@ -155,7 +171,7 @@ export function createStatusCommand(connect: ConnectTemporal = connectTemporalFr
           const report: TStatusReport = await collectStatus(session.client, audit, { limit: Number(v.limit), hours: Number(v.hours), now: Date.now() });
           const themes = await collectThemes(resolveAuditDbUrl(v.db, io.env), { limit: Number(v.limit), now: Date.now() });
           if (themes) report.themes = themes;
-          io.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
+          io.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
           return 0;
         } finally {
           await session.close();

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { CFPB_MAPPING, parseColumnMapping, readOutcomeFile, type TOutcomeRecord } from '../../activities/outcome/dataset.js';
 import { evaluateOutcomeModel, timeSplit, type TOutcomeEvaluation } from '../../activities/outcome/evaluate.js';
-import { STRUCTURED_ONLY, trainOutcomeModel } from '../../activities/outcome/model.js';
+import { attachEvaluation, STRUCTURED_ONLY, trainOutcomeModel } from '../../activities/outcome/model.js';
 import { defaultOutcomeModelPath, writeOutcomeModel } from '../../activities/outcome/predictor.js';
 import { hasModel, loadSentenceEncoder, modelDir } from '../../activities/triage/encoder.js';
 import type { TInputFormat } from '../../activities/triage/input-files.js';
@@ -120,7 +120,23 @@ export const command: CliCommand = {
         say(`held-out evaluation: trained on ${train.length} older rows, tested on ${test.length} from ${cutoff ?? 'the newest'} on`);
         for (const line of describe(evaluation.model, evaluation.structuredOnly)) say(line);
       }
-      const model = trainOutcomeModel({ records, ...(vectors ? { vectors } : {}), ...common });
+      const trained = trainOutcomeModel({ records, ...(vectors ? { vectors } : {}), ...common });
+      const e = evaluation?.model;
+      const model =
+        evaluation && e
+          ? attachEvaluation(trained, {
+              cutoff: evaluation.cutoff,
+              testRows: e.outcomeRows,
+              reliefAuc: e.reliefAuc,
+              reliefPrAuc: e.reliefPrAuc,
+              reliefBase: e.reliefBase,
+              structuredOnlyAuc: evaluation.structuredOnly.reliefAuc,
+              macroF1: e.macroF1,
+              reliefEce: e.reliefEce,
+              timelinessAuc: e.timeliness.rocAuc,
+              reliability: e.reliability,
+            })
+          : trained;
       await writeOutcomeModel(out, model);
       say(`wrote ${out}: ${model.modelVersion} (${model.training.outcomeRows} outcome rows, ${model.training.timelinessRows} timeliness rows, ${model.dimension} features)`);
       say('strongest drivers of relief vs explanation:');
