@@ -8,7 +8,8 @@ import { intakeSuite } from './intake.js';
 import { loopSuite } from './loop.js';
 import { maskingSuite } from './masking.js';
 import { outcomeSuite } from './outcome.js';
+import { shadowSuite } from './shadow.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, groupingSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, groupingSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, shadowSuite, auditSuite, loopSuite, intakeSuite];
