@@ -9,6 +9,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from './audit/index.js';
 import { createGroupCommit } from './audit/group-commit.js';
+import { canonicalJson } from './audit/canonical.js';
 import type { TriagePipeline } from './triage/pipeline.js';
 import { recordFromFeedback } from './outcome/dataset.js';
 import type { OutcomePredictor } from './outcome/predictor.js';
@@ -170,7 +171,13 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Mask, classify, score, fingerprint and predict the outcome of one message, and audit what was decided. */
+    /**
+     * Mask, classify, score, fingerprint and predict the outcome of one message, and audit what was
+     * decided. A retry that classifies differently (a new model version deployed between attempts, or an LLM answering
+     * otherwise) records its own `classified` (and `evidence`, whose fingerprint follows the
+     * category) events after the first: every outcome stays on the record, the last one is what the
+     * workflow acted on, and nothing conflicts.
+     */
     async triageFeedback(item: TFeedbackItem): Promise<TTriageResult> {
       return guarded(async () => {
         const t0 = performance.now();
@@ -183,6 +190,21 @@ export function createActivities(deps: ActivityDeps) {
         // when the customer wrote, which for an import of old tickets says nothing about triage.
         const intakeMs = Context.current().info.scheduledTimestampMs;
         const c = result.classification;
+        const classified = {
+          category: c.category,
+          confidence: c.confidence,
+          source: c.source,
+          modelVersion: c.modelVersion,
+          promptVersion: c.promptVersion,
+          taxonomyVersion: c.taxonomyVersion,
+          alternatives: c.alternatives,
+          ...(c.reviewReason ? { reviewReason: c.reviewReason } : {}),
+          severity: { level: result.severity.level, score: result.severity.score, reasons: result.severity.reasons.map((r) => r.slice(0, 200)) },
+          sentiment: result.sentiment,
+          fingerprint: result.fingerprint.key,
+          ...(result.outcome ? { outcome: result.outcome } : {}),
+        };
+        const evidence = { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key };
         await auditLog.appendMany([
           {
             workflowId,
@@ -207,32 +229,18 @@ export function createActivities(deps: ActivityDeps) {
           {
             workflowId,
             runId,
-            eventKey: 'classified',
+            eventKey: decisionEventKey('classified', classified.modelVersion, classified),
             actor: worker,
             kind: 'classified',
-            payload: {
-              category: c.category,
-              confidence: c.confidence,
-              source: c.source,
-              modelVersion: c.modelVersion,
-              promptVersion: c.promptVersion,
-              taxonomyVersion: c.taxonomyVersion,
-              alternatives: c.alternatives,
-              ...(c.reviewReason ? { reviewReason: c.reviewReason } : {}),
-              severity: { level: result.severity.level, score: result.severity.score, reasons: result.severity.reasons.map((r) => r.slice(0, 200)) },
-              sentiment: result.sentiment,
-              ...(c.usage ? { usage: c.usage } : {}),
-              fingerprint: result.fingerprint.key,
-              ...(result.outcome ? { outcome: result.outcome } : {}),
-            },
+            payload: { ...classified, ...(c.usage ? { usage: c.usage } : {}) },
           },
           {
             workflowId,
             runId,
-            eventKey: 'evidence',
+            eventKey: decisionEventKey('evidence', result.fingerprint.key, evidence),
             actor: worker,
             kind: 'evidence',
-            payload: { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key },
+            payload: evidence,
           },
         ]);
         deps.metrics?.observeTimeToTriage(Math.max(0, (now() - (Number.isFinite(intakeMs) ? intakeMs : Date.parse(item.receivedAt))) / 1000));
@@ -592,4 +600,15 @@ function describeAction(action: TApprovalRequest['action']): string {
     case 'zendesk.set_priority':
       return `Set affected tickets to ${action.priority} priority`;
   }
+}
+
+/**
+ * The key of a triage decision's event (`classified`, `evidence`): a readable label (the model
+ * version; the fingerprint) and a digest of what was decided. An identical retry re-sends the same
+ * key (a duplicate); a different outcome gets its own. The caller leaves attempt-only fields out of
+ * `decided` (token usage: an LLM retry that answers the same at another cost is the same decision).
+ */
+export function decisionEventKey(kind: 'classified' | 'evidence', label: string, decided: object): string {
+  const digest = createHash('sha256').update(canonicalJson(decided)).digest('hex').slice(0, 16);
+  return `${kind}:${label.slice(0, 120)}:${digest}`;
 }

@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { importFeedback } from '../worker/commands/import.js';
 import { FEEDBACK_WORKFLOW } from '../workflows/names.js';
 import type { StartedServer } from '../worker/temporal-process.js';
-import { benchDbMode, formatMemory, memoryOf, root, spawnLoopwright, startBenchServer, type NodeProcess } from './processes.js';
+import { benchDataConverter, benchDbMode, formatMemory, memoryOf, root, spawnLoopwright, startBenchServer, type NodeProcess } from './processes.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
 const TOKEN = 'bench-intake-token-0123456789';
@@ -145,7 +145,7 @@ export const intakeSuite: BenchSuite = {
     try {
       server = await startBenchServer(dir);
       connection = await Connection.connect({ address: server.address });
-      const client = new Client({ connection, namespace: server.namespace });
+      const client = new Client({ connection, namespace: server.namespace, dataConverter: benchDataConverter() });
       // The worker first: it creates the audit store and its key file, which the HTTP service reuses.
       const worker = await spawnLoopwright('worker', { server, dir, taskQueue, apiToken: TOKEN });
       processes.push(worker);

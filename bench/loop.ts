@@ -18,7 +18,7 @@ import { readFeedbackFile } from '../activities/triage/input-files.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW } from '../workflows/names.js';
 import type { StartedServer } from '../worker/temporal-process.js';
-import { benchDbMode, drive, formatMemory, memoryOf, root, spawnLoopwright, spawnNode, startBenchServer, waitFor, type NodeProcess } from './processes.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, benchDbMode, drive, formatMemory, memoryOf, root, spawnLoopwright, spawnNode, startBenchServer, waitFor, type NodeProcess } from './processes.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
 const say = (line: string) => process.stderr.write(`[bench loop] ${line}\n`);
@@ -42,11 +42,12 @@ export const loopSuite: BenchSuite = {
     try {
       server = await startBenchServer(dir);
       connection = await Connection.connect({ address: server.address });
-      const client = new Client({ connection, namespace: server.namespace });
+      // Encrypting, like every Loopwright client; the bare baseline's workflows pass through the same codec.
+      const client = new Client({ connection, namespace: server.namespace, dataConverter: benchDataConverter() });
 
       // 1. Baseline.
       const bareQueue = `bench-bare-${run}`;
-      const bare = spawnNode('bare-worker', 'bench/bare/worker.ts', { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, BARE_TASK_QUEUE: bareQueue }, dir);
+      const bare = spawnNode('bare-worker', 'bench/bare/worker.ts', { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, BARE_TASK_QUEUE: bareQueue, LOOPWRIGHT_PAYLOAD_KEYS: BENCH_PAYLOAD_KEYS }, dir);
       started.push(bare);
       const runBare = (id: string) => client.workflow.execute('BareTwoActivityWorkflow', { taskQueue: bareQueue, workflowId: `bare-${run}-${id}`, args: [id] });
       await waitFor('bare worker', bare, async () => (await runBare('ready')) === 'ready');

@@ -14,8 +14,17 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { SA } from '../workflows/names.js';
 import { findTemporalCli, INSTALL_HINT } from '../worker/temporal-binaries.js';
 import { freePort, startDevServer, type StartedServer } from '../worker/temporal-process.js';
+import { createDataConverter, generatePayloadKeyEntry, parsePayloadKeys } from '../worker/data-converter.js';
 
 export const root = path.resolve(import.meta.dirname, '..');
+
+/**
+ * Payload keys of one benchmark run (random, never written to disk): Loopwright's processes get them
+ * as LOOPWRIGHT_PAYLOAD_KEYS and the benchmark's client uses `benchDataConverter`, so the loop is
+ * measured with payload encryption on, as it runs in production.
+ */
+export const BENCH_PAYLOAD_KEYS = generatePayloadKeyEntry('bench');
+export const benchDataConverter = () => createDataConverter(parsePayloadKeys(BENCH_PAYLOAD_KEYS));
 
 /**
  * The dev server with our search attributes. BENCH_TEMPORAL_DB=file keeps its state in a SQLite
@@ -88,6 +97,7 @@ export async function spawnLoopwright(role: 'worker' | 'http', opts: { server: S
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
     API_TOKENS: opts.apiToken,
+    LOOPWRIGHT_PAYLOAD_KEYS: BENCH_PAYLOAD_KEYS,
   }, opts.dir);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${proc.name} /healthz`, proc, async () => (await fetch(`${url}/healthz`)).ok);

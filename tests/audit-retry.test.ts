@@ -13,13 +13,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import { parseKeyring, type AuditStore, type TAuditAppend } from '../activities/audit/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
-import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
+import type { Classifier } from '../activities/triage/ports.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { feedbackWorkflowId, type TFeedbackItem } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
 import { auditBackends } from './helpers/audit-backends.js';
-import { createTestEnv, uniqueTaskQueue } from './helpers/temporal-env.js';
+import { createTestEnv, testDataConverter, uniqueTaskQueue } from './helpers/temporal-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const backends = await auditBackends('audit-retry');
@@ -51,12 +52,12 @@ const feedbackBundle = () =>
  * everything, like a re-run demo) and a worker whose identity is `identity`, triaging `items`
  * into `audit`. Returns the workflow results in order.
  */
-async function runLoop(audit: AuditStore, identity: string, items: TFeedbackItem[]): Promise<unknown[]> {
+async function runLoop(audit: AuditStore, identity: string, items: TFeedbackItem[], triage: TriagePipeline = pipeline): Promise<unknown[]> {
   const env = await createTestEnv();
   try {
     const taskQueue = uniqueTaskQueue('retry');
     const activities = createActivities({
-      pipeline,
+      pipeline: triage,
       audit,
       // IssueWorkflows are signalled onto a queue nobody polls: this test is about triage's audit.
       temporal: { client: env.client, taskQueue, issueTaskQueue: `${taskQueue}-issues` },
@@ -65,7 +66,7 @@ async function runLoop(audit: AuditStore, identity: string, items: TFeedbackItem
       contextSources: [],
       identity,
     });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await feedbackBundle(), activities });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await feedbackBundle(), activities, dataConverter: testDataConverter() });
     return await worker.runUntil(
       Promise.all(
         items.map((item) =>
@@ -84,7 +85,8 @@ async function sampleItems(n: number): Promise<TFeedbackItem[]> {
 }
 
 for (const [backend, enabled] of backends.all) {
-  describe.skipIf(!enabled)(`audit retries across processes on ${backend.name}${enabled ? '' : ` (SKIPPED: ${backends.pgSkipReason})`}`, () => {
+  // Several cases run FeedbackWorkflows on a fresh Temporal server: up to 40 s each on a busy machine.
+  describe.skipIf(!enabled)(`audit retries across processes on ${backend.name}${enabled ? '' : ` (SKIPPED: ${backends.pgSkipReason})`}`, { timeout: 180_000 }, () => {
     it('returns the stored event when another worker (other actor id and origin) re-sends it', async () => {
       const f = await backend.fresh({ keyed: true, origin: 'host-a:111' });
       const first = await f.store.appendMany([classified('host-a:111', 1), classified('host-a:111', 2)]);
@@ -161,6 +163,77 @@ for (const [backend, enabled] of backends.all) {
       const after = await f.store.search({ limit: 10_000 });
       expect(after).toEqual(before);
       expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: before.length, keyed: true });
+    });
+
+    it('a triage activity retried after a model change records both classifications, in order, without a conflict', async () => {
+      const f = await backend.fresh({ keyed: true });
+      const [item] = await sampleItems(1);
+      // Attempt 1 classifies with model v1 and its audit append lands, then the worker dies before
+      // the result reaches Temporal (an error after the append); attempt 2 runs on a worker
+      // deployed meanwhile with model v2, which decides differently.
+      const offline = trainOfflineClassifier(taxonomy);
+      let calls = 0;
+      const swapped: Classifier = {
+        get modelVersion() {
+          return calls <= 1 ? 'offline@v1' : 'offline@v2';
+        },
+        async classify(text) {
+          calls += 1;
+          const c = await offline.classify(text);
+          if (calls === 1) return { ...c, modelVersion: 'offline@v1' };
+          const { reviewReason: _r, ...rest } = c;
+          return { ...rest, modelVersion: 'offline@v2', category: c.category === 'app_crash' ? 'billing' : 'app_crash', confidence: 0.91 };
+        },
+      };
+      let appends = 0;
+      let decidedByV2 = '';
+      const crashing: AuditStore = Object.create(f.store, {
+        appendMany: {
+          value: async (events: TAuditAppend[]) => {
+            const stored = await f.store.appendMany(events);
+            if (events.some((e) => e.kind === 'classified') && ++appends === 1) throw new Error('worker lost after the audit append');
+            return stored;
+          },
+        },
+      }) as AuditStore;
+      const env = await createTestEnv();
+      try {
+        const taskQueue = uniqueTaskQueue('reclassify');
+        const activities = createActivities({
+          pipeline: createTriagePipeline({ taxonomy, classifier: swapped }),
+          audit: crashing,
+          temporal: { client: env.client, taskQueue, issueTaskQueue: `${taskQueue}-issues` },
+          issueConfig: () => ({ playbooks: [], policy: null }),
+          integrations: {},
+          contextSources: [],
+          identity: 'loopwright-worker',
+        });
+        const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await feedbackBundle(), activities, dataConverter: testDataConverter() });
+        const result = (await worker.runUntil(
+          env.client.workflow.execute(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item!), taskQueue, args: [item!], retry: { maximumAttempts: 1 } }),
+        )) as { triage: { classification: { category: string; modelVersion: string } } };
+        // Before: attempt 2 hit a non-retryable "already appended with a different payload" conflict.
+        expect(result.triage.classification.modelVersion).toBe('offline@v2');
+        decidedByV2 = result.triage.classification.category;
+      } finally {
+        await env.teardown();
+      }
+      const trail = await f.store.trail(feedbackWorkflowId(item!));
+      const classified = trail.filter((e) => e.kind === 'classified');
+      expect(classified.map((e) => e.eventKey.split(':').slice(0, 2).join(':'))).toEqual(['classified:offline@v1', 'classified:offline@v2']);
+      const categories = classified.map((e) => (e.payload as { category: string }).category);
+      expect(categories[1]).toBe(decidedByV2);
+      expect(categories[0]).not.toBe(decidedByV2);
+      // Evidence names the fingerprint, which follows the category: recorded per outcome as well.
+      expect(trail.filter((e) => e.kind === 'evidence').map((e) => (e.payload as { fingerprint: string }).fingerprint.split('.')[0])).toEqual(categories);
+      // The message itself was the same: a duplicate, stored once.
+      expect(trail.filter((e) => e.kind === 'received')).toHaveLength(1);
+      expect(await f.store.verify()).toMatchObject({ ok: true, keyed: true });
+
+      // The same model re-sending the same decision at another token cost is a duplicate.
+      const again = classified[1]!;
+      const resent = await f.store.append({ workflowId: again.workflowId, eventKey: again.eventKey, actor: again.actor, kind: 'classified', payload: { ...(again.payload as object), usage: { promptTokens: 9, completionTokens: 1, latencyMs: 420 } } } as TAuditAppend);
+      expect(resent.seq).toBe(again.seq);
     });
 
     it('re-importing processed ids plus new ones: old ids are duplicates, new ones are appended', async () => {

@@ -24,6 +24,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { startFakeJira, type FakeJira } from './fakes/jira.js';
 import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
 import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
+import { TEST_PAYLOAD_KEYS, testDataConverter } from './helpers/temporal-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 // 3,000 messages, as the promise is stated (19 min on a two-core machine at load 20; set
@@ -96,6 +97,8 @@ function env(): NodeJS.ProcessEnv {
     TEMPORAL_TASK_QUEUE: 'durability',
     AUDIT_DB_URL: `sqlite:${path.join(dir, 'audit.sqlite')}`,
     AUDIT_HMAC_KEY: 'k1:durability-audit-hmac-key-0123456789abcdefgh',
+    // A cluster address: the stack requires managed payload keys; this test's client uses the same.
+    LOOPWRIGHT_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     AUDIT_CHECKPOINT_FILE: path.join(dir, 'checkpoints.jsonl'),
     PLAYBOOKS_DIR: path.join(dir, 'playbooks'),
     POLICY_FILE: path.join(dir, 'policy.yaml'),
@@ -250,7 +253,7 @@ it(`keeps ${MESSAGES} accepted messages and an open two-person approval through 
   const token = approveToken(request.blocks)!;
   expect(await click(token, lead1)).toBe(200);
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter() });
   const issueId = await until('the issue workflow', async () => {
     for await (const wf of client.workflow.list({ query: `WorkflowType = 'IssueWorkflow'` })) return wf.workflowId;
     return null;
@@ -288,7 +291,7 @@ it(`keeps ${MESSAGES} accepted messages and an open two-person approval through 
   group = startStack();
   await ready();
   const again = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
-  const client2 = new Client({ connection: again });
+  const client2 = new Client({ connection: again, dataConverter: testDataConverter() });
   try {
     await until(`all ${MESSAGES + 1} FeedbackWorkflows to complete`, async () => {
       const done = (await client2.workflow.count(`WorkflowType = 'FeedbackWorkflow' AND ExecutionStatus = 'Completed'`)).count;

@@ -17,6 +17,7 @@ import { loadPolicyFile } from '../policies/loader.js';
 import { createHttpApp } from '../worker/http/app.js';
 import { closeUpdate, type TIssueState } from '../workflows/messages.js';
 import { approvalTestPlaybook, APPROVAL_SECRET, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
+import { decodePayload } from './helpers/temporal-env.js';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
 const ZENDESK_SECRET = 'zendesk-webhook-secret-for-tests';
@@ -269,8 +270,8 @@ describe('POST /webhooks/zendesk', () => {
     expect(res.json).toEqual({ workflowId: 'feedback:zendesk:35436', status: 'started' });
     const described = await h.env.client.workflow.getHandle('feedback:zendesk:35436').describe();
     expect(described.type).toBe('FeedbackWorkflow');
-    const input = (await h.env.client.workflow.getHandle('feedback:zendesk:35436').fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
-    const item = JSON.parse(Buffer.from(input!).toString('utf8')) as { text: string; customer: { id: string; tier: string }; receivedAt: string; channel: string };
+    const input = (await h.env.client.workflow.getHandle('feedback:zendesk:35436').fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const item = await decodePayload<{ text: string; customer: { id: string; tier: string }; receivedAt: string; channel: string }>(input!);
     expect(item).toMatchObject({ text: 'App crashes on launch\n\nSince the update the app crashes every time I open it.', channel: 'ticket', customer: { id: 'zendesk-user:20978392', tier: 'enterprise' }, receivedAt: '2026-11-20T17:18:10.000Z' });
 
     const again = await postZendesk(created, zendeskHeaders(created));

@@ -11,7 +11,9 @@ import { trainOfflineClassifier } from '../activities/triage/offline-classifier.
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { createHttpApp } from '../worker/http/app.js';
-import { createDataConverter, EncryptionCodec, generatePayloadKeyEntry, localPayloadKeys, METADATA_KEY_ID, parsePayloadKeys, payloadKeysFromEnv } from '../worker/data-converter.js';
+import { createDataConverter, EncryptionCodec, generatePayloadKeyEntry, localPayloadKeys, METADATA_KEY_ID, parsePayloadKeys, payloadKeysFromEnv, resolvePayloadKeyring } from '../worker/data-converter.js';
+import { cliPayloadKeyring } from '../worker/commands/approve.js';
+import { parseConfig } from '../worker/config.js';
 import type { AuditStore } from '../activities/audit/index.js';
 import type { Client } from '@temporalio/client';
 
@@ -71,6 +73,36 @@ describe('EncryptionCodec', () => {
       const local = localPayloadKeys(dir);
       expect(localPayloadKeys(dir).keyring.currentId).toBe(local.keyring.currentId);
       expect(createDataConverter(local.keyring).payloadCodecs).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('which keys a process uses', () => {
+  it('a cluster requires managed keys; a local dev server gets a key file beside its state; the CLI finds the same file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lw-keys-'));
+    try {
+      const db = path.join(dir, 'temporal.sqlite');
+      // npm start on the local dev server: a key file beside the server's SQLite file.
+      const local = parseConfig({ TEMPORAL_DB_FILE: db });
+      expect(local.payloadKeys).toEqual({ spec: undefined, localDir: dir });
+      const worker = resolvePayloadKeyring(local.payloadKeys);
+      expect(worker.describe).toContain(path.join(dir, 'payload-keys'));
+      expect(worker.describe).not.toMatch(/[A-Za-z0-9+/]{43}=/);
+      // The CLI on the same machine encrypts with the same key, so the worker can read what it starts.
+      expect(cliPayloadKeyring({ TEMPORAL_DB_FILE: db }).currentId).toBe(worker.keyring.currentId);
+      expect(cliPayloadKeyring({ TEMPORAL_DB_FILE: db, TEMPORAL_ADDRESS: '127.0.0.1:7233' }).key(worker.keyring.currentId)).toEqual(worker.keyring.key(worker.keyring.currentId));
+
+      // A cluster: no silent per-machine key (other workers could not read it).
+      const cluster = parseConfig({ TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_DB_FILE: db });
+      expect(() => resolvePayloadKeyring(cluster.payloadKeys)).toThrow(/needs LOOPWRIGHT_PAYLOAD_KEYS/);
+      expect(() => cliPayloadKeyring({ TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_DB_FILE: path.join(dir, 'elsewhere', 'x.sqlite') })).toThrow(/needs LOOPWRIGHT_PAYLOAD_KEYS/);
+      // Keys from a mounted file, through the config's *_FILE handling.
+      writeFileSync(path.join(dir, 'keys'), `${K1}\n${K2}\n`);
+      const mounted = parseConfig({ TEMPORAL_ADDRESS: 'temporal.example:7233', LOOPWRIGHT_PAYLOAD_KEYS_FILE: path.join(dir, 'keys') });
+      expect(resolvePayloadKeyring(mounted.payloadKeys).keyring.ids).toEqual(['k1', 'k2']);
+      expect(cliPayloadKeyring({ TEMPORAL_ADDRESS: 'temporal.example:7233', LOOPWRIGHT_PAYLOAD_KEYS_FILE: path.join(dir, 'keys') }).currentId).toBe('k2');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -148,6 +180,15 @@ describe('codec endpoint', () => {
     const ok = await call('/codec/decode', { payloads: [json(enc!)] }, { origin: UI, cookie: value });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(UI);
+    // The sign-in form itself, for a person with a browser: served without a token, posting to its own origin.
+    const form = await fetch(`${base}/codec/session`);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toMatch(/<form method="post" action="\/codec\/session">/);
+    expect(form.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const own = await fetch(`${base}/codec/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `token=${TOKEN}` });
+    expect(own.status).toBe(200);
+    const foreign = await fetch(`${base}/codec/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: `token=${TOKEN}` });
+    expect(foreign.status).toBe(403);
     const forged = value.replace(/\.(.)/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
     expect((await call('/codec/decode', { payloads: [json(enc!)] }, { origin: UI, cookie: forged })).status).toBe(401);
   });

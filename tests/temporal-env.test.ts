@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTestEnv, serverOf, uniqueTaskQueue } from './helpers/temporal-env.js';
+import { createTestEnv, serverOf, testDataConverter, uniqueTaskQueue } from './helpers/temporal-env.js';
 
 const CATEGORY = defineSearchAttributeKey('LoopwrightCategory', SearchAttributeType.KEYWORD);
 const workflowsPath = new URL('./helpers/temporal-env.workflows.ts', import.meta.url).pathname;
@@ -23,7 +23,7 @@ describe.skipIf(!!process.env['TEMPORAL_ADDRESS'])('the Java time-skipping test 
     const info = await env.connection.workflowService.getSystemInfo({});
     expect(info.serverVersion ?? '').not.toMatch(/loopwright/i);
     const taskQueue = uniqueTaskQueue('time-skipping');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, dataConverter: testDataConverter() });
     const wallStart = Date.now();
     const virtualStart = await env.currentTimeMs();
     const result = await worker.runUntil(env.client.workflow.execute('sleepTenMinutes', { taskQueue, workflowId: `ts-${taskQueue}` }));
@@ -47,7 +47,7 @@ describe('temporal server start-dev', () => {
 
   test('registers search attributes, answers visibility queries and upserts', async () => {
     const taskQueue = uniqueTaskQueue('dev-server');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, dataConverter: testDataConverter() });
     const handle = await worker.runUntil(async () => {
       const h = await env.client.workflow.start('tagNow', { taskQueue, workflowId: `dev-${taskQueue}`, args: ['billing'], typedSearchAttributes: [{ key: CATEGORY, value: 'unknown' }] });
       expect(await h.result()).toBe('tagged billing');

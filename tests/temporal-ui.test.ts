@@ -5,6 +5,10 @@
 // filtered by `LoopwrightStatus="awaiting_approval"` and one issue's page, and asserts what a
 // person would read there: our issues and nothing else in the list, the current-details summary
 // the workflow publishes, and its search attributes.
+// Payloads are encrypted (worker/data-converter.ts), so the UI reads the summary through
+// Loopwright's codec endpoint (`--ui-codec-endpoint`), as an authorised user: signed in on the
+// endpoint's form with an API token, with the UI's "include cross-origin credentials" setting on.
+// Without the sign-in the endpoint refuses the UI's decode call.
 //
 // Screenshots go to a temporary directory; LOOPWRIGHT_UPDATE_SCREENSHOTS=1 writes them to
 // docs/temporal-ui.png, docs/temporal-ui-issue.png and docs/temporal-ui-search-attributes.png
@@ -16,7 +20,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TypedSearchAttributes } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
+import { testPayloadCodec } from './helpers/temporal-env.js';
+import type { AuditStore } from '../activities/audit/index.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { createHttpApp } from '../worker/http/app.js';
 import { SA } from '../workflows/messages.js';
 import { findTemporalCli, INSTALL_HINT } from '../worker/temporal-binaries.js';
 import { freePort, startDevServer, type StartedServer } from '../worker/temporal-process.js';
@@ -24,20 +36,36 @@ import { freePort, startDevServer, type StartedServer } from '../worker/temporal
 const CHROMIUM = process.env.LOOPWRIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LOOPWRIGHT_UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '..', 'docs') : mkdtempSync(path.join(tmpdir(), 'loopwright-ui-'));
 const AWAITING = 'LoopwrightStatus="awaiting_approval"';
+const CODEC_TOKEN = 'ui-codec-test-token-0123456789';
 
 describe('Temporal UI: issues awaiting approval', () => {
   let server: StartedServer | undefined;
   let h: LoopHarness | undefined;
   let browser: Browser | undefined;
+  let codecApp: FastifyInstance | undefined;
+  let codecUrl = '';
   const previousAddress = process.env.TEMPORAL_ADDRESS;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set LOOPWRIGHT_CHROMIUM)`);
     const cli = findTemporalCli();
     if (!cli) throw new Error(`the Temporal CLI is needed for its dev server and Web UI: ${INSTALL_HINT}`);
+    // The codec endpoint first: the UI learns its address at start.
+    const uiPort = await freePort();
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    codecApp = await createHttpApp({
+      temporal: { client: {} as Client, taskQueue: 'unused' },
+      pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+      audit: {} as AuditStore,
+      policy: null,
+      config: { apiTokens: [CODEC_TOKEN] },
+      codec: { codec: testPayloadCodec(), allowedOrigins: [`http://127.0.0.1:${uiPort}`], namespaces: ['default'] },
+    });
+    codecUrl = `${await codecApp.listen({ host: '127.0.0.1', port: 0 })}/codec`;
     server = await startDevServer({
       cli: cli.path,
-      uiPort: await freePort(),
+      uiPort,
+      uiCodecEndpoint: codecUrl,
       searchAttributes: Object.fromEntries(Object.values(SA).map((k) => [k.name, TypedSearchAttributes.toMetadataType(k.type)])),
       logFile: path.join(tmpdir(), `loopwright-ui-dev-server-${process.pid}.log`),
     });
@@ -56,6 +84,7 @@ describe('Temporal UI: issues awaiting approval', () => {
     if (previousAddress === undefined) delete process.env.TEMPORAL_ADDRESS;
     else process.env.TEMPORAL_ADDRESS = previousAddress;
     await server?.stop();
+    await codecApp?.close();
   }, 120_000);
 
   it('lists our waiting IssueWorkflows, and one opened shows its current details and search attributes', async () => {
@@ -78,6 +107,16 @@ describe('Temporal UI: issues awaiting approval', () => {
 
       const page = await browser!.newPage({ viewport: { width: 1440, height: 900 } });
       try {
+        // Not signed in: the endpoint refuses the UI's decode call (CORS lets the UI read the refusal).
+        await page.goto(ui);
+        const refused = await page.evaluate(async (url) => (await fetch(`${url}/decode`, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json', 'x-namespace': 'default' }, body: '{"payloads":[]}' })).status, codecUrl);
+        expect(refused).toBe(401);
+        // Signed in on the endpoint's own form; the UI sends the session cookie with its decode calls.
+        await page.goto(`${codecUrl}/session`);
+        await page.locator('input[name="token"]').fill(CODEC_TOKEN);
+        await Promise.all([page.waitForResponse((r) => r.url().endsWith('/codec/session') && r.request().method() === 'POST' && r.status() === 200), page.getByRole('button', { name: 'Sign in' }).click()]);
+        await page.goto(ui);
+        await page.evaluate(() => localStorage.setItem('includeCredentials', 'true'));
         await page.goto(`${ui}/namespaces/${server!.namespace}/workflows?query=${encodeURIComponent(AWAITING)}`);
         for (const id of waiting) await page.getByRole('link', { name: id, exact: true }).first().waitFor({ timeout: 30_000 });
         expect(await page.getByText(watching.workflowId).count()).toBe(0);

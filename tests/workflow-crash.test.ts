@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
+import { TEST_PAYLOAD_KEYS } from './helpers/temporal-env.js';
 import { parsePlaybook } from '../playbooks/loader.js';
 import { closeUpdate } from '../workflows/messages.js';
 import type { WorkerProcessConfig } from './helpers/worker-process.js';
@@ -51,7 +52,7 @@ it('resumes after SIGKILL mid-step with no duplicated side effect', async () => 
     settings,
     urls: { jira: h.jira.url, slackApi: h.slack.apiUrl, zendesk: h.zendesk.url },
   };
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/worker-process.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/worker-process.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOOPWRIGHT_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS } });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   await until(() => out.includes('ready'), 'child worker', 90_000);

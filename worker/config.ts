@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../workflows/domain/errors.js';
 import { temporalTargetFromEnv } from './temporal-connection.js';
+import type { PayloadKeySettings } from './data-converter.js';
 
 /** The repository root, from the sources (worker/) and from the compiled tree (dist/worker/) alike. */
 export const PROJECT_ROOT = ((up: string) => (path.basename(up) === 'dist' ? path.dirname(up) : up))(path.resolve(import.meta.dirname, '..'));
@@ -35,6 +36,17 @@ const ZEnv = z.object({
   /** Append-only file of signed chain-head checkpoints; default `<sqlite file>.checkpoints.jsonl` (else data/audit-checkpoints.jsonl). */
   AUDIT_CHECKPOINT_FILE: optional(z.string().min(1)),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
+  /**
+   * Temporal payload encryption keys `id:base64[,id:base64…]`, oldest first, the last encrypts (or
+   * LOOPWRIGHT_PAYLOAD_KEYS_FILE). Required with a cluster; a local dev server gets a key file beside
+   * its state. See worker/data-converter.ts.
+   */
+  LOOPWRIGHT_PAYLOAD_KEYS: optional(z.string().min(1)),
+  /**
+   * Browser origins of Temporal UIs allowed to call the codec endpoint (/codec/decode), comma-separated,
+   * e.g. https://temporal.example.com. The local dev server's UI is added when this process starts it.
+   */
+  LOOPWRIGHT_CODEC_ORIGINS: z.string().default(''),
 
   TAXONOMY: z.string().min(1).default('general'),
   LABELED_DATA: optional(z.string().min(1)),
@@ -98,6 +110,7 @@ const SECRET_VARS = [
   'TEMPORAL_API_KEY',
   'TEMPORAL_TLS_CLIENT_KEY_DATA',
   'METRICS_TOKEN',
+  'LOOPWRIGHT_PAYLOAD_KEYS',
 ] as const;
 
 /** Resolves `X_FILE` into `X` for every secret, so containers can mount secrets as files. */
@@ -140,14 +153,18 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
   if (/^postgres(ql)?:\/\//i.test(auditUrl) && !e.AUDIT_HMAC_KEY) {
     throw new LoopwrightError('invalid_config', 'a PostgreSQL audit store needs AUDIT_HMAC_KEY (or AUDIT_HMAC_KEY_FILE): every worker must sign audit events with the same managed key');
   }
+  const target = temporalTargetFromEnv(resolved);
+  const dbFile = path.resolve(e.TEMPORAL_DB_FILE);
   return {
+    payloadKeys: { spec: e.LOOPWRIGHT_PAYLOAD_KEYS, localDir: target ? null : path.dirname(dbFile) } satisfies PayloadKeySettings,
+    codecOrigins: e.LOOPWRIGHT_CODEC_ORIGINS.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
     auditTrust: auditTrustSettings(auditUrl, e.AUDIT_HMAC_KEY, e.AUDIT_CHECKPOINT_FILE, e.AUDIT_CHECKPOINT_INTERVAL_MS),
     temporal: {
       // A cluster (address, TLS/mTLS, API key) through the SDK's envconfig; null: a local dev server.
-      target: temporalTargetFromEnv(resolved),
+      target,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      local: { ip: '127.0.0.1', port: e.TEMPORAL_LOCAL_PORT, uiPort: e.TEMPORAL_UI_PORT || null, dbFile: path.resolve(e.TEMPORAL_DB_FILE) },
+      local: { ip: '127.0.0.1', port: e.TEMPORAL_LOCAL_PORT, uiPort: e.TEMPORAL_UI_PORT || null, dbFile },
       uiUrl: e.TEMPORAL_UI_URL ?? null,
       deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
@@ -206,6 +223,7 @@ export function describeConfig(c: TConfig): string[] {
   return [
     `temporal:  ${c.temporal.target ? c.temporal.target.describe : `local dev server on port ${c.temporal.local.port}, state in ${c.temporal.local.dbFile}`} (task queue ${c.temporal.taskQueue})`,
     `audit:     ${c.auditUrl.startsWith('postgres') ? 'PostgreSQL' : c.auditUrl}; HMAC key ${c.auditTrust.hmacKey ? 'from AUDIT_HMAC_KEY' : `file ${c.auditTrust.localKeyFile}`}; checkpoints ${c.auditTrust.checkpointFile}`,
+    `payloads:  ${c.payloadKeys.spec ? 'AES-256-GCM with LOOPWRIGHT_PAYLOAD_KEYS' : c.payloadKeys.localDir ? `AES-256-GCM with the local key file in ${c.payloadKeys.localDir}` : 'LOOPWRIGHT_PAYLOAD_KEYS required (cluster)'}`,
     `taxonomy:  ${c.triage.taxonomy}; classifier: ${c.llm ? `offline → ${c.llm.model} cascade below ${c.llm.cascadeThreshold}` : 'offline'}`,
     `playbooks: ${c.playbooksDir}; policy: ${c.policyFile}`,
     `jira:      ${on(c.jira)}; slack: ${on(c.slack)}; zendesk: ${on(c.zendesk)}`,

@@ -71,6 +71,33 @@ export function payloadKeysFromEnv(env: NodeJS.ProcessEnv = process.env): Payloa
   return parsePayloadKeys(text, 'LOOPWRIGHT_PAYLOAD_KEYS_FILE');
 }
 
+export interface PayloadKeySettings {
+  /** The keyring spec from LOOPWRIGHT_PAYLOAD_KEYS (or the contents of LOOPWRIGHT_PAYLOAD_KEYS_FILE). */
+  spec: string | undefined;
+  /**
+   * Where a local key file may be kept (and created) when no keys are given: beside the local dev
+   * server's state, whose histories it decrypts. null: keys are required (a cluster: every client and
+   * worker must share them, which a per-machine file cannot promise).
+   */
+  localDir: string | null;
+}
+
+/** The keyring a process uses, and a secret-free line saying where it came from. */
+export function resolvePayloadKeyring(s: PayloadKeySettings): { keyring: PayloadKeyring; describe: string } {
+  if (s.spec) {
+    const keyring = parsePayloadKeys(s.spec);
+    return { keyring, describe: `AES-256-GCM, key ids ${keyring.ids.join(', ')} from LOOPWRIGHT_PAYLOAD_KEYS (encrypting with ${keyring.currentId})` };
+  }
+  if (!s.localDir) {
+    throw new LoopwrightError(
+      'invalid_config',
+      'a Temporal cluster (TEMPORAL_ADDRESS or a profile) needs LOOPWRIGHT_PAYLOAD_KEYS (or LOOPWRIGHT_PAYLOAD_KEYS_FILE): every client and worker must encrypt payloads with the same managed keys; generate one with: echo "k1:$(openssl rand -base64 32)"',
+    );
+  }
+  const local = localPayloadKeys(s.localDir);
+  return { keyring: local.keyring, describe: `AES-256-GCM, local key file ${local.file} (key ${local.keyring.currentId})` };
+}
+
 /** A fresh `<id>:<base64>` entry (32 random bytes). */
 export function generatePayloadKeyEntry(id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`): string {
   return `${id}:${randomBytes(32).toString('base64')}`;

@@ -20,6 +20,7 @@ import { createMetrics } from './http/metrics.js';
 import { buildServices } from './bootstrap.js';
 import { describeConfig, parseConfig, PROJECT_ROOT } from './config.js';
 import { obtainTemporal, openIssuesUrl } from './temporal.js';
+import { createDataConverter, EncryptionCodec, resolvePayloadKeyring } from './data-converter.js';
 import { portInUse } from './temporal-process.js';
 import { createLogger, installTemporalRuntime } from './logging.js';
 
@@ -93,7 +94,14 @@ async function main(argv: string[]): Promise<void> {
       throw new Error(`HTTP_PORT ${config.http.port} is already in use by another process; stop it or set HTTP_PORT`);
     }
 
-    const temporal = await obtainTemporal(config.temporal, log);
+    // Every payload this process sends to Temporal (workflow inputs, results, signals, Updates,
+    // queries, activity arguments) is encrypted; the key itself never reaches a log.
+    const payloadKeys = resolvePayloadKeyring(config.payloadKeys);
+    log(`payloads: ${payloadKeys.describe}`);
+    const dataConverter = createDataConverter(payloadKeys.keyring);
+    // The local dev server's Web UI decodes through this process's codec endpoint (authenticated).
+    const codecUrl = role !== 'worker' && config.http.port !== 0 ? `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}/codec` : undefined;
+    const temporal = await obtainTemporal(config.temporal, log, { dataConverter, ...(codecUrl ? { uiCodecEndpoint: codecUrl } : {}) });
     cleanups.push(() => temporal.close());
     void temporal.serverExited.then((why) => stop(1, why));
     // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
@@ -124,8 +132,8 @@ async function main(argv: string[]): Promise<void> {
       // Worker Deployment Versioning when configured (workflows/README.md): a FeedbackWorkflow lives
       // seconds and finishes on the build it started on (PINNED); an IssueWorkflow lives weeks and
       // moves to each new build (AUTO_UPGRADE), which is why its command-sequence changes use patched().
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities, ...deploymentOptions(config.temporal.deployment, 'PINNED') }),
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities, ...deploymentOptions(config.temporal.deployment, 'AUTO_UPGRADE') }),
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities, dataConverter, ...deploymentOptions(config.temporal.deployment, 'PINNED') }),
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities, dataConverter, ...deploymentOptions(config.temporal.deployment, 'AUTO_UPGRADE') }),
     ]);
     const running = Promise.all(workers.map((w) => w.run()));
     cleanups.push(async () => {
@@ -158,12 +166,22 @@ async function main(argv: string[]): Promise<void> {
         ...(services.encoder ? { encoder: services.encoder } : {}),
         reload: () => services.pipeline.reload(),
       },
+      // The codec endpoint (POST /codec/decode, /codec/encode) for the Temporal UI and CLI: API
+      // tokens authenticate; only the configured UI origins (and the local UI) get CORS.
+      codec: {
+        codec: new EncryptionCodec(payloadKeys.keyring),
+        allowedOrigins: [...new Set([...config.codecOrigins, ...(temporal.uiUrl ? [new URL(temporal.uiUrl).origin] : [])])],
+        namespaces: [config.temporal.namespace],
+      },
       // Per-request lines only at debug: at info a burst of intake would be one log line per message.
       logger: logger.child({ component: 'http' }, { level: logger.level === 'info' ? 'warn' : logger.level }),
     });
     cleanups.push(() => http.close());
     const address = await http.listen({ host: config.http.host, port: config.http.port });
     log(`http: listening on ${address}${tokenFile ? ` (bearer token in ${tokenFile})` : ''}`);
+    if (temporal.uiUrl && codecUrl) {
+      log(`temporal UI: payloads are encrypted; to read them there, sign in at ${codecUrl}/session with an API token and turn on "Include cross-origin credentials" in the UI's codec server settings`);
+    }
 
     if (demo) {
       await runDemo(temporal.client, config.temporal.taskQueue, services, temporal.uiUrl ? openIssuesUrl(temporal.uiUrl, config.temporal.namespace) : null, address);

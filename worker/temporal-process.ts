@@ -33,6 +33,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** Web UI port; null: headless. */
   uiPort?: number | null;
+  /** The codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`), e.g. http://127.0.0.1:8080/codec. */
+  uiCodecEndpoint?: string;
   /** SQLite file: the server's state survives a restart. Undefined: in memory (tests). */
   dbFilename?: string;
   /** SQLite pragmas for the file (`--sqlite-pragma`); default DEV_SERVER_SQLITE_PRAGMAS. */
@@ -101,8 +103,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<StartedSer
     mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
     args.push('--db-filename', opts.dbFilename, ...sqlitePragmaArgs(opts.sqlitePragmas));
   }
-  if (uiPort) args.push('--ui-ip', ip, '--ui-port', String(uiPort));
-  else args.push('--headless');
+  if (uiPort) {
+    args.push('--ui-ip', ip, '--ui-port', String(uiPort));
+    if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  } else args.push('--headless');
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
   for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   const child = launch(opts.cli, args, opts.logFile, opts.detached ?? true);

@@ -32,6 +32,8 @@ export interface ObtainOptions {
   dataConverter?: DataConverter;
   /** The worker role needs the Rust-core connection; the HTTP role does not. */
   needWorkerConnection?: boolean;
+  /** A dev server this process starts: the codec endpoint its Web UI decodes payloads with. */
+  uiCodecEndpoint?: string;
 }
 
 export async function obtainTemporal(config: TConfig['temporal'], log: (line: string) => void, opts: ObtainOptions = {}): Promise<TemporalHandle> {
@@ -71,6 +73,7 @@ async function startLocal(config: TConfig['temporal'], log: (line: string) => vo
     port,
     namespace: config.namespace,
     uiPort,
+    ...(opts.uiCodecEndpoint ? { uiCodecEndpoint: opts.uiCodecEndpoint } : {}),
     dbFilename: dbFile,
     searchAttributes,
     logFile: path.join(path.dirname(dbFile), 'temporal-server.log'),
@@ -113,7 +116,7 @@ async function startDownloaded(config: TConfig['temporal'], log: (line: string) 
   let env: TestWorkflowEnvironment;
   try {
     env = await TestWorkflowEnvironment.createLocal({
-      server: { ip, port, namespace: config.namespace, dbFilename: dbFile, extraArgs: sqlitePragmaArgs(), ...(uiPort ? { ui: true, uiPort } : {}), searchAttributes: Object.values(SA) },
+      server: { ip, port, namespace: config.namespace, dbFilename: dbFile, extraArgs: [...sqlitePragmaArgs(), ...(uiPort && opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : [])], ...(uiPort ? { ui: true, uiPort } : {}), searchAttributes: Object.values(SA) },
       client: opts.dataConverter ? { dataConverter: opts.dataConverter } : {},
     });
   } catch (e) {

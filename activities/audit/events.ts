@@ -405,7 +405,7 @@ export const ZAuditPayloads = {
  * of a re-run demo or re-import differs from the first run's). They are stored and hashed, but
  * left out of an event's identity, so re-sending the event is a duplicate, not a conflict.
  */
-export const ATTEMPT_FIELDS: Partial<Record<TAuditKind, readonly string[]>> = { received: ['intakeAt'] };
+export const ATTEMPT_FIELDS: Partial<Record<TAuditKind, readonly string[]>> = { received: ['intakeAt'], classified: ['usage'] };
 
 export type TAuditPayloads = { [K in TAuditKind]: z.infer<(typeof ZAuditPayloads)[K]> };
 

@@ -17,7 +17,6 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
 import type { LoopwrightMetrics } from '../../worker/http/metrics.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
@@ -38,7 +37,7 @@ import type { TFingerprint } from '../../workflows/domain/triage.js';
 import { startFakeJira, type FakeJira } from '../fakes/jira.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.js';
 import { startFakeZendesk, type FakeZendesk } from '../fakes/zendesk.js';
-import { createTestEnv, uniqueTaskQueue } from './temporal-env.js';
+import { createTestEnv, decodePayload, testDataConverter, uniqueTaskQueue } from './temporal-env.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const APPROVAL_SECRET = 'test-approval-secret-0123456789abcdef';
@@ -202,7 +201,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
-  const newWorker = () => Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowCode, activities });
+  const newWorker = () => Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowCode, activities, dataConverter: testDataConverter() });
   const handles = new Map<string, WorkflowHandle>();
 
   const h: LoopHarness = {
@@ -254,7 +253,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
         const history = await handle.fetchHistory();
         const last = history.events?.at(-1);
         const done = last?.workflowExecutionCompletedEventAttributes;
-        if (done) return defaultPayloadConverter.fromPayload<T>(done.result!.payloads![0]!);
+        if (done) return decodePayload<T>(done.result!.payloads![0]!);
         if (last?.workflowExecutionFailedEventAttributes || last?.workflowExecutionTerminatedEventAttributes) {
           throw new Error(`${handle.workflowId} did not complete: ${JSON.stringify(last)}`);
         }
@@ -281,7 +280,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       }
       for (const id of ids) {
         const history = await env.client.workflow.getHandle(id).fetchHistory();
-        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter() }, history, id);
       }
     },
     async close() {

@@ -12,6 +12,11 @@
  * When TEMPORAL_ADDRESS is set, every suite connects to that server instead (time passes for
  * real there, so suites that skip hours need the time-skipping server).
  *
+ * Every client here uses Loopwright's data converter (worker/data-converter.ts: payloads encrypted
+ * with AES-256-GCM), as every production client does; workers and replays in tests take the same
+ * one from `testDataConverter()`. The key is random per test process, never written to disk, and
+ * handed to child processes as LOOPWRIGHT_PAYLOAD_KEYS (`TEST_PAYLOAD_KEYS`).
+ *
  * Programs come from worker/temporal-binaries.ts (environment variables, PATH, the cache of
  * scripts/install-temporal.sh), else the SDK's download. If none can be had the call fails with
  * the install command: it never substitutes anything else. It starts nothing but the server.
@@ -22,13 +27,34 @@ import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { isGrpcServiceError } from '@temporalio/client';
-import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
+import { defaultPayloadConverter, TypedSearchAttributes, type DataConverter, type Payload, type SearchAttributeType } from '@temporalio/common';
 // Default import: @temporalio/proto is CommonJS, and plain Node ESM (a worker child process) has no named export for it.
 import proto from '@temporalio/proto';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import { SA } from '../../workflows/messages.js';
 import { findTemporalCli, findTimeSkippingServer, INSTALL_HINT } from '../../worker/temporal-binaries.js';
 import { startDevServer, startTimeSkippingServer, type StartedServer } from '../../worker/temporal-process.js';
+import { createDataConverter, EncryptionCodec, generatePayloadKeyEntry, parsePayloadKeys } from '../../worker/data-converter.js';
+
+/** This test process's payload keys (`id:base64`): inherited from a parent test process, else fresh. */
+export const TEST_PAYLOAD_KEYS = process.env['LOOPWRIGHT_PAYLOAD_KEYS'] || generatePayloadKeyEntry(`test-${process.pid}`);
+const testKeyring = parsePayloadKeys(TEST_PAYLOAD_KEYS);
+
+/** The data converter of every test client, worker and replay (payloads encrypted like production). */
+export function testDataConverter(): DataConverter {
+  return createDataConverter(testKeyring);
+}
+
+/** The codec behind `testDataConverter()`, for a codec endpoint in tests (the Temporal UI's). */
+export function testPayloadCodec(): EncryptionCodec {
+  return new EncryptionCodec(testKeyring);
+}
+
+/** A payload read straight from a history (encrypted), decrypted and converted to its value. */
+export async function decodePayload<T = unknown>(payload: Payload): Promise<T> {
+  const [plain] = await new EncryptionCodec(testKeyring).decode([payload]);
+  return defaultPayloadConverter.fromPayload<T>(plain!);
+}
 
 export interface TestEnvOptions {
   /** Which official server; default the time-skipping test server. */
@@ -52,7 +78,7 @@ export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWork
   if (address) return existingServer(address, searchAttributes);
   if (opts.server === 'dev-server') return devServer(opts, searchAttributes);
   const found = findTimeSkippingServer();
-  if (!found) return viaDownload('the Java time-skipping test server', () => TestWorkflowEnvironment.createTimeSkipping());
+  if (!found) return viaDownload('the Java time-skipping test server', () => TestWorkflowEnvironment.createTimeSkipping({ client: { dataConverter: testDataConverter() } }));
   const server = await startTimeSkippingServer({ executable: found.path, logFile: serverLog('time-skipping') });
   const env = await attach(server, true);
   if (searchAttributes.length > 0) await registerSearchAttributes(env, server.namespace, searchAttributes);
@@ -64,7 +90,7 @@ async function devServer(opts: TestEnvOptions, searchAttributes: SearchAttribute
   if (!found) {
     const extraArgs = Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]);
     return viaDownload('the Temporal CLI dev server', () =>
-      TestWorkflowEnvironment.createLocal({ server: { searchAttributes, extraArgs, ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}) } }),
+      TestWorkflowEnvironment.createLocal({ server: { searchAttributes, extraArgs, ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}) }, client: { dataConverter: testDataConverter() } }),
     );
   }
   const server = await startDevServer({
@@ -90,11 +116,11 @@ function serverLog(kind: string): string {
  */
 async function attach(server: StartedServer, timeSkipping: boolean): Promise<TestWorkflowEnvironment> {
   const factory = TestWorkflowEnvironment as unknown as {
-    create(o: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean }): Promise<TestWorkflowEnvironment>;
+    create(o: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean; client: { dataConverter: DataConverter } }): Promise<TestWorkflowEnvironment>;
   };
   let env: TestWorkflowEnvironment;
   try {
-    env = await factory.create({ server: { type: 'existing' }, address: server.address, namespace: server.namespace, supportsTimeSkipping: timeSkipping });
+    env = await factory.create({ server: { type: 'existing' }, address: server.address, namespace: server.namespace, supportsTimeSkipping: timeSkipping, client: { dataConverter: testDataConverter() } });
   } catch (e) {
     await server.stop();
     throw e;
@@ -128,7 +154,7 @@ async function viaDownload(what: string, create: () => Promise<TestWorkflowEnvir
 
 async function existingServer(address: string, searchAttributes: SearchAttributeKey<SearchAttributeType>[]): Promise<TestWorkflowEnvironment> {
   const namespace = process.env['TEMPORAL_NAMESPACE'] || 'default';
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace, client: { dataConverter: testDataConverter() } });
   await registerSearchAttributes(env, namespace, searchAttributes);
   return env;
 }

@@ -12,6 +12,7 @@ import { parsePlaybook } from '../../playbooks/loader.js';
 import { loadPolicyFile } from '../../policies/loader.js';
 import type { TIssueSettings } from '../../workflows/issue/state.js';
 import { harnessActivities } from './loop-harness.js';
+import { testDataConverter } from './temporal-env.js';
 
 export interface WorkerProcessConfig {
   address: string;
@@ -25,7 +26,8 @@ export interface WorkerProcessConfig {
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
 const root = path.resolve(import.meta.dirname, '../..');
 const connection = await NativeConnection.connect({ address: config.address });
-const client = new Client({ connection: await Connection.connect({ address: config.address }) });
+// The parent test passes its payload keys as LOOPWRIGHT_PAYLOAD_KEYS, so both sides share them.
+const client = new Client({ connection: await Connection.connect({ address: config.address }), dataConverter: testDataConverter() });
 const activities = harnessActivities({
   client,
   taskQueue: config.taskQueue,
@@ -35,6 +37,6 @@ const activities = harnessActivities({
   settings: config.settings,
   urls: config.urls,
 });
-const worker = await Worker.create({ connection, taskQueue: config.taskQueue, workflowsPath: path.join(root, 'workflows/index.ts'), activities });
+const worker = await Worker.create({ connection, taskQueue: config.taskQueue, workflowsPath: path.join(root, 'workflows/index.ts'), activities, dataConverter: testDataConverter() });
 process.stdout.write('ready\n');
 await worker.run();

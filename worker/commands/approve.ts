@@ -4,10 +4,17 @@
 // The API applies the same eligibility rule as Slack and the workflow's Update validator, audits
 // refusals, and answers with what the workflow recorded, which this command prints.
 // Also exports what `reject`, `import` and `status` share: the Temporal connection from the
-// environment (TEMPORAL_ADDRESS, default localhost:7233; TEMPORAL_NAMESPACE; TEMPORAL_TASK_QUEUE).
+// environment through the one connection parser (worker/temporal-connection.ts: TEMPORAL_ADDRESS,
+// default localhost:7233 — the local `npm start` dev server; TEMPORAL_NAMESPACE, TLS, API key;
+// TEMPORAL_TASK_QUEUE) with the payload codec every Loopwright client uses (worker/data-converter.ts).
 // Must not: exit 0 when nothing was recorded.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../config.js';
+import { createDataConverter, payloadKeysFromEnv, resolvePayloadKeyring } from '../data-converter.js';
+import { connectClient, temporalTargetFromEnv } from '../temporal-connection.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TDecisionResult } from '../../workflows/messages.js';
 import { CLI_USER_AGENT, type CliCommand, type CliIo } from './types.js';
@@ -23,20 +30,33 @@ export interface TemporalSession {
 
 export type ConnectTemporal = (env: NodeJS.ProcessEnv) => Promise<TemporalSession>;
 
-/** Connects with TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_TASK_QUEUE; fails with the address it tried. */
+/**
+ * The payload keys of a CLI run: LOOPWRIGHT_PAYLOAD_KEYS(_FILE), else the local dev server's key file
+ * (beside TEMPORAL_DB_FILE, as `npm start` keeps it) when the target is that server (no
+ * TEMPORAL_ADDRESS) or the file exists; else an error naming the variable: starting workflows with a
+ * key the workers do not hold would leave them unreadable.
+ */
+export function cliPayloadKeyring(env: NodeJS.ProcessEnv) {
+  const fromEnv = payloadKeysFromEnv(env);
+  if (fromEnv) return fromEnv;
+  const localDir = path.dirname(path.resolve(env['TEMPORAL_DB_FILE'] || path.join(PROJECT_ROOT, 'data', 'temporal.sqlite')));
+  const local = !env['TEMPORAL_ADDRESS'] || existsSync(path.join(localDir, 'payload-keys'));
+  return resolvePayloadKeyring({ spec: undefined, localDir: local ? localDir : null }).keyring;
+}
+
+/** Connects with TEMPORAL_ADDRESS (TLS, API key) / TEMPORAL_NAMESPACE / TEMPORAL_TASK_QUEUE; fails with the address it tried. */
 export const connectTemporalFromEnv: ConnectTemporal = async (env) => {
-  const address = env['TEMPORAL_ADDRESS'] || DEFAULT_TEMPORAL_ADDRESS;
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
-  } catch (e) {
-    throw new LoopwrightError('upstream_unavailable', `cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS)`, { cause: e });
-  }
-  return {
-    client: new Client({ connection, namespace: env['TEMPORAL_NAMESPACE'] || 'default' }),
-    taskQueue: env['TEMPORAL_TASK_QUEUE'] || DEFAULT_TASK_QUEUE,
-    close: () => connection.close(),
+  const target = temporalTargetFromEnv(env) ?? {
+    address: DEFAULT_TEMPORAL_ADDRESS,
+    namespace: env['TEMPORAL_NAMESPACE'] || 'default',
+    describe: DEFAULT_TEMPORAL_ADDRESS,
+    connectionOptions: { address: DEFAULT_TEMPORAL_ADDRESS },
   };
+  const dataConverter = createDataConverter(cliPayloadKeyring(env));
+  const connected = await connectClient(target, dataConverter).catch((e: unknown) => {
+    throw new LoopwrightError('upstream_unavailable', `${(e as Error).message} (set TEMPORAL_ADDRESS)`, { cause: e });
+  });
+  return { client: connected.client, taskQueue: env['TEMPORAL_TASK_QUEUE'] || DEFAULT_TASK_QUEUE, close: () => connected.close() };
 };
 
 class UsageError extends Error {}

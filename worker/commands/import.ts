@@ -38,7 +38,8 @@ options:
 
 input: as for "loopwright classify" (CSV with a "text" column, or FeedbackItem JSON lines);
 rows without an id are numbered row-N, so keep ids in the file if it will change between runs.
-environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE (default loopwright)
+environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE (default loopwright),
+LOOPWRIGHT_PAYLOAD_KEYS(_FILE) (the workers' payload keys; default: the local dev server's key file)
 exit status: 0 every row started or was already done, 1 bad rows or Temporal stopped the run
 (re-run to resume), 2 usage error.
 `;

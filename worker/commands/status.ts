@@ -27,7 +27,7 @@ options:
   --hours H   recent events from the last H hours (default 24)
   --db URL    audit store (default: $AUDIT_DB_URL, else a postgres $DATABASE_URL, else ./data/audit.sqlite)
   --json      one JSON document instead of tables
-environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE
+environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, LOOPWRIGHT_PAYLOAD_KEYS(_FILE) (default: the local dev server's key file)
 `;
 
 const FORECAST_KINDS = ['received', 'classified', 'issue_linked', 'action_succeeded', 'verified', 'reopened', 'closed'] as const;

@@ -6,7 +6,8 @@
 // CLI with `--codec-endpoint http://<host>:<port>/codec --codec-auth "Bearer <token>"`.
 // Authentication: a bearer token from the codec token list (the UI's "pass access token" option
 // forwards one), or a session cookie set by POST /codec/session with such a token, for a UI without
-// its own login (enable "include cross-origin credentials"). CORS: only the configured UI origins get
+// its own login (enable "include cross-origin credentials"); GET /codec/session serves the sign-in
+// form for a person with a browser. CORS: only the configured UI origins get
 // CORS headers, so a page from any other origin cannot read decoded payloads with a user's cookie.
 // CORS is hand-written for these two routes: a fixed origin list and three headers do not justify a
 // plugin that would apply to the whole app.
@@ -39,6 +40,14 @@ const ZJsonPayload = z.strictObject({
 const ZBody = z.strictObject({ payloads: z.array(ZJsonPayload).max(10_000) });
 
 const COOKIE = 'loopwright_codec';
+// No script, no external resources: a token goes from this form to this service only.
+const SIGN_IN_PAGE = `<!doctype html><meta charset="utf-8"><title>Loopwright codec sign-in</title>
+<body style="font-family:sans-serif;max-width:36em;margin:3em auto">
+<h1>Decode Temporal payloads</h1>
+<p>Sign in with your Loopwright API token; the Temporal UI then decodes payloads through this endpoint for 8 hours
+(enable <em>Include cross-origin credentials</em> in the UI's codec server settings).</p>
+<form method="post" action="/codec/session"><input type="password" name="token" autocomplete="off" required size="40">
+<button type="submit">Sign in</button></form></body>`;
 const ALLOWED_HEADERS = 'authorization, content-type, x-namespace';
 
 function fromJson(p: z.infer<typeof ZJsonPayload>) {
@@ -82,6 +91,8 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
   const cors = (req: FastifyRequest, reply: FastifyReply): boolean => {
     const origin = req.headers.origin;
     if (!origin) return true; // not a browser cross-origin call (CLI, curl)
+    // The sign-in form posts from this service's own origin: same-origin, no CORS headers needed.
+    if (req.url.startsWith('/codec/session') && origin === `${req.protocol}://${req.headers.host}`) return true;
     if (!origins.has(origin)) return false;
     void reply.headers({ 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' });
     return true;
@@ -123,6 +134,12 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
 
     // A browser session for the Temporal UI: POST a codec token once (form or JSON), get a cookie.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+    scope.get('/codec/session', async (_req, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; form-action 'self'; style-src 'unsafe-inline'")
+        .send(SIGN_IN_PAGE),
+    );
     scope.post('/codec/session', async (req, reply) => {
       const token = (req.body as { token?: unknown } | null)?.token;
       auth.check(typeof token === 'string' ? `Bearer ${token}` : undefined);

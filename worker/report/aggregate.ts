@@ -445,10 +445,10 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
     .sort((a, b) => (SEVERITY_RANK[b.severity] ?? -1) - (SEVERITY_RANK[a.severity] ?? -1) || b.reportsThisPeriod - a.reportsThisPeriod || a.id.localeCompare(b.id));
 
   const currentIds = new Set(current.map((m) => m.workflowId));
-  const classifiedBy = countBy(
-    events.filter((e): e is Extract<TAuditEvent, { kind: 'classified' }> => e.kind === 'classified' && currentIds.has(e.workflowId)),
-    (e) => e.payload.source,
-  );
+  // A message reclassified on a retry has several `classified` events; the last is the one acted on.
+  const lastClassified = new Map<string, Extract<TAuditEvent, { kind: 'classified' }>>();
+  for (const e of events) if (e.kind === 'classified' && currentIds.has(e.workflowId)) lastClassified.set(e.workflowId, e);
+  const classifiedBy = countBy([...lastClassified.values()], (e) => e.payload.source);
   const needsReview = current.filter((m) => m.category === NEEDS_REVIEW).length;
   return {
     window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), days: periodDays },
