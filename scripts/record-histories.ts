@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
+import { decryptHistory } from '../tests/helpers/temporal-env.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
 import { approveUpdate, FEEDBACK_WORKFLOW } from '../workflows/messages.js';
 
@@ -67,7 +68,9 @@ async function save(h: LoopHarness, name: string, handle: WorkflowHandle | strin
   if (existsSync(file) && !overwrite) {
     process.stdout.write(`kept ${name} (exists; --overwrite to replace)\n`);
   } else {
-    writeFileSync(file, JSON.stringify(historyToJson(history), null, 1) + '\n');
+    // Payloads are encrypted with this run's random test key: committed decrypted (test data only),
+    // so any key replays them; tests/workflow-replay.test.ts also replays them encrypted.
+    writeFileSync(file, JSON.stringify(historyToJson(await decryptHistory(history)), null, 1) + '\n');
     process.stdout.write(`recorded ${name} (${history.events?.length ?? 0} events)\n`);
   }
   // The run this one continued (when it was started by continue-as-new).

@@ -106,6 +106,7 @@ describe('Temporal UI: issues awaiting approval', () => {
       await until(async () => (await harness.env.client.workflow.count(AWAITING)).count === waiting.length, 'visibility to index both issues');
 
       const page = await browser!.newPage({ viewport: { width: 1440, height: 900 } });
+      const codecCalls: string[] = [];
       try {
         // Not signed in: the endpoint refuses the UI's decode call (CORS lets the UI read the refusal).
         await page.goto(ui);
@@ -116,7 +117,16 @@ describe('Temporal UI: issues awaiting approval', () => {
         await page.locator('input[name="token"]').fill(CODEC_TOKEN);
         await Promise.all([page.waitForResponse((r) => r.url().endsWith('/codec/session') && r.request().method() === 'POST' && r.status() === 200), page.getByRole('button', { name: 'Sign in' }).click()]);
         await page.goto(ui);
-        await page.evaluate(() => localStorage.setItem('includeCredentials', 'true'));
+        // The UI's codec settings as a person sets them in its Data Encoder dialog (stored in localStorage).
+        await page.evaluate((endpoint) => {
+          localStorage.setItem('endpoint', JSON.stringify(endpoint));
+          localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+          localStorage.setItem('passAccessToken', 'false');
+          localStorage.setItem('includeCredentials', 'true');
+        }, codecUrl);
+        page.on('response', (r) => {
+          if (r.url().startsWith(codecUrl)) codecCalls.push(`${r.request().method()} ${r.url().slice(codecUrl.length)} ${r.status()}`);
+        });
         await page.goto(`${ui}/namespaces/${server!.namespace}/workflows?query=${encodeURIComponent(AWAITING)}`);
         for (const id of waiting) await page.getByRole('link', { name: id, exact: true }).first().waitFor({ timeout: 30_000 });
         expect(await page.getByText(watching.workflowId).count()).toBe(0);
@@ -143,7 +153,7 @@ describe('Temporal UI: issues awaiting approval', () => {
         await screenshot(page, 'temporal-ui-search-attributes.png');
       } catch (e) {
         await page.screenshot({ path: path.join(tmpdir(), 'loopwright-ui-failure.png'), fullPage: true }).catch(() => undefined);
-        throw e;
+        throw new Error(`${(e as Error).message}; codec calls: ${codecCalls.join(', ') || 'none'}`, { cause: e });
       } finally {
         await page.close();
       }

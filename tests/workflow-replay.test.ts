@@ -2,11 +2,15 @@
 // recorded by scripts/record-histories.ts on the official servers) replayed by today's workflow
 // code with Worker.runReplayHistories, as sdk-typescript's test-replay does. A change to a
 // workflow's command sequence that is not behind patched() fails here (workflows/README.md).
+// Replays use Loopwright's data converter (payload encryption, worker/data-converter.ts), as the
+// workers do: the histories are committed decrypted and replayed both as they are and encrypted,
+// the way the server holds them.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { historyFromJson } from './helpers/history-json.js';
+import { encryptHistory, testDataConverter } from './helpers/temporal-env.js';
 
 const dir = path.join(import.meta.dirname, 'histories');
 const REQUIRED = [
@@ -47,11 +51,16 @@ describe('committed workflow histories', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
     const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJson(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))) }));
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(import.meta.dirname, '../workflows/index.ts'), logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as never });
+    const encrypted = await Promise.all(histories.map(async (h) => ({ workflowId: `${h.workflowId} (encrypted)`, history: await encryptHistory(structuredClone(h.history)) })));
     const results: ReplayResult[] = [];
-    for await (const r of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(r);
-    expect(results.map((r) => r.workflowId).sort()).toEqual(histories.map((h) => h.workflowId).sort());
+    for await (const r of Worker.runReplayHistories({ workflowBundle, dataConverter: testDataConverter() }, [...histories, ...encrypted])) results.push(r);
+    expect(results.map((r) => r.workflowId).sort()).toEqual([...histories, ...encrypted].map((h) => h.workflowId).sort());
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
-  }, 240_000);
+    // Control: the encrypted form cannot be replayed without the codec, so the converter is what made it pass.
+    const bare: ReplayResult[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle }, encrypted.slice(0, 1))) bare.push(r);
+    expect(bare[0]?.error).toBeDefined();
+  }, 360_000);
 
   it('include runs that ended in and started from continue-as-new in the middle of a round', () => {
     const events = (name: string) => (JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { events: Array<{ eventType: string }> }).events.map((e) => e.eventType);

@@ -180,7 +180,7 @@ async function main(argv: string[]): Promise<void> {
     const address = await http.listen({ host: config.http.host, port: config.http.port });
     log(`http: listening on ${address}${tokenFile ? ` (bearer token in ${tokenFile})` : ''}`);
     if (temporal.uiUrl && codecUrl) {
-      log(`temporal UI: payloads are encrypted; to read them there, sign in at ${codecUrl}/session with an API token and turn on "Include cross-origin credentials" in the UI's codec server settings`);
+      log(`temporal UI: payloads are encrypted; to read them there, sign in at ${codecUrl}/session with an API token, then in the UI's codec server settings turn on "Include cross-origin credentials" (overriding the remote codec configuration)`);
     }
 
     if (demo) {

@@ -50,6 +50,50 @@ export function testPayloadCodec(): EncryptionCodec {
   return new EncryptionCodec(testKeyring);
 }
 
+type TPayloadLike = { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
+const ENCRYPTED = 'binary/encrypted';
+
+/**
+ * Runs `fn` over every payload of a history in place, except those the server reads (search
+ * attributes), headers, and the SDK's own markers: what a worker's codec encodes. Returns the history.
+ */
+async function mapHistoryPayloads<T extends object>(history: T, fn: (p: TPayloadLike) => Promise<TPayloadLike>): Promise<T> {
+  const visit = async (value: unknown, key: string): Promise<void> => {
+    if (!value || typeof value !== 'object' || value instanceof Uint8Array) return;
+    if (key === 'searchAttributes' || key === 'header' || key === 'markerRecordedEventAttributes') return;
+    if (Array.isArray(value)) {
+      for (const v of value) await visit(v, key);
+      return;
+    }
+    const o = value as TPayloadLike & Record<string, unknown>;
+    if (o.metadata && typeof o.metadata === 'object' && 'encoding' in o.metadata) {
+      const next = await fn(o);
+      o.metadata = next.metadata ?? {};
+      o.data = next.data ?? new Uint8Array();
+      return;
+    }
+    for (const [k, v] of Object.entries(o)) await visit(v, /^\d+$/.test(k) ? key : k);
+  };
+  await visit(history, '');
+  return history;
+}
+
+/** A history with every payload encrypted under the test key, as the server holds them. */
+export function encryptHistory<T extends object>(history: T): Promise<T> {
+  const codec = new EncryptionCodec(testKeyring);
+  return mapHistoryPayloads(history, async (p) => (text(p.metadata?.['encoding']) === ENCRYPTED ? p : (await codec.encode([p as Payload]))[0]!));
+}
+
+/**
+ * A history with its payloads decrypted: how tests/histories/ are committed (they hold only test
+ * data), so any key replays them and a reviewer can read them.
+ */
+export function decryptHistory<T extends object>(history: T): Promise<T> {
+  const codec = new EncryptionCodec(testKeyring);
+  return mapHistoryPayloads(history, async (p) => (text(p.metadata?.['encoding']) === ENCRYPTED ? (await codec.decode([p as Payload]))[0]! : p));
+}
+const text = (b: Uint8Array | null | undefined): string => (b ? Buffer.from(b).toString('utf8') : '');
+
 /** A payload read straight from a history (encrypted), decrypted and converted to its value. */
 export async function decodePayload<T = unknown>(payload: Payload): Promise<T> {
   const [plain] = await new EncryptionCodec(testKeyring).decode([payload]);

@@ -33,7 +33,9 @@ export interface CodecEndpointConfig {
   now?: () => number;
 }
 
-const ZJsonPayload = z.strictObject({
+// Payload fields other than metadata and data (newer API versions add some) are ignored, not refused:
+// the UI sends whatever its API version has.
+const ZJsonPayload = z.object({
   metadata: z.record(z.string(), z.string().base64()).nullish(),
   data: z.string().base64().nullish(),
 });
@@ -45,7 +47,8 @@ const SIGN_IN_PAGE = `<!doctype html><meta charset="utf-8"><title>Loopwright cod
 <body style="font-family:sans-serif;max-width:36em;margin:3em auto">
 <h1>Decode Temporal payloads</h1>
 <p>Sign in with your Loopwright API token; the Temporal UI then decodes payloads through this endpoint for 8 hours
-(enable <em>Include cross-origin credentials</em> in the UI's codec server settings).</p>
+(in the UI's codec server settings: this endpoint, <em>Include cross-origin credentials</em> on, overriding the
+remote codec configuration).</p>
 <form method="post" action="/codec/session"><input type="password" name="token" autocomplete="off" required size="40">
 <button type="submit">Sign in</button></form></body>`;
 const ALLOWED_HEADERS = 'authorization, content-type, x-namespace';
