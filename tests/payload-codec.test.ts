@@ -152,6 +152,8 @@ describe('codec endpoint', () => {
       expect((await call('/codec/decode', { payloads: [json(enc!)] }, { ...h, 'x-namespace': 'default' })).status).toBe(401);
     }
     expect((await call('/codec/decode', { payloads: [json(enc!)] }, { authorization: `Bearer ${TOKEN}`, 'x-namespace': 'other' })).status).toBe(403);
+    // The Temporal CLI (1.5) sends an empty X-Namespace: served, the token being the authorisation.
+    expect((await call('/codec/decode', { payloads: [json(enc!)] }, { authorization: `Bearer ${TOKEN}`, 'x-namespace': '' })).status).toBe(200);
     expect((await call('/codec/decode', { payloads: 'nope' }, headers)).status).toBe(400);
   });
 

@@ -20,7 +20,12 @@ import { findTemporalCli, INSTALL_HINT } from '../worker/temporal-binaries.js';
 import { feedbackWorkflowId, type TFeedbackItem } from '../workflows/domain/feedback.js';
 import { createLoopHarness, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 import { canaries, leakedIn } from './helpers/pii-corpus.js';
-import { decodePayload, TEST_PAYLOAD_KEYS } from './helpers/temporal-env.js';
+import { decodePayload, TEST_PAYLOAD_KEYS, testPayloadCodec } from './helpers/temporal-env.js';
+import type { AuditStore } from '../activities/audit/index.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { createHttpApp } from '../worker/http/app.js';
 
 const run = promisify(execFile);
 
@@ -133,6 +138,26 @@ describe('PII canaries in Temporal history', () => {
     const b64 = [...cliText.matchAll(/"data":\s*"([A-Za-z0-9+/=]{8,})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
     expect(leakedIn(cliText)).toEqual([]);
     expect(leakedIn(b64.join('\n'))).toEqual([]);
+
+    // An authorised user's export: the same CLI through Loopwright's codec endpoint with an API token reads the message.
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const codecApp = await createHttpApp({
+      temporal: { client: h.env.client, taskQueue: h.taskQueue },
+      pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+      audit: {} as AuditStore,
+      policy: null,
+      config: { apiTokens: ['history-codec-token-0123456789'] },
+      codec: { codec: testPayloadCodec(), allowedOrigins: [], namespaces: [h.env.namespace ?? 'default'] },
+    });
+    try {
+      const codecUrl = `${await codecApp.listen({ host: '127.0.0.1', port: 0 })}/codec`;
+      const first = feedbackWorkflowId(items[0]!);
+      const { stdout } = await run(cli.path, ['workflow', 'show', '--workflow-id', first, '--output', 'json', '--address', h.env.address, '--namespace', h.env.namespace ?? 'default', '--codec-endpoint', codecUrl, '--codec-auth', 'Bearer history-codec-token-0123456789'], { maxBuffer: 64 * 1024 * 1024 });
+      const decodedB64 = [...stdout.matchAll(/"data":\s*"([A-Za-z0-9+/=]{8,})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+      expect(leakedIn(stdout + decodedB64)).toContain(`${canaries[0]!.id} ${canaries[0]!.variant}`);
+    } finally {
+      await codecApp.close();
+    }
 
     // 2. The raw histories over gRPC with a client that has no codec.
     const connection = await Connection.connect({ address: h.env.address });

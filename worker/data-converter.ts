@@ -18,7 +18,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// Default import: @temporalio/proto is CommonJS, and plain Node ESM (npm start, the CLI) has no named export for it.
+import proto from '@temporalio/proto';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -128,7 +129,7 @@ export class EncryptionCodec implements PayloadCodec {
     const keyId = this.keyring.currentId;
     const key = this.keyring.key(keyId)!;
     return payloads.map((payload) => {
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const plain = proto.temporal.api.common.v1.Payload.encode(payload).finish();
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(aad(keyId));
@@ -155,7 +156,7 @@ export class EncryptionCodec implements PayloadCodec {
       } catch {
         throw new ValueError(`encrypted payload failed authentication under key "${keyId}" (tampered, or the wrong key under that id)`);
       }
-      return temporal.api.common.v1.Payload.decode(plain);
+      return proto.temporal.api.common.v1.Payload.decode(plain);
     });
   }
 }

@@ -26,7 +26,7 @@ export interface CodecEndpointConfig {
   tokens: string[];
   /** Browser origins of the Temporal UI allowed to call the endpoint, e.g. http://localhost:8233. */
   allowedOrigins: string[];
-  /** When set, the X-Namespace header must name one of these. */
+  /** When set, an X-Namespace header that names a namespace must name one of these. */
   namespaces?: string[];
   /** Session cookie lifetime; default 8 h. */
   sessionTtlMs?: number;
@@ -107,8 +107,10 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
       if (req.method === 'OPTIONS' || req.url.startsWith('/codec/session')) return;
       if (!req.headers.authorization && validSession(cookieValue(req.headers.cookie))) return;
       auth.check(req.headers.authorization);
+      // A caller that names another namespace is refused; one that names none (the Temporal CLI
+      // 1.5 sends an empty X-Namespace) is served: the token is the authorisation, the namespace a filter.
       const ns = req.headers['x-namespace'];
-      if (cfg.namespaces && !(typeof ns === 'string' && cfg.namespaces.includes(ns))) {
+      if (cfg.namespaces && typeof ns === 'string' && ns !== '' && !cfg.namespaces.includes(ns)) {
         throw new LoopwrightError('forbidden', 'namespace not served by this codec endpoint');
       }
     });
