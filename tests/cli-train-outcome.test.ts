@@ -46,7 +46,7 @@ describe('loopwright train-outcome', () => {
     // Complaint text never reaches the terminal.
     const narrative = readOutcomeBytes(SAMPLE, readFileSync(SAMPLE)).records.find((x) => x.text.length > 60)!.text.slice(0, 40);
     expect(r.err + r.out).not.toContain(narrative);
-  }, 120_000);
+  }, 240_000);
 
   it('maps another file with --map; a file without the outcome column fails naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-outcome-'));
@@ -66,5 +66,5 @@ describe('loopwright train-outcome', () => {
     expect(bad.err).toMatch(/no column "Company response to consumer".*--map outcome=<column>/);
     expect((await runCli([])).code).toBe(2);
     expect((await runCli([file, '--test-share', '2'])).code).toBe(2);
-  }, 120_000);
+  }, 240_000);
 });

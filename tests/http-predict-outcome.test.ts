@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditStore } from '../activities/audit/index.js';
+import type { AuditStore, TAuditAppend, TAuditEvent } from '../activities/audit/index.js';
+import { asEvents } from './fixtures/report-trail.js';
 import { readOutcomeBytes } from '../activities/outcome/dataset.js';
 import { trainOutcomeModel } from '../activities/outcome/model.js';
 import { createOutcomePredictor, type OutcomePredictor } from '../activities/outcome/predictor.js';
@@ -23,14 +24,34 @@ let predictor: OutcomePredictor;
 let withModel: FastifyInstance;
 let withoutModel: FastifyInstance;
 
+const NOW = Date.parse('2026-11-29T00:00:00Z');
+const HOUR = 3_600_000;
+/** Five remediated billing issues and one open one, as audit events. */
+function forecastTrail(): TAuditEvent[] {
+  const worker = { type: 'worker', id: 't' } as const;
+  const out: TAuditAppend[] = [];
+  const iso = (t: number) => new Date(t).toISOString();
+  const add = (id: string, start: number, remediateH: number | null) => {
+    const fb = `feedback:api:${id}`;
+    out.push({ workflowId: fb, eventKey: 'received', actor: worker, kind: 'received', at: iso(start), payload: { source: 'api', externalId: id, receivedAt: iso(start) } });
+    out.push({ workflowId: fb, eventKey: 'classified', actor: worker, kind: 'classified', at: iso(start), payload: { category: 'billing', confidence: 0.9, source: 'local', modelVersion: 'm', taxonomyVersion: 't', severity: { level: 'medium', score: 0.5 } } });
+    out.push({ workflowId: fb, eventKey: `linked:${id}`, actor: worker, kind: 'issue_linked', at: iso(start), payload: { issueWorkflowId: `issue:billing.${id}`, fingerprint: `billing.${id}` } });
+    if (remediateH !== null) out.push({ workflowId: `issue:billing.${id}`, eventKey: 'done', actor: worker, kind: 'action_succeeded', at: iso(start + remediateH * HOUR), payload: { actionType: 'jira.create_issue', idempotencyKey: `k-${id}` } });
+  };
+  [2, 4, 6, 8, 10].forEach((h, i) => add(`p${i}`, NOW - (10 - i) * 24 * HOUR, h));
+  add('open', NOW - HOUR, null);
+  return asEvents(out);
+}
+
 async function app(outcome?: OutcomePredictor): Promise<FastifyInstance> {
   const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
   // The route needs neither Temporal nor the audit store; nothing here calls them.
   return createHttpApp({
     temporal: { client: {} as Client, taskQueue: 'unused' },
     pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
-    audit: {} as AuditStore,
+    audit: { search: async (q: { kind?: string[] }) => forecastTrail().filter((e) => !q.kind || q.kind.includes(e.kind)) } as unknown as AuditStore,
     policy: null,
+    clock: () => NOW,
     config: { apiTokens: [TOKEN] },
     ...(outcome ? { outcome } : {}),
   });
@@ -81,6 +102,18 @@ describe('POST /v1/predict/outcome', () => {
     const none = await post(withoutModel, { text: 'x' });
     expect(none.statusCode).toBe(503);
     expect(none.json().error.message).toMatch(/loopwright train-outcome/);
+  });
+
+  it('GET /v1/issues/:workflowId/forecast: time to remediation from similar past issues, 404 for an unknown issue', async () => {
+    const res = await withModel.inject({ method: 'GET', url: `/v1/issues/${encodeURIComponent('issue:billing.open')}/forecast`, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode, res.body).toBe(200);
+    const f = res.json();
+    expect(f.remediation).toMatchObject({ status: 'forecast', p50Hours: 6, lowHours: 2, highHours: 10, observed: 5 });
+    expect(f.verifiedFix.status).toBe('insufficient_history');
+    expect(f.summary).toMatch(/^remediation ~6\.0 h/);
+    const none = await withModel.inject({ method: 'GET', url: '/v1/issues/issue%3Anope.x/forecast', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(none.statusCode).toBe(404);
+    expect(OUTCOME_OPENAPI_PATHS['/v1/issues/{workflowId}/forecast'].get.responses['404']).toBeDefined();
   });
 
   it('describes itself for the OpenAPI document', () => {

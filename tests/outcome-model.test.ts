@@ -92,7 +92,7 @@ describe('the outcome model on the vendored CFPB sample', () => {
     const byText = new Map(texts.map((t, i) => [t, embedded[i]!]));
     vectors = rs.map((r) => (r.text ? byText.get(r.text)! : null));
     model = trainOutcomeModel({ records: rs, vectors, encoderVersion: encoder.modelVersion });
-  }, 300_000);
+  }, 600_000);
 
   it('predicts calibrated probabilities per outcome, a timeliness risk, drivers and its version', () => {
     const withText = rs.find((r) => r.text.length > 200)!;
@@ -119,7 +119,7 @@ describe('the outcome model on the vendored CFPB sample', () => {
     expect(loaded.predict(r, vectors[3] ?? null)).toEqual(model.predict(r, vectors[3] ?? null));
     json.decisionWeights = [1, 50, 50];
     expect(() => deserializeOutcomeModel(json, 'edited.json')).toThrow(/edited\.json: content hash .* does not match/);
-  });
+  }, 240_000);
 
   it('learns something real: on a time split it ranks relief above explanation better than chance', () => {
     const { train, test } = timeSplit(rs, 0.3);
@@ -131,7 +131,7 @@ describe('the outcome model on the vendored CFPB sample', () => {
     expect(e.reliefPrAuc).toBeGreaterThan(e.reliefBase);
     const base = trainOutcomeModel({ records: train.map((i) => rs[i]!), config: STRUCTURED_ONLY });
     expect(base.dimension).toBeLessThan(m.dimension);
-  });
+  }, 240_000);
 
   it('the predictor refuses an encoder other than the one it was trained with, and embeds through the one it has', async () => {
     const other: SentenceEncoder = { ...encoder, modelVersion: 'other@000000000000', embed: (t) => encoder.embed(t) };

@@ -71,7 +71,7 @@ describe('report: outcome sections', () => {
     const page = await renderReportHtml(data, { extraSections: [html] });
     expect(page).toContain('How long will the open issues take?');
     expect(page).not.toMatch(/<script/i);
-  }, 120_000);
+  }, 240_000);
 
   it('says so when there is no model and no prediction', async () => {
     const events = asEvents(reportTrail());

@@ -265,7 +265,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       return reply.code(status).send(body);
     });
 
-    await registerOutcomeRoutes(api, { ...(deps.outcome ? { predictor: deps.outcome } : {}) });
+    await registerOutcomeRoutes(api, { ...(deps.outcome ? { predictor: deps.outcome } : {}), audit: deps.audit, clock });
     if (deps.brain) await registerBrainRoutes(api, { ...deps.brain, audit: deps.audit, clock });
 
     api.post('/v1/classify', async (req) => {

@@ -1,4 +1,4 @@
-// POST /v1/predict/outcome: how a complaint is likely to be resolved (calibrated probability per
+// POST /v1/predict/outcome and GET /v1/issues/:workflowId/forecast. The first: how a complaint is likely to be resolved (calibrated probability per
 // outcome, timeliness risk, model version, the features that drove it), without starting any
 // workflow. The text is masked before the model sees it, as in the loop. Registered by app.ts in
 // its authenticated scope with one line; the request/response schemas and their OpenAPI
@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { OUTCOME_FIELDS, TOutcomeRecord } from '../../activities/outcome/dataset.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
+import { describeForecast, forecastResolution, issueHistories } from '../../activities/outcome/resolution-forecast.js';
+import type { AuditStore } from '../../activities/audit/index.js';
 import { maskPii } from '../../activities/triage/pii.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { MAX_FEEDBACK_TEXT_CHARS } from '../../workflows/domain/feedback.js';
@@ -56,11 +58,28 @@ export const OUTCOME_OPENAPI_PATHS = {
       },
     },
   },
+  '/v1/issues/{workflowId}/forecast': {
+    get: {
+      summary: 'How long will this issue take?',
+      description:
+        'Forecast of time to remediation and to a verified fix (median and 80% interval, hours from the first report) from similar past issues in the audit trail; status insufficient_history when there are too few. 404 when the trail holds nothing about the issue.',
+      security: [{ bearerAuth: [] }],
+      parameters: [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' }, example: 'issue:billing.0123456789ab' }],
+      responses: { '200': { description: 'the forecast (TResolutionForecast + summary)' }, '404': { description: 'unknown issue' } },
+    },
+  },
 } as const;
 
 export interface OutcomeRouteDeps {
   predictor?: OutcomePredictor;
+  /** For GET /v1/issues/:workflowId/forecast (time to resolution from the audit history). */
+  audit?: Pick<AuditStore, 'search'>;
+  clock?: () => number;
 }
+
+const FORECAST_KINDS = ['received', 'classified', 'issue_linked', 'action_succeeded', 'verified', 'reopened', 'closed'] as const;
+/** Similar issues are looked for in this much history. */
+const FORECAST_HISTORY_MS = 90 * 86_400_000;
 
 /** Registers the route on an (authenticated) fastify scope. */
 export async function registerOutcomeRoutes(api: FastifyInstance, deps: OutcomeRouteDeps): Promise<void> {
@@ -72,5 +91,17 @@ export async function registerOutcomeRoutes(api: FastifyInstance, deps: OutcomeR
     const fields = Object.fromEntries(Object.entries(parsed.data.fields).filter(([, v]) => v !== undefined && v.trim() !== '')) as TOutcomeRecord['fields'];
     const record: TOutcomeRecord = { id: 'api', receivedAt: NaN, text, fields, outcome: null, untimely: null };
     return deps.predictor.predict(record);
+  });
+
+  // Time to remediation and to a verified fix for an issue, from similar past issues (404 when the
+  // trail holds nothing about it); the issue console and /v1/issues/:id show this.
+  const audit = deps.audit;
+  if (!audit) return;
+  api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/forecast', async (req) => {
+    const now = (deps.clock ?? Date.now)();
+    const events = await audit.search({ kind: [...FORECAST_KINDS], from: new Date(now - FORECAST_HISTORY_MS).toISOString(), limit: 100_000 });
+    const forecast = forecastResolution(issueHistories(events), req.params.workflowId, now);
+    if (!forecast) throw new LoopwrightError('not_found', `no audit history for ${req.params.workflowId} in the last 90 days`);
+    return { ...forecast, summary: describeForecast(forecast) };
   });
 }
