@@ -161,8 +161,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
 }
 
 async function ready(): Promise<void> {
-  await until('the HTTP service', async () => (await fetch(`http://127.0.0.1:${ports.http}/readyz`).catch(() => null))?.ok, 120_000);
-  await until('the worker', async () => (await fetch(`http://127.0.0.1:${ports.workerHttp}/healthz`).catch(() => null))?.ok, 120_000);
+  // A worker start bundles two workflow bundles and loads the models: a minute or more on busy cores.
+  await until('the HTTP service', async () => (await fetch(`http://127.0.0.1:${ports.http}/readyz`).catch(() => null))?.ok, 600_000);
+  await until('the worker', async () => (await fetch(`http://127.0.0.1:${ports.workerHttp}/healthz`).catch(() => null))?.ok, 600_000);
 }
 
 async function postFeedback(items: unknown[]): Promise<Array<{ status: string; workflowId?: string }>> {

@@ -38,7 +38,8 @@ describe('FeedbackWorkflow end to end', () => {
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [crashPlaybook], server: 'dev-server' });
   });
-  afterAll(async () => h?.close());
+  // close() replays every history this harness produced (50+ workflows).
+  afterAll(async () => h?.close(), 600_000);
 
   const start = (item: TFeedbackItemInput) =>
     h.env.client.workflow.start(FEEDBACK_WORKFLOW, {
