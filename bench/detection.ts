@@ -16,6 +16,9 @@
 import { readFileSync } from 'node:fs';
 import { buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { createGrouper } from '../activities/grouping/assign.js';
+import { applyGrouping } from '../activities/grouping/route.js';
+import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { contextSearchRange, rankHypotheses } from '../activities/context/rank.js';
 import { eventsInRange, type TContextEventInput, ZContextEvent } from '../activities/context/events.js';
@@ -281,6 +284,12 @@ export const detectionSuite: BenchSuite = {
     for (const report of reports) {
       const item = { source: 'sim', externalId: report.id, text: report.text, receivedAt: new Date(report.at).toISOString(), channel: report.channel, customer: { id: `c-${report.id}`, tier: report.tier }, metadata: report.metadata };
       triaged.push({ report, result: pipeline.triageSync ? pipeline.triageSync(item) : await pipeline.triage(item) });
+    }
+    // Routing groups fragments by meaning before they reach an issue (activities/grouping), in
+    // event-time order as live intake would; without the encoder, fingerprints alone.
+    if (brain.encoder && process.env.DETECTION_GROUPING !== 'off') {
+      const grouper = createGrouper({ store: createSqliteGroupingStore(':memory:'), encoder: brain.encoder });
+      for (const t of triaged) t.result = (await applyGrouping(t.result, null, grouper, null)).result;
     }
     // Segments must reach the triage result from metadata (the pipeline's own normalisation).
     const withSegments = triaged.filter((t) => t.result.segments?.platform !== undefined).length;

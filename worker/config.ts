@@ -51,6 +51,9 @@ const ZEnv = z.object({
   TAXONOMY: z.string().min(1).default('general'),
   LABELED_DATA: optional(z.string().min(1)),
   CLASSIFIER_THRESHOLD: optional(z.coerce.number().min(0).max(1)),
+  /** Cosine similarity a fragment needs to join an open issue / a theme (activities/grouping/assign.ts defaults). */
+  GROUPING_ISSUE_THRESHOLD: optional(z.coerce.number().min(-1).max(1)),
+  GROUPING_THEME_THRESHOLD: optional(z.coerce.number().min(-1).max(1)),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -169,6 +172,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
     auditUrl,
+    grouping: { issueThreshold: e.GROUPING_ISSUE_THRESHOLD, themeThreshold: e.GROUPING_THEME_THRESHOLD },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,
     policyFile: e.POLICY_FILE,

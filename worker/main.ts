@@ -117,7 +117,12 @@ async function main(argv: string[]): Promise<void> {
       pipeline: services.pipeline,
       ...(services.outcome ? { outcome: services.outcome } : {}),
       audit: services.audit,
-      grouping: { store: services.grouping, ...(services.encoder ? { encoder: services.encoder } : {}) },
+      grouping: {
+        store: services.grouping,
+        ...(services.encoder ? { encoder: services.encoder } : {}),
+        ...(config.grouping.issueThreshold !== undefined ? { issueThreshold: config.grouping.issueThreshold } : {}),
+        ...(config.grouping.themeThreshold !== undefined ? { themeThreshold: config.grouping.themeThreshold } : {}),
+      },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
       integrations: services.integrations,
