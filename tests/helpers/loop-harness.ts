@@ -68,6 +68,8 @@ export interface HarnessOptions {
   metrics?: LoopwrightMetrics;
   /** Triage pipeline (e.g. with the LLM cascade against the fake OpenAI); default: offline classifier. */
   pipeline?: TriagePipeline;
+  /** Grouping by meaning and emerging themes in routing (activities/grouping). */
+  grouping?: HarnessActivityConfig['grouping'];
   /**
    * Which official server: the Java time-skipping test server (default; `env.sleep` skips hours) or
    * `temporal server start-dev` (visibility queries, real limits; time passes for real).
@@ -150,6 +152,8 @@ export interface HarnessActivityConfig {
   contextFile?: string | undefined;
   metrics?: LoopwrightMetrics | undefined;
   pipeline?: TriagePipeline | undefined;
+  /** Grouping by meaning and themes (activities/grouping); absent: fingerprints only. */
+  grouping?: Parameters<typeof createActivities>[0]['grouping'] | undefined;
 }
 
 function defaultPipeline(): TriagePipeline {
@@ -174,6 +178,7 @@ export function harnessActivities(c: HarnessActivityConfig) {
     contextSources: c.contextFile ? [createFileContextSource(c.contextFile)] : [],
     identity: `test-worker-${process.pid}`,
     ...(c.metrics ? { metrics: c.metrics } : {}),
+    ...(c.grouping ? { grouping: c.grouping } : {}),
   });
 }
 
@@ -198,6 +203,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     contextFile: opts.contextFile,
     metrics: opts.metrics,
     pipeline: opts.pipeline,
+    grouping: opts.grouping,
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
