@@ -3,10 +3,13 @@
 // full-store verification events/s. SQLite runs in a temp file with the default synchronous=FULL;
 // PostgreSQL is AUDIT_BENCH_PG_URL (an empty database) or a throw-away local cluster with fsync on.
 // Synthetic events only: ~10 per workflow, payloads shaped like the loop's real ones.
+// Stores are opened as the worker opens them (worker/bootstrap.ts): keyed (HMAC-SHA256 hashes, v2)
+// with a random key, signed chain-head checkpoints to an append-only file every 5 s, and an origin.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPostgresAuditStore, createSqliteAuditStore, type AuditStore, type TAuditAppend } from '../activities/audit/index.js';
+import { createFileCheckpointSink, createPostgresAuditStore, createSqliteAuditStore, parseKeyring, type AuditStore, type AuditTrustOptions, type TAuditAppend } from '../activities/audit/index.js';
 import { startPostgres } from '../tests/helpers/postgres.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
@@ -114,9 +117,11 @@ export const auditSuite: BenchSuite = {
     const rows: BenchRow[] = [];
 
     const dir = mkdtempSync(join(tmpdir(), 'loopwright-audit-bench-'));
+    const keyring = parseKeyring(`bench1:${randomBytes(32).toString('base64url')}`, 'bench');
+    const trust = (at: string, name: string): AuditTrustOptions => ({ keyring, origin: `bench:${process.pid}`, checkpoints: { sink: createFileCheckpointSink(join(at, `${name}.checkpoints.jsonl`)), intervalMs: 5_000 } });
     try {
       const file = join(dir, 'audit.db');
-      const sqlite = await createSqliteAuditStore(file);
+      const sqlite = await createSqliteAuditStore(file, trust(dir, 'sqlite'));
       try {
         rows.push(...(await measure('sqlite', sqlite, events, singles, batchSize)));
       } finally {
@@ -124,7 +129,7 @@ export const auditSuite: BenchSuite = {
       }
       // The price of FULL: the same single appends with synchronous=NORMAL (safe against process
       // crashes, may lose the last commits on power loss).
-      const normal = await createSqliteAuditStore(join(dir, 'normal.db'), { synchronous: 'normal' });
+      const normal = await createSqliteAuditStore(join(dir, 'normal.db'), { synchronous: 'normal', ...trust(dir, 'normal') });
       try {
         const t = performance.now();
         for (let i = 0; i < singles; i++) await normal.append(syntheticEvent(i, 'single'));
@@ -144,8 +149,9 @@ export const auditSuite: BenchSuite = {
       return rows;
     }
     const url = pgUrl ?? (started?.ok ? started.server.connectionString : '');
+    const pgDir = mkdtempSync(join(tmpdir(), 'loopwright-audit-bench-pg-'));
     try {
-      const pg = await createPostgresAuditStore(url);
+      const pg = await createPostgresAuditStore(url, trust(pgDir, 'postgres'));
       try {
         rows.push(...(await measure('postgres', pg, events, singles, batchSize)));
       } finally {
@@ -153,6 +159,7 @@ export const auditSuite: BenchSuite = {
       }
     } finally {
       if (started?.ok) await started.server.stop();
+      rmSync(pgDir, { recursive: true, force: true });
     }
     return rows;
   },
