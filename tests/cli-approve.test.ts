@@ -68,8 +68,11 @@ describe('approve / reject commands', () => {
       const status = createStatusCommand(connect, async () => ({ ...h.audit, close: async () => {} }));
       const before = io();
       expect(await status.run([], before)).toBe(0);
-      expect(before.out()).toContain(`${id}  awaiting_approval  app_crash  1 reports / 0 customers  max medium  APP-`);
-      expect(before.out()).toMatch(/awaiting approval: step start-work \(jira\.transition\) from eng-oncall, 0\/1/);
+      const table = before.out().split('\n');
+      expect(table[1]).toMatch(/^ {2}SEVERITY\s+STATUS\s+REPORTS\s+CUSTOMERS\s+AGE\s+LAST\s+PENDING\s+JIRA\s+ID\s+TITLE$/);
+      const row = table.find((l) => l.includes(id)) ?? '';
+      expect(row).toMatch(new RegExp(`^  medium\\s+awaiting_approval\\s+1\\s+0\\s+\\S+\\s+\\S+\\s+1\\s+APP-\\d+\\s+${id.replace('.', '\\.')}\\s+App crash`));
+      expect(before.out()).toMatch(/step start-work \(jira\.transition\) asks eng-oncall: 0 of 1 approvals/);
 
       // There is no way to name an approver: --as is not an option any more.
       const named = io(TOKENS.ana);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from '../activities/audit/index.js';
 import { collectStatus, renderStatus } from '../worker/commands/status.js';
+import { parseIssueListQuery } from '../worker/issues.js';
 import { describeForecast, forecastResolution, issueHistories, kaplanMeierQuantile } from '../activities/outcome/resolution-forecast.js';
 import { asEvents } from './fixtures/report-trail.js';
 
@@ -97,10 +98,10 @@ describe('loopwright status shows the forecast and the predicted outcome of each
     const audit = {
       search: async (q: { kind?: string[] }) => events.filter((e) => !q.kind || q.kind.includes(e.kind)),
     } as unknown as AuditStore;
-    const report = await collectStatus(client, audit, { limit: 10, hours: 24, now: NOW });
-    expect(report.openIssues[0]?.forecast).toMatch(/^remediation ~8\.0 h \(80%: 4\.0 h–12 h\)/);
-    const text = renderStatus(report);
-    expect(text).toContain('likely outcome: relief 40% (refund 30%), untimely risk 2% (outcome@0123456789ab)');
-    expect(text).toContain('time to resolution: remediation ~8.0 h');
+    const report = await collectStatus(client, audit, { query: parseIssueListQuery({ limit: '10' }), hours: 24, now: NOW });
+    expect(report.outlook[0]?.forecast).toMatch(/^remediation ~8\.0 h \(80%: 4\.0 h–12 h\)/);
+    const text = renderStatus(report, NOW);
+    expect(text).toContain('issue:billing.open  likely outcome: relief 40% (refund 30%), untimely risk 2% (outcome@0123456789ab)');
+    expect(text).toContain('issue:billing.open  time to resolution: remediation ~8.0 h');
   });
 });

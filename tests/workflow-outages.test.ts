@@ -74,7 +74,7 @@ describe('IssueWorkflow under integration outages', () => {
       expect(h.slack.messages('#eng-oncall')).toHaveLength(0);
       // Incident commanders see whom the issue waits on, by name, and that Slack was not reached.
       const shown = await details(id);
-      expect(shown.split('\n')[0]).toBe(`**app crash** issue ${fp.key}`);
+      expect(shown.split('\n')[0]).toBe(`**App crash: "test report"** · issue ${fp.key}`);
       expect(shown).toContain('Waiting on **eng-oncall** (Chen Oncall, Dara Oncall in #eng-oncall) to approve **start-work** (jira.transition): 0 of 1 approval(s)');
       expect(shown).toMatch(/Slack not reached \(\d+ failure\(s\)\); the request is open for the API and CLI, posting again at /);
       const slackDegraded = (await degradedEvents(id)).filter((d) => d.component === 'slack');

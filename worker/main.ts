@@ -154,6 +154,7 @@ async function main(argv: string[]): Promise<void> {
       policy: services.policy,
       metrics,
       ...(services.integrations.slack ? { slack: services.integrations.slack } : {}),
+      ...(uiUrl ? { links: { temporalUi: { url: uiUrl, namespace: config.temporal.namespace } } } : {}),
       config: {
         apiTokens: config.http.apiTokens,
         ...(config.http.metricsToken ? { metricsToken: config.http.metricsToken } : {}),

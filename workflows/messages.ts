@@ -163,6 +163,10 @@ export interface TStepOutcome {
 
 export interface TIssueState {
   fingerprint: string;
+  /** Theme in words plus a representative masked excerpt. */
+  title: string;
+  /** Why these reports are one issue. */
+  groupedBy: string;
   category: string;
   status: TIssueStatus;
   occurrences: number;
@@ -172,6 +176,9 @@ export interface TIssueState {
   lastSeen: string | null;
   playbook: string | null;
   jiraKey: string | null;
+  jiraUrl: string | null;
+  tiers: string[];
+  snoozedUntil: string | null;
   pendingApprovals: TPendingApproval[];
   steps: TStepOutcome[];
   remediations: number;

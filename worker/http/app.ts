@@ -1,5 +1,6 @@
 // The Loopwright HTTP service as a fastify app factory: intake (/v1/feedback), synchronous triage
-// (/v1/classify), the Zendesk webhook, Slack interactivity, health, readiness and metrics.
+// (/v1/classify), the issue console (/v1/issues: list, detail, snooze/close/reclassify as the
+// workflow's Updates), the Zendesk webhook, Slack interactivity, health, readiness and metrics.
 // worker/main.ts and the tests build it the same way, from clients they own; nothing here opens a
 // connection or reads the environment.
 // Must not: log request bodies or Authorization headers, hold module-level state, or wait for a
@@ -16,7 +17,9 @@ import type { TriagePipeline } from '../../activities/triage/pipeline.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
-import { createDecisionSubmitter, describeDecision } from './approvals.js';
+import { createDecisionSubmitter, describeDecision, sendCommand } from './approvals.js';
+import { getIssue, issueIdFrom, listIssues, parseIssueListQuery } from '../issues.js';
+import { closeUpdate, reclassifyUpdate, snoozeUpdate, ZCloseCommand, ZReclassifyCommand, ZSnoozeCommand } from '../../workflows/messages.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
@@ -68,6 +71,8 @@ export interface HttpAppDeps {
   /** false/absent: silent; true or options: JSON logs (pino) with secrets and bodies redacted; or a logger instance. */
   logger?: boolean | { level?: string; stream?: NodeJS.WritableStream } | FastifyBaseLogger;
   fetch?: typeof fetch;
+  /** Where issue details link to (the Temporal Web UI). */
+  links?: { temporalUi?: { url: string; namespace: string } };
   /** The Slack adapter: opens the Reject reason modal and answers modal submissions (ephemeral). */
   slack?: Pick<SlackPort, 'openRejectModal' | 'postEphemeral'>;
   /**
@@ -228,6 +233,39 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       // A recorded decision is counted once, by the worker, from the audited event (with this channel).
       return reply.code(200).send({ ...outcome.result, approver: req.principal, summary: describeDecision(outcome.result, body.data.decision) });
     });
+
+    // ── The issue console: list, detail, and operator commands through the workflow's Updates ──
+    api.get('/v1/issues', async (req) => listIssues(deps.temporal.client, parseIssueListQuery(req.query)));
+
+    api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId', async (req) => getIssue(deps.temporal.client, issueIdFrom(req.params.workflowId), deps.links ?? {}));
+
+    const command = async <C, R>(
+      req: { params: { workflowId: string }; body: unknown; principal: TApiPrincipal | null },
+      schema: z.ZodType<C>,
+      send: (handle: ReturnType<Client['workflow']['getHandle']>, cmd: C) => Promise<R>,
+      build: (body: Record<string, unknown>, by: TApiPrincipal) => unknown,
+    ) => {
+      if (!req.principal) throw new LoopwrightError('forbidden', 'this API token is not bound to a person (API_TOKENS entry U…:Name:TOKEN); operator commands name who acted');
+      const id = issueIdFrom(req.params.workflowId);
+      const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+      const parsed = schema.safeParse(build(body, req.principal));
+      if (!parsed.success) throw new LoopwrightError('invalid_input', 'invalid command', { details: { fields: fieldErrors(parsed.error.issues) } });
+      return sendCommand(deps.temporal.client, id, (h) => send(h, parsed.data));
+    };
+    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/snooze', async (req) =>
+      command(req, ZSnoozeCommand, (h, cmd) => h.executeUpdate(snoozeUpdate, { args: [cmd] }), (b, by) => ({ minutes: b['minutes'], by })),
+    );
+    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/close', async (req) =>
+      command(req, ZCloseCommand, (h, cmd) => h.executeUpdate(closeUpdate, { args: [cmd] }), (b, by) => ({ reason: b['reason'], by })),
+    );
+    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/reclassify', async (req) =>
+      command(
+        req,
+        ZReclassifyCommand,
+        (h, cmd) => h.executeUpdate(reclassifyUpdate, { args: [cmd] }),
+        (b, by) => ({ category: b['category'], by, ...(b['reason'] !== undefined ? { reason: b['reason'] } : {}) }),
+      ),
+    );
 
     api.post('/v1/feedback', async (req, reply) => {
       const split = splitBody(req.body);

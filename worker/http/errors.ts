@@ -13,6 +13,8 @@ export interface TFieldError {
 
 export interface TErrorBody {
   error: { code: TErrorCode | 'payload_too_large' | 'unsupported_media_type' | 'not_found'; message: string; fields?: TFieldError[] };
+  /** For a command a workflow refused (409): the validator's code, e.g. `closed`, `invalid_command`. */
+  refusal?: string;
 }
 
 export const STATUS_BY_CODE: Record<TErrorCode, number> = {
@@ -54,7 +56,8 @@ export function mapError(err: unknown, bodyLimitBytes: number): Mapped {
     const headers: Record<string, string> = {};
     if (err.code === 'unauthorized' && err.details['scheme'] === 'bearer') headers['www-authenticate'] = 'Bearer realm="loopwright"';
     if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
-    return { status, body: errorBody(err.code, err.message, fields), headers };
+    const refusal = typeof err.details['refusal'] === 'string' ? { refusal: err.details['refusal'] } : {};
+    return { status, body: { ...errorBody(err.code, err.message, fields), ...refusal }, headers };
   }
   const fe = err as Partial<FastifyError> | undefined;
   switch (fe?.code) {

@@ -28,3 +28,30 @@ export function issueTitle(category: string, excerpt: string): string {
   const quote = clipWords(excerpt, TITLE_EXCERPT_CHARS);
   return quote ? `${theme}: "${quote}"` : theme;
 }
+
+/** How the reports of an issue were grouped, counted per routing decision (activities/grouping). */
+export interface TGroupingCounts {
+  fingerprint: number;
+  similarity: number;
+  new_issue: number;
+  no_encoder: number;
+  /** The lowest similarity that joined a report by meaning, and the threshold it passed. */
+  weakest?: { similarity: number; threshold: number };
+}
+
+/** Why these reports are one issue, in words: the fingerprint's features, and joins by meaning. */
+export function groupingInWords(fp: { category: string; features: readonly string[]; version: string }, counts?: TGroupingCounts): string {
+  const named = fp.features.map((f) => {
+    const [kind, ...rest] = f.split(':');
+    const value = rest.join(':');
+    return kind === 'code' ? `error code ${value}` : kind === 'status' ? `HTTP status ${value}` : kind === 'product' ? `product ${value.replace(/_/g, ' ')}` : f;
+  });
+  const key = `Same category (${fp.category})${named.length ? ` and ${named.join(', ')}` : ', no error code or product named'} (fingerprint ${fp.version})`;
+  if (!counts) return `${key}.`;
+  const parts = [`${key}: ${counts.fingerprint + counts.new_issue + counts.no_encoder} ${counts.fingerprint + counts.new_issue + counts.no_encoder === 1 ? 'report' : 'reports'}`];
+  if (counts.similarity > 0) {
+    const w = counts.weakest;
+    parts.push(`joined by meaning (most similar open issue of the category${w ? `, similarity ≥ ${w.similarity.toFixed(2)} over a threshold of ${w.threshold.toFixed(2)}` : ''}): ${counts.similarity} ${counts.similarity === 1 ? 'report' : 'reports'}`);
+  }
+  return `${parts.join('; ')}.`;
+}

@@ -1,5 +1,6 @@
 // The IssueWorkflow's "Current Details" in the Temporal UI (setCurrentDetails, Temporal markdown):
-// a human title, the state in one line, and whom or what the workflow is waiting on right now:
+// the issue's human title (theme in words + masked excerpt) with its id, the state in one line
+// (Jira linked), and whom or what the workflow is waiting on right now:
 // the approvers by name (those who have not decided yet) and their channel, an integration that
 // is down with its next retry, or the end of the verification window. Pure: no I/O, no commands.
 import type { TIssueState } from '../messages.js';
@@ -38,10 +39,12 @@ export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now:
 }
 
 export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRoundState | null, now: number): string {
-  const title = `**${v.category.replace(/_/g, ' ')}** issue ${v.fingerprint}`;
+  // The title carries a (masked) customer excerpt: markdown and HTML characters are neutralised.
+  const title = `**${v.title.replace(/[\r\n#*_[\]`<>|\\]/g, ' ')}** · issue ${v.fingerprint}`;
+  const jira = v.jiraKey ? (v.jiraUrl && /^https?:\/\/[^\s()]+$/.test(v.jiraUrl) ? `[${v.jiraKey}](${v.jiraUrl})` : v.jiraKey) : null;
   const line =
     `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${v.occurrences} reports from ${v.customers} customers` +
-    (v.jiraKey ? ` · Jira ${v.jiraKey}` : '') +
+    (jira ? ` · Jira ${jira}` : '') +
     (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
   const waiting = waitingOn(s, round, now);
   return [title, line, ...(waiting ? [waiting] : [])].join('\n');

@@ -1,6 +1,7 @@
 // The state an IssueWorkflow carries across signals and continue-as-new, and the pure helpers that
 // derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
 // is capped, so an issue with millions of reports still fits in a workflow input.
+import { groupingInWords, issueTitle, type TGroupingCounts } from '../domain/issue-title.js';
 import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
@@ -85,6 +86,8 @@ export interface TCarriedIssueState {
   jiraUrl: string | null;
   /** Round whose verification resolved the issue; a later round is a recurrence. */
   resolvedInRound: number | null;
+  /** How reports were routed here (absent in states carried from older runs). */
+  grouping?: TGroupingCounts;
 }
 
 export interface TIssueWorkflowInput {
@@ -156,6 +159,14 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
       if (!s.evidence.some((x) => x.kind === e.kind && x.normalized === e.normalized)) s.evidence.push(e);
     }
     if (!s.excerpt) s.excerpt = occ.excerpt;
+    if (occ.grouping) {
+      const g = (s.grouping ??= { fingerprint: 0, similarity: 0, new_issue: 0, no_encoder: 0 });
+      g[occ.grouping.method] += 1;
+      const sim = occ.grouping.nearest?.similarity;
+      if (occ.grouping.method === 'similarity' && sim !== undefined && occ.grouping.threshold !== undefined && (!g.weakest || sim < g.weakest.similarity)) {
+        g.weakest = { similarity: sim, threshold: occ.grouping.threshold };
+      }
+    }
   }
   if (s.tickets.length > MAX_TICKETS) s.tickets.splice(0, s.tickets.length - MAX_TICKETS);
   return s.stats.total - before;
@@ -174,6 +185,8 @@ export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIss
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
     fingerprint: fp.key,
+    title: issueTitle(s.category, s.excerpt),
+    groupedBy: groupingInWords(fp, s.grouping),
     category: s.category,
     status: s.status,
     occurrences: s.stats.total,
@@ -183,6 +196,9 @@ export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIss
     lastSeen: iso(s.stats.lastSeen),
     playbook: s.playbookVersion,
     jiraKey: s.jiraKey,
+    jiraUrl: s.jiraUrl,
+    tiers: s.tiers,
+    snoozedUntil: iso(s.snoozedUntil),
     pendingApprovals: pending,
     steps: s.steps,
     remediations: s.remediations,
