@@ -61,6 +61,18 @@ recurrence: { jira: ${rule} }
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
+const sevPage = testPlaybook(`
+id: sev-page
+version: 1.0.0
+description: Pages on any critical report, whatever the category.
+match: { categories: "*", minSeverity: high }
+trigger: { kind: severity, minSeverity: critical }
+steps:
+  - id: page
+    action: { type: slack.post_message, channel: "#app-incidents", text: "PAGE {{ issue.fingerprint }}" }
+verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+
 async function save(h: LoopHarness, name: string, handle: WorkflowHandle | string, runId?: string): Promise<string | undefined> {
   const id = typeof handle === 'string' ? handle : handle.workflowId;
   const history = await h.env.client.workflow.getHandle(id, runId).fetchHistory();
@@ -80,7 +92,7 @@ async function save(h: LoopHarness, name: string, handle: WorkflowHandle | strin
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const h = await createLoopHarness({
-    playbooks: [crash, reply, approvalTestPlaybook(), recurrence('recur-new', 'login_access', 'new_issue'), recurrence('recur-reopen', 'performance', 'reopen')],
+    playbooks: [crash, reply, approvalTestPlaybook(), recurrence('recur-new', 'login_access', 'new_issue'), recurrence('recur-reopen', 'performance', 'reopen'), sevPage],
     settings: { continueAsNewAfterSignals: 30 },
   });
   const lead1 = { id: 'U01SUPLEAD', name: 'Ana Support' };
@@ -138,6 +150,18 @@ async function main(): Promise<void> {
       await h.waitFor(reopen.workflowId, (s) => s.remediations === 2 && s.status === 'verifying', 'recurrence round');
       await h.waitForAudit(reopen.workflowId, 'action_succeeded', 2);
       await save(h, 'issue-recurrence-reopen', reopen);
+
+      // patched('compose-playbooks'): a critical crash pages through the severity playbook (the
+      // category's volume playbook applies too); the unchanged second critical report is suppressed.
+      const fpc = fingerprint('app_crash', '00000000aa06');
+      const composed = await h.report(fpc, { feedbackId: 'api:sev-1', severity: 'critical' });
+      await h.waitFor(composed.workflowId, (s) => s.status === 'verifying', 'the page round');
+      await h.waitForAudit(composed.workflowId, 'action_succeeded');
+      await h.env.sleep(6 * MIN);
+      await h.waitFor(composed.workflowId, (s) => s.status !== 'verifying', 'the page round verified');
+      await h.report(fpc, { feedbackId: 'api:sev-2', severity: 'critical' });
+      await h.waitForAudit(composed.workflowId, 'repage_suppressed');
+      await save(h, 'issue-composed-repage-suppressed', composed);
 
       // escalated: the approval test playbook's jira.transition waits 4 h for eng-oncall.
       const esc = await h.report(fingerprint('app_crash', '00000000aa03'), { feedbackId: 'api:e1' });

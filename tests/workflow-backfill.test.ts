@@ -27,8 +27,8 @@ describe('IssueWorkflow: backfilled history triggers on event time', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [burstPlaybook] });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('fires on a burst two days old delivered now, and not on the same number of reports spread out', async () => {
     const now = await h.env.currentTimeMs();
@@ -60,7 +60,7 @@ describe('IssueWorkflow: backfilled history triggers on event time', () => {
     const summaries = [...h.jira.state.issues.values()].map((i) => i.summary);
     expect(summaries).toHaveLength(1);
     expect(summaries[0]).toMatch(/^Burst: 1[78] reports$/);
-  });
+  }, 240_000);
 });
 
 describe('IssueWorkflow: the segment profile reaches root-cause ranking', () => {
@@ -79,11 +79,11 @@ describe('IssueWorkflow: the segment profile reaches root-cause ranking', () => 
       }),
     );
     h = await createLoopHarness({ playbooks: [burstPlaybook], contextFile: file });
-  });
+  }, 180_000);
   afterAll(async () => {
     await h?.close();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('names the incident of the region the reports come from (the defect: regions were always empty)', async () => {
     const fp = fingerprint('app_crash', '00000000c001');
@@ -97,5 +97,5 @@ describe('IssueWorkflow: the segment profile reaches root-cause ranking', () => 
       expect((hyp?.payload as { items: Array<{ id: string }> }).items.map((x) => x.id)).toEqual(['psp-outage-ap-south']);
       await h.env.client.workflow.getHandle(handle!.workflowId).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
     });
-  });
+  }, 240_000);
 });

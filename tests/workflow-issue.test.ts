@@ -32,8 +32,8 @@ describe('IssueWorkflow: low-risk remediation with no human', () => {
   const metrics = createMetrics({ defaultMetrics: false });
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [crashPlaybook], metrics });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('fires on the third report, files one Jira bug, posts to Slack, verifies and resolves', async () => {
     const fp = fingerprint('app_crash', '000000000001');
@@ -71,7 +71,7 @@ describe('IssueWorkflow: low-risk remediation with no human', () => {
     expect(exposition).toMatch(/loopwright_time_to_remediation_seconds_count 1\b/);
     expect(exposition).toMatch(/loopwright_policy_verdicts_total\{kind="allow"\} 2\b/);
     await h.replayAll();
-  });
+  }, 240_000);
 });
 
 const approvalPlaybook = approvalTestPlaybook();
@@ -80,8 +80,8 @@ describe('IssueWorkflow: human approval in Slack', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [approvalPlaybook] });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   const oncall = { id: 'U03ENGONC', name: 'Chen Oncall' };
 
@@ -111,7 +111,7 @@ describe('IssueWorkflow: human approval in Slack', () => {
     });
     const approved = (await h.audit.trail(`issue:${fp.key}`)).find((e) => e.kind === 'approved');
     expect(approved?.payload).toMatchObject({ stepId: 'start-work', approverId: 'U03ENGONC', approverName: 'Chen Oncall' });
-  });
+  }, 240_000);
 
   it('skips the step when rejected, and refuses the automation and non-members', async () => {
     const fp = fingerprint('app_crash', '000000000011');
@@ -140,7 +140,7 @@ describe('IssueWorkflow: human approval in Slack', () => {
     ]);
     expect(trail.find((e) => e.kind === 'rejected')?.payload).toMatchObject({ approverId: 'U03ENGONC', reason: 'not yet' });
     expect([...h.jira.state.issues.values()].filter((i) => i.status === 'In Progress')).toHaveLength(1); // only the first test's
-  });
+  }, 240_000);
 
   it('escalates to support-managers on timeout, then gives up as timed out', async () => {
     const fp = fingerprint('app_crash', '000000000012');
@@ -172,7 +172,7 @@ describe('IssueWorkflow: human approval in Slack', () => {
     expect(kinds.filter((k) => k === 'approval_timed_out')).toHaveLength(2);
     expect(kinds).toContain('escalated');
     await h.replayAll();
-  });
+  }, 240_000);
 });
 
 // Visibility queries need the real server: the time-skipping test server has no ListWorkflowExecutions
@@ -181,8 +181,8 @@ describe('IssueWorkflow: the pending-approvals gauge counts through visibility (
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [approvalPlaybook], server: 'dev-server' });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('counts an issue waiting on a human, and stops counting it once decided', async () => {
     const fp = fingerprint('app_crash', '000000000020');
@@ -207,5 +207,5 @@ describe('IssueWorkflow: the pending-approvals gauge counts through visibility (
       await handle.executeUpdate(closeUpdate, { args: [{ by: { id: 'U03ENGONC', name: 'Chen Oncall' }, reason: 'test over' }] });
       await h.resultOf(handle);
     });
-  });
+  }, 240_000);
 });

@@ -38,8 +38,8 @@ describe('IssueWorkflow: two-person rule and deny', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [replyPlaybook] });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('denies what the policy never allows, and needs two distinct approvers for a high-risk reply', async () => {
     h.zendesk.addTicket({ id: 101, subject: 'double charged', priority: 'normal' });
@@ -83,7 +83,7 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       expect.objectContaining({ approverId: 'U02SUPLEAD' }),
     ]);
     expect(trail.find((e) => e.kind === 'approval_refused')?.payload).toMatchObject({ approverId: 'U01SUPLEAD', code: 'duplicate' });
-  });
+  }, 240_000);
 
   it('denies set_priority for a free-tier issue and skips it without touching the ticket', async () => {
     h.zendesk.addTicket({ id: 102, subject: 'charged twice', priority: 'normal' });
@@ -98,7 +98,7 @@ describe('IssueWorkflow: two-person rule and deny', () => {
     expect(h.zendesk.state.tickets.get(102)!.priority).toBe('normal');
     const verdicts = (await h.audit.trail(`issue:${fp.key}`)).filter((e) => e.kind === 'policy_verdict').map((e) => e.payload);
     expect(verdicts[0]).toMatchObject({ stepId: 'bump', verdict: 'deny' });
-  });
+  }, 240_000);
 });
 
 const crashPlaybook = testPlaybook(`
@@ -121,8 +121,8 @@ describe('IssueWorkflow: compensation and verification', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [crashPlaybook] });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('undoes the Slack post and closes the Jira bug when a later step fails permanently', async () => {
     const fp = fingerprint('app_crash', '000000000201');
@@ -147,7 +147,7 @@ describe('IssueWorkflow: compensation and verification', () => {
     const kinds = (await h.audit.trail(`issue:${fp.key}`)).map((e) => e.kind);
     expect(kinds.filter((k) => k === 'compensated')).toHaveLength(2);
     expect(kinds).toContain('action_failed');
-  });
+  }, 240_000);
 
   it('audits and escalates a compensation that fails, never swallowing it', async () => {
     const fp = fingerprint('app_crash', '000000000202');
@@ -164,7 +164,7 @@ describe('IssueWorkflow: compensation and verification', () => {
     expect(trail.find((e) => e.kind === 'compensation_failed')?.payload).toMatchObject({ stepId: 'notify', error: expect.objectContaining({ code: 'forbidden' }) });
     const escalations = trail.filter((e) => e.kind === 'escalated').map((e) => String((e.payload as { reason: string }).reason));
     expect(escalations.some((r) => r.includes('Compensation of notify'))).toBe(true);
-  });
+  }, 240_000);
 
   it('reopens, escalates and comments on Jira when reports keep coming after the fix', async () => {
     const fp = fingerprint('app_crash', '000000000203');
@@ -190,7 +190,7 @@ describe('IssueWorkflow: compensation and verification', () => {
     expect(jiraIssues).toHaveLength(1);
     expect(JSON.stringify(jiraIssues[0]!.comments)).toContain('verification failed');
     await h.replayAll();
-  });
+  }, 240_000);
 });
 
 describe('IssueWorkflow: dry-run policy', () => {
@@ -199,8 +199,8 @@ describe('IssueWorkflow: dry-run policy', () => {
     const file = path.resolve(import.meta.dirname, '../policies/default.v1.yaml');
     const dryRun = parsePolicy(readFileSync(file, 'utf8').replace('mode: enforce', 'mode: dry-run'), 'dry-run.yaml');
     h = await createLoopHarness({ playbooks: [crashPlaybook], policy: dryRun });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('records what would have run and touches nothing', async () => {
     const fp = fingerprint('app_crash', '000000000301');
@@ -219,15 +219,15 @@ describe('IssueWorkflow: dry-run policy', () => {
     expect(h.slack.messages('#app-incidents')).toHaveLength(0);
     const verdicts = (await h.audit.trail(`issue:${fp.key}`)).filter((e) => e.kind === 'policy_verdict');
     expect(verdicts.every((e) => (e.payload as { dryRun?: boolean }).dryRun === true)).toBe(true);
-  });
+  }, 240_000);
 });
 
 describe('IssueWorkflow: no policy', () => {
   let h: LoopHarness;
   beforeAll(async () => {
     h = await createLoopHarness({ playbooks: [crashPlaybook], policy: null });
-  });
-  afterAll(async () => h?.close());
+  }, 180_000);
+  afterAll(async () => h?.close(), 180_000);
 
   it('fails closed: every step is denied', async () => {
     const fp = fingerprint('app_crash', '000000000401');
@@ -239,5 +239,5 @@ describe('IssueWorkflow: no policy', () => {
       await h.resultOf(handle);
     });
     expect(h.jira.state.issues.size).toBe(0);
-  });
+  }, 240_000);
 });

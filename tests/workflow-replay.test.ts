@@ -32,6 +32,8 @@ const REQUIRED = [
   // patched('recurrence-jira-rule')
   'issue-recurrence-new-issue',
   'issue-recurrence-reopen',
+  // patched('compose-playbooks')
+  'issue-composed-repage-suppressed',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -78,5 +80,6 @@ describe('committed workflow histories', () => {
     expect(patches('issue-partial-fan-out-compensated')).toContain('compensate-partial-fan-out');
     expect(patches('issue-recurrence-new-issue')).toContain('recurrence-jira-rule');
     expect(patches('issue-recurrence-reopen')).toContain('recurrence-jira-rule');
+    expect(patches('issue-composed-repage-suppressed')).toContain('compose-playbooks');
   });
 });

@@ -10,13 +10,16 @@ import {
   condition,
   continueAsNew,
   deprecatePatch,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { createTriggerCursor, detectTrigger, highestSeverity } from './domain/issue-stats.js';
-import { selectPlaybook } from '../playbooks/schema.js';
+import { selectPlaybook, selectPlaybooks, type TPlaybookSelection } from '../playbooks/schema.js';
+import { createPageMemory, decideRepage } from './domain/paging.js';
+import type { TSeverityLevel } from './domain/triage.js';
 import {
   approveUpdate,
   closeUpdate,
@@ -231,6 +234,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const now = Date.now();
     if (s.snoozedUntil !== null && now < s.snoozedUntil) return;
     const issue = { category: s.category, severity: highestSeverity(s.stats) ?? 'low' };
+    if (patched('compose-playbooks')) return maybeStartComposedRound(issue, now);
     const candidate = selectPlaybook((await currentConfig(settings.configMaxAgeMs)).playbooks, issue);
     if (!candidate) return;
     // Triggers judge event time (when customers wrote): imports and backfills decide as live intake would.
@@ -245,20 +249,56 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const fresh = await currentConfig(0);
     const selection = selectPlaybook(fresh.playbooks, issue);
     if (!selection) return;
+    startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}`, fired.at ?? now, now);
+  }
+
+  /**
+   * Several playbooks apply (selectPlaybooks: the severity class first, so a critical report pages
+   * even when the category has its own volume playbook); each keeps its own trigger cursor and page
+   * memory. A firing on an issue that has not changed since that playbook last acted (same severity,
+   * same episode, no snooze ended) is audited as repage_suppressed instead of paging again.
+   */
+  async function maybeStartComposedRound(issue: { category: string; severity: TSeverityLevel }, now: number): Promise<void> {
+    const candidates = selectPlaybooks((await currentConfig(settings.configMaxAgeMs)).playbooks, issue);
+    const cursors = (s.triggerCursors ??= {});
+    const memory = (s.pageMemory ??= {});
+    for (const candidate of candidates) {
+      const pb = candidate.selected.playbook;
+      const fired = detectTrigger(s.stats, pb.trigger, cursors[pb.id] ?? createTriggerCursor());
+      cursors[pb.id] = fired.cursor;
+      if (!fired.fired) continue;
+      const at = fired.at ?? now;
+      // The snooze end is on the workflow clock, the firing on event time: equal for live intake.
+      const snoozeEndedAt = s.snoozedUntil !== null && s.snoozedUntil <= now ? s.snoozedUntil : null;
+      const page = decideRepage(s.stats, memory[pb.id] ?? createPageMemory(), { trigger: pb.trigger, at, severity: issue.severity, snoozeEndedAt });
+      memory[pb.id] = page.memory;
+      if (!page.act) {
+        journal.add(ev.repageSuppressed(pb.id, candidate.selected.version, page.reason, page.memory.suppressed, at));
+        continue;
+      }
+      const fresh = await currentConfig(0);
+      const selection = selectPlaybooks(fresh.playbooks, issue).find((x) => x.selected.playbook.id === pb.id);
+      if (!selection) continue;
+      startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}; page: ${page.reason}`, at, now);
+      return;
+    }
+  }
+
+  function startRound(selection: TPlaybookSelection, policy: TIssueConfig['policy'], firedReason: string, why: string, firedAt: number, now: number): void {
     s.lastTriggeredAt = now;
     s.remediations += 1;
     const recurrence = s.resolvedInRound !== null;
-    if (s.status === 'resolved' || s.status === 'reopened') journal.add(ev.recurred(fired.reason, s.remediations, s.status));
+    if (s.status === 'resolved' || s.status === 'reopened') journal.add(ev.recurred(firedReason, s.remediations, s.status));
     s.playbookVersion = selection.selected.version;
-    journal.add(ev.playbookSelected(selection.selected, fresh.policy, `${selection.reason}; trigger: ${fired.reason}`));
+    journal.add(ev.playbookSelected(selection.selected, policy, why));
     s.round = {
       n: s.remediations,
       playbook: selection.selected,
-      policy: fresh.policy,
+      policy,
       phase: 'investigate',
       // The fired window's end on the bucket grid (or the severe report's time): the same event
       // time whether the reports arrived live or as a backfill.
-      firedAt: fired.at ?? now,
+      firedAt,
       step: 0,
       outputs: {},
       completed: [],

@@ -27,6 +27,7 @@ export const AUDIT_KINDS = [
   'customer_replied',
   'verified',
   'reopened',
+  'repage_suppressed',
   'issue_linked',
   'snoozed',
   'reclassified',
@@ -271,6 +272,16 @@ export const ZReopenedPayload = z.strictObject({
   previousVerdict: z.string().max(50).optional(),
 });
 
+/** A playbook's trigger fired on an ongoing issue that has not changed since its last round: no new page. */
+export const ZRepageSuppressedPayload = z.strictObject({
+  playbookId: ZId,
+  playbookVersion: z.string().max(100),
+  reason: ZShortText,
+  /** Firings suppressed for this playbook so far. */
+  suppressed: z.number().int().positive(),
+  firedAt: z.iso.datetime({ offset: true }),
+});
+
 /** Why a fragment went to its issue (activities/grouping/assign.ts): absent on events from before grouping by meaning. */
 export const ZGroupingRecord = z.strictObject({
   method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']),
@@ -388,6 +399,7 @@ export const ZAuditPayloads = {
   customer_replied: ZCustomerRepliedPayload,
   verified: ZVerifiedPayload,
   reopened: ZReopenedPayload,
+  repage_suppressed: ZRepageSuppressedPayload,
   issue_linked: ZIssueLinkedPayload,
   snoozed: ZSnoozedPayload,
   reclassified: ZReclassifiedPayload,

@@ -127,6 +127,13 @@ export function playbookSelected(loaded: TLoadedPlaybook, policy: TLoadedPolicy 
   ];
 }
 
+export function repageSuppressed(playbookId: string, playbookVersion: string, reason: string, suppressed: number, firedAt: number): TJournalEntry {
+  return [
+    { kind: 'repage_suppressed', actor: SYSTEM_ACTOR, payload: { playbookId, playbookVersion, reason: text(reason), suppressed, firedAt: new Date(firedAt).toISOString() } },
+    `${playbookId} fired again, not paged: ${reason}`,
+  ];
+}
+
 export function recurred(reason: string, attempt: number, previous: string): TJournalEntry {
   return [{ kind: 'reopened', actor: SYSTEM_ACTOR, payload: { reason: text(`trigger fired again: ${reason}`), attempt, previousVerdict: previous } }, `recurred after ${previous}: ${reason}`];
 }

@@ -3,6 +3,7 @@
 // is capped, so an issue with millions of reports still fits in a workflow input.
 import { groupingInWords, issueTitle, type TGroupingCounts } from '../domain/issue-title.js';
 import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
+import type { TPageMemory } from '../domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
 import { addOutcome, issueOutcome, type TOutcomeSums } from '../domain/outcome.js';
@@ -66,6 +67,8 @@ export interface TCarriedIssueState {
   segmentProfile?: TSegmentProfile;
   /** Event-time trigger evaluation per playbook id (absent in states carried from older runs). */
   triggerCursors?: Record<string, TTriggerCursor>;
+  /** Per playbook id: when it last acted and at what severity, so an unchanged issue is not paged again. */
+  pageMemory?: Record<string, TPageMemory>;
   snoozedUntil: number | null;
   evidence: TEvidence[];
   excerpt: string;
