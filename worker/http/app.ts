@@ -25,6 +25,7 @@ import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js'
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
+import { buildOpenApi } from './openapi.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
@@ -169,6 +170,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   app.addHook('onResponse', async (req, reply) => {
     metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
+
+  // Every route the app registers (here and in plugins) is described at /openapi.json.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method, url: r.url });
+  });
+  let openApi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
