@@ -56,12 +56,14 @@ describe('shadow round plan vs the IssueWorkflow', () => {
     ].map((o, i) => ({ ...o, at: new Date(base + i * 60_000).toISOString(), category: 'billing', evidence: [], excerpt: `report ${i}` }) as Partial<TOccurrence> & { feedbackId: string });
     for (const t of [501, 502, 503]) h.zendesk.addTicket({ id: t, subject: 'charged twice', priority: 'normal' });
 
-    const workflowId = await h.run(async () => {
+    // The workflow's pending approval is read while this worker runs (a second worker run on the
+    // time-skipping server while the approval's timer is pending did not shut down).
+    const { workflowId, pending } = await h.run(async () => {
       let id = '';
       for (const o of occs) id = (await h.report(fp, o)).workflowId;
       await h.waitFor(id, (s) => s.pendingApprovals.length === 1, 'approval request for the reply');
       await h.waitForAudit(id, 'policy_verdict', 4);
-      return id;
+      return { workflowId: id, pending: (await h.state(id)).pendingApprovals[0]! };
     });
 
     const state = initialIssueState(fp);
@@ -74,7 +76,6 @@ describe('shadow round plan vs the IssueWorkflow', () => {
     expect(plan.steps.map((s) => ({ stepId: s.stepId, verdict: s.verdict, reasons: s.reasons }))).toEqual(verdicts);
     expect(plan.steps.map((s) => s.verdict)).toEqual(['allow', 'allow', 'allow', 'needs_approval']);
 
-    const pending = (await h.run(() => h.state(workflowId))).pendingApprovals[0]!;
     const ask = plan.steps[3]!.approval!;
     expect({ stepId: pending.stepId, group: pending.approverGroup, required: pending.approvalsRequired }).toEqual({ stepId: 'tell', group: ask.group, required: ask.approvalsRequired });
 
