@@ -50,6 +50,16 @@ describe('paging again only when the issue changes', () => {
     expect(decideRepage(stats, first.memory, { trigger: sev, at: T0 + 30 * MIN, severity: 'high', snoozeEndedAt: T0 + 20 * MIN }).act).toBe(true);
   });
 
+  it('treats a volume firing after a verified fix as a recurrence, but not a severity page', () => {
+    const stats = addOccurrences(createIssueStats(), reports(Array.from({ length: 180 }, (_, i) => i)));
+    const first = decideRepage(stats, createPageMemory(), { trigger: count, at: T0 + 5 * MIN, severity: 'medium' });
+    const again = { trigger: count, at: T0 + 120 * MIN, severity: 'medium' } as const;
+    expect(decideRepage(stats, first.memory, again).act).toBe(false);
+    expect(decideRepage(stats, first.memory, { ...again, resolvedSinceLastRound: true }).reason).toContain('recurred after verification');
+    const page = decideRepage(stats, createPageMemory(), { trigger: sev, at: T0, severity: 'high' });
+    expect(decideRepage(stats, page.memory, { trigger: sev, at: T0 + 30 * MIN, severity: 'high', resolvedSinceLastRound: true }).act).toBe(false);
+  });
+
   it('pages a severe report again after the issue was quiet for a day', () => {
     const stats = addOccurrences(createIssueStats(), reports([0, 1, 2, 26 * 60], 'high'));
     const first = decideRepage(stats, createPageMemory(), { trigger: sev, at: T0, severity: 'high' });

@@ -270,7 +270,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       const at = fired.at ?? now;
       // The snooze end is on the workflow clock, the firing on event time: equal for live intake.
       const snoozeEndedAt = s.snoozedUntil !== null && s.snoozedUntil <= now ? s.snoozedUntil : null;
-      const page = decideRepage(s.stats, memory[pb.id] ?? createPageMemory(), { trigger: pb.trigger, at, severity: issue.severity, snoozeEndedAt });
+      const page = decideRepage(s.stats, memory[pb.id] ?? createPageMemory(), { trigger: pb.trigger, at, severity: issue.severity, snoozeEndedAt, resolvedSinceLastRound: s.status === 'resolved' });
       memory[pb.id] = page.memory;
       if (!page.act) {
         journal.add(ev.repageSuppressed(pb.id, candidate.selected.version, page.reason, page.memory.suppressed, at));

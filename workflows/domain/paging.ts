@@ -7,7 +7,12 @@
 // - a new spike: the volume trigger's episode ended (a whole window below its floor) between the
 //   last round and this firing, so this is a second wave, not the first one continuing;
 // - a severity playbook's issue went quiet for `quietMinutes` (default 24 h) between rounds;
-// - a snooze ended since the last round (the humans asked to be told again after it).
+// - a snooze ended since the last round (the humans asked to be told again after it);
+// - a volume (count or spike) playbook's issue was verified resolved since the last round: the
+//   verification saw the volume drop, so the episode ended and this is a recurrence (the playbook's
+//   recurrence rule decides between a new and a reopened Jira issue). A severity page keeps its
+//   quiet-period rule: a short verification window after a page does not make the next critical
+//   report news.
 // Otherwise the firing is recorded as suppressed, with the reason.
 import { z } from 'zod';
 import { SEVERITY_ORDER, ZSeverityLevel, type TSeverityLevel } from './triage.js';
@@ -42,6 +47,8 @@ export interface TFiringInput {
   severity: TSeverityLevel;
   /** Wall or event time a snooze ended, if any (compared with the last round's time). */
   snoozeEndedAt?: number | null;
+  /** The issue's last round ended in a verified fix: this firing is a recurrence. */
+  resolvedSinceLastRound?: boolean;
   quietMinutes?: number;
 }
 
@@ -53,6 +60,7 @@ export function decideRepage(stats: TIssueStatsState, memory: TPageMemory, f: TF
     return acted(`severity rose from ${memory.lastSeverity ?? 'none'} to ${f.severity}`);
   }
   if (f.snoozeEndedAt != null && f.snoozeEndedAt > last && f.snoozeEndedAt <= f.at) return acted('a snooze ended since the last round');
+  if (f.resolvedSinceLastRound && f.trigger.kind !== 'severity') return acted('it recurred after verification found it resolved');
   if (f.trigger.kind === 'severity') {
     const quietMs = (f.quietMinutes ?? 24 * 60) * MINUTE_MS;
     if (quietGap(stats, last, f.at) >= quietMs) return acted(`the issue was quiet for ${Math.round(quietMs / MINUTE_MS)} min before this report`);
