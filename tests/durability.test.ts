@@ -27,7 +27,7 @@ import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
 import { TEST_PAYLOAD_KEYS, testDataConverter } from './helpers/temporal-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-// 3,000 messages, as the promise is stated (19 min on a two-core machine at load 20; set
+// 3,000 messages, as the promise is stated (140 s on a quiet two-core machine, 19 min at load 20; set
 // LOOPWRIGHT_DURABILITY_MESSAGES=300 for a quick local run).
 const MESSAGES = Number(process.env['LOOPWRIGHT_DURABILITY_MESSAGES'] ?? 3000);
 // Waits grow with the size: a loaded two-core machine completes a few messages a second.
