@@ -71,6 +71,7 @@ beforeAll(async () => {
     pipeline,
     audit,
     policy: await loadPolicyFile(path.join(ROOT, 'policies/default.v1.yaml')),
+    playbooks: await loadPlaybookDir(path.join(ROOT, 'playbooks')),
     config: { apiTokens: [TOKEN] },
     clock: () => NOW,
   });
@@ -145,12 +146,28 @@ describe('POST /v1/issues/:workflowId/rehearse', () => {
     expect(rh.round.steps[3]!.approval?.group).toBe('support-leads');
   });
 
+  it('rehearses one of the loaded playbooks by its id (the app passes them to the route)', async () => {
+    const res = await post({ playbookId: 'billing-refund-issue' });
+    expect(res.status).toBe(200);
+    const rh = (await res.json()) as TRehearsal;
+    expect(rh.playbook).toBe('billing-refund-issue@1.0.0');
+    expect(rh.round.steps.map((s) => [s.stepId, s.verdict])).toEqual([
+      ['jira-billing', 'allow'],
+      ['prioritise', 'deny'],
+      ['alert-billing', 'allow'],
+      ['notify-customers', 'needs_approval'],
+    ]);
+    const unknown = await post({ playbookId: 'no-such-playbook' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.stringify(await unknown.json())).toContain('no-such-playbook');
+  });
+
   it('needs a token and a valid playbook', async () => {
     expect((await post({ playbook: 'x' }, 'wrong-token-123456789')).status).toBe(401);
+    expect((await post({ playbookId: 'billing-refund-issue' }, 'wrong-token-123456789')).status).toBe(401);
     const bad = await post({ playbook: 'id: x\nversion: 1\n' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/request/);
-    expect((await post({ playbookId: 'billing-refund-issue' })).status).toBe(404); // no loaded playbooks were given
   });
 });
 

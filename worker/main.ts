@@ -152,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
       ...(services.outcome ? { outcome: services.outcome } : {}),
       audit: services.audit,
       policy: services.policy,
+      playbooks: services.playbooks,
       metrics,
       ...(services.integrations.slack ? { slack: services.integrations.slack } : {}),
       ...(uiUrl ? { links: { temporalUi: { url: uiUrl, namespace: config.temporal.namespace } } } : {}),

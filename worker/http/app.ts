@@ -14,6 +14,7 @@ import { verifySlackSignature } from '../../activities/adapters/slack/slack-sign
 import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
 import { verifyZendeskSignature } from '../../activities/adapters/zendesk/zendesk-signature.js';
 import type { TriagePipeline } from '../../activities/triage/pipeline.js';
+import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
@@ -85,6 +86,8 @@ export interface HttpAppDeps {
   outcome?: OutcomePredictor;
   /** Themes, review queue and model reload (worker/http/brain.ts). */
   brain?: BrainHttpDeps;
+  /** The loaded playbooks: rehearsal by `playbookId` and the Slack preview (worker/http/rehearse.ts). */
+  playbooks?: TLoadedPlaybook[] | (() => TLoadedPlaybook[]);
 }
 
 export interface LoopwrightHttp {
@@ -330,7 +333,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     });
   });
 
-  await registerRehearseRoutes(app, { audit: deps.audit, policy: deps.policy, apiTokens: deps.config.apiTokens, now: clock });
+  await registerRehearseRoutes(app, { audit: deps.audit, policy: deps.policy, apiTokens: deps.config.apiTokens, now: clock, ...(deps.playbooks ? { playbooks: deps.playbooks } : {}) });
 
   // ── Signed webhooks: their signatures cover the raw body, so these scopes parse it themselves ──
   const zendeskSecret = deps.config.zendeskWebhookSecret;
