@@ -25,6 +25,7 @@ import {
   closeUpdate,
   occurrenceSignal,
   occurrencesSignal,
+  parseOccurrence,
   reclassifyUpdate,
   rejectUpdate,
   SA,
@@ -32,7 +33,6 @@ import {
   stateQuery,
   timelineQuery,
   ZCloseCommand,
-  ZOccurrence,
   ZReclassifyCommand,
   ZSnoozeCommand,
   type TIssueStatus,
@@ -114,11 +114,22 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     signalsThisRun += 1;
     const valid: TOccurrence[] = [];
     for (const item of raw) {
-      const parsed = ZOccurrence.safeParse(item);
-      if (parsed.success) valid.push(parsed.data);
-      else journal.note('occurrence_rejected', `malformed occurrence ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const parsed = parseOccurrence(item);
+      // Fields from a newer intake are dropped, not a reason to lose the report (patched: older runs rejected it).
+      if (parsed.ok && (parsed.ignored.length === 0 || patched('tolerant-occurrences'))) {
+        valid.push(parsed.value);
+        noteIgnoredFields(parsed.ignored);
+      } else journal.note('occurrence_rejected', `malformed occurrence ignored: ${parsed.ok ? `unknown fields ${parsed.ignored.join(', ')}` : parsed.message}`);
     }
     s.fresh += absorbOccurrences(s, valid);
+  };
+  const ignoredFields = new Set<string>();
+  /** Once per run and field: a newer intake sends the same field with every report. */
+  const noteIgnoredFields = (fields: string[]) => {
+    const fresh = fields.filter((f) => !ignoredFields.has(f));
+    if (fresh.length === 0) return;
+    fresh.forEach((f) => ignoredFields.add(f));
+    journal.note('occurrence_fields_ignored', `fields this build does not know were ignored: ${fresh.join(', ')}`);
   };
   setHandler(occurrenceSignal, (occ) => absorb([occ]));
   setHandler(occurrencesSignal, (batch) => absorb(Array.isArray(batch) ? batch : [batch]));

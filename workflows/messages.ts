@@ -43,6 +43,34 @@ export const ZOccurrence = z.strictObject({
 });
 export type TOccurrence = z.infer<typeof ZOccurrence>;
 
+export type TParsedOccurrence = { ok: true; value: TOccurrence; ignored: string[] } | { ok: false; message: string };
+
+/**
+ * Reads an occurrence that may come from a newer build (a rolling deploy: new intake, old
+ * IssueWorkflow worker). Fields this build does not know, at any depth, are dropped and named in
+ * `ignored`; every field it does know is still checked. `ignored` is empty when the strict schema
+ * accepts the occurrence as sent.
+ */
+export function parseOccurrence(raw: unknown): TParsedOccurrence {
+  const strict = ZOccurrence.safeParse(raw);
+  if (strict.success) return { ok: true, value: strict.data, ignored: [] };
+  const issues = strict.error.issues;
+  const unknown = issues.filter((i) => i.code === 'unrecognized_keys');
+  if (unknown.length < issues.length) return { ok: false, message: issues.find((i) => i.code !== 'unrecognized_keys')?.message ?? 'invalid' };
+  const copy = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+  const ignored: string[] = [];
+  for (const issue of unknown) {
+    let at: unknown = copy;
+    for (const k of issue.path) at = (at as Record<PropertyKey, unknown>)[k];
+    for (const key of issue.keys) {
+      delete (at as Record<string, unknown>)[key];
+      ignored.push([...issue.path.map(String), key].join('.'));
+    }
+  }
+  const tolerant = ZOccurrence.safeParse(copy);
+  return tolerant.success ? { ok: true, value: tolerant.data, ignored } : { ok: false, message: tolerant.error.issues[0]?.message ?? 'invalid' };
+}
+
 /** One occurrence per signal: kept so signals already sent to a running issue are still handled. */
 export const occurrenceSignal = defineSignal<[TOccurrence]>('occurrence');
 /** A batch of occurrences for one issue: what routing sends, so a busy issue spends one signal per batch. */
