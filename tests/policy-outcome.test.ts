@@ -4,6 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../policies/evaluate.js';
 import { parsePolicy } from '../policies/loader.js';
 import { ZPolicy, type TPolicy, type TPolicyEvaluationInput } from '../policies/schema.js';
+import { planStep } from '../activities/shadow/round-plan.js';
+import { computeFingerprint } from '../activities/triage/fingerprint.js';
+import type { TLoadedPlaybook } from '../playbooks/schema.js';
+import type { TLoadedPolicy } from '../policies/loader.js';
+import { stepPolicyInput } from '../workflows/issue/policy-input.js';
+import { absorbOccurrences, initialIssueState } from '../workflows/issue/state.js';
+import type { TOccurrence } from '../workflows/messages.js';
 
 const base = parsePolicy(readFileSync(join(import.meta.dirname, '..', 'policies', 'default.v1.yaml')), 'default.v1.yaml').policy;
 
@@ -81,5 +88,46 @@ describe('policy conditions on the predicted outcome', () => {
     expect(noBounds.success).toBe(false);
     // The evaluator input stays free of text: an extra field is still refused.
     expect(evaluatePolicy(policy, { ...input({ predictedOutcome: prediction(0.1) }), text: 'refund me' }).kind).toBe('deny');
+  });
+});
+
+describe('shadow and rehearsal judge a step on the workflow\'s own policy input', () => {
+  const fp = computeFingerprint({ category: 'app_crash', evidence: [], product: 'app' });
+  const occurrence = (i: number, monetary: number): TOccurrence => ({
+    feedbackId: `api:o${i}`,
+    ticketId: `zendesk:${100 + i}`,
+    source: 'api',
+    customerId: `c${i}`,
+    tier: 'standard',
+    severity: 'high',
+    confidence: 0.95,
+    category: 'app_crash',
+    at: `2026-11-29T10:0${i}:00Z`,
+    evidence: [],
+    excerpt: 'the app crashes',
+    outcome: prediction(monetary),
+  });
+  const loaded = { policy, version: 'default@test', contentHash: 'h' } as unknown as TLoadedPolicy;
+  const playbook = { playbook: { id: 'p', version: '1.0.0' }, version: 'p@1.0.0', contentHash: 'h' } as unknown as TLoadedPlaybook;
+  const plan = (monetary: number) => {
+    const state = initialIssueState(fp);
+    absorbOccurrences(state, [occurrence(1, monetary), occurrence(2, monetary)]);
+    const step = planStep(
+      { issueWorkflowId: `issue:${fp.key}`, fingerprint: fp.key, state, playbook, policy: loaded, at: Date.parse('2026-11-29T11:00:00Z'), trigger: 't', recentActions: () => 0 },
+      { id: 'tag', action: { type: 'zendesk.add_tags', tags: ['crash'] } },
+      state.tickets,
+      {},
+    );
+    return { state, step };
+  };
+
+  it('the issue\'s predicted outcome reaches the verdict (an unlikely refund runs, a likely one goes to billing)', () => {
+    const unlikely = plan(0.05);
+    expect(unlikely.step.verdict).toBe('allow');
+    const likely = plan(0.45);
+    expect(likely.step).toMatchObject({ verdict: 'needs_approval', approval: { group: 'billing', channel: '#billing-approvals' } });
+    expect(likely.step.reasons).toContain('outcome_route: P(monetary_relief) 0.45 >= 0.3 → billing (outcome@0123456789ab)');
+    // Exactly what the workflow's policyVerdict evaluates (workflows/issue/remediation.ts).
+    expect(evaluatePolicy(policy, stepPolicyInput(likely.state, 'zendesk.add_tags', likely.state.tickets, 0))).toMatchObject({ kind: 'needs_approval', reasons: likely.step.reasons });
   });
 });

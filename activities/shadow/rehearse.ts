@@ -9,6 +9,7 @@
 import { selectPlaybook, type TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { affectedCustomerCount, createTriggerCursor, detectTrigger, highestSeverity } from '../../workflows/domain/issue-stats.js';
+import { occurrenceOutcome } from '../../workflows/domain/outcome.js';
 import { NEEDS_REVIEW } from '../../workflows/domain/triage.js';
 import { absorbOccurrences, initialIssueState, type TCarriedIssueState } from '../../workflows/issue/state.js';
 import { issueWorkflowId, type TOccurrence } from '../../workflows/messages.js';
@@ -85,6 +86,8 @@ function occurrenceOf(trail: TAuditEvent[], category: string): TOccurrence | nul
     at: p.receivedAt ?? received.at,
     evidence: [],
     excerpt: (p.maskedText ?? '').slice(0, 500),
+    // What routing carries to the workflow: the policy's outcome conditions judge the issue's mean.
+    ...(classified.payload.outcome ? { outcome: occurrenceOutcome(classified.payload.outcome) } : {}),
   };
 }
 

@@ -3,20 +3,20 @@
 // be asked. Used by shadow replays (activities/shadow/replay.ts) and playbook rehearsal
 // (activities/shadow/rehearse.ts).
 // It calls the same pure functions the IssueWorkflow calls at the same points (playbooks/actions.ts
-// renderTemplate and TOUCHES_TICKETS, policies/evaluate.ts evaluatePolicy, the issue state helpers of
-// workflows/issue/state.ts and workflows/domain/issue-stats.ts). What it must assemble itself is the
-// evaluator's input and the template values, which workflows/issue/remediation.ts builds in private
-// helpers (policyVerdict, issueValues); they are rebuilt here field by field from the same state, and
-// tests/shadow.test.ts checks them against a recorded workflow round.
+// renderTemplate and TOUCHES_TICKETS, policies/evaluate.ts evaluatePolicy with the evaluator input of
+// workflows/issue/policy-input.ts stepPolicyInput, the issue state helpers of workflows/issue/state.ts
+// and workflows/domain/issue-stats.ts). What it still assembles itself is the template values, which
+// workflows/issue/remediation.ts builds in its private issueValues (the hypothesis comes from a
+// ranking the workflow ran); tests/shadow.test.ts checks them against a recorded workflow round.
 // Must not: perform I/O, call an adapter, or render a step differently from the workflow.
-import { evaluatePolicy } from '../../policies/evaluate.js';
+import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { ACTION_OUTPUTS, renderTemplate, TOUCHES_TICKETS, type TPlaybookAction } from '../../playbooks/actions.js';
 import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../../workflows/domain/issue-stats.js';
-import { NEEDS_REVIEW } from '../../workflows/domain/triage.js';
-import { meanConfidence, type TCarriedIssueState } from '../../workflows/issue/state.js';
+import { stepPolicyInput } from '../../workflows/issue/policy-input.js';
+import type { TCarriedIssueState } from '../../workflows/issue/state.js';
 
 /** Action types whose effect customers see (cannot be unsent): what the deployment gate watches. */
 export const CUSTOMER_FACING_ACTIONS: ReadonlySet<string> = new Set(['zendesk.public_reply']);
@@ -144,18 +144,9 @@ export function planStep(input: TPlanInput, step: TPlaybookStep, tickets: readon
     return { stepId: step.id, actionType: type, customerFacing, verdict: 'deny', reasons: [message], outlook: 'render_failed', tickets: 0, rendered: {}, error: message };
   }
   const policy = input.policy?.policy;
-  const auto = policy?.actions[type]?.auto;
-  const windowMs = auto ? auto.rateLimit.perMinutes * 60_000 : null;
-  const verdict = evaluatePolicy(policy, {
-    actionType: type,
-    category: s.category,
-    confidence: Math.min(1, Math.max(0, meanConfidence(s))),
-    severity: highestSeverity(s.stats) ?? 'low',
-    customerTiers: s.tiers,
-    blastRadius: { tickets: touches ? tickets.length : 0, customers: touches ? Math.min(tickets.length, affectedCustomerCount(s.stats)) : 0 },
-    recentActionCount: windowMs === null ? 0 : input.recentActions(type, windowMs, input.at),
-    needsReview: s.category === NEEDS_REVIEW,
-  });
+  const windowMs = policy ? rateLimitWindowMs(policy, type) : null;
+  const recent = windowMs === null ? 0 : input.recentActions(type, windowMs, input.at);
+  const verdict = evaluatePolicy(policy, stepPolicyInput(s, type, tickets, recent));
   const approval = approvalOutlook(input.policy, verdict);
   return {
     stepId: step.id,

@@ -10,15 +10,14 @@ import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, ty
 import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
-import { NEEDS_REVIEW } from '../domain/triage.js';
-import { issueOutcome } from '../domain/outcome.js';
 import type { TActionResult, TRootCauseResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
 import * as ev from './audit-payloads.js';
 import { errorInfo, isConfigurationOutage, type TErrorInfo } from './errors.js';
 import type { TRoundContext, TStepInFlight } from './round-state.js';
-import { meanConfidence, recordStep } from './state.js';
+import { stepPolicyInput } from './policy-input.js';
+import { recordStep } from './state.js';
 
 type TStepResult = { kind: 'done'; result?: TActionResult } | { kind: 'failed'; error: string };
 
@@ -63,22 +62,10 @@ function noteStep(ctx: TRoundContext, step: TPlaybookStep, outcome: TStepOutcome
 }
 
 async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybookAction, tickets: string[]): Promise<TVerdict> {
-  const s = ctx.state;
   const policy = ctx.round.policy?.policy;
   const windowMs = policy ? rateLimitWindowMs(policy, action.type) : null;
   const recentActionCount = windowMs === null ? 0 : await countRecentActions({ actionType: action.type, windowMs });
-  const touches = TOUCHES_TICKETS[action.type];
-  const verdict = evaluatePolicy(policy, {
-    actionType: action.type,
-    category: s.category,
-    confidence: Math.min(1, Math.max(0, meanConfidence(s))),
-    severity: highestSeverity(s.stats) ?? 'low',
-    customerTiers: s.tiers,
-    blastRadius: { tickets: touches ? tickets.length : 0, customers: touches ? Math.min(tickets.length, affectedCustomerCount(s.stats)) : 0 },
-    recentActionCount,
-    needsReview: s.category === NEEDS_REVIEW,
-    predictedOutcome: issueOutcome(s.outcome),
-  });
+  const verdict = evaluatePolicy(policy, stepPolicyInput(ctx.state, action.type, tickets, recentActionCount));
   ctx.journal.add(ev.policyVerdict(stepId, verdict));
   return verdict;
 }
