@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
 import { createSlackAdapter, type SlackPort } from '../activities/adapters/slack/slack-adapter.js';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, chunkText, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
+import { APPROVE_ACTION_ID, PREVIEW_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, chunkText, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
 import { approvalMessage } from '../activities/index.js';
 import { approvalQuestion, reasonInWords } from '../activities/approval-wording.js';
 import { createApprovalToken, verifyApprovalToken } from '../activities/adapters/slack/approval-token.js';
@@ -143,9 +143,13 @@ describe('slack approval requests', () => {
     expect(text).not.toContain('<!channel>');
     expect(fake.messages(CH)[0]?.text).not.toContain('<!channel>');
     const actions = blocks.find((b) => b.block_id === 'loopwright_actions');
-    const [approve, reject] = actions?.elements ?? [];
+    const [approve, reject, preview] = actions?.elements ?? [];
     expect(approve?.action_id).toBe(APPROVE_ACTION_ID);
     expect(reject?.action_id).toBe(REJECT_ACTION_ID);
+    // Read-only preview: names the issue and the pending step, asks for no confirmation.
+    expect(preview).toMatchObject({ action_id: PREVIEW_ACTION_ID, text: { text: 'Preview what happens next' } });
+    expect(JSON.parse(preview?.value ?? '')).toEqual({ w: request.workflowId, s: request.stepId });
+    expect(preview?.confirm).toBeUndefined();
     // An irreversible public reply asks for confirmation; Reject opens a reason modal instead.
     expect(approve?.confirm?.text.text).toContain('This cannot be undone.');
     expect(approve?.confirm?.text.text).toContain('Your approval is 1 of the 2 needed.');

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../activities/adapters/slack/approval-blocks.js';
+import { APPROVE_ACTION_ID, PREVIEW_ACTION_ID, REJECT_ACTION_ID } from '../activities/adapters/slack/approval-blocks.js';
 import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
 import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
@@ -57,6 +57,7 @@ beforeAll(async () => {
       slackResponseUrlPrefix: responseBase,
     },
     slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: h.slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }),
+    playbooks: [approvalPlaybook],
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 }, 120_000);
@@ -229,6 +230,73 @@ describe('POST /slack/interactions', () => {
     });
     const rejected = (await h.audit.trail(issueId)).find((e) => e.kind === 'rejected');
     expect(rejected?.payload).toMatchObject({ approverId: 'U03ENGONC', reason: 'Wrong cause: the crash is in the SDK, not our deploy', via: 'slack' });
+  });
+
+  it('"Preview what happens next" opens a modal with the rehearsal of the pending step; nothing runs, nothing is decided', async () => {
+    const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
+    await h.run(async () => {
+      const item = {
+        source: 'api',
+        externalId: 'preview-1',
+        text: 'The app crashes when I open my invoices, error E7002 on iOS 18.',
+        receivedAt: new Date(await h.env.currentTimeMs()).toISOString(),
+        channel: 'chat',
+        customer: { id: 'cust-preview', tier: 'standard' },
+      };
+      const res = await fetch(`${base}/v1/feedback`, { method: 'POST', headers: { authorization: 'Bearer api-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify(item) });
+      expect(res.status).toBe(202);
+      const triage = await h.resultOf<{ issueWorkflowIds: string[] }>(h.env.client.workflow.getHandle('feedback:api:preview-1'));
+      const issueId = triage.issueWorkflowIds[0]!;
+      const pending = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(issueId, 'approval_requested');
+      const message = h.slack.messages('#eng-oncall').at(-1)!;
+      const before = { jira: h.jira.requests.length, zendesk: h.zendesk.requests.length, messages: h.slack.messages('#eng-oncall').length, views: h.slack.state.views.length, audit: (await h.audit.trail(issueId)).length };
+      const value = buttonToken(message.blocks, PREVIEW_ACTION_ID);
+      expect(JSON.parse(value)).toEqual({ w: issueId, s: 'start-work' });
+      const click = (trigger: string) =>
+        new URLSearchParams({
+          payload: JSON.stringify({
+            type: 'block_actions',
+            user: { id: chen.id, username: chen.name, name: chen.name },
+            trigger_id: trigger,
+            response_url: `${responseBase}r/preview`,
+            container: { type: 'message', channel_id: '#eng-oncall', message_ts: message.ts },
+            actions: [{ action_id: PREVIEW_ACTION_ID, block_id: 'loopwright_actions', value, type: 'button', action_ts: '1700000000.000300' }],
+          }),
+        }).toString();
+
+      // Verified like every click: a forged signature opens nothing.
+      expect((await postSlack(click('9999.1.forged'), { secret: 'not-the-secret' })).status).toBe(401);
+      await app.loopwright.drain();
+      expect(h.slack.state.views).toHaveLength(before.views);
+
+      const acked = await postSlack(click('4321.8765.preview'));
+      expect(acked.status).toBe(200);
+      await app.loopwright.drain();
+      expect(h.slack.state.views).toHaveLength(before.views + 1);
+      const opened = h.slack.state.views.at(-1)!;
+      expect(opened.trigger_id).toBe('4321.8765.preview');
+      const view = opened.view as { type: string; callback_id: string; title: { text: string }; submit?: unknown; blocks: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }> };
+      expect(view).toMatchObject({ type: 'modal', callback_id: 'loopwright_preview', title: { text: 'What happens next' } });
+      expect(view.submit).toBeUndefined();
+      const text = view.blocks.map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '').join('\n');
+      expect(text).toContain(`What happens next on \`${issueId}\``);
+      expect(text).toContain('Playbook approval-test@1.0.0 · policy default@');
+      expect(text).toContain('Earlier in this round: jira-bug (would run)');
+      expect(text).toMatch(/\*Waiting for your decision now\* · \*start-work\* `jira\.transition`: :raised_hand: asks for approval\n_Policy:_ needs_approval/);
+      expect(text).toContain('Asks *eng-oncall* (Chen Oncall (U03ENGONC), Dara Oncall (U04ENGONC)): 1 approval within 240 min, then support-managers');
+      expect(text).toContain('*transition*\n>In Progress');
+      expect(text).toContain('A preview: nothing was run, sent or recorded.');
+
+      // Nothing ran or was decided: no call reached Jira or Zendesk, no message was posted, the step still waits.
+      expect(h.jira.requests.length).toBe(before.jira);
+      expect(h.zendesk.requests.length).toBe(before.zendesk);
+      expect(h.slack.messages('#eng-oncall')).toHaveLength(before.messages);
+      expect((await h.state(issueId)).pendingApprovals).toEqual(pending.pendingApprovals);
+      expect((await h.audit.trail(issueId)).length).toBe(before.audit);
+      await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
+      await h.resultOf(h.env.client.workflow.getHandle(issueId));
+    });
   });
 
   it('acks interactions it does not handle and rejects a body without payload', async () => {

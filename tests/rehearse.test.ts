@@ -21,7 +21,8 @@ import { loadPolicyFile } from '../policies/loader.js';
 import { createRehearseCommand } from '../worker/commands/rehearse.js';
 import type { CliIo } from '../worker/commands/types.js';
 import { createHttpApp } from '../worker/http/app.js';
-import { createPreviewClickHandler, isPreviewClick } from '../worker/http/rehearse.js';
+import { createPreviewClickHandler } from '../worker/http/rehearse.js';
+import { parseInteraction } from '../worker/http/slack.js';
 import { startHttpFake, type FakeServer } from './fakes/http-fake.js';
 import { seedAudit } from './helpers/shadow-seed.js';
 
@@ -172,24 +173,27 @@ describe('POST /v1/issues/:workflowId/rehearse', () => {
 });
 
 describe('Slack "Preview what happens next"', () => {
-  it('answers a preview click with the round, ephemerally, through response_url', async () => {
+  it('without a Slack client, answers a preview click ephemerally through response_url, the pending step first', async () => {
     const playbooks = await loadPlaybookDir(path.join(ROOT, 'playbooks'));
     const preview = createPreviewClickHandler({ audit, policy: await loadPolicyFile(path.join(ROOT, 'policies/default.v1.yaml')), playbooks, responseUrlPrefix: hooks.url, fetch, now: () => NOW });
-    const button = previewButton(issue);
-    const click = { type: 'block_actions', user: { id: 'U01SUPLEAD' }, response_url: `${hooks.url}/actions/T1/1/abc`, actions: [{ action_id: button.action_id, value: button.value }] };
+    const button = previewButton(issue, 'notify-customers');
+    const payload = { type: 'block_actions', user: { id: 'U01SUPLEAD' }, response_url: `${hooks.url}/actions/T1/1/abc`, actions: [{ action_id: button.action_id, value: button.value }] };
     expect(button.action_id).toBe(PREVIEW_ACTION_ID);
-    expect(isPreviewClick(click)).toBe(true);
+    const click = parseInteraction(JSON.stringify(payload));
+    expect(click).toMatchObject({ kind: 'preview', workflowId: issue, stepId: 'notify-customers', user: { id: 'U01SUPLEAD' } });
+    if (click?.kind !== 'preview') throw new Error('not a preview click');
     expect(await preview.handle(click)).toBe('posted');
     const sent = hooks.requests.at(-1)!;
     expect(sent.path).toBe('/actions/T1/1/abc');
-    const body = sent.body as { response_type: string; replace_original: boolean; blocks: Array<{ text?: { text: string } }> };
+    const body = sent.body as { response_type: string; replace_original: boolean; blocks: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }> };
     expect(body.response_type).toBe('ephemeral');
     expect(body.replace_original).toBe(false);
-    const text = body.blocks.map((b) => b.text?.text ?? '').join('\n');
-    expect(text).toContain('*notify-customers* `zendesk.public_reply`: :raised_hand: asks for approval');
-    expect(text).toContain('Asks *support-leads* (2 approvals, 120 min), then support-managers');
+    const text = body.blocks.map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? '').join('\n');
+    expect(text).toContain('Earlier in this round: jira-billing (would run), prioritise (would not run), alert-billing (would run)');
+    expect(text).toContain('*Waiting for your decision now* · *notify-customers* `zendesk.public_reply`: :raised_hand: asks for approval');
+    expect(text).toContain('Asks *support-leads* (Ana Support (U01SUPLEAD), Ben Support (U02SUPLEAD)): 2 approvals within 120 min, then support-managers');
     // A forged response_url outside the allowed prefix gets nothing.
-    expect(await preview.handle({ ...click, response_url: 'https://evil.example/x' })).toBe('ignored');
+    expect(await preview.handle({ ...click, responseUrl: 'https://evil.example/x' })).toBe('ignored');
   });
 
   it('left the audit store as it was', async () => {

@@ -33,7 +33,7 @@ import { REDACT_PATHS } from '../logging.js';
 import { registerOutcomeRoutes } from './predict.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
-import { registerRehearseRoutes } from './rehearse.js';
+import { createPreviewClickHandler, registerRehearseRoutes } from './rehearse.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -75,8 +75,8 @@ export interface HttpAppDeps {
   fetch?: typeof fetch;
   /** Where issue details link to (the Temporal Web UI). */
   links?: { temporalUi?: { url: string; namespace: string } };
-  /** The Slack adapter: opens the Reject reason modal and answers modal submissions (ephemeral). */
-  slack?: Pick<SlackPort, 'openRejectModal' | 'postEphemeral'>;
+  /** The Slack adapter: opens the Reject reason modal and the preview modal, answers modal submissions (ephemeral). */
+  slack?: Pick<SlackPort, 'openRejectModal' | 'openModal' | 'postEphemeral'>;
   /**
    * Enables POST /codec/encode and /codec/decode for the Temporal UI and CLI, with the process's
    * PayloadCodec; tokens default to config.apiTokens.
@@ -394,6 +394,15 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       log: app.log,
       ...(deps.slack ? { slack: deps.slack } : {}),
     });
+    const preview = createPreviewClickHandler({
+      audit: deps.audit,
+      policy: deps.policy,
+      ...(deps.playbooks ? { playbooks: deps.playbooks } : {}),
+      now: clock,
+      responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
+      fetch: deps.fetch ?? fetch,
+      ...(deps.slack ? { slack: deps.slack } : {}),
+    });
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
       hooks.post('/slack/interactions', async (req, reply) => {
@@ -415,6 +424,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         const interaction = parseInteraction(payload);
         // Ack first (Slack's 3 s deadline); the query, the authorization check and the Update follow.
         if (interaction?.kind === 'click') track(slack.handleClick(interaction));
+        // Read-only: the rehearsal of the pending step in a modal (the trigger id lives 3 s).
+        if (interaction?.kind === 'preview') track(preview.handle(interaction));
         if (interaction?.kind === 'reason') {
           // A blank reason keeps the modal open with the message under the field.
           const errors = reasonErrors(interaction);

@@ -2,22 +2,25 @@
 // POST /v1/issues/:workflowId/rehearse (bearer token, as the rest of /v1) with a JSON body
 // `{ "playbook": "<playbook YAML>" }` or `{ "playbookId": "<id>" }` (one of the loaded playbooks)
 // answers with what that playbook would do on the issue now (activities/shadow/rehearse.ts).
-// The preview click handler answers a `loopwright_preview` button click with the rest of the issue's
-// round as an ephemeral message through Slack's response_url; the route that receives Slack clicks
-// (app.ts, after signature verification and the ack) hands such clicks to `handle`.
+// The preview click handler answers a `loopwright_preview` button click (the Slack approval message's
+// "Preview what happens next") with the rehearsal of the issue's round from the pending step on, in a
+// modal (views.open); the route that receives Slack clicks (app.ts, after signature verification and
+// the ack) hands the clicks slack.ts parseInteraction recognises as previews to `handle`.
 // Must not: run, send or record anything but the reply to the caller; post outside Slack's hooks origin.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
-import { buildPreviewBlocks, PREVIEW_ACTION_ID } from '../../activities/adapters/slack/preview-blocks.js';
-import { loadIssueSnapshot, rehearsePlaybook, type TRehearsal } from '../../activities/shadow/index.js';
+import { buildPreviewBlocks, buildPreviewModal } from '../../activities/adapters/slack/preview-blocks.js';
+import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
+import { loadIssueSnapshot, rehearsePlaybook, type TIssueSnapshot, type TRehearsal } from '../../activities/shadow/index.js';
 import { parsePlaybook } from '../../playbooks/loader.js';
-import { compareSemver, selectPlaybook, type TLoadedPlaybook } from '../../playbooks/schema.js';
+import { compareSemver, selectPlaybooks, type TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { highestSeverity } from '../../workflows/domain/issue-stats.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import { createBearerAuth, type TApiToken } from './auth.js';
 import { fieldErrors } from './errors.js';
+import type { TParsedPreview } from './slack.js';
 
 export interface RehearseDeps {
   audit: AuditStore;
@@ -73,52 +76,56 @@ export async function registerRehearseRoutes(app: FastifyInstance, deps: Rehears
   });
 }
 
-const ZPreviewClick = z.looseObject({
-  response_url: z.string(),
-  actions: z.array(z.looseObject({ action_id: z.string(), value: z.string().optional() })).min(1),
-});
-
 export interface PreviewClickDeps extends Omit<RehearseDeps, 'apiTokens'> {
+  /** Opens the preview modal with the click's trigger_id; without it the preview is an ephemeral reply. */
+  slack?: Pick<SlackPort, 'openModal'>;
   /** response_url must start with this (https://hooks.slack.com/ in production). */
   responseUrlPrefix: string;
   fetch: typeof fetch;
 }
 
-/** True when a Slack interaction payload is a preview click (the route hands those to `handle`). */
-export function isPreviewClick(payload: unknown): boolean {
-  const p = ZPreviewClick.safeParse(payload);
-  return p.success && p.data.actions[0]!.action_id === PREVIEW_ACTION_ID;
+/** The playbook the issue's round runs: its latest playbook_selected, else the first the loop would compose now. */
+async function currentPlaybook(deps: PreviewClickDeps, snapshot: TIssueSnapshot): Promise<TLoadedPlaybook | undefined> {
+  const all = playbooksOf(deps);
+  const selected = (await deps.audit.trail(snapshot.issueWorkflowId)).filter((e) => e.kind === 'playbook_selected').at(-1);
+  const current = selected?.kind === 'playbook_selected' ? all.find((x) => x.version === selected.payload.playbookVersion) : undefined;
+  return current ?? selectPlaybooks(all, { category: snapshot.state.category, severity: highestSeverity(snapshot.state.stats) ?? 'low' })[0]?.selected;
 }
 
 /**
- * After the ack: rehearse the playbook the issue's round runs (its latest playbook_selected, else the
- * one the loop would select now) and post the preview to the clicker only (ephemeral).
+ * After the ack: rehearse the playbook of the issue's round and show it to the clicker only, the
+ * pending step marked: a modal (views.open with the click's trigger_id) when a Slack client is
+ * configured, else an ephemeral message through response_url. Errors are shown the same way.
  */
 export function createPreviewClickHandler(deps: PreviewClickDeps) {
+  async function rehearsal(workflowId: string): Promise<TRehearsal> {
+    const snapshot = await loadIssueSnapshot(deps.audit, workflowId);
+    if (!snapshot) throw new LoopwrightError('not_found', `no message is linked to ${workflowId}`);
+    const playbook = await currentPlaybook(deps, snapshot);
+    if (!playbook) throw new LoopwrightError('not_found', `no playbook applies to ${workflowId}`);
+    return rehearsePlaybook(deps.audit, snapshot, playbook, deps.policy, (deps.now ?? Date.now)());
+  }
+
+  async function ephemeral(url: string | undefined, message: Record<string, unknown>): Promise<'posted' | 'ignored'> {
+    if (!url || !url.startsWith(deps.responseUrlPrefix)) return 'ignored';
+    const res = await deps.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...message }) });
+    if (!res.ok) throw new LoopwrightError('upstream_unavailable', `Slack response_url answered ${res.status}`);
+    return 'posted';
+  }
+
   return {
-    async handle(payload: unknown): Promise<'posted' | 'ignored'> {
-      const p = ZPreviewClick.safeParse(payload);
-      if (!p.success || p.data.actions[0]!.action_id !== PREVIEW_ACTION_ID) return 'ignored';
-      const url = p.data.response_url;
-      if (!url.startsWith(deps.responseUrlPrefix)) return 'ignored';
-      const workflowId = p.data.actions[0]!.value ?? '';
-      let message: Record<string, unknown>;
+    async handle(click: Pick<TParsedPreview, 'workflowId' | 'stepId' | 'triggerId' | 'responseUrl'>): Promise<'opened' | 'posted' | 'ignored'> {
+      let r: TRehearsal;
       try {
-        const snapshot = await loadIssueSnapshot(deps.audit, workflowId);
-        if (!snapshot) throw new LoopwrightError('not_found', `no message is linked to ${workflowId}`);
-        const all = playbooksOf(deps);
-        const selected = (await deps.audit.trail(snapshot.issueWorkflowId)).filter((e) => e.kind === 'playbook_selected').at(-1);
-        const current = selected?.kind === 'playbook_selected' ? all.find((x) => x.version === selected.payload.playbookVersion) : undefined;
-        const playbook = current ?? selectPlaybook(all, { category: snapshot.state.category, severity: highestSeverity(snapshot.state.stats) ?? 'low' })?.selected;
-        if (!playbook) throw new LoopwrightError('not_found', `no playbook applies to ${workflowId}`);
-        const r = await rehearsePlaybook(deps.audit, snapshot, playbook, deps.policy, (deps.now ?? Date.now)());
-        message = { response_type: 'ephemeral', replace_original: false, text: `What happens next on ${workflowId}`, blocks: buildPreviewBlocks(r) };
+        r = await rehearsal(click.workflowId);
       } catch (e) {
-        message = { response_type: 'ephemeral', replace_original: false, text: `No preview: ${isLoopwrightError(e) ? e.message : 'internal error'}` };
+        return ephemeral(click.responseUrl, { text: `No preview: ${isLoopwrightError(e) ? e.message : 'internal error'}` });
       }
-      const res = await deps.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
-      if (!res.ok) throw new LoopwrightError('upstream_unavailable', `Slack response_url answered ${res.status}`);
-      return 'posted';
+      if (deps.slack && click.triggerId) {
+        await deps.slack.openModal({ triggerId: click.triggerId, view: buildPreviewModal(r, click.stepId || undefined) });
+        return 'opened';
+      }
+      return ephemeral(click.responseUrl, { text: `What happens next on ${click.workflowId}`, blocks: buildPreviewBlocks(r, click.stepId || undefined) });
     },
   };
 }

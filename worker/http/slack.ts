@@ -10,7 +10,16 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
-import { APPROVE_ACTION_ID, headerOf, REASON_ACTION_ID, REASON_BLOCK_ID, REJECT_ACTION_ID, REJECT_CALLBACK_ID } from '../../activities/adapters/slack/approval-blocks.js';
+import {
+  APPROVE_ACTION_ID,
+  headerOf,
+  parsePreviewValue,
+  PREVIEW_ACTION_ID,
+  REASON_ACTION_ID,
+  REASON_BLOCK_ID,
+  REJECT_ACTION_ID,
+  REJECT_CALLBACK_ID,
+} from '../../activities/adapters/slack/approval-blocks.js';
 import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
 import { verifyApprovalToken } from '../../activities/adapters/slack/approval-token.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
@@ -70,11 +79,13 @@ export type TParsedClick = {
   messageTs?: string | undefined;
   question?: string | undefined;
 };
+/** A "Preview what happens next" click: read-only, answered with a modal (worker/http/rehearse.ts). */
+export type TParsedPreview = { kind: 'preview'; workflowId: string; stepId: string; user: { id: string; name: string }; triggerId: string | undefined; responseUrl: string | undefined };
 /** A submitted Reject modal: the reason, and the button token it was opened for. */
 export type TParsedReason = { kind: 'reason'; token: string; user: { id: string; name: string }; reason: string; channel: string | null; messageTs: string | null };
 
 /** The click or modal submission in a verified interaction payload, or null for interactions we do not handle. */
-export function parseInteraction(payloadJson: string): TParsedClick | TParsedReason | null {
+export function parseInteraction(payloadJson: string): TParsedClick | TParsedReason | TParsedPreview | null {
   let raw: unknown;
   try {
     raw = JSON.parse(payloadJson);
@@ -97,6 +108,8 @@ export function parseInteraction(payloadJson: string): TParsedClick | TParsedRea
     return { kind: 'reason', token: meta.t, user, reason: reason.trim(), channel: meta.c, messageTs: meta.m };
   }
   if (p.type !== 'block_actions') return null;
+  const preview = parsePreviewValue(p.actions?.find((a) => a.action_id === PREVIEW_ACTION_ID)?.value);
+  if (preview) return { kind: 'preview', ...preview, user, triggerId: p.trigger_id, responseUrl: p.response_url };
   const action = p.actions?.find((a) => a.action_id === APPROVE_ACTION_ID || a.action_id === REJECT_ACTION_ID);
   if (!action?.value) return null;
   return {

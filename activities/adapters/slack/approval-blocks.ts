@@ -12,6 +12,8 @@ import { z } from 'zod';
 
 export const APPROVE_ACTION_ID = 'loopwright_approve';
 export const REJECT_ACTION_ID = 'loopwright_reject';
+/** "Preview what happens next": opens a modal with the rehearsal of the pending step (worker/http/rehearse.ts). */
+export const PREVIEW_ACTION_ID = 'loopwright_preview';
 export const LINK_ACTION_PREFIX = 'loopwright_link_';
 export const DECISION_BLOCK_ID = 'loopwright_decision';
 export const ACTIONS_BLOCK_ID = 'loopwright_actions';
@@ -229,6 +231,8 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
     },
     // Reject opens a modal asking why (views.open), so it needs no confirmation of its own.
     { type: 'button', action_id: REJECT_ACTION_ID, style: 'danger', text: plain('Reject…', 75), value: token },
+    // Read-only: the rest of the round as a rehearsal plans it, in a modal; nothing runs.
+    previewButton(r.workflowId, r.stepId),
   ];
   const tail: KnownBlock[] = [progressBlock(r.approvals.given, r.approvals.required), { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: buttons }];
   if (r.links.length) {
@@ -261,6 +265,25 @@ const DECISION_LABEL: Record<z.output<typeof ZDecision>['decision'], string> = {
   timed_out: ':hourglass: Timed out',
   cancelled: ':no_entry_sign: Cancelled',
 };
+
+/**
+ * The preview button of an approval request. Its value names the issue and the pending step (not a
+ * token: a preview decides nothing, and Slack signs the payload that brings the value back).
+ */
+export function previewButton(workflowId: string, stepId: string): Button {
+  const value = JSON.stringify({ w: workflowId, s: stepId });
+  return { type: 'button', action_id: PREVIEW_ACTION_ID, text: plain('Preview what happens next', 75), value: value.length <= 2_000 ? value : JSON.stringify({ w: workflowId.slice(0, 1_000), s: '' }) };
+}
+
+/** The issue and step a preview button names, or null for anything else. */
+export function parsePreviewValue(value: string | undefined): { workflowId: string; stepId: string } | null {
+  try {
+    const v = JSON.parse(value ?? '') as { w?: unknown; s?: unknown };
+    return typeof v.w === 'string' && v.w !== '' && typeof v.s === 'string' ? { workflowId: v.w, stepId: v.s } : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The posted blocks with the progress shown as given; used for partial approvals (in place). */
 export function buildProgressBlocks(previous: readonly TBlock[], approvals: ReadonlyArray<{ id: string; name: string }>, required: number): TBlock[] {

@@ -1,18 +1,21 @@
-// "Preview what happens next" on the Slack approval message: the button (its action id and the
-// element to put in the message's actions block) and the ephemeral answer a click gets: the rest of
-// the issue's round as a rehearsal renders it (activities/shadow/rehearse.ts). Pure Block Kit
-// builders; the click is handled by worker/http/rehearse.ts.
+// "Preview what happens next" on the Slack approval message: what a click shows. The button itself
+// (PREVIEW_ACTION_ID, previewButton) sits with the other approval buttons in approval-blocks.ts; this
+// module builds the answer from a rehearsal (activities/shadow/rehearse.ts): the round's steps with
+// their rendered texts, policy verdicts and who would be asked, the pending step marked, as a modal
+// (views.open; up to 100 blocks, title/close 24 characters) or, without a Slack client, as an
+// ephemeral message (50 blocks). Pure Block Kit builders; the click is handled by worker/http/rehearse.ts.
+// Must not: offer anything that acts (no submit, no buttons): a preview runs nothing.
+import type { ModalView } from '@slack/web-api';
 import type { TRehearsal } from '../../shadow/rehearse.js';
 import { escapeMrkdwn, type TBlock } from './approval-blocks.js';
 
-export const PREVIEW_ACTION_ID = 'loopwright_preview';
+export { PREVIEW_ACTION_ID, previewButton } from './approval-blocks.js';
 
-/** The button for the approval message's actions block; its value is the issue's workflow id. */
-export function previewButton(workflowId: string): TBlock {
-  return { type: 'button', action_id: PREVIEW_ACTION_ID, text: { type: 'plain_text', text: 'Preview what happens next' }, value: workflowId.slice(0, 2000) };
-}
+export const PREVIEW_CALLBACK_ID = 'loopwright_preview';
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const md = (text: string): TBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } });
+const context = (text: string): TBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, 3000) }] });
 
 const OUTLOOK: Record<string, string> = {
   would_run: ':white_check_mark: runs automatically',
@@ -21,21 +24,52 @@ const OUTLOOK: Record<string, string> = {
   render_failed: ':warning: fails to render',
 };
 
-/** The ephemeral reply to a preview click. Slack allows 50 blocks; steps beyond that are summarised. */
-export function buildPreviewBlocks(r: TRehearsal): TBlock[] {
+type TStep = TRehearsal['round']['steps'][number];
+
+function stepBlock(s: TStep, pending: boolean): TBlock {
+  const who = s.approval
+    ? `\nAsks *${escapeMrkdwn(s.approval.group)}*${s.approval.members.length ? ` (${s.approval.members.map(escapeMrkdwn).join(', ')})` : ''}: ${s.approval.approvalsRequired} approval${s.approval.approvalsRequired > 1 ? 's' : ''} within ${s.approval.timeoutMinutes} min${s.approval.escalation.length ? `, then ${s.approval.escalation.map((e) => escapeMrkdwn(e.group)).join(', then ')}` : ''}`
+    : '';
+  const why = s.reasons.length ? `\n_Policy:_ ${s.verdict} (${escapeMrkdwn(s.reasons.slice(0, 3).join('; '))})` : `\n_Policy:_ ${s.verdict}`;
+  const tickets = s.tickets > 0 || s.actionType.startsWith('zendesk.') ? `\nTickets: ${s.tickets}` : '';
+  const texts = Object.entries(s.rendered)
+    .map(([field, text]) => `\n*${escapeMrkdwn(field)}*\n>${escapeMrkdwn(clip(text.trim(), 600)).replace(/\n/g, '\n>')}`)
+    .join('');
+  const mark = pending ? ':hourglass_flowing_sand: *Waiting for your decision now* · ' : '';
+  return md(`${mark}*${escapeMrkdwn(s.stepId)}* \`${s.actionType}\`: ${OUTLOOK[s.outlook]}${why}${who}${tickets}${texts}`);
+}
+
+/**
+ * The preview's blocks: a summary, steps before the pending one in one line (this round already
+ * decided them), then the pending step and every step after it in full. `max` bounds the blocks
+ * (50 in a message, 100 in a modal); steps beyond it are counted, not shown.
+ */
+export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 50): TBlock[] {
   const i = r.issue;
   const blocks: TBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: clip(`*What happens next on \`${escapeMrkdwn(i.workflowId)}\`* (${escapeMrkdwn(r.playbook)}, policy ${escapeMrkdwn(r.policy)})\n${i.occurrences} reports from ${i.customers} customers · ${i.tickets} tickets · ${escapeMrkdwn(i.category)} · ${i.severity}`, 3000) } },
+    md(
+      `*What happens next on \`${escapeMrkdwn(i.workflowId)}\`*\nPlaybook ${escapeMrkdwn(r.playbook)} · policy ${escapeMrkdwn(r.policy)}\n${i.occurrences} reports from ${i.customers} customers · ${i.tickets} tickets · ${escapeMrkdwn(i.category)} · ${i.severity}`,
+    ),
   ];
-  for (const s of r.round.steps.slice(0, 45)) {
-    const who = s.approval ? `\nAsks *${escapeMrkdwn(s.approval.group)}* (${s.approval.approvalsRequired} approval${s.approval.approvalsRequired > 1 ? 's' : ''}, ${s.approval.timeoutMinutes} min)${s.approval.escalation.length ? `, then ${s.approval.escalation.map((e) => escapeMrkdwn(e.group)).join(', ')}` : ''}` : '';
-    const text = Object.values(s.rendered)[0];
-    blocks.push({
-      type: 'section',
-      text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(s.stepId)}* \`${s.actionType}\`: ${OUTLOOK[s.outlook]}${who}${text ? `\n>${escapeMrkdwn(text.trim()).replace(/\n/g, '\n>')}` : ''}`, 3000) },
-    });
-  }
-  if (r.round.steps.length > 45) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${r.round.steps.length - 45} more steps: loopwright rehearse shows all` }] });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'A preview: nothing was run, sent or recorded.' }] });
+  const steps = r.round.steps;
+  const at = pendingStepId ? steps.findIndex((s) => s.stepId === pendingStepId) : -1;
+  if (at > 0) blocks.push(context(`Earlier in this round: ${steps.slice(0, at).map((s) => `${escapeMrkdwn(s.stepId)} (${s.outlook.replace(/_/g, ' ')})`).join(', ')}`));
+  if (pendingStepId && at < 0) blocks.push(context(`The pending step \`${escapeMrkdwn(pendingStepId)}\` is not in ${escapeMrkdwn(r.playbook)} as loaded now; its steps follow.`));
+  const shown = steps.slice(Math.max(0, at));
+  const room = max - blocks.length - 2;
+  for (const [n, s] of shown.slice(0, room).entries()) blocks.push(stepBlock(s, at >= 0 && n === 0));
+  if (shown.length > room) blocks.push(context(`${shown.length - room} more steps: \`loopwright rehearse\` shows all`));
+  blocks.push(context('A preview: nothing was run, sent or recorded.'));
   return blocks;
+}
+
+/** The modal a preview click opens (views.open): read-only, so no submit button. */
+export function buildPreviewModal(r: TRehearsal, pendingStepId?: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: PREVIEW_CALLBACK_ID,
+    title: { type: 'plain_text', text: 'What happens next' },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: buildPreviewBlocks(r, pendingStepId, 100) as unknown as ModalView['blocks'],
+  };
 }

@@ -9,7 +9,7 @@
 // and, before posting, the channel's recent history (include_all_metadata) is searched for that key,
 // so a retried activity returns the message it already posted instead of posting a second one.
 // Thread replies are looked up in their thread (conversations.replies), where history does not reach.
-import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient, type ModalView, type WebAPICallError } from '@slack/web-api';
 import { z } from 'zod';
 import { LoopwrightError, formatIssues, type TErrorCode } from '../../../workflows/domain/errors.js';
 import { errorFromHttpStatus, malformedResponse, networkError, unexpectedError, withRetries, type RetryOptions } from '../http-errors.js';
@@ -94,6 +94,8 @@ export interface SlackPort {
   postThreadReply(input: TThreadReplyInput): Promise<TPosted>;
   /** Opens the "why are you rejecting?" modal for the user who clicked Reject (trigger ids live 3 s). */
   openRejectModal(input: TRejectModalContext & { triggerId: string }): Promise<void>;
+  /** Opens a read-only modal for the user who clicked (the preview of what happens next; trigger ids live 3 s). */
+  openModal(input: { triggerId: string; view: ModalView }): Promise<void>;
   /** A message only `user` sees, in `channel` (refusals of a modal submission, which has no response_url). */
   postEphemeral(input: { channel: string; user: string; text: string }): Promise<void>;
   postMessage(input: TPostMessageInput): Promise<TPosted>;
@@ -344,6 +346,10 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
     async openRejectModal(input) {
       const { triggerId, ...context } = input;
       await call('openRejectModal', () => web.views.open({ trigger_id: triggerId, view: buildRejectModal(context) }));
+    },
+
+    async openModal(input) {
+      await call('openModal', () => web.views.open({ trigger_id: input.triggerId, view: input.view }));
     },
 
     async postEphemeral(input) {
