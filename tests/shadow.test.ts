@@ -4,7 +4,11 @@
 // gate; a taxonomy change reports reclassifications with confidences; the gate's grammar.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkGate, parseGate, runShadow, type TReplayMessage, type TShadowConfiguration } from '../activities/shadow/index.js';
+import { checkGate, diffReplays, parseGate, replay, replayIssues, runShadow, type TReplayMessage, type TShadowConfiguration, type TTriaged } from '../activities/shadow/index.js';
+import { computeFingerprint } from '../activities/triage/fingerprint.js';
+import { loadLearnedHeads } from '../activities/triage/learned-heads.js';
+import { createPipelineCache } from '../worker/shadow-config.js';
+import type { TTriageResult } from '../workflows/domain/triage.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
@@ -106,5 +110,92 @@ describe('the gate', () => {
     expect(() => parseGate(['reclasified>5%'])).toThrow(/expected METRIC/);
     expect(() => parseGate(['merges>5%'])).toThrow(/only reclassified takes a percentage/);
     expect(() => parseGate(['new-auto>=1'])).toThrow(/expected METRIC/);
+  });
+});
+
+describe('shadow composes playbooks per issue as the IssueWorkflow does', () => {
+  // Hand-made triage results (no model in the way): one billing issue, five medium reports in ten
+  // minutes (the billing playbook's volume trigger), then, 13 h later, after that round's 12 h
+  // verification window, a critical report and one more 10 min later.
+  const fp = computeFingerprint({ category: 'billing', evidence: [], product: 'cards' });
+  const t0 = Date.parse('2026-11-20T09:00:00Z');
+  const report = (n: number, at: number, level: 'medium' | 'critical'): { message: TReplayMessage; result: TTriageResult } => {
+    const text = level === 'critical' ? 'charged four times, my rent bounced, I am calling my lawyer' : 'charged twice for one order';
+    const classification = { category: 'billing', confidence: 0.9, alternatives: [], source: 'local' as const, taxonomyVersion: 'general@2.0.0', modelVersion: 'test', promptVersion: null };
+    const severity = { level, score: level === 'critical' ? 0.95 : 0.4, reasons: [] };
+    const receivedAt = new Date(at).toISOString();
+    return {
+      message: { item: { source: 'api', externalId: `c${n}`, receivedAt, text, channel: 'email', customer: { id: `cust-${n}`, tier: 'standard' } } },
+      result: {
+        source: 'api',
+        externalId: `c${n}`,
+        receivedAt,
+        channel: 'email',
+        customer: { id: `cust-${n}`, tier: 'standard' },
+        masked: { text, redactions: [] },
+        classification,
+        severity,
+        sentiment: { label: 'negative', score: -0.5 },
+        evidence: [],
+        fingerprint: fp,
+        fragments: [{ text, start: 0, end: text.length, classification, severity, evidence: [], fingerprint: fp }],
+        taxonomyVersion: 'general@2.0.0',
+      },
+    };
+  };
+  const reports = [
+    ...[0, 1, 2, 3, 4].map((i) => report(i, t0 + i * 2 * 60_000, 'medium')),
+    report(5, t0 + 13 * 3_600_000, 'critical'),
+    report(6, t0 + 13 * 3_600_000 + 10 * 60_000, 'critical'),
+  ];
+  const msgs = reports.map((r) => r.message);
+  const triaged: TTriaged = new Map(reports.map((r) => [`api:${r.result.externalId}`, { result: r.result }]));
+
+  it('a severity page (critical-any) and the category volume playbook both act on one issue, and the diff shows the page', () => {
+    const volumeOnly = playbooks.filter((p) => p.playbook.id !== 'critical-any');
+    const base = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks: volumeOnly });
+    const cand = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks });
+    const issue = cand.issues.get(`issue:${fp.key}`)!;
+    expect(issue.playbook).toBe('critical-any@1.0.0 + billing-refund-issue@1.0.0');
+    expect(issue.rounds.map((r) => [r.playbook, r.at])).toEqual([
+      ['billing-refund-issue@1.0.0', expect.any(String)],
+      ['critical-any@1.0.0', new Date(t0 + 13 * 3_600_000).toISOString()],
+    ]);
+    expect(issue.rounds[1]!.steps.map((s) => s.stepId)).toEqual(['jira-incident', 'page-oncall']);
+    // Before composition (one playbook per issue) the explicit billing playbook hid critical-any here.
+    expect(base.issues.get(`issue:${fp.key}`)!.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.0.0']);
+
+    const diff = diffReplays(msgs, base, cand);
+    expect(diff.triggers).toEqual([
+      expect.objectContaining({ change: 'changed', baseline: expect.objectContaining({ rounds: 1 }), candidate: expect.objectContaining({ rounds: 2, playbooks: ['billing-refund-issue@1.0.0', 'critical-any@1.0.0'] }) }),
+    ]);
+    expect(diff.verdicts.filter((v) => v.round === 2).map((v) => [v.stepId, v.from, v.to?.playbook])).toEqual([
+      ['jira-incident', null, 'critical-any@1.0.0'],
+      ['page-oncall', null, 'critical-any@1.0.0'],
+    ]);
+  });
+
+  it('a second critical report in the same episode is suppressed by the re-page rule, not paged again', () => {
+    // The critical round's own verification window would keep the issue busy: replay with a playbook
+    // set whose page verifies within minutes, so the second report meets the re-page rule.
+    const quick = playbooks.map((p) => (p.playbook.id === 'critical-any' ? { ...p, playbook: { ...p.playbook, verification: { ...p.playbook.verification, windowMinutes: 5 } } } : p));
+    const cand = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks: quick });
+    const issue = cand.issues.get(`issue:${fp.key}`)!;
+    expect(issue.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.0.0', 'critical-any@1.0.0']);
+    expect(issue.suppressed).toBe(1);
+  });
+});
+
+describe('shadow triage uses the worker\'s brain', () => {
+  it('the shadow pipeline gets the encoder and learned heads of the brain, as bootstrap.ts wires the live one', { timeout: 180_000 }, async () => {
+    const shadow = await createPipelineCache({})('general');
+    const heads = loadLearnedHeads()!;
+    const id = 'brain-1';
+    const item = { source: 'api', externalId: id, receivedAt: '2026-11-29T10:00:00Z', text: '@AcmeTel your incompetent staff cut off my internet for a week, you are liars and crooks, I am reporting you' };
+    const r = await shadow.triage(item);
+    expect(r.severity.reasons).toContain(`model:${heads.version}`);
+    const out = await replay([{ item }], { pipeline: shadow, policy, playbooks });
+    expect(out.modelVersion).toMatch(/fused/);
+    expect(out.messages.get(`api:${id}`)?.severity).toBe(r.severity.level);
   });
 });

@@ -3,9 +3,11 @@
 // (candidate: the flags, each defaulting to the baseline's so one can change a single file). Uses the
 // loaders the worker uses, so a file that would not load in production does not load here either.
 // The classifier is always the offline model (sentence encoder + TF-IDF when models/ is present):
-// a replay never calls an LLM.
+// a replay never calls an LLM. The pipeline gets the brain's other triage dependencies as the
+// worker's does (bootstrap.ts: the encoder's semantic split, the learned severity/sentiment heads),
+// so a replay splits and grades messages as the live loop does.
 import path from 'node:path';
-import { buildTriageBrain } from '../activities/triage/brain.js';
+import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { readLabeledFile } from '../activities/triage/labeled-data.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
@@ -55,7 +57,7 @@ export function createPipelineCache(opts: TBrainOptions) {
           ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
           ...(opts.tfidf ? { modelDir: null } : {}),
         });
-        return createTriagePipeline({ taxonomy: tax, classifier: brain.classifier });
+        return createTriagePipeline({ taxonomy: tax, classifier: brain.classifier, ...brainDeps(brain) });
       })();
       cache.set(key, p);
     }

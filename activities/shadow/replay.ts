@@ -2,19 +2,23 @@
 // every side effect disabled. Each message goes through the triage pipeline the triage activity runs
 // (mask, classify, severity, fragments, fingerprints), is routed by routing.ts `planRoutes` (what the
 // routing activity signals), folded into its issue's state by the IssueWorkflow's own
-// `absorbOccurrences`, and judged by the workflow's trigger logic (`selectPlaybook`, event-time
-// `detectTrigger` with a cursor per playbook). A firing becomes a planned round (round-plan.ts):
-// rendered steps and policy verdicts, nothing executed.
+// `absorbOccurrences`, and judged as the workflow's maybeStartComposedRound judges it: the playbooks
+// composed per issue (`selectPlaybooks`: severity class first, then volume), each with its event-time
+// `detectTrigger` cursor and its `decideRepage` page memory (a re-firing in the same episode is
+// counted as suppressed, not planned). A firing becomes a planned round (round-plan.ts): rendered
+// steps and policy verdicts, nothing executed. Not replayed: verification outcomes and snoozes (a
+// replay never knows whether the fix held), so the re-page rules that depend on them never act here.
 // Time is event time, as in the workflow's triggers: an issue whose round fired is busy until the
 // playbook's verification window has passed in event time, then its triggers are judged again from
 // where their cursors stopped. Rate limits count the automatic actions this replay would have run.
 // Must not: append to the audit store, signal or start a workflow, call Jira/Slack/Zendesk or an LLM.
 // The only I/O is the classifier the caller passes (the offline model: no network).
 import { TOUCHES_TICKETS } from '../../playbooks/actions.js';
-import { selectPlaybook, type TLoadedPlaybook } from '../../playbooks/schema.js';
+import { selectPlaybooks, type TLoadedPlaybook, type TPlaybookSelection } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { affectedCustomerCount, createTriggerCursor, detectTrigger, highestSeverity } from '../../workflows/domain/issue-stats.js';
 import { feedbackWorkflowId, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
+import { createPageMemory, decideRepage, type TPageMemory } from '../../workflows/domain/paging.js';
 import type { TFingerprint, TTriageResult } from '../../workflows/domain/triage.js';
 import { NEEDS_REVIEW } from '../../workflows/domain/triage.js';
 import { absorbOccurrences, initialIssueState, type TCarriedIssueState } from '../../workflows/issue/state.js';
@@ -66,9 +70,11 @@ export interface TIssueReplay {
   tickets: number;
   /** Feedback ids (`source:externalId`) routed here. */
   messages: string[];
-  /** The playbook selected for the issue as it stood at the end of the replay. */
+  /** The playbooks composed for the issue as it stood at the end of the replay (severity class first), joined by " + ". */
   playbook: string | null;
   rounds: TRoundPlan[];
+  /** Firings the re-page rule held back (same episode as the playbook's last round). */
+  suppressed: number;
 }
 
 export interface TReplayOutcome {
@@ -107,8 +113,35 @@ interface IssueSim {
   state: TCarriedIssueState;
   messages: Set<string>;
   cursors: Record<string, ReturnType<typeof createTriggerCursor>>;
+  memory: Record<string, TPageMemory>;
+  suppressed: number;
   busyUntil: number;
   rounds: TRoundPlan[];
+}
+
+/**
+ * The workflow's maybeStartComposedRound on a replayed issue: the first composed playbook whose
+ * trigger fires and whose re-page rule says act starts the round; cursors and page memories advance
+ * as they do there (a playbook after the one that starts is not judged until the next report).
+ */
+function composedFiring(sim: IssueSim, playbooks: TLoadedPlaybook[], now: number): { selection: TPlaybookSelection; reason: string; at: number } | null {
+  const s = sim.state;
+  const issue = { category: s.category, severity: highestSeverity(s.stats) ?? 'low' };
+  for (const candidate of selectPlaybooks(playbooks, issue)) {
+    const pb = candidate.selected.playbook;
+    const fired = detectTrigger(s.stats, pb.trigger, sim.cursors[pb.id] ?? createTriggerCursor());
+    sim.cursors[pb.id] = fired.cursor;
+    if (!fired.fired) continue;
+    const at = fired.at ?? now;
+    const page = decideRepage(s.stats, sim.memory[pb.id] ?? createPageMemory(), { trigger: pb.trigger, at, severity: issue.severity, snoozeEndedAt: null, resolvedSinceLastRound: false });
+    sim.memory[pb.id] = page.memory;
+    if (!page.act) {
+      sim.suppressed += 1;
+      continue;
+    }
+    return { selection: candidate, reason: fired.reason, at };
+  }
+  return null;
 }
 
 /** Routes the triaged messages to issues and plays every issue's triggers and rounds in event time. */
@@ -142,21 +175,17 @@ export function replayIssues(messages: readonly TReplayMessage[], triaged: TTria
   for (const ev of timeline) {
     let sim = issues.get(ev.issueWorkflowId);
     if (!sim) {
-      sim = { id: ev.issueWorkflowId, fingerprint: ev.fingerprint, state: initialIssueState(ev.fingerprint), messages: new Set(), cursors: {}, busyUntil: Number.NEGATIVE_INFINITY, rounds: [] };
+      sim = { id: ev.issueWorkflowId, fingerprint: ev.fingerprint, state: initialIssueState(ev.fingerprint), messages: new Set(), cursors: {}, memory: {}, suppressed: 0, busyUntil: Number.NEGATIVE_INFINITY, rounds: [] };
       issues.set(ev.issueWorkflowId, sim);
     }
     sim.messages.add(ev.occurrence.feedbackId);
     if (absorbOccurrences(sim.state, [ev.occurrence]) === 0) continue;
     if (ev.at < sim.busyUntil) continue;
-    // The workflow's maybeStartRound: one playbook for the issue as it stands, its trigger in event time.
     const s = sim.state;
-    const selection = selectPlaybook(config.playbooks, { category: s.category, severity: highestSeverity(s.stats) ?? 'low' });
-    if (!selection) continue;
+    const firing = composedFiring(sim, config.playbooks, ev.at);
+    if (!firing) continue;
+    const { selection, at } = firing;
     const pb = selection.selected.playbook;
-    const fired = detectTrigger(s.stats, pb.trigger, sim.cursors[pb.id] ?? createTriggerCursor());
-    sim.cursors[pb.id] = fired.cursor;
-    if (!fired.fired) continue;
-    const at = fired.at ?? ev.at;
     s.remediations += 1;
     s.playbookVersion = selection.selected.version;
     const round = planRound({
@@ -166,7 +195,7 @@ export function replayIssues(messages: readonly TReplayMessage[], triaged: TTria
       playbook: selection.selected,
       policy: config.policy,
       at,
-      trigger: fired.reason,
+      trigger: firing.reason,
       hypothesis: 'not ranked in shadow',
       recentActions,
       ...(config.maxRepliesPerRound !== undefined ? { maxRepliesPerRound: config.maxRepliesPerRound } : {}),
@@ -187,7 +216,7 @@ export function replayIssues(messages: readonly TReplayMessage[], triaged: TTria
   const out = new Map<string, TIssueReplay>();
   for (const sim of issues.values()) {
     const s = sim.state;
-    const selection = s.category === NEEDS_REVIEW ? null : selectPlaybook(config.playbooks, { category: s.category, severity: highestSeverity(s.stats) ?? 'low' });
+    const composed = s.category === NEEDS_REVIEW ? [] : selectPlaybooks(config.playbooks, { category: s.category, severity: highestSeverity(s.stats) ?? 'low' });
     out.set(sim.id, {
       issueWorkflowId: sim.id,
       fingerprint: sim.fingerprint.key,
@@ -197,8 +226,9 @@ export function replayIssues(messages: readonly TReplayMessage[], triaged: TTria
       customers: affectedCustomerCount(s.stats),
       tickets: s.tickets.length,
       messages: [...sim.messages],
-      playbook: selection?.selected.version ?? null,
+      playbook: composed.length > 0 ? composed.map((x) => x.selected.version).join(' + ') : null,
       rounds: sim.rounds,
+      suppressed: sim.suppressed,
     });
   }
   return {
