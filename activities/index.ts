@@ -6,7 +6,7 @@
 // the same classification the adapters made.
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AuditStore, TAuditAppend } from './audit/index.js';
 import { createGroupCommit } from './audit/group-commit.js';
 import { canonicalJson } from './audit/canonical.js';
@@ -17,7 +17,8 @@ import type { ContextSource } from './context/ports.js';
 import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInput, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
-import type { TTriageResult } from '../workflows/domain/triage.js';
+import type { TFingerprint, TTriageResult } from '../workflows/domain/triage.js';
+import { absorbIssueSignal, ISSUE_WORKFLOW, occurrencesSignal, type TAbsorbedIssue, type TOccurrence } from '../workflows/messages.js';
 import type { TIssueSettings, TIssueWorkflowInput } from '../workflows/issue/state.js';
 import type { TLoadedPlaybook } from '../playbooks/schema.js';
 import type { TLoadedPolicy } from '../policies/loader.js';
@@ -303,6 +304,40 @@ export function createActivities(deps: ActivityDeps) {
         }));
         await auditLog.appendMany([...linked, ...themed]);
         return ids;
+      });
+    },
+
+    /**
+     * A merge: hands the absorbed issue's state to the survivor (a plain signal: a survivor that no
+     * longer runs is not started again, the merge is refused instead).
+     */
+    async absorbIntoIssue(req: { workflowId: string; absorbed: TAbsorbedIssue }): Promise<{ delivered: boolean }> {
+      return guarded(async () => {
+        try {
+          await deps.temporal.client.workflow.getHandle(req.workflowId).signal(absorbIssueSignal, req.absorbed);
+          return { delivered: true };
+        } catch (e) {
+          if (e instanceof WorkflowNotFoundError) return { delivered: false };
+          throw e;
+        }
+      });
+    },
+
+    /**
+     * Reports moving between issues (a split's new issue, or a merged issue forwarding what still
+     * reaches it): signal-with-start, as routing does, so the target runs whatever happened to it.
+     */
+    async sendOccurrences(req: { workflowId: string; fingerprint: TFingerprint; occurrences: TOccurrence[] }): Promise<void> {
+      return guarded(async () => {
+        const { settings } = await deps.issueConfig();
+        const input: TIssueWorkflowInput = { fingerprint: req.fingerprint, ...(settings ? { settings } : {}) };
+        await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
+          workflowId: req.workflowId,
+          taskQueue: deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue,
+          args: [input],
+          signal: occurrencesSignal,
+          signalArgs: [req.occurrences],
+        });
       });
     },
 

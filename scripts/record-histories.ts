@@ -5,6 +5,7 @@
 //   npx tsx scripts/record-histories.ts              # writes only files that do not exist yet
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
+//   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,11 +14,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
 import { decryptHistory } from '../tests/helpers/temporal-env.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
-import { approveUpdate, FEEDBACK_WORKFLOW } from '../workflows/messages.js';
+import { approveUpdate, FEEDBACK_WORKFLOW, mergeUpdate, splitUpdate } from '../workflows/messages.js';
 
 const out = path.join(import.meta.dirname, '../tests/histories');
 const MIN = 60_000;
 const overwrite = process.argv.includes('--overwrite');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 const crash = testPlaybook(`
 id: crash-record
@@ -89,8 +91,47 @@ async function save(h: LoopHarness, name: string, handle: WorkflowHandle | strin
   return history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
 }
 
+/**
+ * patched('operator-merge-split'): an issue waiting for an approval is merged into another (the
+ * round is cancelled, a later report is forwarded); another issue has its similarity-grouped
+ * reports split off into a new issue.
+ */
+async function recordMergeSplit(): Promise<void> {
+  const h = await createLoopHarness({ playbooks: [approvalTestPlaybook()] });
+  const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
+  try {
+    await h.run(async () => {
+      const a = fingerprint('app_crash', '00000000dd01');
+      const absorbed = await h.report(a, { feedbackId: 'api:m1' });
+      await h.waitFor(absorbed.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(absorbed.workflowId, 'approval_requested');
+      const survivor = await h.report(fingerprint('login_access', '00000000dd02'), { feedbackId: 'api:m2' });
+      await h.waitFor(survivor.workflowId, (s) => s.occurrences === 1, 'survivor');
+      await absorbed.executeUpdate(mergeUpdate, { args: [{ into: survivor.workflowId, by: lead, reason: 'one problem' }] });
+      await h.report(a, { feedbackId: 'api:m3' });
+      await h.waitFor(survivor.workflowId, (s) => s.occurrences === 3, 'forwarded report');
+      await h.waitForAudit(survivor.workflowId, 'issue_absorbed');
+      await save(h, 'issue-merged-while-awaiting-approval-operator-merge-split', absorbed);
+      await save(h, 'issue-absorbed-operator-merge-split', survivor);
+
+      const b = fingerprint('billing', '00000000dd03');
+      const source = await h.report(b, { feedbackId: 'api:s1', excerpt: 'charged twice' });
+      await h.report(b, { feedbackId: 'api:s2', excerpt: 'refund missing', grouping: { method: 'similarity', nearest: { key: b.key, similarity: 0.5 }, threshold: 0.45 } });
+      await h.waitFor(source.workflowId, (s) => s.occurrences === 2, 'two reports');
+      const result = await source.executeUpdate(splitUpdate, { args: [{ grouping: 'similarity', by: lead, reason: 'refunds' }] });
+      await h.waitFor(result.issue, (s) => s.occurrences === 1, 'the new issue');
+      await h.waitForAudit(source.workflowId, 'split');
+      await save(h, 'issue-split-operator-merge-split', source);
+    });
+  } finally {
+    await h.close();
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
+  if (!only || only === 'operator-merge-split') await recordMergeSplit();
+  if (only) return;
   const h = await createLoopHarness({
     playbooks: [crash, reply, approvalTestPlaybook(), recurrence('recur-new', 'login_access', 'new_issue'), recurrence('recur-reopen', 'performance', 'reopen'), sevPage],
     settings: { continueAsNewAfterSignals: 30 },

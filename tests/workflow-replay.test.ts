@@ -34,6 +34,10 @@ const REQUIRED = [
   'issue-recurrence-reopen',
   // patched('compose-playbooks')
   'issue-composed-repage-suppressed',
+  // patched('operator-merge-split')
+  'issue-merged-while-awaiting-approval-operator-merge-split',
+  'issue-absorbed-operator-merge-split',
+  'issue-split-operator-merge-split',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.

@@ -14,6 +14,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { createTriggerCursor, detectTrigger, highestSeverity } from './domain/issue-stats.js';
@@ -21,8 +22,12 @@ import { selectPlaybook, selectPlaybooks, type TPlaybookSelection } from '../pla
 import { createPageMemory, decideRepage } from './domain/paging.js';
 import type { TSeverityLevel } from './domain/triage.js';
 import {
+  absorbIssueSignal,
   approveUpdate,
   closeUpdate,
+  issueWorkflowId,
+  mergeUpdate,
+  splitUpdate,
   occurrenceSignal,
   occurrencesSignal,
   parseOccurrence,
@@ -33,12 +38,17 @@ import {
   stateQuery,
   timelineQuery,
   ZCloseCommand,
+  ZMergeCommand,
+  ZSplitCommand,
   ZReclassifyCommand,
   ZSnoozeCommand,
+  type TCommandRefusal,
   type TIssueStatus,
   type TOccurrence,
+  type TSplitCommand,
 } from './messages.js';
-import { configureActions, loadIssueConfig, recordAudit, type TIssueConfig } from './issue/activities.js';
+import { absorbIntoIssue, configureActions, loadIssueConfig, recordAudit, sendOccurrences, type TIssueConfig } from './issue/activities.js';
+import { absorbedIssue, absorbIssue, removeSplit, selectForSplit } from './issue/merge-split.js';
 import { ApprovalDesk } from './issue/approval.js';
 import { currentDetails } from './issue/details.js';
 import * as ev from './issue/audit-payloads.js';
@@ -54,6 +64,12 @@ export interface TIssueWorkflowResult {
   occurrences: number;
   remediations: number;
   jiraKey: string | null;
+  /** The survivor, when this issue ended merged into another. */
+  mergedInto?: string;
+}
+
+function refuse(code: TCommandRefusal, message: string): never {
+  throw ApplicationFailure.create({ type: code, nonRetryable: true, message });
 }
 
 /** An Update validator that checks the command against its schema. */
@@ -74,16 +90,27 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
   const desk: ApprovalDesk = new ApprovalDesk(() => s.round, journal, () => refreshDetails());
   let signalsThisRun = 0;
+  // A merge or split in flight (its activity is running): another one waits. Not carried: handlers
+  // finish before the run continues as new.
+  let busy = false;
+  let merging = false;
   let config: { value: TIssueConfig; at: number } | null = null;
 
-  const flush = async () => {
-    while (journal.hasPending) await recordAudit(journal.drain());
+  // One flush at a time (the main loop and the merge/split handlers both flush): events reach the
+  // audit store in their journal order.
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    const run = flushing.then(async () => {
+      while (journal.hasPending) await recordAudit(journal.drain());
+    });
+    flushing = run.catch(() => undefined);
+    return run;
   };
   const shouldContinueAsNew = () => {
     const now = workflowInfo();
     return now.continueAsNewSuggested || now.historyLength >= settings.continueAsNewAfterEvents || signalsThisRun >= settings.continueAsNewAfterSignals;
   };
-  const interrupted = () => s.closeRequest !== null || shouldContinueAsNew();
+  const interrupted = () => s.closeRequest !== null || !!s.mergedInto || shouldContinueAsNew();
 
   let publishedAttributes = '';
   const publish = () => {
@@ -121,7 +148,9 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
         noteIgnoredFields(parsed.ignored);
       } else journal.note('occurrence_rejected', `malformed occurrence ignored: ${parsed.ok ? `unknown fields ${parsed.ignored.join(', ')}` : parsed.message}`);
     }
-    s.fresh += absorbOccurrences(s, valid);
+    // Merged (or merging): the survivor gets them (forwardReports); a failed merge absorbs them here.
+    if (s.mergedInto || merging) (s.forwardQueue ??= []).push(...valid);
+    else s.fresh += absorbOccurrences(s, valid);
   };
   const ignoredFields = new Set<string>();
   /** Once per run and field: a newer intake sends the same field with every report. */
@@ -134,6 +163,21 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   setHandler(occurrenceSignal, (occ) => absorb([occ]));
   setHandler(occurrencesSignal, (batch) => absorb(Array.isArray(batch) ? batch : [batch]));
 
+  setHandler(absorbIssueSignal, (a) => {
+    signalsThisRun += 1;
+    if (s.mergedFrom?.some((m) => m.from === a.from)) return;
+    const r = absorbIssue(s, a);
+    journal.add(ev.absorbed(a, r.added, r.overlap));
+    s.fresh += Math.max(1, r.added);
+    publish();
+  });
+  /** Refuses operator commands on an issue that was merged away, is closing, or is mid-merge/split. */
+  const checkOpen = () => {
+    if (s.mergedInto) refuse('merged', `this issue was merged into ${s.mergedInto.into}`);
+    if (s.closeRequest || s.status === 'closed') refuse('closed', 'the issue is closed or closing');
+    if (busy) refuse('busy', 'a merge or split of this issue is in progress; try again in a moment');
+  };
+
   setHandler(approveUpdate, (d) => desk.decide(d, 'approve'), { validator: (d) => desk.validate(d, 'approve') });
   setHandler(rejectUpdate, (d) => desk.decide(d, 'reject'), { validator: (d) => desk.validate(d, 'reject') });
   setHandler(
@@ -145,6 +189,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     {
       validator: (cmd) => {
         schemaValidator(ZCloseCommand)(cmd);
+        if (s.mergedInto) refuse('merged', `this issue was merged into ${s.mergedInto.into}`);
         if (s.closeRequest) throw ApplicationFailure.create({ type: 'closed', nonRetryable: true, message: 'the issue is already closing' });
       },
     },
@@ -156,7 +201,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       journal.add(ev.snoozed(by, minutes, s.snoozedUntil));
       return { until: new Date(s.snoozedUntil).toISOString() };
     },
-    { validator: schemaValidator(ZSnoozeCommand) },
+    {
+      validator: (cmd) => {
+        schemaValidator(ZSnoozeCommand)(cmd);
+        if (s.mergedInto) refuse('merged', `this issue was merged into ${s.mergedInto.into}`);
+      },
+    },
   );
   setHandler(
     reclassifyUpdate,
@@ -167,7 +217,77 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       publish();
       return { from, to: cmd.category };
     },
-    { validator: schemaValidator(ZReclassifyCommand) },
+    {
+      validator: (cmd) => {
+        schemaValidator(ZReclassifyCommand)(cmd);
+        if (s.mergedInto) refuse('merged', `this issue was merged into ${s.mergedInto.into}`);
+      },
+    },
+  );
+  // Merge: hand this issue's state to the survivor (a signal through an activity), then forward
+  // every later report there (forwardReports) until the issue has been quiet for idleCloseAfterMs.
+  setHandler(
+    mergeUpdate,
+    async (cmd) => {
+      patched('operator-merge-split');
+      busy = true;
+      merging = true;
+      const cancelledStep = s.round?.current?.stepId ?? (s.round ? s.round.phase : null);
+      const snapshot = absorbedIssue(info.workflowId, s, cmd, Date.now());
+      try {
+        const { delivered } = await absorbIntoIssue({ workflowId: cmd.into, absorbed: snapshot });
+        if (!delivered) refuse('unknown_issue', `${cmd.into} does not exist or no longer runs`);
+        s.mergedInto = { into: cmd.into, by: cmd.by, reason: cmd.reason, at: Date.now() };
+        journal.add(ev.merged(cmd, snapshot.stats.total, cancelledStep));
+        setStatus('merged');
+        await flush();
+        return { status: 'merged', into: cmd.into, reports: snapshot.stats.total, cancelledStep };
+      } finally {
+        busy = false;
+        merging = false;
+        if (!s.mergedInto && s.forwardQueue?.length) s.fresh += absorbOccurrences(s, s.forwardQueue.splice(0));
+      }
+    },
+    {
+      validator: (cmd) => {
+        schemaValidator(ZMergeCommand)(cmd);
+        if ((cmd as { into: string }).into === info.workflowId) refuse('same_issue', 'an issue cannot be merged into itself');
+        checkOpen();
+      },
+    },
+  );
+  // Split: the selected reports leave this issue's counts and start (or join) a new issue.
+  setHandler(
+    splitUpdate,
+    async (cmd) => {
+      patched('operator-merge-split');
+      busy = true;
+      try {
+        const selection = selectForSplit(s, cmd);
+        if (!selection.ok) refuse(selection.code, selection.message);
+        const category = cmd.category ?? s.category;
+        const key = `${category}.${uuid4().replace(/-/g, '').slice(0, 12)}`;
+        const id = issueWorkflowId(key);
+        const moved = selection.occurrences.map((o) => ({ ...o, category }));
+        removeSplit(s, moved);
+        await sendOccurrences({ workflowId: id, fingerprint: { key, category, features: [`split from ${info.workflowId}`], version: input.fingerprint.version }, occurrences: moved });
+        (s.splitInto ??= []).push({ issue: id, by: cmd.by, at: new Date().toISOString(), reports: moved.length });
+        journal.add(ev.split(cmd, id, category, moved.length, s.stats.total));
+        publish();
+        await flush();
+        return { issue: id, moved: moved.length, remaining: s.stats.total };
+      } finally {
+        busy = false;
+      }
+    },
+    {
+      validator: (cmd) => {
+        schemaValidator(ZSplitCommand)(cmd);
+        checkOpen();
+        const selection = selectForSplit(s, cmd as TSplitCommand);
+        if (!selection.ok) refuse(selection.code, selection.message);
+      },
+    },
   );
   setHandler(stateQuery, () => issueView(input.fingerprint, s, desk.pending()));
   setHandler(timelineQuery, () => s.journal.timeline);
@@ -190,22 +310,28 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     async wait(pred, timeoutMs) {
       const done = timeoutMs > 0 ? await condition(() => pred() || interrupted(), timeoutMs) : pred();
       if (pred()) return true;
-      if (s.closeRequest) throw new RoundInterrupted('close');
+      if (s.closeRequest || s.mergedInto) throw new RoundInterrupted('close');
       if (shouldContinueAsNew()) throw new RoundInterrupted('continue_as_new');
       return done;
     },
     checkpoint() {
-      if (s.closeRequest) throw new RoundInterrupted('close');
+      if (s.closeRequest || s.mergedInto) throw new RoundInterrupted('close');
       if (shouldContinueAsNew()) throw new RoundInterrupted('continue_as_new');
     },
   });
 
+  let forwardingEnded = false;
   for (;;) {
-    if (s.round && !s.closeRequest) {
+    if (s.round && !s.closeRequest && !s.mergedInto) {
       const end = await runRound(roundContext(s.round));
       await flush();
       if (end === 'suspended') break;
       s.round = end === 'done' ? null : s.round;
+    }
+    if (s.mergedInto) {
+      s.round = null;
+      forwardingEnded = (await forwardReports(s.mergedInto.into)) === 'idle';
+      break;
     }
     if (s.closeRequest) {
       journal.add(ev.closedByUser(s.closeRequest, s.round?.current?.stepId ?? null));
@@ -214,8 +340,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       break;
     }
     if (shouldContinueAsNew()) break;
-    const woke = await condition(() => s.fresh > 0 || s.closeRequest !== null || shouldContinueAsNew(), settings.idleCloseAfterMs);
-    if (s.closeRequest || shouldContinueAsNew()) continue;
+    const woke = await condition(() => s.fresh > 0 || s.closeRequest !== null || !!s.mergedInto || shouldContinueAsNew(), settings.idleCloseAfterMs);
+    if (s.closeRequest || s.mergedInto || shouldContinueAsNew()) continue;
     if (!woke) {
       journal.add(ev.closedIdle(settings.idleCloseAfterMs));
       setStatus('closed');
@@ -229,12 +355,37 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
 
   await flush();
   await condition(allHandlersFinished);
-  if (s.status !== 'closed') {
+  // A report that reached a merged issue at its very end is forwarded by the next run.
+  if (forwardingEnded && (s.forwardQueue?.length ?? 0) > 0) forwardingEnded = false;
+  if (s.status !== 'closed' && !forwardingEnded) {
     await flush();
     s.runs += 1;
     return continueAsNew<typeof IssueWorkflow>({ fingerprint: input.fingerprint, ...(input.settings ? { settings: input.settings } : {}), carried: s });
   }
-  return { status: s.status, occurrences: s.stats.total, remediations: s.remediations, jiraKey: s.jiraKey };
+  return { status: s.status, occurrences: s.stats.total, remediations: s.remediations, jiraKey: s.jiraKey, ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}) };
+
+  /**
+   * A merged issue keeps its workflow id as the redirect: every report routing still sends here
+   * (its fingerprint, or similarity to its reports) goes to the survivor, in batches, until nothing
+   * has arrived for idleCloseAfterMs; then the run ends with status `merged`.
+   */
+  async function forwardReports(into: string): Promise<'idle' | 'continue_as_new'> {
+    const key = into.slice('issue:'.length);
+    const fingerprint = { key, category: key.split('.')[0]!, features: [`merged from ${info.workflowId}`], version: input.fingerprint.version };
+    for (;;) {
+      const queue = (s.forwardQueue ??= []);
+      if (queue.length > 0) {
+        const batch = queue.slice(0, 100);
+        await sendOccurrences({ workflowId: into, fingerprint, occurrences: batch });
+        queue.splice(0, batch.length);
+        journal.note('forwarded', `${batch.length} report${batch.length === 1 ? '' : 's'} forwarded to ${into}`);
+        continue;
+      }
+      await flush();
+      if (shouldContinueAsNew()) return 'continue_as_new';
+      if (!(await condition(() => (s.forwardQueue?.length ?? 0) > 0 || shouldContinueAsNew(), settings.idleCloseAfterMs))) return 'idle';
+    }
+  }
 
   async function currentConfig(maxAgeMs: number): Promise<TIssueConfig> {
     if (!config || Date.now() - config.at >= maxAgeMs) config = { value: await loadIssueConfig(), at: Date.now() };

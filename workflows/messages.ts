@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
 import { ZSegmentValues } from './domain/segments.js';
-import { ZOccurrenceOutcome, type TOccurrenceOutcome } from './domain/outcome.js';
+import { ZOccurrenceOutcome, type TOccurrenceOutcome, type TOutcomeSums } from './domain/outcome.js';
+import type { TIssueStatsState } from './domain/issue-stats.js';
+import type { TGroupingCounts } from './domain/issue-title.js';
 
 export { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, issueWorkflowId, SA, SEARCH_ATTRIBUTES } from './names.js';
 
@@ -130,11 +132,70 @@ export interface TReclassifyResult {
   to: string;
 }
 
+/** An issue workflow id: `issue:<category>.<12 hex>`. */
+export const ZIssueWorkflowId = z.string().regex(/^issue:[a-z0-9_]+\.[0-9a-f]{12}$/, 'an issue id (issue:<category>.<12 hex>)');
+
+/** Merge this issue into another (the survivor): its reports, tickets and evidence move there, and so do later reports. */
+export const ZMergeCommand = z.strictObject({ into: ZIssueWorkflowId, by: ZApprover, reason: z.string().min(1).max(2_000) });
+export type TMergeCommand = z.infer<typeof ZMergeCommand>;
+export interface TMergeResult {
+  status: 'merged';
+  into: string;
+  /** Reports handed to the survivor. */
+  reports: number;
+  /** The step that was waiting (approval, retry, verification) and will not run here. */
+  cancelledStep: string | null;
+}
+
+/** How routing grouped a report (ZOccurrence.grouping.method): a split may move every report grouped one way. */
+export const ZGroupingMethod = z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']);
+
+/** Move some reports of this issue into a new issue: by message (feedback id), or every recent report grouped one way. */
+export const ZSplitCommand = z
+  .strictObject({
+    feedbackIds: z.array(z.string().min(1).max(300)).min(1).max(150).optional(),
+    grouping: ZGroupingMethod.optional(),
+    /** The new issue's category (default: this issue's). */
+    category: ZCategoryId.optional(),
+    by: ZApprover,
+    reason: z.string().min(1).max(2_000),
+  })
+  .refine((c) => (c.feedbackIds === undefined) !== (c.grouping === undefined), { message: 'give exactly one of feedbackIds or grouping', path: ['feedbackIds'] });
+export type TSplitCommand = z.infer<typeof ZSplitCommand>;
+export interface TSplitResult {
+  /** The new issue's workflow id. */
+  issue: string;
+  moved: number;
+  /** Reports left in this issue. */
+  remaining: number;
+}
+
+/** What a merged issue hands its survivor (signal `absorb_issue`). */
+export interface TAbsorbedIssue {
+  from: string;
+  by: TApprover;
+  reason: string;
+  at: string;
+  category: string;
+  stats: TIssueStatsState;
+  members: TOccurrence[];
+  tickets: string[];
+  evidence: z.infer<typeof ZEvidence>[];
+  tiers: string[];
+  confidenceSum: number;
+  confidenceCount: number;
+  outcome?: TOutcomeSums;
+  grouping?: TGroupingCounts;
+}
+export const absorbIssueSignal = defineSignal<[TAbsorbedIssue]>('absorb_issue');
+
 export const approveUpdate = defineUpdate<TDecisionResult, [TApprovalDecision]>('approve');
 export const rejectUpdate = defineUpdate<TDecisionResult, [TApprovalDecision]>('reject');
 export const closeUpdate = defineUpdate<TCloseResult, [TCloseCommand]>('close');
 export const snoozeUpdate = defineUpdate<TSnoozeResult, [TSnoozeCommand]>('snooze');
 export const reclassifyUpdate = defineUpdate<TReclassifyResult, [TReclassifyCommand]>('reclassify');
+export const mergeUpdate = defineUpdate<TMergeResult, [TMergeCommand]>('merge');
+export const splitUpdate = defineUpdate<TSplitResult, [TSplitCommand]>('split');
 
 /** Codes a validator rejects a command with (ApplicationFailure.type). */
 export const COMMAND_REFUSALS = [
@@ -148,6 +209,13 @@ export const COMMAND_REFUSALS = [
   'duplicate',
   'no_policy',
   'closed',
+  'merged',
+  'busy',
+  'same_issue',
+  'unknown_issue',
+  'unknown_messages',
+  'nothing_to_split',
+  'would_empty',
 ] as const;
 export type TCommandRefusal = (typeof COMMAND_REFUSALS)[number];
 
@@ -162,6 +230,7 @@ export type TIssueStatus =
   | 'resolved'
   | 'reopened'
   | 'snoozed'
+  | 'merged'
   | 'closed';
 
 export interface TPendingApproval {
@@ -213,6 +282,12 @@ export interface TIssueState {
   runs: number;
   /** Mean predicted resolution outcome of the issue's reports; absent when none carried one. */
   predictedOutcome?: TOccurrenceOutcome;
+  /** Set once merged: the survivor, which receives this issue's later reports too. */
+  mergedInto?: string;
+  /** Issues merged into this one. */
+  mergedFrom?: Array<{ from: string; by: TApprover; at: string; reports: number }>;
+  /** Issues split off this one. */
+  splitInto?: Array<{ issue: string; by: TApprover; at: string; reports: number }>;
 }
 
 export interface TTimelineEntry {

@@ -32,6 +32,10 @@ export const AUDIT_KINDS = [
   'snoozed',
   'reclassified',
   'closed',
+  'merged',
+  'issue_absorbed',
+  'split',
+  'command_refused',
   'degraded',
   'tickets_skipped',
   'theme_assigned',
@@ -358,6 +362,45 @@ export const ZClosedPayload = z.strictObject({
   summary: z.string().max(4_000).optional(),
 });
 
+/** This issue was merged into another (the survivor): its reports moved there, later ones follow. */
+export const ZMergedPayload = z.strictObject({
+  into: ZId,
+  reason: ZShortText,
+  reports: z.number().int().nonnegative(),
+  cancelledStep: ZId.optional(),
+});
+
+/** The survivor's side of a merge: which issue it absorbed and how many reports that added. */
+export const ZIssueAbsorbedPayload = z.strictObject({
+  from: ZId,
+  reason: ZShortText,
+  reports: z.number().int().nonnegative(),
+  /** Reports both issues had counted (one message, two fragments): counted once. */
+  overlap: z.number().int().nonnegative(),
+});
+
+/** Reports moved out of this issue into a new one. */
+export const ZSplitPayload = z.strictObject({
+  into: ZId,
+  reason: ZShortText,
+  moved: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+  /** How the reports were chosen: by message (the feedback ids, at most 50 kept) or by grouping method. */
+  selection: z.union([z.strictObject({ feedbackIds: z.array(ZId).max(50), count: z.number().int().positive() }), z.strictObject({ grouping: z.string().max(50) })]),
+  category: ZId,
+});
+
+/** An operator command (snooze, close, reclassify, merge, split) that was refused: who tried, when, through what, and why not. */
+export const ZCommandRefusedPayload = z.strictObject({
+  command: z.enum(['snooze', 'close', 'reclassify', 'merge', 'split']),
+  code: z.string().min(1).max(100),
+  reason: ZShortText,
+  attemptedAt: z.iso.datetime({ offset: true }),
+  via: z.enum(['slack', 'cli', 'api']),
+  /** What was asked (validated fields only, no free text beyond the reason given). */
+  args: ZJsonObject.optional(),
+});
+
 /** An integration (Slack, Jira, Zendesk) failed and the workflow carried on: how, and what happens next. */
 export const ZDegradedPayload = z.strictObject({
   component: z.enum(['slack', 'jira', 'zendesk', 'ranker']),
@@ -404,6 +447,10 @@ export const ZAuditPayloads = {
   snoozed: ZSnoozedPayload,
   reclassified: ZReclassifiedPayload,
   closed: ZClosedPayload,
+  merged: ZMergedPayload,
+  issue_absorbed: ZIssueAbsorbedPayload,
+  split: ZSplitPayload,
+  command_refused: ZCommandRefusedPayload,
   degraded: ZDegradedPayload,
   tickets_skipped: ZTicketsSkippedPayload,
   theme_assigned: ZThemeAssignedPayload,

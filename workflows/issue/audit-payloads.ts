@@ -6,7 +6,7 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerification } from '../domain/issue-stats.js';
 import type { TActionResult, TApprovalMessageRef, TRootCauseResult } from '../activity-types.js';
-import type { TApprovalDecision, TApprover, TCloseCommand, TReclassifyCommand } from '../messages.js';
+import type { TAbsorbedIssue, TApprovalDecision, TApprover, TCloseCommand, TMergeCommand, TReclassifyCommand, TSplitCommand } from '../messages.js';
 import type { TErrorInfo } from './errors.js';
 import { SYSTEM_ACTOR, type TJournalEntry } from './journal.js';
 import type { TOpenApproval } from './round-state.js';
@@ -103,6 +103,28 @@ export function reclassified(cmd: TReclassifyCommand, from: string): TJournalEnt
 export function closedByUser(cmd: TCloseCommand, cancelledStep: string | null): TJournalEntry {
   const summary = `${cmd.reason}${cancelledStep ? ` (cancelled ${cancelledStep})` : ''}`;
   return [{ kind: 'closed', actor: user(cmd.by), payload: { outcome: 'closed_by_user', summary: text(summary, 3_900) } }, `closed by ${cmd.by.name}: ${summary}`];
+}
+
+export function merged(cmd: TMergeCommand, reports: number, cancelledStep: string | null): TJournalEntry {
+  return [
+    { kind: 'merged', actor: user(cmd.by), payload: { into: cmd.into, reason: text(cmd.reason), reports, ...(cancelledStep ? { cancelledStep } : {}) } },
+    `${cmd.by.name} merged this issue into ${cmd.into} (${reports} reports): ${text(cmd.reason, 200)}`,
+  ];
+}
+
+export function absorbed(a: TAbsorbedIssue, added: number, overlap: number): TJournalEntry {
+  return [
+    { kind: 'issue_absorbed', actor: user(a.by), payload: { from: a.from, reason: text(a.reason), reports: added, overlap } },
+    `${a.by.name} merged ${a.from} into this issue (+${added} reports${overlap ? `, ${overlap} already counted` : ''})`,
+  ];
+}
+
+export function split(cmd: TSplitCommand, into: string, category: string, moved: number, remaining: number): TJournalEntry {
+  const selection = cmd.feedbackIds ? { feedbackIds: cmd.feedbackIds.slice(0, 50), count: cmd.feedbackIds.length } : { grouping: cmd.grouping ?? 'fingerprint' };
+  return [
+    { kind: 'split', actor: user(cmd.by), payload: { into, reason: text(cmd.reason), moved, remaining, selection, category } },
+    `${cmd.by.name} split ${moved} reports into ${into}: ${text(cmd.reason, 200)}`,
+  ];
 }
 
 export function closedIdle(idleMs: number): TJournalEntry {

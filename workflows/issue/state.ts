@@ -10,7 +10,8 @@ import { addOutcome, issueOutcome, type TOutcomeSums } from '../domain/outcome.j
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { THypothesis } from '../activity-types.js';
-import type { TCloseCommand, TIssueState, TIssueStatus, TOccurrence, TStepOutcome } from '../messages.js';
+import type { TApprover, TCloseCommand, TIssueState, TIssueStatus, TOccurrence, TStepOutcome } from '../messages.js';
+import { rememberMembers } from './merge-split.js';
 import type { TJournalState } from './journal.js';
 import type { TRoundState } from './round-state.js';
 
@@ -91,6 +92,14 @@ export interface TCarriedIssueState {
   resolvedInRound: number | null;
   /** How reports were routed here (absent in states carried from older runs). */
   grouping?: TGroupingCounts;
+  /** The most recent reports in full (merge-split.ts MAX_MEMBERS): what a split can move. */
+  members?: TOccurrence[];
+  /** Set by an accepted merge: this issue forwards every later report to the survivor. */
+  mergedInto?: { into: string; by: TApprover; reason: string; at: number } | null;
+  /** Reports that arrived after the merge and are not yet forwarded (carried across continue-as-new). */
+  forwardQueue?: TOccurrence[];
+  mergedFrom?: Array<{ from: string; by: TApprover; at: string; reports: number }>;
+  splitInto?: Array<{ issue: string; by: TApprover; at: string; reports: number }>;
 }
 
 export interface TIssueWorkflowInput {
@@ -146,6 +155,7 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
     s.stats,
     fresh.map((o) => ({ ticketId: o.feedbackId, customerId: o.customerId, tier: o.tier, severity: o.severity, value: o.lifetimeValue, at: Date.parse(o.at) })),
   );
+  rememberMembers(s, fresh);
   const waiting = new Set(s.tickets);
   for (const occ of fresh) {
     s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
@@ -207,5 +217,8 @@ export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIss
     remediations: s.remediations,
     runs: s.runs,
     ...(s.outcome ? { predictedOutcome: issueOutcome(s.outcome)! } : {}),
+    ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}),
+    ...(s.mergedFrom?.length ? { mergedFrom: s.mergedFrom } : {}),
+    ...(s.splitInto?.length ? { splitInto: s.splitInto } : {}),
   };
 }
