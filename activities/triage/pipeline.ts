@@ -8,6 +8,7 @@ import { LoopwrightError, formatIssues } from '../../workflows/domain/errors.js'
 import { feedbackSegments, ZFeedbackItem, type TFeedbackItem, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
 import { taxonomyVersionTag, type TTaxonomy } from '../../workflows/domain/taxonomy.js';
 import {
+  NEEDS_REVIEW,
   SEVERITY_ORDER,
   type TClassification,
   type TEvidence,
@@ -18,7 +19,7 @@ import {
   type TTriageResult,
 } from '../../workflows/domain/triage.js';
 import { extractEvidence } from './evidence.js';
-import { quarantine, screenForInjection, type TInjectionScreen } from './injection.js';
+import { quarantine, screenForInjection, withoutFlaggedSentences, type TInjectionScreen } from './injection.js';
 import { computeFingerprint } from './fingerprint.js';
 import { maskPii, type PiiVault } from './pii.js';
 import type { LearnedHeads } from './learned-heads.js';
@@ -76,6 +77,8 @@ interface Prepared {
   injection: TInjectionScreen;
 }
 
+const NOT_SUSPECTED: TInjectionScreen = { suspected: false, score: 0, cues: [], spans: [] };
+
 function isSync(c: Classifier): c is SyncClassifier {
   return typeof (c as Partial<SyncClassifier>).classifySync === 'function';
 }
@@ -98,15 +101,21 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     }
     const item = parsed.data;
     const { masked, vault } = maskPii(item.text);
-    return {
-      item,
-      masked,
-      vault,
-      sentiment: scoreSentiment(masked.text),
-      evidence: extractEvidence(masked.text),
-      segments: segmentMessage(masked.text),
-      injection: screenForInjection(masked.text, categoryIds),
-    };
+    return analyse(item, masked, vault, screenForInjection(masked.text, categoryIds));
+  }
+
+  function analyse(item: TFeedbackItem, masked: TMaskedText, vault: PiiVault, injection: TInjectionScreen): Prepared {
+    return { item, masked, vault, sentiment: scoreSentiment(masked.text), evidence: extractEvidence(masked.text), segments: segmentMessage(masked.text), injection };
+  }
+
+  /**
+   * A flagged message without its flagged sentences, for the reviewer's proposal; null when nothing
+   * a classifier could read is left (a pure injection gets no proposal at all).
+   */
+  function sanitized(p: Prepared): Prepared | null {
+    const text = withoutFlaggedSentences(p.masked.text, p.injection);
+    if ((text.match(/\p{L}{2,}/gu)?.length ?? 0) < 2) return null;
+    return analyse(p.item, { text, redactions: [] }, p.vault, NOT_SUSPECTED);
   }
 
   function checkVersion(c: TClassification): TClassification {
@@ -227,25 +236,49 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     };
   }
 
-  /** A flagged message: never split, never sent to the LLM, needs_review with the cues as the reason. */
-  function quarantined(p: Prepared, offline: TClassification): TTriageResult {
-    const whole = quarantine(offline, p.injection);
-    return finish(p, whole, [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }]);
+  /**
+   * A flagged message: never split, never sent to the LLM, needs_review with the cues as the reason,
+   * routed nowhere. `proposal` is the offline triage of the message without its flagged sentences:
+   * the category a reviewer is offered (first alternative) and the severity and sentiment come from
+   * it, so an injected sentence cannot steer them; a pure injection (no proposal) offers none.
+   */
+  function quarantined(p: Prepared, proposal: TTriageResult | null): TTriageResult {
+    const none: TClassification = {
+      category: NEEDS_REVIEW,
+      confidence: 0,
+      alternatives: [],
+      source: 'local',
+      taxonomyVersion,
+      modelVersion: clauseClassifier.modelVersion,
+      promptVersion: null,
+    };
+    const whole = quarantine(proposal?.classification ?? none, p.injection);
+    const result = finish(p, whole, [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }]);
+    if (!proposal) return result;
+    return { ...result, severity: proposal.severity, sentiment: proposal.sentiment, fragments: result.fragments.map((f) => ({ ...f, severity: proposal.severity })) };
   }
 
-  async function triageWithVault(input: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome> {
-    const p = prepare(input);
-    if (p.injection.suspected) return { result: quarantined(p, checkVersion(await clauseClassifier.classify(p.masked.text))), vault: p.vault };
-    const whole = checkVersion(await classifier.classify(p.masked.text));
+  /** The whole message by `whole`, its clauses by the clause classifier, merged into issue fragments. */
+  async function classifyAll(p: Prepared, wholeClassifier: Classifier): Promise<TTriageResult> {
+    const whole = checkVersion(await wholeClassifier.classify(p.masked.text));
     const texts = clauseTexts(p);
     const clauses = await Promise.all(texts.map(async (t) => checkVersion(await clauseClassifier.classify(t))));
     const vectors = deps.encoder && texts.length > 1 ? await deps.encoder.embed(texts) : undefined;
     const { fragments, toReclassify } = merge(p, whole, clauses, vectors);
     for (const i of toReclassify) {
       const f = fragments[i]!;
-      fragments[i] = { ...f, classification: checkVersion(await classifier.classify(f.text)) };
+      fragments[i] = { ...f, classification: checkVersion(await wholeClassifier.classify(f.text)) };
     }
-    return { result: finish(p, whole, fragments, await readLearned(p, whole, fragments)), vault: p.vault };
+    return finish(p, whole, fragments, await readLearned(p, whole, fragments));
+  }
+
+  async function triageWithVault(input: TFeedbackItem | TFeedbackItemInput): Promise<TriageOutcome> {
+    const p = prepare(input);
+    if (p.injection.suspected) {
+      const clean = sanitized(p);
+      return { result: quarantined(p, clean ? await classifyAll(clean, clauseClassifier) : null), vault: p.vault };
+    }
+    return { result: await classifyAll(p, classifier), vault: p.vault };
   }
 
   const pipeline: TriagePipeline = {
@@ -259,17 +292,24 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
 
   if (isSync(classifier) && isSync(clauseClassifier)) {
     const clauseSync = clauseClassifier;
-    pipeline.triageSync = (input) => {
-      const p = prepare(input);
-      if (p.injection.suspected) return quarantined(p, checkVersion(clauseSync.classifySync(p.masked.text)));
-      const whole = checkVersion(classifier.classifySync(p.masked.text));
+    const classifyAllSync = (p: Prepared, wholeClassifier: SyncClassifier): TTriageResult => {
+      const whole = checkVersion(wholeClassifier.classifySync(p.masked.text));
       const clauses = clauseTexts(p).map((t) => checkVersion(clauseSync.classifySync(t)));
       const { fragments, toReclassify } = merge(p, whole, clauses);
       for (const i of toReclassify) {
         const f = fragments[i]!;
-        fragments[i] = { ...f, classification: checkVersion(classifier.classifySync(f.text)) };
+        fragments[i] = { ...f, classification: checkVersion(wholeClassifier.classifySync(f.text)) };
       }
       return finish(p, whole, fragments);
+    };
+    const wholeSync = classifier;
+    pipeline.triageSync = (input) => {
+      const p = prepare(input);
+      if (p.injection.suspected) {
+        const clean = sanitized(p);
+        return quarantined(p, clean ? classifyAllSync(clean, clauseSync) : null);
+      }
+      return classifyAllSync(p, wholeSync);
     };
   }
   return pipeline;
