@@ -57,12 +57,21 @@ async function eachTicket(ids: number[], fanOut: TFanOut | undefined, fn: (ticke
       results.push({ id: String(ticketId), ...(await fn(ticketId)) });
     } catch (e) {
       const gone = ticketGone(e);
-      if (!gone) throw e;
+      if (!gone) throw withResultsSoFar(e, results);
       results.push({ id: String(ticketId), outcome: 'skipped', reason: gone });
     }
     fanOut?.heartbeat(results);
   }
   return results;
+}
+
+/**
+ * The failure of a fan-out carries the tickets it had already handled (`details.ticketResults`), so
+ * the workflow can undo the ones this attempt changed before the failing ticket.
+ */
+function withResultsSoFar(e: unknown, results: TTicketResult[]): unknown {
+  if (!isLoopwrightError(e) || results.length === 0) return e;
+  return new LoopwrightError(e.code, e.message, { details: { ...e.details, ticketResults: results }, retryable: e.retryable, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}), cause: e });
 }
 
 function fanOutResult(results: TTicketResult[], extra: Record<string, string> = {}): TActionResult {

@@ -6,6 +6,7 @@
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
 //   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
+//   (--only=main|chunk|verify: one harness's scenarios; each harness starts its own server)
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
 import { decryptHistory } from '../tests/helpers/temporal-env.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
-import { approveUpdate, FEEDBACK_WORKFLOW, mergeUpdate, splitUpdate } from '../workflows/messages.js';
+import { approveUpdate, FEEDBACK_WORKFLOW, mergeUpdate, occurrencesSignal, splitUpdate, type TOccurrence } from '../workflows/messages.js';
 
 const out = path.join(import.meta.dirname, '../tests/histories');
 const MIN = 60_000;
@@ -131,7 +132,12 @@ async function recordMergeSplit(): Promise<void> {
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (!only || only === 'operator-merge-split') await recordMergeSplit();
-  if (only) return;
+  if (!only || only === 'main') await recordMain();
+  if (!only || only === 'chunk') await recordChunk();
+  if (!only || only === 'verify') await recordVerify();
+}
+
+async function recordMain(): Promise<void> {
   const h = await createLoopHarness({
     playbooks: [crash, reply, approvalTestPlaybook(), recurrence('recur-new', 'login_access', 'new_issue'), recurrence('recur-reopen', 'performance', 'reopen'), sevPage],
     settings: { continueAsNewAfterSignals: 30 },
@@ -143,6 +149,13 @@ async function main(): Promise<void> {
       const watching = await h.report(fingerprint('app_crash', '00000000aa01'), { feedbackId: 'api:w1' });
       await h.waitFor(watching.workflowId, (s) => s.occurrences === 1, 'watching');
       await save(h, 'issue-watching', watching);
+
+      // patched('tolerant-occurrences'): a newer intake's fields (top level and nested) are dropped, the report counts.
+      const tolerant = await h.report(fingerprint('app_crash', '00000000aa07'), { feedbackId: 'api:t1' });
+      const newer = { feedbackId: 'api:t2', source: 'api', tier: 'standard', severity: 'medium', confidence: 0.9, category: 'app_crash', at: new Date(await h.env.currentTimeMs()).toISOString(), evidence: [], excerpt: 'x', language: 'de', grouping: { method: 'fingerprint', margin: 0.1 } };
+      await tolerant.signal(occurrencesSignal, [newer as unknown as TOccurrence]);
+      await h.waitFor(tolerant.workflowId, (s) => s.occurrences === 2, 'the newer occurrence counted');
+      await save(h, 'issue-tolerant-occurrences', tolerant);
 
       // two-person approval with one approval given.
       h.zendesk.addTicket({ id: 701, subject: 'double charged' });
@@ -229,6 +242,31 @@ async function main(): Promise<void> {
     await h.close();
   }
 
+}
+
+async function recordChunk(): Promise<void> {
+  // Default chunks (50 tickets): a failure inside a chunk.
+  const d = await createLoopHarness({ playbooks: [crash] });
+  try {
+    await d.run(async () => {
+      // patched('compensate-failing-chunk'): both tickets in one chunk; Zendesk refuses the second
+      // one's tags after the first was tagged: that ticket is untagged with the Jira bug and Slack post.
+      d.zendesk.addTicket({ id: 721, subject: 'crash', tags: ['vip'] });
+      d.zendesk.addTicket({ id: 722, subject: 'crash' });
+      d.zendesk.failNext(403, {}, { error: 'Forbidden' }, /PUT \/api\/v2\/tickets\/722\/tags/);
+      const fpf = fingerprint('app_crash', '00000000dd01');
+      const chunk = await d.report(fpf, { feedbackId: 'zendesk:721', ticketId: '721', source: 'zendesk' });
+      await d.report(fpf, { feedbackId: 'zendesk:722', ticketId: '722', source: 'zendesk' });
+      await d.waitForAudit(chunk.workflowId, 'compensated', 3);
+      await save(d, 'issue-failing-chunk-compensated', chunk);
+    });
+  } finally {
+    await d.close();
+  }
+
+}
+
+async function recordVerify(): Promise<void> {
   const c = await createLoopHarness({ playbooks: [crash], settings: { continueAsNewAfterSignals: 30, fanOutChunk: 1 } });
   try {
     await c.run(async () => {

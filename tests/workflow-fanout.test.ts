@@ -1,6 +1,7 @@
 // Ticket fan-out per ticket: a deleted ticket (Zendesk 404) is skipped and audited, never a reason
 // to compensate the incident; when a later step does fail, compensation gives each ticket back its
-// own previous priority and removes only the tags Loopwright added (tags that were there stay).
+// own previous priority and removes only the tags Loopwright added (tags that were there stay),
+// including the tickets a failing step changed before it failed, inside its failing chunk too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeUpdate } from '../workflows/messages.js';
 import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
@@ -53,10 +54,27 @@ steps:
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
+// One step each, failing on the second ticket of a chunk: the chunk's first ticket was already
+// changed when the failure came (patched compensate-failing-chunk).
+const midChunk = (id: string, category: string, action: string) =>
+  testPlaybook(`
+id: ${id}
+version: 1.0.0
+description: A ticket step that fails in the middle of a chunk.
+match: { categories: [${category}], minSeverity: low }
+trigger: { kind: count, threshold: 5, windowMinutes: 60 }
+steps:
+  - id: step
+    action: ${action}
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+const midTags = midChunk('fanout-mid-tags', 'billing', '{ type: zendesk.add_tags, tags: [crash, loopwright] }');
+const midPriority = midChunk('fanout-mid-priority', 'refund', '{ type: zendesk.set_priority, priority: urgent }');
+
 let h: LoopHarness;
 beforeAll(async () => {
   // Chunks of two tickets: five tickets take three fan-out activities per step.
-  h = await createLoopHarness({ playbooks: [fanOut, failing, partial], settings: { fanOutChunk: 2 } });
+  h = await createLoopHarness({ playbooks: [fanOut, failing, partial, midTags, midPriority], settings: { fanOutChunk: 2 } });
 }, 180_000);
 afterAll(async () => h?.close(), 180_000);
 
@@ -145,5 +163,40 @@ describe('IssueWorkflow ticket fan-out', () => {
     expect(ticket(1302).tags.slice().sort()).toEqual(['crash']);
     expect(ticket(1303).tags).toEqual([]);
     expect(ticket(1305).tags.slice().sort()).toEqual(['crash', 'loopwright']);
+  }, 240_000);
+
+  it('undoes, per ticket, what the failing chunk itself changed before its failing ticket', async () => {
+    // Chunks of two: [x1, x2] [x3, x4] [x5]; Zendesk refuses x4, after x3 was changed.
+    const seed = (base: number) => {
+      h.zendesk.addTicket({ id: base + 1, subject: 'charge', priority: 'low', tags: ['vip'] });
+      h.zendesk.addTicket({ id: base + 2, subject: 'charge', priority: 'high', tags: ['crash'] });
+      h.zendesk.addTicket({ id: base + 3, subject: 'charge', priority: 'normal', tags: ['billing'] });
+      h.zendesk.addTicket({ id: base + 4, subject: 'charge', priority: 'low', tags: [] });
+      h.zendesk.addTicket({ id: base + 5, subject: 'charge', priority: 'high', tags: [] });
+      return [1, 2, 3, 4, 5].map((i) => base + i);
+    };
+    const forbidden = { error: 'Forbidden', description: 'You do not have access to this page.' };
+    const tagIds = seed(1400);
+    const priorityIds = seed(1500);
+    h.zendesk.failNext(403, {}, forbidden, /PUT \/api\/v2\/tickets\/1404\/tags/);
+    h.zendesk.failNext(403, {}, forbidden, /PUT \/api\/v2\/tickets\/1504\.json/);
+    await h.run(async () => {
+      const tags = await report('billing', '0000000f0a04', tagIds);
+      const priority = await report('refund', '0000000f0a05', priorityIds);
+      for (const { handle, id } of [tags, priority]) {
+        const s = await h.waitFor(id, (x) => x.steps.some((st) => st.stepId === 'step' && st.outcome === 'compensated'), 'compensation');
+        expect(s.steps.map((x) => [x.stepId, x.outcome])).toEqual([
+          ['step', 'failed'],
+          ['step', 'compensated'],
+        ]);
+        await h.waitForAudit(id, 'compensated');
+        await handle.executeUpdate(closeUpdate, { args: [{ by: lead, reason: 'test over' }] });
+        await h.resultOf(handle);
+      }
+    });
+    // Tags: x3 (in the failing chunk) loses only the tags Loopwright added; x4 and x5 were never touched.
+    expect([1401, 1402, 1403, 1404, 1405].map((i) => ticket(i).tags.slice().sort())).toEqual([['vip'], ['crash'], ['billing'], [], []]);
+    // Priority: every ticket back to its own previous priority, x3 included.
+    expect([1501, 1502, 1503, 1504, 1505].map((i) => ticket(i).priority)).toEqual(['low', 'high', 'normal', 'low', 'high']);
   }, 240_000);
 });

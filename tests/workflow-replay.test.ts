@@ -38,6 +38,9 @@ const REQUIRED = [
   'issue-merged-while-awaiting-approval-operator-merge-split',
   'issue-absorbed-operator-merge-split',
   'issue-split-operator-merge-split',
+  // patched('tolerant-occurrences'), patched('compensate-failing-chunk')
+  'issue-tolerant-occurrences',
+  'issue-failing-chunk-compensated',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -85,5 +88,7 @@ describe('committed workflow histories', () => {
     expect(patches('issue-recurrence-new-issue')).toContain('recurrence-jira-rule');
     expect(patches('issue-recurrence-reopen')).toContain('recurrence-jira-rule');
     expect(patches('issue-composed-repage-suppressed')).toContain('compose-playbooks');
+    expect(patches('issue-tolerant-occurrences')).toContain('tolerant-occurrences');
+    expect(patches('issue-failing-chunk-compensated')).toContain('compensate-failing-chunk');
   });
 });

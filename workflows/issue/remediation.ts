@@ -10,11 +10,11 @@ import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, ty
 import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
-import type { TActionResult, TRootCauseResult } from '../activity-types.js';
+import type { TActionResult, TRootCauseResult, TTicketResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
 import * as ev from './audit-payloads.js';
-import { errorInfo, isConfigurationOutage, type TErrorInfo } from './errors.js';
+import { errorInfo, isConfigurationOutage, ticketResultsSoFar, type TErrorInfo } from './errors.js';
 import type { TRoundContext, TStepInFlight } from './round-state.js';
 import { stepPolicyInput } from './policy-input.js';
 import { recordStep } from './state.js';
@@ -167,8 +167,14 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
   if (run.kind === 'failed') {
     ctx.journal.add(ev.actionFailed(p.action.type, step.id, p.idempotencyKey, run.error));
     noteStep(ctx, step, 'failed', p.verdict.kind, run.error.message);
-    // The chunks of tickets this step did change before it failed are undone with the others.
-    if (p.chunks.length > 0 && patched('compensate-partial-fan-out')) {
+    // The chunks of tickets this step did change before it failed are undone with the others, and
+    // (patched later) so are the tickets the failing chunk itself changed before its failing ticket.
+    const changedInFailingChunk = (p.chunkSoFar ?? []).filter((t) => t.outcome === 'changed');
+    if (changedInFailingChunk.length > 0 && patched('compensate-failing-chunk')) {
+      const applied = p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk);
+      const result = mergeChunks([...p.chunks, partialChunk(p.action, changedInFailingChunk)]);
+      ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result, tickets: [...applied, ...changedInFailingChunk.map((t) => t.id)] });
+    } else if (p.chunks.length > 0 && patched('compensate-partial-fan-out')) {
       ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result: mergeChunks(p.chunks), tickets: p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk) });
     }
     return { kind: 'failed', error: run.error.message };
@@ -212,13 +218,16 @@ async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; 
         dryRun: false,
         ...(first ? { issueFirstSeen: ctx.state.stats.firstSeen as number } : {}),
       });
-      p.chunks.push(result);
+      p.chunks.push(p.chunkSoFar ? withEarlierChanges(result, p.chunkSoFar) : result);
+      delete p.chunkSoFar;
       if (p.attempts > 0) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, outcome: 'recovered', attempt: p.attempts }));
       p.attempts = 0;
       p.firstFailureAt = null;
       p.retryAt = null;
     } catch (e) {
       const error = errorInfo(e);
+      const soFar = ticketResultsSoFar(e);
+      if (soFar.length > 0) p.chunkSoFar = mergeTicketResults(p.chunkSoFar ?? [], soFar);
       p.firstFailureAt ??= Date.now();
       // A revoked token or a missing Slack channel is waited out like a 5xx (patched: older runs failed the step).
       const waitOut = error.retryable === true || (isConfigurationOutage(component(p.action.type), error) && patched('config-outage-retry-later'));
@@ -251,6 +260,36 @@ function mergeChunks(chunks: TActionResult[]): TActionResult {
     dryRun: chunks.every((c) => c.dryRun),
     tickets,
   };
+}
+
+/** What a failing chunk did change, as a chunk result (each ticket with its own prior state). */
+function partialChunk(action: TPlaybookAction, changed: TTicketResult[]): TActionResult {
+  const previousPriority = changed.find((t) => t.previousPriority)?.previousPriority ?? 'normal';
+  return {
+    outputs: { ticketCount: String(changed.length), ...(action.type === 'zendesk.set_priority' ? { previousPriority } : {}) },
+    externalRef: `${changed.length} tickets`,
+    created: true,
+    dryRun: false,
+    tickets: changed,
+  };
+}
+
+/** Per ticket, a later attempt's result, except that an earlier attempt's change is kept (what to undo). */
+function mergeTicketResults(earlier: TTicketResult[], later: TTicketResult[]): TTicketResult[] {
+  const byId = new Map(earlier.map((t) => [t.id, t]));
+  for (const t of later) if (byId.get(t.id)?.outcome !== 'changed') byId.set(t.id, t);
+  return [...byId.values()];
+}
+
+/**
+ * A chunk that succeeded on a retry after an attempt that failed part-way: tickets the failed attempt
+ * changed read as unchanged now (the tag is there, the priority set); keep what they were before us.
+ */
+function withEarlierChanges(result: TActionResult, earlier: TTicketResult[]): TActionResult {
+  if (!result.tickets) return result;
+  const changed = new Map(earlier.filter((t) => t.outcome === 'changed').map((t) => [t.id, t]));
+  const tickets = result.tickets.map((t) => (t.outcome !== 'changed' && changed.has(t.id) ? changed.get(t.id)! : t));
+  return { ...result, tickets, created: result.created || tickets.some((t) => t.outcome === 'changed') };
 }
 
 /** Escalation channel for a failure the automation cannot fix: the action's last escalation group. */

@@ -7,7 +7,7 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TApprovalState } from '../../policies/approval.js';
 import type { TVerdict } from '../../policies/schema.js';
-import type { TActionResult, TApprovalMessageRef } from '../activity-types.js';
+import type { TActionResult, TApprovalMessageRef, TTicketResult } from '../activity-types.js';
 import type { TApprover, TIssueStatus } from '../messages.js';
 import type { ApprovalDesk } from './approval.js';
 import type { Journal } from './journal.js';
@@ -50,6 +50,8 @@ export interface TStepInFlight {
   retryAt: number | null;
   /** Fan-out progress: chunk results so far (zendesk.* actions over many tickets). */
   chunks: TActionResult[];
+  /** Tickets of the current chunk that failed attempts already handled (absent in older states). */
+  chunkSoFar?: TTicketResult[];
 }
 
 export interface TCompletedStep {
