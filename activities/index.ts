@@ -206,26 +206,29 @@ export function createActivities(deps: ActivityDeps) {
           ...(result.outcome ? { outcome: result.outcome } : {}),
         };
         const evidence = { items: result.evidence.map((e) => ({ kind: e.kind, value: e.value, ref: `${e.start}-${e.end}` })), fingerprint: result.fingerprint.key };
+        const received = {
+          source: item.source,
+          externalId: item.externalId,
+          channel: item.channel,
+          receivedAt: item.receivedAt,
+          customerTier: item.customer?.tier ?? 'unknown',
+          ...(item.customer ? { customerRef: createHash('sha256').update(item.customer.id).digest('hex').slice(0, 16) } : {}),
+          ...(item.customer?.lifetimeValue !== undefined ? { customerValue: item.customer.lifetimeValue } : {}),
+          locale: item.locale,
+          maskedText: result.masked.text,
+          redactionCount: result.masked.redactions.length,
+        };
         await auditLog.appendMany([
           {
             workflowId,
             runId,
-            eventKey: 'received',
+            // Keyed by what was taken in (the intake time left out), not a fixed 'received': the same
+            // id taken in again with other content (a re-import after Temporal's retention, a changed
+            // tier, a newer masker) is recorded beside the first instead of failing as a conflict.
+            eventKey: decisionEventKey('received', item.source, received),
             actor: worker,
             kind: 'received',
-            payload: {
-              source: item.source,
-              externalId: item.externalId,
-              channel: item.channel,
-              receivedAt: item.receivedAt,
-              ...(Number.isFinite(intakeMs) ? { intakeAt: new Date(intakeMs).toISOString() } : {}),
-              customerTier: item.customer?.tier ?? 'unknown',
-              ...(item.customer ? { customerRef: createHash('sha256').update(item.customer.id).digest('hex').slice(0, 16) } : {}),
-              ...(item.customer?.lifetimeValue !== undefined ? { customerValue: item.customer.lifetimeValue } : {}),
-              locale: item.locale,
-              maskedText: result.masked.text,
-              redactionCount: result.masked.redactions.length,
-            },
+            payload: { ...received, ...(Number.isFinite(intakeMs) ? { intakeAt: new Date(intakeMs).toISOString() } : {}) },
           },
           {
             workflowId,
@@ -638,12 +641,12 @@ function describeAction(action: TApprovalRequest['action']): string {
 }
 
 /**
- * The key of a triage decision's event (`classified`, `evidence`): a readable label (the model
- * version; the fingerprint) and a digest of what was decided. An identical retry re-sends the same
+ * The key of a triage event (`received`, `classified`, `evidence`): a readable label (the source;
+ * the model version; the fingerprint) and a digest of what was taken in or decided. An identical retry re-sends the same
  * key (a duplicate); a different outcome gets its own. The caller leaves attempt-only fields out of
  * `decided` (token usage: an LLM retry that answers the same at another cost is the same decision).
  */
-export function decisionEventKey(kind: 'classified' | 'evidence', label: string, decided: object): string {
+export function decisionEventKey(kind: 'received' | 'classified' | 'evidence', label: string, decided: object): string {
   const digest = createHash('sha256').update(canonicalJson(decided)).digest('hex').slice(0, 16);
   return `${kind}:${label.slice(0, 120)}:${digest}`;
 }

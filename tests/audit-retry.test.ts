@@ -165,6 +165,27 @@ for (const [backend, enabled] of backends.all) {
       expect(await f.store.verify()).toMatchObject({ ok: true, checkedEvents: before.length, keyed: true });
     });
 
+    it('a message taken in again with other content (its tier changed before a re-import) is recorded beside the first, not a conflict', async () => {
+      const f = await backend.fresh({ keyed: true });
+      const items = await sampleItems(2);
+      await runLoop(f.store, 'host-a:1001', items);
+      // Temporal forgot the ids (retention, a new dev server); the CRM export now says enterprise.
+      const upgraded = items.map((i) => ({ ...i, customer: { ...(i.customer ?? { id: `cust-${i.externalId}` }), tier: 'enterprise' as const } }));
+      // Before: the fixed key 'received' made every message fail with a non-retryable conflict.
+      const results = await runLoop(f.store, 'host-b:2002', upgraded);
+      expect(results).toHaveLength(2);
+      for (const item of items) {
+        const received = (await f.store.trail(feedbackWorkflowId(item))).filter((e) => e.kind === 'received');
+        expect(received.map((e) => (e.payload as { customerTier: string }).customerTier)).toEqual([item.customer?.tier ?? 'unknown', 'enterprise']);
+        expect(new Set(received.map((e) => e.eventKey)).size).toBe(2);
+      }
+      // Taken in a third time unchanged (another intake time): duplicates, nothing new.
+      const count = (await f.store.search({ kind: 'received', limit: 100 })).length;
+      await runLoop(f.store, 'host-c:3003', upgraded);
+      expect(await f.store.search({ kind: 'received', limit: 100 })).toHaveLength(count);
+      expect(await f.store.verify()).toMatchObject({ ok: true, keyed: true });
+    });
+
     it('a triage activity retried after a model change records both classifications, in order, without a conflict', async () => {
       const f = await backend.fresh({ keyed: true });
       const [item] = await sampleItems(1);
