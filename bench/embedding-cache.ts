@@ -23,7 +23,8 @@ export async function embedAll(encoder: SentenceEncoder, name: string, texts: re
     const buf = readFileSync(file);
     if (buf.byteLength === unique.length * dim * 4) {
       const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-      return new Map(unique.map((t, i) => [t, all.slice(i * dim, (i + 1) * dim)]));
+      // Views into the one buffer read: per-text copies doubled the peak resident set of the probe.
+      return new Map(unique.map((t, i) => [t, all.subarray(i * dim, (i + 1) * dim)]));
     }
   } catch {
     // no cache yet

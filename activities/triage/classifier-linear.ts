@@ -23,20 +23,40 @@ export interface LinearConfig {
 
 export const DEFAULT_LINEAR: LinearConfig = { loss: 'hinge', epochs: 12, lambda: 1e-5, eta0: 0.1, averageFrom: 6, seed: 7 };
 
-/** Training documents in CSR form. */
+/**
+ * A dense feature block beside the sparse one: row r's features `offset … offset + dim - 1` have
+ * the values `scale · data[r·dim + j]`. Sentence embeddings live here rather than in the CSR, where
+ * each of their values would also carry an index and the matrix would grow by doubling (measured on
+ * BANKING77: ~47 MB of CSR entries, up to three copies while building, against one 15 MB block).
+ */
+export interface DenseBlock {
+  data: Float32Array;
+  dim: number;
+  offset: number;
+  scale: number;
+}
+
+/** Training documents in CSR form, optionally with a dense block per row. */
 export interface SparseMatrix {
   rowPtr: Int32Array;
   indices: Int32Array;
   values: Float32Array;
   rows: number;
+  dense?: DenseBlock;
 }
 
 /** Appends sparse rows into one CSR matrix without a per-row allocation. */
 export class SparseMatrixBuilder {
   private rowPtr: number[] = [0];
-  private indices = new Int32Array(4096);
-  private values = new Float32Array(4096);
+  private indices: Int32Array;
+  private values: Float32Array;
   private nnz = 0;
+
+  /** `capacity`: expected non-zeros; exact sizing avoids the doubling copies and the trim on build. */
+  constructor(capacity = 4096) {
+    this.indices = new Int32Array(Math.max(1, capacity));
+    this.values = new Float32Array(Math.max(1, capacity));
+  }
 
   add(v: SparseVector): void {
     if (this.nnz + v.length > this.indices.length) {
@@ -57,8 +77,8 @@ export class SparseMatrixBuilder {
   build(): SparseMatrix {
     return {
       rowPtr: Int32Array.from(this.rowPtr),
-      indices: this.indices.slice(0, this.nnz),
-      values: this.values.slice(0, this.nnz),
+      indices: this.nnz === this.indices.length ? this.indices : this.indices.slice(0, this.nnz),
+      values: this.nnz === this.values.length ? this.values : this.values.slice(0, this.nnz),
       rows: this.rowPtr.length - 1,
     };
   }
@@ -143,6 +163,11 @@ export function trainLinear(
   let t = 0;
   // Locals rather than property loads inside the hot loops: V8 does not always hoist them.
   const { rowPtr, indices, values } = x;
+  const dense = x.dense;
+  const dData = dense?.data;
+  const dDim = dense?.dim ?? 0;
+  const dOffset = dense?.offset ?? 0;
+  const dScale = dense?.scale ?? 0;
   const rows = order.length;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     shuffleInPlace(order, random);
@@ -152,6 +177,7 @@ export function trainLinear(
       const end = rowPtr[row + 1]!;
       for (let c = 0; c < classes; c++) scores[c] = 0;
       accumulate(weights, classes, indices, values, start, end, scale, scores);
+      if (dData !== undefined) accumulateDense(weights, classes, dData, row * dDim, dDim, dOffset, dScale * scale, scores);
       let max = -Infinity;
       for (let c = 0; c < classes; c++) {
         const s = scores[c]! + bias[c]!;
@@ -182,6 +208,16 @@ export function trainLinear(
             weights[base + y] = weights[base + y]! + v;
             weights[base + rival] = weights[base + rival]! - v;
           }
+          if (dData !== undefined) {
+            const rowBase = row * dDim;
+            const dStep = dScale * step;
+            for (let j = 0; j < dDim; j++) {
+              const base = (dOffset + j) * classes;
+              const v = dData[rowBase + j]! * dStep;
+              weights[base + y] = weights[base + y]! + v;
+              weights[base + rival] = weights[base + rival]! - v;
+            }
+          }
         }
       } else {
         let sum = 0;
@@ -205,6 +241,18 @@ export function trainLinear(
           for (let a = 0; a < nActive; a++) {
             const idx = base + active[a]!;
             weights[idx] = weights[idx]! - v * grad[a]!;
+          }
+        }
+        if (dData !== undefined) {
+          const rowBase = row * dDim;
+          const dStep = dScale * step;
+          for (let j = 0; j < dDim; j++) {
+            const base = (dOffset + j) * classes;
+            const v = dData[rowBase + j]! * dStep;
+            for (let a = 0; a < nActive; a++) {
+              const idx = base + active[a]!;
+              weights[idx] = weights[idx]! - v * grad[a]!;
+            }
           }
         }
       }
@@ -250,6 +298,37 @@ function accumulate(w: Float32Array, classes: number, indices: Int32Array, value
     const v = values[k]! * scale;
     for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[b + c]!;
   }
+}
+
+/** The same sum over a dense block: features `offset + j` with values `scale · data[rowBase + j]`. */
+function accumulateDense(w: Float32Array, classes: number, data: Float32Array, rowBase: number, dim: number, offset: number, scale: number, out: Float64Array): void {
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    const b0 = (offset + j) * classes;
+    const b1 = b0 + classes;
+    const b2 = b1 + classes;
+    const b3 = b2 + classes;
+    const v0 = data[rowBase + j]! * scale;
+    const v1 = data[rowBase + j + 1]! * scale;
+    const v2 = data[rowBase + j + 2]! * scale;
+    const v3 = data[rowBase + j + 3]! * scale;
+    for (let c = 0; c < classes; c++) {
+      out[c] = out[c]! + v0 * w[b0 + c]! + v1 * w[b1 + c]! + v2 * w[b2 + c]! + v3 * w[b3 + c]!;
+    }
+  }
+  for (; j < dim; j++) {
+    const b = (offset + j) * classes;
+    const v = data[rowBase + j]! * scale;
+    for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[b + c]!;
+  }
+}
+
+/** Raw scores (logits) of row `row` of `x` (sparse and dense parts) into `out`. */
+export function scoreRowInto(model: LinearModel, x: SparseMatrix, row: number, out: Float64Array): void {
+  for (let c = 0; c < model.classes; c++) out[c] = model.bias[c]!;
+  accumulate(model.weights, model.classes, x.indices, x.values, x.rowPtr[row]!, x.rowPtr[row + 1]!, 1, out);
+  const d = x.dense;
+  if (d !== undefined) accumulateDense(model.weights, model.classes, d.data, row * d.dim, d.dim, d.offset, d.scale, out);
 }
 
 /** Raw scores (logits) of one vector into `out`. */
