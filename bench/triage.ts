@@ -238,18 +238,16 @@ interface NluExample {
   intents?: string[];
 }
 
-export async function multiIssue(dataDir: string): Promise<BenchRow[]> {
+/** Folds 0-9 chose the semantic split's thresholds and rules (split.ts); 10-14 measure them. */
+export const SPLIT_TUNING_FOLDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+export const SPLIT_TEST_FOLDS = [10, 11, 12, 13, 14] as const;
+
+export async function multiIssue(dataDir: string, folds: readonly number[] = SPLIT_TEST_FOLDS, opts: { tfidf?: boolean } = {}): Promise<BenchRow[]> {
   const ontology = JSON.parse(readFileSync(join(dataDir, 'nlupp/ontology.json'), 'utf8')) as { intents: Record<string, { domain: string[] }> };
   const topical = new Set(Object.entries(ontology.intents).filter(([, v]) => !v.domain.includes('general')).map(([k]) => k));
   const examples: NluExample[] = [];
-  // Folds 0-9 chose the semantic split's thresholds (split.ts SEMANTIC_SPLIT); 10-14 measure them.
-  for (let f = 10; f < 20; f++) {
-    try {
-      examples.push(...(JSON.parse(readFileSync(join(dataDir, `nlupp/banking/fold${f}.json`), 'utf8')) as NluExample[]));
-    } catch {
-      // Only folds 0-14 are shipped; the rest are the independent evaluation split.
-    }
-  }
+  for (const f of folds) examples.push(...(JSON.parse(readFileSync(join(dataDir, `nlupp/banking/fold${f}.json`), 'utf8')) as NluExample[]));
+  const foldNames = `folds ${folds[0]}-${folds[folds.length - 1]}`;
   // Single-request messages with at least one banking topic; composing two with disjoint topics
   // gives a message with exactly two issues and a known fragment count.
   const singles = shuffled(
@@ -271,7 +269,7 @@ export async function multiIssue(dataDir: string): Promise<BenchRow[]> {
     n++;
   }
   const banking = loadTaxonomyFile(bundledTaxonomyPath('banking'));
-  const natural = examples.slice(0, Number(process.env.BENCH_SPLIT_NATURAL ?? 1000)); // folds 10-14: all of them
+  const natural = examples.slice(0, Number(process.env.BENCH_SPLIT_NATURAL ?? 2000)); // all of them
   const item = (text: string, id: string) => ({ source: 'bench', externalId: id, text, receivedAt: '2026-01-01T00:00:00Z' });
   const rowsFor = async (label: string, pipeline: TriagePipeline): Promise<BenchRow[]> => {
     const count = async (text: string, id: string) => (pipeline.triageSync ? pipeline.triageSync(item(text, id)) : await pipeline.triage(item(text, id))).fragments.length;
@@ -287,13 +285,13 @@ export async function multiIssue(dataDir: string): Promise<BenchRow[]> {
     const recall = tp / Math.max(1, tp + fn);
     const flag = naturalMulti / natural.length;
     return [
-      { metric: `multi-issue precision, NLU++ composed, ${label}`, value: pct(precision), target: '≥ 90%', note: `${precision >= 0.9 ? 'met' : 'MISSED'}; ${cases.filter((c) => c.gold === 1).length} single + ${cases.filter((c) => c.gold === 2).length} two-issue messages from folds 10-14` },
+      { metric: `multi-issue precision, NLU++ composed, ${label}`, value: pct(precision), target: '≥ 90%', note: `${precision >= 0.9 ? 'met' : 'MISSED'}; ${cases.filter((c) => c.gold === 1).length} single + ${cases.filter((c) => c.gold === 2).length} two-issue messages from ${foldNames}` },
       { metric: `multi-issue recall, NLU++ composed, ${label}`, value: pct(recall), target: '≥ 80%', note: recall >= 0.8 ? 'met' : 'MISSED' },
       { metric: `fragment count exact, NLU++ composed, ${label}`, value: pct(exact / preds.length) },
-      { metric: `natural single messages split, NLU++, ${label}`, value: pct(flag), target: '≤ 2%', note: `${flag <= 0.02 ? 'met' : 'MISSED'}; n=${natural.length} unmodified NLU++ messages of folds 10-14 (nearly all one request)` },
+      { metric: `natural single messages split, NLU++, ${label}`, value: pct(flag), target: '≤ 2%', note: `${flag <= 0.02 ? 'met' : 'MISSED'}; n=${natural.length} unmodified NLU++ messages of ${foldNames} (nearly all one request)` },
     ];
   };
-  const out = await rowsFor('TF-IDF', createTriagePipeline({ taxonomy: banking, classifier: trainOfflineClassifier(banking) }));
+  const out = opts.tfidf === false ? [] : await rowsFor('TF-IDF', createTriagePipeline({ taxonomy: banking, classifier: trainOfflineClassifier(banking) }));
   const brain = await buildTriageBrain(banking);
   if (brain.fused) out.push(...(await rowsFor('fused + encoder', createTriagePipeline({ taxonomy: banking, classifier: brain.classifier, ...brainDeps(brain) }))));
   return out;

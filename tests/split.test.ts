@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   isContinuation,
   isDetailClause,
+  isFollowUp,
   isStandaloneIssue,
   MAX_SEGMENTS,
   mergeSegments,
@@ -109,6 +110,34 @@ describe('mergeSegments', () => {
     expect(isDetailClause('On my Pixel 7, app version 5.2.1.')).toBe(true);
     expect(isDetailClause('Also checkout fails on Android.')).toBe(false);
     expect(isDetailClause('Please refund my order from the web shop.')).toBe(false);
+  });
+
+  it('attaches a date on its own to the clause it dates ("between the 30th and the 16th of Jun" stayed two issues)', () => {
+    const m = 'how much did I spend between the 30th and the 16th of Jun';
+    const segs = segmentMessage(m).map((s, i) => ({ ...s, classification: cls(i === 0 ? 'card_payment_fee_charged' : 'card_delivery_estimate', 0.9) }));
+    expect(segs.length).toBe(2);
+    expect(mergeSegments(m, segs)).toHaveLength(1);
+    expect(isDetailClause('on Dec 8th')).toBe(true);
+    expect(isDetailClause('the 25th of Dec.')).toBe(true);
+    expect(isDetailClause('at 2:35 p.m.')).toBe(true);
+    expect(isDetailClause('cancel the one at 2:35 p.m.')).toBe(false);
+    expect(isDetailClause('My card arrived broken on Dec 8th')).toBe(false);
+  });
+
+  it('attaches an unplaced short follow-up that points back or asks for a person, not a new unplaced question', () => {
+    const seg = (text: string, c = cls(NEEDS_REVIEW, 0.2)): ClassifiedSegment => ({ start: 0, end: text.length, text, classification: c });
+    for (const t of ['Could you help me with that?', 'Can you freeze one of them?', 'What the hell?', 'Actually, I want to speak to your agent.']) {
+      expect(isFollowUp(seg(t)), t).toBe(true);
+      expect(isStandaloneIssue(seg(t)), t).toBe(false);
+    }
+    // A problem cue, a confident category, a new subject or a long clause keeps it an issue.
+    expect(isFollowUp(seg('it still has not arrived'))).toBe(false);
+    expect(isFollowUp(seg('Could you help me with that?', cls('card_arrival', 0.9)))).toBe(false);
+    expect(isFollowUp(seg('how do I export my data?'))).toBe(false);
+    expect(isFollowUp(seg('can you tell me why the fee for that transfer to my sister abroad was so high'))).toBe(false);
+    const m = 'My transfer to my mum overseas is still pending. Could you help me with that?';
+    const segs = segmentMessage(m).map((s, i) => ({ ...s, classification: i === 0 ? cls('pending_transfer', 0.9) : cls(NEEDS_REVIEW, 0.3) }));
+    expect(mergeSegments(m, segs)).toHaveLength(1);
   });
 
   it('treats an unsure clause as an issue only with a problem or request cue', () => {
