@@ -39,7 +39,8 @@ import type {
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
 import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
 import { createGrouper, type Grouper } from './grouping/assign.js';
-import { applyGrouping, groupingRecord } from './grouping/route.js';
+import { createEvidenceJoiner } from './grouping/evidence-join.js';
+import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
 import type { GroupingStore } from './grouping/store.js';
 import type { SentenceEncoder } from './triage/ports.js';
 import { issueIsOpen } from './grouping/open-issues.js';
@@ -69,7 +70,7 @@ export interface ActivityDeps {
    * Grouping by meaning and emerging themes (activities/grouping/): without it every fragment goes
    * to the issue of its fingerprint, as before, and needs_review fragments go nowhere.
    */
-  grouping?: { store: GroupingStore; encoder?: SentenceEncoder; issueThreshold?: number; themeThreshold?: number };
+  grouping?: { store: GroupingStore; encoder?: SentenceEncoder; issueThreshold?: number; themeThreshold?: number; /** false: no joins across categories (evidence-join.ts). */ evidenceJoin?: boolean };
   /** Batching of occurrences per issue (routing). */
   routing?: OccurrenceRouterOptions;
   integrations: TIntegrations;
@@ -133,7 +134,12 @@ export function createActivities(deps: ActivityDeps) {
   const routerOf = () => (router ??= createOccurrenceRouter(deps.temporal.client, deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue, deps.routing));
   const grouping = deps.grouping;
   const grouper: Grouper | undefined = grouping
-    ? createGrouper({ ...grouping, isOpen: (key) => issueIsOpen(deps.temporal.client, key) })
+    ? (() => {
+        const isOpen = (key: string) => issueIsOpen(deps.temporal.client, key);
+        // Joins across categories on a code or a spiking release cohort (evidence-join.ts), before meaning.
+        const joiner = grouping.evidenceJoin === false ? undefined : createEvidenceJoiner({ store: grouping.store, isOpen });
+        return createGrouper({ ...grouping, isOpen, ...(joiner ? { joiner } : {}) });
+      })()
     : undefined;
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
@@ -268,7 +274,9 @@ export function createActivities(deps: ActivityDeps) {
         }
         const routes = planRoutes(routed, parent).map((r) => {
           const d = grouped?.decisions.get(r.fingerprint.key);
-          return d ? { ...r, occurrence: { ...r.occurrence, grouping: { method: d.method, ...(d.nearest ? { nearest: d.nearest } : {}), ...(d.threshold !== undefined ? { threshold: d.threshold } : {}) } } } : r;
+          return d
+            ? { ...r, occurrence: { ...r.occurrence, grouping: { method: d.method, ...(d.nearest ? { nearest: d.nearest } : {}), ...(d.threshold !== undefined ? { threshold: d.threshold } : {}), ...(d.join ? { join: joinRecord(d.join) } : {}) } } }
+            : r;
         });
         const { settings } = await deps.issueConfig();
         // One signal per batch of occurrences for the same issue (occurrence-batcher.ts).

@@ -2,7 +2,8 @@
 // fingerprint of its routable fragments, plus, for a Zendesk follow-up comment, the issues its
 // ticket's first message went to (the customer is still waiting on that ticket: "still broken" must
 // count there even when the follow-up alone classifies as something vague).
-// Not routed: needs_review fragments (a human classifies them first) and messages flagged as
+// Not routed: needs_review fragments (a human classifies them first) unless an error code or a
+// spiking release cohort placed them in an issue (grouping/evidence-join.ts), and messages flagged as
 // suspected prompt injection (they never count toward triggers or automatic steps).
 // Must not: signal anything itself (routeOccurrences does, with its retry policy) or read unmasked text.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -37,7 +38,15 @@ export function parentFeedbackId(result: Pick<TTriageResult, 'source' | 'externa
   return ids?.commentId ? feedbackWorkflowId({ source: 'zendesk', externalId: ids.ticketId }) : null;
 }
 
-const routable = (f: TIssueFragment): boolean => f.classification.category !== NEEDS_REVIEW;
+/**
+ * Whether a fragment goes to an issue: it has a category, or specific evidence placed it in an
+ * issue (grouping/evidence-join.ts gives a needs_review fragment the issue's fingerprint and
+ * leaves its classification as it is).
+ */
+export function isRoutable(f: Pick<TIssueFragment, 'classification' | 'fingerprint'>): boolean {
+  return f.classification.category !== NEEDS_REVIEW || f.fingerprint.category !== NEEDS_REVIEW;
+}
+const routable = isRoutable;
 
 export function planRoutes(result: TTriageResult, parent: TParentMessage | null): TRoute[] {
   if (isSuspectedInjection(result.classification)) return [];

@@ -17,6 +17,8 @@ import { readFileSync } from 'node:fs';
 import { buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { createGrouper } from '../activities/grouping/assign.js';
+import { createEvidenceJoiner } from '../activities/grouping/evidence-join.js';
+import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
 import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
@@ -253,7 +255,7 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
   for (const { report, result } of triaged) {
     const seen = new Set<string>();
     for (const f of result.fragments) {
-      if (f.classification.category === NEEDS_REVIEW || seen.has(f.fingerprint.key)) continue;
+      if (!isRoutable(f) || seen.has(f.fingerprint.key)) continue;
       seen.add(f.fingerprint.key);
       const list = pending.get(f.fingerprint.key) ?? [];
       list.push({ report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level });
@@ -285,11 +287,21 @@ export const detectionSuite: BenchSuite = {
       const item = { source: 'sim', externalId: report.id, text: report.text, receivedAt: new Date(report.at).toISOString(), channel: report.channel, customer: { id: `c-${report.id}`, tier: report.tier }, metadata: report.metadata };
       triaged.push({ report, result: pipeline.triageSync ? pipeline.triageSync(item) : await pipeline.triage(item) });
     }
-    // Routing groups fragments by meaning before they reach an issue (activities/grouping), in
-    // event-time order as live intake would; without the encoder, fingerprints alone.
-    if (brain.encoder && process.env.DETECTION_GROUPING !== 'off') {
-      const grouper = createGrouper({ store: createSqliteGroupingStore(':memory:'), encoder: brain.encoder });
-      for (const t of triaged) t.result = (await applyGrouping(t.result, null, grouper, null)).result;
+    // Routing groups fragments before they reach an issue (activities/grouping), in event-time order
+    // as live intake would: joins across categories on a code or a spiking release cohort
+    // (evidence-join.ts; DETECTION_JOIN=off without), then by meaning (DETECTION_GROUPING=off, or no
+    // encoder: the fingerprint keys alone).
+    const useEncoder = brain.encoder && process.env.DETECTION_GROUPING !== 'off' ? brain.encoder : undefined;
+    const useJoin = process.env.DETECTION_JOIN !== 'off';
+    const methods = new Map<string, string>();
+    if (useEncoder || useJoin) {
+      const store = createSqliteGroupingStore(':memory:');
+      const grouper = createGrouper({ store, ...(useEncoder ? { encoder: useEncoder } : {}), ...(useJoin ? { joiner: createEvidenceJoiner({ store }) } : {}) });
+      for (const t of triaged) {
+        const g = await applyGrouping(t.result, null, grouper, null);
+        t.result = g.result;
+        for (const [key, d] of g.decisions) methods.set(`${t.report.id}\u0000${key}`, d.method);
+      }
     }
     // Segments must reach the triage result from metadata (the pipeline's own normalisation).
     const withSegments = triaged.filter((t) => t.result.segments?.platform !== undefined).length;
@@ -377,14 +389,36 @@ export const detectionSuite: BenchSuite = {
       const mine = triaged.filter((t) => t.report.incident === inc.id);
       const issueCounts = new Map<string, number>();
       for (const t of mine) {
-        for (const key of new Set(t.result.fragments.filter((f) => f.classification.category !== NEEDS_REVIEW).map((f) => f.fingerprint.key))) issueCounts.set(key, (issueCounts.get(key) ?? 0) + 1);
+        for (const key of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) issueCounts.set(key, (issueCounts.get(key) ?? 0) + 1);
       }
       const main = Math.max(0, ...issueCounts.values());
       const issues = [...issueCounts.values()].filter((c) => c >= Math.max(2, 0.05 * mine.length)).length;
-      const routed = mine.filter((t) => t.result.fragments.some((f) => f.classification.category !== NEEDS_REVIEW)).length;
+      const routed = mine.filter((t) => t.result.fragments.some(isRoutable)).length;
       return { id: inc.id, issues, share: main / mine.length, routedShare: routed === 0 ? 0 : main / routed, unrouted: 1 - routed / mine.length };
     });
     const meanIssues = perIncident.reduce((a, b) => a + b.issues, 0) / perIncident.length;
+
+    // Over-grouping, the worse error: each issue's owner is the incident (or the background) with
+    // most of its reports; a report placed by a join (evidence or meaning) under another owner is a
+    // wrong merge. Published per method, beside the reports each method placed.
+    const owners = new Map<string, Map<string, number>>();
+    const placed: Array<{ key: string; truth: string; method: string }> = [];
+    for (const t of triaged) {
+      for (const key of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) {
+        const truth = t.report.incident ?? 'background';
+        const m = owners.get(key) ?? new Map<string, number>();
+        m.set(truth, (m.get(truth) ?? 0) + 1);
+        owners.set(key, m);
+        placed.push({ key, truth, method: methods.get(`${t.report.id}\u0000${key}`) ?? 'fingerprint' });
+      }
+    }
+    const ownerOf = (key: string) => [...owners.get(key)!.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+    const wrongBy = (method: string) => {
+      const xs = placed.filter((p) => p.method === method);
+      return { n: xs.length, wrong: xs.filter((p) => p.truth !== ownerOf(p.key)).length, bgIntoIncident: xs.filter((p) => p.truth === 'background' && ownerOf(p.key) !== 'background').length };
+    };
+    const joinStats = wrongBy('evidence_join');
+    const simStats = wrongBy('similarity');
     const meanShare = perIncident.reduce((a, b) => a + b.share, 0) / perIncident.length;
 
     const band = (lo: number, hi: number) => {
@@ -407,6 +441,8 @@ export const detectionSuite: BenchSuite = {
       { metric: 'calibration: top-1 right by score', value: `0.5-0.7: ${band(0.5, 0.7)}, 0.7-0.9: ${band(0.7, 0.9)}, 0.9-1: ${band(0.9, 1.01)}` },
       { metric: 'issues per incident', value: meanIssues.toFixed(2), target: '<= 1.5', note: mark(meanIssues <= 1.5) },
       { metric: "share of an incident's reports in its main issue", value: pct(meanShare), target: '>= 90%', note: `${mark(meanShare >= 0.9)}; min ${pct(Math.min(...perIncident.map((p) => p.share)))}` },
+      { metric: 'wrong merges: evidence joins (code, release cohort)', value: joinStats.n === 0 ? 'none placed' : `${joinStats.wrong}/${joinStats.n} (${pct(joinStats.wrong / joinStats.n)})`, note: `reports joined across categories under another incident's (or the background's) issue; background into an incident issue: ${joinStats.bgIntoIncident}` },
+      { metric: 'wrong merges: joins by meaning (similarity)', value: simStats.n === 0 ? 'none placed' : `${simStats.wrong}/${simStats.n} (${pct(simStats.wrong / simStats.n)})`, note: `background into an incident issue: ${simStats.bgIntoIncident}` },
       { metric: 'of which: left needs_review (never routed)', value: pct(perIncident.reduce((a, b) => a + b.unrouted, 0) / perIncident.length), note: `main-issue share among routed reports: ${pct(perIncident.reduce((a, b) => a + b.routedShare, 0) / perIncident.length)}` },
       { metric: 'backfill (batches of 500) = live triggers', value: sameAsLive ? 'identical' : 'DIFFERENT', note: `${live.length} firings live, ${backfill.length} as backfill` },
       ...(misses.length ? [{ metric: 'root-cause misses', value: String(misses.length), note: misses.join('; ') }] : []),

@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
-import { ZCategoryId, ZEvidence, ZSeverityLevel } from './domain/triage.js';
+import { ZCategoryId, ZEvidence, ZEvidenceJoin, ZSeverityLevel } from './domain/triage.js';
 import { ZSegmentValues } from './domain/segments.js';
 import { ZOccurrenceOutcome, type TOccurrenceOutcome, type TOutcomeSums } from './domain/outcome.js';
 import type { TIssueStatsState } from './domain/issue-stats.js';
@@ -37,7 +37,9 @@ export const ZOccurrence = z.strictObject({
   /** Why routing sent it to this issue (activities/grouping/assign.ts): fingerprint, similarity or a new issue. */
   grouping: z
     .strictObject({
-      method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']),
+      method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder', 'evidence_join']),
+      /** evidence_join: the code or release cohort that placed the report here across categories. */
+      join: ZEvidenceJoin.optional(),
       nearest: z.strictObject({ key: z.string(), similarity: z.number() }).optional(),
       threshold: z.number().optional(),
     })

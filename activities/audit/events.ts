@@ -4,6 +4,7 @@
 // Payloads must never hold unmasked PII or secrets: the trail is exported and kept for years.
 import { z } from 'zod';
 import { ZOutcomePrediction } from '../../workflows/domain/outcome.js';
+import { ZEvidenceJoin } from '../../workflows/domain/triage.js';
 
 export const AUDIT_KINDS = [
   'received',
@@ -288,7 +289,9 @@ export const ZRepageSuppressedPayload = z.strictObject({
 
 /** Why a fragment went to its issue (activities/grouping/assign.ts): absent on events from before grouping by meaning. */
 export const ZGroupingRecord = z.strictObject({
-  method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']),
+  method: z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder', 'evidence_join']),
+  /** evidence_join: the code or release cohort that placed the fragment across categories. */
+  join: ZEvidenceJoin.optional(),
   nearest: z.strictObject({ key: ZId, similarity: z.number().min(-1).max(1) }).optional(),
   threshold: z.number().min(-1).max(1).optional(),
   features: z.array(z.string().max(300)).max(10),

@@ -1,4 +1,6 @@
 // Grouping by meaning, in Sentry's order, and emerging themes. For each routable fragment:
+//  0. with an evidence joiner (evidence-join.ts): the issue its error code already names, or the
+//     issue of its release cohort while that cohort spikes, across categories (the reason says so);
 //  1. a fingerprint where the message carries error codes (the code names the defect);
 //  2. else the most similar OPEN issue of its partition (category + product) whose centroid's
 //     cosine similarity clears `issueThreshold`;
@@ -15,6 +17,8 @@
 import { createHash } from 'node:crypto';
 import type { TFingerprint, TIssueFragment } from '../../workflows/domain/triage.js';
 import type { SentenceEncoder } from '../triage/ports.js';
+import type { TSegmentValues } from '../../workflows/domain/segments.js';
+import type { EvidenceJoiner, TEvidenceJoin } from './evidence-join.js';
 import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow } from './store.js';
 
 /** Bump when the decision recipe changes; recorded with every decision. */
@@ -29,7 +33,7 @@ export const DEFAULT_ISSUE_THRESHOLD = 0.45;
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
-export type TGroupingMethod = 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder';
+export type TGroupingMethod = 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder' | 'evidence_join';
 
 export interface TGroupingDecision {
   method: TGroupingMethod;
@@ -44,6 +48,8 @@ export interface TGroupingDecision {
   encoder?: string;
   /** True when a retry found the fragment's first decision. */
   repeated?: boolean;
+  /** evidence_join: the code or release cohort that placed the fragment, and its own category. */
+  join?: TEvidenceJoin;
 }
 
 export interface TThemeDecision {
@@ -60,6 +66,10 @@ export interface TFragmentRef {
   fragment: Pick<TIssueFragment, 'text' | 'start' | 'end' | 'fingerprint' | 'severity'>;
   /** When the customer wrote (ISO). */
   at: string;
+  /** The message's normalised segments (release cohorts are platform family + app version). */
+  segments?: TSegmentValues;
+  /** A ticket's earlier message looked up again: its first decisions only, nothing counted anew. */
+  lookupOnly?: boolean;
 }
 
 export interface GroupingOptions {
@@ -70,12 +80,19 @@ export interface GroupingOptions {
   isOpen?: (fingerprintKey: string) => Promise<boolean>;
   issueThreshold?: number;
   themeThreshold?: number;
+  /** Joins across categories on an error code or a spiking release cohort (evidence-join.ts). */
+  joiner?: EvidenceJoiner;
 }
 
 export interface Grouper {
   readonly issueThreshold: number;
   readonly themeThreshold: number;
   groupFragment(ref: TFragmentRef): Promise<TGroupingDecision>;
+  /**
+   * A needs_review fragment's issue when specific evidence names one (a code's issue, a spiking
+   * release cohort's issue); null without a joiner or evidence. Its classification stays as it is.
+   */
+  joinUnclassified(ref: TFragmentRef): Promise<TGroupingDecision | null>;
   /** Null without an encoder. */
   assignTheme(ref: TFragmentRef): Promise<TThemeDecision | null>;
   embed(text: string): Promise<Float32Array | null>;
@@ -116,6 +133,18 @@ export function nearestGroups(v: Float32Array, groups: readonly TGroupRow[]): Ar
 
 const hash12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
+/** The normalised error codes of a fingerprint (`code:` features). */
+export function codesOf(fp: TFingerprint): string[] {
+  return fp.features.filter((f) => f.startsWith('code:')).map((f) => f.slice('code:'.length));
+}
+
+/** The decision for a fragment an evidence join placed: the joined issue's key and category. */
+export function joinedDecision(base: TFingerprint, join: TEvidenceJoin): TGroupingDecision {
+  const features = [`join:${join.by}`, ...join.evidence];
+  const category = join.key.slice(0, join.key.indexOf('.'));
+  return { method: 'evidence_join', fingerprint: { key: join.key, category, features, version: `${base.version}+${join.version}` }, features, version: GROUPING_VERSION, join };
+}
+
 /** The fingerprint of an issue opened (or joined) by similarity: its key is the group's. */
 export function groupFingerprint(base: TFingerprint, key: string, features: string[]): TFingerprint {
   return { key, category: base.category, features, version: `${base.version}+${GROUPING_VERSION}` };
@@ -124,7 +153,7 @@ export function groupFingerprint(base: TFingerprint, key: string, features: stri
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export function createGrouper(opts: GroupingOptions): Grouper {
-  const { store, encoder } = opts;
+  const { store, encoder, joiner } = opts;
   const issueThreshold = opts.issueThreshold ?? DEFAULT_ISSUE_THRESHOLD;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
@@ -166,8 +195,18 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     issueThreshold,
     themeThreshold,
     embed,
+    async joinUnclassified(ref) {
+      if (!joiner) return null;
+      const fp = ref.fragment.fingerprint;
+      const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
+      return join ? joinedDecision(fp, join) : null;
+    },
     async groupFragment(ref) {
       const fp = ref.fragment.fingerprint;
+      if (joiner) {
+        const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ownKey: fp.key, ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
+        if (join) return joinedDecision(fp, join);
+      }
       if (carriesCodes(fp)) return { method: 'fingerprint', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       if (!encoder) return { method: 'no_encoder', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       const memberKey = memberKeyOf(ref);

@@ -2,12 +2,16 @@
 // routable fragment's fingerprint becomes the key of the issue it belongs to (assign.ts decides),
 // and needs_review fragments are placed in emerging themes. A Zendesk follow-up's ticket fragments
 // are looked up the same way (their first decision is stored), so "still broken" reaches the issue
-// the ticket went to. Returns the decisions, for the audit and the occurrences.
+// the ticket went to. A needs_review fragment whose error code or spiking release cohort names an
+// issue (evidence-join.ts) is routed there with its classification unchanged: its fingerprint then
+// names the issue's category, which is what makes it routable (routing.ts isRoutable).
+// Returns the decisions, for the audit and the occurrences.
 // Must not: signal anything, or route quarantined (suspected injection) text into themes.
-import { NEEDS_REVIEW, type TIssueFragment, type TTriageResult } from '../../workflows/domain/triage.js';
+import { NEEDS_REVIEW, type TEvidenceJoinRecord, type TIssueFragment, type TTriageResult } from '../../workflows/domain/triage.js';
 import { isSuspectedInjection } from '../triage/injection.js';
 import type { TParentMessage } from '../routing.js';
 import type { Grouper, TGroupingDecision, TThemeDecision } from './assign.js';
+import type { TEvidenceJoin } from './evidence-join.js';
 
 export interface TGroupedMessage {
   result: TTriageResult;
@@ -24,16 +28,25 @@ export async function applyGrouping(result: TTriageResult, parent: TParentMessag
   const quarantined = isSuspectedInjection(result.classification);
   const regroup = async (fragments: readonly TIssueFragment[], id: string): Promise<TIssueFragment[]> => {
     const out: TIssueFragment[] = [];
+    // The message's own fragments count and decide; a ticket's earlier message only looks up.
+    const own = id === feedbackId;
+    const context = { at: result.receivedAt, ...(own && result.segments ? { segments: result.segments } : {}), ...(own ? {} : { lookupOnly: true }) };
     for (const f of fragments) {
       if (f.classification.category === NEEDS_REVIEW) {
-        if (!quarantined && id === feedbackId) {
+        const joined = await grouper.joinUnclassified({ feedbackId: id, fragment: f, ...context });
+        if (joined) {
+          if (!decisions.has(joined.fingerprint.key)) decisions.set(joined.fingerprint.key, joined);
+          out.push({ ...f, fingerprint: joined.fingerprint });
+          continue;
+        }
+        if (!quarantined && own) {
           const t = await grouper.assignTheme({ feedbackId: id, fragment: f, at: result.receivedAt });
           if (t) themes.push({ fragment: { start: f.start, end: f.end }, decision: t });
         }
         out.push(f);
         continue;
       }
-      const d = await grouper.groupFragment({ feedbackId: id, fragment: f, at: result.receivedAt });
+      const d = await grouper.groupFragment({ feedbackId: id, fragment: f, ...context });
       if (!decisions.has(d.fingerprint.key)) decisions.set(d.fingerprint.key, d);
       out.push({ ...f, fingerprint: d.fingerprint });
     }
@@ -59,5 +72,12 @@ export function groupingRecord(d: TGroupingDecision) {
     features: d.features.slice(0, 10),
     version: d.version,
     ...(d.encoder ? { encoder: d.encoder } : {}),
+    ...(d.join ? { join: joinRecord(d.join) } : {}),
   };
+}
+
+/** A join as recorded on the occurrence and in the audit (the issue is the record's own). */
+export function joinRecord(j: TEvidenceJoin): TEvidenceJoinRecord {
+  const { key: _key, ...record } = j;
+  return record;
 }

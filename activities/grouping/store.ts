@@ -9,7 +9,8 @@
 // decisions live in assign.ts; this module only defines the rows and the contract.
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 
-export type TGroupKind = 'issue' | 'theme';
+/** 'cohort': evidence-join state (evidence-join.ts): release-cohort counts per bucket, a code's issue, decisions. */
+export type TGroupKind = 'issue' | 'theme' | 'cohort';
 
 export interface TGroupRow {
   kind: TGroupKind;

@@ -37,6 +37,31 @@ export interface TGroupingCounts {
   no_encoder: number;
   /** The lowest similarity that joined a report by meaning, and the threshold it passed. */
   weakest?: { similarity: number; threshold: number };
+  /** Reports joined across categories on specific evidence (activities/grouping/evidence-join.ts). */
+  evidence_join?: number;
+  /** What those joins rested on (`code:4339`, `platform:ios`, `app_version:7.2.0`) and the categories they came from (at most 10 each). */
+  joinEvidence?: string[];
+  joinedFrom?: string[];
+}
+
+const MAX_JOIN_NAMES = 10;
+
+/** Counts one routing decision (the occurrence's grouping record) into an issue's grouping counts. */
+export function countGrouping(
+  counts: TGroupingCounts | undefined,
+  g: { method: keyof Pick<TGroupingCounts, 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder' | 'evidence_join'>; nearest?: { similarity: number }; threshold?: number; join?: { evidence: readonly string[]; from: string } },
+): TGroupingCounts {
+  const c: TGroupingCounts = counts ?? { fingerprint: 0, similarity: 0, new_issue: 0, no_encoder: 0 };
+  c[g.method] = (c[g.method] ?? 0) + 1;
+  const sim = g.nearest?.similarity;
+  if (g.method === 'similarity' && sim !== undefined && g.threshold !== undefined && (!c.weakest || sim < c.weakest.similarity)) c.weakest = { similarity: sim, threshold: g.threshold };
+  if (g.join) {
+    const ev = (c.joinEvidence ??= []);
+    for (const e of g.join.evidence) if (!ev.includes(e) && ev.length < MAX_JOIN_NAMES) ev.push(e);
+    const from = (c.joinedFrom ??= []);
+    if (!from.includes(g.join.from) && from.length < MAX_JOIN_NAMES) from.push(g.join.from);
+  }
+  return c;
 }
 
 /** Why these reports are one issue, in words: the fingerprint's features, and joins by meaning. */
@@ -52,6 +77,11 @@ export function groupingInWords(fp: { category: string; features: readonly strin
   if (counts.similarity > 0) {
     const w = counts.weakest;
     parts.push(`joined by meaning (most similar open issue of the category${w ? `, similarity ≥ ${w.similarity.toFixed(2)} over a threshold of ${w.threshold.toFixed(2)}` : ''}): ${counts.similarity} ${counts.similarity === 1 ? 'report' : 'reports'}`);
+  }
+  const joined = counts.evidence_join ?? 0;
+  if (joined > 0) {
+    const ev = (counts.joinEvidence ?? []).map((e) => e.replace(/^code:/, 'error code ').replace(/^app_version:/, 'app version ').replace(/^(platform|region|category):/, '$1 '));
+    parts.push(`joined across categories on specific evidence (${ev.join(', ') || 'code or release cohort'}; from ${(counts.joinedFrom ?? []).join(', ')}): ${joined} ${joined === 1 ? 'report' : 'reports'}`);
   }
   return `${parts.join('; ')}.`;
 }

@@ -106,6 +106,21 @@ export const ZFingerprint = z.strictObject({
 });
 export type TFingerprint = z.infer<typeof ZFingerprint>;
 
+/**
+ * Why routing placed a fragment in an issue of another category (activities/grouping/evidence-join.ts):
+ * the error code the issue already carries, or the release cohort (platform family + app version)
+ * whose volume spiked, with the window count against its baseline's expectation.
+ */
+export const ZEvidenceJoin = z.strictObject({
+  by: z.enum(['code', 'release', 'segment']),
+  evidence: z.array(z.string().max(200)).max(10),
+  /** The fragment's own category (needs_review when the classifier could not name one). */
+  from: ZCategoryId,
+  window: z.strictObject({ count: z.number().int().nonnegative(), expected: z.number().nonnegative() }).optional(),
+  version: z.string().max(50),
+});
+export type TEvidenceJoinRecord = z.infer<typeof ZEvidenceJoin>;
+
 export const ZIssueFragment = z.strictObject({
   text: z.string(),
   /** Span in the masked text. */

@@ -1,7 +1,7 @@
 // The state an IssueWorkflow carries across signals and continue-as-new, and the pure helpers that
 // derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
 // is capped, so an issue with millions of reports still fits in a workflow input.
-import { groupingInWords, issueTitle, type TGroupingCounts } from '../domain/issue-title.js';
+import { countGrouping, groupingInWords, issueTitle, type TGroupingCounts } from '../domain/issue-title.js';
 import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
 import type { TPageMemory } from '../domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
@@ -172,14 +172,7 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
       if (!s.evidence.some((x) => x.kind === e.kind && x.normalized === e.normalized)) s.evidence.push(e);
     }
     if (!s.excerpt) s.excerpt = occ.excerpt;
-    if (occ.grouping) {
-      const g = (s.grouping ??= { fingerprint: 0, similarity: 0, new_issue: 0, no_encoder: 0 });
-      g[occ.grouping.method] += 1;
-      const sim = occ.grouping.nearest?.similarity;
-      if (occ.grouping.method === 'similarity' && sim !== undefined && occ.grouping.threshold !== undefined && (!g.weakest || sim < g.weakest.similarity)) {
-        g.weakest = { similarity: sim, threshold: occ.grouping.threshold };
-      }
-    }
+    if (occ.grouping) s.grouping = countGrouping(s.grouping, occ.grouping);
   }
   if (s.tickets.length > MAX_TICKETS) s.tickets.splice(0, s.tickets.length - MAX_TICKETS);
   return s.stats.total - before;
