@@ -150,7 +150,7 @@ export interface TMergeResult {
 }
 
 /** How routing grouped a report (ZOccurrence.grouping.method): a split may move every report grouped one way. */
-export const ZGroupingMethod = z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder']);
+export const ZGroupingMethod = z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder', 'evidence_join']);
 
 /** Move some reports of this issue into a new issue: by message (feedback id), or every recent report grouped one way. */
 export const ZSplitCommand = z

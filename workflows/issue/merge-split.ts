@@ -229,6 +229,11 @@ export function absorbIssue(s: TCarriedIssueState, a: TAbsorbedIssue): { added: 
     g.similarity += a.grouping.similarity;
     g.new_issue += a.grouping.new_issue;
     g.no_encoder += a.grouping.no_encoder;
+    if (a.grouping.evidence_join) {
+      g.evidence_join = (g.evidence_join ?? 0) + a.grouping.evidence_join;
+      for (const e of a.grouping.joinEvidence ?? []) if (!(g.joinEvidence ??= []).includes(e) && g.joinEvidence.length < 10) g.joinEvidence.push(e);
+      for (const c of a.grouping.joinedFrom ?? []) if (!(g.joinedFrom ??= []).includes(c) && g.joinedFrom.length < 10) g.joinedFrom.push(c);
+    }
     if (a.grouping.weakest && (!g.weakest || a.grouping.weakest.similarity < g.weakest.similarity)) g.weakest = a.grouping.weakest;
   }
   if (!s.excerpt && a.members[0]) s.excerpt = a.members[0].excerpt;
@@ -276,7 +281,7 @@ export function removeSplit(s: TCarriedIssueState, moved: readonly TOccurrence[]
   for (const o of moved) {
     s.confidenceSum -= o.confidence;
     s.confidenceCount = Math.max(0, s.confidenceCount - 1);
-    if (o.grouping && s.grouping) s.grouping[o.grouping.method] = Math.max(0, s.grouping[o.grouping.method] - 1);
+    if (o.grouping && s.grouping) s.grouping[o.grouping.method] = Math.max(0, (s.grouping[o.grouping.method] ?? 0) - 1);
   }
   if (s.members.length > 0 && !s.members.some((m) => m.excerpt === s.excerpt)) s.excerpt = s.members[0]!.excerpt;
   return r.removed;
