@@ -14,6 +14,7 @@
 // Context: the causes, decoys placed near each incident in other segments, and daily churn
 // (deploys, flag changes, incidents) across all segments.
 import { readFileSync } from 'node:fs';
+import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { createGrouper } from '../activities/grouping/assign.js';
@@ -39,17 +40,6 @@ const SEED = 20_261_005;
 type Pool = 'app' | 'login' | 'payment' | 'delivery' | 'card' | 'background';
 type Platform = 'android' | 'ios' | 'web';
 type Region = 'eu-west' | 'us-east' | 'ap-south';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Incident {
   id: string;
@@ -120,7 +110,7 @@ const DETAIL: Record<Platform, string[]> = { android: ['Android 13 here.', 'On m
 const SPELLINGS = [(c: string) => `Getting error ${c}.`, (c: string) => `E${c} every time.`, (c: string) => `It says err-${c}.`];
 
 function buildStream(): { reports: Report[]; events: TContextEventInput[] } {
-  const r = rng(SEED);
+  const r = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const texts = readFileSync(new URL('../samples/detection/texts.jsonl', import.meta.url), 'utf8')
     .split('\n')

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTriageBrain } from '../activities/triage/brain.js';
-import { decodeLines, parseCsvLines } from '../activities/triage/input-files.js';
+import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
@@ -22,28 +22,9 @@ import { createGrouper, DEFAULT_ISSUE_THRESHOLD, DEFAULT_THEME_THRESHOLD } from 
 import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
 import { nameThemes } from '../activities/grouping/themes.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
+import { readCsvRows } from './datasets.js';
 import { cacheDir } from './embedding-cache.js';
 import type { BenchContext, BenchRow, BenchSuite } from './table.js';
-
-type Row = Record<string, string>;
-
-function readCsv(path: string): Row[] {
-  const { lines } = decodeLines(readFileSync(path));
-  const [header, ...records] = parseCsvLines(lines).records;
-  if (!header) return [];
-  return records.filter((r) => r.fields.length === header.fields.length).map((r) => Object.fromEntries(header.fields.map((h, i) => [h, r.fields[i] ?? ''])));
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -151,8 +132,8 @@ export async function runGroupingBench(dataDir: string): Promise<BenchRow[]> {
   if (!brain.encoder) return [{ metric: 'grouping by meaning', value: 'skipped', note: brain.notice }];
   const encoder = memo(brain.encoder);
   const pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier });
-  const rows = readCsv(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv')).filter((r) => (r['Consumer complaint narrative'] ?? '').trim().length > 30);
-  const rand = rng(1313);
+  const rows = readCsvRows(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv')).filter((r) => (r['Consumer complaint narrative'] ?? '').trim().length > 30);
+  const rand = seededRandom(1313);
   const tagged = rows.map((r) => ({ r, half: rand() < 0.5 ? 'tune' : 'test' }));
   const inputs = tagged.map(({ r }, i) => ({
     source: 'cfpb',

@@ -5,7 +5,7 @@
 // is the even rows).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeLines, parseCsvLines } from '../activities/triage/input-files.js';
+import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { maskPii } from '../activities/triage/pii.js';
 import { createTriagePipeline, type TriagePipeline } from '../activities/triage/pipeline.js';
@@ -19,35 +19,14 @@ import { hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/en
 import { createLearnedHeads, trainHeadsFile } from '../activities/triage/learned-heads.js';
 import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { stratifiedFolds } from './classifier.js';
+import { readCsvRows, type CsvRow } from './datasets.js';
+import { clusterScores } from './grouping.js';
 import { embedAll } from './embedding-cache.js';
 import { readXci, xciFile } from './xci.js';
 
-type Row = Record<string, string>;
-
-function readCsv(path: string): Row[] {
-  const { lines } = decodeLines(readFileSync(path));
-  const [header, ...records] = parseCsvLines(lines).records;
-  if (!header) return [];
-  return records
-    .filter((r) => r.fields.length === header.fields.length)
-    .map((r) => Object.fromEntries(header.fields.map((h, i) => [h, r.fields[i] ?? ''])));
-}
-
-/** Deterministic PRNG (mulberry32) so every run samples the same rows. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffled<T>(xs: readonly T[], seed: number): T[] {
   const out = [...xs];
-  const r = rng(seed);
+  const r = seededRandom(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
@@ -71,7 +50,7 @@ function macroF1<L extends string>(labels: readonly L[], pairs: ReadonlyArray<{ 
 // ---------------------------------------------------------------------------------------------
 
 function severityAndSentiment(dataDir: string): BenchRow[] {
-  const rows = readCsv(join(dataDir, 'xci_complaint_severity/xci_dev.csv'));
+  const rows = readCsvRows(join(dataDir, 'xci_complaint_severity/xci_dev.csv'));
   const raw = createSeverityScorer(undefined, { maxSignalLevel: 'critical' });
   const production = createSeverityScorer();
   const scored = rows.map((r, i) => {
@@ -157,24 +136,6 @@ export async function learnedHeads(dataDir: string): Promise<BenchRow[]> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** purity: how pure each key is in gold labels; completeness: how much of each label one key holds. */
-function clusterScores(pairs: ReadonlyArray<{ key: string; label: string }>): { purity: number; completeness: number; keys: number; labels: number } {
-  const count = (outer: 'key' | 'label', inner: 'key' | 'label') => {
-    const m = new Map<string, Map<string, number>>();
-    for (const p of pairs) {
-      const o = m.get(p[outer]) ?? new Map<string, number>();
-      o.set(p[inner], (o.get(p[inner]) ?? 0) + 1);
-      m.set(p[outer], o);
-    }
-    let sum = 0;
-    for (const o of m.values()) sum += Math.max(...o.values());
-    return { sum, size: m.size };
-  };
-  const byKey = count('key', 'label');
-  const byLabel = count('label', 'key');
-  return { purity: byKey.sum / pairs.length, completeness: byLabel.sum / pairs.length, keys: byKey.size, labels: byLabel.size };
-}
-
 function fingerprintRows(name: string, pipeline: TriagePipeline, items: ReadonlyArray<{ text: string; label: string }>): BenchRow[] {
   const withKey = items.map((x, i) => {
     const r = pipeline.triageSync!({ source: 'bench', externalId: `r${i}`, text: x.text, receivedAt: '2026-01-01T00:00:00Z' });
@@ -195,7 +156,7 @@ function fingerprints(dataDir: string): BenchRow[] {
   const banking = loadTaxonomyFile(bundledTaxonomyPath('banking'));
   const bankingExamples = new Set(banking.categories.flatMap((c) => c.examples));
   const b77 = shuffled(
-    readCsv(join(dataDir, 'banking77/train.csv')).filter((r) => !bankingExamples.has(r.text ?? '')),
+    readCsvRows(join(dataDir, 'banking77/train.csv')).filter((r) => !bankingExamples.has(r.text ?? '')),
     77,
   ).slice(0, 3000);
   const bankingPipeline = createTriagePipeline({ taxonomy: banking, classifier: trainOfflineClassifier(banking) });
@@ -203,13 +164,13 @@ function fingerprints(dataDir: string): BenchRow[] {
 
   // CFPB: a taxonomy built from a seeded half of the narratives (top Issues), evaluated on the other
   // half, so the keys are judged on a taxonomy that fits the domain; plus the shipped general one.
-  const cfpb = readCsv(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv')).filter((r) => (r['Consumer complaint narrative'] ?? '').trim().length > 30);
-  const byIssue = new Map<string, Row[]>();
+  const cfpb = readCsvRows(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv')).filter((r) => (r['Consumer complaint narrative'] ?? '').trim().length > 30);
+  const byIssue = new Map<string, CsvRow[]>();
   for (const r of shuffled(cfpb, 2020)) byIssue.set(r.Issue!, [...(byIssue.get(r.Issue!) ?? []), r]);
   const issues = [...byIssue].filter(([, rs]) => rs.length >= 24).sort((a, b) => b[1].length - a[1].length);
   const slug = (s: string) => `i_${s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 50)}`;
-  const train: Row[] = [];
-  const test: Row[] = [];
+  const train: CsvRow[] = [];
+  const test: CsvRow[] = [];
   for (const [, rs] of issues) rs.forEach((r, i) => (i % 2 === 0 ? train : test).push(r));
   const cfpbTaxonomy: TTaxonomy = ZTaxonomy.parse({
     id: 'cfpb_bench',
@@ -307,11 +268,11 @@ function throughput(dataDir: string): BenchRow[] {
   const pipeline = createTriagePipeline({ taxonomy: general, classifier });
   // A few xci tweets carry U+FFFD from the original scrape; they are triaged (flagged encoding_suspect)
   // but kept out here so the throughput sample stays the one earlier runs measured.
-  const tweets = readCsv(join(dataDir, 'xci_complaint_severity/xci_dev.csv'))
+  const tweets = readCsvRows(join(dataDir, 'xci_complaint_severity/xci_dev.csv'))
     .map((r) => r.tweet!)
     .filter((t) => !t.includes('\uFFFD'))
     .slice(0, 2000);
-  const narratives = readCsv(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv'))
+  const narratives = readCsvRows(join(dataDir, 'cfpb_complaints/cfpb_multi_product_sample_2020.csv'))
     .map((r) => (r['Consumer complaint narrative'] ?? '').trim())
     .filter((t) => t.length > 30)
     .map((t) => t.slice(0, 32_000))

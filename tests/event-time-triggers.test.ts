@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../activities/triage/classifier-linear.js';
 import {
   addOccurrences,
   createIssueStats,
@@ -14,21 +15,9 @@ import {
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 9, 1, 0, 0, 0);
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Two weeks of ~2 reports an hour with a 90-minute incident at ~30 an hour on day 9 and a short burst on day 12. */
 function twoWeekStream(seed = 7): TIssueOccurrenceInput[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out: TIssueOccurrenceInput[] = [];
   let n = 0;
   const add = (at: number) => out.push({ ticketId: `t-${++n}`, customerId: `c-${n % 500}`, severity: 'medium', at: Math.floor(at) });
@@ -78,7 +67,7 @@ describe('event-time triggers: live and backfill decide the same', () => {
   });
 
   it('reports out of order within the lateness bound fire no later than the bound', () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     // Each report delayed by up to 4 minutes (bound: 5), then delivered in arrival order.
     const arrival = stream
       .map((o) => ({ o, arrives: o.at + Math.floor(r() * 4 * MIN) }))
