@@ -13,6 +13,7 @@ import { canonicalJson } from './audit/canonical.js';
 import type { TriagePipeline } from './triage/pipeline.js';
 import { recordFromFeedback } from './outcome/dataset.js';
 import type { OutcomePredictor } from './outcome/predictor.js';
+import { outcomeInWords } from '../workflows/domain/outcome.js';
 import type { ContextSource } from './context/ports.js';
 import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInput, type TRankOptions } from './context/rank.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
@@ -606,6 +607,7 @@ export function approvalMessage(req: TApprovalRequest, links: ActivityDeps['link
       reports: req.issue.occurrences,
       customers: req.issue.customers,
       tiers: (req.issue.tiers ?? []).slice(0, 10),
+      ...(req.issue.predictedOutcome ? { outcome: outcomeInWords(req.issue.predictedOutcome) } : {}),
     },
     evidence: req.evidence.slice(0, 20).map((e) => `${e.kind}: ${e.normalized}`),
     hypotheses: req.hypotheses.slice(0, 5).map((h) => ({ title: h.title, confidence: Math.min(1, Math.max(0, h.score)), reasons: h.reasons.slice(0, 3) })),

@@ -79,6 +79,7 @@ const request: TApprovalRequest = {
         tickets: Array.from({ length: 48 }, (_, i) => String(35_000 + i)),
         jiraKey: 'PAY-12',
         jiraUrl: 'https://jira.example.test/browse/PAY-12',
+        predictedOutcome: { probabilities: { explanation: 0.35, non_monetary_relief: 0.1, monetary_relief: 0.55 }, reliefProbability: 0.65, timelinessRisk: 0.04, modelVersion: 'outcome@0123456789ab' },
       },
       evidence: [
         { kind: 'error_code', value: 'E402', normalized: 'E402' },
@@ -116,6 +117,8 @@ describe('slack approval requests', () => {
     expect(fields).toEqual([
       '*Category*\npayment_failure',
       '*Severity*\nhigh',
+      // The issue's predicted outcome (mean of its reports') with the timeliness risk (#16).
+      '*Likely outcome*\nmonetary relief (refund) 55% · relief 65% · untimely risk 4% (outcome@0123456789ab)',
       '*Reports*\n52 reports from 45 customers',
       '*Customer tiers*\nenterprise, standard',
       '*Reaches*\n48 tickets from 45 customers (enterprise and standard); each customer receives the reply below by email',

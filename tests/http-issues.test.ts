@@ -72,7 +72,8 @@ describe('the issue console over HTTP', () => {
     await h.run(async () => {
       await h.report(crash, { feedbackId: 'api:c1', severity: 'high', excerpt: 'The app crashes when I open settings on my phone after the update' });
       for (let i = 0; i < 3; i++) {
-        await h.report(perf, { feedbackId: `api:p${i}`, severity: 'medium', excerpt: 'Pages take forever to load', grouping: { method: i === 2 ? 'similarity' : 'fingerprint', ...(i === 2 ? { nearest: { key: perf.key, similarity: 0.83 }, threshold: 0.78 } : {}) } });
+        const outcome = { probabilities: { explanation: 0.7 - i * 0.1, non_monetary_relief: 0.2, monetary_relief: 0.1 + i * 0.1 }, reliefProbability: 0.3 + i * 0.1, timelinessRisk: 0.06, modelVersion: 'outcome@0123456789ab' };
+        await h.report(perf, { feedbackId: `api:p${i}`, outcome, severity: 'medium', excerpt: 'Pages take forever to load', grouping: { method: i === 2 ? 'similarity' : 'fingerprint', ...(i === 2 ? { nearest: { key: perf.key, similarity: 0.83 }, threshold: 0.78 } : {}) } });
       }
       await h.report(billing, { feedbackId: 'api:b1', severity: 'low', excerpt: 'I was charged twice' });
       await h.waitFor(ids.crash, (s) => s.status === 'awaiting_approval', 'crash approval');
@@ -112,6 +113,12 @@ describe('the issue console over HTTP', () => {
       );
       expect(detail.timeline[0]).toMatchObject({ kind: 'opened' });
       expect(detail.links.temporal).toBe(`http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(ids.perf)}`);
+      // The predicted outcome (mean of the reports') with its timeliness risk, as numbers and in words (#16).
+      const outlook = one.json as { state: { predictedOutcome: { reliefProbability: number } }; outlook: { outcome: string | null; forecast: string | null } };
+      expect(outlook.state.predictedOutcome.reliefProbability).toBe(0.4);
+      expect(outlook.outlook).toEqual({ outcome: 'closed with explanation 60% · relief 40% · untimely risk 6% (outcome@0123456789ab)', forecast: null });
+      const crashOne = await api('GET', `/v1/issues/${encodeURIComponent(ids.crash)}`);
+      expect(crashOne.json.outlook).toMatchObject({ outcome: null });
       expect((await api('GET', `/v1/issues/${perf.key}`)).status).toBe(200); // the id without its prefix
       expect((await api('GET', '/v1/issues/issue:billing.ffffffffffff')).status).toBe(404);
       expect((await api('GET', '/v1/issues/not-an-id')).status).toBe(400);

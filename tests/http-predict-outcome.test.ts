@@ -116,6 +116,33 @@ describe('POST /v1/predict/outcome', () => {
     expect(OUTCOME_OPENAPI_PATHS['/v1/issues/{workflowId}/forecast'].get.responses['404']).toBeDefined();
   });
 
+  it('GET /v1/issues/:workflowId shows the predicted outcome with its timeliness risk and the forecast in words', async () => {
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    // The console accepts only real issue ids (issue:<category>.<12 hex>).
+    const trail = JSON.parse(JSON.stringify(forecastTrail()).replaceAll('billing.open', 'billing.00000000000a')) as TAuditEvent[];
+    const predictedOutcome = { probabilities: { explanation: 0.3, non_monetary_relief: 0.2, monetary_relief: 0.5 }, reliefProbability: 0.7, timelinessRisk: 0.12, modelVersion: 'outcome@0123456789ab' };
+    // The issue's live state as its workflow's `state` query answers (the real query is tested in http-issues.test.ts).
+    const client = { workflow: { getHandle: () => ({ query: async (q: { name: string }) => (q.name === 'state' ? { fingerprint: 'billing.open', category: 'billing', predictedOutcome } : []) }) } } as unknown as Client;
+    const consoleApp = await createHttpApp({
+      temporal: { client, taskQueue: 'unused' },
+      pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+      audit: { search: async (q: { kind?: string[] }) => trail.filter((e) => !q.kind || q.kind.includes(e.kind)) } as unknown as AuditStore,
+      policy: null,
+      clock: () => NOW,
+      config: { apiTokens: [TOKEN] },
+    });
+    try {
+      const res = await consoleApp.inject({ method: 'GET', url: `/v1/issues/${encodeURIComponent('issue:billing.00000000000a')}`, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      expect(body.state.predictedOutcome).toEqual(predictedOutcome);
+      expect(body.outlook.outcome).toBe('monetary relief (refund) 50% · relief 70% · untimely risk 12% (outcome@0123456789ab)');
+      expect(body.outlook.forecast).toMatch(/^remediation ~6\.0 h \(80%: 2\.0 h–10 h\)/);
+    } finally {
+      await consoleApp.close();
+    }
+  });
+
   it('describes itself for the OpenAPI document', () => {
     const op = OUTCOME_OPENAPI_PATHS['/v1/predict/outcome'].post;
     const req = op.requestBody.content['application/json'].schema as { properties: Record<string, { properties?: Record<string, unknown> }> };

@@ -103,9 +103,12 @@ describe('POST /slack/interactions', () => {
     const fp = fingerprint('app_crash', '0000000000a1');
     const issueId = `issue:${fp.key}`;
     await h.run(async () => {
-      await h.report(fp, { feedbackId: 'api:slack-1' });
+      const outcome = { probabilities: { explanation: 0.3, non_monetary_relief: 0.25, monetary_relief: 0.45 }, reliefProbability: 0.7, timelinessRisk: 0.08, modelVersion: 'outcome@0123456789ab' };
+      await h.report(fp, { feedbackId: 'api:slack-1', outcome });
       const pendingState = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
       await h.waitForAudit(issueId, 'approval_requested'); // the request is open before Slack has the message
+      // The issue's predicted outcome and timeliness risk reach the approvers (#16).
+      expect(JSON.stringify(h.slack.messages('#eng-oncall')[0]!.blocks)).toContain('*Likely outcome*\\nmonetary relief (refund) 45% · relief 70% · untimely risk 8% (outcome@0123456789ab)');
       const token = buttonToken(h.slack.messages('#eng-oncall')[0]!.blocks, APPROVE_ACTION_ID);
       const ana = { id: 'U01SUPLEAD', name: 'Ana Support' };
       const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };

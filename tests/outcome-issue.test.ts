@@ -65,5 +65,8 @@ describe('the predicted outcome on the issue', () => {
     expect(issueOutcome(addOutcome(undefined, { ...prediction(0.2) }))?.probabilities.monetary_relief).toBe(0.2);
     expect(describeOutcome(undefined)).toBe('Likely outcome: no prediction');
     expect(describeOutcome(prediction(0.45))).toBe('Likely outcome: monetary relief (refund) 45% · relief 55% · untimely risk 2% (outcome@aaaaaaaaaaaa)');
+    // An issue's mean has no decided label: its likeliest outcome is named.
+    const mean = issueOutcome(addOutcome(addOutcome(undefined, prediction(0.2)), prediction(0.4)));
+    expect(describeOutcome(mean)).toBe('Likely outcome: closed with explanation 60% · relief 40% · untimely risk 2% (outcome@aaaaaaaaaaaa)');
   });
 });

@@ -101,7 +101,9 @@ describe('loopwright status shows the forecast and the predicted outcome of each
     const report = await collectStatus(client, audit, { query: parseIssueListQuery({ limit: '10' }), hours: 24, now: NOW });
     expect(report.outlook[0]?.forecast).toMatch(/^remediation ~8\.0 h \(80%: 4\.0 h–12 h\)/);
     const text = renderStatus(report, NOW);
-    expect(text).toContain('issue:billing.open  likely outcome: relief 40% (refund 30%), untimely risk 2% (outcome@0123456789ab)');
+    expect(text).toContain('issue:billing.open  likely outcome: closed with explanation 60% · relief 40% · untimely risk 2% (outcome@0123456789ab)');
+    // --json carries the same outlook.
+    expect(JSON.parse(JSON.stringify(report)).outlook[0]).toMatchObject({ id: 'issue:billing.open', outcome: 'closed with explanation 60% · relief 40% · untimely risk 2% (outcome@0123456789ab)' });
     expect(text).toContain('issue:billing.open  time to resolution: remediation ~8.0 h');
   });
 });

@@ -7,7 +7,9 @@
 // change anything (commands go through the workflow's Updates, worker/http/app.ts).
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { describeForecast, type TResolutionForecast } from '../activities/outcome/resolution-forecast.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
+import { outcomeInWords } from '../workflows/domain/outcome.js';
 import { ISSUE_WORKFLOW, SA, stateQuery, timelineQuery, type TIssueState, type TTimelineEntry } from '../workflows/messages.js';
 
 const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
@@ -179,6 +181,21 @@ export interface TIssueDetail {
   state: TIssueState;
   timeline: TTimelineEntry[];
   links: { temporal?: string; jira?: string };
+  /** How the issue is likely to end, in words (the numbers are in state.predictedOutcome and /forecast). */
+  outlook?: TIssueOutlook;
+}
+
+/** The issue console's outlook line: predicted outcome with timeliness risk, and time to resolution. */
+export interface TIssueOutlook {
+  /** `monetary relief (refund) 45% · relief 70% · untimely risk 8% (outcome@…)`; null without a prediction. */
+  outcome: string | null;
+  /** describeForecast of the time-to-resolution forecast; null when the audit trail knows nothing of the issue. */
+  forecast: string | null;
+}
+
+export function issueOutlook(state: Pick<TIssueState, 'predictedOutcome'> | undefined, forecast: TResolutionForecast | null): TIssueOutlook {
+  const o = state?.predictedOutcome;
+  return { outcome: o ? outcomeInWords(o) : null, forecast: forecast ? describeForecast(forecast) : null };
 }
 
 export async function getIssue(client: Client, id: string, links: { temporalUi?: { url: string; namespace: string } } = {}): Promise<TIssueDetail> {

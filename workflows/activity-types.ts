@@ -3,6 +3,7 @@
 // Pure types: no runtime code.
 import type { TPlaybookAction, TCompensation } from '../playbooks/actions.js';
 import type { TVerdict } from '../policies/schema.js';
+import type { TOccurrenceOutcome } from './domain/outcome.js';
 import type { TSegmentProfile } from './domain/segments.js';
 import type { TEvidence } from './domain/triage.js';
 import type { TApprover } from './messages.js';
@@ -116,6 +117,8 @@ export interface TApprovalIssue {
   tickets?: string[];
   jiraKey?: string | null;
   jiraUrl?: string | null;
+  /** The issue's predicted resolution outcome (mean of its reports'), shown to the approvers. */
+  predictedOutcome?: TOccurrenceOutcome;
 }
 
 export interface TApprovalMessageRef {

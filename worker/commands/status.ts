@@ -6,11 +6,11 @@
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { openAuditStore, type AuditStore, type TAuditEvent } from '../../activities/audit/index.js';
-import { describeForecast, forecastResolution, issueHistories } from '../../activities/outcome/resolution-forecast.js';
+import { forecastResolution, issueHistories } from '../../activities/outcome/resolution-forecast.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import type { z } from 'zod';
 import { stateQuery, type TIssueState, type TPendingApproval } from '../../workflows/messages.js';
-import { listIssues, parseIssueListQuery, type TIssuePage, type ZIssueListQuery } from '../issues.js';
+import { issueOutlook, listIssues, parseIssueListQuery, type TIssuePage, type ZIssueListQuery } from '../issues.js';
 import { connectTemporalFromEnv, type ConnectTemporal } from './approve.js';
 import { resolveAuditDbUrl } from './audit.js';
 import { existsSync } from 'node:fs';
@@ -94,17 +94,8 @@ export async function collectStatus(
       // Answered a moment ago; a run that just ended has nothing pending.
     }
     for (const approval of s?.pendingApprovals ?? []) pending.push({ id: row.id, title: row.title, approval });
-    const o = s?.predictedOutcome;
-    const f = histories ? forecastResolution(histories, row.id, opts.now) : null;
-    if (o || f) {
-      outlook.push({
-        id: row.id,
-        ...(o
-          ? { outcome: `relief ${Math.round(o.reliefProbability * 100)}% (refund ${Math.round(o.probabilities.monetary_relief * 100)}%), untimely risk ${Math.round(o.timelinessRisk * 100)}% (${o.modelVersion})` }
-          : {}),
-        ...(f ? { forecast: describeForecast(f) } : {}),
-      });
-    }
+    const o = issueOutlook(s, histories ? forecastResolution(histories, row.id, opts.now) : null);
+    if (o.outcome || o.forecast) outlook.push({ id: row.id, ...(o.outcome ? { outcome: o.outcome } : {}), ...(o.forecast ? { forecast: o.forecast } : {}) });
   }
   const events = await audit.search({ kind: [...RECENT_KINDS], from: new Date(opts.now - opts.hours * 3_600_000).toISOString(), limit: 100_000 });
   const recent = events

@@ -19,7 +19,7 @@ import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
 import { createDecisionSubmitter, describeDecision, sendCommand } from './approvals.js';
-import { getIssue, issueIdFrom, listIssues, parseIssueListQuery } from '../issues.js';
+import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery } from '../issues.js';
 import { closeUpdate, reclassifyUpdate, snoozeUpdate, ZCloseCommand, ZReclassifyCommand, ZSnoozeCommand } from '../../workflows/messages.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
@@ -30,7 +30,7 @@ import { buildOpenApi } from './openapi.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
-import { registerOutcomeRoutes } from './predict.js';
+import { loadForecast, registerOutcomeRoutes } from './predict.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
 import { createPreviewClickHandler, registerRehearseRoutes } from './rehearse.js';
@@ -249,7 +249,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // ── The issue console: list, detail, and operator commands through the workflow's Updates ──
     api.get('/v1/issues', async (req) => listIssues(deps.temporal.client, parseIssueListQuery(req.query)));
 
-    api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId', async (req) => getIssue(deps.temporal.client, issueIdFrom(req.params.workflowId), deps.links ?? {}));
+    api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId', async (req) => {
+      const detail = await getIssue(deps.temporal.client, issueIdFrom(req.params.workflowId), deps.links ?? {});
+      // The predicted outcome (with timeliness risk) and the time-to-resolution forecast, in words.
+      return { ...detail, outlook: issueOutlook(detail.state, await loadForecast(deps.audit, detail.id, clock())) };
+    });
 
     const command = async <C, R>(
       req: { params: { workflowId: string }; body: unknown; principal: TApiPrincipal | null },

@@ -31,7 +31,7 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
   'POST /v1/feedback': { summary: 'Submit one feedback item (or a batch under `items`); starts one FeedbackWorkflow per item', body: ZFeedbackItem },
   'POST /v1/classify': { summary: 'Triage one item synchronously (nothing is started)', body: ZFeedbackItem.partial() },
   'GET /v1/issues': { summary: 'Issues with titles, filtered, sorted by severity → reports → age, paged', query: ZIssueListQuery, response: ZIssuePage },
-  'GET /v1/issues/:workflowId': { summary: 'One issue: state, why its reports were grouped, timeline, links' },
+  'GET /v1/issues/:workflowId': { summary: 'One issue: state, why its reports were grouped, timeline, links, outlook (predicted outcome and timeliness risk, time to resolution)' },
   'POST /v1/issues/:workflowId/steps/:stepId/decision': {
     summary: "Approve or reject a step waiting for approval, as the token's principal",
     body: z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().max(1_000).optional() }),

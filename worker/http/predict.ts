@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { OUTCOME_FIELDS, TOutcomeRecord } from '../../activities/outcome/dataset.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
-import { describeForecast, forecastResolution, issueHistories } from '../../activities/outcome/resolution-forecast.js';
+import { describeForecast, forecastResolution, issueHistories, type TResolutionForecast } from '../../activities/outcome/resolution-forecast.js';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { maskPii } from '../../activities/triage/pii.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
@@ -81,6 +81,12 @@ const FORECAST_KINDS = ['received', 'classified', 'issue_linked', 'action_succee
 /** Similar issues are looked for in this much history. */
 const FORECAST_HISTORY_MS = 90 * 86_400_000;
 
+/** The time-to-resolution forecast of one issue from the audit history (null when the trail knows nothing of it). */
+export async function loadForecast(audit: Pick<AuditStore, 'search'>, workflowId: string, now: number): Promise<TResolutionForecast | null> {
+  const events = await audit.search({ kind: [...FORECAST_KINDS], from: new Date(now - FORECAST_HISTORY_MS).toISOString(), limit: 100_000 });
+  return forecastResolution(issueHistories(events), workflowId, now);
+}
+
 /** Registers the route on an (authenticated) fastify scope. */
 export async function registerOutcomeRoutes(api: FastifyInstance, deps: OutcomeRouteDeps): Promise<void> {
   api.post('/v1/predict/outcome', async (req) => {
@@ -98,9 +104,7 @@ export async function registerOutcomeRoutes(api: FastifyInstance, deps: OutcomeR
   const audit = deps.audit;
   if (!audit) return;
   api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/forecast', async (req) => {
-    const now = (deps.clock ?? Date.now)();
-    const events = await audit.search({ kind: [...FORECAST_KINDS], from: new Date(now - FORECAST_HISTORY_MS).toISOString(), limit: 100_000 });
-    const forecast = forecastResolution(issueHistories(events), req.params.workflowId, now);
+    const forecast = await loadForecast(audit, req.params.workflowId, (deps.clock ?? Date.now)());
     if (!forecast) throw new LoopwrightError('not_found', `no audit history for ${req.params.workflowId} in the last 90 days`);
     return { ...forecast, summary: describeForecast(forecast) };
   });

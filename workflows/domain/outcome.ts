@@ -54,14 +54,25 @@ const PRETTY: Record<TOutcomeLabel, string> = {
   monetary_relief: 'monetary relief (refund)',
 };
 
+type TDescribable = Pick<TOutcomePrediction, 'probabilities' | 'reliefProbability' | 'timelinessRisk' | 'modelVersion'> & { label?: TOutcomeLabel };
+
+/**
+ * The outcome in words, without a prefix: `monetary relief (refund) 41% · relief 63% · untimely risk 3% (outcome@ab12…)`.
+ * A message's prediction names its decided label; an issue's (the mean of its reports', no label)
+ * names its likeliest outcome.
+ */
+export function outcomeInWords(p: TDescribable): string {
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const label = p.label ?? OUTCOME_LABELS.reduce((best, l) => (p.probabilities[l] > p.probabilities[best] ? l : best), OUTCOME_LABELS[0]);
+  return `${PRETTY[label]} ${pct(p.probabilities[label])} · relief ${pct(p.reliefProbability)} · untimely risk ${pct(p.timelinessRisk)} (${p.modelVersion})`;
+}
+
 /**
  * One line for people (the Slack approval message, the issue console, `status`):
  * `Likely outcome: monetary relief (refund) 41% · relief 63% · untimely risk 3% (outcome@ab12…)`.
  */
-export function describeOutcome(p: TOutcomePrediction | undefined | null): string {
-  if (!p) return 'Likely outcome: no prediction';
-  const pct = (x: number) => `${Math.round(x * 100)}%`;
-  return `Likely outcome: ${PRETTY[p.label]} ${pct(p.probabilities[p.label])} · relief ${pct(p.reliefProbability)} · untimely risk ${pct(p.timelinessRisk)} (${p.modelVersion})`;
+export function describeOutcome(p: TDescribable | undefined | null): string {
+  return p ? `Likely outcome: ${outcomeInWords(p)}` : 'Likely outcome: no prediction';
 }
 
 /** What an occurrence carries to its IssueWorkflow: the probabilities, not the drivers. */

@@ -10,6 +10,7 @@ import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, ty
 import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
+import { issueOutcome } from '../domain/outcome.js';
 import type { TActionResult, TRootCauseResult, TTicketResult } from '../activity-types.js';
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
@@ -149,6 +150,8 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
         tickets: p.tickets,
         jiraKey: s.jiraKey,
         jiraUrl: s.jiraUrl,
+        // Shown to the approvers; an activity input, not a command: histories replay unchanged.
+        ...(s.outcome ? { predictedOutcome: issueOutcome(s.outcome)! } : {}),
       },
       evidence: s.evidence,
       hypotheses: s.hypotheses,

@@ -42,6 +42,8 @@ export const ZApprovalRequest = z.strictObject({
     reports: z.number().int().nonnegative().optional(),
     customers: z.number().int().nonnegative().optional(),
     tiers: z.array(z.string()).max(10).default([]),
+    /** The predicted resolution outcome and timeliness risk in words (workflows/domain/outcome.ts outcomeInWords). */
+    outcome: z.string().min(1).max(500).optional(),
   }),
   evidence: z.array(z.string()).max(20).default([]),
   hypotheses: z.array(z.strictObject({ title: z.string().min(1), confidence: z.number().min(0).max(1), reasons: z.array(z.string()).max(5).default([]) })).max(10).default([]),
@@ -186,6 +188,7 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
   const fields = [
     r.issue.category && `*Category*\n${escapeMrkdwn(r.issue.category)}`,
     r.issue.severity && `*Severity*\n${escapeMrkdwn(r.issue.severity)}`,
+    r.issue.outcome && `*Likely outcome*\n${escapeMrkdwn(r.issue.outcome)}`,
     reports && `*Reports*\n${reports}`,
     tiers.length > 0 && `*Customer tiers*\n${escapeMrkdwn(tiers.join(', '))}`,
     `*Reaches*\n${escapeMrkdwn(r.action.reach)}`,
