@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readOutcomeFile, type TOutcomeRecord } from '../activities/outcome/dataset.js';
 import { evaluateOutcomeModel, evaluateScores, priorScores, timeSplit, type TOutcomeEvaluation } from '../activities/outcome/evaluate.js';
-import { quantile } from '../activities/outcome/metrics.js';
+import { quantile, rocAuc } from '../activities/outcome/metrics.js';
 import { STRUCTURED_ONLY, trainOutcomeModel, type OutcomeModel } from '../activities/outcome/model.js';
 import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { embedAll } from './embedding-cache.js';
@@ -17,6 +17,80 @@ const CFPB = 'cfpb_complaints/cfpb_multi_product_sample_2020.csv';
 
 function summary(name: string, e: TOutcomeEvaluation): string {
   return `${name}: relief AUC ${f3(e.reliefAuc)}, PR-AUC ${f3(e.reliefPrAuc)} (base ${f3(e.reliefBase)}), macro-F1 ${f3(e.macroF1)}, Brier ${f3(e.brier)}, ECE ${f3(e.reliefEce)}`;
+}
+
+/** Keys target-encoded by `stackedTargetEncoding`: the fields that decide most outcomes. */
+const TE_KEYS: Array<(r: TOutcomeRecord) => string | undefined> = [
+  (r) => r.fields.company,
+  (r) => (r.fields.company && r.fields.issue ? `${r.fields.company}|${r.fields.issue}` : undefined),
+  (r) => (r.fields.company && r.fields.product ? `${r.fields.company}|${r.fields.product}` : undefined),
+  (r) => r.fields.issue,
+];
+const reliefOf = (r: TOutcomeRecord): number | null => (r.outcome === null ? null : r.outcome === 'explanation' ? 0 : 1);
+const logit = (p: number) => Math.log(Math.max(1e-6, p) / Math.max(1e-6, 1 - p));
+
+/** Smoothed relief log-odds per key (prior weight `a`), from `history` only. */
+function targetEncoder(history: readonly TOutcomeRecord[], a: number): (r: TOutcomeRecord) => number[] {
+  const labeled = history.filter((r) => reliefOf(r) !== null);
+  const prior = labeled.filter((r) => reliefOf(r) === 1).length / Math.max(1, labeled.length);
+  const stats = TE_KEYS.map(() => new Map<string, [number, number]>());
+  for (const r of labeled) {
+    TE_KEYS.forEach((k, j) => {
+      const key = k(r);
+      if (key === undefined) return;
+      const st = stats[j]!.get(key) ?? [0, 0];
+      st[0] += 1;
+      st[1] += reliefOf(r)!;
+      stats[j]!.set(key, st);
+    });
+  }
+  return (r) =>
+    TE_KEYS.map((k, j) => {
+      const key = k(r);
+      const st = key === undefined ? undefined : stats[j]!.get(key);
+      return logit(((st?.[1] ?? 0) + a * prior) / ((st?.[0] ?? 0) + a));
+    });
+}
+
+/**
+ * Tried for the +0.05 target: time-split-safe target encoding of company, company×issue,
+ * company×product and issue, stacked on the model's relief logit by a small logistic regression.
+ * The stacker is fitted on the newest 20% of the training rows, scored by a probe model trained on
+ * the older 80% and encoded from those older rows only; the test rows use the model and encodings
+ * of the whole training period. No test row informs any statistic.
+ */
+function stackedTargetEncoding(train: readonly TOutcomeRecord[], test: readonly TOutcomeRecord[], trainModel: (rows: readonly TOutcomeRecord[]) => OutcomeModel, a = 3): number {
+  const cut = Math.floor(train.length * 0.8);
+  const older = train.slice(0, cut);
+  const cal = train.slice(cut).filter((r) => reliefOf(r) !== null);
+  const reliefP = (m: OutcomeModel, r: TOutcomeRecord) => {
+    const { probs } = m.score(r, null);
+    return probs[1]! + probs[2]!;
+  };
+  const probe = trainModel(older);
+  const encOlder = targetEncoder(older, a);
+  const xs = cal.map((r) => [logit(reliefP(probe, r)), ...encOlder(r)]);
+  const ys = cal.map((r) => reliefOf(r)!);
+  const d = xs[0]!.length;
+  const w = new Array<number>(d + 1).fill(0);
+  for (let it = 0; it < 3000; it++) {
+    const g = new Array<number>(d + 1).fill(0);
+    xs.forEach((x, i) => {
+      const z = w[d]! + x.reduce((acc, v, j) => acc + v * w[j]!, 0);
+      const e = 1 / (1 + Math.exp(-z)) - ys[i]!;
+      x.forEach((v, j) => (g[j]! += e * v));
+      g[d]! += e;
+    });
+    for (let j = 0; j <= d; j++) w[j]! -= (0.5 * g[j]!) / xs.length + (j < d ? 1e-3 * w[j]! : 0);
+  }
+  const model = trainModel(train);
+  const enc = targetEncoder(train, a);
+  const rows = test.filter((r) => reliefOf(r) !== null);
+  const scores = rows.map((r) => {
+    const x = [logit(reliefP(model, r)), ...enc(r)];
+    return w[d]! + x.reduce((acc, v, j) => acc + v * w[j]!, 0);
+  });
+  return rocAuc(scores, rows.map((r) => reliefOf(r)!));
 }
 
 export async function runOutcomeBench(ctx: BenchContext): Promise<{ rows: BenchRow[]; full: TOutcomeEvaluation; model: OutcomeModel }> {
@@ -40,6 +114,9 @@ export async function runOutcomeBench(ctx: BenchContext): Promise<{ rows: BenchR
   const base = evaluateOutcomeModel(structured, records, test, undefined);
   const tfidfOnly = evaluateOutcomeModel(noMeaning, records, test, vectors);
   const majority = evaluateScores(priorScores(trainRecs, testRecs), testRecs, () => 0);
+  // Tried for the missed +0.05 gain (docs/benchmarks.md): on the TF-IDF-only model (no embedding: it
+  // adds nothing on this data and needs no vectors here), with and without stacked target encoding.
+  const teStack = stackedTargetEncoding(trainRecs, testRecs, (rows) => trainOutcomeModel({ records: rows, config: { blocks: { structured: true, signals: true, text: true, meaning: false } } }));
   const withText = test.filter((i) => records[i]!.text.length > 0);
   const fullText = evaluateOutcomeModel(model, records, withText, vectors);
   const baseText = evaluateOutcomeModel(structured, records, withText, undefined);
@@ -72,6 +149,7 @@ export async function runOutcomeBench(ctx: BenchContext): Promise<{ rows: BenchR
     { metric: 'AUC gain over structured-only', value: `${gain >= 0 ? '+' : ''}${f3(gain)}`, target: '≥ +0.05', note: gain >= 0.05 ? 'met' : '**MISSED**' },
     { metric: 'same, majority-class baseline', value: f3(majority.reliefAuc), note: 'prior for every row' },
     { metric: 'full model without the embedding (TF-IDF text)', value: f3(tfidfOnly.reliefAuc) },
+    { metric: 'tried: same + time-split-safe target encoding (company, company×issue, company×product, issue) stacked', value: f3(teStack), note: `${teStack - tfidfOnly.reliefAuc >= 0 ? '+' : ''}${f3(teStack - tfidfOnly.reliefAuc)} over the same model without it` },
     { metric: 'relief PR-AUC: full / structured / majority', value: `${f3(full.reliefPrAuc)} / ${f3(base.reliefPrAuc)} / ${f3(majority.reliefPrAuc)}`, note: `base rate ${f3(full.reliefBase)}` },
     {
       metric: 'per-outcome ROC-AUC (expl / non-monetary / monetary)',
