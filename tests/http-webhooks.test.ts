@@ -279,6 +279,8 @@ describe('POST /slack/interactions', () => {
       expect(h.slack.state.views).toHaveLength(before.views + 1);
       const opened = h.slack.state.views.at(-1)!;
       expect(opened.trigger_id).toBe('4321.8765.preview');
+      // Opened at once with a placeholder (the trigger id lives 3 s), then filled in with views.update.
+      expect(opened.updates).toBe(1);
       const view = opened.view as { type: string; callback_id: string; title: { text: string }; submit?: unknown; blocks: Array<{ text?: { text: string }; elements?: Array<{ text: string }> }> };
       expect(view).toMatchObject({ type: 'modal', callback_id: 'loopwright_preview', title: { text: 'What happens next' } });
       expect(view.submit).toBeUndefined();
@@ -297,6 +299,19 @@ describe('POST /slack/interactions', () => {
       expect(h.slack.messages('#eng-oncall')).toHaveLength(before.messages);
       expect((await h.state(issueId)).pendingApprovals).toEqual(pending.pendingApprovals);
       expect((await h.audit.trail(issueId)).length).toBe(before.audit);
+
+      // A button naming an issue the audit store does not know: the modal says so.
+      const unknown = new URLSearchParams({
+        payload: JSON.stringify({
+          type: 'block_actions',
+          user: { id: chen.id, name: chen.name },
+          trigger_id: '4321.8765.unknown',
+          actions: [{ action_id: PREVIEW_ACTION_ID, value: JSON.stringify({ w: 'issue:app_crash.ffffffffffff', s: 'start-work' }), type: 'button' }],
+        }),
+      }).toString();
+      expect((await postSlack(unknown)).status).toBe(200);
+      await app.loopwright.drain();
+      expect(JSON.stringify(h.slack.state.views.at(-1)!.view)).toContain('No preview: no message is linked to issue:app_crash.ffffffffffff');
       await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
       await h.resultOf(h.env.client.workflow.getHandle(issueId));
     });

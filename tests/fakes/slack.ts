@@ -12,6 +12,7 @@
 //   parent first; replies are not in conversations.history): https://docs.slack.dev/messaging/#threading
 //     https://docs.slack.dev/reference/methods/conversations.replies
 //   views.open (trigger_id, view; expired_trigger_id): https://docs.slack.dev/reference/methods/views.open
+//   views.update (view_id or external_id, view; not_found): https://docs.slack.dev/reference/methods/views.update
 //   chat.postEphemeral (channel, user, text): https://docs.slack.dev/reference/methods/chat.postEphemeral
 //   Block Kit element limits: header 150, section text 3000, fields ≤ 10 of ≤ 2000, context ≤ 10
 //     elements, button text 75 / value 2000 / url 3000 / action_id 255, confirmation dialog title 100
@@ -41,7 +42,10 @@ export interface FakeSlackMessage {
 export interface FakeSlackView {
   id: string;
   trigger_id: string;
+  /** The view as last opened or updated (views.update replaces it). */
   view: Record<string, unknown>;
+  /** How many times views.update replaced it. */
+  updates?: number;
 }
 
 export interface FakeSlackState {
@@ -308,6 +312,26 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       if (e) return fail(e);
       const opened = { id: `V${String(state.views.length + 1).padStart(8, '0')}`, trigger_id: trigger, view: v as Record<string, unknown> };
       state.views.push(opened);
+      return ok({ view: { id: opened.id, ...opened.view } });
+    },
+
+    'views.update': (b) => {
+      const id = typeof b.view_id === 'string' && b.view_id !== '' ? b.view_id : undefined;
+      if (!id) return fail('invalid_arguments');
+      const opened = state.views.find((x) => x.id === id);
+      if (!opened) return fail('not_found');
+      let v: unknown = b.view;
+      if (typeof v === 'string') {
+        try {
+          v = JSON.parse(v);
+        } catch {
+          return fail('invalid_arguments');
+        }
+      }
+      const e = validateModal(v);
+      if (e) return fail(e);
+      opened.view = v as Record<string, unknown>;
+      opened.updates = (opened.updates ?? 0) + 1;
       return ok({ view: { id: opened.id, ...opened.view } });
     },
 

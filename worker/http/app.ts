@@ -76,7 +76,7 @@ export interface HttpAppDeps {
   /** Where issue details link to (the Temporal Web UI). */
   links?: { temporalUi?: { url: string; namespace: string } };
   /** The Slack adapter: opens the Reject reason modal and the preview modal, answers modal submissions (ephemeral). */
-  slack?: Pick<SlackPort, 'openRejectModal' | 'openModal' | 'postEphemeral'>;
+  slack?: Pick<SlackPort, 'openRejectModal' | 'openModal' | 'updateModal' | 'postEphemeral'>;
   /**
    * Enables POST /codec/encode and /codec/decode for the Temporal UI and CLI, with the process's
    * PayloadCodec; tokens default to config.apiTokens.

@@ -5,12 +5,14 @@
 // The preview click handler answers a `loopwright_preview` button click (the Slack approval message's
 // "Preview what happens next") with the rehearsal of the issue's round from the pending step on, in a
 // modal (views.open); the route that receives Slack clicks (app.ts, after signature verification and
-// the ack) hands the clicks slack.ts parseInteraction recognises as previews to `handle`.
+// the ack) hands the clicks slack.ts parseInteraction recognises as previews to `handle`. The modal is
+// opened at once with a placeholder (trigger ids expire after 3 s) and updated (views.update) with
+// the rehearsal, or with why there is none.
 // Must not: run, send or record anything but the reply to the caller; post outside Slack's hooks origin.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
-import { buildPreviewBlocks, buildPreviewModal } from '../../activities/adapters/slack/preview-blocks.js';
+import { buildPreviewBlocks, buildPreviewErrorModal, buildPreviewModal, buildPreviewPendingModal } from '../../activities/adapters/slack/preview-blocks.js';
 import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
 import { loadIssueSnapshot, rehearsePlaybook, type TIssueSnapshot, type TRehearsal } from '../../activities/shadow/index.js';
 import { parsePlaybook } from '../../playbooks/loader.js';
@@ -78,7 +80,7 @@ export async function registerRehearseRoutes(app: FastifyInstance, deps: Rehears
 
 export interface PreviewClickDeps extends Omit<RehearseDeps, 'apiTokens'> {
   /** Opens the preview modal with the click's trigger_id; without it the preview is an ephemeral reply. */
-  slack?: Pick<SlackPort, 'openModal'>;
+  slack?: Pick<SlackPort, 'openModal' | 'updateModal'>;
   /** response_url must start with this (https://hooks.slack.com/ in production). */
   responseUrlPrefix: string;
   fetch: typeof fetch;
@@ -115,17 +117,26 @@ export function createPreviewClickHandler(deps: PreviewClickDeps) {
 
   return {
     async handle(click: Pick<TParsedPreview, 'workflowId' | 'stepId' | 'triggerId' | 'responseUrl'>): Promise<'opened' | 'posted' | 'ignored'> {
+      const pending = click.stepId || undefined;
+      if (deps.slack && click.triggerId) {
+        // Open first (the trigger id lives 3 s), then fill the modal in once the rehearsal is ready.
+        const { viewId } = await deps.slack.openModal({ triggerId: click.triggerId, view: buildPreviewPendingModal(click.workflowId) });
+        let view;
+        try {
+          view = buildPreviewModal(await rehearsal(click.workflowId), pending);
+        } catch (e) {
+          view = buildPreviewErrorModal(isLoopwrightError(e) ? e.message : 'internal error');
+        }
+        await deps.slack.updateModal({ viewId, view });
+        return 'opened';
+      }
       let r: TRehearsal;
       try {
         r = await rehearsal(click.workflowId);
       } catch (e) {
         return ephemeral(click.responseUrl, { text: `No preview: ${isLoopwrightError(e) ? e.message : 'internal error'}` });
       }
-      if (deps.slack && click.triggerId) {
-        await deps.slack.openModal({ triggerId: click.triggerId, view: buildPreviewModal(r, click.stepId || undefined) });
-        return 'opened';
-      }
-      return ephemeral(click.responseUrl, { text: `What happens next on ${click.workflowId}`, blocks: buildPreviewBlocks(r, click.stepId || undefined) });
+      return ephemeral(click.responseUrl, { text: `What happens next on ${click.workflowId}`, blocks: buildPreviewBlocks(r, pending) });
     },
   };
 }

@@ -63,13 +63,30 @@ export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 
   return blocks;
 }
 
-/** The modal a preview click opens (views.open): read-only, so no submit button. */
-export function buildPreviewModal(r: TRehearsal, pendingStepId?: string): ModalView {
+function previewModal(blocks: TBlock[]): ModalView {
   return {
     type: 'modal',
     callback_id: PREVIEW_CALLBACK_ID,
     title: { type: 'plain_text', text: 'What happens next' },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: buildPreviewBlocks(r, pendingStepId, 100) as unknown as ModalView['blocks'],
+    blocks: blocks as unknown as ModalView['blocks'],
   };
+}
+
+/** The modal a preview click opens (views.open, then views.update): read-only, so no submit button. */
+export function buildPreviewModal(r: TRehearsal, pendingStepId?: string): ModalView {
+  return previewModal(buildPreviewBlocks(r, pendingStepId, 100));
+}
+
+/**
+ * What the modal shows while the rehearsal is computed: it is opened at once, because the click's
+ * trigger id expires after 3 seconds and reading the issue from the audit store may take longer.
+ */
+export function buildPreviewPendingModal(workflowId: string): ModalView {
+  return previewModal([md(`:hourglass_flowing_sand: Rehearsing the rest of the round on \`${escapeMrkdwn(workflowId)}\`…`), context('A preview: nothing is run, sent or recorded.')]);
+}
+
+/** The modal when no preview can be made (unknown issue, no playbook applies, internal error). */
+export function buildPreviewErrorModal(message: string): ModalView {
+  return previewModal([md(`:warning: No preview: ${escapeMrkdwn(message)}`), context('Nothing was run, sent or recorded.')]);
 }

@@ -94,8 +94,10 @@ export interface SlackPort {
   postThreadReply(input: TThreadReplyInput): Promise<TPosted>;
   /** Opens the "why are you rejecting?" modal for the user who clicked Reject (trigger ids live 3 s). */
   openRejectModal(input: TRejectModalContext & { triggerId: string }): Promise<void>;
-  /** Opens a read-only modal for the user who clicked (the preview of what happens next; trigger ids live 3 s). */
-  openModal(input: { triggerId: string; view: ModalView }): Promise<void>;
+  /** Opens a read-only modal for the user who clicked (trigger ids live 3 s); returns the view's id for updateModal. */
+  openModal(input: { triggerId: string; view: ModalView }): Promise<{ viewId: string }>;
+  /** Replaces an open modal's content (the preview once its rehearsal is ready). */
+  updateModal(input: { viewId: string; view: ModalView }): Promise<void>;
   /** A message only `user` sees, in `channel` (refusals of a modal submission, which has no response_url). */
   postEphemeral(input: { channel: string; user: string; text: string }): Promise<void>;
   postMessage(input: TPostMessageInput): Promise<TPosted>;
@@ -349,7 +351,13 @@ export function createSlackAdapter(config: TSlackConfig, client?: WebClient): Sl
     },
 
     async openModal(input) {
-      await call('openModal', () => web.views.open({ trigger_id: input.triggerId, view: input.view }));
+      const res = await call('openModal', () => web.views.open({ trigger_id: input.triggerId, view: input.view }));
+      if (typeof res.view?.id !== 'string') throw malformedResponse('slack', 'openModal', 'missing view.id');
+      return { viewId: res.view.id };
+    },
+
+    async updateModal(input) {
+      await call('updateModal', () => web.views.update({ view_id: input.viewId, view: input.view }));
     },
 
     async postEphemeral(input) {
