@@ -165,6 +165,16 @@ function validateModal(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The `view` argument (form bodies carry it as a JSON string); undefined when it is not valid JSON. */
+function viewOf(b: Record<string, unknown>): unknown {
+  if (typeof b.view !== 'string') return b.view;
+  try {
+    return JSON.parse(b.view) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function validateMetadata(m: unknown): string | undefined {
   if (m === undefined) return undefined;
   if (typeof m !== 'object' || m === null) return 'invalid_metadata_format';
@@ -300,15 +310,8 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       // A trigger id is good for one view (and, in Slack, 3 seconds).
       if (usedTriggers.has(trigger) || (state.validTriggers.size > 0 && !state.validTriggers.has(trigger))) return fail('expired_trigger_id');
       usedTriggers.add(trigger);
-      let v: unknown = b.view;
-      if (typeof v === 'string') {
-        try {
-          v = JSON.parse(v);
-        } catch {
-          return fail('invalid_arguments');
-        }
-      }
-      const e = validateModal(v);
+      const v = viewOf(b);
+      const e = v === undefined ? 'invalid_arguments' : validateModal(v);
       if (e) return fail(e);
       const opened = { id: `V${String(state.views.length + 1).padStart(8, '0')}`, trigger_id: trigger, view: v as Record<string, unknown> };
       state.views.push(opened);
@@ -320,15 +323,8 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       if (!id) return fail('invalid_arguments');
       const opened = state.views.find((x) => x.id === id);
       if (!opened) return fail('not_found');
-      let v: unknown = b.view;
-      if (typeof v === 'string') {
-        try {
-          v = JSON.parse(v);
-        } catch {
-          return fail('invalid_arguments');
-        }
-      }
-      const e = validateModal(v);
+      const v = viewOf(b);
+      const e = v === undefined ? 'invalid_arguments' : validateModal(v);
       if (e) return fail(e);
       opened.view = v as Record<string, unknown>;
       opened.updates = (opened.updates ?? 0) + 1;
