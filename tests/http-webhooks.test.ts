@@ -291,6 +291,9 @@ describe('POST /slack/interactions', () => {
       expect(text).toMatch(/\*Waiting for your decision now\* · \*start-work\* `jira\.transition`: :raised_hand: asks for approval\n_Policy:_ needs_approval/);
       expect(text).toContain('Asks *eng-oncall* (Chen Oncall (U03ENGONC), Dara Oncall (U04ENGONC)): 1 approval within 240 min, then support-managers');
       expect(text).toContain('*transition*\n>In Progress');
+      // The step that already ran in this round is quoted with what it returned (the real Jira key).
+      expect(pending.jiraKey).toMatch(/^[A-Z]+-\d+$/);
+      expect(text).toContain(`*issueKey*\n>${pending.jiraKey}`);
       expect(text).toContain('A preview: nothing was run, sent or recorded.');
 
       // Nothing ran or was decided: no call reached Jira or Zendesk, no message was posted, the step still waits.

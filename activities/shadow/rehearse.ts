@@ -26,6 +26,8 @@ export interface TIssueSnapshot {
   fingerprint: string;
   state: TCarriedIssueState;
   hypothesis?: string;
+  /** The issue's latest round: its playbook and what its steps that already ran returned (`steps.<id>.<field>`). */
+  round?: { playbookVersion: string; outputs: Record<string, string> };
 }
 
 export interface TRehearsal {
@@ -108,7 +110,12 @@ export async function loadIssueSnapshot(store: AuditStore, ref: string): Promise
   occurrences.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   absorbOccurrences(state, occurrences);
   let hypothesis: string | undefined;
+  let round: TIssueSnapshot['round'];
   for (const e of await audit.trail(id)) {
+    if (e.kind === 'playbook_selected') round = { playbookVersion: e.payload.playbookVersion, outputs: {} };
+    if (e.kind === 'action_succeeded' && round && e.payload.stepId && !e.payload.dryRun) {
+      for (const [field, value] of Object.entries(e.payload.result ?? {})) if (typeof value === 'string') round.outputs[`steps.${e.payload.stepId}.${field}`] = value;
+    }
     if (e.kind === 'reclassified') state.category = e.payload.to;
     if (e.kind === 'customer_replied' && !e.payload.dryRun) state.repliedTickets.push(...e.payload.ticketRefs);
     if (e.kind === 'hypotheses') {
@@ -116,7 +123,7 @@ export async function loadIssueSnapshot(store: AuditStore, ref: string): Promise
       hypothesis = top ? `${top.summary.replace(/^[a-z_]+: /, '')} (score ${top.score.toFixed(2)})` : undefined;
     }
   }
-  return { issueWorkflowId: id, fingerprint: key, state, ...(hypothesis ? { hypothesis } : {}) };
+  return { issueWorkflowId: id, fingerprint: key, state, ...(hypothesis ? { hypothesis } : {}), ...(round ? { round } : {}) };
 }
 
 /** How many times each action type succeeded (live, not dry run) in its rate-limit window before `now`. */
@@ -153,6 +160,8 @@ export async function rehearsePlaybook(store: AuditStore, snapshot: TIssueSnapsh
     trigger: trigger.reason,
     ...(snapshot.hypothesis ? { hypothesis: snapshot.hypothesis } : {}),
     recentActions: (type) => counts.get(type) ?? 0,
+    // Rehearsing the playbook of the round in progress: later steps quote what earlier ones returned.
+    ...(snapshot.round?.playbookVersion === playbook.version ? { outputs: snapshot.round.outputs } : {}),
   });
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {

@@ -76,6 +76,8 @@ export interface TPlanInput {
   recentActions: (actionType: string, windowMs: number, at: number) => number;
   /** At most this many customers get a public reply per round (the workflow's maxRepliesPerRound). */
   maxRepliesPerRound?: number;
+  /** Outputs of steps the live round already ran (`steps.<id>.<field>`): quoted as they are. */
+  outputs?: Record<string, string>;
 }
 
 function iso(t: number | null): string {
@@ -169,7 +171,7 @@ export function planStep(input: TPlanInput, step: TPlaybookStep, tickets: readon
 export function planRound(input: TPlanInput): TRoundPlan {
   const s = input.state;
   const pb = input.playbook.playbook;
-  const outputs: Record<string, string> = {};
+  const outputs: Record<string, string> = { ...input.outputs };
   const steps: TStepPlan[] = [];
   const tickets = s.tickets.slice();
   for (const step of pb.steps) {
@@ -178,7 +180,7 @@ export function planRound(input: TPlanInput): TRoundPlan {
     // A step that cannot be rendered fails the round: the workflow compensates and stops there.
     if (plan.outlook === 'render_failed') break;
     for (const field of ACTION_OUTPUTS[step.action.type]) {
-      outputs[`steps.${step.id}.${field}`] = plan.outlook === 'would_run' || plan.outlook === 'would_ask' ? `[shadow: ${step.id}.${field}]` : '(not run: skipped)';
+      outputs[`steps.${step.id}.${field}`] ??= plan.outlook === 'would_run' || plan.outlook === 'would_ask' ? `[shadow: ${step.id}.${field}]` : '(not run: skipped)';
     }
   }
   const reply = pb.customerReply;
