@@ -165,7 +165,7 @@ export async function runGroupingBench(dataDir: string): Promise<BenchRow[]> {
   const out: BenchRow[] = [];
   let best = { t: DEFAULT_ISSUE_THRESHOLD, score: -1 };
   const sweep: string[] = [];
-  for (const t of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
+  for (const t of [0.25, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.55, 0.6]) {
     const g = await groupAll(tune, encoder, t);
     const m = clusterScores(g.messages);
     const f = clusterScores(g.issues);
