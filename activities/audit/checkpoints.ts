@@ -13,7 +13,6 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
-import { canonicalJson } from './canonical.js';
 import type { TBrokenLink } from './events.js';
 import type { AuditKeyring } from './keyring.js';
 
@@ -94,8 +93,23 @@ export interface CheckpointSnapshot {
   heads: TCheckpointHead[];
 }
 
+/**
+ * RFC 8785 JSON of a checkpoint body, written directly for its fixed shape: keys in sorted order,
+ * strings through JSON.stringify (as JCS), integers only. The generic canonicalJson walk cost
+ * ~0.1-0.2 s per 20,000 heads and every verify reads every checkpoint; tests/audit-keyring.test.ts
+ * proves this equal to canonicalJson for random checkpoints. Only for bodies ZCheckpoint accepted.
+ */
+export function checkpointJson(cp: Omit<TCheckpoint, 'mac'>): string {
+  const head = (h: TCheckpointHead) => `{"hash":${JSON.stringify(h.hash)},"seq":${h.seq},"workflowId":${JSON.stringify(h.workflowId)},"workflowSeq":${h.workflowSeq}}`;
+  return (
+    `{"at":${JSON.stringify(cp.at)},"heads":[${cp.heads.map(head).join(',')}],"keyId":${JSON.stringify(cp.keyId)},` +
+    `"keyedFromSeq":${cp.keyedFromSeq === null ? 'null' : cp.keyedFromSeq},"last":${cp.last === null ? 'null' : head(cp.last)},` +
+    `"lastSeq":${cp.lastSeq},"storeId":${JSON.stringify(cp.storeId)},"type":${JSON.stringify(cp.type)},"v":${cp.v}}`
+  );
+}
+
 function macInput(cp: Omit<TCheckpoint, 'mac'>): string {
-  return canonicalJson(cp);
+  return checkpointJson(cp);
 }
 
 export function signCheckpoint(s: CheckpointSnapshot, keyring: AuditKeyring, at: Date = new Date()): TCheckpoint {

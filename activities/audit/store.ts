@@ -358,26 +358,26 @@ export function recomputeHash(r: AuditRow): string {
 }
 
 /** Checks how a row is hashed against the store's keying, then its hash; returns the failure or null. */
-function checkRowHash(r: AuditRow, ctx: VerifyContext, where: string): TBrokenLink | null {
+function checkRowHash(r: AuditRow, ctx: VerifyContext, where: () => string): TBrokenLink | null {
   const v = Number(r.hash_version ?? LEGACY_HASH_VERSION);
   const seq = Number(r.seq);
   if (v === LEGACY_HASH_VERSION) {
     if (ctx.keyedFromSeq !== null && seq >= ctx.keyedFromSeq) {
-      return broken('unkeyed_event', r, `${where}: has an unkeyed hash although the store signs every event since seq ${ctx.keyedFromSeq}; it was written without the key (forged)`);
+      return broken('unkeyed_event', r, `${where()}: has an unkeyed hash although the store signs every event since seq ${ctx.keyedFromSeq}; it was written without the key (forged)`);
     }
-    if (r.key_id !== null && r.key_id !== undefined) return broken('hash_mismatch', r, `${where}: an unkeyed row names key ${r.key_id}; the row was edited`);
-    return recomputeHash(r) === r.hash ? null : broken('hash_mismatch', r, `${where}: stored hash does not match its content; the row was edited`);
+    if (r.key_id !== null && r.key_id !== undefined) return broken('hash_mismatch', r, `${where()}: an unkeyed row names key ${r.key_id}; the row was edited`);
+    return recomputeHash(r) === r.hash ? null : broken('hash_mismatch', r, `${where()}: stored hash does not match its content; the row was edited`);
   }
-  if (v !== KEYED_HASH_VERSION) return broken('hash_mismatch', r, `${where}: unknown hash version ${v}; the row was edited`);
+  if (v !== KEYED_HASH_VERSION) return broken('hash_mismatch', r, `${where()}: unknown hash version ${v}; the row was edited`);
   if (ctx.keyedFromSeq === null || seq < ctx.keyedFromSeq) {
-    return broken('keying_mismatch', r, `${where}: is keyed but the store records keying from ${ctx.keyedFromSeq ?? 'never'}; the store's keying record was edited`);
+    return broken('keying_mismatch', r, `${where()}: is keyed but the store records keying from ${ctx.keyedFromSeq ?? 'never'}; the store's keying record was edited`);
   }
-  if (!ctx.keyring) return broken('key_required', r, `${where}: is signed with key ${r.key_id}; verifying needs AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE`);
+  if (!ctx.keyring) return broken('key_required', r, `${where()}: is signed with key ${r.key_id}; verifying needs AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE`);
   const key = r.key_id ? ctx.keyring.key(r.key_id) : undefined;
-  if (!key) return broken('unknown_key', r, `${where}: is signed with key "${r.key_id}", which the keyring (${ctx.keyring.ids.join(', ')}) does not hold; add the rotated-out key to verify`);
+  if (!key) return broken('unknown_key', r, `${where()}: is signed with key "${r.key_id}", which the keyring (${ctx.keyring.ids.join(', ')}) does not hold; add the rotated-out key to verify`);
   return keyedEventHash(hashedFields(r), r.payload, key.id, key.mac) === r.hash
     ? null
-    : broken('hash_mismatch', r, `${where}: its HMAC does not match its content; the row was edited or written without the key`);
+    : broken('hash_mismatch', r, `${where()}: its HMAC does not match its content; the row was edited or written without the key`);
 }
 
 function broken(reason: TBrokenLink['reason'], r: Pick<AuditRow, 'workflow_id' | 'seq' | 'workflow_seq'> | { workflow_id: string }, message: string): TBrokenLink {
@@ -388,22 +388,23 @@ function broken(reason: TBrokenLink['reason'], r: Pick<AuditRow, 'workflow_id' |
 /** Checks one row against the chain state before it; returns the broken link or null. */
 function checkLink(r: AuditRow, prev: { workflowSeq: number; hash: string; seq: number } | undefined, ctx: VerifyContext): TBrokenLink | null {
   const expectedWseq = (prev?.workflowSeq ?? 0) + 1;
-  const where = `workflow ${r.workflow_id} event #${r.workflow_seq} (seq ${r.seq})`;
+  // Built only for a message: verification runs this for millions of rows.
+  const where = () => `workflow ${r.workflow_id} event #${r.workflow_seq} (seq ${r.seq})`;
   if (Number(r.workflow_seq) !== expectedWseq) {
-    return broken('sequence_gap', r, `${where}: expected chain position ${expectedWseq}; an event before it was deleted or moved`);
+    return broken('sequence_gap', r, `${where()}: expected chain position ${expectedWseq}; an event before it was deleted or moved`);
   }
   if (prev && Number(r.seq) <= prev.seq) {
-    return broken('sequence_gap', r, `${where}: global seq goes backwards from ${prev.seq}; rows were reordered`);
+    return broken('sequence_gap', r, `${where()}: global seq goes backwards from ${prev.seq}; rows were reordered`);
   }
   const expectedPrev = prev?.hash ?? GENESIS_HASH;
   if (r.prev_hash !== expectedPrev) {
-    return broken('prev_hash_mismatch', r, `${where}: previous hash ${r.prev_hash.slice(0, 12)}… does not match the preceding event's hash ${expectedPrev.slice(0, 12)}…`);
+    return broken('prev_hash_mismatch', r, `${where()}: previous hash ${r.prev_hash.slice(0, 12)}… does not match the preceding event's hash ${expectedPrev.slice(0, 12)}…`);
   }
   const h = checkRowHash(r, ctx, where);
   if (h) return h;
   const expected = ctx.expectations?.bySeq.get(Number(r.seq));
   if (expected && (expected.hash !== r.hash || expected.workflowId !== r.workflow_id || expected.workflowSeq !== Number(r.workflow_seq))) {
-    return broken('checkpoint_mismatch', r, `${where}: differs from the signed checkpoint of ${expected.at}; the chain was rewritten after it`);
+    return broken('checkpoint_mismatch', r, `${where()}: differs from the signed checkpoint of ${expected.at}; the chain was rewritten after it`);
   }
   return null;
 }
