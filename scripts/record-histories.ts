@@ -6,7 +6,7 @@
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
 //   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
-//   (--only=main|chunk|verify: one harness's scenarios; each harness starts its own server)
+//   (--only=main|chunk|verify|page: one harness's scenarios; each harness starts its own server)
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -135,6 +135,38 @@ async function main(): Promise<void> {
   if (!only || only === 'main') await recordMain();
   if (!only || only === 'chunk') await recordChunk();
   if (!only || only === 'verify') await recordVerify();
+  if (!only || only === 'page') await recordPage();
+}
+
+/** patched('page-while-verifying'): a critical report pages while the volume round verifies (issue 17). */
+async function recordPage(): Promise<void> {
+  const volume = testPlaybook(`
+id: crash-volume
+version: 1.0.0
+description: A Jira bug once crashes pile up.
+match: { categories: [app_crash], minSeverity: low, priority: 10 }
+trigger: { kind: count, threshold: 2, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+  const p = await createLoopHarness({ playbooks: [volume, sevPage] });
+  try {
+    await p.run(async () => {
+      const fp = fingerprint('app_crash', '00000000ee01');
+      const issue = await p.report(fp, { feedbackId: 'api:pv-1' });
+      await p.report(fp, { feedbackId: 'api:pv-2' });
+      await p.waitFor(issue.workflowId, (s) => s.status === 'verifying', 'the volume round verifying');
+      await p.waitForAudit(issue.workflowId, 'action_succeeded');
+      await p.report(fp, { feedbackId: 'api:pv-3', severity: 'critical' });
+      await p.waitFor(issue.workflowId, (s) => s.remediations === 2 && s.status === 'verifying', 'the page, back to verifying');
+      await p.waitForAudit(issue.workflowId, 'action_succeeded', 2);
+      await save(p, 'issue-page-while-verifying', issue);
+    });
+  } finally {
+    await p.close();
+  }
 }
 
 async function recordMain(): Promise<void> {

@@ -41,6 +41,8 @@ const REQUIRED = [
   // patched('tolerant-occurrences'), patched('compensate-failing-chunk')
   'issue-tolerant-occurrences',
   'issue-failing-chunk-compensated',
+  // patched('page-while-verifying')
+  'issue-page-while-verifying',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -90,5 +92,6 @@ describe('committed workflow histories', () => {
     expect(patches('issue-composed-repage-suppressed')).toContain('compose-playbooks');
     expect(patches('issue-tolerant-occurrences')).toContain('tolerant-occurrences');
     expect(patches('issue-failing-chunk-compensated')).toContain('compensate-failing-chunk');
+    expect(patches('issue-page-while-verifying')).toContain('page-while-verifying');
   });
 });

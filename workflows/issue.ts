@@ -88,7 +88,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   configureActions(settings.actionTimeoutMs);
   const s: TCarriedIssueState = input.carried ?? initialIssueState(input.fingerprint);
   const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
-  const desk: ApprovalDesk = new ApprovalDesk(() => s.round, journal, () => refreshDetails());
+  const desk: ApprovalDesk = new ApprovalDesk(() => s.pageRound ?? s.round, journal, () => refreshDetails());
   let signalsThisRun = 0;
   // A merge or split in flight (its activity is running): another one waits. Not carried: handlers
   // finish before the run continues as new.
@@ -318,6 +318,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       if (s.closeRequest || s.mergedInto) throw new RoundInterrupted('close');
       if (shouldContinueAsNew()) throw new RoundInterrupted('continue_as_new');
     },
+    // A page round does not page again while it runs; the round it interrupted does.
+    ...(round.pageDuring === undefined ? { pageDuringVerification } : {}),
   });
 
   let forwardingEnded = false;
@@ -330,12 +332,14 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     }
     if (s.mergedInto) {
       s.round = null;
+      s.pageRound = null;
       forwardingEnded = (await forwardReports(s.mergedInto.into)) === 'idle';
       break;
     }
     if (s.closeRequest) {
-      journal.add(ev.closedByUser(s.closeRequest, s.round?.current?.stepId ?? null));
+      journal.add(ev.closedByUser(s.closeRequest, (s.pageRound ?? s.round)?.current?.stepId ?? null));
       s.round = null;
+      s.pageRound = null;
       setStatus('closed');
       break;
     }
@@ -411,7 +415,26 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const fresh = await currentConfig(0);
     const selection = selectPlaybook(fresh.playbooks, issue);
     if (!selection) return;
-    startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}`, fired.at ?? now, now);
+    s.round = startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}`, fired.at ?? now, now);
+  }
+
+  /**
+   * Called by a verifying round (patched page-while-verifying) when reports arrived since `seen`:
+   * a severity playbook that fires (and decideRepage lets act) runs its page round at once instead
+   * of waiting for the verification window. A page round carried by a continue-as-new is resumed.
+   */
+  async function pageDuringVerification(seen: number): Promise<void> {
+    if (!s.pageRound) {
+      const now = Date.now();
+      if (s.fresh <= seen || (s.snoozedUntil !== null && now < s.snoozedUntil)) return;
+      await maybeStartComposedRound({ category: s.category, severity: highestSeverity(s.stats) ?? 'low' }, now, 'pageRound');
+      if (!s.pageRound) return;
+    }
+    const end = await runRound(roundContext(s.pageRound));
+    await flush();
+    if (end === 'suspended') throw new RoundInterrupted('continue_as_new');
+    s.pageRound = null;
+    if (end === 'cancelled') throw new RoundInterrupted('close');
   }
 
   /**
@@ -420,8 +443,9 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
    * memory. A firing on an issue that has not changed since that playbook last acted (same severity,
    * same episode, no snooze ended) is audited as repage_suppressed instead of paging again.
    */
-  async function maybeStartComposedRound(issue: { category: string; severity: TSeverityLevel }, now: number): Promise<void> {
-    const candidates = selectPlaybooks((await currentConfig(settings.configMaxAgeMs)).playbooks, issue);
+  async function maybeStartComposedRound(issue: { category: string; severity: TSeverityLevel }, now: number, slot: 'round' | 'pageRound' = 'round'): Promise<void> {
+    // During another round's verification only severity pages may start (as that round's page round).
+    const candidates = selectPlaybooks((await currentConfig(settings.configMaxAgeMs)).playbooks, issue).filter((c) => slot === 'round' || c.selected.playbook.trigger.kind === 'severity');
     const cursors = (s.triggerCursors ??= {});
     const memory = (s.pageMemory ??= {});
     for (const candidate of candidates) {
@@ -441,19 +465,21 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       const fresh = await currentConfig(0);
       const selection = selectPlaybooks(fresh.playbooks, issue).find((x) => x.selected.playbook.id === pb.id);
       if (!selection) continue;
-      startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}; page: ${page.reason}`, at, now);
+      const round = startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}; page: ${page.reason}`, at, now);
+      if (slot === 'pageRound' && s.round) s.pageRound = { ...round, pageDuring: s.round.n };
+      else s.round = round;
       return;
     }
   }
 
-  function startRound(selection: TPlaybookSelection, policy: TIssueConfig['policy'], firedReason: string, why: string, firedAt: number, now: number): void {
+  function startRound(selection: TPlaybookSelection, policy: TIssueConfig['policy'], firedReason: string, why: string, firedAt: number, now: number): TRoundState {
     s.lastTriggeredAt = now;
     s.remediations += 1;
     const recurrence = s.resolvedInRound !== null;
     if (s.status === 'resolved' || s.status === 'reopened') journal.add(ev.recurred(firedReason, s.remediations, s.status));
     s.playbookVersion = selection.selected.version;
     journal.add(ev.playbookSelected(selection.selected, policy, why));
-    s.round = {
+    return {
       n: s.remediations,
       playbook: selection.selected,
       policy,

@@ -83,6 +83,11 @@ export interface TRoundState {
   verdict: { kind: 'resolved' | 'not_resolved' | 'insufficient_data'; reason: string } | null;
   /** This round follows a resolution: a recurrence (Jira handled per the playbook's recurrence rule). */
   recurrence: boolean;
+  /**
+   * A severity page started while round N was verifying: its steps run at once, then it ends;
+   * round N's verification decides for both. Absent for ordinary rounds.
+   */
+  pageDuring?: number;
 }
 
 /** Thrown at a wait when the round must stop there: a close (cancel) or a continue-as-new (suspend). */
@@ -110,4 +115,9 @@ export interface TRoundContext {
   wait(pred: () => boolean, timeoutMs: number): Promise<boolean>;
   /** Throws RoundInterrupted when the round must stop before its next action. */
   checkpoint(): void;
+  /**
+   * While this round verifies: runs a severity page due for the reports that arrived after `seen`
+   * (or resumes a carried one); throws RoundInterrupted when that page round is suspended or closed.
+   */
+  pageDuringVerification?(seen: number): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // to customers, wait out the verification window, then resolve or reopen. Its state lives in
 // ctx.round, so a continue-as-new at any wait suspends it and the next run resumes it; a close
 // cancels it before its next action (nothing customer-facing runs after a close).
+import { patched } from '@temporalio/workflow';
 import { verifyRecurrence } from '../domain/issue-stats.js';
 import * as ev from './audit-payloads.js';
 import { compensate, escalateToHumans, investigate, replyToCustomers, runStep } from './remediation.js';
@@ -50,14 +51,31 @@ async function advance(ctx: TRoundContext): Promise<void> {
     ctx.checkpoint();
     if (!r.failed && reply?.when === 'on_trigger') await replyToCustomers(ctx, reply.template, 'customer-reply');
     await ctx.flush();
-    r.verify = { fixedAt: Date.now(), until: Date.now() + pb.verification.windowMinutes * 60_000 };
-    r.phase = 'verify';
+    if (r.pageDuring !== undefined) {
+      // A page round inside another round's verification: that verification decides for both.
+      r.phase = 'followup';
+    } else {
+      r.verify = { fixedAt: Date.now(), until: Date.now() + pb.verification.windowMinutes * 60_000 };
+      r.phase = 'verify';
+    }
   }
   if (r.phase === 'verify') {
     const v = pb.verification;
     const window = r.verify!;
     ctx.setStatus('verifying');
-    await ctx.wait(() => false, Math.max(0, window.until - Date.now()));
+    if (ctx.pageDuringVerification && patched('page-while-verifying')) {
+      // A critical report does not wait for this window: reports arriving during it are checked
+      // against the severity playbooks at once (issue 17).
+      let seen = 0;
+      for (;;) {
+        await ctx.pageDuringVerification(seen);
+        seen = ctx.state.fresh;
+        ctx.setStatus('verifying');
+        const left = window.until - Date.now();
+        if (left <= 0) break;
+        await ctx.wait(() => ctx.state.fresh > seen, left);
+      }
+    } else await ctx.wait(() => false, Math.max(0, window.until - Date.now()));
     const result = verifyRecurrence(ctx.state.stats, { fixedAt: window.fixedAt, windowMinutes: v.windowMinutes, requiredDropRatio: v.requiredDropRatio, minBefore: v.minBefore, now: Date.now() });
     ctx.journal.add(ev.verified(result, v.windowMinutes));
     r.verdict = { kind: result.verdict, reason: result.reason };

@@ -85,6 +85,8 @@ export interface TCarriedIssueState {
   fresh: number;
   /** The remediation round in flight, carried across continue-as-new; null between rounds. */
   round: TRoundState | null;
+  /** A severity page running while `round` verifies (patched page-while-verifying); absent otherwise. */
+  pageRound?: TRoundState | null;
   /** An accepted close not yet acted on (carried: it survives continue-as-new). */
   closeRequest: (TCloseCommand & { at: number }) | null;
   jiraUrl: string | null;
