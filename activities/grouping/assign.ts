@@ -203,10 +203,22 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     },
     async groupFragment(ref) {
       const fp = ref.fragment.fingerprint;
-      if (joiner) {
-        const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ownKey: fp.key, ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
-        if (join) return joinedDecision(fp, join);
-      }
+      if (!joiner) return byMeaning(ref);
+      const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ownKey: fp.key, ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
+      if (join) return joinedDecision(fp, join);
+      const d = await byMeaning(ref);
+      // Where it went, so a cohort spiking later can adopt the issue that already holds its reports.
+      if (!ref.lookupOnly) await joiner.settle(memberKeyOf(ref), d.fingerprint.key, ref.at);
+      return d;
+    },
+    async assignTheme(ref) {
+      return assignTheme(ref);
+    },
+  };
+
+  /** Sentry's order without the evidence joins: the code's fingerprint, else the most similar open issue, else a new one. */
+  async function byMeaning(ref: TFragmentRef): Promise<TGroupingDecision> {
+      const fp = ref.fragment.fingerprint;
       if (carriesCodes(fp)) return { method: 'fingerprint', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       if (!encoder) return { method: 'no_encoder', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       const memberKey = memberKeyOf(ref);
@@ -256,8 +268,9 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         });
         return decision;
       });
-    },
-    async assignTheme(ref) {
+  }
+
+  async function assignTheme(ref: TFragmentRef): Promise<TThemeDecision | null> {
       if (!encoder) return null;
       const memberKey = memberKeyOf(ref);
       const stored = (m: TMemberRow): TThemeDecision => {
@@ -296,6 +309,5 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         });
         return decision;
       });
-    },
-  };
+  }
 }

@@ -10,7 +10,8 @@
 //     issue across categories, the code's issue when a third of the spike quotes one code, else an
 //     issue opened for the cohort under its most common category;
 //  3. a segment of the fragment's own category (region, then platform) while it spikes: its
-//     reports join one issue of that category (coarse segments never cross categories).
+//     reports join the young issue of that category holding a third of the spike (grouping by
+//     meaning split it); coarse segments never cross categories, and never open an issue.
 // Spike: the issues' own rule in event time (60-min window over a 24-h baseline, x3, floor 8) AND
 // the cohort's share of its parent (platform; category) lifted, so a surge of a whole platform or
 // category (another incident, the daily peak) never makes its parts spike, and a platform's only
@@ -25,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { TSegmentValues } from '../../workflows/domain/segments.js';
 import { NEEDS_REVIEW, type TEvidenceJoinRecord } from '../../workflows/domain/triage.js';
-import type { GroupingStore } from './store.js';
+import type { GroupingStore, TMemberRow } from './store.js';
 
 /** Bump when the join recipe changes; recorded with every join. */
 export const JOIN_VERSION = 'join-1';
@@ -67,6 +68,8 @@ export interface EvidenceJoiner {
    * joins across categories, or null (then the category's own grouping decides).
    */
   join(ref: TJoinRef): Promise<TEvidenceJoin | null>;
+  /** Records the issue a fragment no join placed went to (its home), for cohorts spiking later. */
+  settle(memberKey: string, key: string, at: string): Promise<void>;
 }
 
 export interface EvidenceJoinOptions {
@@ -78,6 +81,10 @@ export interface EvidenceJoinOptions {
 const EMPTY = new Float32Array(0);
 /** The row the per-fragment decisions hang on (a retried activity finds its first decision). */
 const DECISIONS = 'join-decisions';
+/** Rows per issue (`home:<key>`) of the fragments that went there without a join: a later spike adopts a young one holding it. */
+const HOMES = 'home';
+/** The message of a member key (`<feedbackId>#<start>-<end>…`): a message's fragments count as one report. */
+const reportOf = (memberKey: string) => memberKey.slice(0, memberKey.lastIndexOf('#'));
 const hash12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 export interface TCohortSpec {
@@ -262,12 +269,17 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
    */
   async function openCohortIssue(c: TCohortSpec, metaKey: string, bucket: number): Promise<string | null> {
     const cohort = c.key;
-    if (c.category) return register(metaKey, cohort, bucket, `${c.category}.${hash12(`${JOIN_VERSION}\n${cohort}\n${bucket}`)}`);
     const windowBuckets = Math.max(1, Math.round((spike.windowMinutes * 60_000) / COHORT_BUCKET_MS));
-    const members = [];
+    const members: TMemberRow[] = [];
     for (let b = bucket - windowBuckets + 1; b <= bucket; b++) members.push(...(await store.members('cohort', `${cohort}@${b}`)));
-    // Per report (a message's fragments share the member key's part before '#').
-    const reportOf = (memberKey: string) => memberKey.slice(0, memberKey.lastIndexOf('#'));
+    const reports = new Set(members.map((m) => reportOf(m.memberKey))).size;
+    if (c.category) {
+      // Within a category only a young issue is adopted. Opening a new one would split the spike
+      // between its first reports (already in the category's everyday issue) and the rest, which
+      // made detection later and the everyday issue's segment profile too diluted to rank on.
+      const home = await homeOf(members, reports, `@${cohort}`, bucket * COHORT_BUCKET_MS, `${c.category}.`);
+      return home ? register(metaKey, cohort, bucket, home) : null;
+    }
     const codes = new Map<string, Set<string>>();
     const cats = new Map<string, number>();
     for (const m of members) {
@@ -275,17 +287,38 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
       const cat = m.info.category as string | undefined;
       if (cat && cat !== NEEDS_REVIEW) cats.set(cat, (cats.get(cat) ?? 0) + 1);
     }
-    const reports = new Set(members.map((m) => reportOf(m.memberKey))).size;
     const byCount = <V>(m: Map<string, V>, n: (v: V) => number) => [...m.entries()].sort((a, b) => n(b[1]) - n(a[1]) || a[0].localeCompare(b[0]));
     let issue: string | null = null;
     const [topCode, quoting] = byCount(codes, (v) => v.size)[0] ?? [undefined, new Set<string>()];
     if (topCode && quoting.size * 3 >= reports) issue = await registered(`code:${topCode}`);
+    // The young issue already holding a third of the spike's reports (grouping put them there) is its issue.
+    if (!issue) issue = await homeOf(members, reports, `@${cohort}`, bucket * COHORT_BUCKET_MS);
     if (!issue) {
       const category = byCount(cats, (v) => v)[0]?.[0];
       if (!category) return null;
       issue = `${category}.${hash12(`${JOIN_VERSION}\n${cohort}\n${bucket}`)}`;
     }
     return register(metaKey, cohort, bucket, issue);
+  }
+
+  /**
+   * The open issue most of the window's members went to, when it holds a third of its reports
+   * (optionally of one category) and is young: first seen within two windows before the spike. An
+   * older issue is an ongoing one (a category's everyday issue) that the spike's first reports
+   * resembled; adopting it would merge this incident with what it held before (a wrong merge).
+   */
+  async function homeOf(members: readonly TMemberRow[], reports: number, suffix: string, spikeAt: number, prefix = ''): Promise<string | null> {
+    const homes = new Map<string, Set<string>>();
+    for (const m of members) {
+      const fragment = m.memberKey.slice(0, m.memberKey.length - suffix.length);
+      const key = (await store.member('cohort', `${fragment}@home`))?.info.key;
+      if (typeof key === 'string' && key.startsWith(prefix)) homes.set(key, (homes.get(key) ?? new Set()).add(reportOf(m.memberKey)));
+    }
+    const [top, holding] = [...homes.entries()].sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0]))[0] ?? [undefined, new Set<string>()];
+    if (!top || holding.size * 3 < reports) return null;
+    const first = (await store.members('cohort', `${HOMES}:${top}`, { limit: 1 }))[0];
+    const young = first !== undefined && Date.parse(first.at) >= spikeAt - 2 * spike.windowMinutes * 60_000;
+    return young && (await isOpen(top)) ? top : null;
   }
 
   async function register(metaKey: string, cohort: string, bucket: number, issue: string): Promise<string> {
@@ -304,6 +337,11 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
   };
 
   return {
+    settle(memberKey, key, at) {
+      return serial(async () => {
+        await count(`${HOMES}:${key}`, HOMES, `${memberKey}@home`, at, { key });
+      });
+    },
     join(ref) {
       return serial(async () => {
         // A retried routing activity repeats the first decision instead of re-deciding later.
