@@ -1,9 +1,9 @@
-// Shadow mode plans a round with the same pure functions the IssueWorkflow calls, but it assembles
-// the policy evaluator's input and the template values itself (workflows/issue/remediation.ts builds
-// them in private helpers). This test holds the two together: the same occurrences go to a real
-// IssueWorkflow (official time-skipping server, real activities, adapters on the fakes) and to
-// round-plan.ts; every step's verdict and reasons, the approval it asks for and the texts Jira and
-// Slack received must be what the plan says.
+// Shadow mode plans a round with the same pure functions the IssueWorkflow calls, the policy input
+// and template values included (workflows/issue/policy-input.ts, shared with remediation.ts); the
+// round's order, outputs and approvals it still plans itself. This test holds the two together: the
+// same occurrences go to a real IssueWorkflow (official time-skipping server, real activities,
+// adapters on the fakes) and to round-plan.ts; every step's verdict and reasons, the approval it asks
+// for and the texts Jira and Slack received must be what the plan says.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRound } from '../activities/shadow/round-plan.js';

@@ -5,17 +5,16 @@
 // It calls the same pure functions the IssueWorkflow calls at the same points (playbooks/actions.ts
 // renderTemplate and TOUCHES_TICKETS, policies/evaluate.ts evaluatePolicy with the evaluator input of
 // workflows/issue/policy-input.ts stepPolicyInput, the issue state helpers of workflows/issue/state.ts
-// and workflows/domain/issue-stats.ts). What it still assembles itself is the template values, which
-// workflows/issue/remediation.ts builds in its private issueValues (the hypothesis comes from a
-// ranking the workflow ran); tests/shadow.test.ts checks them against a recorded workflow round.
+// and workflows/domain/issue-stats.ts), and the template values of the same module's
+// issueTemplateValues (only the hypothesis differs: shadow replays do not rank root causes).
+// tests/shadow-fidelity.test.ts holds a planned round against a real IssueWorkflow's.
 // Must not: perform I/O, call an adapter, or render a step differently from the workflow.
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { ACTION_OUTPUTS, renderTemplate, TOUCHES_TICKETS, type TPlaybookAction } from '../../playbooks/actions.js';
 import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
-import { affectedCustomerCount, highestSeverity } from '../../workflows/domain/issue-stats.js';
-import { stepPolicyInput } from '../../workflows/issue/policy-input.js';
+import { issueTemplateValues, stepPolicyInput } from '../../workflows/issue/policy-input.js';
 import type { TCarriedIssueState } from '../../workflows/issue/state.js';
 
 /** Action types whose effect customers see (cannot be unsent): what the deployment gate watches. */
@@ -80,27 +79,9 @@ export interface TPlanInput {
   outputs?: Record<string, string>;
 }
 
-function iso(t: number | null): string {
-  return t === null ? 'unknown' : new Date(t).toISOString();
-}
-
-/** The template values remediation.ts `issueValues` fills, from the same state. */
-export function issueTemplateValues(input: Pick<TPlanInput, 'issueWorkflowId' | 'fingerprint' | 'state' | 'playbook' | 'hypothesis'>): Record<string, string | number> {
-  const s = input.state;
-  const pb = input.playbook.playbook;
-  return {
-    'issue.workflowId': input.issueWorkflowId,
-    'issue.fingerprint': input.fingerprint,
-    'issue.category': s.category,
-    'issue.severity': highestSeverity(s.stats) ?? 'low',
-    'issue.occurrences': s.stats.total,
-    'issue.customers': affectedCustomerCount(s.stats),
-    'issue.firstSeen': iso(s.stats.firstSeen),
-    'issue.lastSeen': iso(s.stats.lastSeen),
-    'issue.hypothesis': input.hypothesis ?? 'insufficient evidence',
-    'playbook.id': pb.id,
-    'playbook.version': pb.version,
-  };
+/** The template values remediation.ts fills, from the same builder. */
+export function planTemplateValues(input: Pick<TPlanInput, 'issueWorkflowId' | 'fingerprint' | 'state' | 'playbook' | 'hypothesis'>): Record<string, string | number> {
+  return issueTemplateValues({ workflowId: input.issueWorkflowId, fingerprint: input.fingerprint }, input.state, input.playbook.playbook, input.hypothesis ?? null);
 }
 
 function renderAction(action: TPlaybookAction, values: Record<string, string | number>): Record<string, string> {
@@ -140,7 +121,7 @@ export function planStep(input: TPlanInput, step: TPlaybookStep, tickets: readon
   const touches = TOUCHES_TICKETS[type];
   let rendered: Record<string, string>;
   try {
-    rendered = renderAction(step.action, { ...issueTemplateValues(input), ...outputs });
+    rendered = renderAction(step.action, { ...planTemplateValues(input), ...outputs });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return { stepId: step.id, actionType: type, customerFacing, verdict: 'deny', reasons: [message], outlook: 'render_failed', tickets: 0, rendered: {}, error: message };

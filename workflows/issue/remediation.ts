@@ -17,7 +17,7 @@ import { actions, countRecentActions, rankRootCause } from './activities.js';
 import * as ev from './audit-payloads.js';
 import { errorInfo, isConfigurationOutage, ticketResultsSoFar, type TErrorInfo } from './errors.js';
 import type { TRoundContext, TStepInFlight } from './round-state.js';
-import { stepPolicyInput } from './policy-input.js';
+import { issueTemplateValues, stepPolicyInput } from './policy-input.js';
 import { recordStep } from './state.js';
 
 type TStepResult = { kind: 'done'; result?: TActionResult } | { kind: 'failed'; error: string };
@@ -25,23 +25,7 @@ type TStepResult = { kind: 'done'; result?: TActionResult } | { kind: 'failed'; 
 const MAX_RETRY_LATER_MS = 3_600_000;
 
 function issueValues(ctx: TRoundContext): Record<string, string | number> {
-  const s = ctx.state;
-  const iso = (t: number | null) => (t === null ? 'unknown' : new Date(t).toISOString());
-  const top = s.hypotheses[0];
-  const pb = ctx.round.playbook.playbook;
-  return {
-    'issue.workflowId': ctx.workflowId,
-    'issue.fingerprint': ctx.fingerprint,
-    'issue.category': s.category,
-    'issue.severity': highestSeverity(s.stats) ?? 'low',
-    'issue.occurrences': s.stats.total,
-    'issue.customers': affectedCustomerCount(s.stats),
-    'issue.firstSeen': iso(s.stats.firstSeen),
-    'issue.lastSeen': iso(s.stats.lastSeen),
-    'issue.hypothesis': top ? `${top.title} (score ${top.score.toFixed(2)})` : 'insufficient evidence',
-    'playbook.id': pb.id,
-    'playbook.version': pb.version,
-  };
+  return issueTemplateValues({ workflowId: ctx.workflowId, fingerprint: ctx.fingerprint }, ctx.state, ctx.round.playbook.playbook, ctx.state.hypotheses[0] ?? null);
 }
 
 /** Renders every template field of an action (or compensation); throws LoopwrightError on a missing value. */
