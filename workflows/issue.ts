@@ -47,7 +47,14 @@ import {
   type TOccurrence,
   type TSplitCommand,
 } from './messages.js';
-import { absorbIntoIssue, configureActions, loadIssueConfig, recordAudit, sendOccurrences, type TIssueConfig } from './issue/activities.js';
+import {
+  absorbIntoIssue,
+  configureActions,
+  loadIssueConfig,
+  recordAudit,
+  sendOccurrences,
+  type TIssueConfig,
+} from './issue/activities.js';
 import { absorbedIssue, absorbIssue, removeSplit, selectForSplit } from './issue/merge-split.js';
 import { ApprovalDesk } from './issue/approval.js';
 import { currentDetails } from './issue/details.js';
@@ -55,7 +62,14 @@ import * as ev from './issue/audit-payloads.js';
 import { Journal } from './issue/journal.js';
 import { runRound } from './issue/round.js';
 import { RoundInterrupted, type TRoundContext, type TRoundState } from './issue/round-state.js';
-import { absorbOccurrences, DEFAULT_ISSUE_SETTINGS, initialIssueState, issueView, type TCarriedIssueState, type TIssueWorkflowInput } from './issue/state.js';
+import {
+  absorbOccurrences,
+  DEFAULT_ISSUE_SETTINGS,
+  initialIssueState,
+  issueView,
+  type TCarriedIssueState,
+  type TIssueWorkflowInput,
+} from './issue/state.js';
 
 export type { TIssueWorkflowInput } from './issue/state.js';
 
@@ -73,7 +87,9 @@ function refuse(code: TCommandRefusal, message: string): never {
 }
 
 /** An Update validator that checks the command against its schema. */
-function schemaValidator(schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } } }) {
+function schemaValidator(schema: {
+  safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+}) {
   return (cmd: unknown): void => {
     const parsed = schema.safeParse(cmd);
     if (parsed.success) return;
@@ -88,7 +104,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   configureActions(settings.actionTimeoutMs);
   const s: TCarriedIssueState = input.carried ?? initialIssueState(input.fingerprint);
   const journal = new Journal(info.workflowId, info.runId, info.firstExecutionRunId, s.journal);
-  const desk: ApprovalDesk = new ApprovalDesk(() => s.pageRound ?? s.round, journal, () => refreshDetails());
+  const desk: ApprovalDesk = new ApprovalDesk(
+    () => s.pageRound ?? s.round,
+    journal,
+    () => refreshDetails(),
+  );
   let signalsThisRun = 0;
   // A merge or split in flight (its activity is running): another one waits. Not carried: handlers
   // finish before the run continues as new.
@@ -108,7 +128,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   };
   const shouldContinueAsNew = () => {
     const now = workflowInfo();
-    return now.continueAsNewSuggested || now.historyLength >= settings.continueAsNewAfterEvents || signalsThisRun >= settings.continueAsNewAfterSignals;
+    return (
+      now.continueAsNewSuggested ||
+      now.historyLength >= settings.continueAsNewAfterEvents ||
+      signalsThisRun >= settings.continueAsNewAfterSignals
+    );
   };
   const interrupted = () => s.closeRequest !== null || !!s.mergedInto || shouldContinueAsNew();
 
@@ -125,7 +149,9 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const key = JSON.stringify(attributes);
     if (key !== publishedAttributes) {
       publishedAttributes = key;
-      upsertSearchAttributes((Object.keys(attributes) as Array<keyof typeof attributes>).map((k) => ({ key: SA[k], value: attributes[k] })));
+      upsertSearchAttributes(
+        (Object.keys(attributes) as Array<keyof typeof attributes>).map((k) => ({ key: SA[k], value: attributes[k] })),
+      );
     }
     refreshDetails();
   };
@@ -146,7 +172,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       if (parsed.ok && (parsed.ignored.length === 0 || patched('tolerant-occurrences'))) {
         valid.push(parsed.value);
         noteIgnoredFields(parsed.ignored);
-      } else journal.note('occurrence_rejected', `malformed occurrence ignored: ${parsed.ok ? `unknown fields ${parsed.ignored.join(', ')}` : parsed.message}`);
+      } else
+        journal.note(
+          'occurrence_rejected',
+          `malformed occurrence ignored: ${parsed.ok ? `unknown fields ${parsed.ignored.join(', ')}` : parsed.message}`,
+        );
     }
     // Merged (or merging): the survivor gets them (forwardReports); a failed merge absorbs them here.
     if (s.mergedInto || merging) (s.forwardQueue ??= []).push(...valid);
@@ -190,7 +220,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       validator: (cmd) => {
         schemaValidator(ZCloseCommand)(cmd);
         if (s.mergedInto) refuse('merged', `this issue was merged into ${s.mergedInto.into}`);
-        if (s.closeRequest) throw ApplicationFailure.create({ type: 'closed', nonRetryable: true, message: 'the issue is already closing' });
+        if (s.closeRequest)
+          throw ApplicationFailure.create({
+            type: 'closed',
+            nonRetryable: true,
+            message: 'the issue is already closing',
+          });
       },
     },
   );
@@ -251,7 +286,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     {
       validator: (cmd) => {
         schemaValidator(ZMergeCommand)(cmd);
-        if ((cmd as { into: string }).into === info.workflowId) refuse('same_issue', 'an issue cannot be merged into itself');
+        if ((cmd as { into: string }).into === info.workflowId)
+          refuse('same_issue', 'an issue cannot be merged into itself');
         checkOpen();
       },
     },
@@ -270,7 +306,16 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
         const id = issueWorkflowId(key);
         const moved = selection.occurrences.map((o) => ({ ...o, category }));
         removeSplit(s, moved);
-        await sendOccurrences({ workflowId: id, fingerprint: { key, category, features: [`split from ${info.workflowId}`], version: input.fingerprint.version }, occurrences: moved });
+        await sendOccurrences({
+          workflowId: id,
+          fingerprint: {
+            key,
+            category,
+            features: [`split from ${info.workflowId}`],
+            version: input.fingerprint.version,
+          },
+          occurrences: moved,
+        });
         (s.splitInto ??= []).push({ issue: id, by: cmd.by, at: new Date().toISOString(), reports: moved.length });
         journal.add(ev.split(cmd, id, category, moved.length, s.stats.total));
         publish();
@@ -292,7 +337,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   setHandler(stateQuery, () => issueView(input.fingerprint, s, desk.pending()));
   setHandler(timelineQuery, () => s.journal.timeline);
 
-  if (!input.carried) journal.note('opened', `issue ${input.fingerprint.key} opened (${input.fingerprint.features.join(', ')})`);
+  if (!input.carried)
+    journal.note('opened', `issue ${input.fingerprint.key} opened (${input.fingerprint.features.join(', ')})`);
   publish();
 
   const roundContext = (round: TRoundState): TRoundContext => ({
@@ -344,7 +390,10 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       break;
     }
     if (shouldContinueAsNew()) break;
-    const woke = await condition(() => s.fresh > 0 || s.closeRequest !== null || !!s.mergedInto || shouldContinueAsNew(), settings.idleCloseAfterMs);
+    const woke = await condition(
+      () => s.fresh > 0 || s.closeRequest !== null || !!s.mergedInto || shouldContinueAsNew(),
+      settings.idleCloseAfterMs,
+    );
     if (s.closeRequest || s.mergedInto || shouldContinueAsNew()) continue;
     if (!woke) {
       journal.add(ev.closedIdle(settings.idleCloseAfterMs));
@@ -364,9 +413,19 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   if (s.status !== 'closed' && !forwardingEnded) {
     await flush();
     s.runs += 1;
-    return continueAsNew<typeof IssueWorkflow>({ fingerprint: input.fingerprint, ...(input.settings ? { settings: input.settings } : {}), carried: s });
+    return continueAsNew<typeof IssueWorkflow>({
+      fingerprint: input.fingerprint,
+      ...(input.settings ? { settings: input.settings } : {}),
+      carried: s,
+    });
   }
-  return { status: s.status, occurrences: s.stats.total, remediations: s.remediations, jiraKey: s.jiraKey, ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}) };
+  return {
+    status: s.status,
+    occurrences: s.stats.total,
+    remediations: s.remediations,
+    jiraKey: s.jiraKey,
+    ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}),
+  };
 
   /**
    * A merged issue keeps its workflow id as the redirect: every report routing still sends here
@@ -375,7 +434,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
    */
   async function forwardReports(into: string): Promise<'idle' | 'continue_as_new'> {
     const key = into.slice('issue:'.length);
-    const fingerprint = { key, category: key.split('.')[0]!, features: [`merged from ${info.workflowId}`], version: input.fingerprint.version };
+    const fingerprint = {
+      key,
+      category: key.split('.')[0]!,
+      features: [`merged from ${info.workflowId}`],
+      version: input.fingerprint.version,
+    };
     for (;;) {
       const queue = (s.forwardQueue ??= []);
       if (queue.length > 0) {
@@ -387,7 +451,10 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       }
       await flush();
       if (shouldContinueAsNew()) return 'continue_as_new';
-      if (!(await condition(() => (s.forwardQueue?.length ?? 0) > 0 || shouldContinueAsNew(), settings.idleCloseAfterMs))) return 'idle';
+      if (
+        !(await condition(() => (s.forwardQueue?.length ?? 0) > 0 || shouldContinueAsNew(), settings.idleCloseAfterMs))
+      )
+        return 'idle';
     }
   }
 
@@ -415,7 +482,14 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     const fresh = await currentConfig(0);
     const selection = selectPlaybook(fresh.playbooks, issue);
     if (!selection) return;
-    s.round = startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}`, fired.at ?? now, now);
+    s.round = startRound(
+      selection,
+      fresh.policy,
+      fired.reason,
+      `${selection.reason}; trigger: ${fired.reason}`,
+      fired.at ?? now,
+      now,
+    );
   }
 
   /**
@@ -427,7 +501,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     if (!s.pageRound) {
       const now = Date.now();
       if (s.fresh <= seen || (s.snoozedUntil !== null && now < s.snoozedUntil)) return;
-      await maybeStartComposedRound({ category: s.category, severity: highestSeverity(s.stats) ?? 'low' }, now, 'pageRound');
+      await maybeStartComposedRound(
+        { category: s.category, severity: highestSeverity(s.stats) ?? 'low' },
+        now,
+        'pageRound',
+      );
       if (!s.pageRound) return;
     }
     const end = await runRound(roundContext(s.pageRound));
@@ -443,9 +521,15 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
    * memory. A firing on an issue that has not changed since that playbook last acted (same severity,
    * same episode, no snooze ended) is audited as repage_suppressed instead of paging again.
    */
-  async function maybeStartComposedRound(issue: { category: string; severity: TSeverityLevel }, now: number, slot: 'round' | 'pageRound' = 'round'): Promise<void> {
+  async function maybeStartComposedRound(
+    issue: { category: string; severity: TSeverityLevel },
+    now: number,
+    slot: 'round' | 'pageRound' = 'round',
+  ): Promise<void> {
     // During another round's verification only severity pages may start (as that round's page round).
-    const candidates = selectPlaybooks((await currentConfig(settings.configMaxAgeMs)).playbooks, issue).filter((c) => slot === 'round' || c.selected.playbook.trigger.kind === 'severity');
+    const candidates = selectPlaybooks((await currentConfig(settings.configMaxAgeMs)).playbooks, issue).filter(
+      (c) => slot === 'round' || c.selected.playbook.trigger.kind === 'severity',
+    );
     const cursors = (s.triggerCursors ??= {});
     const memory = (s.pageMemory ??= {});
     for (const candidate of candidates) {
@@ -456,7 +540,13 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       const at = fired.at ?? now;
       // The snooze end is on the workflow clock, the firing on event time: equal for live intake.
       const snoozeEndedAt = s.snoozedUntil !== null && s.snoozedUntil <= now ? s.snoozedUntil : null;
-      const page = decideRepage(s.stats, memory[pb.id] ?? createPageMemory(), { trigger: pb.trigger, at, severity: issue.severity, snoozeEndedAt, resolvedSinceLastRound: s.status === 'resolved' });
+      const page = decideRepage(s.stats, memory[pb.id] ?? createPageMemory(), {
+        trigger: pb.trigger,
+        at,
+        severity: issue.severity,
+        snoozeEndedAt,
+        resolvedSinceLastRound: s.status === 'resolved',
+      });
       memory[pb.id] = page.memory;
       if (!page.act) {
         journal.add(ev.repageSuppressed(pb.id, candidate.selected.version, page.reason, page.memory.suppressed, at));
@@ -465,18 +555,33 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       const fresh = await currentConfig(0);
       const selection = selectPlaybooks(fresh.playbooks, issue).find((x) => x.selected.playbook.id === pb.id);
       if (!selection) continue;
-      const round = startRound(selection, fresh.policy, fired.reason, `${selection.reason}; trigger: ${fired.reason}; page: ${page.reason}`, at, now);
+      const round = startRound(
+        selection,
+        fresh.policy,
+        fired.reason,
+        `${selection.reason}; trigger: ${fired.reason}; page: ${page.reason}`,
+        at,
+        now,
+      );
       if (slot === 'pageRound' && s.round) s.pageRound = { ...round, pageDuring: s.round.n };
       else s.round = round;
       return;
     }
   }
 
-  function startRound(selection: TPlaybookSelection, policy: TIssueConfig['policy'], firedReason: string, why: string, firedAt: number, now: number): TRoundState {
+  function startRound(
+    selection: TPlaybookSelection,
+    policy: TIssueConfig['policy'],
+    firedReason: string,
+    why: string,
+    firedAt: number,
+    now: number,
+  ): TRoundState {
     s.lastTriggeredAt = now;
     s.remediations += 1;
     const recurrence = s.resolvedInRound !== null;
-    if (s.status === 'resolved' || s.status === 'reopened') journal.add(ev.recurred(firedReason, s.remediations, s.status));
+    if (s.status === 'resolved' || s.status === 'reopened')
+      journal.add(ev.recurred(firedReason, s.remediations, s.status));
     s.playbookVersion = selection.selected.version;
     journal.add(ev.playbookSelected(selection.selected, policy, why));
     return {

@@ -60,7 +60,8 @@ export function parseOccurrence(raw: unknown): TParsedOccurrence {
   if (strict.success) return { ok: true, value: strict.data, ignored: [] };
   const issues = strict.error.issues;
   const unknown = issues.filter((i) => i.code === 'unrecognized_keys');
-  if (unknown.length < issues.length) return { ok: false, message: issues.find((i) => i.code !== 'unrecognized_keys')?.message ?? 'invalid' };
+  if (unknown.length < issues.length)
+    return { ok: false, message: issues.find((i) => i.code !== 'unrecognized_keys')?.message ?? 'invalid' };
   const copy = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
   const ignored: string[] = [];
   for (const issue of unknown) {
@@ -72,7 +73,9 @@ export function parseOccurrence(raw: unknown): TParsedOccurrence {
     }
   }
   const tolerant = ZOccurrence.safeParse(copy);
-  return tolerant.success ? { ok: true, value: tolerant.data, ignored } : { ok: false, message: tolerant.error.issues[0]?.message ?? 'invalid' };
+  return tolerant.success
+    ? { ok: true, value: tolerant.data, ignored }
+    : { ok: false, message: tolerant.error.issues[0]?.message ?? 'invalid' };
 }
 
 /** One occurrence per signal: kept so signals already sent to a running issue are still handled. */
@@ -121,13 +124,24 @@ export interface TCloseResult {
 }
 
 /** Snooze needs a duration: 1 minute to 30 days. */
-export const ZSnoozeCommand = z.strictObject({ minutes: z.number().int().min(1).max(30 * 24 * 60), by: ZApprover });
+export const ZSnoozeCommand = z.strictObject({
+  minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 60),
+  by: ZApprover,
+});
 export type TSnoozeCommand = z.infer<typeof ZSnoozeCommand>;
 export interface TSnoozeResult {
   until: string;
 }
 
-export const ZReclassifyCommand = z.strictObject({ category: ZCategoryId, by: ZApprover, reason: z.string().max(2_000).optional() });
+export const ZReclassifyCommand = z.strictObject({
+  category: ZCategoryId,
+  by: ZApprover,
+  reason: z.string().max(2_000).optional(),
+});
 export type TReclassifyCommand = z.infer<typeof ZReclassifyCommand>;
 export interface TReclassifyResult {
   from: string;
@@ -135,10 +149,16 @@ export interface TReclassifyResult {
 }
 
 /** An issue workflow id: `issue:<category>.<12 hex>`. */
-export const ZIssueWorkflowId = z.string().regex(/^issue:[a-z0-9_]+\.[0-9a-f]{12}$/, 'an issue id (issue:<category>.<12 hex>)');
+export const ZIssueWorkflowId = z
+  .string()
+  .regex(/^issue:[a-z0-9_]+\.[0-9a-f]{12}$/, 'an issue id (issue:<category>.<12 hex>)');
 
 /** Merge this issue into another (the survivor): its reports, tickets and evidence move there, and so do later reports. */
-export const ZMergeCommand = z.strictObject({ into: ZIssueWorkflowId, by: ZApprover, reason: z.string().min(1).max(2_000) });
+export const ZMergeCommand = z.strictObject({
+  into: ZIssueWorkflowId,
+  by: ZApprover,
+  reason: z.string().min(1).max(2_000),
+});
 export type TMergeCommand = z.infer<typeof ZMergeCommand>;
 export interface TMergeResult {
   status: 'merged';
@@ -162,7 +182,10 @@ export const ZSplitCommand = z
     by: ZApprover,
     reason: z.string().min(1).max(2_000),
   })
-  .refine((c) => (c.feedbackIds === undefined) !== (c.grouping === undefined), { message: 'give exactly one of feedbackIds or grouping', path: ['feedbackIds'] });
+  .refine((c) => (c.feedbackIds === undefined) !== (c.grouping === undefined), {
+    message: 'give exactly one of feedbackIds or grouping',
+    path: ['feedbackIds'],
+  });
 export type TSplitCommand = z.infer<typeof ZSplitCommand>;
 export interface TSplitResult {
   /** The new issue's workflow id. */

@@ -21,5 +21,7 @@ export const SA = {
 } as const;
 
 /** What a server must register before our workflows start (name → indexed type). */
-export const SEARCH_ATTRIBUTES = Object.fromEntries(Object.values(SA).map((k) => [k.name, k.type])) as Record<string, 'KEYWORD'>;
-
+export const SEARCH_ATTRIBUTES = Object.fromEntries(Object.values(SA).map((k) => [k.name, k.type])) as Record<
+  string,
+  'KEYWORD'
+>;

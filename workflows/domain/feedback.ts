@@ -45,7 +45,10 @@ export const ZFeedbackItem = z.strictObject({
   text: ZFeedbackText,
   receivedAt: z.iso.datetime({ offset: true }),
   channel: ZChannel.default('other'),
-  locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag').default('en'),
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag')
+    .default('en'),
   customer: ZCustomer.optional(),
   product: z.string().min(1).max(200).optional(),
   sku: z.string().min(1).max(100).optional(),
@@ -57,7 +60,8 @@ export const ZFeedbackItem = z.strictObject({
     .record(z.string().max(100), ZMetadataValue)
     .refine((m) => Object.keys(m).length <= 50, 'metadata may hold at most 50 keys')
     .superRefine((m, ctx) => {
-      for (const p of parseSegmentMetadata(m).problems) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+      for (const p of parseSegmentMetadata(m).problems)
+        ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     })
     .default({}),
 });

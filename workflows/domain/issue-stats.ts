@@ -44,7 +44,11 @@ export type TIssueOccurrenceInput = z.input<typeof ZIssueOccurrence>;
 const ZCount = z.number().int().nonnegative();
 
 export const ZIssueStatsLimits = z.strictObject({
-  bucketMs: z.number().int().min(1_000).default(5 * MINUTE_MS),
+  bucketMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(5 * MINUTE_MS),
   /** How many buckets of history are kept; older counts fall off (7 days at 5-minute buckets). */
   retentionBuckets: z.number().int().min(2).max(20_000).default(2_016),
   /** Exact occurrences kept for precise small-window counts and display. */
@@ -59,7 +63,12 @@ export const ZIssueStatsLimits = z.strictObject({
    * How far behind the newest report a report may arrive and still count in trigger decisions.
    * Volume triggers wait this long (in event time) before judging a bucket; see the header.
    */
-  allowedLatenessMs: z.number().int().min(0).max(24 * 60 * MINUTE_MS).default(5 * MINUTE_MS),
+  allowedLatenessMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60 * MINUTE_MS)
+    .default(5 * MINUTE_MS),
 });
 export type TIssueStatsLimits = z.infer<typeof ZIssueStatsLimits>;
 
@@ -99,7 +108,9 @@ export type TIssueStatsState = z.infer<typeof ZIssueStatsState>;
 export function createIssueStats(limits: z.input<typeof ZIssueStatsLimits> = {}): TIssueStatsState {
   const parsed = ZIssueStatsLimits.safeParse(limits);
   if (!parsed.success) {
-    throw new LoopwrightError('invalid_config', `invalid issue stats limits: ${formatIssues(parsed.error.issues)}`, { retryable: false });
+    throw new LoopwrightError('invalid_config', `invalid issue stats limits: ${formatIssues(parsed.error.issues)}`, {
+      retryable: false,
+    });
   }
   return {
     version: 1,
@@ -167,7 +178,8 @@ export function addOccurrences(state: TIssueStatsState, occs: ReadonlyArray<TIss
       rememberId(s.customers, customerSet, occ.customerId, s.limits.maxCustomers, () => (s.customersEvicted += 1));
     }
     s.total += 1;
-    if (s.lastSeen !== null && bucketEndOf(s, occ.at) <= s.lastSeen - latenessOf(s)) s.lateReports = (s.lateReports ?? 0) + 1;
+    if (s.lastSeen !== null && bucketEndOf(s, occ.at) <= s.lastSeen - latenessOf(s))
+      s.lateReports = (s.lateReports ?? 0) + 1;
     s.firstSeen = s.firstSeen === null ? occ.at : Math.min(s.firstSeen, occ.at);
     s.lastSeen = s.lastSeen === null ? occ.at : Math.max(s.lastSeen, occ.at);
     s.severityCounts[occ.severity] += 1;
@@ -347,7 +359,11 @@ export interface TTriggerResult {
   observed: Record<string, number | boolean | string | null>;
 }
 
-export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, now: number): TTriggerResult {
+export function evaluateTrigger(
+  state: TIssueStatsState,
+  triggerInput: TIssueTriggerInput,
+  now: number,
+): TTriggerResult {
   const trigger = parseOrThrow(ZIssueTrigger, triggerInput, 'trigger');
   const byMessages = evaluateMessages(state, trigger, now);
   if (trigger.minCustomers === undefined) return byMessages;
@@ -368,13 +384,21 @@ export function evaluateTrigger(state: TIssueStatsState, triggerInput: TIssueTri
  * count together as one (anonymous) customer, so omitting the id cannot multiply customers. Exact
  * while the window lies within the recent list; beyond it, the all-time count is an upper bound.
  */
-export function distinctCustomersBetween(state: TIssueStatsState, from: number, to: number): { count: number; exact: boolean } {
+export function distinctCustomersBetween(
+  state: TIssueStatsState,
+  from: number,
+  to: number,
+): { count: number; exact: boolean } {
   if (state.recentExactAfter === null || from > state.recentExactAfter) {
     const ids = new Set<string>();
-    for (const o of state.recent) if (o.at >= from && o.at < to) ids.add(o.customerId === undefined ? '\u0000anonymous' : `c:${o.customerId}`);
+    for (const o of state.recent)
+      if (o.at >= from && o.at < to) ids.add(o.customerId === undefined ? '\u0000anonymous' : `c:${o.customerId}`);
     return { count: ids.size, exact: true };
   }
-  return { count: affectedCustomerCount(state) + (state.recent.some((o) => o.customerId === undefined) ? 1 : 0), exact: false };
+  return {
+    count: affectedCustomerCount(state) + (state.recent.some((o) => o.customerId === undefined) ? 1 : 0),
+    exact: false,
+  };
 }
 
 function evaluateMessages(state: TIssueStatsState, trigger: TIssueTrigger, now: number): TTriggerResult {
@@ -487,7 +511,11 @@ export function watermark(state: TIssueStatsState): number | null {
  * firing, a volume trigger fires again only once as many new reports as it needed (`threshold`,
  * `minCount`) arrived after the firing's window end.
  */
-export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTriggerInput, cursorInput: TTriggerCursor = createTriggerCursor()): TDetection {
+export function detectTrigger(
+  state: TIssueStatsState,
+  triggerInput: TIssueTriggerInput,
+  cursorInput: TTriggerCursor = createTriggerCursor(),
+): TDetection {
   const trigger = parseOrThrow(ZIssueTrigger, triggerInput, 'trigger');
   const cursor = parseOrThrow(ZTriggerCursor, cursorInput, 'cursor');
   const clock = state.lastSeen;
@@ -503,7 +531,10 @@ export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTrigg
       }
     }
     const fresh = latest !== null && (cursor.lastFiredAt === null || latest > cursor.lastFiredAt);
-    const inWindow = latest !== null && clock !== null && (trigger.windowMinutes === undefined || latest >= clock - trigger.windowMinutes * MINUTE_MS);
+    const inWindow =
+      latest !== null &&
+      clock !== null &&
+      (trigger.windowMinutes === undefined || latest >= clock - trigger.windowMinutes * MINUTE_MS);
     const fired = fresh && inWindow;
     return {
       fired,
@@ -544,7 +575,10 @@ export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTrigg
   };
   const lastClosedEnd = Math.floor(mark / bucketMs) * bucketMs;
   const newestEnd = origin + state.counts.length * bucketMs;
-  const firstEnd = Math.max(origin + bucketMs, cursor.evaluatedThrough === null ? origin + bucketMs : cursor.evaluatedThrough + bucketMs);
+  const firstEnd = Math.max(
+    origin + bucketMs,
+    cursor.evaluatedThrough === null ? origin + bucketMs : cursor.evaluatedThrough + bucketMs,
+  );
   // Judged through the watermark even where no bucket existed yet: a later, older report is late.
   const through = Math.max(cursor.evaluatedThrough ?? lastClosedEnd, lastClosedEnd);
   if (firstEnd > newestEnd) return notYet(`no report since ${iso(cursor.evaluatedThrough)}`, through);
@@ -579,7 +613,13 @@ export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTrigg
         reason: !aboveFloor
           ? `${current} in the window ending ${iso(end)} below the volume floor ${trigger.minCount}`
           : `${current} in ${trigger.windowMinutes} min ending ${iso(end)} vs expected ${round(expected)} (x${Number.isFinite(ratio) ? round(ratio) : 'inf'}) ${fired ? '>=' : '<'} factor ${trigger.factor}`,
-        observed: { current, expected: round(expected), ratio: Number.isFinite(ratio) ? round(ratio) : 'infinite', baselineKnown: spanBuckets >= windowBuckets, windowEnd: end },
+        observed: {
+          current,
+          expected: round(expected),
+          ratio: Number.isFinite(ratio) ? round(ratio) : 'infinite',
+          baselineKnown: spanBuckets >= windowBuckets,
+          windowEnd: end,
+        },
       };
     }
     last = result;
@@ -590,11 +630,21 @@ export function detectTrigger(state: TIssueStatsState, triggerInput: TIssueTrigg
     }
     return { ...result, at: end, decidedAt: state.lastSeen, cursor: { evaluatedThrough: end, lastFiredAt: end } };
   }
-  return { ...(last as TTriggerResult), fired: false, at: null, decidedAt: null, cursor: { ...cursor, evaluatedThrough: through } };
+  return {
+    ...(last as TTriggerResult),
+    fired: false,
+    at: null,
+    decidedAt: null,
+    cursor: { ...cursor, evaluatedThrough: through },
+  };
 }
 
 /** Every firing from `cursor` up to the watermark, in event-time order (backfills, benchmarks, tests). */
-export function detectAll(state: TIssueStatsState, trigger: TIssueTriggerInput, cursorInput: TTriggerCursor = createTriggerCursor()): { firings: TDetection[]; cursor: TTriggerCursor } {
+export function detectAll(
+  state: TIssueStatsState,
+  trigger: TIssueTriggerInput,
+  cursorInput: TTriggerCursor = createTriggerCursor(),
+): { firings: TDetection[]; cursor: TTriggerCursor } {
   const firings: TDetection[] = [];
   let cursor = cursorInput;
   for (;;) {
@@ -654,14 +704,22 @@ export function verifyRecurrence(state: TIssueStatsState, optsInput: TVerifyOpti
     if (before >= opts.minBefore && after >= before) {
       return { ...base, verdict: 'not_resolved', reason: `${after} after the fix already >= ${before} before it` };
     }
-    return { ...base, verdict: 'insufficient_data', reason: `verification window ends ${opts.fixedAt + windowMs - opts.now} ms from now` };
+    return {
+      ...base,
+      verdict: 'insufficient_data',
+      reason: `verification window ends ${opts.fixedAt + windowMs - opts.now} ms from now`,
+    };
   }
   const retainedFrom = oldestExactOrBucket(state);
   if (retainedFrom !== null && retainedFrom > opts.fixedAt - windowMs && (state.firstSeen ?? 0) < retainedFrom) {
     return { ...base, verdict: 'insufficient_data', reason: 'the pre-fix window is older than the retained history' };
   }
   if (before < opts.minBefore) {
-    return { ...base, verdict: 'insufficient_data', reason: `${before} occurrence(s) before the fix < minBefore ${opts.minBefore}` };
+    return {
+      ...base,
+      verdict: 'insufficient_data',
+      reason: `${before} occurrence(s) before the fix < minBefore ${opts.minBefore}`,
+    };
   }
   const drop = (before - after) / before;
   return drop >= opts.requiredDropRatio
@@ -691,7 +749,10 @@ export function highestSeverity(state: TIssueStatsState): TSeverityLevel | null 
 function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(value);
   if (!r.success) {
-    throw new LoopwrightError('invalid_config', `${what}: ${formatIssues(r.error.issues)}`, { retryable: false, details: { field: what } });
+    throw new LoopwrightError('invalid_config', `${what}: ${formatIssues(r.error.issues)}`, {
+      retryable: false,
+      details: { field: what },
+    });
   }
   return r.data;
 }

@@ -49,12 +49,23 @@ const MAX_JOIN_NAMES = 10;
 /** Counts one routing decision (the occurrence's grouping record) into an issue's grouping counts. */
 export function countGrouping(
   counts: TGroupingCounts | undefined,
-  g: { method: keyof Pick<TGroupingCounts, 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder' | 'evidence_join'>; nearest?: { similarity: number }; threshold?: number; join?: { evidence: readonly string[]; from: string } },
+  g: {
+    method: keyof Pick<TGroupingCounts, 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder' | 'evidence_join'>;
+    nearest?: { similarity: number };
+    threshold?: number;
+    join?: { evidence: readonly string[]; from: string };
+  },
 ): TGroupingCounts {
   const c: TGroupingCounts = counts ?? { fingerprint: 0, similarity: 0, new_issue: 0, no_encoder: 0 };
   c[g.method] = (c[g.method] ?? 0) + 1;
   const sim = g.nearest?.similarity;
-  if (g.method === 'similarity' && sim !== undefined && g.threshold !== undefined && (!c.weakest || sim < c.weakest.similarity)) c.weakest = { similarity: sim, threshold: g.threshold };
+  if (
+    g.method === 'similarity' &&
+    sim !== undefined &&
+    g.threshold !== undefined &&
+    (!c.weakest || sim < c.weakest.similarity)
+  )
+    c.weakest = { similarity: sim, threshold: g.threshold };
   if (g.join) {
     const ev = (c.joinEvidence ??= []);
     for (const e of g.join.evidence) if (!ev.includes(e) && ev.length < MAX_JOIN_NAMES) ev.push(e);
@@ -65,23 +76,43 @@ export function countGrouping(
 }
 
 /** Why these reports are one issue, in words: the fingerprint's features, and joins by meaning. */
-export function groupingInWords(fp: { category: string; features: readonly string[]; version: string }, counts?: TGroupingCounts): string {
+export function groupingInWords(
+  fp: { category: string; features: readonly string[]; version: string },
+  counts?: TGroupingCounts,
+): string {
   const named = fp.features.map((f) => {
     const [kind, ...rest] = f.split(':');
     const value = rest.join(':');
-    return kind === 'code' ? `error code ${value}` : kind === 'status' ? `HTTP status ${value}` : kind === 'product' ? `product ${value.replace(/_/g, ' ')}` : f;
+    return kind === 'code'
+      ? `error code ${value}`
+      : kind === 'status'
+        ? `HTTP status ${value}`
+        : kind === 'product'
+          ? `product ${value.replace(/_/g, ' ')}`
+          : f;
   });
   const key = `Same category (${fp.category})${named.length ? ` and ${named.join(', ')}` : ', no error code or product named'} (fingerprint ${fp.version})`;
   if (!counts) return `${key}.`;
-  const parts = [`${key}: ${counts.fingerprint + counts.new_issue + counts.no_encoder} ${counts.fingerprint + counts.new_issue + counts.no_encoder === 1 ? 'report' : 'reports'}`];
+  const parts = [
+    `${key}: ${counts.fingerprint + counts.new_issue + counts.no_encoder} ${counts.fingerprint + counts.new_issue + counts.no_encoder === 1 ? 'report' : 'reports'}`,
+  ];
   if (counts.similarity > 0) {
     const w = counts.weakest;
-    parts.push(`joined by meaning (most similar open issue of the category${w ? `, similarity ≥ ${w.similarity.toFixed(2)} over a threshold of ${w.threshold.toFixed(2)}` : ''}): ${counts.similarity} ${counts.similarity === 1 ? 'report' : 'reports'}`);
+    parts.push(
+      `joined by meaning (most similar open issue of the category${w ? `, similarity ≥ ${w.similarity.toFixed(2)} over a threshold of ${w.threshold.toFixed(2)}` : ''}): ${counts.similarity} ${counts.similarity === 1 ? 'report' : 'reports'}`,
+    );
   }
   const joined = counts.evidence_join ?? 0;
   if (joined > 0) {
-    const ev = (counts.joinEvidence ?? []).map((e) => e.replace(/^code:/, 'error code ').replace(/^app_version:/, 'app version ').replace(/^(platform|region|category):/, '$1 '));
-    parts.push(`joined across categories on specific evidence (${ev.join(', ') || 'code or release cohort'}; from ${(counts.joinedFrom ?? []).join(', ')}): ${joined} ${joined === 1 ? 'report' : 'reports'}`);
+    const ev = (counts.joinEvidence ?? []).map((e) =>
+      e
+        .replace(/^code:/, 'error code ')
+        .replace(/^app_version:/, 'app version ')
+        .replace(/^(platform|region|category):/, '$1 '),
+    );
+    parts.push(
+      `joined across categories on specific evidence (${ev.join(', ') || 'code or release cohort'}; from ${(counts.joinedFrom ?? []).join(', ')}): ${joined} ${joined === 1 ? 'report' : 'reports'}`,
+    );
   }
   return `${parts.join('; ')}.`;
 }

@@ -44,7 +44,10 @@ export const ZOutcomeCondition = z.enum(['relief', ...OUTCOME_LABELS]);
 export type TOutcomeCondition = z.infer<typeof ZOutcomeCondition>;
 
 /** Probability of `what` in a prediction (`relief` sums the two relief outcomes). */
-export function outcomeProbability(p: Pick<TOutcomePrediction, 'probabilities' | 'reliefProbability'>, what: TOutcomeCondition): number {
+export function outcomeProbability(
+  p: Pick<TOutcomePrediction, 'probabilities' | 'reliefProbability'>,
+  what: TOutcomeCondition,
+): number {
   return what === 'relief' ? p.reliefProbability : p.probabilities[what];
 }
 
@@ -54,7 +57,10 @@ const PRETTY: Record<TOutcomeLabel, string> = {
   monetary_relief: 'monetary relief (refund)',
 };
 
-type TDescribable = Pick<TOutcomePrediction, 'probabilities' | 'reliefProbability' | 'timelinessRisk' | 'modelVersion'> & { label?: TOutcomeLabel };
+type TDescribable = Pick<
+  TOutcomePrediction,
+  'probabilities' | 'reliefProbability' | 'timelinessRisk' | 'modelVersion'
+> & { label?: TOutcomeLabel };
 
 /**
  * The outcome in words, without a prefix: `monetary relief (refund) 41% · relief 63% · untimely risk 3% (outcome@ab12…)`.
@@ -63,7 +69,9 @@ type TDescribable = Pick<TOutcomePrediction, 'probabilities' | 'reliefProbabilit
  */
 export function outcomeInWords(p: TDescribable): string {
   const pct = (x: number) => `${Math.round(x * 100)}%`;
-  const label = p.label ?? OUTCOME_LABELS.reduce((best, l) => (p.probabilities[l] > p.probabilities[best] ? l : best), OUTCOME_LABELS[0]);
+  const label =
+    p.label ??
+    OUTCOME_LABELS.reduce((best, l) => (p.probabilities[l] > p.probabilities[best] ? l : best), OUTCOME_LABELS[0]);
   return `${PRETTY[label]} ${pct(p.probabilities[label])} · relief ${pct(p.reliefProbability)} · untimely risk ${pct(p.timelinessRisk)} (${p.modelVersion})`;
 }
 
@@ -85,7 +93,12 @@ export const ZOccurrenceOutcome = z.strictObject({
 export type TOccurrenceOutcome = z.infer<typeof ZOccurrenceOutcome>;
 
 export function occurrenceOutcome(p: TOutcomePrediction): TOccurrenceOutcome {
-  return { probabilities: p.probabilities, reliefProbability: p.reliefProbability, timelinessRisk: p.timelinessRisk, modelVersion: p.modelVersion };
+  return {
+    probabilities: p.probabilities,
+    reliefProbability: p.reliefProbability,
+    timelinessRisk: p.timelinessRisk,
+    modelVersion: p.modelVersion,
+  };
 }
 
 /** Running sums of an issue's predictions (bounded: four numbers and a count, whatever the issue's size). */
@@ -100,7 +113,14 @@ export interface TOutcomeSums {
 }
 
 export function addOutcome(s: TOutcomeSums | undefined, o: TOccurrenceOutcome): TOutcomeSums {
-  const base = s ?? { n: 0, explanation: 0, non_monetary_relief: 0, monetary_relief: 0, timelinessRisk: 0, modelVersion: o.modelVersion };
+  const base = s ?? {
+    n: 0,
+    explanation: 0,
+    non_monetary_relief: 0,
+    monetary_relief: 0,
+    timelinessRisk: 0,
+    modelVersion: o.modelVersion,
+  };
   return {
     n: base.n + 1,
     explanation: base.explanation + o.probabilities.explanation,
@@ -115,6 +135,15 @@ export function addOutcome(s: TOutcomeSums | undefined, o: TOccurrenceOutcome): 
 export function issueOutcome(s: TOutcomeSums | undefined | null): TOccurrenceOutcome | null {
   if (!s || s.n === 0) return null;
   const r = (x: number) => Math.round((x / s.n) * 10_000) / 10_000;
-  const probabilities = { explanation: r(s.explanation), non_monetary_relief: r(s.non_monetary_relief), monetary_relief: r(s.monetary_relief) };
-  return { probabilities, reliefProbability: r(s.non_monetary_relief + s.monetary_relief), timelinessRisk: r(s.timelinessRisk), modelVersion: s.modelVersion };
+  const probabilities = {
+    explanation: r(s.explanation),
+    non_monetary_relief: r(s.non_monetary_relief),
+    monetary_relief: r(s.monetary_relief),
+  };
+  return {
+    probabilities,
+    reliefProbability: r(s.non_monetary_relief + s.monetary_relief),
+    timelinessRisk: r(s.timelinessRisk),
+    modelVersion: s.modelVersion,
+  };
 }

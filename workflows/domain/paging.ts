@@ -53,17 +53,27 @@ export interface TFiringInput {
 }
 
 export function decideRepage(stats: TIssueStatsState, memory: TPageMemory, f: TFiringInput): TPageDecision {
-  const acted = (reason: string): TPageDecision => ({ act: true, reason, memory: { lastActedAt: f.at, lastSeverity: f.severity, suppressed: memory.suppressed } });
+  const acted = (reason: string): TPageDecision => ({
+    act: true,
+    reason,
+    memory: { lastActedAt: f.at, lastSeverity: f.severity, suppressed: memory.suppressed },
+  });
   if (memory.lastActedAt === null) return acted('first round for this playbook');
   const last = memory.lastActedAt;
-  if (memory.lastSeverity === null || SEVERITY_ORDER.indexOf(f.severity) > SEVERITY_ORDER.indexOf(memory.lastSeverity)) {
+  if (
+    memory.lastSeverity === null ||
+    SEVERITY_ORDER.indexOf(f.severity) > SEVERITY_ORDER.indexOf(memory.lastSeverity)
+  ) {
     return acted(`severity rose from ${memory.lastSeverity ?? 'none'} to ${f.severity}`);
   }
-  if (f.snoozeEndedAt != null && f.snoozeEndedAt > last && f.snoozeEndedAt <= f.at) return acted('a snooze ended since the last round');
-  if (f.resolvedSinceLastRound && f.trigger.kind !== 'severity') return acted('it recurred after verification found it resolved');
+  if (f.snoozeEndedAt != null && f.snoozeEndedAt > last && f.snoozeEndedAt <= f.at)
+    return acted('a snooze ended since the last round');
+  if (f.resolvedSinceLastRound && f.trigger.kind !== 'severity')
+    return acted('it recurred after verification found it resolved');
   if (f.trigger.kind === 'severity') {
     const quietMs = (f.quietMinutes ?? 24 * 60) * MINUTE_MS;
-    if (quietGap(stats, last, f.at) >= quietMs) return acted(`the issue was quiet for ${Math.round(quietMs / MINUTE_MS)} min before this report`);
+    if (quietGap(stats, last, f.at) >= quietMs)
+      return acted(`the issue was quiet for ${Math.round(quietMs / MINUTE_MS)} min before this report`);
   } else if (episodeEnded(stats, f.trigger, last, f.at)) {
     return acted('a new spike: the previous one ended (a full window below the floor) since the last round');
   }

@@ -37,7 +37,11 @@ export function platformFamily(value: string): TPlatformFamily | undefined {
 
 const VERSION_RE = /^v?(\d+(?:\.\d+){0,3})(?:[-+][0-9A-Za-z.]+)?$/i;
 const SLUG_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-const slug = (v: string) => v.trim().toLowerCase().replace(/[\s/]+/g, '-');
+const slug = (v: string) =>
+  v
+    .trim()
+    .toLowerCase()
+    .replace(/[\s/]+/g, '-');
 
 /** "5.2.1" → "5.2": the range a release belongs to. */
 export function versionRange(version: string): string {
@@ -79,7 +83,10 @@ export interface TSegmentProblem {
  * Reads and normalises the segment fields of a metadata record. Values that cannot be what their
  * key says are problems (intake rejects them with the key named), never silently dropped.
  */
-export function parseSegmentMetadata(metadata: TMetadata, channel?: string): { segments: TSegmentValues; problems: TSegmentProblem[] } {
+export function parseSegmentMetadata(
+  metadata: TMetadata,
+  channel?: string,
+): { segments: TSegmentValues; problems: TSegmentProblem[] } {
   const segments: TSegmentValues = {};
   const problems: TSegmentProblem[] = [];
   const read = (field: keyof typeof SEGMENT_METADATA_KEYS): { key: string; value: string } | undefined => {
@@ -103,7 +110,11 @@ export function parseSegmentMetadata(metadata: TMetadata, channel?: string): { s
   if (platform) {
     const family = platformFamily(platform.value);
     if (family) segments.platform = family;
-    else problems.push({ key: platform.key, message: `${platform.key} "${platform.value.slice(0, 40)}" is not a known platform (${PLATFORM_FAMILIES.join(', ')})` });
+    else
+      problems.push({
+        key: platform.key,
+        message: `${platform.key} "${platform.value.slice(0, 40)}" is not a known platform (${PLATFORM_FAMILIES.join(', ')})`,
+      });
   }
   const device = read('device');
   if (device) {
@@ -117,13 +128,16 @@ export function parseSegmentMetadata(metadata: TMetadata, channel?: string): { s
     const bare = VERSION_RE.exec(os.value);
     if (m && m[1]) {
       const family = platformFamily(m[1]);
-      if (!family) problems.push({ key: os.key, message: `${os.key} "${os.value.slice(0, 40)}" names no known platform` });
+      if (!family)
+        problems.push({ key: os.key, message: `${os.key} "${os.value.slice(0, 40)}" names no known platform` });
       else {
         segments.platform ??= family;
         segments.osVersion = m[2] ? `${family} ${versionRange(m[2])}` : family;
       }
     } else if (bare) {
-      segments.osVersion = segments.platform ? `${segments.platform} ${versionRange(bare[1]!)}` : versionRange(bare[1]!);
+      segments.osVersion = segments.platform
+        ? `${segments.platform} ${versionRange(bare[1]!)}`
+        : versionRange(bare[1]!);
     } else problems.push({ key: os.key, message: `${os.key} must be an OS name and/or version like "iOS 17.2"` });
   }
   const app = read('appVersion');
@@ -178,7 +192,10 @@ export function createSegmentProfile(): TSegmentProfile {
 export function profileTokens(seg: TSegmentValues): Partial<Record<TProfileDimension, string[]>> {
   const out: Partial<Record<TProfileDimension, string[]>> = {};
   if (seg.platform) out.platforms = [seg.platform];
-  const versions = [...(seg.appVersion ? [seg.appVersion] : []), ...(seg.osVersion && /\d/.test(seg.osVersion) ? [seg.osVersion] : [])];
+  const versions = [
+    ...(seg.appVersion ? [seg.appVersion] : []),
+    ...(seg.osVersion && /\d/.test(seg.osVersion) ? [seg.osVersion] : []),
+  ];
   if (versions.length) out.versions = versions;
   if (seg.region) out.regions = [seg.region];
   if (seg.plan) out.plans = [seg.plan];
@@ -192,7 +209,11 @@ export function profileTokens(seg: TSegmentValues): Partial<Record<TProfileDimen
  * older than the profile counts with its own decayed weight, so the result does not depend on the
  * order reports arrive in.
  */
-export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValues | undefined, at?: number): TSegmentProfile {
+export function addToSegmentProfile(
+  profile: TSegmentProfile,
+  seg: TSegmentValues | undefined,
+  at?: number,
+): TSegmentProfile {
   let decay = 1;
   let weight = 1;
   let nextAt = profile.at ?? null;
@@ -203,8 +224,16 @@ export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValue
     } else weight = Math.pow(0.5, (nextAt - at) / PROFILE_HALF_LIFE_MS);
   }
   const dims: TSegmentProfile['dims'] = {};
-  for (const [dim, d] of Object.entries(profile.dims) as Array<[TProfileDimension, { reports: number; values: Record<string, number> }]>) {
-    dims[dim] = decay === 1 ? d : { reports: d.reports * decay, values: Object.fromEntries(Object.entries(d.values).map(([k, v]) => [k, v * decay])) };
+  for (const [dim, d] of Object.entries(profile.dims) as Array<
+    [TProfileDimension, { reports: number; values: Record<string, number> }]
+  >) {
+    dims[dim] =
+      decay === 1
+        ? d
+        : {
+            reports: d.reports * decay,
+            values: Object.fromEntries(Object.entries(d.values).map(([k, v]) => [k, v * decay])),
+          };
   }
   const next: TSegmentProfile = { reports: profile.reports + 1, ...(nextAt === null ? {} : { at: nextAt }), dims };
   if (!seg) return next;
@@ -222,7 +251,11 @@ export function addToSegmentProfile(profile: TSegmentProfile, seg: TSegmentValue
 }
 
 /** Share of the reports carrying `dim` whose value satisfies `match` (0 when none carry it). */
-export function profileShare(profile: TSegmentProfile, dim: TProfileDimension, match: (value: string) => boolean): number {
+export function profileShare(
+  profile: TSegmentProfile,
+  dim: TProfileDimension,
+  match: (value: string) => boolean,
+): number {
   const d = profile.dims[dim];
   if (!d || d.reports === 0) return 0;
   let n = 0;

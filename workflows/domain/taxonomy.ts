@@ -39,7 +39,11 @@ export const ZTaxonomy = z
     t.categories.forEach((c, i) => {
       const first = seen.get(c.id);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['categories', i, 'id'], message: `duplicate category id "${c.id}" (first at categories.${first})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['categories', i, 'id'],
+          message: `duplicate category id "${c.id}" (first at categories.${first})`,
+        });
       }
       seen.set(c.id, i);
     });

@@ -9,11 +9,12 @@ import type { createActivities } from '../../activities/index.js';
 type Activities = ReturnType<typeof createActivities>;
 export type TIssueConfig = Awaited<ReturnType<Activities['loadIssueConfig']>>;
 
-export const { recordAudit, countRecentActions, loadIssueConfig, absorbIntoIssue, sendOccurrences } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // No maximumAttempts: unlimited.
-  retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
-});
+export const { recordAudit, countRecentActions, loadIssueConfig, absorbIntoIssue, sendOccurrences } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    // No maximumAttempts: unlimited.
+    retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
+  });
 
 export const { rankRootCause } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -36,7 +37,10 @@ function actionProxies(startToCloseMs: number) {
  */
 let current = actionProxies(60_000);
 
-export const actions: Pick<Activities, 'runAction' | 'compensateAction' | 'requestApproval' | 'closeApprovalRequest' | 'showApprovalProgress' | 'escalate'> = {
+export const actions: Pick<
+  Activities,
+  'runAction' | 'compensateAction' | 'requestApproval' | 'closeApprovalRequest' | 'showApprovalProgress' | 'escalate'
+> = {
   runAction: (req) => current.runAction(req),
   compensateAction: (req) => current.compensateAction(req),
   requestApproval: (req) => current.requestApproval(req),

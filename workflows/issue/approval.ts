@@ -5,11 +5,23 @@
 // does not stop the request: it is open in the workflow (the CLI and API can decide it), the
 // failure is audited as degraded and posting is retried later.
 import { ApplicationFailure, patched, uuid4 } from '@temporalio/workflow';
-import { applyApprovalDecision, approvalStage, createApprovalState, decisionRefusal, type TApprovalStage } from '../../policies/approval.js';
+import {
+  applyApprovalDecision,
+  approvalStage,
+  createApprovalState,
+  decisionRefusal,
+  type TApprovalStage,
+} from '../../policies/approval.js';
 import type { TVerdict } from '../../policies/schema.js';
 import type { TApprovalIssue, THypothesis } from '../activity-types.js';
 import type { TEvidence } from '../domain/triage.js';
-import { ZApprovalDecision, type TApprovalDecision, type TCommandRefusal, type TDecisionResult, type TPendingApproval } from '../messages.js';
+import {
+  ZApprovalDecision,
+  type TApprovalDecision,
+  type TCommandRefusal,
+  type TDecisionResult,
+  type TPendingApproval,
+} from '../messages.js';
 import { actions } from './activities.js';
 import * as ev from './audit-payloads.js';
 import { errorInfo } from './errors.js';
@@ -72,14 +84,21 @@ export class ApprovalDesk {
   /** Update validator for approve and reject: schema, an open request, eligibility under the round's policy. */
   validate(raw: unknown, decision: 'approve' | 'reject'): void {
     const parsed = ZApprovalDecision.safeParse(raw);
-    if (!parsed.success) refuse('invalid_command', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      refuse('invalid_command', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const d = parsed.data;
     const req = this.open();
     if (!req || req.stepId !== d.stepId) refuse('no_open_request', `step ${d.stepId} is not waiting for a decision`);
-    if (req.requestId !== d.requestId) refuse('stale_request', `request ${d.requestId} of ${d.stepId} is no longer open`);
+    if (req.requestId !== d.requestId)
+      refuse('stale_request', `request ${d.requestId} of ${d.stepId} is no longer open`);
     if (req.state.outcome !== 'pending') refuse('already_decided', `${d.stepId} is already ${req.state.outcome}`);
     const pending = this.pending()[0]!;
-    const refusal = decisionRefusal(this.round()?.policy?.policy, { ...pending, approvals: pending.approvals }, d.approver.id, decision);
+    const refusal = decisionRefusal(
+      this.round()?.policy?.policy,
+      { ...pending, approvals: pending.approvals },
+      d.approver.id,
+      decision,
+    );
     if (refusal) refuse(refusal.code === 'invalid_decision' ? 'invalid_command' : refusal.code, refusal.message);
   }
 
@@ -102,7 +121,11 @@ export class ApprovalDesk {
       req.state = result.state;
       req.decidedBy.push(d.approver);
       if (decision === 'reject' && d.reason) req.rejectReason = d.reason;
-      this.journal.add(decision === 'approve' ? ev.approved(d, req.state.approvals.length, req.verdict.approvalsRequired) : ev.rejected(d));
+      this.journal.add(
+        decision === 'approve'
+          ? ev.approved(d, req.state.approvals.length, req.verdict.approvalsRequired)
+          : ev.rejected(d),
+      );
       this.onDecision();
     }
     return {
@@ -140,7 +163,8 @@ export class ApprovalDesk {
     for (;;) {
       const stage = approvalStage(policy, req.verdict, req.level);
       if (!stage) break;
-      if (!req.posted && (req.retryPostAt === null || Date.now() >= req.retryPostAt)) await this.post(ctx, req, stage, context);
+      if (!req.posted && (req.retryPostAt === null || Date.now() >= req.retryPostAt))
+        await this.post(ctx, req, stage, context);
       await ctx.flush();
       const wakeAt = req.posted || req.retryPostAt === null ? req.deadline : Math.min(req.deadline, req.retryPostAt);
       const progressed = () => showProgress && req.state.approvals.length !== shown;
@@ -166,7 +190,12 @@ export class ApprovalDesk {
     return outcome;
   }
 
-  private async post(ctx: TRoundContext, req: TOpenApproval, stage: TApprovalStage, context: TApprovalContext): Promise<void> {
+  private async post(
+    ctx: TRoundContext,
+    req: TOpenApproval,
+    stage: TApprovalStage,
+    context: TApprovalContext,
+  ): Promise<void> {
     try {
       const ref = await actions.requestApproval({
         workflowId: ctx.workflowId,
@@ -180,16 +209,31 @@ export class ApprovalDesk {
         ...context,
         deadline: new Date(req.deadline).toISOString(),
         ...(req.level > 0 && req.messages.length > 0 ? { earlier: req.messages } : {}),
-        ...(req.decidedBy.length > 0 ? { approvals: req.decidedBy.filter((a) => req.state.approvals.some((x) => x.approver === a.id)) } : {}),
+        ...(req.decidedBy.length > 0
+          ? { approvals: req.decidedBy.filter((a) => req.state.approvals.some((x) => x.approver === a.id)) }
+          : {}),
       });
       req.messages.push(ref);
       req.posted = true;
-      this.journal.add(req.level === 0 ? ev.approvalRequested(req, stage, ref) : ev.approvalEscalated(req.stepId, stage));
+      this.journal.add(
+        req.level === 0 ? ev.approvalRequested(req, stage, ref) : ev.approvalEscalated(req.stepId, stage),
+      );
     } catch (e) {
       // The request stays open (CLI and API can decide it); Slack is asked again later.
       req.postFailures += 1;
-      req.retryPostAt = Date.now() + Math.min(MAX_POST_RETRY_MS, ctx.settings.retryLaterMs * 2 ** (req.postFailures - 1));
-      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_request', stepId: req.stepId, error: errorInfo(e), outcome: 'retry_later', retryAt: req.retryPostAt, attempt: req.postFailures }));
+      req.retryPostAt =
+        Date.now() + Math.min(MAX_POST_RETRY_MS, ctx.settings.retryLaterMs * 2 ** (req.postFailures - 1));
+      this.journal.add(
+        ev.degraded({
+          component: 'slack',
+          operation: 'approval_request',
+          stepId: req.stepId,
+          error: errorInfo(e),
+          outcome: 'retry_later',
+          retryAt: req.retryPostAt,
+          attempt: req.postFailures,
+        }),
+      );
       if (req.postFailures === 1 && req.level === 0) this.journal.add(ev.approvalRequested(req, stage, null));
       ctx.refreshDetails();
     }
@@ -209,7 +253,15 @@ export class ApprovalDesk {
         at: new Date().toISOString(),
       });
     } catch (e) {
-      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_progress', stepId: req.stepId, error: errorInfo(e), outcome: 'continued' }));
+      this.journal.add(
+        ev.degraded({
+          component: 'slack',
+          operation: 'approval_progress',
+          stepId: req.stepId,
+          error: errorInfo(e),
+          outcome: 'continued',
+        }),
+      );
     }
   }
 
@@ -228,7 +280,15 @@ export class ApprovalDesk {
         ...(req.rejectReason ? { reason: req.rejectReason } : {}),
       });
     } catch (e) {
-      this.journal.add(ev.degraded({ component: 'slack', operation: 'approval_close', stepId: req.stepId, error: errorInfo(e), outcome: 'continued' }));
+      this.journal.add(
+        ev.degraded({
+          component: 'slack',
+          operation: 'approval_close',
+          stepId: req.stepId,
+          error: errorInfo(e),
+          outcome: 'continued',
+        }),
+      );
     }
   }
 }

@@ -6,7 +6,15 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerification } from '../domain/issue-stats.js';
 import type { TActionResult, TApprovalMessageRef, TRootCauseResult } from '../activity-types.js';
-import type { TAbsorbedIssue, TApprovalDecision, TApprover, TCloseCommand, TMergeCommand, TReclassifyCommand, TSplitCommand } from '../messages.js';
+import type {
+  TAbsorbedIssue,
+  TApprovalDecision,
+  TApprover,
+  TCloseCommand,
+  TMergeCommand,
+  TReclassifyCommand,
+  TSplitCommand,
+} from '../messages.js';
 import type { TErrorInfo } from './errors.js';
 import { SYSTEM_ACTOR, type TJournalEntry } from './journal.js';
 import type { TOpenApproval } from './round-state.js';
@@ -15,14 +23,26 @@ const user = (a: TApprover) => ({ type: 'user', id: a.id, displayName: a.name })
 const text = (s: string, max = 1_900) => s.slice(0, max);
 
 /** When, how and on which request a human decided (the attempt's own time, not the append's). */
-const attempt = (d: TApprovalDecision) => ({ attemptedAt: d.at, requestId: d.requestId, ...(d.via ? { via: d.via } : {}) });
+const attempt = (d: TApprovalDecision) => ({
+  attemptedAt: d.at,
+  requestId: d.requestId,
+  ...(d.via ? { via: d.via } : {}),
+});
 
 export function approved(d: TApprovalDecision, given: number, required: number): TJournalEntry {
   return [
     {
       kind: 'approved',
       actor: user(d.approver),
-      payload: { stepId: d.stepId, approverId: d.approver.id, approverName: d.approver.name, ...(d.reason ? { comment: d.reason } : {}), ...attempt(d), approvalsGiven: given, approvalsRequired: required },
+      payload: {
+        stepId: d.stepId,
+        approverId: d.approver.id,
+        approverName: d.approver.name,
+        ...(d.reason ? { comment: d.reason } : {}),
+        ...attempt(d),
+        approvalsGiven: given,
+        approvalsRequired: required,
+      },
     },
     `${d.approver.name} approved ${d.stepId} (${given}/${required})`,
   ];
@@ -30,12 +50,26 @@ export function approved(d: TApprovalDecision, given: number, required: number):
 
 export function rejected(d: TApprovalDecision): TJournalEntry {
   return [
-    { kind: 'rejected', actor: user(d.approver), payload: { stepId: d.stepId, approverId: d.approver.id, approverName: d.approver.name, ...(d.reason ? { reason: d.reason } : {}), ...attempt(d) } },
+    {
+      kind: 'rejected',
+      actor: user(d.approver),
+      payload: {
+        stepId: d.stepId,
+        approverId: d.approver.id,
+        approverName: d.approver.name,
+        ...(d.reason ? { reason: d.reason } : {}),
+        ...attempt(d),
+      },
+    },
     `${d.approver.name} rejected ${d.stepId}`,
   ];
 }
 
-export function approvalRequested(req: TOpenApproval, stage: TApprovalStage, ref: TApprovalMessageRef | null): TJournalEntry {
+export function approvalRequested(
+  req: TOpenApproval,
+  stage: TApprovalStage,
+  ref: TApprovalMessageRef | null,
+): TJournalEntry {
   return [
     {
       kind: 'approval_requested',
@@ -55,14 +89,30 @@ export function approvalRequested(req: TOpenApproval, stage: TApprovalStage, ref
 
 export function approvalEscalated(stepId: string, stage: TApprovalStage): TJournalEntry {
   return [
-    { kind: 'escalated', actor: SYSTEM_ACTOR, payload: { stepId, target: stage.group, reason: `no decision within ${Math.round(stage.timeoutMs / 60_000)} min` } },
+    {
+      kind: 'escalated',
+      actor: SYSTEM_ACTOR,
+      payload: {
+        stepId,
+        target: stage.group,
+        reason: `no decision within ${Math.round(stage.timeoutMs / 60_000)} min`,
+      },
+    },
     `escalated approval of ${stepId} to ${stage.group}`,
   ];
 }
 
 export function approvalTimedOut(stepId: string, stage: TApprovalStage, next: TApprovalStage | null): TJournalEntry {
   return [
-    { kind: 'approval_timed_out', actor: SYSTEM_ACTOR, payload: { stepId, timeoutSeconds: Math.max(1, Math.round(stage.timeoutMs / 1000)), ...(next ? { escalateTo: next.group } : {}) } },
+    {
+      kind: 'approval_timed_out',
+      actor: SYSTEM_ACTOR,
+      payload: {
+        stepId,
+        timeoutSeconds: Math.max(1, Math.round(stage.timeoutMs / 1000)),
+        ...(next ? { escalateTo: next.group } : {}),
+      },
+    },
     `no decision on ${stepId} from ${stage.group}${next ? `; escalating to ${next.group}` : '; giving up'}`,
   ];
 }
@@ -83,52 +133,93 @@ export function degraded(d: TDegradation): TJournalEntry {
     {
       kind: 'degraded',
       actor: SYSTEM_ACTOR,
-      payload: { ...rest, ...(error ? { error } : {}), ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}) },
+      payload: {
+        ...rest,
+        ...(error ? { error } : {}),
+        ...(retryAt !== undefined ? { retryAt: new Date(retryAt).toISOString() } : {}),
+      },
     },
     `${d.component} ${d.operation}${d.stepId ? ` (${d.stepId})` : ''}: ${d.outcome.replace('_', ' ')}${error ? `: ${error.message}` : ''}${retryAt !== undefined ? ` at ${new Date(retryAt).toISOString()}` : ''}`,
   ];
 }
 
 export function snoozed(by: TApprover, minutes: number, until: number): TJournalEntry {
-  return [{ kind: 'snoozed', actor: user(by), payload: { minutes, until: new Date(until).toISOString() } }, `${by.name} snoozed triggers for ${minutes} min`];
+  return [
+    { kind: 'snoozed', actor: user(by), payload: { minutes, until: new Date(until).toISOString() } },
+    `${by.name} snoozed triggers for ${minutes} min`,
+  ];
 }
 
 export function reclassified(cmd: TReclassifyCommand, from: string): TJournalEntry {
   return [
-    { kind: 'reclassified', actor: user(cmd.by), payload: { from, to: cmd.category, ...(cmd.reason ? { reason: cmd.reason } : {}) } },
+    {
+      kind: 'reclassified',
+      actor: user(cmd.by),
+      payload: { from, to: cmd.category, ...(cmd.reason ? { reason: cmd.reason } : {}) },
+    },
     `${cmd.by.name} reclassified ${from} → ${cmd.category}`,
   ];
 }
 
 export function closedByUser(cmd: TCloseCommand, cancelledStep: string | null): TJournalEntry {
   const summary = `${cmd.reason}${cancelledStep ? ` (cancelled ${cancelledStep})` : ''}`;
-  return [{ kind: 'closed', actor: user(cmd.by), payload: { outcome: 'closed_by_user', summary: text(summary, 3_900) } }, `closed by ${cmd.by.name}: ${summary}`];
+  return [
+    { kind: 'closed', actor: user(cmd.by), payload: { outcome: 'closed_by_user', summary: text(summary, 3_900) } },
+    `closed by ${cmd.by.name}: ${summary}`,
+  ];
 }
 
 export function merged(cmd: TMergeCommand, reports: number, cancelledStep: string | null): TJournalEntry {
   return [
-    { kind: 'merged', actor: user(cmd.by), payload: { into: cmd.into, reason: text(cmd.reason), reports, ...(cancelledStep ? { cancelledStep } : {}) } },
+    {
+      kind: 'merged',
+      actor: user(cmd.by),
+      payload: { into: cmd.into, reason: text(cmd.reason), reports, ...(cancelledStep ? { cancelledStep } : {}) },
+    },
     `${cmd.by.name} merged this issue into ${cmd.into} (${reports} reports): ${text(cmd.reason, 200)}`,
   ];
 }
 
 export function absorbed(a: TAbsorbedIssue, added: number, overlap: number): TJournalEntry {
   return [
-    { kind: 'issue_absorbed', actor: user(a.by), payload: { from: a.from, reason: text(a.reason), reports: added, overlap } },
+    {
+      kind: 'issue_absorbed',
+      actor: user(a.by),
+      payload: { from: a.from, reason: text(a.reason), reports: added, overlap },
+    },
     `${a.by.name} merged ${a.from} into this issue (+${added} reports${overlap ? `, ${overlap} already counted` : ''})`,
   ];
 }
 
-export function split(cmd: TSplitCommand, into: string, category: string, moved: number, remaining: number): TJournalEntry {
-  const selection = cmd.feedbackIds ? { feedbackIds: cmd.feedbackIds.slice(0, 50), count: cmd.feedbackIds.length } : { grouping: cmd.grouping ?? 'fingerprint' };
+export function split(
+  cmd: TSplitCommand,
+  into: string,
+  category: string,
+  moved: number,
+  remaining: number,
+): TJournalEntry {
+  const selection = cmd.feedbackIds
+    ? { feedbackIds: cmd.feedbackIds.slice(0, 50), count: cmd.feedbackIds.length }
+    : { grouping: cmd.grouping ?? 'fingerprint' };
   return [
-    { kind: 'split', actor: user(cmd.by), payload: { into, reason: text(cmd.reason), moved, remaining, selection, category } },
+    {
+      kind: 'split',
+      actor: user(cmd.by),
+      payload: { into, reason: text(cmd.reason), moved, remaining, selection, category },
+    },
     `${cmd.by.name} split ${moved} reports into ${into}: ${text(cmd.reason, 200)}`,
   ];
 }
 
 export function closedIdle(idleMs: number): TJournalEntry {
-  return [{ kind: 'closed', actor: SYSTEM_ACTOR, payload: { outcome: 'idle', summary: `no reports for ${Math.round(idleMs / 3_600_000)} h` } }, 'closed after a quiet period'];
+  return [
+    {
+      kind: 'closed',
+      actor: SYSTEM_ACTOR,
+      payload: { outcome: 'idle', summary: `no reports for ${Math.round(idleMs / 3_600_000)} h` },
+    },
+    'closed after a quiet period',
+  ];
 }
 
 export function playbookSelected(loaded: TLoadedPlaybook, policy: TLoadedPolicy | null, why: string): TJournalEntry {
@@ -149,15 +240,38 @@ export function playbookSelected(loaded: TLoadedPlaybook, policy: TLoadedPolicy 
   ];
 }
 
-export function repageSuppressed(playbookId: string, playbookVersion: string, reason: string, suppressed: number, firedAt: number): TJournalEntry {
+export function repageSuppressed(
+  playbookId: string,
+  playbookVersion: string,
+  reason: string,
+  suppressed: number,
+  firedAt: number,
+): TJournalEntry {
   return [
-    { kind: 'repage_suppressed', actor: SYSTEM_ACTOR, payload: { playbookId, playbookVersion, reason: text(reason), suppressed, firedAt: new Date(firedAt).toISOString() } },
+    {
+      kind: 'repage_suppressed',
+      actor: SYSTEM_ACTOR,
+      payload: {
+        playbookId,
+        playbookVersion,
+        reason: text(reason),
+        suppressed,
+        firedAt: new Date(firedAt).toISOString(),
+      },
+    },
     `${playbookId} fired again, not paged: ${reason}`,
   ];
 }
 
 export function recurred(reason: string, attempt: number, previous: string): TJournalEntry {
-  return [{ kind: 'reopened', actor: SYSTEM_ACTOR, payload: { reason: text(`trigger fired again: ${reason}`), attempt, previousVerdict: previous } }, `recurred after ${previous}: ${reason}`];
+  return [
+    {
+      kind: 'reopened',
+      actor: SYSTEM_ACTOR,
+      payload: { reason: text(`trigger fired again: ${reason}`), attempt, previousVerdict: previous },
+    },
+    `recurred after ${previous}: ${reason}`,
+  ];
 }
 
 export function policyVerdict(stepId: string, v: TVerdict): TJournalEntry {
@@ -181,7 +295,10 @@ export function policyVerdict(stepId: string, v: TVerdict): TJournalEntry {
 }
 
 export function actionStarted(actionType: string, stepId: string, key: string): TJournalEntry {
-  return [{ kind: 'action_started', actor: SYSTEM_ACTOR, payload: { actionType, stepId, idempotencyKey: key } }, `running ${stepId} (${actionType})`];
+  return [
+    { kind: 'action_started', actor: SYSTEM_ACTOR, payload: { actionType, stepId, idempotencyKey: key } },
+    `running ${stepId} (${actionType})`,
+  ];
 }
 
 export function actionSucceeded(actionType: string, stepId: string, key: string, r: TActionResult): TJournalEntry {
@@ -189,48 +306,100 @@ export function actionSucceeded(actionType: string, stepId: string, key: string,
     {
       kind: 'action_succeeded',
       actor: SYSTEM_ACTOR,
-      payload: { actionType, stepId, idempotencyKey: key, dryRun: r.dryRun, ...(r.externalRef ? { externalRef: r.externalRef } : {}), result: { ...r.outputs, created: r.created } },
+      payload: {
+        actionType,
+        stepId,
+        idempotencyKey: key,
+        dryRun: r.dryRun,
+        ...(r.externalRef ? { externalRef: r.externalRef } : {}),
+        result: { ...r.outputs, created: r.created },
+      },
     },
-    r.dryRun ? `${stepId} recorded as a dry run: the integration is not configured` : `${stepId} done${r.externalRef ? `: ${r.externalRef}` : ''}${r.created ? '' : ' (already existed)'}`,
+    r.dryRun
+      ? `${stepId} recorded as a dry run: the integration is not configured`
+      : `${stepId} done${r.externalRef ? `: ${r.externalRef}` : ''}${r.created ? '' : ' (already existed)'}`,
   ];
 }
 
 export function actionFailed(actionType: string, stepId: string, key: string, error: TErrorInfo): TJournalEntry {
-  return [{ kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType, stepId, idempotencyKey: key, error } }, `${stepId} failed: ${error.message}`];
+  return [
+    { kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType, stepId, idempotencyKey: key, error } },
+    `${stepId} failed: ${error.message}`,
+  ];
 }
 
-export function ticketsSkipped(actionType: string, stepId: string, key: string, skipped: Array<{ ticket: string; reason: string }>): TJournalEntry {
+export function ticketsSkipped(
+  actionType: string,
+  stepId: string,
+  key: string,
+  skipped: Array<{ ticket: string; reason: string }>,
+): TJournalEntry {
   return [
-    { kind: 'tickets_skipped', actor: SYSTEM_ACTOR, payload: { actionType, stepId, idempotencyKey: key, tickets: skipped.slice(0, 5_000) } },
-    `${stepId}: skipped ${skipped.length} ticket(s) (${skipped.slice(0, 10).map((s) => `${s.ticket} ${s.reason}`).join(', ')})`,
+    {
+      kind: 'tickets_skipped',
+      actor: SYSTEM_ACTOR,
+      payload: { actionType, stepId, idempotencyKey: key, tickets: skipped.slice(0, 5_000) },
+    },
+    `${stepId}: skipped ${skipped.length} ticket(s) (${skipped
+      .slice(0, 10)
+      .map((s) => `${s.ticket} ${s.reason}`)
+      .join(', ')})`,
   ];
 }
 
 export function compensated(type: string, stepId: string, key: string, compensates: string): TJournalEntry {
-  return [{ kind: 'compensated', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId, idempotencyKey: key, compensates } }, `compensated ${stepId} with ${type}`];
+  return [
+    {
+      kind: 'compensated',
+      actor: SYSTEM_ACTOR,
+      payload: { actionType: type, stepId, idempotencyKey: key, compensates },
+    },
+    `compensated ${stepId} with ${type}`,
+  ];
 }
 
-export function compensationFailed(type: string, stepId: string, key: string, compensates: string, error: TErrorInfo): TJournalEntry {
+export function compensationFailed(
+  type: string,
+  stepId: string,
+  key: string,
+  compensates: string,
+  error: TErrorInfo,
+): TJournalEntry {
   return [
-    { kind: 'compensation_failed', actor: SYSTEM_ACTOR, payload: { actionType: type, stepId, idempotencyKey: key, compensates, error } },
+    {
+      kind: 'compensation_failed',
+      actor: SYSTEM_ACTOR,
+      payload: { actionType: type, stepId, idempotencyKey: key, compensates, error },
+    },
     `compensation of ${stepId} failed: ${error.message}`,
   ];
 }
 
 export function escalated(target: string, reason: string): TJournalEntry {
-  return [{ kind: 'escalated', actor: SYSTEM_ACTOR, payload: { target, reason: text(reason) } }, `escalated to ${target}: ${reason}`];
+  return [
+    { kind: 'escalated', actor: SYSTEM_ACTOR, payload: { target, reason: text(reason) } },
+    `escalated to ${target}: ${reason}`,
+  ];
 }
 
 export function escalationFailed(key: string, target: string, error: TErrorInfo): TJournalEntry {
   return [
-    { kind: 'action_failed', actor: SYSTEM_ACTOR, payload: { actionType: 'slack.post_message', idempotencyKey: key, error } },
+    {
+      kind: 'action_failed',
+      actor: SYSTEM_ACTOR,
+      payload: { actionType: 'slack.post_message', idempotencyKey: key, error },
+    },
     `escalation to ${target} failed: ${error.message}`,
   ];
 }
 
 export function customerReplied(key: string, tickets: string[], templateId: string, dryRun: boolean): TJournalEntry {
   return [
-    { kind: 'customer_replied', actor: SYSTEM_ACTOR, payload: { idempotencyKey: key, ticketRefs: tickets, templateId, channel: 'zendesk', dryRun } },
+    {
+      kind: 'customer_replied',
+      actor: SYSTEM_ACTOR,
+      payload: { idempotencyKey: key, ticketRefs: tickets, templateId, channel: 'zendesk', dryRun },
+    },
     `${dryRun ? 'would have replied' : 'replied'} to ${tickets.length} customer ticket(s)`,
   ];
 }
@@ -256,7 +425,10 @@ export function verified(v: TVerification, windowMinutes: number): TJournalEntry
 }
 
 export function reopened(reason: string, attempt: number): TJournalEntry {
-  return [{ kind: 'reopened', actor: SYSTEM_ACTOR, payload: { reason: text(reason), attempt, previousVerdict: 'verifying' } }, `reopened: ${reason}`];
+  return [
+    { kind: 'reopened', actor: SYSTEM_ACTOR, payload: { reason: text(reason), attempt, previousVerdict: 'verifying' } },
+    `reopened: ${reason}`,
+  ];
 }
 
 export function hypotheses(ranking: TRootCauseResult): TJournalEntry {
@@ -266,11 +438,18 @@ export function hypotheses(ranking: TRootCauseResult): TJournalEntry {
       kind: 'hypotheses',
       actor: SYSTEM_ACTOR,
       payload: {
-        items: items.map((h) => ({ id: h.id, summary: text(`${h.kind}: ${h.title}`), score: Math.min(1, Math.max(0, h.score)), evidenceRefs: h.reasons.slice(0, 10).map((r) => r.slice(0, 290)) })),
+        items: items.map((h) => ({
+          id: h.id,
+          summary: text(`${h.kind}: ${h.title}`),
+          score: Math.min(1, Math.max(0, h.score)),
+          evidenceRefs: h.reasons.slice(0, 10).map((r) => r.slice(0, 290)),
+        })),
         rankerVersion: ranking.rankerVersion,
       },
     },
     (ranking.verdict === 'ranked' ? `top hypothesis: ${items[0]?.title ?? '?'}` : 'root cause: insufficient evidence') +
-      (ranking.unavailableSources.length > 0 ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)` : ''),
+      (ranking.unavailableSources.length > 0
+        ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)`
+        : ''),
   ];
 }

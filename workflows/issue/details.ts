@@ -15,24 +15,33 @@ export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now:
   const current = round?.current;
   const approval = current?.approval;
   if (approval && approval.state.outcome === 'pending') {
-    const groups = approval.verdict.approverGroup ? [approval.verdict.approverGroup, ...approval.verdict.escalationChain].slice(0, approval.level + 1) : [];
+    const groups = approval.verdict.approverGroup
+      ? [approval.verdict.approverGroup, ...approval.verdict.escalationChain].slice(0, approval.level + 1)
+      : [];
     const group = groups.at(-1) ?? 'none';
     const policy = round?.policy?.policy;
     const decided = new Set(approval.decidedBy.map((a) => a.id));
-    const people = groups.flatMap((g) => policy?.approverGroups[g]?.members ?? []).filter((m, i, all) => !decided.has(m.slackUserId) && all.findIndex((x) => x.slackUserId === m.slackUserId) === i);
+    const people = groups
+      .flatMap((g) => policy?.approverGroups[g]?.members ?? [])
+      .filter(
+        (m, i, all) => !decided.has(m.slackUserId) && all.findIndex((x) => x.slackUserId === m.slackUserId) === i,
+      );
     const channel = policy?.approverGroups[group]?.channel;
     const given = approval.state.approvals.length;
     return (
       `Waiting on **${group}** (${people.map((p) => p.name).join(', ') || 'no eligible member'}${channel ? ` in ${channel}` : ''}) to approve **${approval.stepId}** (${approval.actionType}): ` +
       `${given} of ${approval.verdict.approvalsRequired} approval(s), deadline ${iso(approval.deadline)}` +
-      (approval.posted ? '' : ` · Slack not reached (${approval.postFailures} failure(s)); the request is open for the API and CLI${approval.retryPostAt ? `, posting again at ${iso(approval.retryPostAt)}` : ''}`)
+      (approval.posted
+        ? ''
+        : ` · Slack not reached (${approval.postFailures} failure(s)); the request is open for the API and CLI${approval.retryPostAt ? `, posting again at ${iso(approval.retryPostAt)}` : ''}`)
     );
   }
   if (current?.retryAt && current.retryAt > now) {
     const system = current.action.type.split('.')[0]!;
     return `Waiting on **${system[0]!.toUpperCase()}${system.slice(1)}** for **${current.stepId}** (${current.action.type}): failing since ${iso(current.firstFailureAt ?? now)}, ${current.attempts} retry(ies), next at ${iso(current.retryAt)}`;
   }
-  if (round?.phase === 'verify' && round.verify) return `Verifying the fix until ${iso(round.verify.until)} (reports since the fix are counted against those before)`;
+  if (round?.phase === 'verify' && round.verify)
+    return `Verifying the fix until ${iso(round.verify.until)} (reports since the fix are counted against those before)`;
   if (round) return `Running round ${round.n} of playbook ${round.playbook.version} (${round.phase})`;
   if (s.snoozedUntil !== null && s.snoozedUntil > now) return `Snoozed until ${iso(s.snoozedUntil)}`;
   return null;
@@ -41,7 +50,11 @@ export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now:
 export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRoundState | null, now: number): string {
   // The title carries a (masked) customer excerpt: markdown and HTML characters are neutralised.
   const title = `**${v.title.replace(/[\r\n#*_[\]`<>|\\]/g, ' ')}** · issue ${v.fingerprint}`;
-  const jira = v.jiraKey ? (v.jiraUrl && /^https?:\/\/[^\s()]+$/.test(v.jiraUrl) ? `[${v.jiraKey}](${v.jiraUrl})` : v.jiraKey) : null;
+  const jira = v.jiraKey
+    ? v.jiraUrl && /^https?:\/\/[^\s()]+$/.test(v.jiraUrl)
+      ? `[${v.jiraKey}](${v.jiraUrl})`
+      : v.jiraKey
+    : null;
   const line =
     `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${v.occurrences} reports from ${v.customers} customers` +
     (jira ? ` · Jira ${jira}` : '') +

@@ -12,10 +12,17 @@ export interface TErrorInfo {
 export function errorInfo(e: unknown): TErrorInfo {
   const cause = e instanceof ActivityFailure ? e.cause : e;
   if (cause instanceof ApplicationFailure) {
-    return { ...(cause.type ? { code: cause.type } : {}), message: cause.message.slice(0, 1_900), retryable: !cause.nonRetryable };
+    return {
+      ...(cause.type ? { code: cause.type } : {}),
+      message: cause.message.slice(0, 1_900),
+      retryable: !cause.nonRetryable,
+    };
   }
   // Timeouts and other failures without an application type: retrying later may help.
-  return { message: (e instanceof Error ? (cause instanceof Error ? cause.message : e.message) : String(e)).slice(0, 1_900), retryable: true };
+  return {
+    message: (e instanceof Error ? (cause instanceof Error ? cause.message : e.message) : String(e)).slice(0, 1_900),
+    retryable: true,
+  };
 }
 
 /** Tickets a failed fan-out attempt had handled before it failed (activities/actions.ts `withResultsSoFar`). */
@@ -24,7 +31,13 @@ export function ticketResultsSoFar(e: unknown): TTicketResult[] {
   if (!(cause instanceof ApplicationFailure)) return [];
   const details = cause.details?.[0] as { ticketResults?: unknown } | undefined;
   const list = Array.isArray(details?.ticketResults) ? (details.ticketResults as unknown[]) : [];
-  return list.filter((t): t is TTicketResult => typeof t === 'object' && t !== null && typeof (t as TTicketResult).id === 'string' && typeof (t as TTicketResult).outcome === 'string');
+  return list.filter(
+    (t): t is TTicketResult =>
+      typeof t === 'object' &&
+      t !== null &&
+      typeof (t as TTicketResult).id === 'string' &&
+      typeof (t as TTicketResult).outcome === 'string',
+  );
 }
 
 /**

@@ -30,7 +30,12 @@ export class Journal {
   /** Records an audit event (queued) and a human-readable timeline line. */
   record(draft: TAuditDraft, summary: string): void {
     this.state.seq += 1;
-    this.pending.push({ ...draft, workflowId: this.workflowId, runId: this.runId, eventKey: `${this.chainId}:e${this.state.seq}` } as TAuditAppend);
+    this.pending.push({
+      ...draft,
+      workflowId: this.workflowId,
+      runId: this.runId,
+      eventKey: `${this.chainId}:e${this.state.seq}`,
+    } as TAuditAppend);
     this.note(draft.kind, summary);
   }
 
@@ -41,7 +46,8 @@ export class Journal {
   /** A timeline line with no audit event (e.g. an ignored duplicate decision). */
   note(kind: string, summary: string): void {
     this.state.timeline.push({ at: new Date().toISOString(), kind, summary });
-    if (this.state.timeline.length > TIMELINE_CAP) this.state.timeline.splice(0, this.state.timeline.length - TIMELINE_CAP);
+    if (this.state.timeline.length > TIMELINE_CAP)
+      this.state.timeline.splice(0, this.state.timeline.length - TIMELINE_CAP);
   }
 
   /** Takes the queued events; the caller hands them to the audit activity. */

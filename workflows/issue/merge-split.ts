@@ -33,7 +33,10 @@ export function rememberMembers(s: TCarriedIssueState, fresh: readonly TOccurren
 
 // ── Stats arithmetic ─────────────────────────────────────────────────────────────────────────
 
-function sumRecords<K extends string>(a: Partial<Record<K, number>>, b: Partial<Record<K, number>>): Partial<Record<K, number>> {
+function sumRecords<K extends string>(
+  a: Partial<Record<K, number>>,
+  b: Partial<Record<K, number>>,
+): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = { ...a };
   for (const [k, v] of Object.entries(b) as Array<[K, number]>) out[k] = (out[k] ?? 0) + v;
   return out;
@@ -59,10 +62,14 @@ function mergeIds(into: string[], from: readonly string[], max: number): { ids: 
  * arrival would); recent reports interleave by time. Reports the survivor already counted (same id)
  * are taken out of the absorbed side first when it still holds their detail.
  */
-export function mergeStats(survivor: TIssueStatsState, absorbed: TIssueStatsState): { stats: TIssueStatsState; overlap: number; approximate: boolean } {
+export function mergeStats(
+  survivor: TIssueStatsState,
+  absorbed: TIssueStatsState,
+): { stats: TIssueStatsState; overlap: number; approximate: boolean } {
   const known = new Set(survivor.tickets);
   const overlapIds = absorbed.tickets.filter((t) => known.has(t));
-  const cleaned = overlapIds.length > 0 ? removeReports(absorbed, overlapIds) : { stats: absorbed, removed: 0, approximate: false };
+  const cleaned =
+    overlapIds.length > 0 ? removeReports(absorbed, overlapIds) : { stats: absorbed, removed: 0, approximate: false };
   const a = cleaned.stats;
   const b = survivor;
   const { bucketMs, retentionBuckets, maxRecent } = b.limits;
@@ -70,7 +77,10 @@ export function mergeStats(survivor: TIssueStatsState, absorbed: TIssueStatsStat
   let bucketOrigin = b.bucketOrigin;
   if (a.bucketOrigin !== null && a.limits.bucketMs === bucketMs) {
     const origin = minNullable(b.bucketOrigin, a.bucketOrigin)!;
-    const end = Math.max(b.bucketOrigin === null ? -Infinity : b.bucketOrigin + b.counts.length * bucketMs, a.bucketOrigin + a.counts.length * bucketMs);
+    const end = Math.max(
+      b.bucketOrigin === null ? -Infinity : b.bucketOrigin + b.counts.length * bucketMs,
+      a.bucketOrigin + a.counts.length * bucketMs,
+    );
     const merged = new Array<number>(Math.round((end - origin) / bucketMs)).fill(0);
     const addAll = (src: number[], from: number | null) => {
       if (from === null) return;
@@ -124,7 +134,10 @@ export function mergeStats(survivor: TIssueStatsState, absorbed: TIssueStatsStat
  * detail is still in `recent` leaves every count; one known only by id leaves the total alone
  * (`approximate`). Ids stay in `tickets`, so a re-delivery of a moved report is still a duplicate.
  */
-export function removeReports(stats: TIssueStatsState, ids: readonly string[]): { stats: TIssueStatsState; removed: number; approximate: boolean } {
+export function removeReports(
+  stats: TIssueStatsState,
+  ids: readonly string[],
+): { stats: TIssueStatsState; removed: number; approximate: boolean } {
   const gone = new Set(ids);
   const s: TIssueStatsState = {
     ...stats,
@@ -162,7 +175,12 @@ export function removeReports(stats: TIssueStatsState, ids: readonly string[]): 
 // ── Merge ────────────────────────────────────────────────────────────────────────────────────
 
 /** What the absorbed issue sends the survivor (the `absorb_issue` signal). */
-export function absorbedIssue(workflowId: string, s: TCarriedIssueState, cmd: { by: TAbsorbedIssue['by']; reason: string }, at: number): TAbsorbedIssue {
+export function absorbedIssue(
+  workflowId: string,
+  s: TCarriedIssueState,
+  cmd: { by: TAbsorbedIssue['by']; reason: string },
+  at: number,
+): TAbsorbedIssue {
   return {
     from: workflowId,
     by: cmd.by,
@@ -182,7 +200,10 @@ export function absorbedIssue(workflowId: string, s: TCarriedIssueState, cmd: { 
 }
 
 /** Folds an absorbed issue into the survivor; returns how many reports it added (0 for a repeated signal). */
-export function absorbIssue(s: TCarriedIssueState, a: TAbsorbedIssue): { added: number; overlap: number; approximate: boolean } {
+export function absorbIssue(
+  s: TCarriedIssueState,
+  a: TAbsorbedIssue,
+): { added: number; overlap: number; approximate: boolean } {
   const from = (s.mergedFrom ??= []);
   if (from.some((m) => m.from === a.from)) return { added: 0, overlap: 0, approximate: false };
   from.push({ from: a.from, by: a.by, at: a.at, reports: a.stats.total });
@@ -231,10 +252,13 @@ export function absorbIssue(s: TCarriedIssueState, a: TAbsorbedIssue): { added: 
     g.no_encoder += a.grouping.no_encoder;
     if (a.grouping.evidence_join) {
       g.evidence_join = (g.evidence_join ?? 0) + a.grouping.evidence_join;
-      for (const e of a.grouping.joinEvidence ?? []) if (!(g.joinEvidence ??= []).includes(e) && g.joinEvidence.length < 10) g.joinEvidence.push(e);
-      for (const c of a.grouping.joinedFrom ?? []) if (!(g.joinedFrom ??= []).includes(c) && g.joinedFrom.length < 10) g.joinedFrom.push(c);
+      for (const e of a.grouping.joinEvidence ?? [])
+        if (!(g.joinEvidence ??= []).includes(e) && g.joinEvidence.length < 10) g.joinEvidence.push(e);
+      for (const c of a.grouping.joinedFrom ?? [])
+        if (!(g.joinedFrom ??= []).includes(c) && g.joinedFrom.length < 10) g.joinedFrom.push(c);
     }
-    if (a.grouping.weakest && (!g.weakest || a.grouping.weakest.similarity < g.weakest.similarity)) g.weakest = a.grouping.weakest;
+    if (a.grouping.weakest && (!g.weakest || a.grouping.weakest.similarity < g.weakest.similarity))
+      g.weakest = a.grouping.weakest;
   }
   if (!s.excerpt && a.members[0]) s.excerpt = a.members[0].excerpt;
   return { added: s.stats.total - before, overlap: merged.overlap, approximate: merged.approximate };
@@ -242,10 +266,15 @@ export function absorbIssue(s: TCarriedIssueState, a: TAbsorbedIssue): { added: 
 
 // ── Split ────────────────────────────────────────────────────────────────────────────────────
 
-export type TSplitSelection = { ok: true; occurrences: TOccurrence[] } | { ok: false; code: 'unknown_messages' | 'nothing_to_split' | 'would_empty'; message: string };
+export type TSplitSelection =
+  | { ok: true; occurrences: TOccurrence[] }
+  | { ok: false; code: 'unknown_messages' | 'nothing_to_split' | 'would_empty'; message: string };
 
 /** The reports a split command moves, or why it cannot. */
-export function selectForSplit(s: TCarriedIssueState, cmd: Pick<TSplitCommand, 'feedbackIds' | 'grouping'>): TSplitSelection {
+export function selectForSplit(
+  s: TCarriedIssueState,
+  cmd: Pick<TSplitCommand, 'feedbackIds' | 'grouping'>,
+): TSplitSelection {
   const members = s.members ?? [];
   let picked: TOccurrence[];
   if (cmd.feedbackIds) {
@@ -261,9 +290,19 @@ export function selectForSplit(s: TCarriedIssueState, cmd: Pick<TSplitCommand, '
     picked = [...new Set(cmd.feedbackIds)].map((id) => byId.get(id)!);
   } else {
     picked = members.filter((m) => (m.grouping?.method ?? 'fingerprint') === cmd.grouping);
-    if (picked.length === 0) return { ok: false, code: 'nothing_to_split', message: `no recent report of this issue was grouped by ${cmd.grouping}` };
+    if (picked.length === 0)
+      return {
+        ok: false,
+        code: 'nothing_to_split',
+        message: `no recent report of this issue was grouped by ${cmd.grouping}`,
+      };
   }
-  if (picked.length >= s.stats.total) return { ok: false, code: 'would_empty', message: 'the split would move every report of the issue: merge or reclassify it instead' };
+  if (picked.length >= s.stats.total)
+    return {
+      ok: false,
+      code: 'would_empty',
+      message: 'the split would move every report of the issue: merge or reclassify it instead',
+    };
   return { ok: true, occurrences: picked };
 }
 

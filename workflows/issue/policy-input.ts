@@ -14,7 +14,12 @@ import { NEEDS_REVIEW } from '../domain/triage.js';
 import { meanConfidence, type TCarriedIssueState } from './state.js';
 
 /** The evaluator's input for one step of `actionType` over `tickets`, with the caller's rate-limit count. */
-export function stepPolicyInput(s: TCarriedIssueState, actionType: string, tickets: readonly string[], recentActionCount: number): TPolicyEvaluationInput {
+export function stepPolicyInput(
+  s: TCarriedIssueState,
+  actionType: string,
+  tickets: readonly string[],
+  recentActionCount: number,
+): TPolicyEvaluationInput {
   const touches = (TOUCHES_TICKETS as Record<string, boolean>)[actionType] ?? false;
   return {
     actionType,
@@ -23,7 +28,10 @@ export function stepPolicyInput(s: TCarriedIssueState, actionType: string, ticke
     severity: highestSeverity(s.stats) ?? 'low',
     // Carried state holds tiers as strings; evaluatePolicy validates its input and denies on a bad one.
     customerTiers: s.tiers as TPolicyEvaluationInput['customerTiers'],
-    blastRadius: { tickets: touches ? tickets.length : 0, customers: touches ? Math.min(tickets.length, affectedCustomerCount(s.stats)) : 0 },
+    blastRadius: {
+      tickets: touches ? tickets.length : 0,
+      customers: touches ? Math.min(tickets.length, affectedCustomerCount(s.stats)) : 0,
+    },
     recentActionCount,
     needsReview: s.category === NEEDS_REVIEW,
     predictedOutcome: issueOutcome(s.outcome),

@@ -6,7 +6,14 @@
 import { patched } from '@temporalio/workflow';
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import { issueTitle } from '../domain/issue-title.js';
-import { ACTION_OUTPUTS, deriveCompensation, renderTemplate, TOUCHES_TICKETS, type TCompensation, type TPlaybookAction } from '../../playbooks/actions.js';
+import {
+  ACTION_OUTPUTS,
+  deriveCompensation,
+  renderTemplate,
+  TOUCHES_TICKETS,
+  type TCompensation,
+  type TPlaybookAction,
+} from '../../playbooks/actions.js';
 import type { TPlaybookStep } from '../../playbooks/schema.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
@@ -31,7 +38,8 @@ function issueValues(ctx: TRoundContext): Record<string, string | number> {
 /** Renders every template field of an action (or compensation); throws LoopwrightError on a missing value. */
 function render<T extends TPlaybookAction | TCompensation>(action: T, values: Record<string, string | number>): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(action)) out[k] = typeof v === 'string' && k !== 'type' ? renderTemplate(v, values) : v;
+  for (const [k, v] of Object.entries(action))
+    out[k] = typeof v === 'string' && k !== 'type' ? renderTemplate(v, values) : v;
   return out as T;
 }
 
@@ -40,13 +48,34 @@ export function actionKey(ctx: TRoundContext, stepId: string): string {
   return `${ctx.workflowId}/${ctx.chainId}/r${ctx.round.n}/${stepId}`;
 }
 
-function noteStep(ctx: TRoundContext, step: TPlaybookStep, outcome: TStepOutcome['outcome'], verdict: TStepOutcome['verdict'], detail?: string, externalRef?: string): void {
-  recordStep(ctx.state, { stepId: step.id, actionType: step.action.type, verdict, outcome, ...(detail ? { detail } : {}), ...(externalRef ? { externalRef } : {}) });
+function noteStep(
+  ctx: TRoundContext,
+  step: TPlaybookStep,
+  outcome: TStepOutcome['outcome'],
+  verdict: TStepOutcome['verdict'],
+  detail?: string,
+  externalRef?: string,
+): void {
+  recordStep(ctx.state, {
+    stepId: step.id,
+    actionType: step.action.type,
+    verdict,
+    outcome,
+    ...(detail ? { detail } : {}),
+    ...(externalRef ? { externalRef } : {}),
+  });
   // Later steps may quote this one's outputs; a step that did not run says so instead of breaking them.
-  if (outcome !== 'succeeded') for (const field of ACTION_OUTPUTS[step.action.type]) ctx.round.outputs[`steps.${step.id}.${field}`] ??= `(not run: ${outcome})`;
+  if (outcome !== 'succeeded')
+    for (const field of ACTION_OUTPUTS[step.action.type])
+      ctx.round.outputs[`steps.${step.id}.${field}`] ??= `(not run: ${outcome})`;
 }
 
-async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybookAction, tickets: string[]): Promise<TVerdict> {
+async function policyVerdict(
+  ctx: TRoundContext,
+  stepId: string,
+  action: TPlaybookAction,
+  tickets: string[],
+): Promise<TVerdict> {
   const policy = ctx.round.policy?.policy;
   const windowMs = policy ? rateLimitWindowMs(policy, action.type) : null;
   const recentActionCount = windowMs === null ? 0 : await countRecentActions({ actionType: action.type, windowMs });
@@ -62,7 +91,8 @@ async function policyVerdict(ctx: TRoundContext, stepId: string, action: TPlaybo
  */
 function recurrenceAction(ctx: TRoundContext, step: TPlaybookStep): TPlaybookAction {
   const old = ctx.state.jiraKey;
-  if (step.action.type !== 'jira.create_issue' || !ctx.round.recurrence || !old || !patched('recurrence-jira-rule')) return step.action;
+  if (step.action.type !== 'jira.create_issue' || !ctx.round.recurrence || !old || !patched('recurrence-jira-rule'))
+    return step.action;
   const rule = ctx.round.playbook.playbook.recurrence;
   if (rule?.jira !== 'reopen') return { ...step.action, relatesTo: old };
   ctx.round.outputs[`steps.${step.id}.issueKey`] = old;
@@ -70,7 +100,11 @@ function recurrenceAction(ctx: TRoundContext, step: TPlaybookStep): TPlaybookAct
   return { type: 'jira.transition', issueKey: old, transition: rule.reopenTransition };
 }
 
-async function prepare(ctx: TRoundContext, step: TPlaybookStep, tickets: string[]): Promise<TStepInFlight | TStepResult> {
+async function prepare(
+  ctx: TRoundContext,
+  step: TPlaybookStep,
+  tickets: string[],
+): Promise<TStepInFlight | TStepResult> {
   const base = recurrenceAction(ctx, step);
   const type = base.type;
   const key = actionKey(ctx, step.id);
@@ -148,7 +182,8 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
     p.approval = null;
   }
   ctx.checkpoint();
-  if (p.attempts === 0 && p.chunks.length === 0) ctx.journal.add(ev.actionStarted(p.action.type, step.id, p.idempotencyKey));
+  if (p.attempts === 0 && p.chunks.length === 0)
+    ctx.journal.add(ev.actionStarted(p.action.type, step.id, p.idempotencyKey));
   await ctx.flush();
   const run = await act(ctx, p);
   if (run.kind === 'failed') {
@@ -160,15 +195,29 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
     if (changedInFailingChunk.length > 0 && patched('compensate-failing-chunk')) {
       const applied = p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk);
       const result = mergeChunks([...p.chunks, partialChunk(p.action, changedInFailingChunk)]);
-      ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result, tickets: [...applied, ...changedInFailingChunk.map((t) => t.id)] });
+      ctx.round.completed.push({
+        stepId: step.id,
+        action: p.action,
+        key: p.idempotencyKey,
+        result,
+        tickets: [...applied, ...changedInFailingChunk.map((t) => t.id)],
+      });
     } else if (p.chunks.length > 0 && patched('compensate-partial-fan-out')) {
-      ctx.round.completed.push({ stepId: step.id, action: p.action, key: p.idempotencyKey, result: mergeChunks(p.chunks), tickets: p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk) });
+      ctx.round.completed.push({
+        stepId: step.id,
+        action: p.action,
+        key: p.idempotencyKey,
+        result: mergeChunks(p.chunks),
+        tickets: p.tickets.slice(0, p.chunks.length * ctx.settings.fanOutChunk),
+      });
     }
     return { kind: 'failed', error: run.error.message };
   }
   const result = run.result;
   ctx.journal.add(ev.actionSucceeded(p.action.type, step.id, p.idempotencyKey, result));
-  const skipped = (result.tickets ?? []).filter((t) => t.outcome === 'skipped').map((t) => ({ ticket: t.id, reason: t.reason ?? 'skipped' }));
+  const skipped = (result.tickets ?? [])
+    .filter((t) => t.outcome === 'skipped')
+    .map((t) => ({ ticket: t.id, reason: t.reason ?? 'skipped' }));
   if (skipped.length > 0) ctx.journal.add(ev.ticketsSkipped(p.action.type, step.id, p.idempotencyKey, skipped));
   for (const [field, value] of Object.entries(result.outputs)) ctx.round.outputs[`steps.${step.id}.${field}`] = value;
   if (result.dryRun) {
@@ -188,13 +237,17 @@ export async function runStep(ctx: TRoundContext, step: TPlaybookStep, tickets: 
  * Runs the action, in chunks of tickets for the zendesk.* types. A transient failure (the
  * activity's own retries exhausted) waits and retries later, up to settings.giveUpAfterMs.
  */
-async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; result: TActionResult } | { kind: 'failed'; error: TErrorInfo }> {
+async function act(
+  ctx: TRoundContext,
+  p: TStepInFlight,
+): Promise<{ kind: 'ok'; result: TActionResult } | { kind: 'failed'; error: TErrorInfo }> {
   const chunk = ctx.settings.fanOutChunk;
   const chunks = TOUCHES_TICKETS[p.action.type] ? Math.max(1, Math.ceil(p.tickets.length / chunk)) : 1;
   while (p.chunks.length < chunks) {
     if (p.retryAt !== null) await ctx.wait(() => false, Math.max(0, p.retryAt - Date.now()));
     const i = p.chunks.length;
-    const first = !ctx.state.steps.some((x) => x.outcome === 'succeeded') && ctx.state.stats.firstSeen !== null && i === 0;
+    const first =
+      !ctx.state.steps.some((x) => x.outcome === 'succeeded') && ctx.state.stats.firstSeen !== null && i === 0;
     try {
       const result = await actions.runAction({
         workflowId: ctx.workflowId,
@@ -207,7 +260,16 @@ async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; 
       });
       p.chunks.push(p.chunkSoFar ? withEarlierChanges(result, p.chunkSoFar) : result);
       delete p.chunkSoFar;
-      if (p.attempts > 0) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, outcome: 'recovered', attempt: p.attempts }));
+      if (p.attempts > 0)
+        ctx.journal.add(
+          ev.degraded({
+            component: component(p.action.type),
+            operation: p.action.type,
+            stepId: p.stepId,
+            outcome: 'recovered',
+            attempt: p.attempts,
+          }),
+        );
       p.attempts = 0;
       p.firstFailureAt = null;
       p.retryAt = null;
@@ -217,14 +279,36 @@ async function act(ctx: TRoundContext, p: TStepInFlight): Promise<{ kind: 'ok'; 
       if (soFar.length > 0) p.chunkSoFar = mergeTicketResults(p.chunkSoFar ?? [], soFar);
       p.firstFailureAt ??= Date.now();
       // A revoked token or a missing Slack channel is waited out like a 5xx (patched: older runs failed the step).
-      const waitOut = error.retryable === true || (isConfigurationOutage(component(p.action.type), error) && patched('config-outage-retry-later'));
+      const waitOut =
+        error.retryable === true ||
+        (isConfigurationOutage(component(p.action.type), error) && patched('config-outage-retry-later'));
       if (!waitOut || Date.now() - p.firstFailureAt >= ctx.settings.giveUpAfterMs) {
-        if (waitOut) ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'gave_up', attempt: p.attempts }));
+        if (waitOut)
+          ctx.journal.add(
+            ev.degraded({
+              component: component(p.action.type),
+              operation: p.action.type,
+              stepId: p.stepId,
+              error,
+              outcome: 'gave_up',
+              attempt: p.attempts,
+            }),
+          );
         return { kind: 'failed', error };
       }
       p.attempts += 1;
       p.retryAt = Date.now() + Math.min(MAX_RETRY_LATER_MS, ctx.settings.retryLaterMs * 2 ** (p.attempts - 1));
-      ctx.journal.add(ev.degraded({ component: component(p.action.type), operation: p.action.type, stepId: p.stepId, error, outcome: 'retry_later', retryAt: p.retryAt, attempt: p.attempts }));
+      ctx.journal.add(
+        ev.degraded({
+          component: component(p.action.type),
+          operation: p.action.type,
+          stepId: p.stepId,
+          error,
+          outcome: 'retry_later',
+          retryAt: p.retryAt,
+          attempt: p.attempts,
+        }),
+      );
       ctx.refreshDetails();
       await ctx.flush();
     }
@@ -253,7 +337,10 @@ function mergeChunks(chunks: TActionResult[]): TActionResult {
 function partialChunk(action: TPlaybookAction, changed: TTicketResult[]): TActionResult {
   const previousPriority = changed.find((t) => t.previousPriority)?.previousPriority ?? 'normal';
   return {
-    outputs: { ticketCount: String(changed.length), ...(action.type === 'zendesk.set_priority' ? { previousPriority } : {}) },
+    outputs: {
+      ticketCount: String(changed.length),
+      ...(action.type === 'zendesk.set_priority' ? { previousPriority } : {}),
+    },
     externalRef: `${changed.length} tickets`,
     created: true,
     dryRun: false,
@@ -289,7 +376,12 @@ function escalationChannel(ctx: TRoundContext, actionType: string): string | nul
   return (group ? p.approverGroups[group]?.channel : undefined) ?? first?.channel ?? null;
 }
 
-export async function escalateToHumans(ctx: TRoundContext, actionType: string, keySuffix: string, text: string): Promise<void> {
+export async function escalateToHumans(
+  ctx: TRoundContext,
+  actionType: string,
+  keySuffix: string,
+  text: string,
+): Promise<void> {
   const channel = escalationChannel(ctx, actionType);
   if (!channel) {
     ctx.journal.note('escalation_impossible', `no escalation channel for ${actionType}: ${text}`);
@@ -325,11 +417,21 @@ export async function compensate(ctx: TRoundContext): Promise<void> {
         dryRun: false,
       });
       ctx.journal.add(ev.compensated(comp.type, done.stepId, key, done.key));
-      recordStep(ctx.state, { stepId: done.stepId, actionType: done.action.type, verdict: 'allow', outcome: 'compensated' });
+      recordStep(ctx.state, {
+        stepId: done.stepId,
+        actionType: done.action.type,
+        verdict: 'allow',
+        outcome: 'compensated',
+      });
     } catch (e) {
       const error = errorInfo(e);
       ctx.journal.add(ev.compensationFailed(comp.type, done.stepId, key, done.key, error));
-      await escalateToHumans(ctx, done.action.type, `${done.stepId}-compensation-r${ctx.round.n}`, `Compensation of ${done.stepId} (${comp.type}) failed for ${ctx.workflowId}: ${error.message}. Manual clean-up needed.`);
+      await escalateToHumans(
+        ctx,
+        done.action.type,
+        `${done.stepId}-compensation-r${ctx.round.n}`,
+        `Compensation of ${done.stepId} (${comp.type}) failed for ${ctx.workflowId}: ${error.message}. Manual clean-up needed.`,
+      );
     }
   }
   ctx.round.completed = [];
@@ -340,7 +442,10 @@ export async function replyToCustomers(ctx: TRoundContext, template: string, ste
   const s = ctx.state;
   const replied = new Set(s.repliedTickets);
   // A snapshot: tickets that arrive while this step waits stay in s.tickets for the next reply.
-  const tickets = ctx.round.current?.stepId === stepId ? ctx.round.current.tickets : s.tickets.filter((t) => !replied.has(t)).slice(0, ctx.settings.maxRepliesPerRound);
+  const tickets =
+    ctx.round.current?.stepId === stepId
+      ? ctx.round.current.tickets
+      : s.tickets.filter((t) => !replied.has(t)).slice(0, ctx.settings.maxRepliesPerRound);
   if (tickets.length === 0) return;
   const step: TPlaybookStep = { id: stepId, action: { type: 'zendesk.public_reply', body: template } };
   const r = await runStep(ctx, step, tickets);
@@ -368,9 +473,13 @@ export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<
       ...(s.segmentProfile ? { profile: s.segmentProfile } : {}),
     });
   } catch (e) {
-    ranking = { verdict: 'insufficient_evidence', hypotheses: [], rankerVersion: 'unavailable', unavailableSources: [errorInfo(e).message] };
+    ranking = {
+      verdict: 'insufficient_evidence',
+      hypotheses: [],
+      rankerVersion: 'unavailable',
+      unavailableSources: [errorInfo(e).message],
+    };
   }
   s.hypotheses = ranking.hypotheses.slice(0, 5);
   ctx.journal.add(ev.hypotheses(ranking));
 }
-

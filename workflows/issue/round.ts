@@ -40,7 +40,12 @@ async function advance(ctx: TRoundContext): Promise<void> {
       if (result.kind === 'failed') {
         await ctx.flush();
         await compensate(ctx);
-        await escalateToHumans(ctx, step.action.type, `${step.id}-failed-r${r.n}`, `Playbook ${r.playbook.version} step ${step.id} failed for ${ctx.workflowId}: ${result.error}. Completed steps were compensated.`);
+        await escalateToHumans(
+          ctx,
+          step.action.type,
+          `${step.id}-failed-r${r.n}`,
+          `Playbook ${r.playbook.version} step ${step.id} failed for ${ctx.workflowId}: ${result.error}. Completed steps were compensated.`,
+        );
         r.failed = true;
         break;
       }
@@ -76,13 +81,24 @@ async function advance(ctx: TRoundContext): Promise<void> {
         await ctx.wait(() => ctx.state.fresh > seen, left);
       }
     } else await ctx.wait(() => false, Math.max(0, window.until - Date.now()));
-    const result = verifyRecurrence(ctx.state.stats, { fixedAt: window.fixedAt, windowMinutes: v.windowMinutes, requiredDropRatio: v.requiredDropRatio, minBefore: v.minBefore, now: Date.now() });
+    const result = verifyRecurrence(ctx.state.stats, {
+      fixedAt: window.fixedAt,
+      windowMinutes: v.windowMinutes,
+      requiredDropRatio: v.requiredDropRatio,
+      minBefore: v.minBefore,
+      now: Date.now(),
+    });
     ctx.journal.add(ev.verified(result, v.windowMinutes));
     r.verdict = { kind: result.verdict, reason: result.reason };
     if (result.verdict === 'not_resolved') {
       ctx.journal.add(ev.reopened(result.reason, r.n));
       ctx.setStatus('reopened');
-      await escalateToHumans(ctx, 'jira.comment', `reopen-r${r.n}`, `Issue ${ctx.workflowId} did not stop recurring after remediation (${result.reason}).`);
+      await escalateToHumans(
+        ctx,
+        'jira.comment',
+        `reopen-r${r.n}`,
+        `Issue ${ctx.workflowId} did not stop recurring after remediation (${result.reason}).`,
+      );
     } else {
       ctx.setStatus(result.verdict === 'resolved' ? 'resolved' : 'watching');
       if (result.verdict === 'resolved') ctx.state.resolvedInRound = r.n;
@@ -98,7 +114,11 @@ async function followUp(ctx: TRoundContext): Promise<void> {
   const reply = r.playbook.playbook.customerReply;
   if (r.verdict?.kind === 'not_resolved' && ctx.state.jiraKey) {
     const body = `Loopwright verification failed: ${r.verdict.reason}. The issue is reopened and escalated.`;
-    await runStep(ctx, { id: `verification-comment`, action: { type: 'jira.comment', issueKey: ctx.state.jiraKey, body } }, []);
+    await runStep(
+      ctx,
+      { id: `verification-comment`, action: { type: 'jira.comment', issueKey: ctx.state.jiraKey, body } },
+      [],
+    );
     r.current = null;
   }
   if (r.verdict?.kind === 'resolved' && reply?.when === 'on_resolved') {

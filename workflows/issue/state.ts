@@ -2,7 +2,14 @@
 // derive what the policy evaluator, the templates and the queries need from it. Bounded: every list
 // is capped, so an issue with millions of reports still fits in a workflow input.
 import { countGrouping, groupingInWords, issueTitle, type TGroupingCounts } from '../domain/issue-title.js';
-import { addOccurrences, affectedCustomerCount, createIssueStats, highestSeverity, type TIssueStatsState, type TTriggerCursor } from '../domain/issue-stats.js';
+import {
+  addOccurrences,
+  affectedCustomerCount,
+  createIssueStats,
+  highestSeverity,
+  type TIssueStatsState,
+  type TTriggerCursor,
+} from '../domain/issue-stats.js';
 import type { TPageMemory } from '../domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence, TFingerprint } from '../domain/triage.js';
@@ -155,12 +162,23 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
   const before = s.stats.total;
   s.stats = addOccurrences(
     s.stats,
-    fresh.map((o) => ({ ticketId: o.feedbackId, customerId: o.customerId, tier: o.tier, severity: o.severity, value: o.lifetimeValue, at: Date.parse(o.at) })),
+    fresh.map((o) => ({
+      ticketId: o.feedbackId,
+      customerId: o.customerId,
+      tier: o.tier,
+      severity: o.severity,
+      value: o.lifetimeValue,
+      at: Date.parse(o.at),
+    })),
   );
   rememberMembers(s, fresh);
   const waiting = new Set(s.tickets);
   for (const occ of fresh) {
-    s.segmentProfile = addToSegmentProfile(s.segmentProfile ?? createSegmentProfile(), occ.segments, Date.parse(occ.at));
+    s.segmentProfile = addToSegmentProfile(
+      s.segmentProfile ?? createSegmentProfile(),
+      occ.segments,
+      Date.parse(occ.at),
+    );
     s.confidenceSum += occ.confidence;
     s.confidenceCount += 1;
     if (occ.outcome) s.outcome = addOutcome(s.outcome, occ.outcome);
@@ -189,7 +207,11 @@ export function recordStep(s: TCarriedIssueState, outcome: TStepOutcome): void {
   if (s.steps.length > MAX_STEP_OUTCOMES) s.steps.splice(0, s.steps.length - MAX_STEP_OUTCOMES);
 }
 
-export function issueView(fp: TFingerprint, s: TCarriedIssueState, pending: TIssueState['pendingApprovals']): TIssueState {
+export function issueView(
+  fp: TFingerprint,
+  s: TCarriedIssueState,
+  pending: TIssueState['pendingApprovals'],
+): TIssueState {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
     fingerprint: fp.key,
