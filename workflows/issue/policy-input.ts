@@ -58,7 +58,12 @@ export function issueTemplateValues(
     'issue.customers': affectedCustomerCount(s.stats),
     'issue.firstSeen': iso(s.stats.firstSeen),
     'issue.lastSeen': iso(s.stats.lastSeen),
-    'issue.hypothesis': hypothesis === null ? 'insufficient evidence' : typeof hypothesis === 'string' ? hypothesis : `${hypothesis.title} (score ${hypothesis.score.toFixed(2)})`,
+    'issue.hypothesis':
+      hypothesis === null
+        ? 'insufficient evidence'
+        : typeof hypothesis === 'string'
+          ? hypothesis
+          : `${hypothesis.title} (score ${hypothesis.score.toFixed(2)})`,
     'playbook.id': playbook.id,
     'playbook.version': playbook.version,
   };

@@ -32,7 +32,12 @@ type TStepResult = { kind: 'done'; result?: TActionResult } | { kind: 'failed'; 
 const MAX_RETRY_LATER_MS = 3_600_000;
 
 function issueValues(ctx: TRoundContext): Record<string, string | number> {
-  return issueTemplateValues({ workflowId: ctx.workflowId, fingerprint: ctx.fingerprint }, ctx.state, ctx.round.playbook.playbook, ctx.state.hypotheses[0] ?? null);
+  return issueTemplateValues(
+    { workflowId: ctx.workflowId, fingerprint: ctx.fingerprint },
+    ctx.state,
+    ctx.round.playbook.playbook,
+    ctx.state.hypotheses[0] ?? null,
+  );
 }
 
 /** Renders every template field of an action (or compensation); throws LoopwrightError on a missing value. */
