@@ -1,6 +1,6 @@
 // Versioned schema migrations for both backends, applied in order at start-up inside one
-// transaction each and recorded in audit_schema_migrations. Never edit a shipped migration: add a
-// new version. The payload column is TEXT on both backends (not jsonb) because the hash covers the
+// transaction each and recorded in audit_schema_migrations. Never change what a shipped migration
+// does: add a new version (the shared table text below may be reformatted, not altered). The payload column is TEXT on both backends (not jsonb) because the hash covers the
 // exact stored bytes; jsonb would re-serialize them.
 //
 // Version 3 (keyed hashes) keeps every existing row and its unkeyed v1 hash: old rows stay
@@ -16,25 +16,36 @@ export interface Migration {
 
 export const MIGRATIONS_TABLE = 'audit_schema_migrations';
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'events, chain heads and the global counter',
-    sql: `
+/**
+ * What differs between the backends in the shared tables: integer types, SQLite's WITHOUT ROWID
+ * for the heads table, and how a random store id is made. The tables themselves are defined once
+ * (tablesV1, keyingV3); the append-only triggers are each backend's own language.
+ */
+interface Dialect {
+  int: string;
+  bigint: string;
+  headsTable: string;
+  randomId: string;
+}
+const SQLITE: Dialect = { int: 'INTEGER', bigint: 'INTEGER', headsTable: ' WITHOUT ROWID', randomId: 'lower(hex(randomblob(16)))' };
+const POSTGRES: Dialect = { int: 'INT', bigint: 'BIGINT', headsTable: '', randomId: "replace(gen_random_uuid()::text, '-', '')" };
+
+function tablesV1(d: Dialect): string {
+  return `
       CREATE TABLE audit_events (
-        seq          INTEGER PRIMARY KEY,
-        workflow_id  TEXT    NOT NULL,
-        workflow_seq INTEGER NOT NULL,
+        seq          ${d.bigint} PRIMARY KEY,
+        workflow_id  TEXT NOT NULL,
+        workflow_seq ${d.bigint} NOT NULL,
         run_id       TEXT,
-        event_key    TEXT    NOT NULL,
-        at           TEXT    NOT NULL,
-        actor_type   TEXT    NOT NULL,
-        actor_id     TEXT    NOT NULL,
+        event_key    TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        actor_type   TEXT NOT NULL,
+        actor_id     TEXT NOT NULL,
         actor_name   TEXT,
-        kind         TEXT    NOT NULL,
-        payload      TEXT    NOT NULL,
-        prev_hash    TEXT    NOT NULL,
-        hash         TEXT    NOT NULL,
+        kind         TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL,
         UNIQUE (workflow_id, event_key),
         UNIQUE (workflow_id, workflow_seq)
       );
@@ -42,17 +53,37 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_events_actor_at ON audit_events (actor_id, at);
       CREATE INDEX audit_events_at ON audit_events (at);
       CREATE TABLE audit_chain_heads (
-        workflow_id       TEXT    PRIMARY KEY,
-        last_workflow_seq INTEGER NOT NULL,
-        last_seq          INTEGER NOT NULL,
-        last_hash         TEXT    NOT NULL
-      ) WITHOUT ROWID;
+        workflow_id       TEXT PRIMARY KEY,
+        last_workflow_seq ${d.bigint} NOT NULL,
+        last_seq          ${d.bigint} NOT NULL,
+        last_hash         TEXT NOT NULL
+      )${d.headsTable};
       CREATE TABLE audit_counter (
-        id       INTEGER PRIMARY KEY CHECK (id = 1),
-        last_seq INTEGER NOT NULL
+        id       ${d.int} PRIMARY KEY CHECK (id = 1),
+        last_seq ${d.bigint} NOT NULL
       );
       INSERT INTO audit_counter (id, last_seq) VALUES (1, 0);
-    `,
+    `;
+}
+
+function keyingV3(d: Dialect): string {
+  return `
+      ALTER TABLE audit_events ADD COLUMN hash_version ${d.int} NOT NULL DEFAULT 1;
+      ALTER TABLE audit_events ADD COLUMN key_id TEXT;
+      ALTER TABLE audit_events ADD COLUMN origin TEXT;
+      CREATE TABLE audit_meta (
+        id             ${d.int} PRIMARY KEY CHECK (id = 1),
+        store_id       TEXT NOT NULL,
+        keyed_from_seq ${d.bigint}
+      );
+      INSERT INTO audit_meta (id, store_id, keyed_from_seq) VALUES (1, ${d.randomId}, NULL);`;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, chain heads and the global counter',
+    sql: tablesV1(SQLITE),
   },
   {
     version: 2,
@@ -78,15 +109,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'keyed hashes (hash version, key id), unhashed origin, store identity and keying record',
     sql: `
-      ALTER TABLE audit_events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1;
-      ALTER TABLE audit_events ADD COLUMN key_id TEXT;
-      ALTER TABLE audit_events ADD COLUMN origin TEXT;
-      CREATE TABLE audit_meta (
-        id             INTEGER PRIMARY KEY CHECK (id = 1),
-        store_id       TEXT    NOT NULL,
-        keyed_from_seq INTEGER
-      );
-      INSERT INTO audit_meta (id, store_id, keyed_from_seq) VALUES (1, lower(hex(randomblob(16))), NULL);
+${keyingV3(SQLITE)}
       CREATE TRIGGER audit_meta_once BEFORE UPDATE ON audit_meta
         WHEN NEW.store_id IS NOT OLD.store_id OR OLD.keyed_from_seq IS NOT NULL OR NEW.id IS NOT OLD.id
         BEGIN SELECT RAISE(ABORT, 'audit_meta changes once: keyed_from_seq is set once, store_id never'); END;
@@ -100,39 +123,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'events, chain heads and the global counter',
-    sql: `
-      CREATE TABLE audit_events (
-        seq          BIGINT PRIMARY KEY,
-        workflow_id  TEXT   NOT NULL,
-        workflow_seq BIGINT NOT NULL,
-        run_id       TEXT,
-        event_key    TEXT   NOT NULL,
-        at           TEXT   NOT NULL,
-        actor_type   TEXT   NOT NULL,
-        actor_id     TEXT   NOT NULL,
-        actor_name   TEXT,
-        kind         TEXT   NOT NULL,
-        payload      TEXT   NOT NULL,
-        prev_hash    TEXT   NOT NULL,
-        hash         TEXT   NOT NULL,
-        UNIQUE (workflow_id, event_key),
-        UNIQUE (workflow_id, workflow_seq)
-      );
-      CREATE INDEX audit_events_kind_at ON audit_events (kind, at);
-      CREATE INDEX audit_events_actor_at ON audit_events (actor_id, at);
-      CREATE INDEX audit_events_at ON audit_events (at);
-      CREATE TABLE audit_chain_heads (
-        workflow_id       TEXT   PRIMARY KEY,
-        last_workflow_seq BIGINT NOT NULL,
-        last_seq          BIGINT NOT NULL,
-        last_hash         TEXT   NOT NULL
-      );
-      CREATE TABLE audit_counter (
-        id       INT    PRIMARY KEY CHECK (id = 1),
-        last_seq BIGINT NOT NULL
-      );
-      INSERT INTO audit_counter (id, last_seq) VALUES (1, 0);
-    `,
+    sql: tablesV1(POSTGRES),
   },
   {
     version: 2,
@@ -176,15 +167,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'keyed hashes (hash version, key id), unhashed origin, store identity and keying record',
     sql: `
-      ALTER TABLE audit_events ADD COLUMN hash_version INT NOT NULL DEFAULT 1;
-      ALTER TABLE audit_events ADD COLUMN key_id TEXT;
-      ALTER TABLE audit_events ADD COLUMN origin TEXT;
-      CREATE TABLE audit_meta (
-        id             INT    PRIMARY KEY CHECK (id = 1),
-        store_id       TEXT   NOT NULL,
-        keyed_from_seq BIGINT
-      );
-      INSERT INTO audit_meta (id, store_id, keyed_from_seq) VALUES (1, replace(gen_random_uuid()::text, '-', ''), NULL);
+${keyingV3(POSTGRES)}
       CREATE FUNCTION audit_meta_once() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.store_id <> OLD.store_id OR OLD.keyed_from_seq IS NOT NULL OR NEW.id <> OLD.id THEN

@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { LoopwrightError, isLoopwrightError } from '../../workflows/domain/errors.js';
 import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS } from './migrations.js';
-import { checkpointError, createCheckpointer, limitHeads, readExpectations, type CheckpointSnapshot } from './checkpoints.js';
+import { checkpointError, createCheckpointer, limitHeads, type CheckpointSnapshot } from './checkpoints.js';
 import {
   DEFAULT_SEARCH_LIMIT,
   StoreVerifier,
@@ -18,7 +18,7 @@ import {
   pairKey,
   planAppends,
   ROW_COLUMNS,
-  rowFromArray,
+  loadVerifyContext,
   prepareAppend,
   rowToEvent,
   signerFor,
@@ -275,11 +275,7 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
   const sink = options.checkpoints?.sink;
   const checkpointer =
     sink && keyring ? createCheckpointer({ sink, keyring, snapshot, ...(options.checkpoints?.intervalMs ? { intervalMs: options.checkpoints.intervalMs } : {}) }) : null;
-  const verifyContext = async (c: pg.PoolClient): Promise<VerifyContext> => {
-    const { storeId, keyedFromSeq } = await readMeta(c);
-    const expectations = sink ? readExpectations(await sink.readAll(), keyring, storeId, sink.describe()) : undefined;
-    return { keyring, keyedFromSeq, ...(expectations ? { expectations } : {}) };
-  };
+  const verifyContext = async (c: pg.PoolClient): Promise<VerifyContext> => loadVerifyContext(keyring, sink, await readMeta(c));
 
   return {
     async append(e: TAuditAppend) {
@@ -333,10 +329,7 @@ export async function createPostgresAuditStore(poolOrUrl: pg.Pool | string, opti
           const page = (await pending).rows;
           const more = page.length === PAGE;
           if (more) pending = fetchPage(Number(page[page.length - 1]?.[0]));
-          let go = true;
-          for (const r of page) {
-            if (!(go = v.feed(rowFromArray(r)))) break;
-          }
+          const go = v.feedArrays(page);
           if (!more) break;
           if (!go) {
             await pending;

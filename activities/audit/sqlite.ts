@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LoopwrightError, isLoopwrightError } from '../../workflows/domain/errors.js';
 import { MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
-import { checkpointError, createCheckpointer, limitHeads, readExpectations, type CheckpointSnapshot } from './checkpoints.js';
+import { checkpointError, createCheckpointer, limitHeads, type CheckpointSnapshot } from './checkpoints.js';
 import {
   DEFAULT_SEARCH_LIMIT,
   StoreVerifier,
@@ -17,7 +17,7 @@ import {
   pairKey,
   planAppends,
   ROW_COLUMNS,
-  rowFromArray,
+  loadVerifyContext,
   prepareAppend,
   rowToEvent,
   signerFor,
@@ -210,11 +210,7 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
     sink && keyring && !readonly
       ? createCheckpointer({ sink, keyring, snapshot, ...(options.checkpoints?.intervalMs ? { intervalMs: options.checkpoints.intervalMs } : {}) })
       : null;
-  const verifyContext = async (): Promise<VerifyContext> => {
-    const { storeId, keyedFromSeq } = readMeta();
-    const expectations = sink ? readExpectations(await sink.readAll(), keyring, storeId, sink.describe()) : undefined;
-    return { keyring, keyedFromSeq, ...(expectations ? { expectations } : {}) };
-  };
+  const verifyContext = (): Promise<VerifyContext> => loadVerifyContext(keyring, sink, readMeta());
 
   const search = (q: NormalizedQuery): TAuditEvent[] => {
     const { sql, params } = whereClause(q);
@@ -279,9 +275,7 @@ export async function createSqliteAuditStore(path: string, options: SqliteAuditS
           const counter = (st.counter.get() as { last_seq: number }).last_seq;
           const heads = st.allHeads.all() as ChainHead[];
           const v = new StoreVerifier({ ...ctx, keyedFromSeq: readMeta().keyedFromSeq });
-          for (const r of st.allRaw.iterate() as IterableIterator<unknown[]>) {
-            if (!v.feed(rowFromArray(r))) break;
-          }
+          v.feedArrays(st.allRaw.iterate() as IterableIterator<unknown[]>);
           return v.finish(heads, counter);
         });
       } catch (err) {

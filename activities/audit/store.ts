@@ -10,7 +10,7 @@
 // stored event back, not a non-retryable conflict.
 import { formatIssues, LoopwrightError } from '../../workflows/domain/errors.js';
 import { canonicalJson, eventHash, GENESIS_HASH, KEYED_HASH_VERSION, keyedEventHash, LEGACY_HASH_VERSION } from './canonical.js';
-import type { CheckpointExpectations, CheckpointSink, TCheckpoint } from './checkpoints.js';
+import { readExpectations, type CheckpointExpectations, type CheckpointSink, type TCheckpoint } from './checkpoints.js';
 import type { AuditKeyring } from './keyring.js';
 import {
   ATTEMPT_FIELDS,
@@ -65,6 +65,16 @@ export interface VerifyContext {
   keyedFromSeq: number | null;
   /** What signed checkpoints outside the database say the store held. */
   expectations?: CheckpointExpectations;
+}
+
+/** The context both backends verify with: the store's keying, and what the checkpoints outside it pin. */
+export async function loadVerifyContext(
+  keyring: AuditKeyring | undefined,
+  sink: CheckpointSink | undefined,
+  meta: { storeId: string; keyedFromSeq: number | null },
+): Promise<VerifyContext> {
+  const expectations = sink ? readExpectations(await sink.readAll(), keyring, meta.storeId, sink.describe()) : undefined;
+  return { keyring, keyedFromSeq: meta.keyedFromSeq, ...(expectations ? { expectations } : {}) };
 }
 
 export const DEFAULT_SEARCH_LIMIT = 1_000;
@@ -459,6 +469,12 @@ export class StoreVerifier {
 
   constructor(private readonly ctx: VerifyContext) {
     this.failure = ctx.expectations?.failure ?? null;
+  }
+
+  /** Feeds rows fetched as arrays (ROW_COLUMNS order, as both backends read them); false once one broke. */
+  feedArrays(rows: Iterable<readonly unknown[]>): boolean {
+    for (const r of rows) if (!this.feed(rowFromArray(r))) return false;
+    return true;
   }
 
   /** Returns false once a broken link was found; the caller stops feeding. */
