@@ -117,11 +117,12 @@ export interface TDecisionResult {
 
 export const ZCloseCommand = z.strictObject({ by: ZApprover, reason: z.string().min(1).max(3_900) });
 export type TCloseCommand = z.infer<typeof ZCloseCommand>;
-export interface TCloseResult {
-  status: 'closing';
+export const ZCloseResult = z.object({
+  status: z.literal('closing'),
   /** The step that was waiting (approval, retry, verification) and will not run. */
-  cancelledStep: string | null;
-}
+  cancelledStep: z.string().nullable(),
+});
+export type TCloseResult = z.infer<typeof ZCloseResult>;
 
 /** Snooze needs a duration: 1 minute to 30 days. */
 export const ZSnoozeCommand = z.strictObject({
@@ -133,9 +134,8 @@ export const ZSnoozeCommand = z.strictObject({
   by: ZApprover,
 });
 export type TSnoozeCommand = z.infer<typeof ZSnoozeCommand>;
-export interface TSnoozeResult {
-  until: string;
-}
+export const ZSnoozeResult = z.object({ until: z.string() });
+export type TSnoozeResult = z.infer<typeof ZSnoozeResult>;
 
 export const ZReclassifyCommand = z.strictObject({
   category: ZCategoryId,
@@ -143,10 +143,8 @@ export const ZReclassifyCommand = z.strictObject({
   reason: z.string().max(2_000).optional(),
 });
 export type TReclassifyCommand = z.infer<typeof ZReclassifyCommand>;
-export interface TReclassifyResult {
-  from: string;
-  to: string;
-}
+export const ZReclassifyResult = z.object({ from: z.string(), to: z.string() });
+export type TReclassifyResult = z.infer<typeof ZReclassifyResult>;
 
 /** An issue workflow id: `issue:<category>.<12 hex>`. */
 export const ZIssueWorkflowId = z
@@ -160,40 +158,42 @@ export const ZMergeCommand = z.strictObject({
   reason: z.string().min(1).max(2_000),
 });
 export type TMergeCommand = z.infer<typeof ZMergeCommand>;
-export interface TMergeResult {
-  status: 'merged';
-  into: string;
+export const ZMergeResult = z.object({
+  status: z.literal('merged'),
+  into: z.string(),
   /** Reports handed to the survivor. */
-  reports: number;
+  reports: z.number().int(),
   /** The step that was waiting (approval, retry, verification) and will not run here. */
-  cancelledStep: string | null;
-}
+  cancelledStep: z.string().nullable(),
+});
+export type TMergeResult = z.infer<typeof ZMergeResult>;
 
 /** How routing grouped a report (ZOccurrence.grouping.method): a split may move every report grouped one way. */
 export const ZGroupingMethod = z.enum(['fingerprint', 'similarity', 'new_issue', 'no_encoder', 'evidence_join']);
 
 /** Move some reports of this issue into a new issue: by message (feedback id), or every recent report grouped one way. */
-export const ZSplitCommand = z
-  .strictObject({
-    feedbackIds: z.array(z.string().min(1).max(300)).min(1).max(150).optional(),
-    grouping: ZGroupingMethod.optional(),
-    /** The new issue's category (default: this issue's). */
-    category: ZCategoryId.optional(),
-    by: ZApprover,
-    reason: z.string().min(1).max(2_000),
-  })
-  .refine((c) => (c.feedbackIds === undefined) !== (c.grouping === undefined), {
-    message: 'give exactly one of feedbackIds or grouping',
-    path: ['feedbackIds'],
-  });
+const ZSplitFields = z.strictObject({
+  feedbackIds: z.array(z.string().min(1).max(300)).min(1).max(150).optional(),
+  grouping: ZGroupingMethod.optional(),
+  /** The new issue's category (default: this issue's). */
+  category: ZCategoryId.optional(),
+  reason: z.string().min(1).max(2_000),
+});
+const oneSelection = (c: { feedbackIds?: unknown; grouping?: unknown }) =>
+  (c.feedbackIds === undefined) !== (c.grouping === undefined);
+const oneSelectionError = { message: 'give exactly one of feedbackIds or grouping', path: ['feedbackIds'] };
+export const ZSplitCommand = ZSplitFields.extend({ by: ZApprover }).refine(oneSelection, oneSelectionError);
 export type TSplitCommand = z.infer<typeof ZSplitCommand>;
-export interface TSplitResult {
+/** The split command as the API takes it (the actor comes from the token). */
+export const ZSplitBody = ZSplitFields.refine(oneSelection, oneSelectionError);
+export const ZSplitResult = z.object({
   /** The new issue's workflow id. */
-  issue: string;
-  moved: number;
+  issue: z.string(),
+  moved: z.number().int(),
   /** Reports left in this issue. */
-  remaining: number;
-}
+  remaining: z.number().int(),
+});
+export type TSplitResult = z.infer<typeof ZSplitResult>;
 
 /** What a merged issue hands its survivor (signal `absorb_issue`). */
 export interface TAbsorbedIssue {

@@ -22,6 +22,9 @@
 //   Block Kit limits (section text 3000, button value 2000, 50 blocks):
 //     https://docs.slack.dev/reference/block-kit/blocks/
 //   Rate limits (HTTP 429 + Retry-After seconds): https://docs.slack.dev/apis/web-api/rate-limits
+//   response_url of slash commands and interactions (POST JSON with text/blocks, response_type
+//     ephemeral|in_channel, replace_original, delete_original; answers 200 "ok"; up to 5 uses in 30 min):
+//     https://docs.slack.dev/interactivity/handling-user-interaction/#message_responses
 // Platform errors come back as HTTP 200 with `{ ok: false, error }`, exactly as Slack does.
 // Test-only: product code must never import this file.
 import { startHttpFake, type FakeReply, type FakeServer, type RecordedRequest } from './http-fake.js';
@@ -62,6 +65,8 @@ export interface FakeSlackState {
   ephemeral: Array<{ channel: string; user: string; text: string }>;
   /** Trigger ids views.open accepts (each once); empty: any trigger id not used before is accepted. */
   validTriggers: Set<string>;
+  /** Messages posted to response_url hooks (`responseUrl(id)`), oldest first. */
+  responses: Array<{ path: string; body: { text?: string; response_type?: string; replace_original?: boolean; blocks?: unknown[] } }>;
 }
 
 export interface FakeSlack extends FakeServer {
@@ -71,6 +76,8 @@ export interface FakeSlack extends FakeServer {
   messages(channel: string): FakeSlackMessage[];
   /** The replies in a message's thread, oldest first. */
   thread(channel: string, ts: string): FakeSlackMessage[];
+  /** A response_url as Slack sends with a slash command (`…/commands/<team>/<id>/<secret>`). */
+  responseUrl(id: string): string;
 }
 
 const ok = (body: Record<string, unknown> = {}): FakeReply => ({ status: 200, body: { ok: true, ...body } });
@@ -192,6 +199,7 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     views: [],
     ephemeral: [],
     validTriggers: new Set(),
+    responses: [],
   };
   const usedTriggers = new Set<string>();
   const threadOf = (channel: string, ts: string): FakeSlackMessage[] => {
@@ -366,6 +374,16 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
   };
 
   const handle = (req: RecordedRequest): FakeReply => {
+    if (req.path.startsWith('/commands/') || req.path.startsWith('/actions/')) {
+      // A response_url: at most 5 responses each; text or blocks; ephemeral or in_channel.
+      const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as FakeSlackState['responses'][number]['body'];
+      if (req.method !== 'POST') return { status: 404, body: 'Not Found' };
+      if (state.responses.filter((r) => r.path === req.path).length >= 5) return { status: 404, body: 'used_url' };
+      if (typeof body.text !== 'string' && !Array.isArray(body.blocks)) return { status: 400, body: 'no_text' };
+      if (body.response_type !== undefined && body.response_type !== 'ephemeral' && body.response_type !== 'in_channel') return { status: 400, body: 'invalid_response_type' };
+      state.responses.push({ path: req.path, body });
+      return { status: 200, body: 'ok' };
+    }
     const m = /^\/api\/([a-zA-Z.]+)$/.exec(req.path);
     if (req.method !== 'POST' || !m?.[1]) return { status: 404, body: 'Not Found' };
     const impl = methods[m[1]];
@@ -385,5 +403,6 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     apiUrl: `${server.url}/api/`,
     messages: (channel) => state.channels.get(channel) ?? [],
     thread: (channel, ts) => state.replies.get(channel)?.get(ts) ?? [],
+    responseUrl: (id) => `${server.url}/commands/T0FAKE/${id}/hook-secret`,
   };
 }

@@ -10,5 +10,4 @@ export const command = createIssueCommand({
 Closes the issue. A step waiting for approval, a retry or a verification is cancelled.`,
   options: { reason: { type: 'string' } },
   body: (v) => (v['reason']?.trim() ? { reason: v['reason'] } : '--reason TEXT is required'),
-  describe: (r, id) => `${id} is closing${r['cancelledStep'] ? `; ${String(r['cancelledStep'])} will not run` : ''}`,
 });

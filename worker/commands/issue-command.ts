@@ -1,4 +1,4 @@
-// What `snooze`, `close` and `reclassify` share: each is one operator command sent through the
+// What `snooze`, `close`, `reclassify`, `merge` and `split` share: each is one operator command sent through the
 // authenticated HTTP API (POST /v1/issues/:id/<verb>), which runs the workflow's Update as the API
 // token's principal; the workflow audits what it recorded, and a refusal comes back as 409 with the
 // validator's code. Not a command itself: cli.ts lists only modules that export `command`.
@@ -7,16 +7,15 @@ import { parseArgs } from 'node:util';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import { DEFAULT_API_URL } from './approve.js';
 import { CLI_USER_AGENT, type CliCommand, type CliIo } from './types.js';
+import { describeCommand, type TOperatorCommand } from '../http/operator-commands.js';
 
 export interface TIssueCommandSpec {
-  verb: 'snooze' | 'close' | 'reclassify';
+  verb: TOperatorCommand;
   summary: string;
   usage: string;
   options: Record<string, { type: 'string' }>;
   /** The request body from the options, or a usage error message. */
   body(values: Record<string, string | undefined>): Record<string, unknown> | string;
-  /** One line saying what the workflow recorded. */
-  describe(result: Record<string, unknown>, id: string): string;
 }
 
 export function createIssueCommand(spec: TIssueCommandSpec, http: typeof fetch = fetch): CliCommand {
@@ -63,7 +62,7 @@ exit status: 0 recorded, 1 refused or unreachable, 2 usage error.
         }
         const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { message?: string }; refusal?: string };
         if (res.status === 200) {
-          io.stdout.write(`${spec.describe(json, id)}\n`);
+          io.stdout.write(`${describeCommand(spec.verb, id, json)}\n`);
           return 0;
         }
         io.stderr.write(`loopwright ${spec.verb}: not recorded${json.refusal ? ` (${json.refusal})` : ''}: ${json.error?.message ?? `HTTP ${res.status}`}\n`);

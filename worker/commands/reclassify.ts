@@ -10,5 +10,4 @@ export const command = createIssueCommand({
 Moves the issue to another taxonomy category; the next remediation round follows it.`,
   options: { category: { type: 'string' }, reason: { type: 'string' } },
   body: (v) => (v['category'] ? { category: v['category'], ...(v['reason'] ? { reason: v['reason'] } : {}) } : '--category CATEGORY is required'),
-  describe: (r, id) => `${id} reclassified from ${String(r['from'])} to ${String(r['to'])}`,
 });

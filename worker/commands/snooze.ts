@@ -10,5 +10,4 @@ export const command = createIssueCommand({
 Pauses new remediation rounds of the issue for N minutes (1 to 43,200); reports keep counting.`,
   options: { minutes: { type: 'string' } },
   body: (v) => (v['minutes'] && /^\d+$/.test(v['minutes']) ? { minutes: Number(v['minutes']) } : '--minutes N is required (a whole number of minutes)'),
-  describe: (r, id) => `${id} snoozed until ${String(r['until'])}`,
 });

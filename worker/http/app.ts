@@ -18,9 +18,10 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
-import { createDecisionSubmitter, describeDecision, sendCommand } from './approvals.js';
+import { createDecisionSubmitter, describeDecision } from './approvals.js';
 import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery } from '../issues.js';
-import { closeUpdate, reclassifyUpdate, snoozeUpdate, ZCloseCommand, ZReclassifyCommand, ZSnoozeCommand } from '../../workflows/messages.js';
+import { createCommandSubmitter, OPERATOR_COMMANDS } from './operator-commands.js';
+import { createSlashCommands } from './slack-commands.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
@@ -255,33 +256,29 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       return { ...detail, outlook: issueOutlook(detail.state, await loadForecast(deps.audit, detail.id, clock())) };
     });
 
-    const command = async <C, R>(
-      req: { params: { workflowId: string }; body: unknown; principal: TApiPrincipal | null },
-      schema: z.ZodType<C>,
-      send: (handle: ReturnType<Client['workflow']['getHandle']>, cmd: C) => Promise<R>,
-      build: (body: Record<string, unknown>, by: TApiPrincipal) => unknown,
-    ) => {
-      if (!req.principal) throw new LoopwrightError('forbidden', 'this API token is not bound to a person (API_TOKENS entry U…:Name:TOKEN); operator commands name who acted');
-      const id = issueIdFrom(req.params.workflowId);
-      const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
-      const parsed = schema.safeParse(build(body, req.principal));
-      if (!parsed.success) throw new LoopwrightError('invalid_input', 'invalid command', { details: { fields: fieldErrors(parsed.error.issues) } });
-      return sendCommand(deps.temporal.client, id, (h) => send(h, parsed.data));
-    };
-    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/snooze', async (req) =>
-      command(req, ZSnoozeCommand, (h, cmd) => h.executeUpdate(snoozeUpdate, { args: [cmd] }), (b, by) => ({ minutes: b['minutes'], by })),
-    );
-    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/close', async (req) =>
-      command(req, ZCloseCommand, (h, cmd) => h.executeUpdate(closeUpdate, { args: [cmd] }), (b, by) => ({ reason: b['reason'], by })),
-    );
-    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/reclassify', async (req) =>
-      command(
-        req,
-        ZReclassifyCommand,
-        (h, cmd) => h.executeUpdate(reclassifyUpdate, { args: [cmd] }),
-        (b, by) => ({ category: b['category'], by, ...(b['reason'] !== undefined ? { reason: b['reason'] } : {}) }),
-      ),
-    );
+    // Operator commands through the workflow's Updates, as the token's principal; every refusal is
+    // audited (operator-commands.ts). 200: what the workflow recorded; 400/403/404/409: refused.
+    const commands = createCommandSubmitter({ client: deps.temporal.client, audit: deps.audit, log: app.log });
+    for (const verb of OPERATOR_COMMANDS) {
+      api.post<{ Params: { workflowId: string } }>(`/v1/issues/:workflowId/${verb}`, async (req, reply) => {
+        const attemptedAt = clock();
+        const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+        const outcome = await commands.submit({
+          command: verb,
+          workflowId: req.params.workflowId,
+          args: body,
+          actor: req.principal,
+          attemptedBy: { type: 'system', id: 'api:unbound-token' },
+          notAllowed: 'this API token is not bound to a person (API_TOKENS entry U…:Name:TOKEN); operator commands name who acted',
+          via: decisionChannel(req.headers['user-agent']),
+          attemptedAt,
+        });
+        if (outcome.kind === 'recorded') return reply.code(200).send(outcome.result);
+        if (outcome.kind === 'unreachable') return reply.code(503).send(errorBody('upstream_unavailable', outcome.message));
+        const code = ({ 400: 'invalid_input', 403: 'forbidden', 404: 'not_found', 409: 'conflict' } as const)[outcome.status];
+        return reply.code(outcome.status).send({ ...errorBody(code, outcome.message, outcome.fields), refusal: outcome.code });
+      });
+    }
 
     api.post('/v1/feedback', async (req, reply) => {
       const split = splitBody(req.body);
@@ -385,6 +382,40 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
 
   const slackSecret = deps.config.slackSigningSecret;
   const tokenSecret = deps.config.approvalTokenSecret;
+  /** The raw form body of a Slack request whose signature (signing secret, timestamp window) holds; 401 otherwise. */
+  const verifiedSlackBody = (req: { body: unknown; headers: Record<string, string | string[] | undefined> }, secret: string): string => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const header = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const check = verifySlackSignature({ signingSecret: secret, timestamp: header('x-slack-request-timestamp'), signature: header('x-slack-signature'), body: raw, now: clock() });
+    if (!check.ok) throw new LoopwrightError('unauthorized', `Slack signature ${check.reason}`);
+    return raw;
+  };
+  if (slackSecret) {
+    // The /loopwright slash command (slack-commands.ts): signed like interactivity, acked at once.
+    const slash = createSlashCommands({
+      commands: createCommandSubmitter({ client: deps.temporal.client, audit: deps.audit, log: app.log }),
+      policy: deps.policy,
+      responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
+      fetch: deps.fetch ?? fetch,
+      now: clock,
+      log: app.log,
+    });
+    await app.register(async (hooks) => {
+      hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      hooks.post('/slack/commands', async (req, reply) => {
+        const raw = verifiedSlackBody(req, slackSecret);
+        const form = new URLSearchParams(raw);
+        const userId = form.get('user_id');
+        if (!userId) throw new LoopwrightError('invalid_input', 'missing "user_id" form field', { details: { fields: [{ path: 'user_id', message: 'required' }] } });
+        const { ack, run } = slash.accept({ userId, userName: form.get('user_name') ?? userId, text: form.get('text') ?? '', responseUrl: form.get('response_url') ?? undefined });
+        if (run) track(run());
+        return reply.code(200).send(ack);
+      });
+    });
+  }
   if (slackSecret && tokenSecret) {
     const slack = createSlackInteractions({
       client: deps.temporal.client,
@@ -410,19 +441,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
       hooks.post('/slack/interactions', async (req, reply) => {
-        const raw = typeof req.body === 'string' ? req.body : '';
-        const header = (name: string): string | undefined => {
-          const v = req.headers[name];
-          return Array.isArray(v) ? v[0] : v;
-        };
-        const check = verifySlackSignature({
-          signingSecret: slackSecret,
-          timestamp: header('x-slack-request-timestamp'),
-          signature: header('x-slack-signature'),
-          body: raw,
-          now: clock(),
-        });
-        if (!check.ok) throw new LoopwrightError('unauthorized', `Slack signature ${check.reason}`);
+        const raw = verifiedSlackBody(req, slackSecret);
         const payload = new URLSearchParams(raw).get('payload');
         if (!payload) throw new LoopwrightError('invalid_input', 'missing "payload" form field', { details: { fields: [{ path: 'payload', message: 'required' }] } });
         const interaction = parseInteraction(payload);

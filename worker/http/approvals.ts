@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { AuditStore } from '../../activities/audit/index.js';
-import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { decisionRefusal } from '../../policies/approval.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { approveUpdate, rejectUpdate, stateQuery, type TApprover, type TDecisionResult, type TPendingApproval } from '../../workflows/messages.js';
@@ -114,20 +113,4 @@ export function describeDecision(d: TDecisionResult, decision: 'approve' | 'reje
   if (d.decision === 'approved') return `Approved (${d.approvals.length}/${d.required}): step ${d.stepId} runs now.`;
   const left = d.required - d.approvals.length;
   return `${decision === 'approve' ? 'Approval recorded' : 'Recorded'} (${d.approvals.length}/${d.required}): step ${d.stepId} waits for ${left} more approval${left === 1 ? '' : 's'} from another approver.`;
-}
-
-/**
- * Sends an operator command (an Update) and maps the outcome: the workflow's validator refusing it
- * is a 409 `conflict` naming the refusal code; a missing or finished issue a 404.
- */
-export async function sendCommand<R>(client: Client, workflowId: string, send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<R>): Promise<R> {
-  try {
-    return await send(client.workflow.getHandle(workflowId));
-  } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-      throw new LoopwrightError('conflict', e.cause.message, { details: { refusal: e.cause.type ?? 'refused' } });
-    }
-    if (e instanceof WorkflowNotFoundError) throw new LoopwrightError('not_found', `${workflowId} does not exist or is no longer running`);
-    throw new LoopwrightError('upstream_unavailable', 'the workflow could not be reached', { cause: e });
-  }
 }

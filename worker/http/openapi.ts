@@ -7,7 +7,18 @@
 // Must not: describe a route that is not registered, or a schema that differs from the handler's.
 import { z } from 'zod';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
-import { ZCloseCommand, ZReclassifyCommand, ZSnoozeCommand } from '../../workflows/messages.js';
+import {
+  ZCloseCommand,
+  ZCloseResult,
+  ZMergeCommand,
+  ZMergeResult,
+  ZReclassifyCommand,
+  ZReclassifyResult,
+  ZSnoozeCommand,
+  ZSnoozeResult,
+  ZSplitBody,
+  ZSplitResult,
+} from '../../workflows/messages.js';
 import { ZIssueListQuery, ZIssuePage } from '../issues.js';
 
 export interface TRouteDoc {
@@ -36,9 +47,19 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
     summary: "Approve or reject a step waiting for approval, as the token's principal",
     body: z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().max(1_000).optional() }),
   },
-  'POST /v1/issues/:workflowId/snooze': { summary: 'Pause new remediation rounds (Update `snooze`)', body: ZSnoozeCommand.omit(by) },
-  'POST /v1/issues/:workflowId/close': { summary: 'Close the issue; a pending step does not run (Update `close`)', body: ZCloseCommand.omit(by) },
-  'POST /v1/issues/:workflowId/reclassify': { summary: "Change the issue's category (Update `reclassify`)", body: ZReclassifyCommand.omit(by) },
+  'POST /v1/issues/:workflowId/snooze': { summary: 'Pause new remediation rounds (Update `snooze`)', body: ZSnoozeCommand.omit(by), response: ZSnoozeResult },
+  'POST /v1/issues/:workflowId/close': { summary: 'Close the issue; a pending step does not run (Update `close`)', body: ZCloseCommand.omit(by), response: ZCloseResult },
+  'POST /v1/issues/:workflowId/reclassify': { summary: "Change the issue's category (Update `reclassify`)", body: ZReclassifyCommand.omit(by), response: ZReclassifyResult },
+  'POST /v1/issues/:workflowId/merge': {
+    summary: 'Merge the issue into `into` (Update `merge`): its reports move there, its pending step does not run, later reports are forwarded',
+    body: ZMergeCommand.omit(by),
+    response: ZMergeResult,
+  },
+  'POST /v1/issues/:workflowId/split': {
+    summary: 'Move reports (by `feedbackIds`, or every recent report grouped by `grouping`) into a new issue (Update `split`)',
+    body: ZSplitBody,
+    response: ZSplitResult,
+  },
   'GET /v1/issues/:workflowId/forecast': { summary: 'Time-to-resolution forecast from similar past issues' },
   'POST /v1/issues/:workflowId/rehearse': { summary: 'Rehearse a playbook against the issue (nothing runs)' },
   'POST /v1/predict/outcome': { summary: 'Predict how a complaint will end' },
@@ -48,6 +69,10 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
   'POST /v1/review/:workflowId': { summary: "Label a message, as the token's principal" },
   'POST /v1/model/reload': { summary: 'Retrain and reload the classifier from taxonomy + labeled data' },
   'POST /webhooks/zendesk': { summary: 'Zendesk webhook (HMAC signature over timestamp + body)', auth: false },
+  'POST /slack/commands': {
+    summary: 'The /loopwright slash command (signed, form-encoded): snooze, close, reclassify, merge, split; answered ephemerally, the result through response_url',
+    auth: false,
+  },
   'POST /slack/interactions': { summary: 'Slack interactivity: Approve, Reject (reason modal) and its submission (signed)', auth: false },
   'POST /codec/encode': { summary: 'Payload codec for the Temporal UI and CLI: encode', auth: false },
   'POST /codec/decode': { summary: 'Payload codec for the Temporal UI and CLI: decode', auth: false },

@@ -145,21 +145,24 @@ const REFUSAL_TEXT: Record<string, string> = {
   unreachable: 'The workflow could not be reached; please click again in a minute.',
 };
 
-export function createSlackInteractions(deps: SlackInteractionDeps) {
-  async function reply(url: string | undefined, text: string): Promise<void> {
-    if (!url || !url.startsWith(deps.responseUrlPrefix)) return;
-    try {
-      const res = await deps.fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
-        signal: AbortSignal.timeout(5_000),
-      });
-      if (!res.ok) deps.log.warn({ status: res.status }, 'slack response_url refused the reply');
-    } catch (e) {
-      deps.log.warn({ err: (e as Error).name }, 'slack response_url unreachable');
-    }
+/** An ephemeral answer through Slack's response_url (only to Slack's hooks origin); failures are logged, never thrown. */
+export async function replyEphemeral(deps: Pick<SlackInteractionDeps, 'fetch' | 'responseUrlPrefix' | 'log'>, url: string | undefined, text: string): Promise<void> {
+  if (!url || !url.startsWith(deps.responseUrlPrefix)) return;
+  try {
+    const res = await deps.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!res.ok) deps.log.warn({ status: res.status }, 'slack response_url refused the reply');
+  } catch (e) {
+    deps.log.warn({ err: (e as Error).name }, 'slack response_url unreachable');
   }
+}
+
+export function createSlackInteractions(deps: SlackInteractionDeps) {
+  const reply = (url: string | undefined, text: string) => replyEphemeral(deps, url, text);
 
   const decisions = createDecisionSubmitter({ client: deps.client, audit: deps.audit, policy: deps.policy, log: deps.log });
 
