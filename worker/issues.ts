@@ -26,7 +26,7 @@ export const ZIssueListQuery = z.strictObject({
   category: csv(ZToken).optional(),
   /** Minimum severity: low < medium < high < critical. */
   severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
-  /** Include closed issues (default: open ones only). */
+  /** Include closed and merged issues (default: open ones only; a merged issue only forwards to its survivor). */
   closed: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   sort: z.enum(['severity', 'reports', 'last_seen', 'age']).default('severity'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -162,7 +162,7 @@ export async function listIssues(client: Client, query: z.output<typeof ZIssueLi
   // Visibility lags the workflow by a moment: the live state is checked against the filters too.
   const rows = states
     .filter((r): r is TIssueRow => r !== null)
-    .filter((r) => (!query.status || query.status.includes(r.status)) && (!query.category || query.category.includes(r.category)) && (query.closed || r.status !== 'closed'))
+    .filter((r) => (!query.status || query.status.includes(r.status)) && (!query.category || query.category.includes(r.category)) && (query.closed || (r.status !== 'closed' && r.status !== 'merged')))
     .sort(compareRows(query.sort));
   const offset = query.cursor ? Number(query.cursor) : 0;
   const items = rows.slice(offset, offset + query.limit);

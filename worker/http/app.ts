@@ -1,5 +1,5 @@
 // The Loopwright HTTP service as a fastify app factory: intake (/v1/feedback), synchronous triage
-// (/v1/classify), the issue console (/v1/issues: list, detail, snooze/close/reclassify as the
+// (/v1/classify), the issue console (/v1/issues: list, detail, snooze/close/reclassify/merge/split as the
 // workflow's Updates), the Zendesk webhook, Slack interactivity, health, readiness and metrics.
 // worker/main.ts and the tests build it the same way, from clients they own; nothing here opens a
 // connection or reads the environment.
