@@ -209,14 +209,11 @@ export function trainLinear(
             weights[base + rival] = weights[base + rival]! - v;
           }
           if (dData !== undefined) {
-            const rowBase = row * dDim;
-            const dStep = dScale * step;
-            for (let j = 0; j < dDim; j++) {
-              const base = (dOffset + j) * classes;
-              const v = dData[rowBase + j]! * dStep;
-              weights[base + y] = weights[base + y]! + v;
-              weights[base + rival] = weights[base + rival]! - v;
-            }
+            active[0] = y;
+            grad[0] = -1;
+            active[1] = rival;
+            grad[1] = 1;
+            updateDense(weights, classes, dData, row * dDim, dDim, dOffset, dScale * step, active, grad, 2);
           }
         }
       } else {
@@ -243,18 +240,7 @@ export function trainLinear(
             weights[idx] = weights[idx]! - v * grad[a]!;
           }
         }
-        if (dData !== undefined) {
-          const rowBase = row * dDim;
-          const dStep = dScale * step;
-          for (let j = 0; j < dDim; j++) {
-            const base = (dOffset + j) * classes;
-            const v = dData[rowBase + j]! * dStep;
-            for (let a = 0; a < nActive; a++) {
-              const idx = base + active[a]!;
-              weights[idx] = weights[idx]! - v * grad[a]!;
-            }
-          }
-        }
+        if (dData !== undefined) updateDense(weights, classes, dData, row * dDim, dDim, dOffset, dScale * step, active, grad, nActive);
       }
       if (scale < 1e-6) {
         for (let i = 0; i < weights.length; i++) weights[i] = weights[i]! * scale;
@@ -297,6 +283,18 @@ function accumulate(w: Float32Array, classes: number, indices: Int32Array, value
     const b = indices[k]! * classes;
     const v = values[k]! * scale;
     for (let c = 0; c < classes; c++) out[c] = out[c]! + v * w[b + c]!;
+  }
+}
+
+/** SGD step on a dense row: `w[offset + j][cls[a]] -= step · data[rowBase + j] · grad[a]` for a < n. */
+function updateDense(w: Float32Array, classes: number, data: Float32Array, rowBase: number, dim: number, offset: number, step: number, cls: Int32Array, grad: Float64Array, n: number): void {
+  for (let j = 0; j < dim; j++) {
+    const base = (offset + j) * classes;
+    const v = data[rowBase + j]! * step;
+    for (let a = 0; a < n; a++) {
+      const idx = base + cls[a]!;
+      w[idx] = w[idx]! - v * grad[a]!;
+    }
   }
 }
 
