@@ -76,6 +76,14 @@ describe('GET /openapi.json', () => {
     const snooze = compile(doc.paths['/v1/issues/{workflowId}/snooze']!.post!.requestBody!.content['application/json'].schema);
     expect(snooze({ minutes: 60 })).toBe(true);
     expect(snooze({ minutes: 0 })).toBe(false);
+    const split = compile(doc.paths['/v1/issues/{workflowId}/split']!.post!.requestBody!.content['application/json'].schema);
+    expect(split({ grouping: 'similarity', reason: 'refunds' })).toBe(true);
+    expect(split({ grouping: 'sideways', reason: 'refunds' })).toBe(false);
+    const predict = compile(doc.paths['/v1/predict/outcome']!.post!.requestBody!.content['application/json'].schema);
+    expect(predict({ text: 'charged twice', fields: { product: 'Credit card' } })).toBe(true);
+    expect(predict({ text: 42 })).toBe(false);
+    expect(doc.paths['/v1/predict/outcome']!.post!.responses['200']!.content).toBeDefined();
+    expect(doc.paths['/v1/issues/{workflowId}/rehearse']!.post!.requestBody).toBeDefined();
     const page = compile(doc.paths['/v1/issues']!.get!.responses['200']!.content!['application/json'].schema);
     expect(page({ items: [], next: null, total: 0, truncated: false })).toBe(true);
   });

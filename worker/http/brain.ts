@@ -30,9 +30,9 @@ export interface BrainHttpDeps {
   clock?: () => number;
 }
 
-const ZLabel = z.strictObject({ category: z.string().min(1).max(64).optional(), themeId: z.string().min(1).max(100).optional() }).refine((b) => b.category || b.themeId, 'category or themeId is required');
-const ZPromote = z.strictObject({ category: z.string().min(1).max(64), description: z.string().min(10).max(1_000).optional(), ownerTeam: z.string().min(1).max(100).optional() });
-const ZListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20), days: z.coerce.number().int().min(1).max(90).default(7), below: z.coerce.number().min(0).max(1).default(DEFAULT_REVIEW_BELOW) });
+export const ZLabel = z.strictObject({ category: z.string().min(1).max(64).optional(), themeId: z.string().min(1).max(100).optional() }).refine((b) => b.category || b.themeId, 'category or themeId is required');
+export const ZPromote = z.strictObject({ category: z.string().min(1).max(64), description: z.string().min(10).max(1_000).optional(), ownerTeam: z.string().min(1).max(100).optional() });
+export const ZListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20), days: z.coerce.number().int().min(1).max(90).default(7), below: z.coerce.number().min(0).max(1).default(DEFAULT_REVIEW_BELOW) });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value ?? {});

@@ -39,7 +39,7 @@ const ZJsonPayload = z.object({
   metadata: z.record(z.string(), z.string().base64()).nullish(),
   data: z.string().base64().nullish(),
 });
-const ZBody = z.strictObject({ payloads: z.array(ZJsonPayload).max(10_000) });
+export const ZCodecPayloads = z.strictObject({ payloads: z.array(ZJsonPayload).max(10_000) });
 
 const COOKIE = 'loopwright_codec';
 // No script, no external resources: a token goes from this form to this service only.
@@ -122,7 +122,7 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
     }
 
     const handler = (op: 'encode' | 'decode') => async (req: FastifyRequest) => {
-      const parsed = ZBody.safeParse(req.body);
+      const parsed = ZCodecPayloads.safeParse(req.body);
       if (!parsed.success) throw new LoopwrightError('invalid_input', 'expected { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }', { details: { fields: fieldErrors(parsed.error.issues) } });
       const payloads = parsed.data.payloads.map(fromJson);
       let out;

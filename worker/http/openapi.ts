@@ -20,6 +20,12 @@ import {
   ZSplitResult,
 } from '../../workflows/messages.js';
 import { ZIssueListQuery, ZIssuePage } from '../issues.js';
+import { ZModelReloadedPayload } from '../../activities/audit/events.js';
+import { ZOutcomePrediction } from '../../workflows/domain/outcome.js';
+import { ZLabel, ZListQuery, ZPromote } from './brain.js';
+import { ZCodecPayloads } from './codec.js';
+import { ZPredictOutcomeRequest } from './predict.js';
+import { ZRehearseBody } from './rehearse.js';
 
 export interface TRouteDoc {
   summary: string;
@@ -61,21 +67,21 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
     response: ZSplitResult,
   },
   'GET /v1/issues/:workflowId/forecast': { summary: 'Time-to-resolution forecast from similar past issues' },
-  'POST /v1/issues/:workflowId/rehearse': { summary: 'Rehearse a playbook against the issue (nothing runs)' },
-  'POST /v1/predict/outcome': { summary: 'Predict how a complaint will end' },
-  'GET /v1/themes': { summary: 'Emerging themes of unclassified messages' },
-  'POST /v1/themes/:themeId/promote': { summary: 'Promote a theme to a taxonomy category proposal' },
-  'GET /v1/review': { summary: 'Messages waiting for a human label' },
-  'POST /v1/review/:workflowId': { summary: "Label a message, as the token's principal" },
-  'POST /v1/model/reload': { summary: 'Retrain and reload the classifier from taxonomy + labeled data' },
+  'POST /v1/issues/:workflowId/rehearse': { summary: 'Rehearse a playbook against the issue (nothing runs)', body: ZRehearseBody },
+  'POST /v1/predict/outcome': { summary: 'Predict how a complaint will end', body: ZPredictOutcomeRequest, response: ZOutcomePrediction },
+  'GET /v1/themes': { summary: 'Emerging themes of unclassified messages', query: ZListQuery },
+  'POST /v1/themes/:themeId/promote': { summary: 'Promote a theme to a taxonomy category proposal', body: ZPromote },
+  'GET /v1/review': { summary: 'Messages waiting for a human label', query: ZListQuery },
+  'POST /v1/review/:workflowId': { summary: "Label a message, as the token's principal", body: ZLabel },
+  'POST /v1/model/reload': { summary: 'Retrain and reload the classifier from taxonomy + labeled data', response: ZModelReloadedPayload },
   'POST /webhooks/zendesk': { summary: 'Zendesk webhook (HMAC signature over timestamp + body)', auth: false },
   'POST /slack/commands': {
     summary: 'The /loopwright slash command (signed, form-encoded): snooze, close, reclassify, merge, split; answered ephemerally, the result through response_url',
     auth: false,
   },
   'POST /slack/interactions': { summary: 'Slack interactivity: Approve, Reject (reason modal) and its submission (signed)', auth: false },
-  'POST /codec/encode': { summary: 'Payload codec for the Temporal UI and CLI: encode', auth: false },
-  'POST /codec/decode': { summary: 'Payload codec for the Temporal UI and CLI: decode', auth: false },
+  'POST /codec/encode': { summary: 'Payload codec for the Temporal UI and CLI: encode', auth: false, body: ZCodecPayloads, response: ZCodecPayloads },
+  'POST /codec/decode': { summary: 'Payload codec for the Temporal UI and CLI: decode', auth: false, body: ZCodecPayloads, response: ZCodecPayloads },
   'GET /codec/session': { summary: 'Codec session status', auth: false },
   'POST /codec/session': { summary: 'Open a codec session', auth: false },
 };

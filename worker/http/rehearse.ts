@@ -33,7 +33,7 @@ export interface RehearseDeps {
   now?: () => number;
 }
 
-const ZRehearseBody = z.union([z.strictObject({ playbook: z.string().min(1).max(200_000) }), z.strictObject({ playbookId: z.string().min(1).max(64) })]);
+export const ZRehearseBody = z.union([z.strictObject({ playbook: z.string().min(1).max(200_000) }), z.strictObject({ playbookId: z.string().min(1).max(64) })]);
 
 function playbooksOf(deps: Pick<RehearseDeps, 'playbooks'>): TLoadedPlaybook[] {
   return typeof deps.playbooks === 'function' ? deps.playbooks() : (deps.playbooks ?? []);
