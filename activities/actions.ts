@@ -5,6 +5,7 @@
 import type { JiraPort } from './adapters/jira/jira-adapter.js';
 import type { SlackPort } from './adapters/slack/slack-adapter.js';
 import type { ZendeskPort } from './adapters/zendesk/zendesk-adapter.js';
+import { issueDescription, type TDescriptionLinks } from './adapters/jira/description.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TActionRequest, TActionResult, TCompensationRequest, TTicketResult } from '../workflows/activity-types.js';
 
@@ -85,7 +86,7 @@ function fanOutResult(results: TTicketResult[], extra: Record<string, string> = 
   };
 }
 
-export async function runPlaybookAction(integrations: TIntegrations, req: TActionRequest, fanOut?: TFanOut): Promise<TActionResult> {
+export async function runPlaybookAction(integrations: TIntegrations, req: TActionRequest, fanOut?: TFanOut, links: TDescriptionLinks = {}): Promise<TActionResult> {
   const { action, idempotencyKey } = req;
   const sys = system(action.type);
   if (req.dryRun || !integrations[sys]) {
@@ -99,6 +100,8 @@ export async function runPlaybookAction(integrations: TIntegrations, req: TActio
         issueType: action.issueType,
         summary: action.summary,
         description: action.description,
+        // The playbook's text on top of the issue report (headings, evidence, quotes, hypotheses, links).
+        ...(req.report ? { document: issueDescription(action.description, req.report, req.workflowId, links) } : {}),
         labels: action.labels,
         ...(action.priority ? { priority: action.priority } : {}),
       });
@@ -137,7 +140,7 @@ export async function runPlaybookAction(integrations: TIntegrations, req: TActio
     case 'zendesk.public_reply': {
       const zendesk = integrations.zendesk!;
       const results = await eachTicket(ticketIds(req.tickets), fanOut, async (ticketId) => {
-        const r = await zendesk.publicReply({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, template: action.body });
+        const r = await zendesk.publicReply({ idempotencyKey: `${idempotencyKey}/${ticketId}`, ticketId, body: action.body });
         return { outcome: r.created ? 'changed' : 'unchanged' };
       });
       return fanOutResult(results);

@@ -5,6 +5,7 @@
 // Must not: invent facts. Every number comes from the request; an unknown reason is shown as is.
 import { deriveCompensation, type TPlaybookAction } from '../playbooks/actions.js';
 import { categoryInWords } from '../workflows/domain/issue-title.js';
+import { addsGreeting } from './adapters/zendesk/reply-text.js';
 
 /** `1 ticket`, `2 tickets`, `1 reply`, `3 replies`. */
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -82,7 +83,8 @@ export function isIrreversible(action: TPlaybookAction): boolean {
 export function customerFacingText(action: TPlaybookAction): { label: string; text: string } | null {
   switch (action.type) {
     case 'zendesk.public_reply':
-      return { label: 'The reply customers will receive', text: action.body };
+      // The Zendesk adapter opens the reply with the requester's first name (reply-text.ts).
+      return { label: addsGreeting(action.body) ? 'The reply customers will receive (each opens with "Hi <first name>,")' : 'The reply customers will receive', text: action.body };
     case 'zendesk.internal_note':
       return { label: 'The internal note', text: action.body };
     case 'jira.comment':

@@ -420,7 +420,7 @@ export function createActivities(deps: ActivityDeps) {
         const ctx = Context.current();
         // Fan-out: one heartbeat per ticket; a retry resumes after the last ticket done.
         const earlier = Array.isArray(ctx.info.heartbeatDetails) ? (ctx.info.heartbeatDetails as TTicketResult[]) : [];
-        const result = await runPlaybookAction(deps.integrations, req, { heartbeat: (results) => ctx.heartbeat(results), resumeWith: earlier });
+        const result = await runPlaybookAction(deps.integrations, req, { heartbeat: (results) => ctx.heartbeat(results), resumeWith: earlier }, deps.links);
         if (req.issueFirstSeen !== undefined && !result.dryRun) deps.metrics?.observeTimeToRemediation(Math.max(0, (now() - req.issueFirstSeen) / 1000));
         return result;
       });

@@ -1,10 +1,10 @@
 // The closed list of action types a playbook step may run, their typed parameters, the
-// compensation each one has (where one exists) and the template language their text fields use.
+// compensation each one has (where one exists) and which texts customers read (templates.ts renders them).
 // Pure zod: the workflow, the policy evaluator and the action adapters all import it, so it must
 // not do I/O. Adding an action type here is the only way to make it runnable; policies still have
 // to allow it explicitly.
 import { z } from 'zod';
-import { LoopwrightError } from '../workflows/domain/errors.js';
+import { renderText, type TTextTarget } from './templates.js';
 
 export const ACTION_TYPES = [
   'jira.create_issue',
@@ -23,7 +23,7 @@ export function isActionType(s: string): s is TActionType {
   return (ACTION_TYPES as readonly string[]).includes(s);
 }
 
-/** Text with `{{ placeholder }}` slots; placeholders are checked against the step's context at load. */
+/** A Liquid template (playbooks/templates.ts); its variables are checked against the step's context at load. */
 export const ZTemplate = z.string().min(1).max(10_000);
 
 const ZTag = z.string().regex(/^[a-z0-9_:-]{1,80}$/, 'tags are lowercase a-z, 0-9, _, : or -');
@@ -129,8 +129,11 @@ export const ISSUE_PLACEHOLDERS = [
   'issue.workflowId',
   'issue.fingerprint',
   'issue.category',
+  'issue.topic',
+  'issue.title',
   'issue.severity',
   'issue.occurrences',
+  'issue.reports',
   'issue.customers',
   'issue.firstSeen',
   'issue.lastSeen',
@@ -139,23 +142,23 @@ export const ISSUE_PLACEHOLDERS = [
   'playbook.version',
 ] as const;
 
-const PLACEHOLDER_RE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
+/**
+ * What a text customers read may use: the topic in words and counts, never an internal identifier
+ * (issue id, fingerprint, category id, Jira key or URL, playbook). Checked at playbook load.
+ */
+export const CUSTOMER_PLACEHOLDERS = ['issue.topic', 'issue.occurrences', 'issue.reports', 'issue.customers'] as const;
 
-/** The placeholder names a template uses, in order of appearance. */
-export function templatePlaceholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER_RE)].map((m) => m[1] as string);
+/** Action types whose text people outside the company read. */
+export function isCustomerFacing(type: string): boolean {
+  return type === 'zendesk.public_reply';
 }
 
-/**
- * Fills a template. A missing value is an error, never an empty string: a reply that says
- * "ticket  was fixed" is worse than no reply.
- */
-export function renderTemplate(template: string, values: Readonly<Record<string, string | number>>): string {
-  return template.replace(PLACEHOLDER_RE, (_m, name: string) => {
-    const v = values[name];
-    if (v === undefined) {
-      throw new LoopwrightError('invalid_input', `template placeholder "${name}" has no value`, { retryable: false, details: { placeholder: name } });
-    }
-    return String(v);
-  });
+/** How an action's texts are rendered: Slack messages escape inserted values for mrkdwn. */
+export function textTarget(type: string): TTextTarget {
+  return type === 'slack.post_message' ? 'slack' : 'plain';
+}
+
+/** Fills a template (Liquid, strict): see templates.ts. Kept under this name for the workflow and shadow code. */
+export function renderTemplate(template: string, values: Readonly<Record<string, string | number>>, target: TTextTarget = 'plain'): string {
+  return renderText(template, values, target);
 }

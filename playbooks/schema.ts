@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { ZIssueTrigger } from '../workflows/domain/issue-stats.js';
 import { NEEDS_REVIEW, SEVERITY_ORDER, ZCategoryId, ZSeverityLevel, type TSeverityLevel } from '../workflows/domain/triage.js';
-import { ACTION_OUTPUTS, ISSUE_PLACEHOLDERS, templatePlaceholders, ZPlaybookAction, ZTemplate, type TActionType } from './actions.js';
+import { ACTION_OUTPUTS, CUSTOMER_PLACEHOLDERS, isCustomerFacing, ISSUE_PLACEHOLDERS, ZPlaybookAction, ZTemplate, type TActionType } from './actions.js';
+import { checkTemplate } from './templates.js';
 
 const ZSemver = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be semantic (e.g. 1.2.0)');
 const ZSlug = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'ids are lowercase slugs');
@@ -62,29 +63,35 @@ export const ZPlaybook = z
       if (outputsOf.has(step.id)) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${step.id}"` });
       }
+      const customer = isCustomerFacing(step.action.type);
       for (const [field, value] of Object.entries(step.action)) {
+        if (field === 'type') continue;
         const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-        for (const t of texts) {
-          for (const name of templatePlaceholders(t)) {
-            const problem = placeholderProblem(name, outputsOf);
-            if (problem) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action', field], message: problem });
-          }
-        }
+        for (const t of texts) checkText(ctx, ['steps', i, 'action', field], t, (name) => placeholderProblem(name, outputsOf, customer));
       }
       // Registered after its own fields are checked: a step cannot read its own output.
       outputsOf.set(step.id, step.action.type);
     });
-    if (p.customerReply) {
-      for (const name of templatePlaceholders(p.customerReply.template)) {
-        const problem = placeholderProblem(name, outputsOf);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['customerReply', 'template'], message: problem });
-      }
-    }
+    if (p.customerReply) checkText(ctx, ['customerReply', 'template'], p.customerReply.template, (name) => placeholderProblem(name, outputsOf, true));
   });
 export type TPlaybook = z.infer<typeof ZPlaybook>;
 export type TPlaybookInput = z.input<typeof ZPlaybook>;
 
-function placeholderProblem(name: string, earlier: ReadonlyMap<string, TActionType>): string | null {
+/**
+ * Adds one issue per template problem; `params.template` carries the line and column inside the
+ * text, which parseYamlFile turns into the file's line (yaml-file.ts).
+ */
+function checkText(ctx: z.RefinementCtx, path: Array<string | number>, text: string, allowed: (name: string) => string | null): void {
+  for (const p of checkTemplate(text, allowed)) {
+    ctx.addIssue({ code: 'custom', path, message: p.message, params: { template: { row: p.row, col: p.col } } });
+  }
+}
+
+function placeholderProblem(name: string, earlier: ReadonlyMap<string, TActionType>, customerFacing = false): string | null {
+  if (customerFacing) {
+    if ((CUSTOMER_PLACEHOLDERS as readonly string[]).includes(name)) return null;
+    return `"{{ ${name} }}" cannot appear in a text customers read (internal identifiers stay internal; allowed: ${CUSTOMER_PLACEHOLDERS.join(', ')})`;
+  }
   if ((ISSUE_PLACEHOLDERS as readonly string[]).includes(name)) return null;
   const m = /^steps\.([a-z][a-z0-9_-]*)\.([A-Za-z]+)$/.exec(name);
   if (!m) return `unknown placeholder "{{ ${name} }}" (allowed: ${ISSUE_PLACEHOLDERS.join(', ')}, steps.<earlier step>.<output>)`;

@@ -7,9 +7,8 @@ import path from 'node:path';
 import { buildApprovalBlocks, buildDecidedBlocks, buildProgressBlocks, buildRejectModal, decisionReplyText, progressReplyText, ZApprovalRequest, ZDecision, ZProgress, type TBlock } from '../activities/adapters/slack/approval-blocks.js';
 import { approvalMessage } from '../activities/index.js';
 
+// The adapter opens each reply with "Hi <first name>," (activities/adapters/zendesk/reply-text.ts).
 const reply = [
-  'Hi,',
-  '',
   'Thank you for reporting the duplicate charge on your card. We found the cause: a payment retry ran twice after an update on our side on 27 November.',
   '',
   'The second charge is being refunded automatically; you will see it on your statement within 5 business days. There is nothing you need to do.',

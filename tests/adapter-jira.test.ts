@@ -4,9 +4,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createJiraAdapter, type JiraPort } from '../activities/adapters/jira/jira-adapter.js';
 import { toAdf } from '../activities/adapters/jira/adf.js';
+import { issueDescription, toAdfDocument, type TAdfDoc } from '../activities/adapters/jira/description.js';
+import { runPlaybookAction } from '../activities/actions.js';
+import type { TActionRequest, TIssueReport } from '../workflows/activity-types.js';
 import { idempotencyMarker } from '../activities/adapters/idempotency.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
-import { startFakeJira, type FakeJira } from './fakes/jira.js';
+import { adfProblem, startFakeJira, type FakeJira } from './fakes/jira.js';
 
 let fake: FakeJira;
 let jira: JiraPort;
@@ -254,5 +257,113 @@ describe('toAdf', () => {
         { type: 'paragraph', content: [{ type: 'text', text: 'b' }, { type: 'hardBreak' }, { type: 'text', text: 'c' }] },
       ],
     });
+  });
+});
+
+// The issue description Loopwright files, through runPlaybookAction → adapter → jira-client → fake
+// over HTTP, on both API versions. The v3 fake validates the ADF content model as documented.
+const report: TIssueReport = {
+  title: 'Duplicate charge: "I was charged twice for order [ORDER_ID] *again*"',
+  category: 'billing',
+  severity: 'high',
+  reports: 48,
+  customers: 45,
+  firstSeen: Date.parse('2026-11-20T08:00:00Z'),
+  lastSeen: Date.parse('2026-11-21T17:30:00Z'),
+  evidence: [
+    { kind: 'error_code', value: 'E402' },
+    { kind: 'amount', value: 'EUR 49.99' },
+  ],
+  quotes: ['I was charged twice for order [ORDER_ID] *again*, card ending [CARD].\nPlease refund.'],
+  hypotheses: [
+    { title: 'Release 2.4.1 payment retry change', score: 0.82, reasons: ['first report 40 min after deploy', 'E402 in 31 reports'] },
+    { title: 'Stripe incident | EU region', score: 0.31, reasons: [] },
+  ],
+  tickets: ['101', '102'],
+};
+const links = { temporalUi: { url: 'http://ui.example.test:8233', namespace: 'default' }, zendeskUrl: 'https://acme.zendesk.example' };
+const createAction = {
+  type: 'jira.create_issue' as const,
+  project: 'PAY',
+  issueType: 'Bug',
+  summary: 'Billing issue: 48 reports from 45 customers (Billing)',
+  description: '48 reports from 45 customers about billing since 2026-11-20.\n\nMost likely cause: Release 2.4.1 payment retry change (score 0.82).',
+  labels: ['loopwright'],
+  compensationTransition: "Won't Do",
+};
+const createRequest = (withReport: boolean): TActionRequest => ({
+  workflowId: 'issue:billing.0123456789ab',
+  stepId: 'jira-billing',
+  idempotencyKey: 'issue:billing.0123456789ab/c/r1/jira-billing',
+  action: createAction,
+  tickets: [],
+  dryRun: false,
+  ...(withReport ? { report } : {}),
+});
+
+describe('jira issue description (ADF on v3, wiki markup on v2)', () => {
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('v3: headings, facts, evidence list, masked quote, hypothesis table and links, valid ADF', async () => {
+    fake = await startFakeJira({ apiVersion: '3' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token', apiVersion: '3' });
+    const r = await runPlaybookAction({ jira }, createRequest(true), undefined, links);
+    const doc = fake.issue(r.outputs.issueKey!).description as TAdfDoc;
+    expect(adfProblem(doc)).toBeUndefined();
+    const headings = doc.content.filter((n) => n.type === 'heading').map((n) => n.content?.[0]?.text);
+    expect(headings).toEqual(['Summary', 'Evidence', 'What a customer wrote (masked)', 'Hypotheses', 'Links']);
+    const text = JSON.stringify(doc);
+    expect(text).toContain('Volume: 48 reports from 45 customers');
+    const [evidence] = doc.content.filter((n) => n.type === 'bulletList').slice(1);
+    expect(evidence?.content?.map((li) => li.content?.[0]?.content?.[0]?.text)).toEqual(['error code: E402', 'amount: EUR 49.99']);
+    const quote = doc.content.find((n) => n.type === 'blockquote');
+    expect(quote?.content?.[0]?.content?.map((c) => c.type)).toEqual(['text', 'hardBreak', 'text']);
+    const table = doc.content.find((n) => n.type === 'table');
+    expect(table?.content?.map((row) => row.content?.map((cell) => cell.content?.[0]?.content?.[0]?.text ?? ''))).toEqual([
+      ['#', 'Hypothesis', 'Score', 'Why'],
+      ['1', 'Release 2.4.1 payment retry change', '0.82', 'first report 40 min after deploy; E402 in 31 reports'],
+      ['2', 'Stripe incident | EU region', '0.31', '-'],
+    ]);
+    const hrefs = [...text.matchAll(/"href":"([^"]+)"/g)].map((m) => m[1]);
+    expect(hrefs).toEqual([
+      'http://ui.example.test:8233/namespaces/default/workflows/issue%3Abilling.0123456789ab',
+      'https://acme.zendesk.example/agent/tickets/101',
+      'https://acme.zendesk.example/agent/tickets/102',
+    ]);
+  });
+
+  it('v2: the same description as escaped wiki markup (report text never becomes markup)', async () => {
+    fake = await startFakeJira({ apiVersion: '2' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token', apiVersion: '2' });
+    const r = await runPlaybookAction({ jira }, createRequest(true), undefined, links);
+    const wiki = fake.issue(r.outputs.issueKey!).description as string;
+    expect(typeof wiki).toBe('string');
+    expect(wiki).toMatch(/^h2\. Summary\n\n48 reports from 45 customers about billing since 2026-11-20\./);
+    expect(wiki).toContain('\nh2. Evidence\n\n* error code: E402\n* amount: EUR 49.99\n');
+    expect(wiki).toContain('{quote}\nI was charged twice for order \\[ORDER\\_ID\\] \\*again\\*, card ending \\[CARD\\].\nPlease refund.\n{quote}');
+    expect(wiki).toContain('||\\#||Hypothesis||Score||Why||\n|1|Release 2.4.1 payment retry change|0.82|first report 40 min after deploy; E402 in 31 reports|\n|2|Stripe incident \\| EU region|0.31|\\-|');
+    expect(wiki).toContain('* [Workflow in the Temporal UI|http://ui.example.test:8233/namespaces/default/workflows/issue%3Abilling.0123456789ab]');
+    expect(wiki).toContain('* [Zendesk ticket \\#101|https://acme.zendesk.example/agent/tickets/101]');
+  });
+
+  it('without a report (an older workflow) the playbook text is the whole description; v2 plain text is escaped', async () => {
+    fake = await startFakeJira({ apiVersion: '2' });
+    jira = createJiraAdapter({ baseUrl: fake.url, username: 'bot@example.test', apiToken: 'jira-api-token', apiVersion: '2' });
+    const r = await runPlaybookAction({ jira }, createRequest(false), undefined, links);
+    expect(fake.issue(r.outputs.issueKey!).description).toBe('48 reports from 45 customers about billing since 2026-11-20.\n\nMost likely cause: Release 2.4.1 payment retry change (score 0.82).');
+  });
+});
+
+describe('the Jira fake', () => {
+  it('enforces the documented ADF content model', () => {
+    const ok = toAdfDocument(issueDescription('text', report, 'issue:x', links));
+    expect(adfProblem(ok)).toBeUndefined();
+    expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'heading', content: [{ type: 'text', text: 'x' }] }] })).toMatch(/attrs\.level/);
+    expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: '' }] }] })).toMatch(/non-empty text/);
+    expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'bulletList', content: [{ type: 'paragraph', content: [] }] }] })).toMatch(/paragraph is not allowed in bulletList/);
+    expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'table', content: [{ type: 'tableRow', content: [{ type: 'tableCell', content: [] }] }] }] })).toMatch(/at least 1/);
+    expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'x', marks: [{ type: 'link' }] }] }] })).toMatch(/href/);
   });
 });

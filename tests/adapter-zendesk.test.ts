@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createZendeskAdapter, noteMarker, type ZendeskPort } from '../activities/adapters/zendesk/zendesk-adapter.js';
 import { parseRetryAfterMs, withRetries } from '../activities/adapters/http-errors.js';
-import { renderTemplate } from '../activities/adapters/zendesk/render-template.js';
+import { composeReply, firstName } from '../activities/adapters/zendesk/reply-text.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
 
@@ -15,6 +15,10 @@ beforeEach(async () => {
   fake = await startFakeZendesk();
   fake.addTicket({ id: 42, external_id: 'order-77', tags: ['vip'], priority: 'normal' });
   fake.addTicket({ id: 43, external_id: 'order-78' });
+  fake.state.users.set(501, { id: 501, name: 'Ana María López', email: 'ana@example.test', role: 'end-user' });
+  fake.state.users.set(502, { id: 502, name: 'kim@example.test', email: 'kim@example.test', role: 'end-user' });
+  fake.addTicket({ id: 44, requester_id: 501 });
+  fake.addTicket({ id: 45, requester_id: 502 });
   zd = createZendeskAdapter({ baseUrl: fake.url, auth });
 });
 afterEach(async () => {
@@ -64,14 +68,24 @@ describe('zendesk adapter: success paths', () => {
     expect(r.commentId).toBe(c?.id);
   });
 
-  it('renders a public reply from its template and tags the ticket in the same update', async () => {
-    const r = await zd.publicReply({ idempotencyKey: 'k1', ticketId: 42, template: 'Hi {{ name }}, fixed in {{version}}.', vars: { name: 'Ana', version: '2.4.1' } });
-    expect(r).toMatchObject({ created: true, body: 'Hi Ana, fixed in 2.4.1.' });
-    const [c] = ticket(42).comments;
-    expect(c).toMatchObject({ public: true, body: 'Hi Ana, fixed in 2.4.1.' });
-    expect(ticket(42).tags.some((t) => t.startsWith('lw-reply-'))).toBe(true);
-    const updates = fake.requests.filter((q) => q.method === 'PUT' && q.path === '/api/v2/tickets/42.json');
+  it('greets the requester by first name (side-loaded), keeps the author\'s line breaks and tags the ticket in the same update', async () => {
+    const text = 'It was fixed in 2.4.1.\n\nIf the app still crashes, reply here and we will look again.';
+    const r = await zd.publicReply({ idempotencyKey: 'k1', ticketId: 44, body: text });
+    const expected = `Hi Ana,\n\n${text}`;
+    expect(r).toMatchObject({ created: true, body: expected });
+    const [c] = ticket(44).comments;
+    expect(c).toMatchObject({ public: true, body: expected });
+    expect(ticket(44).tags.some((t) => t.startsWith('lw-reply-'))).toBe(true);
+    expect(fake.requests.find((q) => q.method === 'GET')?.query.get('include')).toBe('users');
+    const updates = fake.requests.filter((q) => q.method === 'PUT' && q.path === '/api/v2/tickets/44.json');
     expect(updates).toHaveLength(1);
+  });
+
+  it('says "Hello," when the requester has no name (Zendesk shows the email) or the ticket has no requester', async () => {
+    await zd.publicReply({ idempotencyKey: 'k-anon', ticketId: 45, body: 'Fixed.' });
+    await zd.publicReply({ idempotencyKey: 'k-none', ticketId: 42, body: 'Fixed.' });
+    expect(ticket(45).comments[0]?.body).toBe('Hello,\n\nFixed.');
+    expect(ticket(42).comments[0]?.body).toBe('Hello,\n\nFixed.');
   });
 
   it('sets priority and returns the previous one for compensation', async () => {
@@ -90,7 +104,7 @@ describe('zendesk adapter: success paths', () => {
   });
 
   it('makes a public reply private as its compensation', async () => {
-    const r = await zd.publicReply({ idempotencyKey: 'k2', ticketId: 42, template: 'Sorry!', vars: {} });
+    const r = await zd.publicReply({ idempotencyKey: 'k2', ticketId: 42, body: 'Sorry!' });
     await zd.makeCommentPrivate({ ticketId: 42, commentId: r.commentId ?? -1 });
     expect(ticket(42).comments[0]?.public).toBe(false);
   });
@@ -138,11 +152,11 @@ describe('zendesk adapter: idempotency', () => {
 
   it('a retried public reply is not sent twice, even after a failure between attempts', async () => {
     fake.failNext(503, undefined, undefined, /^PUT \/api\/v2\/tickets\/42\.json$/);
-    const e = await caught(zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, template: 'Hello', vars: {} }));
+    const e = await caught(zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, body: 'Hello' }));
     expect(e.code).toBe('upstream_unavailable');
     expect(ticket(42).comments).toHaveLength(0);
-    await zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, template: 'Hello', vars: {} });
-    const third = await zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, template: 'Hello', vars: {} });
+    await zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, body: 'Hello' });
+    const third = await zd.publicReply({ idempotencyKey: 'r1', ticketId: 42, body: 'Hello' });
     expect(third.created).toBe(false);
     expect(ticket(42).comments).toHaveLength(1);
   });
@@ -156,8 +170,8 @@ describe('zendesk adapter: lost replies', () => {
     expect((await zd.addInternalNote({ idempotencyKey: 'n-lost', ticketId: 42, body: 'note' })).created).toBe(false);
 
     fake.dropReplyNext(/^PUT \/api\/v2\/tickets\/42\.json$/);
-    await caught(zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, template: 'Hello', vars: {} }));
-    expect((await zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, template: 'Hello', vars: {} })).created).toBe(false);
+    await caught(zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, body: 'Hello' }));
+    expect((await zd.publicReply({ idempotencyKey: 'r-lost', ticketId: 42, body: 'Hello' })).created).toBe(false);
     expect(ticket(42).comments.map((c) => c.public)).toEqual([false, true]);
   });
 });
@@ -221,10 +235,10 @@ describe('zendesk adapter: errors', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('a template placeholder without a value fails before anything is sent', async () => {
-    const e = await caught(zd.publicReply({ idempotencyKey: 'k', ticketId: 42, template: 'Hi {{name}}, ref {{ref}}', vars: { name: 'A' } }));
+  it('an empty reply fails before anything is sent (never a blank email)', async () => {
+    const e = await caught(zd.publicReply({ idempotencyKey: 'k', ticketId: 42, body: '' }));
     expect(e.code).toBe('invalid_input');
-    expect(e.message).toContain('ref');
+    expect(e.message).toContain('body');
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -277,9 +291,17 @@ describe('withRetries', () => {
   });
 });
 
-describe('renderTemplate', () => {
-  it('leaves braces inside values alone and rejects malformed placeholders', () => {
-    expect(renderTemplate('A {{x}} B', { x: '{{y}}' })).toBe('A {{y}} B');
-    expect(() => renderTemplate('Hi {{ name', { name: 'a' })).toThrow(/malformed/);
+describe('composeReply', () => {
+  it('greets by first name only when it is a name, keeps paragraphs as written and never cuts', () => {
+    expect(firstName('Ana María López')).toBe('Ana');
+    expect(firstName('kim@example.test')).toBeNull();
+    expect(firstName('  ')).toBeNull();
+    expect(firstName('12345')).toBeNull();
+    const long = `${'We looked into it. '.repeat(400)}Thanks.`;
+    const out = composeReply(`First paragraph.\r\n\r\n\r\nSecond line one.\nSecond line two.  \n${long}`, 'Ana');
+    expect(out).toBe(`Hi Ana,\n\nFirst paragraph.\n\nSecond line one.\nSecond line two.\n${long.trim()}`);
+    expect(out.endsWith('Thanks.')).toBe(true);
+    // A text that greets on its own is not greeted twice.
+    expect(composeReply('Dear customer, it is fixed.', 'Ana')).toBe('Dear customer, it is fixed.');
   });
 });

@@ -53,7 +53,7 @@ describe('playbook loader', () => {
 
   it('loads the shipped playbooks with versions and sha256 of the file bytes', async () => {
     const all = await loadPlaybookDir(PLAYBOOK_DIR);
-    expect(all.map((p) => p.version)).toEqual(['app-crash-regression@1.0.0', 'billing-refund-issue@1.0.0', 'critical-any@1.0.0']);
+    expect(all.map((p) => p.version)).toEqual(['app-crash-regression@1.1.0', 'billing-refund-issue@1.1.0', 'critical-any@1.1.0']);
     const bytes = await readFile(join(PLAYBOOK_DIR, 'app-crash-regression.v1.yaml'));
     const { createHash } = await import('node:crypto');
     expect(all[0]?.contentHash).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -82,6 +82,54 @@ describe('playbook loader', () => {
     expect(e.message).toMatch(new RegExp(`^demo\\.v1\\.yaml:${line}:\\d+: ${field.replace(/\./g, '\\.')}`));
   });
 
+  it.each([
+    ['an unknown placeholder in a block text', '      description: |\n        First line.\n        Second {{ issue.nope }} line.\n', 18, 19, 'unknown placeholder "{{ issue.nope }}"'],
+    ['an unknown filter', '      description: |\n        {{ issue.reports | pluralise: "report" }}\n', 17, 9, 'undefined filter: pluralise'],
+    ['unclosed Liquid', '      description: |\n        ok\n\n        {% if issue.reports > 1 %}many\n', 19, 9, 'tag {% if issue.reports > 1 %} not closed'],
+    ['an unknown placeholder in a one-line text', '      description: "seen {{ issue.nope }}"\n', 16, 29, 'unknown placeholder'],
+  ])('fails the load at the template line for %s (Liquid, strict)', (_name, description, line, column, message) => {
+    const text = minimal().replace('      description: "seen {{ issue.occurrences }} times"\n', description);
+    const e = loadError(() => parsePlaybook(text, 'demo.v1.yaml'));
+    expect(e.details).toMatchObject({ file: 'demo.v1.yaml', line, column, field: 'steps.0.action.description' });
+    expect(e.message).toContain(message);
+  });
+
+  it('renders Liquid: plurals with distinct customers, conditions, and the compensation placeholders', () => {
+    const values = { 'issue.reports': 48, 'issue.customers': 45, 'issue.topic': 'Duplicate charge' };
+    const t = '{{ issue.reports | plural: "report" }} from {{ issue.customers | plural: "customer" }}{% if issue.customers == 1 %} (one customer){% endif %}';
+    expect(renderTemplate(t, values)).toBe('48 reports from 45 customers');
+    expect(renderTemplate(t, { ...values, 'issue.reports': 1, 'issue.customers': 1 })).toBe('1 report from 1 customer (one customer)');
+    expect(renderTemplate('{{ n | plural: "reply", "replies" }}, {{ big | number }}', { n: 2, big: 1234567 })).toBe('2 replies, 1,234,567');
+    const comp = deriveCompensation({ type: 'jira.create_issue', project: 'APP', issueType: 'Bug', summary: 's', description: 'd', labels: [], compensationTransition: "Won't Do" })!;
+    expect(renderTemplate((comp as { issueKey: string }).issueKey, { 'result.issueKey': 'APP-7' })).toBe('APP-7');
+    const slack = deriveCompensation({ type: 'slack.post_message', channel: '#c', text: 't' }) as { channel: string; ts: string };
+    expect(renderTemplate(`${slack.channel}/${slack.ts}`, { 'result.channel': 'C1', 'result.ts': '1.2' })).toBe('C1/1.2');
+    // Slack texts escape inserted values: a value cannot ping a channel or forge a link.
+    expect(renderTemplate('Likely: {{ issue.hypothesis }}', { 'issue.hypothesis': '<!channel> & <https://x|y>' }, 'slack')).toBe('Likely: &lt;!channel&gt; &amp; &lt;https://x|y&gt;');
+    // Values are data: braces in a value are never parsed.
+    expect(renderTemplate('A {{ x }} B', { x: '{{ y }}' })).toBe('A {{ y }} B');
+  });
+
+  it('refuses internal identifiers in texts customers read (public replies and customerReply)', () => {
+    const reply = minimal('customerReply:\n  when: on_trigger\n  template: |\n    Thanks. We track this as {{ steps.ticket.issueKey }}.\n');
+    const e = loadError(() => parsePlaybook(reply, 'demo.v1.yaml'));
+    expect(e.details).toMatchObject({ line: 23, column: 33, field: 'customerReply.template' });
+    expect(e.message).toContain('"{{ steps.ticket.issueKey }}" cannot appear in a text customers read');
+    const step = minimal().replace('verification:', '  - id: tell\n    action:\n      type: zendesk.public_reply\n      body: "About {{ issue.topic }} ({{ issue.workflowId }})"\nverification:');
+    expect(loadError(() => parsePlaybook(step, 'demo.v1.yaml')).message).toContain('"{{ issue.workflowId }}" cannot appear in a text customers read');
+    const fine = minimal('customerReply:\n  when: on_trigger\n  template: "Thanks for reporting {{ issue.topic | downcase }}."\n');
+    expect(parsePlaybook(fine, 'demo.v1.yaml').playbook.customerReply?.template).toContain('issue.topic');
+  });
+
+  it('the shipped customer texts keep one paragraph per line (no line break mid-sentence)', async () => {
+    for (const { playbook } of await loadPlaybookDir(PLAYBOOK_DIR)) {
+      const texts = [playbook.customerReply?.template, ...playbook.steps.map((st) => (st.action.type === 'zendesk.public_reply' ? st.action.body : undefined))];
+      for (const t of texts.filter((x): x is string => x !== undefined)) {
+        for (const line of t.trim().split('\n').filter((l) => l.trim() !== '')) expect(line.trim(), `${playbook.id}: "${line}"`).toMatch(/[.!?:)]$/);
+      }
+    }
+  });
+
   it('names the line of a YAML syntax error', () => {
     const e = loadError(() => parsePlaybook('id: demo\nversion: [1.0.0\n', 'bad.yaml'));
     expect(e.message).toMatch(/^bad\.yaml:\d+:\d+: \(syntax\)/);
@@ -90,7 +138,7 @@ describe('playbook loader', () => {
   it('rejects a step output used before the step runs, and duplicate step ids', () => {
     const early = minimal().replace('seen {{ issue.occurrences }} times', 'see {{ steps.later.ts }}');
     expect(loadError(() => parsePlaybook(early, 'x.yaml')).message).toContain('refers to step "later", which does not run before this one');
-    const wrongField = minimal('customerReply:\n  when: on_trigger\n  template: "see {{ steps.ticket.ts }}"\n');
+    const wrongField = minimal().replace('verification:', '  - id: tell\n    action: { type: slack.post_message, channel: "#c", text: "see {{ steps.ticket.ts }}" }\nverification:');
     expect(loadError(() => parsePlaybook(wrongField, 'x.yaml')).message).toContain('jira.create_issue outputs issueKey, issueUrl, not ts');
     const dup = minimal().replace('verification:', '  - id: ticket\n    action: { type: zendesk.add_tags, tags: [x] }\nverification:');
     expect(loadError(() => parsePlaybook(dup, 'x.yaml')).message).toContain('steps.1.id: duplicate step id "ticket"');
@@ -120,10 +168,10 @@ describe('playbook selection', () => {
 
   it('selects the shipped playbooks by category and severity', async () => {
     const all = await loadPlaybookDir(PLAYBOOK_DIR);
-    expect(selectPlaybook(all, { category: 'app_crash', severity: 'high' })?.selected.version).toBe('app-crash-regression@1.0.0');
+    expect(selectPlaybook(all, { category: 'app_crash', severity: 'high' })?.selected.version).toBe('app-crash-regression@1.1.0');
     expect(selectPlaybook(all, { category: 'app_crash', severity: 'low' })).toBeNull();
-    expect(selectPlaybook(all, { category: 'refund', severity: 'low' })?.selected.version).toBe('billing-refund-issue@1.0.0');
-    expect(selectPlaybook(all, { category: 'privacy_data', severity: 'critical' })?.selected.version).toBe('critical-any@1.0.0');
+    expect(selectPlaybook(all, { category: 'refund', severity: 'low' })?.selected.version).toBe('billing-refund-issue@1.1.0');
+    expect(selectPlaybook(all, { category: 'privacy_data', severity: 'critical' })?.selected.version).toBe('critical-any@1.1.0');
     expect(selectPlaybook(all, { category: 'privacy_data', severity: 'high' })).toBeNull();
     expect(selectPlaybook(all, { category: 'needs_review', severity: 'critical' })).toBeNull();
   });
@@ -166,7 +214,9 @@ describe('actions', () => {
   it('renders templates and refuses to render with a missing value', () => {
     expect(renderTemplate('Jira {{ steps.a.issueKey }} for {{issue.occurrences}}', { 'steps.a.issueKey': 'APP-1', 'issue.occurrences': 12 })).toBe('Jira APP-1 for 12');
     expect(() => renderTemplate('Hi {{ issue.category }}', {})).toThrow('template placeholder "issue.category" has no value');
+    expect(() => renderTemplate('Hi {{ issue.category }}', { 'issue.topic': 'x' })).toThrow('template placeholder "issue.category" has no value');
   });
+
 
   it('the shipped playbooks and policy together produce every verdict kind', async () => {
     const [playbooks, { policy }] = await Promise.all([loadPlaybookDir(PLAYBOOK_DIR), loadPolicyFile(join(import.meta.dirname, '..', 'policies', 'default.v1.yaml'))]);

@@ -95,7 +95,7 @@ describe('loopwright rehearse', () => {
     expect(rh.issue.workflowId).toBe(issue);
     expect(rh.issue.category).toBe('billing');
     expect(rh.issue.occurrences).toBeGreaterThanOrEqual(5);
-    expect(rh.playbook).toBe('billing-refund-issue@1.0.0');
+    expect(rh.playbook).toBe('billing-refund-issue@1.1.0');
     expect(rh.policy).toBe('default@1.0.0');
     expect(rh.selection.selected).toBe(true);
     expect(rh.trigger.fired).toBe(true);
@@ -107,8 +107,10 @@ describe('loopwright rehearse', () => {
       ['notify-customers', 'needs_approval'],
     ]);
     const [jiraStep, , slackStep, reply] = rh.round.steps;
-    expect(jiraStep!.rendered.summary).toBe(`Billing issue: ${rh.issue.occurrences} reports (billing)`);
-    expect(jiraStep!.rendered.description).toContain(`Issue ${issue}; most likely cause: insufficient evidence`);
+    const customers = rh.issue.customers === 1 ? '1 customer' : `${rh.issue.customers} customers`;
+    expect(jiraStep!.rendered.summary).toBe(`Billing issue: ${rh.issue.occurrences} reports from ${customers} (Billing)`);
+    expect(jiraStep!.rendered.description).toContain('Most likely cause: insufficient evidence.');
+    expect(jiraStep!.rendered.description).toContain(`Issue ${issue}, playbook billing-refund-issue@1.1.0.`);
     expect(slackStep!.rendered.text).toContain('Jira [shadow: jira-billing.issueKey]');
     expect(reply!.customerFacing).toBe(true);
     expect(reply!.approval).toEqual({

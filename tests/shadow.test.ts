@@ -60,7 +60,7 @@ describe('shadow replay of the sample', () => {
     expect(replies.length).toBeGreaterThan(0);
     for (const v of replies) {
       expect(v.customerFacing).toBe(true);
-      expect(v.from).toMatchObject({ verdict: 'needs_approval', outlook: 'would_ask', playbook: 'billing-refund-issue@1.0.0' });
+      expect(v.from).toMatchObject({ verdict: 'needs_approval', outlook: 'would_ask', playbook: 'billing-refund-issue@1.1.0' });
       expect(v.to).toMatchObject({ verdict: 'allow', outlook: 'would_run' });
     }
     expect(r.diff.counts.newlyAutomaticCustomerFacing).toBe(replies.length);

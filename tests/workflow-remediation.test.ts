@@ -42,7 +42,8 @@ describe('IssueWorkflow: two-person rule and deny', () => {
   afterAll(async () => h?.close(), 180_000);
 
   it('denies what the policy never allows, and needs two distinct approvers for a high-risk reply', async () => {
-    h.zendesk.addTicket({ id: 101, subject: 'double charged', priority: 'normal' });
+    h.zendesk.state.users.set(7001, { id: 7001, name: 'Ana Lima', email: 'ana@example.test', role: 'end-user' });
+    h.zendesk.addTicket({ id: 101, subject: 'double charged', priority: 'normal', requester_id: 7001 });
     const fp = fingerprint('billing', '000000000101');
     await h.run(async () => {
       const handle = await h.report(fp, { feedbackId: 'zendesk:101', ticketId: '101', source: 'zendesk', tier: 'enterprise', customerId: 'c1' });
@@ -75,7 +76,8 @@ describe('IssueWorkflow: two-person rule and deny', () => {
     });
     await h.replayAll();
     const ticket = h.zendesk.state.tickets.get(101)!;
-    expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['We found the billing problem and are fixing it.']);
+    // Personalised in the adapter (the name never enters the workflow's history).
+    expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['Hi Ana,\n\nWe found the billing problem and are fixing it.']);
     expect(ticket.priority).toBe('high');
     const trail = await h.audit.trail(`issue:${fp.key}`);
     expect(trail.filter((e) => e.kind === 'approved').map((e) => e.payload)).toEqual([

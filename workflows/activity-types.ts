@@ -20,6 +20,24 @@ export interface TActionRequest {
   dryRun: boolean;
   /** Set on an issue's first action: when its first report arrived, for time-to-remediation. */
   issueFirstSeen?: number;
+  /** jira.create_issue: what the description shows besides the playbook's text (absent in older histories). */
+  report?: TIssueReport;
+}
+
+/** The issue as a Jira description reports it; every text is masked upstream. */
+export interface TIssueReport {
+  title: string;
+  category: string;
+  severity: string;
+  reports: number;
+  customers: number;
+  firstSeen: number | null;
+  lastSeen: number | null;
+  evidence: Array<{ kind: string; value: string }>;
+  quotes: string[];
+  hypotheses: Array<{ title: string; score: number; reasons: string[] }>;
+  /** Zendesk ticket ids customers are waiting on. */
+  tickets: string[];
 }
 
 /** What a fan-out action did to one ticket, and what the ticket looked like before (for its compensation). */

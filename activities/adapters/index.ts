@@ -53,7 +53,7 @@ export {
   type TZendeskPriority,
   type FetchLike,
 } from './zendesk/zendesk-adapter.js';
-export { renderTemplate } from './zendesk/render-template.js';
+export { composeReply, firstName } from './zendesk/reply-text.js';
 export { verifyZendeskSignature, signZendeskPayload, type ZendeskSignatureInput, type TSignatureCheck } from './zendesk/zendesk-signature.js';
 
 export { createOpenAiClassifier, mapOpenAiError, ZOpenAiClassifierConfig, type LlmClassifier, type TOpenAiClassifierConfig } from './llm/openai-classifier.js';

@@ -12,7 +12,7 @@
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerdict } from '../../policies/schema.js';
-import { ACTION_OUTPUTS, renderTemplate, TOUCHES_TICKETS, type TPlaybookAction } from '../../playbooks/actions.js';
+import { ACTION_OUTPUTS, renderTemplate, textTarget, TOUCHES_TICKETS, type TPlaybookAction } from '../../playbooks/actions.js';
 import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
 import { issueTemplateValues, stepPolicyInput } from '../../workflows/issue/policy-input.js';
 import type { TCarriedIssueState } from '../../workflows/issue/state.js';
@@ -86,7 +86,7 @@ export function planTemplateValues(input: Pick<TPlanInput, 'issueWorkflowId' | '
 
 function renderAction(action: TPlaybookAction, values: Record<string, string | number>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(action)) if (typeof v === 'string' && k !== 'type') out[k] = renderTemplate(v, values);
+  for (const [k, v] of Object.entries(action)) if (typeof v === 'string' && k !== 'type') out[k] = renderTemplate(v, values, textTarget(action.type));
   return out;
 }
 

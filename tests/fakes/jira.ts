@@ -60,7 +60,76 @@ const jiraErr = (status: number, errorMessages: string[], errors: Record<string,
 const NOT_FOUND = jiraErr(404, ['Issue does not exist or you do not have permission to see it.']);
 
 function isAdf(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'doc' && (v as { version?: unknown }).version === 1 && Array.isArray((v as { content?: unknown }).content);
+  return adfProblem(v) === undefined;
+}
+
+// The ADF content model as documented (https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
+// and the node pages under .../document/nodes/): which children each node takes, required attrs,
+// non-empty text, allowed marks. The subset Jira's editor shows in issue descriptions and comments.
+type TAdfRule = { children: ReadonlySet<string> | 'inline' | 'none'; min?: number; first?: ReadonlySet<string>; attrs?: (a: Record<string, unknown>) => string | undefined };
+const BLOCKS = new Set(['paragraph', 'heading', 'bulletList', 'orderedList', 'blockquote', 'codeBlock', 'rule', 'panel', 'table']);
+const ADF_RULES: Record<string, TAdfRule> = {
+  doc: { children: BLOCKS },
+  paragraph: { children: 'inline' },
+  heading: { children: 'inline', attrs: (a) => (Number.isInteger(a.level) && (a.level as number) >= 1 && (a.level as number) <= 6 ? undefined : 'heading needs attrs.level 1-6') },
+  bulletList: { children: new Set(['listItem']), min: 1 },
+  orderedList: { children: new Set(['listItem']), min: 1 },
+  listItem: { children: new Set(['paragraph', 'bulletList', 'orderedList', 'codeBlock']), min: 1, first: new Set(['paragraph', 'codeBlock']) },
+  blockquote: { children: new Set(['paragraph', 'bulletList', 'orderedList', 'codeBlock']), min: 1 },
+  codeBlock: { children: 'inline' },
+  rule: { children: 'none' },
+  panel: { children: new Set(['paragraph', 'heading', 'bulletList', 'orderedList']), min: 1, attrs: (a) => (['info', 'note', 'warning', 'success', 'error'].includes(String(a.panelType)) ? undefined : 'panel needs attrs.panelType') },
+  table: { children: new Set(['tableRow']), min: 1 },
+  tableRow: { children: new Set(['tableHeader', 'tableCell']), min: 1 },
+  tableHeader: { children: new Set(['paragraph', 'heading', 'bulletList', 'orderedList', 'codeBlock', 'panel', 'rule']), min: 1 },
+  tableCell: { children: new Set(['paragraph', 'heading', 'bulletList', 'orderedList', 'codeBlock', 'panel', 'rule']), min: 1 },
+};
+const MARKS = new Set(['strong', 'em', 'code', 'strike', 'underline', 'link', 'subsup', 'textColor']);
+
+function inlineProblem(n: Record<string, unknown>, at: string): string | undefined {
+  if (n.type === 'hardBreak') return undefined;
+  if (n.type === 'mention' || n.type === 'emoji' || n.type === 'inlineCard') return typeof n.attrs === 'object' && n.attrs !== null ? undefined : `${at}: ${String(n.type)} needs attrs`;
+  if (n.type !== 'text') return `${at}: ${String(n.type)} is not an inline node`;
+  if (typeof n.text !== 'string' || n.text === '') return `${at}: text nodes need non-empty text`;
+  if (n.marks === undefined) return undefined;
+  if (!Array.isArray(n.marks)) return `${at}: marks must be an array`;
+  for (const m of n.marks as Array<Record<string, unknown>>) {
+    if (!MARKS.has(String(m?.type))) return `${at}: unknown mark ${String(m?.type)}`;
+    if (m.type === 'link' && typeof (m.attrs as { href?: unknown } | undefined)?.href !== 'string') return `${at}: link marks need attrs.href`;
+  }
+  return undefined;
+}
+
+/** The first way `v` breaks the ADF content model, or undefined for a valid document. */
+export function adfProblem(v: unknown, at = 'doc', parent?: string): string | undefined {
+  if (typeof v !== 'object' || v === null) return `${at}: not a node`;
+  const n = v as Record<string, unknown>;
+  if (parent === undefined && (n.type !== 'doc' || n.version !== 1)) return 'root must be { type: "doc", version: 1 }';
+  const rule = ADF_RULES[String(n.type)];
+  if (!rule) return `${at}: unknown node type ${String(n.type)}`;
+  if (rule.attrs) {
+    const problem = rule.attrs((n.attrs ?? {}) as Record<string, unknown>);
+    if (problem) return `${at}: ${problem}`;
+  }
+  if (rule.children === 'none') return n.content === undefined ? undefined : `${at}: ${String(n.type)} takes no content`;
+  const content = n.content ?? [];
+  if (!Array.isArray(content)) return `${at}: content must be an array`;
+  if (content.length < (rule.min ?? 0)) return `${at}: ${String(n.type)} needs at least ${rule.min} child node(s)`;
+  for (const [i, child] of content.entries()) {
+    const here = `${at}.content[${i}]`;
+    if (rule.children === 'inline') {
+      const problem = typeof child === 'object' && child !== null ? inlineProblem(child as Record<string, unknown>, here) : `${here}: not a node`;
+      if (problem) return problem;
+      if (n.type === 'codeBlock' && (child as { marks?: unknown }).marks !== undefined) return `${here}: code blocks take unmarked text`;
+      continue;
+    }
+    const type = String((child as { type?: unknown } | null)?.type);
+    const allowed = i === 0 && rule.first ? rule.first : rule.children;
+    if (!allowed.has(type)) return `${here}: ${type} is not allowed in ${String(n.type)}`;
+    const problem = adfProblem(child, here, String(n.type));
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /** Parses `a = "x" AND b = y ORDER BY ...` into clauses; undefined when outside the subset. */
@@ -128,7 +197,7 @@ export async function startFakeJira(opts: { apiVersion?: '2' | '3'; deployment?:
 
   const richTextError = (field: string, v: unknown): string | undefined => {
     if (v === undefined || v === null) return undefined;
-    if (version === '3' && !isAdf(v)) return `Operation value must be an Atlassian Document (field ${field}).`;
+    if (version === '3' && !isAdf(v)) return `Operation value must be an Atlassian Document (field ${field}): ${adfProblem(v)}.`;
     if (version === '2' && typeof v !== 'string') return `Operation value must be a string (field ${field}).`;
     return undefined;
   };

@@ -5,6 +5,7 @@
 //   Ticket comments (list, make_private):         https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/
 //   Auth (`{email}/token:{api_token}` Basic, OAuth Bearer): https://developer.zendesk.com/api-reference/introduction/security-and-auth/
 //   Errors and rate limits (429 + Retry-After):   https://developer.zendesk.com/api-reference/introduction/rate-limits/
+//   Sideloading (GET ticket ?include=users → `users` beside `ticket`): https://developer.zendesk.com/api-reference/ticketing/ticket-management/sideloading/
 // Error bodies follow Zendesk's `{ error, description, details? }` envelope.
 // Test-only: product code must never import this file.
 import { startHttpFake, type FakeReply, type FakeServer, type RecordedRequest } from './http-fake.js';
@@ -27,12 +28,15 @@ export interface FakeZendeskTicket {
   priority: 'urgent' | 'high' | 'normal' | 'low' | null;
   status: string;
   tags: string[];
+  /** The end user who asked (Zendesk `requester_id`); their name is side-loaded with include=users. */
+  requester_id: number | null;
   comments: FakeZendeskComment[];
   updated_at: string;
 }
 
 export interface FakeZendeskState {
   tickets: Map<number, FakeZendeskTicket>;
+  users: Map<number, { id: number; name: string; email: string | null; role: 'end-user' | 'agent' }>;
   /** Accepted credentials: `email/token:apitoken` pairs and bearer tokens. */
   auth: { email: string; apiToken: string } | { bearer: string };
   nextCommentId: number;
@@ -63,6 +67,7 @@ function escapeHtml(s: string): string {
 export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] } = {}): Promise<FakeZendesk> {
   const state: FakeZendeskState = {
     tickets: new Map(),
+    users: new Map(),
     auth: opts.auth ?? { email: 'agent@example.test', apiToken: 'zd-test-token' },
     nextCommentId: 1000,
   };
@@ -148,7 +153,18 @@ export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] }
       return { status: 200, body: '' };
     }
 
-    if (m[2] === undefined && req.method === 'GET') return { status: 200, body: { ticket: ticketView(ticket) } };
+    if (m[2] === undefined && req.method === 'GET') {
+      const include = (req.query.get('include') ?? '').split(',').filter(Boolean);
+      const unknown = include.filter((i) => i !== 'users');
+      if (unknown.length > 0) return err(400, 'InvalidValue', `cannot side-load ${unknown.join(', ')} here`);
+      if (!include.includes('users')) return { status: 200, body: { ticket: ticketView(ticket) } };
+      const ids = [ticket.requester_id, ...ticket.comments.map((c) => c.author_id)].filter((id): id is number => id !== null);
+      const users = [...new Set(ids)].flatMap((id) => {
+        const u = state.users.get(id);
+        return u ? [{ ...u, url: `${origin.url}/api/v2/users/${id}.json` }] : [];
+      });
+      return { status: 200, body: { ticket: ticketView(ticket), users } };
+    }
 
     if (m[2] === undefined && req.method === 'PUT') {
       const upd = body.ticket as Record<string, unknown> | undefined;
@@ -193,6 +209,7 @@ export async function startFakeZendesk(opts: { auth?: FakeZendeskState['auth'] }
         priority: null,
         status: 'open',
         tags: [],
+        requester_id: null,
         comments: [],
         updated_at: new Date().toISOString(),
         ...t,

@@ -9,6 +9,7 @@ import { TOUCHES_TICKETS } from '../../playbooks/actions.js';
 import type { TPolicyEvaluationInput } from '../../policies/schema.js';
 import type { TPlaybook } from '../../playbooks/schema.js';
 import { affectedCustomerCount, highestSeverity } from '../domain/issue-stats.js';
+import { categoryInWords, issueTitle } from '../domain/issue-title.js';
 import { issueOutcome } from '../domain/outcome.js';
 import { NEEDS_REVIEW } from '../domain/triage.js';
 import { meanConfidence, type TCarriedIssueState } from './state.js';
@@ -53,8 +54,11 @@ export function issueTemplateValues(
     'issue.workflowId': ids.workflowId,
     'issue.fingerprint': ids.fingerprint,
     'issue.category': s.category,
+    'issue.topic': categoryInWords(s.category),
+    'issue.title': issueTitle(s.category, s.excerpt),
     'issue.severity': highestSeverity(s.stats) ?? 'low',
     'issue.occurrences': s.stats.total,
+    'issue.reports': s.stats.total,
     'issue.customers': affectedCustomerCount(s.stats),
     'issue.firstSeen': iso(s.stats.firstSeen),
     'issue.lastSeen': iso(s.stats.lastSeen),

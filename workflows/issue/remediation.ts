@@ -6,10 +6,12 @@
 import { patched } from '@temporalio/workflow';
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import { issueTitle } from '../domain/issue-title.js';
+import { issueReport } from '../domain/issue-report.js';
 import {
   ACTION_OUTPUTS,
   deriveCompensation,
   renderTemplate,
+  textTarget,
   TOUCHES_TICKETS,
   type TCompensation,
   type TPlaybookAction,
@@ -40,11 +42,16 @@ function issueValues(ctx: TRoundContext): Record<string, string | number> {
   );
 }
 
-/** Renders every template field of an action (or compensation); throws LoopwrightError on a missing value. */
+/**
+ * Renders every template field of an action (or compensation) with the one Liquid engine
+ * (playbooks/templates.ts: pure, synchronous, bundled into the workflow); throws LoopwrightError
+ * on a missing value. Rendering issues no command, so only its success or failure is replay-relevant.
+ */
 function render<T extends TPlaybookAction | TCompensation>(action: T, values: Record<string, string | number>): T {
   const out: Record<string, unknown> = {};
+  const target = textTarget(action.type);
   for (const [k, v] of Object.entries(action))
-    out[k] = typeof v === 'string' && k !== 'type' ? renderTemplate(v, values) : v;
+    out[k] = typeof v === 'string' && k !== 'type' ? renderTemplate(v, values, target) : v;
   return out as T;
 }
 
@@ -262,6 +269,8 @@ async function act(
         tickets: TOUCHES_TICKETS[p.action.type] ? p.tickets.slice(i * chunk, (i + 1) * chunk) : [],
         dryRun: false,
         ...(first ? { issueFirstSeen: ctx.state.stats.firstSeen as number } : {}),
+        // Activity input only (no command changes): the Jira description's evidence, quotes, hypotheses and links.
+        ...(p.action.type === 'jira.create_issue' ? { report: issueReport(ctx.state) } : {}),
       });
       p.chunks.push(p.chunkSoFar ? withEarlierChanges(result, p.chunkSoFar) : result);
       delete p.chunkSoFar;

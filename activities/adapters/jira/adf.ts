@@ -1,31 +1,16 @@
-// Plain text → Atlassian Document Format, the rich-text shape Jira REST API v3 requires for
-// descriptions and comments (https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/).
-// Deliberately minimal: blank lines separate paragraphs, single newlines become hard breaks, and
-// no markup is interpreted, so customer-derived text can never become links or mentions. Pure.
+// Plain text → Jira rich text: Atlassian Document Format for REST API v3
+// (https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/), escaped wiki
+// markup for v2. Blank lines separate paragraphs, single newlines become line breaks, and no
+// markup is interpreted, so customer-derived text can never become links or mentions. Pure; the
+// structured issue description lives in description.ts, which this delegates to.
+import { textBlocks, toAdfDocument, toWikiMarkup, type TAdfDoc } from './description.js';
 
-export interface TAdfDoc {
-  type: 'doc';
-  version: 1;
-  content: Array<{ type: 'paragraph'; content: Array<{ type: 'text'; text: string } | { type: 'hardBreak' }> }>;
-}
+export type { TAdfDoc } from './description.js';
 
 export function toAdf(text: string): TAdfDoc {
-  const paragraphs = text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n{2,}/)
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  return {
-    type: 'doc',
-    version: 1,
-    content: paragraphs.map((p) => ({
-      type: 'paragraph',
-      content: p.split('\n').flatMap((line, i) => {
-        const nodes: Array<{ type: 'text'; text: string } | { type: 'hardBreak' }> = i > 0 ? [{ type: 'hardBreak' }] : [];
-        // ADF rejects empty text nodes.
-        if (line !== '') nodes.push({ type: 'text', text: line });
-        return nodes;
-      }),
-    })),
-  };
+  return toAdfDocument(textBlocks(text));
+}
+
+export function toWiki(text: string): string {
+  return toWikiMarkup(textBlocks(text));
 }

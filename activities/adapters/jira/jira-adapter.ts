@@ -21,7 +21,8 @@ import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../../../workflows/domain/errors.js';
 import { errorFromHttpStatus, malformedResponse, networkError, unexpectedError, withRetries, type RetryOptions } from '../http-errors.js';
 import { idempotencyMarker } from '../idempotency.js';
-import { toAdf } from './adf.js';
+import { toAdf, toWiki } from './adf.js';
+import { toAdfDocument, toWikiMarkup, ZDocBlock } from './description.js';
 
 // jira-client is compiled CommonJS with `exports.default`; tsx/vitest unwrap it, plain Node ESM does not.
 const JiraApi = (JiraApiModule as unknown as { default?: typeof JiraApiModule }).default ?? JiraApiModule;
@@ -59,8 +60,10 @@ export const ZCreateIssueInput = z.strictObject({
   project: z.string().regex(/^[A-Z][A-Z0-9_]+$/, 'project is a Jira project key such as PAY'),
   issueType: z.string().min(1),
   summary: z.string().min(1).max(255),
-  /** Plain text; paragraphs separated by blank lines. Converted to ADF on API v3. */
+  /** Plain text; paragraphs separated by blank lines. ADF on API v3, escaped wiki markup on v2. */
   description: z.string().max(30_000).default(''),
+  /** A structured description (description.ts); when present it replaces `description`. */
+  document: z.array(ZDocBlock).max(200).optional(),
   labels: z.array(ZLabel).max(20).default([]),
   priority: z.string().min(1).optional(),
   components: z.array(z.string().min(1)).max(10).default([]),
@@ -230,7 +233,8 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
     });
   const internals = jira as unknown as JiraClientInternals;
   const browse = (key: string): string => `${cfg.baseUrl.replace(/\/+$/, '')}/browse/${key}`;
-  const richText = (text: string): unknown => (cfg.apiVersion === '3' ? toAdf(text) : text);
+  // v2 takes wiki markup, so plain text is escaped there: a `*` or `[x|http…]` in a report stays text.
+  const richText = (text: string): unknown => (cfg.apiVersion === '3' ? toAdf(text) : toWiki(text));
   const retry: RetryOptions = { maxAttempts: cfg.maxAttempts };
 
   const call = <S extends z.ZodType>(operation: string, schema: S | null, fn: () => Promise<unknown>): Promise<z.output<S>> =>
@@ -303,7 +307,11 @@ export function createJiraAdapter(config: TJiraConfig, client?: JiraClient): Jir
             project: { key: i.project },
             issuetype: { name: i.issueType },
             summary: i.summary,
-            ...(i.description ? { description: richText(i.description) } : {}),
+            ...(i.document?.length
+              ? { description: cfg.apiVersion === '3' ? toAdfDocument(i.document) : toWikiMarkup(i.document) }
+              : i.description
+                ? { description: richText(i.description) }
+                : {}),
             labels: [...new Set([...i.labels, marker])],
             ...(i.priority ? { priority: { name: i.priority } } : {}),
             ...(i.components.length ? { components: i.components.map((name) => ({ name })) } : {}),

@@ -10,11 +10,13 @@
 //                                   ticket comments API before posting.
 //   publicReply                     a `lw-reply-<digest>` ticket tag written in the same atomic ticket
 //                                   update as the comment (customers never see a marker), checked first.
+//                                   The same read side-loads the requester, greeted by first name
+//                                   (reply-text.ts); the name stays in this adapter.
 import { z } from 'zod';
 import { LoopwrightError, formatIssues } from '../../../workflows/domain/errors.js';
 import { errorFromHttpStatus, malformedResponse, networkError, withRetries, type RetryOptions } from '../http-errors.js';
 import { idempotencyDigest, idempotencyMarker } from '../idempotency.js';
-import { renderTemplate } from './render-template.js';
+import { composeReply } from './reply-text.js';
 
 export const ZZendeskPriority = z.enum(['urgent', 'high', 'normal', 'low']);
 export type TZendeskPriority = z.infer<typeof ZZendeskPriority>;
@@ -54,9 +56,8 @@ export type TInternalNoteInput = z.infer<typeof ZInternalNoteInput>;
 export const ZPublicReplyInput = z.strictObject({
   idempotencyKey: ZIdempotencyKey,
   ticketId: ZTicketId,
-  /** Plain text with `{{name}}` placeholders; every placeholder must have a value in `vars`. */
-  template: z.string().min(1).max(20_000),
-  vars: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  /** The reply as the playbook rendered it (plain text, one paragraph per line); the adapter adds the greeting. */
+  body: z.string().min(1).max(20_000),
 });
 export type TPublicReplyInput = z.input<typeof ZPublicReplyInput>;
 export const ZSetPriorityInput = z.strictObject({ ticketId: ZTicketId, priority: ZZendeskPriority });
@@ -92,6 +93,11 @@ const ZTicket = z.object({
   tags: z.array(z.string()),
 });
 const ZTicketResponse = z.object({ ticket: ZTicket });
+/** GET /tickets/{id}.json?include=users: the ticket plus its users, side-loaded (Zendesk "Sideloading"). */
+const ZTicketWithUsers = z.object({
+  ticket: ZTicket.extend({ requester_id: z.number().nullish() }),
+  users: z.array(z.object({ id: z.number(), name: z.string().nullish() }).loose()).default([]),
+});
 const ZUpdateResponse = z.object({
   ticket: ZTicket,
   audit: z.object({ events: z.array(z.object({ id: z.number().optional(), type: z.string() }).loose()) }).optional(),
@@ -205,11 +211,12 @@ export function createZendeskAdapter(config: TZendeskConfig, fetchImpl: FetchLik
     },
 
     async publicReply(input) {
-      const { idempotencyKey, ticketId, template, vars } = parseInput(ZPublicReplyInput, input, 'publicReply');
-      const body = renderTemplate(template, vars);
+      const { idempotencyKey, ticketId, body: text } = parseInput(ZPublicReplyInput, input, 'publicReply');
       const tag = idempotencyMarker(idempotencyKey, 'reply');
-      const before = await call('getTags', 'GET', `/api/v2/tickets/${ticketId}/tags.json`, ZTagsResponse);
-      if (before.tags.includes(tag)) return { created: false, commentId: null, body };
+      const before = await call('getTicket', 'GET', `/api/v2/tickets/${ticketId}.json?include=users`, ZTicketWithUsers);
+      const requester = before.users.find((u) => u.id === before.ticket.requester_id);
+      const body = composeReply(text, requester?.name);
+      if (before.ticket.tags.includes(tag)) return { created: false, commentId: null, body };
       // Comment and marker tag travel in one ticket update, so they land together or not at all.
       const res = await call('publicReply', 'PUT', `/api/v2/tickets/${ticketId}.json`, ZUpdateResponse, {
         ticket: { comment: { body, public: true }, additional_tags: [tag] },

@@ -1,0 +1,139 @@
+// The one template engine for every text Loopwright sends: Jira summaries and descriptions, Slack
+// messages, Zendesk notes and customer replies. Liquid (liquidjs), the syntax Zendesk admins
+// already write in macros and triggers. Strict: an unknown variable or filter is an error, at
+// playbook load (checkTemplate, with the template's line and column) and again at render.
+//
+// Pure and synchronous: the IssueWorkflow renders a step's texts in workflow code, so this module
+// must stay deterministic and bundleable. liquidjs qualifies: the Temporal bundler (webpack, web
+// target) resolves its `browser` build, which imports no Node built-in; rendering is synchronous
+// (renderSync: no timers, no promises); the `date` filter is pinned to UTC (timezoneOffset 0) and
+// `now` reads the workflow's deterministic clock. A rendered text only ever becomes an activity's
+// input, so a text that renders differently after an upgrade cannot change a replayed command
+// sequence; only success versus failure could, and strictness here matches the engine it replaced.
+// Must not: do I/O, read the clock or environment, or render untrusted templates (templates come
+// from validated playbooks; values are data and are never parsed as Liquid).
+import { Liquid, type Template } from 'liquidjs';
+import { LoopwrightError } from '../workflows/domain/errors.js';
+
+/** Where a text goes: Slack mrkdwn needs &, < and > escaped in inserted values (`<!channel>` is a ping). */
+export type TTextTarget = 'plain' | 'slack';
+
+/** `1,234`: grouping without Intl, so every worker renders the same digits. */
+export function formatCount(n: number): string {
+  const [int, frac] = String(n).split('.');
+  const grouped = (int ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac === undefined ? grouped : `${grouped}.${frac}`;
+}
+
+/** `1 report`, `48 reports`, `1 reply`, `3 replies` (English: the plural is given or `one + s`). */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+const escapeSlack = (v: unknown): string => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function createEngine(target: TTextTarget): Liquid {
+  const engine = new Liquid({
+    strictVariables: true,
+    strictFilters: true,
+    ownPropertyOnly: true,
+    timezoneOffset: 0,
+    // Playbook texts are whole documents: no partials, layouts or files.
+    relativeReference: false,
+    ...(target === 'slack' ? { outputEscape: escapeSlack } : {}),
+  });
+  // {{ issue.customers | plural: "customer" }} → "45 customers"; {{ n | plural: "reply", "replies" }}.
+  engine.registerFilter('plural', (n: unknown, one: unknown, many?: unknown) => {
+    const count = Number(n);
+    if (!Number.isFinite(count)) throw new Error(`plural: ${String(n)} is not a number`);
+    return countOf(count, String(one), many === undefined ? undefined : String(many));
+  });
+  // {{ n | number }} → "1,234".
+  engine.registerFilter('number', (n: unknown) => formatCount(Number(n)));
+  return engine;
+}
+
+const engines = new Map<TTextTarget, Liquid>();
+function engineFor(target: TTextTarget): Liquid {
+  let e = engines.get(target);
+  if (!e) engines.set(target, (e = createEngine(target)));
+  return e;
+}
+
+export interface TTemplateProblem {
+  message: string;
+  /** 1-based line and column inside the template text. */
+  row: number;
+  col: number;
+}
+
+/** Where a liquidjs error points (its messages end with `, line:R, col:C`). */
+function position(e: unknown): { row: number; col: number } {
+  const m = /line:(\d+), col:(\d+)/.exec(e instanceof Error ? e.message : '');
+  return m ? { row: Number(m[1]), col: Number(m[2]) } : { row: 1, col: 1 };
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/, line:\d+, col:\d+.*$/s, '');
+
+/**
+ * Checks a template at load time: syntax, filters (only the built-ins and ours), and every variable
+ * it reads from outside (`allowed(path)` returns null or the problem). Variables the template
+ * assigns itself (assign, capture, for) are its own business.
+ */
+export function checkTemplate(text: string, allowed: (path: string) => string | null): TTemplateProblem[] {
+  const engine = engineFor('plain');
+  let parsed: Template[];
+  try {
+    parsed = engine.parse(text);
+  } catch (e) {
+    return [{ message: `template: ${errorText(e)}`, ...position(e) }];
+  }
+  const problems: TTemplateProblem[] = [];
+  const analysis = engine.analyzeSync(parsed, { partials: false });
+  for (const variables of Object.values(analysis.globals)) {
+    for (const v of variables) {
+      const where = { row: v.location.row, col: v.location.col };
+      if (v.segments.some((s) => typeof s !== 'string')) {
+        problems.push({ message: `"{{ ${v.toString()} }}": computed lookups are not allowed in playbook texts`, ...where });
+        continue;
+      }
+      const problem = allowed(v.segments.join('.'));
+      if (problem) problems.push({ message: problem, ...where });
+    }
+  }
+  return problems.sort((a, b) => a.row - b.row || a.col - b.col);
+}
+
+/** `{ 'issue.category': 'x', 'steps.a.issueKey': 'K' }` → `{ issue: { category: 'x' }, steps: { a: { issueKey: 'K' } } }`. */
+export function scopeFromFlat(values: Readonly<Record<string, string | number>>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const parts = key.split('.');
+    let node = root;
+    parts.forEach((p, i) => {
+      if (i === parts.length - 1) node[p] = value;
+      else {
+        const next = node[p];
+        node = (typeof next === 'object' && next !== null ? next : (node[p] = {})) as Record<string, unknown>;
+      }
+    });
+  }
+  return root;
+}
+
+/**
+ * Renders a template. A missing value is an error, never an empty string: a reply that says
+ * "ticket  was fixed" is worse than no reply.
+ */
+export function renderText(template: string, values: Readonly<Record<string, string | number>>, target: TTextTarget = 'plain'): string {
+  try {
+    return engineFor(target).parseAndRenderSync(template, scopeFromFlat(values)) as string;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'UndefinedVariableError') {
+      // The whole expression (`issue.category`), not only its first missing segment.
+      const name = (e as { token?: { getText?: () => string } }).token?.getText?.() ?? errorText(e).replace(/^undefined variable: /, '');
+      throw new LoopwrightError('invalid_input', `template placeholder "${name}" has no value`, { retryable: false, details: { placeholder: name } });
+    }
+    throw new LoopwrightError('invalid_input', `template cannot be rendered: ${errorText(e)}`, { retryable: false, details: position(e) });
+  }
+}
