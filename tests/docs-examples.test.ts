@@ -1,0 +1,47 @@
+// The rendered examples under docs/ are what the sending code produces today (regenerate with
+// `npx tsx scripts/render-docs-examples.ts`), the Jira body is valid ADF by the fake's documented
+// content model, and the customer replies carry no internal identifier.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { blockKitToHtml, mrkdwnToHtml, textExamples } from '../scripts/docs-examples.js';
+import { adfProblem } from './fakes/jira.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const examples = textExamples();
+
+describe('docs examples', () => {
+  it.each(Object.keys(examples))('%s is current', (file) => {
+    expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(examples[file as keyof typeof examples]);
+  });
+
+  it('the Jira body is valid ADF with the sections an engineer needs', () => {
+    const { fields } = JSON.parse(examples['docs/jira-description.adf.json']) as { fields: { summary: string; description: unknown } };
+    expect(adfProblem(fields.description)).toBeUndefined();
+    expect(fields.summary).toBe('Billing issue: 48 reports from 45 customers (Billing)');
+    for (const h of ['Summary', 'Evidence', 'What a customer wrote (masked)', 'Hypotheses', 'Links']) expect(examples['docs/jira-description.md']).toContain(`${h}\n${'='.repeat(h.length)}`);
+  });
+
+  it('customer replies: personalised, no internal identifiers, author line breaks', () => {
+    const md = examples['docs/zendesk-reply.md'];
+    expect(md).toContain('Hi Ana,\n\nWe are sorry about the problem with your payment.');
+    expect(md).toContain('Hello,\n\nWe are sorry');
+    const replies = [...md.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(replies).toHaveLength(3);
+    for (const r of replies) {
+      expect(r).not.toMatch(/BILL-\d+|issue:|billing\.1bb|atlassian|billing-refund-issue/);
+      for (const line of r.split('\n').filter((l) => l !== '')) expect(line).toMatch(/[,.!?]$/);
+    }
+  });
+
+  it('the Slack mock renders mrkdwn as Slack does (bold, quotes, links, mentions, escapes)', () => {
+    expect(mrkdwnToHtml('*Approvals: 1 of 2*: <@U01|ana> &lt;b&gt; <https://x.test/a?b=1|Jira PAY-1>\n>line one\n>line two\nafter')).toBe(
+      '<b>Approvals: 1 of 2</b>: <span class="mention">@ana</span> &lt;b&gt; <a href="https://x.test/a?b=1">Jira PAY-1</a><blockquote>line one<br>line two</blockquote>after',
+    );
+    const slack = JSON.parse(readFileSync(path.join(ROOT, 'docs/slack-approval.blocks.json'), 'utf8')) as { request: { blocks: Parameters<typeof blockKitToHtml>[0] } };
+    const html = blockKitToHtml(slack.request.blocks, { app: 'Loopwright', time: '20:30', title: 't' });
+    expect(html).toContain('<div class="header">Reply to 45 customers (48 tickets) about duplicate charge?</div>');
+    expect(html).toContain('<span class="button primary">Approve</span>');
+    expect(html).not.toContain('[');
+  });
+});
