@@ -1,41 +1,22 @@
 // /openapi.json over real HTTP: an OpenAPI 3.1 document whose paths are exactly the routes the app
 // registered (every one documented, none invented), whose schemas are valid JSON Schema 2020-12
 // (compiled by Ajv) and match what the handlers accept, served with an X-Request-Id like every response.
-import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteAuditStore, type AuditStore } from '../activities/audit/index.js';
-import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
-import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { createHttpApp } from '../worker/http/app.js';
+import { startOfflineHttpApp, type OfflineHttpApp } from './helpers/offline-http-app.js';
 
-let audit: AuditStore;
+let http: OfflineHttpApp;
 let app: FastifyInstance;
 let base: string;
 
 beforeAll(async () => {
-  audit = await createSqliteAuditStore(':memory:');
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  app = await createHttpApp({
-    temporal: { client: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) }), taskQueue: 'unused' },
-    pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
-    audit,
-    policy: null,
-    config: {
-      apiTokens: ['api-token-0123456789'],
-      slackSigningSecret: 'slack-signing-secret-for-tests',
-      approvalTokenSecret: 'test-approval-secret-0123456789abcdef',
-      zendeskWebhookSecret: 'zendesk-secret',
-    },
-  });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  http = await startOfflineHttpApp();
+  ({ app, base } = http);
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await audit?.close();
+  await http?.close();
 });
 
 type TOperation = { summary: string; 'x-undocumented'?: boolean; requestBody?: { content: { 'application/json': { schema: object } } }; responses: Record<string, { content?: { 'application/json': { schema: object } } }> };

@@ -28,6 +28,7 @@ import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { buildOpenApi } from './openapi.js';
+import { registerDocsRoutes } from './docs.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
@@ -182,6 +183,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   });
   let openApi: Record<string, unknown> | undefined;
   app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
+  await registerDocsRoutes(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -45,6 +45,8 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
   'GET /readyz': { summary: 'Readiness: Temporal and the audit store answer', auth: false },
   'GET /metrics': { summary: 'Prometheus metrics (bearer METRICS_TOKEN when set)', auth: false },
   'GET /openapi.json': { summary: 'This document', auth: false },
+  'GET /docs': { summary: 'This document in Swagger UI (HTML)', auth: false },
+  'GET /docs/:asset': { summary: "Swagger UI's own files (swagger-ui-dist) and its initializer", auth: false },
   'POST /v1/feedback': { summary: 'Submit one feedback item (or a batch under `items`); starts one FeedbackWorkflow per item', body: ZFeedbackItem },
   'POST /v1/classify': { summary: 'Triage one item synchronously (nothing is started)', body: ZFeedbackItem.partial() },
   'GET /v1/issues': { summary: 'Issues with titles, filtered, sorted by severity → reports → age, paged', query: ZIssueListQuery, response: ZIssuePage },
