@@ -153,7 +153,7 @@ describe('POST /v1/issues/:workflowId/rehearse', () => {
     const res = await post({ playbookId: 'billing-refund-issue' });
     expect(res.status).toBe(200);
     const rh = (await res.json()) as TRehearsal;
-    expect(rh.playbook).toBe('billing-refund-issue@1.0.0');
+    expect(rh.playbook).toBe('billing-refund-issue@1.1.0');
     expect(rh.round.steps.map((s) => [s.stepId, s.verdict])).toEqual([
       ['jira-billing', 'allow'],
       ['prioritise', 'deny'],
