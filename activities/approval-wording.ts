@@ -6,11 +6,10 @@
 import { deriveCompensation, type TPlaybookAction } from '../playbooks/actions.js';
 import { categoryInWords } from '../workflows/domain/issue-title.js';
 import { addsGreeting } from './adapters/zendesk/reply-text.js';
+import { countOf } from '../workflows/domain/plural.js';
 
-/** `1 ticket`, `2 tickets`, `1 reply`, `3 replies`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
+/** `1 ticket`, `2 tickets`, `1 reply`, `3 replies` (the one count-in-words helper: workflows/domain/plural.ts). */
+export const plural = countOf;
 
 /** `a`, `a and b`, `a, b and c`. */
 export function listInWords(items: readonly string[]): string {

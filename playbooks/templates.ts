@@ -14,21 +14,12 @@
 // from validated playbooks; values are data and are never parsed as Liquid).
 import { Liquid, type Template } from 'liquidjs';
 import { LoopwrightError } from '../workflows/domain/errors.js';
+import { countOf, formatCount } from '../workflows/domain/plural.js';
 
 /** Where a text goes: Slack mrkdwn needs &, < and > escaped in inserted values (`<!channel>` is a ping). */
 export type TTextTarget = 'plain' | 'slack';
 
-/** `1,234`: grouping without Intl, so every worker renders the same digits. */
-export function formatCount(n: number): string {
-  const [int, frac] = String(n).split('.');
-  const grouped = (int ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return frac === undefined ? grouped : `${grouped}.${frac}`;
-}
-
-/** `1 report`, `48 reports`, `1 reply`, `3 replies` (English: the plural is given or `one + s`). */
-export function countOf(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
+export { countOf, formatCount } from '../workflows/domain/plural.js';
 
 const escapeSlack = (v: unknown): string => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -18,7 +18,7 @@ import { FINGERPRINT_VERSION } from '../triage/fingerprint.js';
 import { ticketOf } from '../routing.js';
 import { planRound, type TRoundPlan } from './round-plan.js';
 import { readOnlyAudit } from './sources.js';
-import { countOf } from '../../playbooks/templates.js';
+import { countOf } from '../../workflows/domain/plural.js';
 
 const PAGE = 50_000;
 

@@ -18,6 +18,7 @@ import type {
 import type { TErrorInfo } from './errors.js';
 import { SYSTEM_ACTOR, type TJournalEntry } from './journal.js';
 import type { TOpenApproval } from './round-state.js';
+import { countOf } from '../domain/plural.js';
 
 const user = (a: TApprover) => ({ type: 'user', id: a.id, displayName: a.name }) as const;
 const text = (s: string, max = 1_900) => s.slice(0, max);
@@ -340,7 +341,7 @@ export function ticketsSkipped(
       actor: SYSTEM_ACTOR,
       payload: { actionType, stepId, idempotencyKey: key, tickets: skipped.slice(0, 5_000) },
     },
-    `${stepId}: skipped ${skipped.length} ticket(s) (${skipped
+    `${stepId}: skipped ${countOf(skipped.length, 'ticket')} (${skipped
       .slice(0, 10)
       .map((s) => `${s.ticket} ${s.reason}`)
       .join(', ')})`,

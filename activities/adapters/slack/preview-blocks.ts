@@ -8,6 +8,7 @@
 import type { ModalView } from '@slack/web-api';
 import type { TRehearsal } from '../../shadow/rehearse.js';
 import { escapeMrkdwn, type TBlock } from './approval-blocks.js';
+import { countOf } from '../../../workflows/domain/plural.js';
 
 export { PREVIEW_ACTION_ID, previewButton } from './approval-blocks.js';
 
@@ -48,7 +49,7 @@ export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 
   const i = r.issue;
   const blocks: TBlock[] = [
     md(
-      `*What happens next on \`${escapeMrkdwn(i.workflowId)}\`*\nPlaybook ${escapeMrkdwn(r.playbook)} · policy ${escapeMrkdwn(r.policy)}\n${i.occurrences} reports from ${i.customers} customers · ${i.tickets} tickets · ${escapeMrkdwn(i.category)} · ${i.severity}`,
+      `*What happens next on \`${escapeMrkdwn(i.workflowId)}\`*\nPlaybook ${escapeMrkdwn(r.playbook)} · policy ${escapeMrkdwn(r.policy)}\n${countOf(i.occurrences, 'report')} from ${countOf(i.customers, 'customer')} · ${countOf(i.tickets, 'ticket')} · ${escapeMrkdwn(i.category)} · ${i.severity}`,
     ),
   ];
   const steps = r.round.steps;
