@@ -141,7 +141,7 @@ describe('Temporal UI: issues awaiting approval', () => {
         await page.getByText('Current Details').first().waitFor();
         // The UI renders the markdown in a sandboxed iframe.
         const details = (await page.locator('iframe').count()) > 0 ? page.frameLocator('iframe').first() : page;
-        await details.getByText(/app_crash · max severity medium · 1 reports .* · Jira APP-\d+/).first().waitFor({ timeout: 30_000 });
+        await details.getByText(/app_crash · max severity medium · 1 report from \d+ customers? · Jira APP-\d+/).first().waitFor({ timeout: 30_000 });
         await details.getByText('awaiting_approval', { exact: true }).first().waitFor();
         await screenshot(page, 'temporal-ui-issue.png');
 
