@@ -1,6 +1,6 @@
 // The texts Loopwright sends, rendered for docs/ from the shipped billing playbook by the code that
 // sends them: the Liquid templates (playbooks/templates.ts) with the workflow's template values
-// (workflows/domain/template-values.ts), the Jira description (activities/adapters/jira/description.ts,
+// (workflows/issue/policy-input.ts), the Jira description (activities/adapters/jira/description.ts,
 // ADF and wiki markup) and the Zendesk reply as the adapter composes it (reply-text.ts). The issue
 // is an example: 48 reports from 45 customers about a duplicate charge, masked as triage masks.
 // Pure: scripts/render-docs-examples.ts writes the files, tests/docs-examples.test.ts checks that
@@ -12,7 +12,9 @@ import { composeReply } from '../activities/adapters/zendesk/reply-text.js';
 import { renderTemplate, textTarget, type TPlaybookAction } from '../playbooks/actions.js';
 import { parsePlaybook } from '../playbooks/loader.js';
 import { addOccurrences, createIssueStats } from '../workflows/domain/issue-stats.js';
-import { issueReport, issueTemplateValues } from '../workflows/domain/template-values.js';
+import { issueReport } from '../workflows/domain/issue-report.js';
+import { issueTemplateValues } from '../workflows/issue/policy-input.js';
+import { initialIssueState } from '../workflows/issue/state.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PLAYBOOK = 'playbooks/billing-refund-issue.v1.yaml';
@@ -35,13 +37,13 @@ function exampleIssue() {
     excerpt: 'I was charged twice for my November invoice ([AMOUNT] on card [CARD]), please refund the second payment',
     stats,
     evidence: [
-      { kind: 'error_code', value: 'PAY-409', normalized: 'PAY-409' },
-      { kind: 'amount', value: '[AMOUNT]', normalized: '[AMOUNT]' },
-      { kind: 'date', value: '27 November', normalized: '2026-11-27' },
+      { kind: 'error_code' as const, value: 'PAY-409', normalized: 'PAY-409', start: 0, end: 7 },
+      { kind: 'amount' as const, value: '[AMOUNT]', normalized: '[AMOUNT]', start: 0, end: 8 },
+      { kind: 'date' as const, value: '27 November', normalized: '2026-11-27', start: 0, end: 11 },
     ],
     hypotheses: [
-      { title: 'payments-api 2.14.0: retry on timeout without idempotency key', score: 0.71, reasons: ['deployed 35 min before the first report', 'touches the billing retry path'] },
-      { title: 'PSP latency incident', score: 0.18, reasons: ['latency alerts 08:00-08:40 UTC'] },
+      { id: 'deploy-2.14.0', kind: 'deploy', title: 'payments-api 2.14.0: retry on timeout without idempotency key', score: 0.71, reasons: ['deployed 35 min before the first report', 'touches the billing retry path'] },
+      { id: 'psp-incident', kind: 'incident', title: 'PSP latency incident', score: 0.18, reasons: ['latency alerts 08:00-08:40 UTC'] },
     ],
     tickets: occurrences.map((o) => o.ticketId),
   };
@@ -57,15 +59,8 @@ export function textExamples(): TTextExamples {
   const { playbook } = parsePlaybook(readFileSync(path.join(ROOT, PLAYBOOK)), path.basename(PLAYBOOK));
   const issue = exampleIssue();
   const top = issue.hypotheses[0]!;
-  const values = issueTemplateValues({
-    workflowId: WORKFLOW_ID,
-    fingerprint: 'billing.1bb6074f9b2f',
-    category: issue.category,
-    excerpt: issue.excerpt,
-    stats: issue.stats,
-    hypothesis: `${top.title} (score ${top.score.toFixed(2)})`,
-    playbook: { id: playbook.id, version: playbook.version },
-  });
+  const state = { ...initialIssueState({ key: 'billing.1bb6074f9b2f', category: 'billing', features: [], version: 'example' }), ...issue };
+  const values = issueTemplateValues({ workflowId: WORKFLOW_ID, fingerprint: 'billing.1bb6074f9b2f' }, state, playbook, top);
   const outputs = { 'steps.jira-billing.issueKey': 'BILL-231', 'steps.jira-billing.issueUrl': 'https://example.atlassian.net/browse/BILL-231' };
   const render = <T extends TPlaybookAction>(a: T): T =>
     Object.fromEntries(Object.entries(a).map(([k, v]) => [k, typeof v === 'string' && k !== 'type' ? renderTemplate(v, { ...values, ...outputs }, textTarget(a.type)) : v])) as T;

@@ -15,7 +15,9 @@ export function issueReport(x: {
   tickets: readonly string[];
 }): TIssueReport {
   const seen = new Set<string>();
-  const evidence = x.evidence.filter((e) => !seen.has(`${e.kind}:${e.normalized}`) && seen.add(`${e.kind}:${e.normalized}`)).slice(0, 20);
+  const evidence = x.evidence
+    .filter((e) => !seen.has(`${e.kind}:${e.normalized}`) && seen.add(`${e.kind}:${e.normalized}`))
+    .slice(0, 20);
   return {
     title: issueTitle(x.category, x.excerpt),
     category: x.category,
@@ -26,7 +28,9 @@ export function issueReport(x: {
     lastSeen: x.stats.lastSeen,
     evidence: evidence.map((e) => ({ kind: e.kind, value: e.value.slice(0, 200) })),
     quotes: x.excerpt.trim() ? [x.excerpt.slice(0, 1_000)] : [],
-    hypotheses: x.hypotheses.slice(0, 5).map((h) => ({ title: h.title, score: h.score, reasons: h.reasons.slice(0, 3) })),
+    hypotheses: x.hypotheses
+      .slice(0, 5)
+      .map((h) => ({ title: h.title, score: h.score, reasons: h.reasons.slice(0, 3) })),
     tickets: x.tickets.slice(0, 50),
   };
 }

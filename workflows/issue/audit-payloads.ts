@@ -401,7 +401,7 @@ export function customerReplied(key: string, tickets: string[], templateId: stri
       actor: SYSTEM_ACTOR,
       payload: { idempotencyKey: key, ticketRefs: tickets, templateId, channel: 'zendesk', dryRun },
     },
-    `${dryRun ? 'would have replied' : 'replied'} to ${tickets.length} customer ticket(s)`,
+    `${dryRun ? 'would have replied' : 'replied'} to ${countOf(tickets.length, 'customer ticket')}`,
   ];
 }
 
