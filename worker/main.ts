@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
@@ -23,6 +23,7 @@ import { obtainTemporal, openIssuesUrl } from './temporal.js';
 import { createDataConverter, EncryptionCodec, resolvePayloadKeyring } from './data-converter.js';
 import { portInUse } from './temporal-process.js';
 import { createLogger, installTemporalRuntime } from './logging.js';
+import { issueTaskQueueOf, loopwrightWorkerOptions } from './worker-options.js';
 
 // One JSON line per event on stderr (worker/logging.ts); LOG_LEVEL picks the level.
 const logger = createLogger('loopwright');
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
     void temporal.serverExited.then((why) => stop(1, why));
     // Two workers on two task queues: the per-message FeedbackWorkflow gets a light bundle (the SDK
     // re-evaluates a bundle per new workflow), the long-lived IssueWorkflows the full one.
-    const issueTaskQueue = `${config.temporal.taskQueue}-issues`;
+    const issueTaskQueue = issueTaskQueueOf(config.temporal.taskQueue);
     const uiUrl = config.temporal.uiUrl ?? temporal.uiUrl;
     const metrics = createMetrics({
       ...(runtimeMetrics ? { runtimeMetricsUrl: `http://${runtimeMetrics}/metrics` } : {}),
@@ -134,11 +135,9 @@ async function main(argv: string[]): Promise<void> {
       },
     });
     const workers = role === 'http' ? [] : await Promise.all([
-      // Worker Deployment Versioning when configured (workflows/README.md): a FeedbackWorkflow lives
-      // seconds and finishes on the build it started on (PINNED); an IssueWorkflow lives weeks and
-      // moves to each new build (AUTO_UPGRADE), which is why its command-sequence changes use patched().
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'feedback-bundle.ts'), activities, dataConverter, ...deploymentOptions(config.temporal.deployment, 'PINNED') }),
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, taskQueue: issueTaskQueue, workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'issue-bundle.ts'), activities, dataConverter, ...deploymentOptions(config.temporal.deployment, 'AUTO_UPGRADE') }),
+      // Task queues, bundles and Worker Deployment Versioning (PINNED / AUTO_UPGRADE): worker/worker-options.ts.
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, activities, dataConverter, ...loopwrightWorkerOptions(config.temporal, 'feedback') }),
+      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, activities, dataConverter, ...loopwrightWorkerOptions(config.temporal, 'issue') }),
     ]);
     const running = Promise.all(workers.map((w) => w.run()));
     cleanups.push(async () => {
@@ -199,10 +198,6 @@ async function main(argv: string[]): Promise<void> {
     log(isLoopwrightError(e) ? `${e.code}: ${e.message}` : `fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     await stop(1);
   }
-}
-function deploymentOptions(d: { deploymentName: string; buildId: string } | null, behavior: 'PINNED' | 'AUTO_UPGRADE'): Pick<WorkerOptions, 'workerDeploymentOptions'> {
-  // Unversioned workers must not name a behaviour: the server refuses it without versioned mode.
-  return d ? { workerDeploymentOptions: { version: d, useWorkerVersioning: true, defaultVersioningBehavior: behavior } } : {};
 }
 
 async function runDemo(
