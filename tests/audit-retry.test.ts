@@ -67,13 +67,16 @@ async function runLoop(audit: AuditStore, identity: string, items: TFeedbackItem
       identity,
     });
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await feedbackBundle(), activities, dataConverter: testDataConverter() });
-    return await worker.runUntil(
-      Promise.all(
-        items.map((item) =>
-          env.client.workflow.execute(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item), taskQueue, args: [item], retry: { maximumAttempts: 1 } }),
-        ),
-      ),
-    );
+    return await worker.runUntil(async () => {
+      const handles = await Promise.all(
+        items.map((item) => env.client.workflow.start(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item), taskQueue, args: [item], retry: { maximumAttempts: 1 } })),
+      );
+      // One result() at a time: each unlocks and re-locks the Java server's time skipping, and
+      // concurrent ones can trip its "Unbalanced lock and unlock calls" error.
+      const results = [];
+      for (const handle of handles) results.push(await handle.result());
+      return results;
+    });
   } finally {
     await env.teardown();
   }
