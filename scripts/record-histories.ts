@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
 import { decryptHistory } from '../tests/helpers/temporal-env.js';
-import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
+import { approvalTestPlaybook, createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
 import { approveUpdate, FEEDBACK_WORKFLOW, mergeUpdate, occurrencesSignal, splitUpdate, type TOccurrence } from '../workflows/messages.js';
 
 const out = path.join(import.meta.dirname, '../tests/histories');
@@ -64,17 +64,7 @@ recurrence: { jira: ${rule} }
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
-const sevPage = testPlaybook(`
-id: sev-page
-version: 1.0.0
-description: Pages on any critical report, whatever the category.
-match: { categories: "*", minSeverity: high }
-trigger: { kind: severity, minSeverity: critical }
-steps:
-  - id: page
-    action: { type: slack.post_message, channel: "#app-incidents", text: "PAGE {{ issue.fingerprint }}" }
-verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const sevPage = severityPageTestPlaybook();
 
 async function save(h: LoopHarness, name: string, handle: WorkflowHandle | string, runId?: string): Promise<string | undefined> {
   const id = typeof handle === 'string' ? handle : handle.workflowId;

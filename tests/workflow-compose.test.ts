@@ -5,22 +5,12 @@
 // again but audited as repage_suppressed; the volume playbook still runs its own round.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeUpdate } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 
 const MIN = 60_000;
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 
-const page = testPlaybook(`
-id: sev-page
-version: 1.0.0
-description: Pages on any critical report, whatever the category.
-match: { categories: "*", minSeverity: high }
-trigger: { kind: severity, minSeverity: critical }
-steps:
-  - id: page
-    action: { type: slack.post_message, channel: "#app-incidents", text: "PAGE {{ issue.fingerprint }} ({{ issue.severity }})" }
-verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const page = severityPageTestPlaybook();
 
 const volume = testPlaybook(`
 id: crash-volume

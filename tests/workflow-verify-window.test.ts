@@ -5,7 +5,7 @@
 //    'page-while-verifying'); before, the page waited for the end of the window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeUpdate, type TIssueState } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 
@@ -34,17 +34,7 @@ steps:
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
-const page = testPlaybook(`
-id: sev-page
-version: 1.0.0
-description: Pages on any critical report, whatever the category.
-match: { categories: "*", minSeverity: high }
-trigger: { kind: severity, minSeverity: critical }
-steps:
-  - id: page
-    action: { type: slack.post_message, channel: "#app-incidents", text: "PAGE {{ issue.fingerprint }} ({{ issue.severity }})" }
-verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const page = severityPageTestPlaybook();
 
 let h: LoopHarness;
 beforeAll(async () => {

@@ -116,6 +116,21 @@ export function testPlaybook(yaml: string, name = 'test.v1.yaml'): TLoadedPlaybo
   return parsePlaybook(yaml, name);
 }
 
+/** A severity page on any critical report, whatever the category: the shared fixture for composition and paging tests. */
+export function severityPageTestPlaybook(): TLoadedPlaybook {
+  return testPlaybook(`
+id: sev-page
+version: 1.0.0
+description: Pages on any critical report, whatever the category.
+match: { categories: "*", minSeverity: high }
+trigger: { kind: severity, minSeverity: critical }
+steps:
+  - id: page
+    action: { type: slack.post_message, channel: "#app-incidents", text: "PAGE {{ issue.fingerprint }} ({{ issue.severity }})" }
+verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+}
+
 /**
  * A crash playbook whose second step (jira.transition) the default policy never runs automatically:
  * the shared fixture for every approval test (workflow, Slack over HTTP, CLI).
