@@ -150,7 +150,7 @@ describe('console commands over HTTP, CLI and Slack', () => {
       // The CLI: merge A into B, split C's similarity-grouped report; a refusal exits 1 and is audited as via "cli".
       const m = cli();
       expect(await merge.run([a.key, '--into', b.key, '--reason', 'same crash'], m.io)).toBe(0);
-      expect(m.out.join('')).toBe(`${ids.a} merged into ${ids.b} (1 reports; later reports follow)\n`);
+      expect(m.out.join('')).toBe(`${ids.a} merged into ${ids.b} (1 report; later reports follow)\n`);
       await h.waitFor(ids.b, (s) => s.occurrences === 2 && s.customers === 2, 'B absorbed A');
       const s1 = cli();
       expect(await split.run([c.key, '--grouping', 'similarity', '--reason', 'refunds'], s1.io)).toBe(0);
@@ -209,7 +209,7 @@ describe('console commands over HTTP, CLI and Slack', () => {
       expect((await answer((await slash(ana, `close performance.00000000efff gone`)).responseUrl)).text).toBe('Not recorded (unknown_issue): There is no such running issue.');
 
       const mergedAnswer = await answer((await slash(ana, `merge ${d.key} into ${e.key} one slow page`)).responseUrl);
-      expect(mergedAnswer.text).toBe(`Done: ${ids.d} merged into ${ids.e} (1 reports; later reports follow).`);
+      expect(mergedAnswer.text).toBe(`Done: ${ids.d} merged into ${ids.e} (1 report; later reports follow).`);
       await h.waitFor(ids.e, (s) => s.occurrences === 2, 'E absorbed D');
       expect((await answer((await slash(ana, `close ${d.key} late`)).responseUrl)).text).toContain('Not recorded (merged)');
       await h.waitForAudit(ids.d, 'merged');

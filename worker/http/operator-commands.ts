@@ -27,6 +27,7 @@ import {
   ZSplitCommand,
   type TApprover,
 } from '../../workflows/messages.js';
+import { countOf } from '../../workflows/domain/plural.js';
 import { fieldErrors, type TFieldError } from './errors.js';
 
 export const OPERATOR_COMMANDS = ['snooze', 'close', 'reclassify', 'merge', 'split'] as const;
@@ -166,6 +167,9 @@ export function createCommandSubmitter(deps: CommandDeps) {
 
 export type CommandSubmitter = ReturnType<typeof createCommandSubmitter>;
 
+/** `1 report`, `2 reports`; a count the workflow did not send is shown as it came. */
+const reportCount = (n: unknown): string => (typeof n === 'number' ? countOf(n, 'report') : `${String(n)} reports`);
+
 /** One line saying what the workflow recorded: the CLI prints it, Slack answers with it. */
 export function describeCommand(command: TOperatorCommand, id: string, r: Record<string, unknown>): string {
   switch (command) {
@@ -176,8 +180,8 @@ export function describeCommand(command: TOperatorCommand, id: string, r: Record
     case 'reclassify':
       return `${id} reclassified from ${String(r['from'])} to ${String(r['to'])}`;
     case 'merge':
-      return `${id} merged into ${String(r['into'])} (${String(r['reports'])} reports; later reports follow)${r['cancelledStep'] ? `; ${String(r['cancelledStep'])} will not run here` : ''}`;
+      return `${id} merged into ${String(r['into'])} (${reportCount(r['reports'])}; later reports follow)${r['cancelledStep'] ? `; ${String(r['cancelledStep'])} will not run here` : ''}`;
     case 'split':
-      return `${String(r['moved'])} reports of ${id} split into ${String(r['issue'])} (${String(r['remaining'])} left)`;
+      return `${reportCount(r['moved'])} of ${id} split into ${String(r['issue'])} (${String(r['remaining'])} left)`;
   }
 }

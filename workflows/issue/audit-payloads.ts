@@ -177,7 +177,7 @@ export function merged(cmd: TMergeCommand, reports: number, cancelledStep: strin
       actor: user(cmd.by),
       payload: { into: cmd.into, reason: text(cmd.reason), reports, ...(cancelledStep ? { cancelledStep } : {}) },
     },
-    `${cmd.by.name} merged this issue into ${cmd.into} (${reports} reports): ${text(cmd.reason, 200)}`,
+    `${cmd.by.name} merged this issue into ${cmd.into} (${countOf(reports, 'report')}): ${text(cmd.reason, 200)}`,
   ];
 }
 
@@ -188,7 +188,7 @@ export function absorbed(a: TAbsorbedIssue, added: number, overlap: number): TJo
       actor: user(a.by),
       payload: { from: a.from, reason: text(a.reason), reports: added, overlap },
     },
-    `${a.by.name} merged ${a.from} into this issue (+${added} reports${overlap ? `, ${overlap} already counted` : ''})`,
+    `${a.by.name} merged ${a.from} into this issue (+${countOf(added, 'report')}${overlap ? `, ${overlap} already counted` : ''})`,
   ];
 }
 
@@ -208,7 +208,7 @@ export function split(
       actor: user(cmd.by),
       payload: { into, reason: text(cmd.reason), moved, remaining, selection, category },
     },
-    `${cmd.by.name} split ${moved} reports into ${into}: ${text(cmd.reason, 200)}`,
+    `${cmd.by.name} split ${countOf(moved, 'report')} into ${into}: ${text(cmd.reason, 200)}`,
   ];
 }
 
