@@ -15,7 +15,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
 import { decryptHistory } from '../tests/helpers/temporal-env.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
-import { approveUpdate, FEEDBACK_WORKFLOW, mergeUpdate, occurrencesSignal, splitUpdate, type TOccurrence } from '../workflows/messages.js';
+import { approveUpdate, closeUpdate, FEEDBACK_WORKFLOW, mergeUpdate, occurrencesSignal, reclassifyUpdate, snoozeUpdate, splitUpdate, type TOccurrence } from '../workflows/messages.js';
 
 const out = path.join(import.meta.dirname, '../tests/histories');
 const MIN = 60_000;
@@ -119,9 +119,49 @@ async function recordMergeSplit(): Promise<void> {
   }
 }
 
+/**
+ * Session 5 operator-command patches: prompt-operator-audit (snooze, reclassify and close audited
+ * before their Update returns; a close while an approval is pending), merge-segment-profile (the
+ * survivor takes the absorbed issue's segment profile).
+ */
+async function recordOperatorCommands(): Promise<void> {
+  const h = await createLoopHarness({ playbooks: [approvalTestPlaybook()] });
+  const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
+  try {
+    await h.run(async () => {
+      const quiet = await h.report(fingerprint('billing', '00000000de01'), { feedbackId: 'api:o1' });
+      await h.waitFor(quiet.workflowId, (s) => s.occurrences === 1, 'one report');
+      await quiet.executeUpdate(snoozeUpdate, { args: [{ minutes: 30, by: lead }] });
+      await quiet.executeUpdate(reclassifyUpdate, { args: [{ category: 'refunds', by: lead, reason: 'refunds' }] });
+      await h.report(fingerprint('billing', '00000000de01'), { feedbackId: 'api:o2' });
+      await h.waitFor(quiet.workflowId, (s) => s.occurrences === 2, 'a later report');
+      await save(h, 'issue-snoozed-reclassified-prompt-operator-audit', quiet);
+
+      const pending = await h.report(fingerprint('app_crash', '00000000de02'), { feedbackId: 'api:o3' });
+      await h.waitFor(pending.workflowId, (s) => s.pendingApprovals.length === 1, 'approval request');
+      await h.waitForAudit(pending.workflowId, 'approval_requested');
+      await pending.executeUpdate(closeUpdate, { args: [{ by: lead, reason: 'fixed by hand' }] });
+      await h.resultOf(pending);
+      await save(h, 'issue-closed-awaiting-approval-prompt-operator-audit', pending);
+
+      const gone = await h.report(fingerprint('login_access', '00000000de03'), { feedbackId: 'api:o4', segments: { platform: 'android', appVersion: '5.2.1' } });
+      const survivor = await h.report(fingerprint('login_access', '00000000de04'), { feedbackId: 'api:o5', segments: { platform: 'ios', region: 'us-east' } });
+      await h.waitFor(gone.workflowId, (s) => s.occurrences === 1, 'absorbed');
+      await h.waitFor(survivor.workflowId, (s) => s.occurrences === 1, 'survivor');
+      await gone.executeUpdate(mergeUpdate, { args: [{ into: survivor.workflowId, by: lead, reason: 'same login problem' }] });
+      await h.waitFor(survivor.workflowId, (s) => s.occurrences === 2 && (s.segments?.reports ?? 0) === 2, 'merged profile');
+      await h.waitForAudit(survivor.workflowId, 'issue_absorbed');
+      await save(h, 'issue-absorbed-segments-merge-segment-profile', survivor);
+    });
+  } finally {
+    await h.close();
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (!only || only === 'operator-merge-split') await recordMergeSplit();
+  if (!only || only === 'operator-commands') await recordOperatorCommands();
   if (!only || only === 'main') await recordMain();
   if (!only || only === 'chunk') await recordChunk();
   if (!only || only === 'verify') await recordVerify();

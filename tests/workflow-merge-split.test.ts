@@ -6,7 +6,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mergeUpdate, snoozeUpdate, splitUpdate, type TMergeResult, type TSplitResult } from '../workflows/messages.js';
+import { closeUpdate, mergeUpdate, reclassifyUpdate, snoozeUpdate, splitUpdate, type TMergeResult, type TSplitResult } from '../workflows/messages.js';
 import { createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
@@ -70,6 +70,53 @@ describe('merge and split as Updates', () => {
       expect(event).toMatchObject({ actor: { type: 'user', id: lead.id, displayName: lead.name }, payload: { into: survivor.workflowId, reports: 2, reason: 'same crash, two fingerprints' } });
       const [absorbedEvent] = (await h.audit.trail(survivor.workflowId)).filter((e) => e.kind === 'issue_absorbed');
       expect(absorbedEvent).toMatchObject({ payload: { from: absorbed.workflowId, reports: 2, overlap: 0 } });
+    });
+  }, 240_000);
+
+  it("merges the absorbed issue's segment profile into the survivor's (platforms, versions, regions)", async () => {
+    const a = fingerprint('app_crash', '00000000cc11');
+    const b = fingerprint('app_crash', '00000000cc12');
+    await h.run(async () => {
+      const absorbed = await h.report(a, { feedbackId: 'api:sa1', segments: { platform: 'android', appVersion: '5.2.1', region: 'eu-west' } });
+      await h.report(a, { feedbackId: 'api:sa2', segments: { platform: 'android', appVersion: '5.2.1' } });
+      const survivor = await h.report(b, { feedbackId: 'api:sb1', segments: { platform: 'ios', region: 'us-east' } });
+      await h.waitFor(absorbed.workflowId, (s) => s.occurrences === 2, 'two reports on A');
+      await h.waitFor(survivor.workflowId, (s) => s.occurrences === 1, 'one report on B');
+      await absorbed.executeUpdate(mergeUpdate, { args: [{ into: survivor.workflowId, by: lead, reason: 'same crash' }] });
+      const merged = await h.waitFor(survivor.workflowId, (s) => s.occurrences === 3, 'survivor counts the absorbed reports');
+      expect(merged.segments?.reports).toBe(3);
+      expect(Object.keys(merged.segments?.dims.platforms?.values ?? {}).sort()).toEqual(['android', 'ios']);
+      expect(merged.segments?.dims.platforms?.values['android']).toBeCloseTo(2, 3);
+      expect(Object.keys(merged.segments?.dims.versions?.values ?? {})).toContain('5.2.1');
+      expect(Object.keys(merged.segments?.dims.regions?.values ?? {}).sort()).toEqual(['eu-west', 'us-east']);
+    });
+  }, 240_000);
+
+  it('audits snooze, reclassify and close before the Update returns, once per command even when retried', async () => {
+    const c = fingerprint('billing', '00000000cc21');
+    await h.run(async () => {
+      const issue = await h.report(c, { feedbackId: 'api:op1' });
+      await h.waitFor(issue.workflowId, (s) => s.occurrences === 1, 'one report');
+      const kinds = async (kind: string) => (await h.audit.trail(issue.workflowId)).filter((e) => e.kind === kind);
+
+      // No report arrives after these: before, the events waited in the journal for the next one.
+      const snooze = { args: [{ minutes: 90, by: lead }] as [{ minutes: number; by: typeof lead }], updateId: 'snooze-op1' };
+      const until = await issue.executeUpdate(snoozeUpdate, snooze);
+      expect(await kinds('snoozed')).toEqual([expect.objectContaining({ actor: { type: 'user', id: lead.id, displayName: lead.name }, payload: { minutes: 90, until: until.until } })]);
+      // A client retrying the same Update (same id) gets the first outcome; nothing is audited twice.
+      expect(await issue.executeUpdate(snoozeUpdate, snooze)).toEqual(until);
+      expect(await kinds('snoozed')).toHaveLength(1);
+
+      expect(await issue.executeUpdate(reclassifyUpdate, { args: [{ category: 'refunds', by: lead, reason: 'refund requests' }] })).toEqual({ from: 'billing', to: 'refunds' });
+      expect(await kinds('reclassified')).toEqual([expect.objectContaining({ payload: { from: 'billing', to: 'refunds', reason: 'refund requests' } })]);
+
+      const closed = await issue.executeUpdate(closeUpdate, { args: [{ by: lead, reason: 'handled by hand' }] });
+      expect(closed.status).toBe('closing');
+      expect(await kinds('closed')).toEqual([expect.objectContaining({ payload: { outcome: 'closed_by_user', summary: 'handled by hand' } })]);
+      const result = await h.resultOf<{ status: string }>(issue);
+      expect(result.status).toBe('closed');
+      // The loop that ends the issue does not audit the close a second time.
+      expect(await kinds('closed')).toHaveLength(1);
     });
   }, 240_000);
 

@@ -43,6 +43,10 @@ const REQUIRED = [
   'issue-failing-chunk-compensated',
   // patched('page-while-verifying')
   'issue-page-while-verifying',
+  // patched('prompt-operator-audit'), patched('merge-segment-profile')
+  'issue-snoozed-reclassified-prompt-operator-audit',
+  'issue-closed-awaiting-approval-prompt-operator-audit',
+  'issue-absorbed-segments-merge-segment-profile',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.

@@ -196,7 +196,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   setHandler(absorbIssueSignal, (a) => {
     signalsThisRun += 1;
     if (s.mergedFrom?.some((m) => m.from === a.from)) return;
-    const r = absorbIssue(s, a);
+    // The absorbed issue's segment profile joins the survivor's (before: ranking saw only the survivor's).
+    const r = absorbIssue(s, a, { segments: !!a.segmentProfile && patched('merge-segment-profile') });
     journal.add(ev.absorbed(a, r.added, r.overlap));
     s.fresh += Math.max(1, r.added);
     publish();
@@ -210,11 +211,27 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
 
   setHandler(approveUpdate, (d) => desk.decide(d, 'approve'), { validator: (d) => desk.validate(d, 'approve') });
   setHandler(rejectUpdate, (d) => desk.decide(d, 'reject'), { validator: (d) => desk.validate(d, 'reject') });
+  // Snooze, close and reclassify are audited when accepted: the Update completes once the event is
+  // stored (patched prompt-operator-audit; before, the event waited for the loop's next wake-up,
+  // which for a snooze or a reclassify could be the next report, days later). The event key is the
+  // journal's (chain id + counter), so a retried audit activity writes it once.
+  const auditNow = async (): Promise<void> => {
+    if (patched('prompt-operator-audit')) await flush();
+  };
   setHandler(
     closeUpdate,
-    (cmd) => {
+    async (cmd) => {
       s.closeRequest = { ...cmd, at: Date.now() };
-      return { status: 'closing', cancelledStep: s.round?.current?.stepId ?? (s.round ? s.round.phase : null) };
+      const result = {
+        status: 'closing' as const,
+        cancelledStep: s.round?.current?.stepId ?? (s.round ? s.round.phase : null),
+      };
+      if (patched('prompt-operator-audit')) {
+        s.closeRequest.audited = true;
+        journal.add(ev.closedByUser(s.closeRequest, (s.pageRound ?? s.round)?.current?.stepId ?? null));
+        await flush();
+      }
+      return result;
     },
     {
       validator: (cmd) => {
@@ -231,10 +248,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   );
   setHandler(
     snoozeUpdate,
-    ({ minutes, by }) => {
-      s.snoozedUntil = Date.now() + minutes * 60_000;
-      journal.add(ev.snoozed(by, minutes, s.snoozedUntil));
-      return { until: new Date(s.snoozedUntil).toISOString() };
+    async ({ minutes, by }) => {
+      const until = Date.now() + minutes * 60_000;
+      s.snoozedUntil = until;
+      journal.add(ev.snoozed(by, minutes, until));
+      await auditNow();
+      return { until: new Date(until).toISOString() };
     },
     {
       validator: (cmd) => {
@@ -245,11 +264,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   );
   setHandler(
     reclassifyUpdate,
-    (cmd) => {
+    async (cmd) => {
       const from = s.category;
       s.category = cmd.category;
       journal.add(ev.reclassified(cmd, from));
       publish();
+      await auditNow();
       return { from, to: cmd.category };
     },
     {
@@ -383,7 +403,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       break;
     }
     if (s.closeRequest) {
-      journal.add(ev.closedByUser(s.closeRequest, (s.pageRound ?? s.round)?.current?.stepId ?? null));
+      if (!s.closeRequest.audited)
+        journal.add(ev.closedByUser(s.closeRequest, (s.pageRound ?? s.round)?.current?.stepId ?? null));
       s.round = null;
       s.pageRound = null;
       setStatus('closed');

@@ -5,7 +5,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { ZCustomerTier } from './domain/feedback.js';
 import { ZCategoryId, ZEvidence, ZEvidenceJoin, ZSeverityLevel } from './domain/triage.js';
-import { ZSegmentValues } from './domain/segments.js';
+import { ZSegmentValues, type TSegmentProfile } from './domain/segments.js';
 import { ZOccurrenceOutcome, type TOccurrenceOutcome, type TOutcomeSums } from './domain/outcome.js';
 import type { TIssueStatsState } from './domain/issue-stats.js';
 import type { TGroupingCounts } from './domain/issue-title.js';
@@ -211,6 +211,8 @@ export interface TAbsorbedIssue {
   confidenceCount: number;
   outcome?: TOutcomeSums;
   grouping?: TGroupingCounts;
+  /** Where the absorbed issue's reports come from (absent from senders before segment profiles merged). */
+  segmentProfile?: TSegmentProfile;
 }
 export const absorbIssueSignal = defineSignal<[TAbsorbedIssue]>('absorb_issue');
 
@@ -313,6 +315,8 @@ export interface TIssueState {
   mergedFrom?: Array<{ from: string; by: TApprover; at: string; reports: number }>;
   /** Issues split off this one. */
   splitInto?: Array<{ issue: string; by: TApprover; at: string; reports: number }>;
+  /** Where the reports come from (platforms, versions, regions, plans, channels), as ranking reads it. */
+  segments?: TSegmentProfile;
 }
 
 export interface TTimelineEntry {

@@ -9,6 +9,7 @@
 // remembers its id (`tickets`), else twice (said by `approximate`).
 // Must not: import anything that does I/O (workflow code runs it).
 import type { TIssueStatsState } from '../domain/issue-stats.js';
+import { PROFILE_HALF_LIFE_MS, type TProfileDimension, type TSegmentProfile } from '../domain/segments.js';
 import type { TEvidence } from '../domain/triage.js';
 import type { TAbsorbedIssue, TOccurrence, TSplitCommand } from '../messages.js';
 import type { TCarriedIssueState } from './state.js';
@@ -18,6 +19,8 @@ export const MAX_MEMBERS = 150;
 const MAX_EVIDENCE = 25;
 const MAX_TICKETS = 2_000;
 const MAX_MERGED_FROM = 50;
+/** Values kept per segment dimension (domain/segments.ts keeps the same number). */
+const MAX_SEGMENT_VALUES = 20;
 
 /** The compact occurrence kept per recent report: enough to route it again to another issue. */
 export function memberOf(o: TOccurrence): TOccurrence {
@@ -196,13 +199,48 @@ export function absorbedIssue(
     confidenceCount: s.confidenceCount,
     ...(s.outcome ? { outcome: s.outcome } : {}),
     ...(s.grouping ? { grouping: s.grouping } : {}),
+    ...(s.segmentProfile ? { segmentProfile: s.segmentProfile } : {}),
   };
+}
+
+/**
+ * Two segment profiles as one (a merge): both are brought to the newer profile's time with the same
+ * half-life decay `addToSegmentProfile` applies, then weights add; each dimension keeps its heaviest
+ * values. Adding the absorbed issue's reports one by one would give the same weights.
+ */
+export function mergeSegmentProfiles(a: TSegmentProfile | undefined, b: TSegmentProfile | undefined): TSegmentProfile {
+  if (!a || !b) return structuredClone(a ?? b ?? { reports: 0, dims: {} });
+  const at = a.at != null && b.at != null ? Math.max(a.at, b.at) : (a.at ?? b.at ?? null);
+  const decayOf = (p: TSegmentProfile) =>
+    at === null || p.at == null || p.at >= at ? 1 : Math.pow(0.5, (at - p.at) / PROFILE_HALF_LIFE_MS);
+  const dims: TSegmentProfile['dims'] = {};
+  for (const p of [a, b]) {
+    const k = decayOf(p);
+    for (const [dim, d] of Object.entries(p.dims) as Array<
+      [TProfileDimension, { reports: number; values: Record<string, number> }]
+    >) {
+      const cur = dims[dim] ?? { reports: 0, values: {} };
+      const values = { ...cur.values };
+      for (const [v, w] of Object.entries(d.values)) values[v] = (values[v] ?? 0) + w * k;
+      dims[dim] = { reports: cur.reports + d.reports * k, values };
+    }
+  }
+  for (const [dim, d] of Object.entries(dims) as Array<
+    [TProfileDimension, { reports: number; values: Record<string, number> }]
+  >) {
+    const entries = Object.entries(d.values);
+    if (entries.length <= MAX_SEGMENT_VALUES) continue;
+    entries.sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+    dims[dim] = { reports: d.reports, values: Object.fromEntries(entries.slice(0, MAX_SEGMENT_VALUES)) };
+  }
+  return { reports: a.reports + b.reports, ...(at === null ? {} : { at }), dims };
 }
 
 /** Folds an absorbed issue into the survivor; returns how many reports it added (0 for a repeated signal). */
 export function absorbIssue(
   s: TCarriedIssueState,
   a: TAbsorbedIssue,
+  opts: { segments?: boolean } = {},
 ): { added: number; overlap: number; approximate: boolean } {
   const from = (s.mergedFrom ??= []);
   if (from.some((m) => m.from === a.from)) return { added: 0, overlap: 0, approximate: false };
@@ -261,6 +299,8 @@ export function absorbIssue(
       g.weakest = a.grouping.weakest;
   }
   if (!s.excerpt && a.members[0]) s.excerpt = a.members[0].excerpt;
+  // Ranking compares a change's scope with where the reports come from: the absorbed ones count too.
+  if (opts.segments && a.segmentProfile) s.segmentProfile = mergeSegmentProfiles(s.segmentProfile, a.segmentProfile);
   return { added: s.stats.total - before, overlap: merged.overlap, approximate: merged.approximate };
 }
 

@@ -94,8 +94,11 @@ export interface TCarriedIssueState {
   round: TRoundState | null;
   /** A severity page running while `round` verifies (patched page-while-verifying); absent otherwise. */
   pageRound?: TRoundState | null;
-  /** An accepted close not yet acted on (carried: it survives continue-as-new). */
-  closeRequest: (TCloseCommand & { at: number }) | null;
+  /**
+   * An accepted close not yet acted on (carried: it survives continue-as-new). `audited`: its audit
+   * event was written when the Update was accepted (patched prompt-operator-audit).
+   */
+  closeRequest: (TCloseCommand & { at: number; audited?: boolean }) | null;
   jiraUrl: string | null;
   /** Round whose verification resolved the issue; a later round is a recurrence. */
   resolvedInRound: number | null;
@@ -237,5 +240,6 @@ export function issueView(
     ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}),
     ...(s.mergedFrom?.length ? { mergedFrom: s.mergedFrom } : {}),
     ...(s.splitInto?.length ? { splitInto: s.splitInto } : {}),
+    ...(s.segmentProfile ? { segments: s.segmentProfile } : {}),
   };
 }
