@@ -46,6 +46,13 @@ function exampleIssue() {
       { id: 'psp-incident', kind: 'incident', title: 'PSP latency incident', score: 0.18, reasons: ['latency alerts 08:00-08:40 UTC'] },
     ],
     tickets: occurrences.map((o) => o.ticketId),
+    // The most recent reports in full, as the workflow keeps them (masked by triage); the Jira
+    // description quotes up to three of them from distinct customers.
+    members: [
+      { feedbackId: 'zendesk:35481', customerId: 'cust-36', excerpt: 'Two payments of [AMOUNT] for the same invoice this morning. Which one is real?' },
+      { feedbackId: 'zendesk:35482', customerId: 'cust-37', excerpt: 'Duplicate charge again (PAY-409 on the retry screen). Please reverse one, I am on a tight budget.' },
+      { feedbackId: 'zendesk:35483', customerId: 'cust-38', excerpt: 'I was charged twice for my November invoice ([AMOUNT] on card [CARD]), please refund the second payment' },
+    ],
   };
 }
 
@@ -59,7 +66,8 @@ export function textExamples(): TTextExamples {
   const { playbook } = parsePlaybook(readFileSync(path.join(ROOT, PLAYBOOK)), path.basename(PLAYBOOK));
   const issue = exampleIssue();
   const top = issue.hypotheses[0]!;
-  const state = { ...initialIssueState({ key: 'billing.1bb6074f9b2f', category: 'billing', features: [], version: 'example' }), ...issue };
+  const { members: _quoted, ...counted } = issue;
+  const state = { ...initialIssueState({ key: 'billing.1bb6074f9b2f', category: 'billing', features: [], version: 'example' }), ...counted };
   const values = issueTemplateValues({ workflowId: WORKFLOW_ID, fingerprint: 'billing.1bb6074f9b2f' }, state, playbook, top);
   const outputs = { 'steps.jira-billing.issueKey': 'BILL-231', 'steps.jira-billing.issueUrl': 'https://example.atlassian.net/browse/BILL-231' };
   const render = <T extends TPlaybookAction>(a: T): T =>
@@ -78,7 +86,8 @@ export function textExamples(): TTextExamples {
     '48 reports from 45 customers about a duplicate charge. REST API v3 receives the description as',
     'Atlassian Document Format ([jira-description.adf.json](jira-description.adf.json), the `fields` of',
     '`POST /rest/api/3/issue`); API v2 receives the wiki markup below. Report text is masked upstream and',
-    'escaped here, so it never becomes markup or links.',
+    'escaped here, so it never becomes markup or links. The quotes are up to three recent reports from',
+    'distinct customers (the representative one first), masked again before they are sent.',
     '',
     `**Summary:** ${jira.summary}`,
     '',

@@ -10,6 +10,8 @@ import type { TActionRequest, TIssueReport } from '../workflows/activity-types.j
 import { idempotencyMarker } from '../activities/adapters/idempotency.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 import { adfProblem, startFakeJira, type FakeJira } from './fakes/jira.js';
+import { exampleQuotes, issueReport } from '../workflows/domain/issue-report.js';
+import { createIssueStats } from '../workflows/domain/issue-stats.js';
 
 let fake: FakeJira;
 let jira: JiraPort;
@@ -274,7 +276,13 @@ const report: TIssueReport = {
     { kind: 'error_code', value: 'E402' },
     { kind: 'amount', value: 'EUR 49.99' },
   ],
-  quotes: ['I was charged twice for order [ORDER_ID] *again*, card ending [CARD].\nPlease refund.'],
+  quotes: [
+    'I was charged twice for order [ORDER_ID] *again*, card ending [CARD].\nPlease refund.',
+    'Two identical payments on my statement this morning.',
+    // Masking failed upstream (an older history, a bug): the description masks it again.
+    'Charged twice, reach me at ana.lopez@example.com or +44 7700 900123',
+    'A fourth quote is never shown (three at most).',
+  ],
   hypotheses: [
     { title: 'Release 2.4.1 payment retry change', score: 0.82, reasons: ['first report 40 min after deploy', 'E402 in 31 reports'] },
     { title: 'Stripe incident | EU region', score: 0.31, reasons: [] },
@@ -313,13 +321,19 @@ describe('jira issue description (ADF on v3, wiki markup on v2)', () => {
     const doc = fake.issue(r.outputs.issueKey!).description as TAdfDoc;
     expect(adfProblem(doc)).toBeUndefined();
     const headings = doc.content.filter((n) => n.type === 'heading').map((n) => n.content?.[0]?.text);
-    expect(headings).toEqual(['Summary', 'Evidence', 'What a customer wrote (masked)', 'Hypotheses', 'Links']);
+    expect(headings).toEqual(['Summary', 'Evidence', 'What 3 customers wrote (masked)', 'Hypotheses', 'Links']);
     const text = JSON.stringify(doc);
     expect(text).toContain('Volume: 48 reports from 45 customers');
     const [evidence] = doc.content.filter((n) => n.type === 'bulletList').slice(1);
     expect(evidence?.content?.map((li) => li.content?.[0]?.content?.[0]?.text)).toEqual(['error code: E402', 'amount: EUR 49.99']);
-    const quote = doc.content.find((n) => n.type === 'blockquote');
-    expect(quote?.content?.[0]?.content?.map((c) => c.type)).toEqual(['text', 'hardBreak', 'text']);
+    const quotes = doc.content.filter((n) => n.type === 'blockquote');
+    expect(quotes).toHaveLength(3);
+    expect(quotes[0]?.content?.[0]?.content?.map((c) => c.type)).toEqual(['text', 'hardBreak', 'text']);
+    expect(quotes[1]?.content?.[0]?.content?.[0]?.text).toBe('Two identical payments on my statement this morning.');
+    expect(quotes[2]?.content?.[0]?.content?.[0]?.text).toMatch(/^Charged twice, reach me at \[EMAIL_1\] or \[PHONE_1\]$/);
+    expect(text).not.toContain('ana.lopez@example.com');
+    expect(text).not.toContain('7700');
+    expect(text).not.toContain('A fourth quote');
     const table = doc.content.find((n) => n.type === 'table');
     expect(table?.content?.map((row) => row.content?.map((cell) => cell.content?.[0]?.content?.[0]?.text ?? ''))).toEqual([
       ['#', 'Hypothesis', 'Score', 'Why'],
@@ -342,7 +356,10 @@ describe('jira issue description (ADF on v3, wiki markup on v2)', () => {
     expect(typeof wiki).toBe('string');
     expect(wiki).toMatch(/^h2\. Summary\n\n48 reports from 45 customers about billing since 2026-11-20\./);
     expect(wiki).toContain('\nh2. Evidence\n\n* error code: E402\n* amount: EUR 49.99\n');
-    expect(wiki).toContain('{quote}\nI was charged twice for order \\[ORDER\\_ID\\] \\*again\\*, card ending \\[CARD\\].\nPlease refund.\n{quote}');
+    expect(wiki).toContain('h2. What 3 customers wrote (masked)\n\n{quote}\nI was charged twice for order \\[ORDER\\_ID\\] \\*again\\*, card ending \\[CARD\\].\nPlease refund.\n{quote}');
+    expect(wiki.match(/\{quote\}/g)).toHaveLength(6); // three quotes, each opened and closed
+    expect(wiki).toContain('{quote}\nCharged twice, reach me at \\[EMAIL\\_1\\] or \\[PHONE\\_1\\]\n{quote}');
+    expect(wiki).not.toContain('example.com');
     expect(wiki).toContain('||\\#||Hypothesis||Score||Why||\n|1|Release 2.4.1 payment retry change|0.82|first report 40 min after deploy; E402 in 31 reports|\n|2|Stripe incident \\| EU region|0.31|\\-|');
     expect(wiki).toContain('* [Workflow in the Temporal UI|http://ui.example.test:8233/namespaces/default/workflows/issue%3Abilling.0123456789ab]');
     expect(wiki).toContain('* [Zendesk ticket \\#101|https://acme.zendesk.example/agent/tickets/101]');
@@ -365,5 +382,28 @@ describe('the Jira fake', () => {
     expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'bulletList', content: [{ type: 'paragraph', content: [] }] }] })).toMatch(/paragraph is not allowed in bulletList/);
     expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'table', content: [{ type: 'tableRow', content: [{ type: 'tableCell', content: [] }] }] }] })).toMatch(/at least 1/);
     expect(adfProblem({ type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'x', marks: [{ type: 'link' }] }] }] })).toMatch(/href/);
+  });
+});
+
+describe('example quotes for the Jira description', () => {
+  const m = (feedbackId: string, customerId: string | undefined, excerpt: string) => ({ feedbackId, ...(customerId ? { customerId } : {}), excerpt });
+  it('takes up to three from distinct customers: the representative excerpt first, then the newest, one per customer and text', () => {
+    const members = [
+      m('api:1', 'c1', 'Charged twice for [AMOUNT]'),
+      m('api:2', 'c2', 'My card was debited two times'),
+      m('api:3', 'c1', 'Still charged twice, second message'),
+      m('api:4', 'c3', '  charged   TWICE for [AMOUNT] '),
+      m('api:5', undefined, 'No customer id: counts as its own customer'),
+    ];
+    // c1 owns the representative excerpt, so c1's later report is skipped; c3 repeats the same text.
+    expect(exampleQuotes('Charged twice for [AMOUNT]', members)).toEqual(['Charged twice for [AMOUNT]', 'No customer id: counts as its own customer', 'My card was debited two times']);
+    expect(exampleQuotes('', [])).toEqual([]);
+    expect(exampleQuotes('Only the excerpt', [])).toEqual(['Only the excerpt']);
+    expect(exampleQuotes('x', members, 1)).toEqual(['x']);
+  });
+  it('issueReport carries them (an older state without members keeps its one excerpt)', () => {
+    const base = { category: 'billing', excerpt: 'Charged twice for [AMOUNT]', stats: createIssueStats(), evidence: [], hypotheses: [], tickets: [] };
+    expect(issueReport(base).quotes).toEqual(['Charged twice for [AMOUNT]']);
+    expect(issueReport({ ...base, members: [m('api:1', 'c1', 'Charged twice for [AMOUNT]'), m('api:2', 'c2', 'Debited two times')] }).quotes).toEqual(['Charged twice for [AMOUNT]', 'Debited two times']);
   });
 });

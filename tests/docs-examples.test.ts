@@ -19,7 +19,13 @@ describe('docs examples', () => {
     const { fields } = JSON.parse(examples['docs/jira-description.adf.json']) as { fields: { summary: string; description: unknown } };
     expect(adfProblem(fields.description)).toBeUndefined();
     expect(fields.summary).toBe('Billing issue: 48 reports from 45 customers (Billing)');
-    for (const h of ['Summary', 'Evidence', 'What a customer wrote (masked)', 'Hypotheses', 'Links']) expect(examples['docs/jira-description.md']).toContain(`${h}\n${'='.repeat(h.length)}`);
+    for (const h of ['Summary', 'Evidence', 'What 3 customers wrote (masked)', 'Hypotheses', 'Links']) expect(examples['docs/jira-description.md']).toContain(`${h}\n${'='.repeat(h.length)}`);
+    // Three masked quotes from distinct customers, the same in ADF, wiki markup and the readable rendering.
+    const adfQuotes = (fields.description as { content: Array<{ type: string }> }).content.filter((n) => n.type === 'blockquote');
+    expect(adfQuotes).toHaveLength(3);
+    const md = examples['docs/jira-description.md'];
+    expect(md.match(/^> /gm)).toHaveLength(3);
+    expect(md.match(/\{quote\}/g)).toHaveLength(6);
   });
 
   it('customer replies: personalised, no internal identifiers, author line breaks', () => {

@@ -10,6 +10,8 @@
 import { z } from 'zod';
 import type { TIssueReport } from '../../../workflows/activity-types.js';
 import { countOf } from '../../../playbooks/templates.js';
+import { MAX_QUOTES } from '../../../workflows/domain/issue-report.js';
+import { maskPii } from '../../triage/pii.js';
 
 const ZInline = z.strictObject({ text: z.string().min(1), href: z.url().optional() });
 export const ZDocBlock = z.discriminatedUnion('kind', [
@@ -64,9 +66,14 @@ export function issueDescription(text: string, report: TIssueReport | undefined,
   if (report.evidence.length > 0) {
     blocks.push({ kind: 'heading', text: 'Evidence' }, { kind: 'bullets', items: report.evidence.map((e) => [{ text: `${e.kind.replace(/_/g, ' ')}: ${e.value}` }]) });
   }
-  const quotes = report.quotes.filter((q) => q.trim() !== '');
+  // Masked upstream (triage); masked again here, so a quote from a path that skipped masking (an
+  // older history, a bug) still never reaches Jira with an email, phone or card number in it.
+  const quotes = report.quotes
+    .map((q) => maskPii(q).masked.text.trim())
+    .filter((q) => q !== '')
+    .slice(0, MAX_QUOTES);
   if (quotes.length > 0) {
-    blocks.push({ kind: 'heading', text: quotes.length === 1 ? 'What a customer wrote (masked)' : 'What customers wrote (masked)' });
+    blocks.push({ kind: 'heading', text: quotes.length === 1 ? 'What a customer wrote (masked)' : `What ${quotes.length} customers wrote (masked)` });
     for (const q of quotes) blocks.push({ kind: 'quote', text: q.trim() });
   }
   blocks.push({ kind: 'heading', text: 'Hypotheses' });
