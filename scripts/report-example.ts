@@ -3,13 +3,12 @@
 // sentiment, fingerprints); the audit events a run of the loop would write are assembled in memory,
 // with the customers' writing times spread over two weeks (the sample's own dates span years) and a
 // handful of remediation events so every section has something to show. Then the report is rendered
-// and photographed by Debian's headless Chromium at 1400 and 420 px into docs/.
-// Usage: npx tsx scripts/report-example.ts [outDir]   (default docs/)
-// Must not: download a browser, or be mistaken for real operating data (the README says what it is).
+// by the report's own renderer (worker/report/render.ts). Fixed clock, so the HTML is reproducible:
+// `npm run docs:examples` (scripts/render-docs-examples.ts) writes docs/report-example.html and its
+// screenshots, tests/docs-examples.test.ts checks the committed page is current.
+// Must not: write files, or be mistaken for real operating data (the README says what it is).
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { TAuditEvent } from '../activities/audit/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
@@ -19,108 +18,95 @@ import { aggregateReport } from '../worker/report/aggregate.js';
 import { renderReportHtml } from '../worker/report/render.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const outDir = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs'));
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 const DAY = 86_400_000;
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-const offline = trainOfflineClassifier(taxonomy);
-const pipeline = createTriagePipeline({ taxonomy, classifier: offline, clauseClassifier: offline });
-const rows = await readFeedbackFile(path.join(ROOT, 'samples', 'feedback-sample.jsonl'), { defaultSource: 'demo', defaultReceivedAt: new Date(NOW).toISOString() });
+/** The example report page, and how many messages fall in its week. */
+export async function reportExample(): Promise<{ html: string; messages: number }> {
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+  const offline = trainOfflineClassifier(taxonomy);
+  const pipeline = createTriagePipeline({ taxonomy, classifier: offline, clauseClassifier: offline });
+  const rows = await readFeedbackFile(path.join(ROOT, 'samples', 'feedback-sample.jsonl'), { defaultSource: 'demo', defaultReceivedAt: new Date(NOW).toISOString() });
 
-const events: TAuditEvent[] = [];
-let seq = 0;
-type TStoredOnly = 'seq' | 'workflowSeq' | 'runId' | 'prevHash' | 'hash' | 'eventKey' | 'actor' | 'origin' | 'keyId' | 'hashVersion';
-const push = (e: Omit<TAuditEvent, TStoredOnly> & { actor?: TAuditEvent['actor'] }): void => {
-  seq++;
-  const stored = { seq, workflowSeq: seq, runId: null, eventKey: `${e.kind}-${seq}`, prevHash: '0'.repeat(64), hash: '0'.repeat(64), origin: null, keyId: null, hashVersion: 2 };
-  events.push({ ...stored, actor: e.actor ?? { type: 'worker', id: 'example' }, ...e } as TAuditEvent);
-};
-const firstSeen = new Map<string, number>();
-let i = 0;
-for (const row of rows) {
-  if (!row.item) continue;
-  const item = row.item;
-  // Spread over 14 days with a rising second week, deterministically by row number.
-  const k = i++;
-  const dayBack = k % 3 === 0 ? k % 14 : k % 7;
-  const written = NOW - dayBack * DAY - ((k * 7919) % 20) * 3_600_000;
-  const processed = Math.max(written, NOW - 14 * DAY) + 200 + ((k * 31) % 900);
-  const r = await pipeline.triage({ ...item, receivedAt: new Date(written).toISOString() });
-  const workflowId = `feedback:${item.source}:${item.externalId}`;
-  const at = new Date(processed).toISOString();
-  const customerRef = item.customer ? createHash('sha256').update(item.customer.id).digest('hex').slice(0, 16) : undefined;
-  push({
-    workflowId,
-    kind: 'received',
-    at,
-    payload: {
-      source: item.source,
-      externalId: item.externalId,
-      receivedAt: new Date(written).toISOString(),
-      intakeAt: new Date(processed - 40 - ((k * 13) % 400)).toISOString(),
-      customerTier: item.customer?.tier ?? 'unknown',
-      ...(customerRef ? { customerRef, customerValue: 200 + ((k * 7717) % 9) * 450 } : {}),
-      maskedText: r.masked.text,
-    },
-  });
-  push({
-    workflowId,
-    kind: 'classified',
-    at,
-    payload: {
-      category: r.classification.category,
-      confidence: r.classification.confidence,
-      source: r.classification.source,
-      modelVersion: r.classification.modelVersion,
-      taxonomyVersion: r.classification.taxonomyVersion,
-      severity: { level: r.severity.level, score: r.severity.score },
-      sentiment: r.sentiment,
-    },
-  });
-  if (r.classification.category !== 'needs_review') {
-    const issue = `issue:${r.fingerprint.key}`;
-    push({ workflowId, kind: 'issue_linked', at, payload: { issueWorkflowId: issue, fingerprint: r.fingerprint.key } });
-    firstSeen.set(issue, Math.min(firstSeen.get(issue) ?? Infinity, written));
+  const events: TAuditEvent[] = [];
+  let seq = 0;
+  type TStoredOnly = 'seq' | 'workflowSeq' | 'runId' | 'prevHash' | 'hash' | 'eventKey' | 'actor' | 'origin' | 'keyId' | 'hashVersion';
+  const push = (e: Omit<TAuditEvent, TStoredOnly> & { actor?: TAuditEvent['actor'] }): void => {
+    seq++;
+    const stored = { seq, workflowSeq: seq, runId: null, eventKey: `${e.kind}-${seq}`, prevHash: '0'.repeat(64), hash: '0'.repeat(64), origin: null, keyId: null, hashVersion: 2 };
+    events.push({ ...stored, actor: e.actor ?? { type: 'worker', id: 'example' }, ...e } as TAuditEvent);
+  };
+  const firstSeen = new Map<string, number>();
+  let i = 0;
+  for (const row of rows) {
+    if (!row.item) continue;
+    const item = row.item;
+    // Spread over 14 days with a rising second week, deterministically by row number.
+    const k = i++;
+    const dayBack = k % 3 === 0 ? k % 14 : k % 7;
+    const written = NOW - dayBack * DAY - ((k * 7919) % 20) * 3_600_000;
+    const processed = Math.max(written, NOW - 14 * DAY) + 200 + ((k * 31) % 900);
+    const r = await pipeline.triage({ ...item, receivedAt: new Date(written).toISOString() });
+    const workflowId = `feedback:${item.source}:${item.externalId}`;
+    const at = new Date(processed).toISOString();
+    const customerRef = item.customer ? createHash('sha256').update(item.customer.id).digest('hex').slice(0, 16) : undefined;
+    push({
+      workflowId,
+      kind: 'received',
+      at,
+      payload: {
+        source: item.source,
+        externalId: item.externalId,
+        receivedAt: new Date(written).toISOString(),
+        intakeAt: new Date(processed - 40 - ((k * 13) % 400)).toISOString(),
+        customerTier: item.customer?.tier ?? 'unknown',
+        ...(customerRef ? { customerRef, customerValue: 200 + ((k * 7717) % 9) * 450 } : {}),
+        maskedText: r.masked.text,
+      },
+    });
+    push({
+      workflowId,
+      kind: 'classified',
+      at,
+      payload: {
+        category: r.classification.category,
+        confidence: r.classification.confidence,
+        source: r.classification.source,
+        modelVersion: r.classification.modelVersion,
+        taxonomyVersion: r.classification.taxonomyVersion,
+        severity: { level: r.severity.level, score: r.severity.score },
+        sentiment: r.sentiment,
+      },
+    });
+    if (r.classification.category !== 'needs_review') {
+      const issue = `issue:${r.fingerprint.key}`;
+      push({ workflowId, kind: 'issue_linked', at, payload: { issueWorkflowId: issue, fingerprint: r.fingerprint.key } });
+      firstSeen.set(issue, Math.min(firstSeen.get(issue) ?? Infinity, written));
+    }
   }
-}
-// Remediation on the three biggest issues: one fixed and verified, one awaiting approval, one dry run.
-const counts = new Map<string, number>();
-for (const e of events) if (e.kind === 'issue_linked') counts.set(e.payload.issueWorkflowId, (counts.get(e.payload.issueWorkflowId) ?? 0) + 1);
-const [fixed, waiting, dry] = [...counts].sort((a, b) => b[1] - a[1]).map(([id]) => id);
-const t = (d: number) => new Date(NOW - d * DAY).toISOString();
-if (fixed) {
-  push({ workflowId: fixed, kind: 'policy_verdict', at: t(3), payload: { actionType: 'jira.create_issue', stepId: 'jira', verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0' } });
-  push({ workflowId: fixed, kind: 'action_succeeded', at: t(3), payload: { actionType: 'jira.create_issue', stepId: 'jira', idempotencyKey: `${fixed}/jira`, externalRef: 'APP-412' } });
-  push({ workflowId: fixed, kind: 'verified', at: t(1), payload: { beforeRate: 6, afterRate: 0.5, ratio: 0.08, verdict: 'resolved' } });
-}
-if (waiting) {
-  push({ workflowId: waiting, kind: 'policy_verdict', at: t(1), payload: { actionType: 'jira.create_issue', stepId: 'jira', verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0' } });
-  push({ workflowId: waiting, kind: 'action_succeeded', at: t(1), payload: { actionType: 'jira.create_issue', stepId: 'jira', idempotencyKey: `${waiting}/jira`, externalRef: 'BILL-88' } });
-  push({ workflowId: waiting, kind: 'policy_verdict', at: t(1), payload: { actionType: 'zendesk.public_reply', stepId: 'reply', verdict: 'needs_approval', reasons: ['risk high'], policyVersion: 'default@1.0.0' } });
-  push({ workflowId: waiting, kind: 'approval_requested', at: t(1), payload: { stepId: 'reply', approverGroups: ['billing-leads'], requiredApprovals: 2 } });
-}
-if (dry) {
-  for (const step of ['jira', 'notify']) {
-    push({ workflowId: dry, kind: 'policy_verdict', at: t(2), payload: { actionType: 'jira.create_issue', stepId: step, verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0', dryRun: true } });
-    push({ workflowId: dry, kind: 'action_succeeded', at: t(2), payload: { actionType: 'jira.create_issue', stepId: step, idempotencyKey: `${dry}/${step}`, dryRun: true } });
+  // Remediation on the three biggest issues: one fixed and verified, one awaiting approval, one dry run.
+  const counts = new Map<string, number>();
+  for (const e of events) if (e.kind === 'issue_linked') counts.set(e.payload.issueWorkflowId, (counts.get(e.payload.issueWorkflowId) ?? 0) + 1);
+  const [fixed, waiting, dry] = [...counts].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+  const t = (d: number) => new Date(NOW - d * DAY).toISOString();
+  if (fixed) {
+    push({ workflowId: fixed, kind: 'policy_verdict', at: t(3), payload: { actionType: 'jira.create_issue', stepId: 'jira', verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0' } });
+    push({ workflowId: fixed, kind: 'action_succeeded', at: t(3), payload: { actionType: 'jira.create_issue', stepId: 'jira', idempotencyKey: `${fixed}/jira`, externalRef: 'APP-412' } });
+    push({ workflowId: fixed, kind: 'verified', at: t(1), payload: { beforeRate: 6, afterRate: 0.5, ratio: 0.08, verdict: 'resolved' } });
   }
-}
-
-const data = aggregateReport(events, { from: NOW - 7 * DAY, to: NOW });
-const html = await renderReportHtml(data, { title: 'Loopwright feedback report (example)', generatedAt: new Date(NOW).toISOString() });
-mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, 'report-example.html'), html);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
-try {
-  for (const width of [1400, 420]) {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
-    await page.setContent(html, { waitUntil: 'load' });
-    await page.screenshot({ path: path.join(outDir, `report-${width}.png`), fullPage: true });
-    await page.close();
+  if (waiting) {
+    push({ workflowId: waiting, kind: 'policy_verdict', at: t(1), payload: { actionType: 'jira.create_issue', stepId: 'jira', verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0' } });
+    push({ workflowId: waiting, kind: 'action_succeeded', at: t(1), payload: { actionType: 'jira.create_issue', stepId: 'jira', idempotencyKey: `${waiting}/jira`, externalRef: 'BILL-88' } });
+    push({ workflowId: waiting, kind: 'policy_verdict', at: t(1), payload: { actionType: 'zendesk.public_reply', stepId: 'reply', verdict: 'needs_approval', reasons: ['risk high'], policyVersion: 'default@1.0.0' } });
+    push({ workflowId: waiting, kind: 'approval_requested', at: t(1), payload: { stepId: 'reply', approverGroups: ['billing-leads'], requiredApprovals: 2 } });
   }
-} finally {
-  await browser.close();
+  if (dry) {
+    for (const step of ['jira', 'notify']) {
+      push({ workflowId: dry, kind: 'policy_verdict', at: t(2), payload: { actionType: 'jira.create_issue', stepId: step, verdict: 'allow', reasons: [], policyVersion: 'default@1.0.0', dryRun: true } });
+      push({ workflowId: dry, kind: 'action_succeeded', at: t(2), payload: { actionType: 'jira.create_issue', stepId: step, idempotencyKey: `${dry}/${step}`, dryRun: true } });
+    }
+  }
+  const data = aggregateReport(events, { from: NOW - 7 * DAY, to: NOW });
+  const html = await renderReportHtml(data, { title: 'Loopwright feedback report (example)', generatedAt: new Date(NOW).toISOString() });
+  return { html, messages: data.messages.current };
 }
-process.stdout.write(`wrote ${path.relative(process.cwd(), outDir)}/report-example.html, report-1400.png, report-420.png (${data.messages.current} messages this period)\n`);

@@ -95,7 +95,7 @@ describe('Temporal UI: issues awaiting approval', () => {
       // a third issue, of a category no playbook matches, keeps watching and must not be listed.
       const waiting: string[] = [];
       for (const hex of ['00000000a001', '00000000a002']) {
-        const handle = await harness.report(fingerprint('app_crash', hex), { feedbackId: `api:ui-${hex}` });
+        const handle = await harness.report(fingerprint('app_crash', hex), { feedbackId: `api:ui-${hex}`, customerId: `cust-${hex}` });
         await harness.waitFor(handle.workflowId, (s) => s.status === 'awaiting_approval', 'awaiting approval');
         waiting.push(handle.workflowId);
       }
@@ -141,7 +141,7 @@ describe('Temporal UI: issues awaiting approval', () => {
         await page.getByText('Current Details').first().waitFor();
         // The UI renders the markdown in a sandboxed iframe.
         const details = (await page.locator('iframe').count()) > 0 ? page.frameLocator('iframe').first() : page;
-        await details.getByText(/app_crash · max severity medium · 1 report from \d+ customers? · Jira APP-\d+/).first().waitFor({ timeout: 30_000 });
+        await details.getByText(/app_crash · max severity medium · 1 report from 1 customer · Jira APP-\d+/).first().waitFor({ timeout: 30_000 });
         await details.getByText('awaiting_approval', { exact: true }).first().waitFor();
         await screenshot(page, 'temporal-ui-issue.png');
 
