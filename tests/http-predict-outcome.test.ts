@@ -13,8 +13,8 @@ import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { createHttpApp } from '../worker/http/app.js';
-import { OUTCOME_OPENAPI_PATHS } from '../worker/http/predict.js';
 import { ZOutcomePrediction } from '../workflows/domain/outcome.js';
+import type { TIssueState } from '../workflows/messages.js';
 
 const TOKEN = 'predict-token-1234567890';
 const SAMPLE = join(import.meta.dirname, 'fixtures', 'outcome', 'cfpb-sample.csv');
@@ -113,7 +113,8 @@ describe('POST /v1/predict/outcome', () => {
     expect(f.summary).toMatch(/^remediation ~6\.0 h/);
     const none = await withModel.inject({ method: 'GET', url: '/v1/issues/issue%3Anope.x/forecast', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(none.statusCode).toBe(404);
-    expect(OUTCOME_OPENAPI_PATHS['/v1/issues/{workflowId}/forecast'].get.responses['404']).toBeDefined();
+    const doc = (await withModel.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(doc.paths['/v1/issues/{workflowId}/forecast'].get.responses['404']).toBeDefined();
   });
 
   it('GET /v1/issues/:workflowId shows the predicted outcome with its timeliness risk and the forecast in words', async () => {
@@ -122,7 +123,29 @@ describe('POST /v1/predict/outcome', () => {
     const trail = JSON.parse(JSON.stringify(forecastTrail()).replaceAll('billing.open', 'billing.00000000000a')) as TAuditEvent[];
     const predictedOutcome = { probabilities: { explanation: 0.3, non_monetary_relief: 0.2, monetary_relief: 0.5 }, reliefProbability: 0.7, timelinessRisk: 0.12, modelVersion: 'outcome@0123456789ab' };
     // The issue's live state as its workflow's `state` query answers (the real query is tested in http-issues.test.ts).
-    const client = { workflow: { getHandle: () => ({ query: async (q: { name: string }) => (q.name === 'state' ? { fingerprint: 'billing.open', category: 'billing', predictedOutcome } : []) }) } } as unknown as Client;
+    const state: TIssueState = {
+      fingerprint: 'billing.00000000000a',
+      title: 'Duplicate charges',
+      groupedBy: 'same fingerprint',
+      category: 'billing',
+      status: 'watching',
+      occurrences: 1,
+      customers: 1,
+      maxSeverity: 'medium',
+      firstSeen: new Date(NOW).toISOString(),
+      lastSeen: new Date(NOW).toISOString(),
+      playbook: null,
+      jiraKey: null,
+      jiraUrl: null,
+      tiers: [],
+      snoozedUntil: null,
+      pendingApprovals: [],
+      steps: [],
+      remediations: 0,
+      runs: 0,
+      predictedOutcome,
+    };
+    const client = { workflow: { getHandle: () => ({ query: async (q: { name: string }) => (q.name === 'state' ? state : []) }) } } as unknown as Client;
     const consoleApp = await createHttpApp({
       temporal: { client, taskQueue: 'unused' },
       pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
@@ -143,8 +166,8 @@ describe('POST /v1/predict/outcome', () => {
     }
   });
 
-  it('describes itself for the OpenAPI document', () => {
-    const op = OUTCOME_OPENAPI_PATHS['/v1/predict/outcome'].post;
+  it('is described in the OpenAPI document by the schemas it parses and answers with', async () => {
+    const op = (await withModel.inject({ method: 'GET', url: '/openapi.json' })).json().paths['/v1/predict/outcome'].post;
     const req = op.requestBody.content['application/json'].schema as { properties: Record<string, { properties?: Record<string, unknown> }> };
     expect(Object.keys(req.properties)).toEqual(['text', 'fields']);
     expect(Object.keys(req.properties.fields!.properties ?? {})).toContain('company');

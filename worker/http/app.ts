@@ -7,7 +7,6 @@
 // workflow to finish inside a request.
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
@@ -18,7 +17,7 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
-import { createDecisionSubmitter, describeDecision } from './approvals.js';
+import { createDecisionSubmitter, describeDecision, ZDecisionBody } from './approvals.js';
 import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery } from '../issues.js';
 import { createCommandSubmitter, OPERATOR_COMMANDS } from './operator-commands.js';
 import { createSlashCommands } from './slack-commands.js';
@@ -27,7 +26,7 @@ import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js'
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
-import { buildOpenApi } from './openapi.js';
+import { attachRouteSchemas, buildOpenApi } from './openapi.js';
 import { registerDocsRoutes } from './docs.js';
 import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
@@ -35,6 +34,7 @@ import { REDACT_PATHS } from '../logging.js';
 import { loadForecast, registerOutcomeRoutes } from './predict.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
+import { formFields, ZSlackCommandForm, ZSlackInteractionForm } from './slack-forms.js';
 import { createPreviewClickHandler, registerRehearseRoutes } from './rehearse.js';
 import { mapZendeskWebhook } from './zendesk.js';
 
@@ -108,8 +108,6 @@ declare module 'fastify' {
   }
 }
 
-const ZDecisionBody = z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().max(1_000).optional() });
-
 const REDACT = REDACT_PATHS;
 /** An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh id. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -154,6 +152,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       return id && REQUEST_ID.test(id) ? id : randomUUID();
     },
   });
+  // Before any route: every route gets its documented response schemas (openapi.ts), and is listed.
+  const routes = attachRouteSchemas(app);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -177,10 +177,6 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   });
 
   // Every route the app registers (here and in plugins) is described at /openapi.json.
-  const routes: Array<{ method: string; url: string }> = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method, url: r.url });
-  });
   let openApi: Record<string, unknown> | undefined;
   app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
   await registerDocsRoutes(app);
@@ -315,6 +311,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       if (status === 400) {
         return reply.code(400).send({ ...errorBody('invalid_input', 'no item in the batch is valid', results.flatMap((r) => r.errors ?? [])), ...body });
       }
+      // Errors share one envelope: a batch of which nothing could be started says so beside the per-item results.
+      if (status === 503) return reply.code(503).send({ ...errorBody('upstream_unavailable', 'no item could be started; retry the batch'), ...body });
       return reply.code(status).send(body);
     });
 
@@ -409,10 +407,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
       hooks.post('/slack/commands', async (req, reply) => {
         const raw = verifiedSlackBody(req, slackSecret);
-        const form = new URLSearchParams(raw);
-        const userId = form.get('user_id');
-        if (!userId) throw new LoopwrightError('invalid_input', 'missing "user_id" form field', { details: { fields: [{ path: 'user_id', message: 'required' }] } });
-        const { ack, run } = slash.accept({ userId, userName: form.get('user_name') ?? userId, text: form.get('text') ?? '', responseUrl: form.get('response_url') ?? undefined });
+        const form = ZSlackCommandForm.safeParse(formFields(raw));
+        if (!form.success) throw new LoopwrightError('invalid_input', 'invalid slash command form', { details: { fields: fieldErrors(form.error.issues) } });
+        const { user_id: userId, user_name: userName, text, response_url: responseUrl } = form.data;
+        const { ack, run } = slash.accept({ userId, userName: userName ?? userId, text: text ?? '', responseUrl });
         if (run) track(run());
         return reply.code(200).send(ack);
       });
@@ -444,9 +442,9 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
       hooks.post('/slack/interactions', async (req, reply) => {
         const raw = verifiedSlackBody(req, slackSecret);
-        const payload = new URLSearchParams(raw).get('payload');
-        if (!payload) throw new LoopwrightError('invalid_input', 'missing "payload" form field', { details: { fields: [{ path: 'payload', message: 'required' }] } });
-        const interaction = parseInteraction(payload);
+        const form = ZSlackInteractionForm.safeParse(formFields(raw));
+        if (!form.success) throw new LoopwrightError('invalid_input', 'invalid interaction form', { details: { fields: fieldErrors(form.error.issues) } });
+        const interaction = parseInteraction(form.data.payload);
         // Ack first (Slack's 3 s deadline); the query, the authorization check and the Update follow.
         if (interaction?.kind === 'click') track(slack.handleClick(interaction));
         // Read-only: the rehearsal of the pending step in a modal (the trigger id lives 3 s).

@@ -5,12 +5,16 @@
 // refused it (this check or the workflow's validator), is audited with the actor and the time of
 // the attempt itself. Must not: decide anything the workflow does not confirm.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { decisionRefusal } from '../../policies/approval.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { approveUpdate, rejectUpdate, stateQuery, type TApprover, type TDecisionResult, type TPendingApproval } from '../../workflows/messages.js';
+
+/** The body of POST /v1/issues/:workflowId/steps/:stepId/decision. */
+export const ZDecisionBody = z.strictObject({ decision: z.enum(['approve', 'reject']), reason: z.string().max(1_000).optional() });
 
 type TIgnoredCode = 'no_open_request' | 'stale_request' | 'already_decided' | 'closed';
 const IGNORED = new Set<string>(['no_open_request', 'stale_request', 'already_decided', 'closed']);

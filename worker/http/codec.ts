@@ -40,6 +40,8 @@ const ZJsonPayload = z.object({
   data: z.string().base64().nullish(),
 });
 export const ZCodecPayloads = z.strictObject({ payloads: z.array(ZJsonPayload).max(10_000) });
+/** POST /codec/session, as a form (the sign-in page) or JSON. */
+export const ZCodecSessionBody = z.object({ token: z.string().min(1) });
 
 const COOKIE = 'loopwright_codec';
 // No script, no external resources: a token goes from this form to this service only.
@@ -146,8 +148,8 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
         .send(SIGN_IN_PAGE),
     );
     scope.post('/codec/session', async (req, reply) => {
-      const token = (req.body as { token?: unknown } | null)?.token;
-      auth.check(typeof token === 'string' ? `Bearer ${token}` : undefined);
+      const body = ZCodecSessionBody.safeParse(req.body);
+      auth.check(body.success ? `Bearer ${body.data.token}` : undefined);
       const expires = now() + ttl;
       return reply
         .header('set-cookie', `${COOKIE}=${expires}.${sign(expires)}; Path=/codec; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(ttl / 1000)}`)

@@ -1,8 +1,8 @@
 // POST /v1/predict/outcome and GET /v1/issues/:workflowId/forecast. The first: how a complaint is likely to be resolved (calibrated probability per
 // outcome, timeliness risk, model version, the features that drove it), without starting any
 // workflow. The text is masked before the model sees it, as in the loop. Registered by app.ts in
-// its authenticated scope with one line; the request/response schemas and their OpenAPI
-// description live here, beside the route (`OUTCOME_OPENAPI_PATHS`).
+// its authenticated scope with one line; the request schema lives here, the statuses and response
+// schemas in openapi.ts's route table (which fastify serialises through).
 // Must not: log or echo the text, or answer without a model (503 names what to do instead).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -13,7 +13,6 @@ import type { AuditStore } from '../../activities/audit/index.js';
 import { maskPii } from '../../activities/triage/pii.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { MAX_FEEDBACK_TEXT_CHARS } from '../../workflows/domain/feedback.js';
-import { ZOutcomePrediction } from '../../workflows/domain/outcome.js';
 import { fieldErrors } from './errors.js';
 
 const S = z.string().max(500).optional();
@@ -40,35 +39,6 @@ export const ZPredictOutcomeRequest = z.strictObject({
   fields: ZOutcomeFields.default({}),
 });
 export type TPredictOutcomeRequest = z.input<typeof ZPredictOutcomeRequest>;
-
-/** The OpenAPI 3.1 path item of the route, for the service's OpenAPI document. */
-export const OUTCOME_OPENAPI_PATHS = {
-  '/v1/predict/outcome': {
-    post: {
-      summary: 'Predict how a complaint will be resolved',
-      description:
-        'Calibrated probabilities of explanation / non-monetary relief / monetary relief, the risk of an untimely response, the model version and the strongest drivers. The text is masked before prediction. 503 when no outcome model is loaded.',
-      security: [{ bearerAuth: [] }],
-      requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(ZPredictOutcomeRequest, { io: 'input' }) } } },
-      responses: {
-        '200': { description: 'the prediction', content: { 'application/json': { schema: z.toJSONSchema(ZOutcomePrediction) } } },
-        '400': { description: 'invalid request (fields named)' },
-        '401': { description: 'missing or unknown bearer token' },
-        '503': { description: 'no outcome model loaded' },
-      },
-    },
-  },
-  '/v1/issues/{workflowId}/forecast': {
-    get: {
-      summary: 'How long will this issue take?',
-      description:
-        'Forecast of time to remediation and to a verified fix (median and 80% interval, hours from the first report) from similar past issues in the audit trail; status insufficient_history when there are too few. 404 when the trail holds nothing about the issue.',
-      security: [{ bearerAuth: [] }],
-      parameters: [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' }, example: 'issue:billing.0123456789ab' }],
-      responses: { '200': { description: 'the forecast (TResolutionForecast + summary)' }, '404': { description: 'unknown issue' } },
-    },
-  },
-} as const;
 
 export interface OutcomeRouteDeps {
   predictor?: OutcomePredictor;
