@@ -10,14 +10,18 @@ import type { TResolutionForecast } from '../../activities/outcome/resolution-fo
 import type { TThemeView } from '../../activities/grouping/themes.js';
 import type { TRehearsal } from '../../activities/shadow/rehearse.js';
 import { ZOccurrenceOutcome } from '../../workflows/domain/outcome.js';
+import { ZSegmentProfile } from '../../workflows/domain/segments.js';
 import { ZApprover, type TDecisionResult, type TIssueState, type TTimelineEntry } from '../../workflows/messages.js';
 import type { TPromoteResult } from '../brain/promote.js';
 import type { TLabelResult, TReviewItem } from '../brain/review.js';
 import type { TIssueDetail } from '../issues.js';
 import type { TIntakeResult } from './intake.js';
 
-/** true when A and B are mutually assignable; anything else fails `const _x: true = …`. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * true only when A and B are the same type, optional properties included (mutual assignability
+ * alone would let a schema miss an optional field); anything else fails `const _x: true = …`.
+ */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 const iso = z.string();
 const nullableIso = z.string().nullable();
@@ -106,6 +110,7 @@ export const ZIssueState = z.object({
   mergedInto: z.string().optional(),
   mergedFrom: z.array(ZIssueMove.extend({ from: z.string() })).optional(),
   splitInto: z.array(ZIssueMove.extend({ issue: z.string() })).optional(),
+  segments: ZSegmentProfile.optional(),
 });
 const _state: Same<z.output<typeof ZIssueState>, TIssueState> = true;
 export const ZTimelineEntry = z.object({ at: iso, kind: z.string(), summary: z.string() });
