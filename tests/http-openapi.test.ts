@@ -15,8 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASON_ACTION_ID, REASON_BLOCK_ID, REJECT_CALLBACK_ID } from '../activities/adapters/slack/approval-blocks.js';
 import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
 import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
+import { createSqliteAuditStore } from '../activities/audit/index.js';
+import { createOpenAiClassifier } from '../activities/adapters/llm/openai-classifier.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { createHttpApp } from '../worker/http/app.js';
 import { createErrorHandler } from '../worker/http/errors.js';
 import { attachRouteSchemas } from '../worker/http/openapi.js';
+import { startFakeOpenAi } from './fakes/openai.js';
 import { OFFLINE, startOfflineHttpApp, type OfflineHttpApp } from './helpers/offline-http-app.js';
 
 type TMedia = Record<string, { schema: object }>;
@@ -250,6 +256,41 @@ describe('real answers match their documented schemas', () => {
     const agentNote = JSON.stringify({ type: 'zen:event-type:ticket.comment_added', detail: { id: '42' }, event: { comment: { id: '1', body: 'internal', is_public: false, author: { id: '7', is_staff: true } } } });
     await conforms('POST', '/webhooks/zendesk', '/webhooks/zendesk', { headers: zendesk(agentNote), body: agentNote }, 200);
     await conforms('POST', '/webhooks/zendesk', '/webhooks/zendesk', { headers: { ...zendesk(agentNote), 'x-zendesk-webhook-signature': 'AAAA' }, body: agentNote }, 401);
+  });
+});
+
+describe("an upstream's refusal through /v1/classify", () => {
+  it("passes the LLM provider's 429 on with Retry-After, and its outage as 503, as documented", async () => {
+    const fake = await startFakeOpenAi();
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const audit = await createSqliteAuditStore(':memory:');
+    const llmApp = await createHttpApp({
+      temporal: { client: undefined as never, taskQueue: 'unused' },
+      pipeline: createTriagePipeline({ taxonomy, classifier: createOpenAiClassifier({ baseUrl: fake.baseURL, apiKey: 'sk-test-key', model: 'gpt-4o-mini' }, taxonomy) }),
+      audit,
+      policy: null,
+      config: { apiTokens: [OFFLINE.token] },
+    });
+    const url = await llmApp.listen({ port: 0, host: '127.0.0.1' });
+    const classify = () => fetch(`${url}/v1/classify`, { method: 'POST', headers: { authorization: `Bearer ${OFFLINE.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'payment failed twice' }) });
+    const documented = (status: number) => compile(doc.paths['/v1/classify']!.post!.responses[String(status)]!.content!['application/json']!.schema);
+    try {
+      fake.failNext(429, { 'retry-after': '7' });
+      const limited = await classify();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('7');
+      const body = (await limited.json()) as { error: { code: string } };
+      expect(body.error.code).toBe('rate_limited');
+      expect(documented(429)(body)).toBe(true);
+      fake.failNext(503);
+      const down = await classify();
+      expect(down.status).toBe(503);
+      expect(documented(503)(await down.json())).toBe(true);
+    } finally {
+      await llmApp.close();
+      await audit.close();
+      await fake.close();
+    }
   });
 });
 

@@ -11,6 +11,8 @@
 // answers per batch item), so the document shows what they accept without a second schema.
 // Hand-written rather than @fastify/swagger + a zod type provider: neither is installed, and the
 // glue is this one table plus a ten-line serializer compiler; say so before adding either.
+// A new route needs its entry here: tests/http-openapi.test.ts fails for any route fastify serves
+// that the table does not document.
 // Must not: describe a route that is not registered, or a body other than the one the handler
 // parses or the serializer enforces.
 import type { FastifyInstance, RouteOptions } from 'fastify';
@@ -175,7 +177,14 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
     tags: ['intake'],
     security: 'bearer',
     body: { schema: ZFeedbackItem.partial({ source: true, externalId: true, receivedAt: true }) },
-    responses: { 200: ok(ZTriageResult, 'The triage result (masked text, classification, severity, fragments)'), ...JSON_BODY_ERRORS, 401: E401 },
+    responses: {
+      200: ok(ZTriageResult, 'The triage result (masked text, classification, severity, fragments)'),
+      ...JSON_BODY_ERRORS,
+      401: E401,
+      429: e("The LLM classifier's provider is rate limiting (`Retry-After` passed on)"),
+      502: e('The LLM classifier was refused by its provider'),
+      503: e("The LLM classifier's provider is unreachable; retry"),
+    },
   },
   'POST /v1/predict/outcome': {
     summary: 'Predict how a complaint will be resolved',
@@ -455,7 +464,7 @@ export function buildOpenApi(routes: ReadonlyArray<{ method: string; url: string
       title: 'Loopwright API',
       version,
       description:
-        "Every response carries X-Request-Id (the caller's, when it sent a safe one: 1-128 of A-Z a-z 0-9 . _ : -). Errors share one body: `{ error: { code, message, fields? } }`. Every GET also answers HEAD. The service applies no rate limit of its own (no 429).",
+        "Every response carries X-Request-Id (the caller's, when it sent a safe one: 1-128 of A-Z a-z 0-9 . _ : -). Errors share one body: `{ error: { code, message, fields? } }`. Every GET also answers HEAD. The service applies no rate limit of its own: a 429 (with Retry-After) passes on an upstream's, the LLM classifier's provider.",
     },
     security: [{ bearer: [] }],
     tags: ['operations', 'intake', 'issues', 'brain', 'webhooks', 'slack', 'codec'].map((name) => ({ name })),
