@@ -132,6 +132,8 @@ describe('GET /openapi.json', () => {
     expect(feedback({ source: 'api', externalId: 'x-1', text: 'The app crashes', receivedAt: '2026-11-29T10:00:00Z' })).toBe(true);
     expect(feedback({ items: [{ source: 'api', externalId: 'x-1', text: 'The app crashes', receivedAt: '2026-11-29T10:00:00Z' }] })).toBe(true);
     expect(feedback({ source: 'api', text: 42 })).toBe(false);
+    expect(feedback([{ source: 'api', externalId: 'x-1', text: 'The app crashes', receivedAt: '2026-11-29T10:00:00Z' }])).toBe(true);
+    expect(feedback({ items: [] })).toBe(false);
     expect(body('/v1/issues/{workflowId}/snooze')({ minutes: 60 })).toBe(true);
     expect(body('/v1/issues/{workflowId}/snooze')({ minutes: 0 })).toBe(false);
     expect(body('/v1/issues/{workflowId}/split')({ grouping: 'similarity', reason: 'refunds' })).toBe(true);

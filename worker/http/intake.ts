@@ -81,6 +81,16 @@ export async function startedDigest(temporal: TemporalTarget, workflowId: string
 }
 
 const ZBatch = z.strictObject({ items: z.array(z.unknown()).min(1, 'items must not be empty').max(MAX_BATCH_ITEMS, `at most ${MAX_BATCH_ITEMS} items per batch`) });
+/**
+ * POST /v1/feedback's body as documented: one item, `{ items: [...] }` or a bare array. splitBody
+ * checks the batch's envelope (ZBatch) and intakeItems each item (ZFeedbackItem), so one invalid
+ * item is refused alone; this union states the same limits for the OpenAPI document.
+ */
+export const ZFeedbackBody = z.union([
+  ZFeedbackItem,
+  ZBatch.extend({ items: z.array(ZFeedbackItem).min(1).max(MAX_BATCH_ITEMS) }),
+  z.array(ZFeedbackItem).min(1).max(MAX_BATCH_ITEMS),
+]);
 
 /**
  * The request body as a list of raw items: `{ items: [...] }` or a bare array is a batch, any

@@ -35,6 +35,7 @@ import {
 } from '../../workflows/messages.js';
 import { ZIssueListQuery, ZIssuePage } from '../issues.js';
 import { ZDecisionBody } from './approvals.js';
+import { ZFeedbackBody } from './intake.js';
 import { ZLabel, ZListQuery, ZPromote } from './brain.js';
 import { ZCodecPayloads, ZCodecSessionBody } from './codec.js';
 import { ZPredictOutcomeRequest } from './predict.js';
@@ -159,7 +160,7 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
     tags: ['intake'],
     security: 'bearer',
     headers: [{ name: 'Idempotency-Key', description: 'Makes a retried single item a duplicate of the first; reusing it for a different item is refused with 422' }],
-    body: { schema: z.union([ZFeedbackItem, z.object({ items: z.array(ZFeedbackItem).min(1) })]) },
+    body: { schema: ZFeedbackBody },
     responses: {
       202: ok(z.union([ZIntakeAccepted, ZIntakeBatch]), 'Accepted: the workflow started (or already existed); for a batch, per-item results'),
       207: ok(ZIntakeBatch, 'Batch partly accepted: per-item results'),
