@@ -5,12 +5,11 @@
 // the new model version. The decisions live in worker/brain/review.ts, shared with the HTTP API.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadSentenceEncoder, hasModel, modelDir } from '../../activities/triage/encoder.js';
-import { isLoopwrightError } from '../../workflows/domain/errors.js';
-import { labeledFileFromEnv, openBrainStores, taxonomyFromEnv } from '../brain/context.js';
+import { labeledFileFromEnv, taxonomyFromEnv } from '../brain/context.js';
 import { DEFAULT_REVIEW_BELOW, labelMessage, listReviewQueue, type TReviewItem } from '../brain/review.js';
 import { PROJECT_ROOT } from '../config.js';
+import { brainCommand } from './brain-subcommands.js';
 import type { CliCommand, CliIo } from './types.js';
 
 const USAGE = `usage: loopwright review [list] [--below P] [--limit N] [--json] [--db URL]
@@ -45,66 +44,26 @@ function apiToken(env: NodeJS.ProcessEnv): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const sub = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'list';
-  const rest = argv[0] && !argv[0].startsWith('-') ? argv.slice(1) : argv;
-  let v;
-  let pos: string[];
-  try {
-    const parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        below: { type: 'string', default: String(DEFAULT_REVIEW_BELOW) },
-        limit: { type: 'string', default: '20' },
-        db: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        reviewer: { type: 'string' },
-        name: { type: 'string' },
-        url: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    v = parsed.values;
-    pos = parsed.positionals;
-    if (!['list', 'label', 'theme', 'reload', 'help'].includes(sub)) throw new Error(`unknown subcommand "${sub}"`);
+const run = brainCommand({
+  name: 'review',
+  usage: USAGE,
+  subcommands: ['list', 'label', 'theme', 'reload'],
+  options: {
+    below: { type: 'string', default: String(DEFAULT_REVIEW_BELOW) },
+    limit: { type: 'string', default: '20' },
+    db: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    reviewer: { type: 'string' },
+    name: { type: 'string' },
+    url: { type: 'string' },
+  },
+  check(sub, { values: v, positionals: pos }) {
     if ((sub === 'label' || sub === 'theme') && !v.help && (pos.length !== 2 || !v.reviewer)) throw new Error(`${sub} needs WORKFLOW_ID, a ${sub === 'label' ? 'CATEGORY' : 'THEME_ID'} and --reviewer`);
     if (!(Number(v.below) >= 0 && Number(v.below) <= 1)) throw new Error('--below must be a probability (0..1)');
     if (!/^\d+$/.test(v.limit)) throw new Error('--limit must be a positive integer');
-  } catch (e) {
-    io.stderr.write(`loopwright review: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (v.help || sub === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (sub === 'reload') {
-    const url = `${(v.url ?? io.env.LOOPWRIGHT_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '')}/v1/model/reload`;
-    const token = apiToken(io.env);
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{}' });
-      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-      if (!res.ok) {
-        io.stderr.write(`loopwright review: reload refused (${res.status}): ${String((body.error as { message?: string } | undefined)?.message ?? JSON.stringify(body)).slice(0, 300)}\n`);
-        return 1;
-      }
-      io.stdout.write(v.json ? `${JSON.stringify(body, null, 2)}\n` : `retrained: ${String(body.previousModelVersion)} → ${String(body.modelVersion)} (${String(body.labeledExamples)} labeled examples)\n`);
-      return 0;
-    } catch (e) {
-      io.stderr.write(`loopwright review: cannot reach ${url}: ${(e as Error).message}\n`);
-      return 1;
-    }
-  }
-  let ctx;
-  try {
-    ctx = await openBrainStores(v.db, io.env);
-  } catch (e) {
-    io.stderr.write(`loopwright review: ${isLoopwrightError(e) ? e.message : 'cannot open the stores'}\n`);
-    return 1;
-  }
-  try {
+  },
+  withoutStores: (sub, { values: v }, io) => (sub === 'reload' ? reload(v.url, v.json, io) : undefined),
+  async run(sub, { values: v, positionals: pos }, ctx, io) {
     if (sub === 'list') {
       const items = await listReviewQueue(ctx.audit, { below: Number(v.below), limit: Number(v.limit) });
       io.stdout.write(v.json ? `${JSON.stringify({ items }, null, 2)}\n` : render(items));
@@ -123,12 +82,25 @@ async function run(argv: string[], io: CliIo): Promise<number> {
             `${r.labeledFile ? `; appended to ${r.labeledFile} (retrains on next start or: loopwright review reload)` : ''}\n`,
     );
     return 0;
+  },
+});
+
+/** `review reload`: asks the running service to retrain. */
+async function reload(urlFlag: string | undefined, json: boolean, io: CliIo): Promise<number> {
+  const url = `${(urlFlag ?? io.env.LOOPWRIGHT_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '')}/v1/model/reload`;
+  const token = apiToken(io.env);
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{}' });
+    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!res.ok) {
+      io.stderr.write(`loopwright review: reload refused (${res.status}): ${String((body.error as { message?: string } | undefined)?.message ?? JSON.stringify(body)).slice(0, 300)}\n`);
+      return 1;
+    }
+    io.stdout.write(json ? `${JSON.stringify(body, null, 2)}\n` : `retrained: ${String(body.previousModelVersion)} → ${String(body.modelVersion)} (${String(body.labeledExamples)} labeled examples)\n`);
+    return 0;
   } catch (e) {
-    if (!isLoopwrightError(e)) throw e;
-    io.stderr.write(`loopwright review: ${e.message}\n`);
+    io.stderr.write(`loopwright review: cannot reach ${url}: ${(e as Error).message}\n`);
     return 1;
-  } finally {
-    await ctx.close();
   }
 }
 

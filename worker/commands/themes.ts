@@ -2,12 +2,10 @@
 // at most five words, with counts per day and spikes; `themes promote` turns one into a taxonomy
 // category (worker/brain/promote.ts). Reads the grouping store beside the audit store.
 // Must not: print unmasked text (examples are the members' masked texts).
-import { parseArgs } from 'node:util';
 import { describeThemes, type TThemeView } from '../../activities/grouping/themes.js';
-import { isLoopwrightError } from '../../workflows/domain/errors.js';
-import { openBrainStores } from '../brain/context.js';
 import { promoteTheme } from '../brain/promote.js';
-import type { CliCommand, CliIo } from './types.js';
+import { brainCommand } from './brain-subcommands.js';
+import type { CliCommand } from './types.js';
 
 const USAGE = `usage: loopwright themes [list] [--days N] [--limit N] [--json] [--db URL]
        loopwright themes promote THEME_ID --category ID --reviewer ID [--name NAME]
@@ -37,51 +35,27 @@ export function renderThemes(views: readonly TThemeView[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
-  const sub = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'list';
-  const rest = argv[0] && !argv[0].startsWith('-') ? argv.slice(1) : argv;
-  let v;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        days: { type: 'string', default: '7' },
-        limit: { type: 'string', default: '20' },
-        db: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        category: { type: 'string' },
-        reviewer: { type: 'string' },
-        name: { type: 'string' },
-        description: { type: 'string' },
-        owner: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    v = parsed.values;
-    positionals = parsed.positionals;
-    if (!['list', 'promote', 'help'].includes(sub)) throw new Error(`unknown subcommand "${sub}"`);
+const run = brainCommand({
+  name: 'themes',
+  usage: USAGE,
+  subcommands: ['list', 'promote'],
+  options: {
+    days: { type: 'string', default: '7' },
+    limit: { type: 'string', default: '20' },
+    db: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    category: { type: 'string' },
+    reviewer: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    owner: { type: 'string' },
+    out: { type: 'string' },
+  },
+  check(sub, { values: v, positionals }) {
     if (sub === 'promote' && !v.help && (positionals.length !== 1 || !v.category || !v.reviewer)) throw new Error('promote needs THEME_ID, --category and --reviewer');
     if (!/^\d+$/.test(v.days) || !/^\d+$/.test(v.limit)) throw new Error('--days and --limit must be positive integers');
-  } catch (e) {
-    io.stderr.write(`loopwright themes: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (v.help || sub === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  let ctx;
-  try {
-    ctx = await openBrainStores(v.db, io.env);
-  } catch (e) {
-    io.stderr.write(`loopwright themes: ${isLoopwrightError(e) ? e.message : 'cannot open the stores'}\n`);
-    return 1;
-  }
-  try {
+  },
+  async run(sub, { values: v, positionals }, ctx, io) {
     if (sub === 'promote') {
       const r = await promoteTheme(
         { store: ctx.grouping, audit: ctx.audit },
@@ -107,13 +81,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const views = describeThemes(await ctx.grouping.groups('theme'), await ctx.grouping.members('theme', null), { now: Date.now(), days: Number(v.days) }).slice(0, Number(v.limit));
     io.stdout.write(v.json ? `${JSON.stringify({ themes: views }, null, 2)}\n` : renderThemes(views));
     return 0;
-  } catch (e) {
-    if (!isLoopwrightError(e)) throw e;
-    io.stderr.write(`loopwright themes: ${e.message}\n`);
-    return 1;
-  } finally {
-    await ctx.close();
-  }
-}
+  },
+});
 
 export const command: CliCommand = { name: 'themes', summary: 'emerging themes (needs_review clustered by meaning); promote one into the taxonomy', run };
