@@ -1,12 +1,14 @@
 // The fused classifier: sentence embeddings (the `SentenceEncoder` port, an int8 ONNX model run
 // in-process) next to TF-IDF features in one calibrated linear SVM, with out-of-scope detection
-// by distance to the classes' training examples in embedding space. Implements `Classifier`:
+// by distance to the classes' training examples in embedding space, and a nearest-neighbour term
+// (similarity to the closest training example of each of the linear model's best classes) added to
+// the scores with a weight chosen on the calibration slice. Implements `Classifier`:
 // `classify` embeds the text, then decides synchronously (offline-classifier.ts owns the model).
 // Must not fetch anything (the encoder reads vendored files only) or keep per-message state
 // beyond the encoder's cache of recent embeddings; the same inputs give the same modelVersion.
 import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
 import type { TClassification } from '../../workflows/domain/triage.js';
-import { trainEmbeddingTextModel, type EmbeddingTextModel, type OfflineClassifierOptions } from './offline-classifier.js';
+import { trainEmbeddingTextModel, type EmbeddingTextModel, type NeighbourConfig, type OfflineClassifierOptions } from './offline-classifier.js';
 import type { Classifier, SentenceEncoder } from './ports.js';
 
 export interface FusedClassifierOptions extends Omit<OfflineClassifierOptions, 'dense'> {
@@ -14,10 +16,22 @@ export interface FusedClassifierOptions extends Omit<OfflineClassifierOptions, '
   denseWeight?: number;
   /** Nearest-example cosine similarity below which a message is out of scope (0 = off). */
   minSimilarity?: number;
+  /** The nearest-neighbour term (default FUSED_DEFAULTS.neighbours); `null` turns it off. */
+  neighbours?: NeighbourConfig | null;
 }
 
-/** Defaults measured in bench/classifier.ts (BANKING77, CLINC150 cross-validation). */
-export const FUSED_DEFAULTS = { denseWeight: 2, minSimilarity: 0.2, minCoverage: 0 } as const;
+/**
+ * Defaults measured in bench/classifier.ts (BANKING77, CLINC150 cross-validation). The neighbour
+ * settings (k 1, 5 candidate classes, weights 0–32) come from an inner split of fold 0's training
+ * part and of the 20-per-intent examples, never a test fold; the weight itself is chosen per
+ * training set on its own calibration slice.
+ */
+export const FUSED_DEFAULTS: { denseWeight: number; minSimilarity: number; minCoverage: number; neighbours: NeighbourConfig } = {
+  denseWeight: 2,
+  minSimilarity: 0.2,
+  minCoverage: 0,
+  neighbours: { k: 1, candidates: 5, weights: [0, 2, 4, 8, 12, 16, 24, 32] },
+};
 
 export interface FusedClassifier extends Classifier {
   readonly model: EmbeddingTextModel;
@@ -36,7 +50,8 @@ export function trainingTexts(taxonomy: TTaxonomy, opts: Pick<OfflineClassifierO
 
 /** Builds the model from vectors already computed (benchmarks reuse one embedding pass across folds). */
 export function fuseWithVectors(taxonomy: TTaxonomy, encoderVersion: string, dimension: number, vectorOf: (text: string) => Float32Array, opts: FusedClassifierOptions = {}): EmbeddingTextModel {
-  const { denseWeight, minSimilarity, ...rest } = opts;
+  const { denseWeight, minSimilarity, neighbours, ...rest } = opts;
+  const neighbourCfg = neighbours === undefined ? FUSED_DEFAULTS.neighbours : neighbours;
   return trainEmbeddingTextModel(taxonomy, {
     minCoverage: FUSED_DEFAULTS.minCoverage,
     ...rest,
@@ -46,6 +61,7 @@ export function fuseWithVectors(taxonomy: TTaxonomy, encoderVersion: string, dim
       vectorOf,
       weight: denseWeight ?? FUSED_DEFAULTS.denseWeight,
       minSimilarity: minSimilarity ?? FUSED_DEFAULTS.minSimilarity,
+      ...(neighbourCfg ? { neighbours: neighbourCfg } : {}),
     },
   });
 }

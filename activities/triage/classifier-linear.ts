@@ -348,24 +348,27 @@ export function softmaxInto(logits: Float64Array, temperature: number, p: Float6
   for (let c = 0; c < logits.length; c++) p[c] = p[c]! / sum;
 }
 
+/** Mean negative log-likelihood of `labels` under `softmax(logits / temperature)`. */
+export function meanNegativeLogLikelihood(logits: readonly Float64Array[], labels: ArrayLike<number>, temperature: number): number {
+  if (logits.length === 0) return 0;
+  let total = 0;
+  logits.forEach((z, i) => {
+    let max = -Infinity;
+    for (let c = 0; c < z.length; c++) if (z[c]! > max) max = z[c]!;
+    let sum = 0;
+    for (let c = 0; c < z.length; c++) sum += Math.exp((z[c]! - max) / temperature);
+    total += Math.log(sum) - ((z[labels[i] ?? 0] ?? 0) - max) / temperature;
+  });
+  return total / logits.length;
+}
+
 /**
  * Temperature minimising negative log-likelihood on held-out logits (Guo et al. 2017).
  * Golden-section search on log T: NLL is unimodal in T and one parameter cannot overfit much.
  */
 export function fitTemperature(logits: readonly Float64Array[], labels: ArrayLike<number>): number {
   if (logits.length === 0) return 1;
-  const nll = (logT: number): number => {
-    const t = Math.exp(logT);
-    let total = 0;
-    logits.forEach((z, i) => {
-      let max = -Infinity;
-      for (let c = 0; c < z.length; c++) if (z[c]! > max) max = z[c]!;
-      let sum = 0;
-      for (let c = 0; c < z.length; c++) sum += Math.exp((z[c]! - max) / t);
-      total += Math.log(sum) - ((z[labels[i] ?? 0] ?? 0) - max) / t;
-    });
-    return total;
-  };
+  const nll = (logT: number): number => meanNegativeLogLikelihood(logits, labels, Math.exp(logT));
   let lo = Math.log(0.02);
   let hi = Math.log(20);
   const g = (Math.sqrt(5) - 1) / 2;

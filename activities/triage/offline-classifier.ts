@@ -19,6 +19,7 @@ import {
   LinearWorkspace,
   SparseMatrixBuilder,
   fitTemperature,
+  meanNegativeLogLikelihood,
   scoreInto,
   scoreRowInto,
   seededRandom,
@@ -39,7 +40,8 @@ export const FUSED_MODEL_FAMILY = 'fused-svm';
  * update rule, summation order), so modelVersion never names two different models.
  */
 // 5: embeddings trained from a dense block (summation order of the dense part changed).
-const ALGORITHM_REVISION = 5;
+// 6: fused scores may add a nearest-neighbour term whose weight is chosen on the calibration slice.
+const ALGORITHM_REVISION = 6;
 
 export interface OfflineClassifierOptions {
   /** Labeled rows added to the taxonomy's examples (e.g. from `readLabeledFile`). */
@@ -73,6 +75,23 @@ export interface DenseFeatures {
    * message is out of scope (default 0: off). Probabilities always sum to one; distance does not.
    */
   minSimilarity?: number;
+  /**
+   * Adds `weight × (mean cosine to the class's k nearest training examples)` to the temperature-scaled
+   * logits of the `candidates` best classes. The weight is picked from `weights` on the calibration
+   * slice (probe trained without it, neighbours searched among the probe's training rows only, by the
+   * lowest negative log-likelihood after refitting the temperature), so it is never read off test data.
+   * Absent: linear scores alone.
+   */
+  neighbours?: NeighbourConfig;
+}
+
+export interface NeighbourConfig {
+  /** Neighbours averaged per class (1 = the nearest example). */
+  k: number;
+  /** Only the best classes of the linear model are searched; the rest keep the lowest searched score. */
+  candidates: number;
+  /** Weights tried on the calibration slice; 0 in the list lets the slice turn the term off. */
+  weights: readonly number[];
 }
 
 export interface Ranked {
@@ -114,6 +133,8 @@ export interface EmbeddingTextModel {
   readonly minCoverage: number;
   readonly minSimilarity: number;
   readonly temperature: number;
+  /** Weight of the nearest-neighbour term chosen on the calibration slice (0: linear scores alone). */
+  readonly neighbourWeight: number;
   readonly taxonomyVersion: string;
   readonly modelVersion: string;
   readonly trainingExamples: number;
@@ -126,6 +147,8 @@ const ALTERNATIVES = 3;
 // Below this many examples in a class, holding any out for calibration hurts more than it helps.
 const MIN_PER_CLASS_FOR_HOLDOUT = 4;
 const HOLDOUT_EVERY = 5;
+// A weight picked on fewer held-out rows than this is noise; the neighbour term then stays off.
+const MIN_HELDOUT_FOR_NEIGHBOURS = 50;
 
 export function trainOfflineClassifier(taxonomy: TTaxonomy, opts: OfflineClassifierOptions = {}): OfflineClassifier {
   if (opts.dense) throw new LoopwrightError('invalid_config', 'dense features need trainEmbeddingTextModel (the fused classifier), not trainOfflineClassifier');
@@ -178,7 +201,18 @@ function trainCore(taxonomy: TTaxonomy, opts: OfflineClassifierOptions): LinearT
   const dense = opts.dense;
   const denseWeight = dense ? (dense.weight ?? 2) : 0;
   const minSimilarity = dense?.minSimilarity ?? 0;
-  const settings = { featureCfg, linearCfg, threshold, minCoverage, calibrate, ...(dense ? { encoder: dense.encoderVersion, denseWeight, minSimilarity } : {}) };
+  const neighbours = dense?.neighbours;
+  if (neighbours && !(Number.isInteger(neighbours.k) && neighbours.k >= 1 && Number.isInteger(neighbours.candidates) && neighbours.candidates >= 1)) {
+    throw new LoopwrightError('invalid_config', `neighbours.k and neighbours.candidates must be positive integers, got ${neighbours.k} and ${neighbours.candidates}`);
+  }
+  const settings = {
+    featureCfg,
+    linearCfg,
+    threshold,
+    minCoverage,
+    calibrate,
+    ...(dense ? { encoder: dense.encoderVersion, denseWeight, minSimilarity, ...(neighbours ? { neighbours } : {}) } : {}),
+  };
   const family = dense ? FUSED_MODEL_FAMILY : OFFLINE_MODEL_FAMILY;
   const modelVersion = `${family}@${hashTrainingData(taxonomyVersion, categories, texts, labels, settings)}${dense ? `+${dense.encoderVersion}` : ''}`;
 
@@ -206,7 +240,7 @@ function trainCore(taxonomy: TTaxonomy, opts: OfflineClassifierOptions): LinearT
   // One pair of weight buffers for both trainings: the calibration probe is used up (its held-out
   // logits computed) before the final training overwrites it. Saves ~25 MB at 10k examples.
   const workspace = new LinearWorkspace(dimension * classes);
-  let temperature = 1;
+  let scoring: Scoring = { temperature: 1, logitScale: 1, neighbourWeight: 0 };
   if (calibrate) {
     const { train, heldOut } = splitForCalibration(labels, classes, linearCfg.seed);
     if (heldOut.length > 0) {
@@ -216,26 +250,65 @@ function trainCore(taxonomy: TTaxonomy, opts: OfflineClassifierOptions): LinearT
         scoreRowInto(probe, x, row, out);
         return out;
       });
-      temperature = fitTemperature(
-        logits,
-        heldOut.map((row) => labels[row]!),
-      );
+      const heldLabels = heldOut.map((row) => labels[row]!);
+      scoring = { temperature: fitTemperature(logits, heldLabels), logitScale: 1, neighbourWeight: 0 };
+      if (neighbours && denseData && neighbours.weights.some((w) => w > 0) && heldOut.length >= MIN_HELDOUT_FOR_NEIGHBOURS) {
+        // Neighbours among the probe's training rows only: a held-out row must not find itself.
+        const probeExemplars = Exemplars.build(denseData, labels, classes, denseDim, Int32Array.from(train));
+        const search = new NeighbourSearch(probeExemplars, classes, neighbours);
+        const nearest = heldOut.map((row, i) => search.scores(logits[i]!, denseData!.subarray(row * denseDim, (row + 1) * denseDim)).slice());
+        scoring = chooseNeighbourWeight(logits, nearest, heldLabels, scoring.temperature, neighbours.weights);
+      }
     }
   }
   const model = trainLinear(x, labels, classes, dimension, linearCfg, undefined, workspace);
   return new LinearTextClassifier({
     combiner,
     exemplars,
+    neighbours: exemplars && neighbours && scoring.neighbourWeight > 0 ? new NeighbourSearch(exemplars, classes, neighbours) : undefined,
+    scoring,
     minSimilarity,
     model,
     categories,
-    temperature,
     threshold,
     minCoverage,
     taxonomyVersion,
     modelVersion,
     trainingExamples: texts.length,
   });
+}
+
+/**
+ * How logits become probabilities: `softmax((logitScale · z + neighbourWeight · n) / temperature)`,
+ * n the nearest-neighbour scores. Without neighbours this is plain temperature scaling (scale 1).
+ */
+interface Scoring {
+  temperature: number;
+  logitScale: number;
+  neighbourWeight: number;
+}
+
+/**
+ * Picks the neighbour weight on the calibration slice: the linear logits are put on the
+ * log-probability scale of their own fitted temperature `t0` first, so the weights tried mean the
+ * same thing for every model; for each weight the temperature is refitted on the combined score
+ * and the weight with the lowest held-out negative log-likelihood wins (ties: the smaller weight).
+ */
+function chooseNeighbourWeight(logits: readonly Float64Array[], nearest: readonly Float64Array[], labels: readonly number[], t0: number, weights: readonly number[]): Scoring {
+  let best: (Scoring & { nll: number }) | undefined;
+  for (const w of [...new Set([0, ...weights])].sort((a, b) => a - b)) {
+    const combined = logits.map((z, i) => {
+      const out = new Float64Array(z.length);
+      const n = nearest[i]!;
+      for (let c = 0; c < z.length; c++) out[c] = z[c]! / t0 + w * n[c]!;
+      return out;
+    });
+    const temperature = fitTemperature(combined, labels);
+    const nll = meanNegativeLogLikelihood(combined, labels, temperature);
+    if (best === undefined || nll < best.nll - 1e-9) best = { temperature, logitScale: 1 / t0, neighbourWeight: w, nll };
+  }
+  if (best === undefined || best.neighbourWeight === 0) return { temperature: t0, logitScale: 1, neighbourWeight: 0 };
+  return { temperature: best.temperature, logitScale: best.logitScale, neighbourWeight: best.neighbourWeight };
 }
 
 /**
@@ -330,16 +403,40 @@ class Exemplars {
     readonly dim: number,
   ) {}
 
-  static build(vectors: Float32Array, labels: Int32Array, classes: number, dim: number): Exemplars {
+  /** `rows`: the training rows to index (all when omitted). */
+  static build(vectors: Float32Array, labels: Int32Array, classes: number, dim: number, rows?: Int32Array): Exemplars {
+    const members = rows ?? Int32Array.from(labels.keys());
     const start = new Int32Array(classes + 1);
-    labels.forEach((y) => start[y + 1]!++);
+    members.forEach((i) => start[labels[i]! + 1]!++);
     for (let c = 0; c < classes; c++) start[c + 1] = start[c + 1]! + start[c]!;
     const fill = start.slice(0, classes);
-    const rowOf = new Int32Array(labels.length);
-    labels.forEach((y, i) => {
-      rowOf[fill[y]!++] = i;
+    const rowOf = new Int32Array(members.length);
+    members.forEach((i) => {
+      rowOf[fill[labels[i]!]!++] = i;
     });
     return new Exemplars(vectors, rowOf, start, dim);
+  }
+
+  /**
+   * The `k` highest cosine similarities between `v` and the examples of class `c`, best first,
+   * into `top[0 … k-1]` (-1 where the class has fewer examples); returns how many were found.
+   */
+  nearestK(c: number, v: Float32Array, k: number, top: Float64Array): number {
+    top.fill(-1, 0, k);
+    const dim = this.dim;
+    const data = this.vectors;
+    let found = 0;
+    for (let r = this.start[c]!; r < this.start[c + 1]!; r++) {
+      const dot = dotAt(data, this.rowOf[r]! * dim, v, dim);
+      if (found === k && dot <= top[k - 1]!) continue;
+      let p = found < k ? found++ : k - 1;
+      while (p > 0 && top[p - 1]! < dot) {
+        top[p] = top[p - 1]!;
+        p--;
+      }
+      top[p] = dot;
+    }
+    return found;
   }
 
   /** Highest cosine similarity (vectors are unit length) between `v` and an example of class `c`. */
@@ -357,13 +454,97 @@ class Exemplars {
   }
 }
 
+/** `Σ_j data[base + j] · v[j]`, four accumulators (the neighbour search's inner loop). */
+function dotAt(data: Float32Array, base: number, v: Float32Array, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    s0 += data[base + j]! * v[j]!;
+    s1 += data[base + j + 1]! * v[j + 1]!;
+    s2 += data[base + j + 2]! * v[j + 2]!;
+    s3 += data[base + j + 3]! * v[j + 3]!;
+  }
+  for (; j < dim; j++) s0 += data[base + j]! * v[j]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * The nearest-neighbour term: for the `candidates` classes with the highest linear logits, the mean
+ * cosine similarity to the class's `k` nearest examples; every other class gets the lowest of those,
+ * so the term reorders the candidates and never lifts an outsider above them. Also reports the
+ * nearest-example similarity of each candidate (the out-of-scope check needs the winner's).
+ * Reuses its buffers: one instance per classifier, used synchronously.
+ */
+class NeighbourSearch {
+  private readonly out: Float64Array;
+  private readonly nearestOut: Float64Array;
+  private readonly top: Float64Array;
+  private readonly picked: Int32Array;
+
+  constructor(
+    private readonly exemplars: Exemplars,
+    readonly classes: number,
+    readonly cfg: NeighbourConfig,
+  ) {
+    this.out = new Float64Array(classes);
+    this.nearestOut = new Float64Array(classes);
+    this.top = new Float64Array(cfg.k);
+    this.picked = new Int32Array(Math.min(cfg.candidates, classes));
+  }
+
+  /** Neighbour score per class for a message with linear logits `z` and embedding `v` (a reused buffer). */
+  scores(z: Float64Array, v: Float32Array): Float64Array {
+    const n = this.picked.length;
+    topIndices(z, this.picked);
+    let lowest = Infinity;
+    this.nearestOut.fill(-1);
+    for (let a = 0; a < n; a++) {
+      const c = this.picked[a]!;
+      const found = this.exemplars.nearestK(c, v, this.cfg.k, this.top);
+      let sum = 0;
+      for (let i = 0; i < found; i++) sum += this.top[i]!;
+      const s = found === 0 ? -1 : sum / found;
+      this.out[c] = s;
+      this.nearestOut[c] = found === 0 ? -1 : this.top[0]!;
+      if (s < lowest) lowest = s;
+    }
+    for (let c = 0; c < this.classes; c++) if (!this.picked.includes(c)) this.out[c] = lowest;
+    return this.out;
+  }
+
+  /** Nearest-example similarity of class `c` from the last `scores` call, if `c` was a candidate. */
+  nearestOf(c: number): number | undefined {
+    return this.picked.includes(c) ? this.nearestOut[c] : undefined;
+  }
+}
+
+/** Indices of the `out.length` largest values of `z`, best first (ties: lower index). */
+function topIndices(z: Float64Array, out: Int32Array): void {
+  const k = out.length;
+  let filled = 0;
+  for (let c = 0; c < z.length; c++) {
+    const value = z[c]!;
+    if (filled === k && value <= z[out[k - 1]!]!) continue;
+    let p = filled < k ? filled++ : k - 1;
+    while (p > 0 && z[out[p - 1]!]! < value) {
+      out[p] = out[p - 1]!;
+      p--;
+    }
+    out[p] = c;
+  }
+}
+
 interface LinearTextClassifierParts {
   combiner: FeatureCombiner;
   exemplars: Exemplars | undefined;
+  neighbours: NeighbourSearch | undefined;
+  scoring: Scoring;
   minSimilarity: number;
   model: LinearModel;
   categories: string[];
-  temperature: number;
   threshold: number;
   minCoverage: number;
   taxonomyVersion: string;
@@ -380,8 +561,9 @@ class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
   readonly minSimilarity: number;
   private readonly combiner: FeatureCombiner;
   private readonly exemplars: Exemplars | undefined;
+  private readonly neighbours: NeighbourSearch | undefined;
+  private readonly scoring: Scoring;
   readonly threshold: number;
-  readonly temperature: number;
   readonly taxonomyVersion: string;
   readonly modelVersion: string;
   readonly trainingExamples: number;
@@ -393,7 +575,8 @@ class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
   constructor(parts: LinearTextClassifierParts) {
     this.categories = parts.categories;
     this.threshold = parts.threshold;
-    this.temperature = parts.temperature;
+    this.scoring = parts.scoring;
+    this.neighbours = parts.neighbours;
     this.taxonomyVersion = parts.taxonomyVersion;
     this.modelVersion = parts.modelVersion;
     this.trainingExamples = parts.trainingExamples;
@@ -404,6 +587,14 @@ class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
     this.minCoverage = parts.minCoverage;
     this.logits = new Float64Array(parts.categories.length);
     this.probs = new Float64Array(parts.categories.length);
+  }
+
+  get temperature(): number {
+    return this.scoring.temperature;
+  }
+
+  get neighbourWeight(): number {
+    return this.scoring.neighbourWeight;
   }
 
   // async so that an unexpected throw becomes a rejection, as callers of a Classifier expect.
@@ -472,7 +663,13 @@ class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
   private forward(text: string, embedding: Float32Array | undefined): RawPrediction & { length: number } {
     const v = this.combiner.transform(text, embedding);
     scoreInto(this.model, v.indices, v.values, v.length, this.logits);
-    softmaxInto(this.logits, this.temperature, this.probs);
+    const search = embedding ? this.neighbours : undefined;
+    if (search) {
+      const { logitScale, neighbourWeight } = this.scoring;
+      const n = search.scores(this.logits, embedding!);
+      for (let c = 0; c < this.logits.length; c++) this.logits[c] = this.logits[c]! * logitScale + neighbourWeight * n[c]!;
+    }
+    softmaxInto(this.logits, this.scoring.temperature, this.probs);
     let index = 0;
     let best = -1;
     for (let c = 0; c < this.probs.length; c++) {
@@ -482,7 +679,7 @@ class LinearTextClassifier implements OfflineClassifier, EmbeddingTextModel {
         index = c;
       }
     }
-    const similarity = embedding && this.exemplars ? this.exemplars.nearest(index, embedding) : 1;
+    const similarity = embedding && this.exemplars ? (search?.nearestOf(index) ?? this.exemplars.nearest(index, embedding)) : 1;
     // Coverage counts TF-IDF words only; the appended embedding entries are not "words".
     return { index, probability: best, coverage: this.combiner.lastCoverage, length: v.length, similarity };
   }
