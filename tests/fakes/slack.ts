@@ -11,7 +11,15 @@
 //   Threads (chat.postMessage thread_ts; conversations.replies ts/limit/cursor/include_all_metadata,
 //   parent first; replies are not in conversations.history): https://docs.slack.dev/messaging/#threading
 //     https://docs.slack.dev/reference/methods/conversations.replies
-//   views.open (trigger_id, view; expired_trigger_id): https://docs.slack.dev/reference/methods/views.open
+//   views.open (trigger_id, view; expired_trigger_id: a trigger id is good for one view within 3 s):
+//     https://docs.slack.dev/reference/methods/views.open
+//   Message shortcuts (payload type message_action: callback_id, trigger_id, user, channel, message,
+//     message_ts, response_url): https://docs.slack.dev/reference/interaction-payloads/shortcuts-interaction-payload
+//   view_submission (view.id, callback_id, private_metadata, state.values[block_id][action_id] with
+//     `value` for plain_text_input and `selected_option` for static_select):
+//     https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
+//   static_select (options ≤ 100, option text ≤ 75, value ≤ 150, placeholder ≤ 150):
+//     https://docs.slack.dev/reference/block-kit/block-elements/select-menu-element
 //   views.update (view_id or external_id, view; not_found): https://docs.slack.dev/reference/methods/views.update
 //   chat.postEphemeral (channel, user, text): https://docs.slack.dev/reference/methods/chat.postEphemeral
 //   Block Kit element limits: header 150, section text 3000, fields ≤ 10 of ≤ 2000, context ≤ 10
@@ -65,6 +73,10 @@ export interface FakeSlackState {
   ephemeral: Array<{ channel: string; user: string; text: string }>;
   /** Trigger ids views.open accepts (each once); empty: any trigger id not used before is accepted. */
   validTriggers: Set<string>;
+  /** When issueTrigger() handed out each trigger id (epoch ms): views.open refuses it after triggerTtlMs. */
+  triggersIssuedAt: Map<string, number>;
+  /** Slack's 3 s. */
+  triggerTtlMs: number;
   /** Messages posted to response_url hooks (`responseUrl(id)`), oldest first. */
   responses: Array<{ path: string; body: { text?: string; response_type?: string; replace_original?: boolean; blocks?: unknown[] } }>;
 }
@@ -78,6 +90,33 @@ export interface FakeSlack extends FakeServer {
   thread(channel: string, ts: string): FakeSlackMessage[];
   /** A response_url as Slack sends with a slash command (`…/commands/<team>/<id>/<secret>`). */
   responseUrl(id: string): string;
+  /** A fresh trigger id, as Slack puts in an interaction payload (good for one views.open within triggerTtlMs). */
+  issueTrigger(): string;
+  /**
+   * The `payload` of a message shortcut on a message of `channel`, as Slack sends it to the
+   * interactivity URL (with a fresh trigger id and an `…/actions/…` response_url).
+   */
+  messageShortcut(opts: { callbackId: string; user: { id: string; name: string }; channel: string; message: FakeSlackMessage }): TMessageShortcutPayload;
+  /**
+   * The `payload` of a view_submission of an opened modal, as Slack builds it from what the person
+   * entered: `inputs` maps block_id → the typed text (plain_text_input) or the chosen option's value
+   * (static_select). A block or option the view does not have throws: Slack could not send it.
+   */
+  viewSubmission(viewId: string, user: { id: string; name: string }, inputs: Record<string, string>): Record<string, unknown>;
+}
+
+export interface TMessageShortcutPayload {
+  type: 'message_action';
+  token: string;
+  action_ts: string;
+  team: { id: string; domain: string };
+  user: { id: string; name: string };
+  channel: { id: string; name: string };
+  callback_id: string;
+  trigger_id: string;
+  message_ts: string;
+  message: FakeSlackMessage;
+  response_url: string;
 }
 
 const ok = (body: Record<string, unknown> = {}): FakeReply => ({ status: 200, body: { ok: true, ...body } });
@@ -116,6 +155,12 @@ function validateElement(el: TObj): boolean {
     }
   }
   if (el.type === 'plain_text_input' && typeof el.max_length === 'number' && el.max_length > 3000) return false;
+  if (el.placeholder !== undefined && (!isPlain(el.placeholder) || tooLong(el.placeholder, 150))) return false;
+  if (el.type === 'static_select') {
+    const options = el.options as TObj[] | undefined;
+    if (!Array.isArray(options) || options.length === 0 || options.length > 100) return false;
+    if (!options.every((o) => isPlain(o.text) && !tooLong(o.text, 75) && typeof o.value === 'string' && o.value.length <= 150)) return false;
+  }
   return true;
 }
 
@@ -150,6 +195,8 @@ function validateBlocks(blocks: unknown, max = 50): string | undefined {
     }
     if (b.type === 'input') {
       if (!isPlain(b.label) || tooLong(b.label, 2000)) return 'invalid_blocks';
+      if (b.hint !== undefined && (!isPlain(b.hint) || tooLong(b.hint, 2000))) return 'invalid_blocks';
+      if (b.optional !== undefined && typeof b.optional !== 'boolean') return 'invalid_blocks';
       const el = b.element as TObj | undefined;
       if (!el || typeof el.type !== 'string' || !validateElement(el)) return 'invalid_blocks';
     }
@@ -199,9 +246,18 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     views: [],
     ephemeral: [],
     validTriggers: new Set(),
+    triggersIssuedAt: new Map(),
+    triggerTtlMs: 3_000,
     responses: [],
   };
   const usedTriggers = new Set<string>();
+  let hooks = 0;
+  let triggers = 0;
+  const issueTrigger = (): string => {
+    const id = `${++triggers}.${Date.now()}.fake${triggers.toString(16).padStart(8, '0')}`;
+    state.triggersIssuedAt.set(id, Date.now());
+    return id;
+  };
   const threadOf = (channel: string, ts: string): FakeSlackMessage[] => {
     let byParent = state.replies.get(channel);
     if (!byParent) state.replies.set(channel, (byParent = new Map()));
@@ -317,6 +373,8 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
       if (typeof trigger !== 'string' || trigger === '') return fail('invalid_arguments');
       // A trigger id is good for one view (and, in Slack, 3 seconds).
       if (usedTriggers.has(trigger) || (state.validTriggers.size > 0 && !state.validTriggers.has(trigger))) return fail('expired_trigger_id');
+      const issuedAt = state.triggersIssuedAt.get(trigger);
+      if (issuedAt !== undefined && Date.now() - issuedAt > state.triggerTtlMs) return fail('expired_trigger_id');
       usedTriggers.add(trigger);
       const v = viewOf(b);
       const e = v === undefined ? 'invalid_arguments' : validateModal(v);
@@ -404,5 +462,52 @@ export async function startFakeSlack(opts: { token?: string; channels?: string[]
     messages: (channel) => state.channels.get(channel) ?? [],
     thread: (channel, ts) => state.replies.get(channel)?.get(ts) ?? [],
     responseUrl: (id) => `${server.url}/commands/T0FAKE/${id}/hook-secret`,
+    issueTrigger,
+    messageShortcut: ({ callbackId, user, channel, message }) => ({
+      type: 'message_action',
+      token: 'legacy-verification-token-unused',
+      action_ts: newTs(),
+      team: { id: 'T0FAKE', domain: 'fake' },
+      user,
+      channel: { id: channel, name: channel.toLowerCase() },
+      callback_id: callbackId,
+      trigger_id: issueTrigger(),
+      message_ts: message.ts,
+      message,
+      response_url: `${server.url}/actions/T0FAKE/${++hooks}/hook-secret`,
+    }),
+    viewSubmission: (viewId, user, inputs) => {
+      const opened = state.views.find((v) => v.id === viewId);
+      if (!opened) throw new Error(`no view ${viewId} was opened`);
+      const blocks = (opened.view.blocks ?? []) as TObj[];
+      const values: Record<string, Record<string, unknown>> = {};
+      for (const [blockId, input] of Object.entries(inputs)) {
+        const block = blocks.find((b) => b.type === 'input' && b.block_id === blockId);
+        if (!block) throw new Error(`view ${viewId} has no input block ${blockId}`);
+        const el = block.element as TObj;
+        if (el.type === 'static_select') {
+          const option = (el.options as TObj[]).find((o) => o.value === input);
+          if (!option) throw new Error(`${blockId} has no option ${input}`);
+          values[blockId] = { [el.action_id as string]: { type: 'static_select', selected_option: option } };
+        } else {
+          values[blockId] = { [el.action_id as string]: { type: el.type, value: input } };
+        }
+      }
+      // Inputs left empty are in state.values too: null value / selected_option.
+      for (const b of blocks.filter((x) => x.type === 'input' && typeof x.block_id === 'string' && !(x.block_id in values))) {
+        const el = b.element as TObj;
+        values[b.block_id as string] = { [el.action_id as string]: el.type === 'static_select' ? { type: 'static_select', selected_option: null } : { type: el.type, value: null } };
+      }
+      return {
+        type: 'view_submission',
+        team: { id: 'T0FAKE', domain: 'fake' },
+        user: { id: user.id, username: user.name, name: user.name, team_id: 'T0FAKE' },
+        api_app_id: 'A0LOOPWRIGHT',
+        token: 'legacy-verification-token-unused',
+        trigger_id: issueTrigger(),
+        view: { ...opened.view, id: opened.id, team_id: 'T0FAKE', state: { values }, hash: `${opened.id}.hash`, app_id: 'A0LOOPWRIGHT', bot_id: 'B0BOT' },
+        response_urls: [],
+      };
+    },
   };
 }

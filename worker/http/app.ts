@@ -21,6 +21,7 @@ import { createDecisionSubmitter, describeDecision, ZDecisionBody } from './appr
 import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery } from '../issues.js';
 import { createCommandSubmitter, OPERATOR_COMMANDS } from './operator-commands.js';
 import { createSlashCommands } from './slack-commands.js';
+import { createIssueShortcut, parseShortcutInteraction } from './slack-shortcut.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
 import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js';
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
@@ -43,7 +44,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 export interface HttpConfig {
   /** Accepted bearer tokens for /v1/*; at least one. A token bound to a principal may approve as that person. */
   apiTokens: TApiToken[];
-  /** Enables POST /slack/interactions (needs approvalTokenSecret too). */
+  /** Enables POST /slack/commands and /slack/interactions (Approve/Reject and the preview need approvalTokenSecret too). */
   slackSigningSecret?: string;
   approvalTokenSecret?: string;
   /** Enables POST /webhooks/zendesk. */
@@ -77,8 +78,11 @@ export interface HttpAppDeps {
   fetch?: typeof fetch;
   /** Where issue details link to (the Temporal Web UI). */
   links?: { temporalUi?: { url: string; namespace: string } };
-  /** The Slack adapter: opens the Reject reason modal and the preview modal, answers modal submissions (ephemeral). */
-  slack?: Pick<SlackPort, 'openRejectModal' | 'openModal' | 'updateModal' | 'postEphemeral'>;
+  /**
+   * The Slack adapter: opens the Reject reason modal, the preview modal and the issue shortcut's
+   * modal, answers modal submissions (ephemeral) and posts the shortcut's result in the thread.
+   */
+  slack?: Pick<SlackPort, 'openRejectModal' | 'openModal' | 'updateModal' | 'postEphemeral' | 'postThreadReply'>;
   /**
    * Enables POST /codec/encode and /codec/decode for the Temporal UI and CLI, with the process's
    * PayloadCodec; tokens default to config.apiTokens.
@@ -416,27 +420,42 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       });
     });
   }
-  if (slackSecret && tokenSecret) {
-    const slack = createSlackInteractions({
-      client: deps.temporal.client,
-      audit: deps.audit,
+  if (slackSecret) {
+    // Approve/Reject and the preview need the approval-token secret; the issue shortcut does not.
+    const slack = tokenSecret
+      ? createSlackInteractions({
+          client: deps.temporal.client,
+          audit: deps.audit,
+          policy: deps.policy,
+          approvalTokenSecret: tokenSecret,
+          metrics,
+          responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
+          fetch: deps.fetch ?? fetch,
+          now: clock,
+          log: app.log,
+          ...(deps.slack ? { slack: deps.slack } : {}),
+        })
+      : null;
+    const preview = tokenSecret
+      ? createPreviewClickHandler({
+          audit: deps.audit,
+          policy: deps.policy,
+          ...(deps.playbooks ? { playbooks: deps.playbooks } : {}),
+          now: clock,
+          responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
+          fetch: deps.fetch ?? fetch,
+          ...(deps.slack ? { slack: deps.slack } : {}),
+        })
+      : null;
+    // The "Act on this issue…" message shortcut (slack-shortcut.ts): the modal, then the same Updates as /loopwright.
+    const shortcut = createIssueShortcut({
+      commands: createCommandSubmitter({ client: deps.temporal.client, audit: deps.audit, log: app.log }),
       policy: deps.policy,
-      approvalTokenSecret: tokenSecret,
-      metrics,
+      slack: deps.slack,
       responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
       fetch: deps.fetch ?? fetch,
       now: clock,
       log: app.log,
-      ...(deps.slack ? { slack: deps.slack } : {}),
-    });
-    const preview = createPreviewClickHandler({
-      audit: deps.audit,
-      policy: deps.policy,
-      ...(deps.playbooks ? { playbooks: deps.playbooks } : {}),
-      now: clock,
-      responseUrlPrefix: deps.config.slackResponseUrlPrefix ?? 'https://hooks.slack.com/',
-      fetch: deps.fetch ?? fetch,
-      ...(deps.slack ? { slack: deps.slack } : {}),
     });
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -446,14 +465,24 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         if (!form.success) throw new LoopwrightError('invalid_input', 'invalid interaction form', { details: { fields: fieldErrors(form.error.issues) } });
         const interaction = parseInteraction(form.data.payload);
         // Ack first (Slack's 3 s deadline); the query, the authorization check and the Update follow.
-        if (interaction?.kind === 'click') track(slack.handleClick(interaction));
+        if (interaction?.kind === 'click' && slack) track(slack.handleClick(interaction));
         // Read-only: the rehearsal of the pending step in a modal (the trigger id lives 3 s).
-        if (interaction?.kind === 'preview') track(preview.handle(interaction));
-        if (interaction?.kind === 'reason') {
+        if (interaction?.kind === 'preview' && preview) track(preview.handle(interaction));
+        if (interaction?.kind === 'reason' && slack) {
           // A blank reason keeps the modal open with the message under the field.
           const errors = reasonErrors(interaction);
           if (errors) return reply.code(200).send(errors);
           track(slack.handleReason(interaction));
+        }
+        if (!interaction) {
+          const s = parseShortcutInteraction(JSON.parse(payload) as unknown);
+          if (s?.kind === 'issue_shortcut') track(shortcut.open(s));
+          if (s?.kind === 'issue_modal') {
+            // A field the chosen action needs is missing: the modal stays open with the message under it.
+            const errors = shortcut.check(s);
+            if (errors) return reply.code(200).send(errors);
+            track(shortcut.submit(s));
+          }
         }
         return reply.code(200).send();
       });

@@ -1,4 +1,5 @@
-// The `/loopwright` slash command: snooze, close, reclassify, merge and split an issue from Slack.
+// The `/loopwright` slash command: snooze, close, reclassify, merge and split an issue from Slack
+// (the message shortcut with the same verbs is slack-shortcut.ts).
 // The route (app.ts) verifies Slack's signature over the raw body and answers within Slack's 3 s
 // with an ephemeral acknowledgement (or the usage); the command then runs through the same
 // submitter as the HTTP API (operator-commands.ts: the workflow's Updates, every refusal audited)
@@ -35,6 +36,12 @@ export function parseDuration(raw: string): number | null {
   return unit === 'd' ? n * 1_440 : unit === 'h' ? n * 60 : n;
 }
 
+/** A split's selection: a grouping method (`similarity`, …) or feedback ids separated by commas. */
+export function splitSelection(selector: string): { grouping: string } | { feedbackIds: string[] } {
+  const method = ZGroupingMethod.safeParse(selector.trim());
+  return method.success ? { grouping: method.data } : { feedbackIds: selector.split(',').map((x) => x.trim()).filter(Boolean) };
+}
+
 /** The command text after `/loopwright`. */
 export function parseSlashText(text: string): TParsedSlash {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -58,10 +65,8 @@ export function parseSlashText(text: string): TParsedSlash {
       return { ok: true, command, issue, args: { into: rest[at] ?? '', reason: reason(at + 1) } };
     }
     case 'split': {
-      const selector = rest[0] ?? '';
-      const method = ZGroupingMethod.safeParse(selector);
       const category = rest[1]?.startsWith('category=') ? rest[1].slice('category='.length) : undefined;
-      const selection = method.success ? { grouping: method.data } : { feedbackIds: selector.split(',').filter(Boolean) };
+      const selection = splitSelection(rest[0] ?? '');
       return { ok: true, command, issue, args: { ...selection, ...(category ? { category } : {}), reason: reason(category ? 2 : 1) } };
     }
   }
@@ -79,6 +84,11 @@ const REFUSAL_TEXT: Record<string, string> = {
 export function slashAnswer(command: TOperatorCommand, issue: string, outcome: TCommandOutcome): string {
   if (outcome.kind === 'recorded') return `Done: ${describeCommand(command, issue.startsWith('issue:') ? issue : `issue:${issue}`, outcome.result)}.`;
   if (outcome.kind === 'unreachable') return 'The issue could not be reached; nothing was recorded. Please try again in a minute.';
+  return refusalText(outcome);
+}
+
+/** Why a command was not recorded, in words (the code stays visible for support). */
+export function refusalText(outcome: Extract<TCommandOutcome, { kind: 'refused' }>): string {
   return `Not recorded (${outcome.code}): ${REFUSAL_TEXT[outcome.code] ?? outcome.message}`;
 }
 
