@@ -5,7 +5,9 @@
 // ids), and the submission runs the workflow's Update on real IssueWorkflows (official
 // time-skipping server). The result lands in the message's thread; refusals reach the person
 // ephemerally and are audited as command_refused via "slack".
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUE_MODAL_BLOCKS, ISSUE_MODAL_CALLBACK_ID, ISSUE_SHORTCUT_CALLBACK_ID, issueIdInMessage } from '../activities/adapters/slack/issue-command-modal.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
@@ -98,6 +100,20 @@ describe('issue shortcut: pure parts', () => {
     expect(issueIdInMessage({ text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<http://ui/workflows/issue%3Aapp_crash.00000000abcd|UI>' } }] })).toBe('issue:app_crash.00000000abcd');
     expect(issueIdInMessage({ text: 'issue:billing.0123 is not one' })).toBeNull();
     expect(issueIdInMessage(undefined)).toBeNull();
+  });
+
+  it('the Slack app manifest declares the shortcut, the slash command and the request URLs the service serves', () => {
+    const manifest = parseYaml(readFileSync(new URL('../docs/slack-app-manifest.yaml', import.meta.url), 'utf8')) as {
+      features: { shortcuts: Array<{ type: string; callback_id: string; name: string }>; slash_commands: Array<{ command: string; url: string }> };
+      settings: { interactivity: { is_enabled: boolean; request_url: string } };
+      oauth_config: { scopes: { bot: string[] } };
+    };
+    expect(manifest.features.shortcuts).toEqual([expect.objectContaining({ type: 'message', callback_id: ISSUE_SHORTCUT_CALLBACK_ID })]);
+    expect(manifest.features.shortcuts[0]!.name.length).toBeLessThanOrEqual(24);
+    expect(manifest.features.slash_commands.map((c) => [c.command, new URL(c.url).pathname])).toEqual([['/loopwright', '/slack/commands']]);
+    expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true });
+    expect(new URL(manifest.settings.interactivity.request_url).pathname).toBe('/slack/interactions');
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['chat:write', 'commands', 'channels:history']));
   });
 
   it('checks per action what the modal must carry, before anything runs', () => {

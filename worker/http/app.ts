@@ -475,7 +475,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
           track(slack.handleReason(interaction));
         }
         if (!interaction) {
-          const s = parseShortcutInteraction(JSON.parse(payload) as unknown);
+          const s = parseShortcutInteraction(JSON.parse(form.data.payload) as unknown);
           if (s?.kind === 'issue_shortcut') track(shortcut.open(s));
           if (s?.kind === 'issue_modal') {
             // A field the chosen action needs is missing: the modal stays open with the message under it.

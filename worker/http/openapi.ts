@@ -311,8 +311,9 @@ export const ROUTE_DOCS: Record<string, TRouteDoc> = {
     responses: { 200: ok(ZSlackEphemeral, 'The acknowledgement shown to the caller only'), 400: E400, 401: E401_SIGNED, 413: E413, 415: E415 },
   },
   'POST /slack/interactions': {
-    summary: 'Slack interactivity: Approve, Reject (reason modal) and its submission, Preview',
-    description: 'Acknowledged at once with an empty 200; a blank Reject reason answers `response_action: errors` to keep the modal open.',
+    summary: 'Slack interactivity: Approve, Reject (reason modal) and its submission, Preview, and the "Act on this issue…" message shortcut (loopwright_issue) with its modal',
+    description:
+      'Acknowledged at once with an empty 200; a blank Reject reason, or a shortcut modal missing a field its action needs, answers `response_action: errors` to keep the modal open.',
     tags: ['slack'],
     security: 'slack',
     headers: SLACK_HEADERS,

@@ -19,7 +19,7 @@ export const ZSlackCommandForm = z.looseObject({
 
 /** An interaction (https://api.slack.com/interactivity/handling#payloads): one field, `payload`, holding JSON. */
 export const ZSlackInteractionForm = z.looseObject({
-  payload: z.string().min(1).meta({ description: 'JSON: block_actions (Approve, Reject, Preview) or view_submission (the Reject reason modal)' }),
+  payload: z.string().min(1).meta({ description: 'JSON: block_actions (Approve, Reject, Preview), message_action (the loopwright_issue shortcut) or view_submission (the Reject reason modal, the issue shortcut modal)' }),
 });
 
 /** The form's fields, first value of each. */
