@@ -17,6 +17,7 @@ import { signSlackRequest } from '../activities/adapters/slack/slack-signature.j
 import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
 import { createSqliteAuditStore } from '../activities/audit/index.js';
 import { createOpenAiClassifier } from '../activities/adapters/llm/openai-classifier.js';
+import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { createHttpApp } from '../worker/http/app.js';
@@ -109,6 +110,28 @@ describe('GET /openapi.json', () => {
     // The Slack routes take Slack's form encoding, documented as such.
     expect(Object.keys(doc.paths['/slack/commands']!.post!.requestBody!.content)).toEqual(['application/x-www-form-urlencoded']);
     expect(Object.keys(doc.paths['/slack/interactions']!.post!.requestBody!.content)).toEqual(['application/x-www-form-urlencoded']);
+  });
+
+  it("documents the worker role's routes (surface 'ops') the same way, and nothing it does not serve", async () => {
+    const audit = await createSqliteAuditStore(':memory:');
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
+    const ops = await createHttpApp({
+      temporal: { client: undefined as never, taskQueue: 'unused' },
+      pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
+      audit,
+      policy: null,
+      config: { apiTokens: [OFFLINE.token], surface: 'ops' },
+    });
+    try {
+      const opsDoc = (await ops.inject({ method: 'GET', url: '/openapi.json' })).json() as TDoc;
+      const table = routeTable(ops);
+      expect(table).toEqual(['GET /docs', 'GET /docs/:asset', 'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /readyz']);
+      expect(operationsOf(opsDoc).map((o) => o.key).sort()).toEqual(table);
+      expect(opsDoc.paths['/healthz']).toEqual(doc.paths['/healthz']);
+    } finally {
+      await ops.close();
+      await audit.close();
+    }
   });
 
   it('is a valid OpenAPI 3.1 document, and every body schema is valid JSON Schema 2020-12', () => {
