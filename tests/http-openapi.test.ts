@@ -139,6 +139,9 @@ describe('GET /openapi.json', () => {
     const validate = oas.compile(OAS_31_SCHEMA);
     expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
+    // operationIds must be unique (OpenAPI 3.1 §4.8.10.1); the schema cannot say so.
+    const ids = operationsOf(doc).map((o) => (o.op as { operationId?: string }).operationId);
+    expect(ids.every(Boolean) && new Set(ids).size === ids.length, ids.join(', ')).toBe(true);
     // The validator is not vacuous: a broken document fails it.
     expect(validate({ ...doc, paths: { '/x': { get: { responses: { '200': {} } } } } })).toBe(false);
     expect(validate({ ...doc, info: { title: 'no version' } })).toBe(false);
