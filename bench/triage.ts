@@ -16,7 +16,7 @@ import { ZTaxonomy, type TTaxonomy } from '../workflows/domain/taxonomy.js';
 import { SEVERITY_ORDER, type TSeverityLevel } from '../workflows/domain/triage.js';
 import type { BenchContext, BenchRow, BenchSuite } from './table.js';
 import { hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
-import { createLearnedHeads, trainHeadsFile } from '../activities/triage/learned-heads.js';
+import { SEVERITY_TRAINING, createLearnedHeads, headDecider, headsDesign, trainHead, trainHeadsFile } from '../activities/triage/learned-heads.js';
 import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { stratifiedFolds } from './classifier.js';
 import { readCsvRows, type CsvRow } from './datasets.js';
@@ -99,8 +99,10 @@ function severityAndSentiment(dataDir: string): BenchRow[] {
 
 /**
  * The learned heads (learned-heads.ts) by 5-fold cross-validation on X-CI: each fold's heads are
- * trained with the shipped recipe on the other four (offsets tuned on a slice of those), then
- * measured on the fold. Embeddings come from the bench cache.
+ * trained with the shipped recipe on the other four (hyper-parameters, temperature and offsets
+ * chosen on an inner slice of those), then measured on the fold. Embeddings come from the bench
+ * cache. A second severity head over X-CI's own 0–4 scale, same recipe and folds, gives the figure
+ * comparable with the published anchor (Jin & Aletras 2021 classify the same tweets' severity).
  */
 export async function learnedHeads(dataDir: string): Promise<BenchRow[]> {
   const dir = modelDir();
@@ -110,21 +112,31 @@ export async function learnedHeads(dataDir: string): Promise<BenchRow[]> {
   const vectors = await embedAll(encoder, 'xci', rows.map((r) => r.text));
   const folds = 5;
   const fold = stratifiedFolds(rows.map((r) => ({ text: r.text, category: r.severity })), folds, 2023);
-  const pred: Array<{ severity: TSeverityLevel; sentiment: string }> = new Array(rows.length);
+  const pred: Array<{ severity: TSeverityLevel; sentiment: string; xci: string }> = new Array(rows.length);
   const withVectors = rows.map((r) => ({ ...r, embedding: vectors.get(r.text)! }));
+  const XCI_LEVELS = ['0', '1', '2', '3', '4'] as const;
+  const chosen: string[] = [];
   for (let f = 0; f < folds; f++) {
-    const heads = createLearnedHeads(trainHeadsFile(withVectors.filter((_, i) => fold[i] !== f), encoder.modelVersion, `xci folds ≠ ${f}`));
+    const train = withVectors.filter((_, i) => fold[i] !== f);
+    const file = trainHeadsFile(train, encoder.modelVersion, `xci folds ≠ ${f}`);
+    chosen.push(`${file.severity.ngramWeight}/${file.sentiment.ngramWeight}`);
+    const heads = createLearnedHeads(file);
+    const design = headsDesign(train);
+    const xciHead = trainHead(XCI_LEVELS, design, train.map((r) => r.xciSeverity), SEVERITY_TRAINING);
+    const xci = headDecider(file, xciHead);
     withVectors.forEach((r, i) => {
       if (fold[i] !== f) return;
-      pred[i] = { severity: heads.severity(r.text, r.embedding).level, sentiment: heads.sentiment(r.text, r.embedding).label };
+      pred[i] = { severity: heads.severity(r.text, r.embedding).level, sentiment: heads.sentiment(r.text, r.embedding).label, xci: XCI_LEVELS[xci(r.text, r.embedding)]! };
     });
   }
   const sev = rows.map((r, i) => ({ gold: r.severity, pred: pred[i]!.severity }));
   const sent = rows.map((r, i) => ({ gold: r.sentiment as string, pred: pred[i]!.sentiment }));
   const f1 = macroF1(SEVERITY_ORDER, sev);
   const acc = sent.filter((s) => s.gold === s.pred).length / rows.length;
+  const f1Xci = macroF1(XCI_LEVELS, rows.map((r, i) => ({ gold: String(r.xciSeverity) as (typeof XCI_LEVELS)[number], pred: pred[i]!.xci as (typeof XCI_LEVELS)[number] })));
   const out: BenchRow[] = [
-    { metric: 'severity macro-F1, learned heads, xci 5-fold CV', value: f1.toFixed(3), target: '≥ 0.56', note: `${f1 >= 0.56 ? 'met' : 'MISSED'}; n=${rows.length}; embedding + rule cues, class-balanced LR, offsets tuned inside each training fold` },
+    { metric: 'severity macro-F1, learned heads, xci 5-fold CV', value: f1.toFixed(3), target: '≥ 0.56', note: `${f1 >= 0.56 ? 'met' : 'MISSED'}; n=${rows.length}; embedding + rule cues + TF-IDF n-grams, class-balanced LR; n-gram weight, L2, offsets chosen inside each training fold (severity/sentiment n-gram weight per fold: ${chosen.join(', ')})` },
+    { metric: 'severity macro-F1 on X-CI\'s own 0–4 scale (5 classes), same recipe and folds', value: f1Xci.toFixed(3), note: 'comparable in task with the published 55.7 (Jin & Aletras 2021, fine-tuned RoBERTa); the 4-level figure above merges 0 and 1' },
     { metric: 'sentiment accuracy, learned heads, xci 5-fold CV', value: pct(acc), target: '≥ 75%', note: `${acc >= 0.75 ? 'met' : 'MISSED'}; macro-F1 ${macroF1(['negative', 'neutral', 'positive'], sent).toFixed(3)}` },
   ];
   for (const g of SEVERITY_ORDER) {

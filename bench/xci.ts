@@ -14,6 +14,8 @@ export interface XciRow {
   text: string;
   severity: TSeverityLevel;
   sentiment: TSentimentLabel;
+  /** X-CI's own severity, 0 (not a complaint) … 4 (blame). */
+  xciSeverity: 0 | 1 | 2 | 3 | 4;
 }
 
 export function xciFile(dataDir: string): string {
@@ -29,12 +31,12 @@ export function readXci(file: string): XciRow[] {
   return records
     .filter((r) => r.fields.length === header.fields.length)
     .map((r) => {
+      // X-CI spells polarity both ways ("Negative" 597, "negative" 126, …): one label, case folded.
       const s = (r.fields[sentiment] ?? '').toLowerCase() as TSentimentLabel;
       if (!SENTIMENT_LABELS.includes(s)) throw new Error(`${file}: unknown sentiment ${s}`);
-      return {
-        text: maskPii(r.fields[tweet] ?? '').masked.text,
-        severity: XCI_SEVERITY_TO_LEVEL[Number(r.fields[severity]) as 0 | 1 | 2 | 3 | 4],
-        sentiment: s,
-      };
+      const level = Number(r.fields[severity]);
+      if (![0, 1, 2, 3, 4].includes(level)) throw new Error(`${file}: unknown severity ${r.fields[severity]}`);
+      const xciSeverity = level as 0 | 1 | 2 | 3 | 4;
+      return { text: maskPii(r.fields[tweet] ?? '').masked.text, severity: XCI_SEVERITY_TO_LEVEL[xciSeverity], sentiment: s, xciSeverity };
     });
 }

@@ -4,7 +4,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTriageBrain, brainDeps } from '../activities/triage/brain.js';
 import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
-import { EXTRA_FEATURES, createLearnedHeads, defaultHeadsFile, loadLearnedHeads, trainHeadsFile, type HeadsTrainingRow } from '../activities/triage/learned-heads.js';
+import {
+  EXTRA_FEATURES,
+  HEADS_FORMAT,
+  createLearnedHeads,
+  defaultHeadsFile,
+  headDecider,
+  headsDesign,
+  loadLearnedHeads,
+  ngramFeaturizer,
+  trainHeadsFile,
+  type HeadsTrainingRow,
+} from '../activities/triage/learned-heads.js';
+import { readXci } from '../bench/xci.js';
+import { SEVERITY_ORDER } from '../workflows/domain/triage.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { createSeverityScorer } from '../activities/triage/severity.js';
@@ -67,6 +80,8 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     const err = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'foreign.json') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LoopwrightError);
     expect((err as Error).message).toMatch(/trained on encoder other-model@000000000000/);
+    writeFileSync(join(dir, 'v1.json'), JSON.stringify({ ...file, format: 'loopwright-heads/1' }));
+    expect(() => loadLearnedHeads(join(dir, 'v1.json'))).toThrow(/format loopwright-heads\/1, this code reads loopwright-heads\/2/);
     cpSync(defaultHeadsFile(), join(dir, 'copy.json'));
     expect(loadLearnedHeads(join(dir, 'copy.json'))?.version).toBe(loadLearnedHeads()?.version);
   });
@@ -91,9 +106,57 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     const b = trainHeadsFile(rows, encoder.modelVersion, 'test');
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(a.extraFeatures).toEqual([...EXTRA_FEATURES]);
+    expect(a.format).toBe(HEADS_FORMAT);
     const heads = createLearnedHeads(a);
     const right = rows.filter((r) => heads.severity(r.text, r.embedding).level === r.severity).length;
     expect(right).toBeGreaterThanOrEqual(8);
+    // The n-gram vocabulary stored in the file rebuilds the featurizer the heads were trained with.
+    const trained = headsDesign(rows).featurizer;
+    const loaded = ngramFeaturizer(a.ngrams);
+    expect(loaded.dimension).toBe(trained.dimension);
+    expect(loaded.dimension).toBeGreaterThan(20);
+    for (const r of rows) {
+      const x = trained.transform(r.text);
+      const want = new Map(Array.from(x.indices.subarray(0, x.length), (f, k) => [f, x.values[k]!]));
+      const y = loaded.transform(r.text);
+      expect(new Map(Array.from(y.indices.subarray(0, y.length), (f, k) => [f, y.values[k]!]))).toEqual(want);
+    }
+    // A head used on its own decides as the heads do.
+    const decide = headDecider(a, a.severity);
+    for (const r of rows) expect(SEVERITY_ORDER[decide(r.text, r.embedding)]).toBe(heads.severity(r.text, r.embedding).level);
+  });
+
+  it('the n-gram block takes part in every prediction, weighted by the head\'s ngramWeight', async () => {
+    const encoder = await loadSentenceEncoder(modelDir());
+    // N-grams seen in fewer than two texts are not kept: "wtf" appears twice.
+    const texts = ['the order arrived today', 'the order arrived today wtf', 'thanks, lovely service', 'my parcel is late wtf'];
+    const vectors = await encoder.embed(texts);
+    const rows = texts.map((text, i) => ({ text, severity: 'low' as const, sentiment: i === 2 ? ('positive' as const) : ('neutral' as const), embedding: vectors[i]! }));
+    const file = trainHeadsFile(rows, encoder.modelVersion, 'test');
+    // A hand-set sentiment head: neutral by its bias, negative only through the n-grams of "wtf".
+    const loaded = ngramFeaturizer(file.ngrams);
+    const wtf = loaded.transform('wtf');
+    expect(wtf.length).toBeGreaterThan(0);
+    const dense = encoder.dimension + EXTRA_FEATURES.length;
+    const dimension = dense + loaded.dimension;
+    const w = new Float32Array(3 * dimension);
+    for (let k = 0; k < wtf.length; k++) w[dense + wtf.indices[k]!] = 20;
+    const head = (ngramWeight: number) => ({ ...file.sentiment, weights: Buffer.from(w.buffer).toString('base64'), bias: [0, 1, 0], temperature: 1, offsets: [0, 0, 0], ngramWeight });
+    const on = createLearnedHeads({ ...file, sentiment: head(1) });
+    expect(on.sentiment(texts[1]!, vectors[1]!).label).toBe('negative');
+    expect(on.sentiment(texts[0]!, vectors[0]!).label).toBe('neutral');
+    const off = createLearnedHeads({ ...file, sentiment: head(0) });
+    expect(off.sentiment(texts[1]!, vectors[1]!).label).toBe('neutral');
+  });
+
+  it('reads X-CI with one sentiment spelling and X-CI severity kept beside our level', () => {
+    const rows = readXci(new URL('./fixtures/triage/xci_sample.csv', import.meta.url).pathname);
+    expect(rows).toHaveLength(200);
+    // The file spells polarity "Negative" and "negative": both are one label.
+    expect(new Set(rows.map((r) => r.sentiment))).toEqual(new Set(['negative', 'neutral', 'positive']));
+    expect(rows.filter((r) => r.sentiment === 'negative')).toHaveLength(101);
+    for (const r of rows) expect(r.severity).toBe(['low', 'low', 'medium', 'high', 'critical'][r.xciSeverity]);
+    expect(rows.filter((r) => r.xciSeverity === 1)).toHaveLength(40);
   });
 
   it('a learned critical stands only when the head is confident and the text is tweet-length', () => {
