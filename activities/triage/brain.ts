@@ -4,13 +4,15 @@
 // bootstrap and the CLI so both make the same choice from the same inputs.
 // Must not fetch anything or fall back silently: a present but broken model directory is an
 // error (naming the file); only an absent one means "TF-IDF alone", and that is announced.
-// The learned severity/sentiment heads ride on the encoder: loaded beside it, checked against its version.
+// The learned severity/sentiment heads and the multi-issue split's boundary model ride on the encoder:
+// loaded beside it, checked against its version.
 import { FUSED_DEFAULTS, trainFusedClassifier, type FusedClassifier } from './classifier-fused.js';
 import { hasModel, loadSentenceEncoder, modelDir } from './encoder.js';
 import { defaultHeadsFile, loadLearnedHeads, type LearnedHeads } from './learned-heads.js';
 import type { LabeledExample } from './labeled-data.js';
 import { trainOfflineClassifier, type OfflineClassifier } from './offline-classifier.js';
 import type { Classifier, SentenceEncoder } from './ports.js';
+import { defaultBoundaryFile, loadBoundaryModel, type BoundaryModel } from './split-boundary.js';
 import path from 'node:path';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
@@ -23,6 +25,8 @@ export interface TriageBrainOptions {
   modelDir?: string | null;
   /** Learned severity/sentiment weights (default models/triage-heads/heads.json); `null` keeps the rules. */
   headsFile?: string | null;
+  /** Learned multi-issue boundary (default models/split-boundary/boundary.json); `null` keeps the split's rules. */
+  boundaryFile?: string | null;
 }
 
 export interface TriageBrain {
@@ -35,6 +39,8 @@ export interface TriageBrain {
   encoder?: SentenceEncoder;
   /** Learned severity and sentiment over the encoder's embeddings; absent without encoder or weights. */
   heads?: LearnedHeads;
+  /** Learned boundary of the multi-issue split; absent without encoder or weights (the rules split). */
+  splitBoundary?: BoundaryModel;
   /** One line for the start-up log: which model runs, and why. */
   notice: string;
 }
@@ -61,6 +67,11 @@ export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOpt
   if (heads && heads.encoderVersion !== encoder.modelVersion) {
     throw new LoopwrightError('invalid_config', `${headsFile}: trained on encoder ${heads.encoderVersion}, but ${encoder.modelVersion} is loaded; re-run scripts/train-heads.ts`);
   }
+  const boundaryFile = opts.boundaryFile === undefined ? defaultBoundaryFile(path.dirname(dir)) : opts.boundaryFile;
+  const splitBoundary = boundaryFile === null ? undefined : loadBoundaryModel(boundaryFile);
+  if (splitBoundary && splitBoundary.encoderVersion !== encoder.modelVersion) {
+    throw new LoopwrightError('invalid_config', `${boundaryFile}: trained on encoder ${splitBoundary.encoderVersion}, but ${encoder.modelVersion} is loaded; re-run scripts/train-split-boundary.ts`);
+  }
   const headsNote = heads ? `severity/sentiment ${heads.version}` : `severity/sentiment by rules (no ${headsFile ?? 'heads file'})`;
   return {
     classifier: fused,
@@ -68,7 +79,8 @@ export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOpt
     fused,
     encoder,
     ...(heads ? { heads } : {}),
-    notice: `triage: fused classifier ${fused.modelVersion} (TF-IDF + ${encoder.modelVersion}, int8 ONNX, offline); ${headsNote}`,
+    ...(splitBoundary ? { splitBoundary } : {}),
+    notice: `triage: fused classifier ${fused.modelVersion} (TF-IDF + ${encoder.modelVersion}, int8 ONNX, offline); ${headsNote}; multi-issue split ${splitBoundary ? splitBoundary.version : 'by rules'}`,
   };
 }
 
@@ -76,7 +88,11 @@ export async function buildTriageBrain(taxonomy: TTaxonomy, opts: TriageBrainOpt
  * What a triage pipeline takes from a brain besides the classifier: the encoder (semantic split of
  * multi-issue messages) and the learned severity/sentiment heads, each only when present.
  */
-export function brainDeps(brain: TriageBrain): { encoder?: SentenceEncoder; learned?: { encoder: SentenceEncoder; heads: LearnedHeads } } {
+export function brainDeps(brain: TriageBrain): { encoder?: SentenceEncoder; learned?: { encoder: SentenceEncoder; heads: LearnedHeads }; splitBoundary?: BoundaryModel } {
   if (!brain.encoder) return {};
-  return { encoder: brain.encoder, ...(brain.heads ? { learned: { encoder: brain.encoder, heads: brain.heads } } : {}) };
+  return {
+    encoder: brain.encoder,
+    ...(brain.heads ? { learned: { encoder: brain.encoder, heads: brain.heads } } : {}),
+    ...(brain.splitBoundary ? { splitBoundary: brain.splitBoundary } : {}),
+  };
 }

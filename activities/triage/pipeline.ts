@@ -26,7 +26,8 @@ import type { LearnedHeads } from './learned-heads.js';
 import type { Classifier, SentenceEncoder, SyncClassifier } from './ports.js';
 import { scoreSentiment } from './sentiment.js';
 import { createSeverityScorer, type SeverityInput, type SeverityScorer } from './severity.js';
-import { mergeSegments, segmentMessage, type ClassifiedSegment, type Segment } from './split.js';
+import { SEMANTIC_SPLIT, mergeSegments, segmentMessage, type ClassifiedSegment, type Segment } from './split.js';
+import type { BoundaryModel } from './split-boundary.js';
 
 export interface TriagePipelineDeps {
   taxonomy: TTaxonomy;
@@ -49,6 +50,11 @@ export interface TriagePipelineDeps {
    * decide alongside the cue words. `triage`/`triageWithVault` only; `triageSync` keeps the cues.
    */
   encoder?: SentenceEncoder;
+  /**
+   * Learned boundary of the multi-issue split (split-boundary.ts), trained on `encoder`'s embeddings:
+   * where clause embeddings are available it decides where issues start, else the rules do.
+   */
+  splitBoundary?: BoundaryModel;
 }
 
 export interface TriageOutcome {
@@ -140,7 +146,7 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
       return { fragments: [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }], toReclassify: [] };
     }
     const classified = p.segments.map((s, i) => ({ ...s, classification: clauses[i]!, ...(vectors ? { vector: vectors[i]! } : {}) }));
-    let fragments = mergeSegments(p.masked.text, classified);
+    let fragments = mergeSegments(p.masked.text, classified, SEMANTIC_SPLIT, deps.splitBoundary);
     if (fragments.length === 1) {
       // One issue after all: the whole message's own classification is the better-informed one.
       fragments = [{ ...fragments[0]!, classification: whole }];
@@ -153,13 +159,14 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
 
   /**
    * Re-classification can give two neighbouring fragments the same category; they are one issue
-   * then, and a single remaining fragment takes the whole message's classification.
+   * then (unless the learned boundary separated them), and a single remaining fragment takes the whole message's classification.
    */
   function coalesce(p: Prepared, whole: TClassification, fragments: ClassifiedSegment[]): ClassifiedSegment[] {
     const out: ClassifiedSegment[] = [];
     for (const f of fragments) {
       const prev = out[out.length - 1];
-      if (prev && prev.classification.category === f.classification.category) {
+      // A fragment the learned boundary started stays apart: two issues can share a category.
+      if (prev && prev.classification.category === f.classification.category && f.boundary === undefined) {
         const best = prev.classification.confidence >= f.classification.confidence ? prev.classification : f.classification;
         out[out.length - 1] = { start: prev.start, end: f.end, text: p.masked.text.slice(prev.start, f.end), classification: best };
       } else {

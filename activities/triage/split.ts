@@ -6,10 +6,13 @@
 // With sentence embeddings on every clause (the pipeline's encoder), meaning decides too: a clause far
 // from the issue before it is an issue of its own even without cue words, and two clauses that say
 // the same thing stay one issue even when the classifier names them differently.
+// With the learned boundary model (split-boundary.ts, shipped under models/ beside the encoder) and
+// at most its `maxClauses` clauses, the model adds boundaries to the rules'; otherwise the rules alone.
 // Must not: classify (the caller supplies classifications, so the async Classifier port and the
 // sync one both work) or look at unmasked text. Pure.
 import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
 import { scoreSentiment } from './sentiment.js';
+import type { BoundaryModel } from './split-boundary.js';
 
 export interface Segment {
   /** Span in the masked text; `text` is exactly that slice. */
@@ -22,6 +25,11 @@ export interface ClassifiedSegment extends Segment {
   classification: TClassification;
   /** Unit-length sentence embedding of `text`, when an encoder is available (semantic split). */
   vector?: Float32Array;
+  /**
+   * Set on a fragment the learned boundary model (split-boundary.ts) started: the probability of the
+   * boundary before it. Such a fragment is its own issue even when it gets its neighbour's category.
+   */
+  boundary?: number;
 }
 
 /**
@@ -178,6 +186,34 @@ export function isContinuation(seg: Segment): boolean {
   return ws.length <= 12 && ws.slice(0, 4).some((w) => /^(?:it|its|it's|this|that|them|they|those|these|which)$/i.test(w));
 }
 
+/** An answer to a question the other side asked ("yes, I topped up two days ago", "No, it wasn't by card"). */
+const REPLY_CUE = /^\W*(?:yes|yeah|yep|yup|no|nope|nah|ok|okay|sure|right|correct|exactly|i did|i didn'?t|i have|i haven'?t|it was|it wasn'?t|it is|it isn'?t)\b/i;
+
+/** The cue flags of one clause, as the boundary model (split-boundary.ts) reads them. */
+export interface ClauseCues {
+  words: number;
+  problem: boolean;
+  request: boolean;
+  followUp: boolean;
+  continuation: boolean;
+  detail: boolean;
+  reply: boolean;
+  standalone: boolean;
+}
+
+export function clauseCues(seg: ClassifiedSegment): ClauseCues {
+  return {
+    words: words(seg.text),
+    problem: PROBLEM_CUE.test(seg.text),
+    request: REQUEST_CUE.test(seg.text),
+    followUp: isFollowUp(seg),
+    continuation: isContinuation(seg),
+    detail: isDetailClause(seg.text) || (CONTACT_DETAILS.test(seg.text) && !PROBLEM_CUE.test(seg.text)),
+    reply: REPLY_CUE.test(seg.text),
+    standalone: isStandaloneIssue(seg),
+  };
+}
+
 function join(maskedText: string, a: ClassifiedSegment, b: ClassifiedSegment, classification: TClassification): ClassifiedSegment {
   const start = Math.min(a.start, b.start);
   const end = Math.max(a.end, b.end);
@@ -208,11 +244,43 @@ function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefi
 }
 
 /**
+ * The learned path adds boundaries to the rules': a new issue starts where the rules start one
+ * (`ruleStarts`) or where the boundary model's probability reaches its threshold. Alone, the model
+ * (trained on NLU++ turns, where a second clause with a problem cue is nearly always an elaboration)
+ * kept "My card was stolen. Also, why was I charged a fee?" as one issue. The clauses between two
+ * boundaries are one fragment with the classification of its most confident clause; a fragment the
+ * model started carries the probability (so the pipeline keeps it apart from a neighbour that
+ * re-classification gives the same category), one the rules started does not (it may still merge).
+ */
+function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegment[], model: BoundaryModel, ruleStarts: ReadonlySet<number>): ClassifiedSegment[] {
+  const out: ClassifiedSegment[] = [];
+  let current = segments[0]!;
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const p = model.probability(segments[i - 1]!, seg);
+    if (ruleStarts.has(seg.start) || p >= model.threshold) {
+      out.push(current);
+      current = p >= model.threshold ? { ...seg, boundary: p } : seg;
+      continue;
+    }
+    const best = current.classification.confidence >= seg.classification.confidence ? current.classification : seg.classification;
+    const joined = join(maskedText, current, seg, best);
+    current = current.boundary !== undefined ? { ...joined, boundary: current.boundary } : joined;
+  }
+  out.push(current);
+  return out;
+}
+
+/**
  * Merges classified clauses into issue fragments. A returned fragment made of several clauses
  * carries the classification of its most confident issue clause; callers that can afford it
  * re-classify merged fragments on their own text.
  */
-export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT): ClassifiedSegment[] {
+export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT, boundary?: BoundaryModel): ClassifiedSegment[] {
+  if (boundary && segments.length > 1 && segments.length <= boundary.maxClauses && segments.every((s) => s.vector !== undefined)) {
+    const byRules = mergeSegments(maskedText, segments, semantic);
+    return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.slice(1).map((f) => f.start)));
+  }
   const issues: ClassifiedSegment[] = [];
   const pending: ClassifiedSegment[] = [];
   // Meaning is used only when every clause has an embedding (the encoder is loaded).

@@ -1,0 +1,149 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  BOUNDARY_FEATURES,
+  BOUNDARY_FORMAT,
+  loadBoundaryModel,
+  probabilityOf,
+  serializeBoundaryModel,
+  trainBoostedTrees,
+  type BoundaryExample,
+  type BoundaryModel,
+  type TBoundaryModel,
+} from '../activities/triage/split-boundary.js';
+import { mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
+import { NEEDS_REVIEW, type TClassification } from '../workflows/domain/triage.js';
+import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import type { SentenceEncoder, SyncClassifier } from '../activities/triage/ports.js';
+import { loadTaxonomyFile, bundledTaxonomyPath } from '../activities/triage/taxonomy-loader.js';
+import { taxonomyVersionTag } from '../workflows/domain/taxonomy.js';
+
+function cls(category: string, confidence = 0.9): TClassification {
+  return { category, confidence, alternatives: [], source: 'local', taxonomyVersion: 't@1.0.0', modelVersion: 'm', promptVersion: null };
+}
+
+const unit = (...xs: number[]) => {
+  const n = Math.hypot(...xs);
+  return Float32Array.from(xs, (x) => x / n);
+};
+
+/** Clauses of `text`, each classified and embedded by the given functions. */
+function clauses(text: string, category: (t: string) => string, vector: (t: string) => Float32Array): ClassifiedSegment[] {
+  return segmentMessage(text).map((s) => ({ ...s, classification: cls(category(s.text)), vector: vector(s.text) }));
+}
+
+/** A boundary model that cuts before every clause containing "NEW". */
+const cutAtNew: BoundaryModel = {
+  version: 'test',
+  threshold: 0.5,
+  maxClauses: 3,
+  encoderVersion: 'enc',
+  probability: (_a, b) => (/NEW/.test(b.text) ? 0.9 : 0.1),
+};
+
+describe('trainBoostedTrees', () => {
+  // y = 1 exactly when x0 > 0.5 or x1 > 0.7 but not both (an XOR with uneven sides, so a greedy
+  // first split has something to gain): no linear model gets this; x2 is noise.
+  const examples: BoundaryExample[] = [];
+  for (let i = 0; i < 20; i++) {
+    for (let j = 0; j < 20; j++) {
+      const a = i / 19;
+      const b = j / 19;
+      examples.push({ x: Float64Array.from([a, b, (i * 7) % 5]), y: a > 0.5 !== b > 0.7 ? 1 : 0 });
+    }
+  }
+
+  it('learns an interaction a linear model cannot, deterministically', () => {
+    const m = trainBoostedTrees(examples, { trees: 40, depth: 2, rate: 0.3, minLeaf: 3 });
+    const accuracy = examples.filter((e) => (probabilityOf(m, e.x) >= 0.5 ? 1 : 0) === e.y).length / examples.length;
+    expect(accuracy).toBeGreaterThan(0.97);
+    expect(trainBoostedTrees(examples, { trees: 40, depth: 2, rate: 0.3, minLeaf: 3 })).toEqual(m);
+  });
+
+  it('respects the depth and leaf-size limits', () => {
+    const m = trainBoostedTrees(examples, { trees: 3, depth: 1, rate: 0.3, minLeaf: 3 });
+    for (const t of m.trees) expect(t.feature.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('mergeSegments with a boundary model', () => {
+  const vector = (t: string) => (/card/i.test(t) ? unit(1, 0.1) : unit(0.1, 1));
+
+  it('cuts where the model says, keeps the probability, and leaves the rest to one fragment', () => {
+    const text = 'My card is lost. NEW Please tell me my balance. Thanks a lot for that.';
+    const frags = mergeSegments(text, clauses(text, () => 'same', vector), undefined, cutAtNew);
+    expect(frags.map((f) => f.text)).toEqual(['My card is lost.', 'NEW Please tell me my balance. Thanks a lot for that.']);
+    expect(frags[0]!.boundary).toBeUndefined();
+    expect(frags[1]!.boundary).toBe(0.9);
+  });
+
+  it('leaves messages without embeddings, or with more clauses than it was trained on, to the rules', () => {
+    const text = 'My card is lost. NEW My card is lost again.';
+    const noVectors = clauses(text, () => 'card_lost', vector).map(({ vector: _v, ...s }) => s);
+    expect(mergeSegments(text, noVectors, undefined, cutAtNew)).toHaveLength(1);
+    const long = 'My card is lost. NEW My card is lost. NEW My card is lost. NEW My card is lost.';
+    expect(mergeSegments(long, clauses(long, () => 'card_lost', vector), undefined, cutAtNew)).toHaveLength(1);
+  });
+});
+
+describe('boundary model file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-boundary-'));
+  const valid: TBoundaryModel = {
+    format: BOUNDARY_FORMAT,
+    encoderVersion: 'enc@1',
+    features: [...BOUNDARY_FEATURES],
+    base: 0,
+    rate: 1,
+    trees: [{ feature: [0, -1, -1], threshold: [0.3, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 3, -3] }],
+    threshold: 0.5,
+    maxClauses: 4,
+    trainedOn: 'test',
+    selection: 'test',
+  };
+
+  it('is optional, but a present file must be valid and match this build', () => {
+    expect(loadBoundaryModel(join(dir, 'absent.json'))).toBeUndefined();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"format":"other"}');
+    expect(() => loadBoundaryModel(bad)).toThrow(/bad\.json/);
+    const stale = join(dir, 'stale.json');
+    writeFileSync(stale, serializeBoundaryModel({ ...valid, features: ['cosine'] }));
+    expect(() => loadBoundaryModel(stale)).toThrow(/features differ/);
+  });
+
+  it('scores a boundary by its trees: cosine ≤ 0.3 is a new issue here', () => {
+    const file = join(dir, 'ok.json');
+    writeFileSync(file, serializeBoundaryModel(valid));
+    const m = loadBoundaryModel(file)!;
+    expect(m.version).toMatch(/^split-boundary@[0-9a-f]{12}$/);
+    const a = { start: 0, end: 5, text: 'a b c', classification: cls('x'), vector: unit(1, 0) };
+    expect(m.probability(a, { ...a, vector: unit(0, 1) })).toBeGreaterThan(0.9);
+    expect(m.probability(a, { ...a, vector: unit(1, 0.1) })).toBeLessThan(0.1);
+  });
+});
+
+describe('pipeline with a boundary model', () => {
+  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('banking'));
+  const tv = taxonomyVersionTag(taxonomy);
+  const classifier: SyncClassifier = {
+    modelVersion: 'fake',
+    classifySync: (t) => ({ ...cls(/card/i.test(t) ? taxonomy.categories[0]!.id : NEEDS_REVIEW, /card/i.test(t) ? 0.9 : 0.1), taxonomyVersion: tv }),
+    classify: async (t) => classifier.classifySync(t),
+  };
+  const encoder: SentenceEncoder = {
+    modelId: 'fake',
+    modelVersion: 'fake@1',
+    dimension: 2,
+    embed: async (ts) => ts.map((t) => (/NEW/.test(t) ? unit(0, 1) : unit(1, 0))),
+  };
+
+  it('keeps two fragments the model separated apart even when they share a category', async () => {
+    const text = 'My card was lost yesterday. NEW my other card never arrived.';
+    const withModel = await createTriagePipeline({ taxonomy, classifier, encoder, splitBoundary: cutAtNew }).triage({ source: 't', externalId: '1', text, receivedAt: '2026-01-01T00:00:00Z' });
+    expect(withModel.fragments.map((f) => f.text)).toEqual(['My card was lost yesterday.', 'NEW my other card never arrived.']);
+    const rules = await createTriagePipeline({ taxonomy, classifier, encoder }).triage({ source: 't', externalId: '1', text, receivedAt: '2026-01-01T00:00:00Z' });
+    expect(rules.fragments).toHaveLength(1);
+  });
+});
