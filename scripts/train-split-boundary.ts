@@ -48,7 +48,7 @@ const MAX_CLAUSES = 4;
 const TARGET_NATURAL = 0.015;
 const TARGET_PRECISION = 0.92;
 
-const brain = await buildTriageBrain(loadTaxonomyFile(bundledTaxonomyPath('banking')), { boundaryFile: null });
+const brain = await buildTriageBrain(loadTaxonomyFile(bundledTaxonomyPath('banking')), { boundaryFile: null, headsFile: null });
 if (!brain.fused || !brain.encoder) throw new Error('the boundary model needs the encoder under models/ (scripts/model/convert.sh)');
 const fused: FusedClassifier = brain.fused;
 const encoder = brain.encoder;
