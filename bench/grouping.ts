@@ -2,9 +2,10 @@
 // narrative is triaged by the pipeline the worker runs (shipped general taxonomy, fused classifier
 // when models/ is present), then its routable fragments are grouped in event-time order
 // (Date received) by activities/grouping/assign.ts, exactly as routing does. Gold: the CFPB
-// "Product | Issue" of the complaint. The similarity threshold is chosen on a seeded half of the
-// complaints (best min(purity, completeness)) and reported on the other half; the fingerprint
-// keys of before (category + codes/status + product) are the baseline. Also: how the needs_review
+// "Product | Issue" of the complaint. For each linkage (centroid, shipped; nearest-member)
+// the similarity threshold is chosen on a seeded half of the complaints (best min(purity,
+// completeness)) and reported on the other half; the fingerprint keys of before (category +
+// codes/status + product) are the baseline. The segment burst rule does not apply (no segments). Also: how the needs_review
 // fragments cluster into themes, against the same gold.
 // purity: share of complaints whose issue's majority label is theirs; completeness: share whose
 // label's largest issue holds them (a complaint counts once, by its longest routable fragment: its
@@ -18,7 +19,7 @@ import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { createGrouper, DEFAULT_ISSUE_THRESHOLD, DEFAULT_THEME_THRESHOLD } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_ISSUE_THRESHOLD, DEFAULT_LINKAGE, DEFAULT_THEME_THRESHOLD, NEAREST_ISSUE_THRESHOLD, type TLinkage } from '../activities/grouping/assign.js';
 import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
 import { nameThemes } from '../activities/grouping/themes.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
@@ -74,9 +75,9 @@ interface Item {
   result: TTriageResult;
 }
 
-async function groupAll(items: readonly Item[], encoder: SentenceEncoder, issueThreshold: number, themeThreshold = DEFAULT_THEME_THRESHOLD) {
+async function groupAll(items: readonly Item[], encoder: SentenceEncoder, issueThreshold: number, linkage: TLinkage, themeThreshold = DEFAULT_THEME_THRESHOLD) {
   const store = createSqliteGroupingStore(':memory:');
-  const grouper = createGrouper({ store, encoder, issueThreshold, themeThreshold });
+  const grouper = createGrouper({ store, encoder, issueThreshold, themeThreshold, linkage });
   const issues: Array<{ key: string; label: string }> = [];
   const baseline: Array<{ key: string; label: string }> = [];
   // One pair per complaint: the issue of its longest routable fragment (its main problem).
@@ -163,29 +164,35 @@ export async function runGroupingBench(dataDir: string): Promise<BenchRow[]> {
   const test = items.filter((x) => x.half === 'test');
 
   const out: BenchRow[] = [];
-  let best = { t: DEFAULT_ISSUE_THRESHOLD, score: -1 };
-  const sweep: string[] = [];
-  for (const t of [0.25, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.55, 0.6]) {
-    const g = await groupAll(tune, encoder, t);
-    const m = clusterScores(g.messages);
-    const f = clusterScores(g.issues);
-    sweep.push(`${t}: ${pct(m.purity)}/${pct(m.completeness)} (fragments ${pct(f.purity)}/${pct(f.completeness)})`);
-    if (Math.min(m.purity, m.completeness) > best.score) best = { t, score: Math.min(m.purity, m.completeness) };
+  const shipped: Record<TLinkage, number> = { nearest: NEAREST_ISSUE_THRESHOLD, centroid: DEFAULT_ISSUE_THRESHOLD };
+  const grid = [0.3, 0.325, 0.35, 0.375, 0.4, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.6];
+  let g!: Awaited<ReturnType<typeof groupAll>>;
+  for (const linkage of [DEFAULT_LINKAGE, DEFAULT_LINKAGE === 'centroid' ? 'nearest' : 'centroid'] as const) {
+    let best = { t: shipped[linkage], score: -1 };
+    const sweep: string[] = [];
+    for (const t of grid) {
+      const x = await groupAll(tune, encoder, t, linkage);
+      const m = clusterScores(x.messages);
+      const f = clusterScores(x.issues);
+      sweep.push(`${t}: ${pct(m.purity)}/${pct(m.completeness)} (fragments ${pct(f.purity)}/${pct(f.completeness)})`);
+      if (Math.min(m.purity, m.completeness) > best.score) best = { t, score: Math.min(m.purity, m.completeness) };
+    }
+    out.push({ metric: `${linkage} linkage: threshold sweep, tuning half (complaint purity/completeness)`, value: `best ${best.t}`, note: `${sweep.join('; ')}; shipped ${shipped[linkage]}` });
+    const r = await groupAll(test, encoder, shipped[linkage], linkage);
+    if (linkage === DEFAULT_LINKAGE) g = r;
+    const m = clusterScores(r.messages);
+    const s = clusterScores(r.issues);
+    const tag = linkage === DEFAULT_LINKAGE ? ' [shipped]' : ` [${linkage} linkage]`;
+    out.push(
+      { metric: `grouping purity, CFPB Product|Issue, per complaint (held-out half)${tag}`, value: pct(m.purity), target: '>= 60%', note: `${m.purity >= 0.6 ? 'met' : 'MISSED'}; ${m.keys} issues for ${m.labels} labels, ${r.messages.length} routed complaints of ${test.length}; ${linkage} linkage at ${shipped[linkage]}` },
+      { metric: `grouping completeness, CFPB Product|Issue, per complaint (held-out half)${tag}`, value: pct(m.completeness), target: '>= 60%', note: m.completeness >= 0.6 ? 'met' : 'MISSED' },
+      { metric: `wrong-merge rate (joins into an issue opened by another label)${tag}`, value: r.joins ? pct(r.wrongJoins / r.joins) : 'n/a', note: `${r.wrongJoins} of ${r.joins} joins by similarity; fingerprint keys of before: ${pct(r.baseWrong / Math.max(1, r.baseJoins))} (${r.baseWrong} of ${r.baseJoins}); ${r.byCode} fragments kept their error-code fingerprint` },
+      { metric: `per fragment (every routed fragment counted)${tag}`, value: `${pct(s.purity)} / ${pct(s.completeness)}`, note: `purity / completeness; ${s.keys} issues, ${r.issues.length} fragments` },
+    );
   }
-  out.push({ metric: 'threshold sweep, tuning half (complaint purity/completeness)', value: `best ${best.t}`, note: `${sweep.join('; ')}; shipped default ${DEFAULT_ISSUE_THRESHOLD}` });
-
-  const g = await groupAll(test, encoder, DEFAULT_ISSUE_THRESHOLD);
-  const m = clusterScores(g.messages);
-  const s = clusterScores(g.issues);
   const mb = clusterScores(g.messagesBaseline);
   const b = clusterScores(g.baseline);
-  out.push(
-    { metric: 'grouping purity, CFPB Product|Issue, per complaint (held-out half)', value: pct(m.purity), target: '>= 60%', note: `${m.purity >= 0.6 ? 'met' : 'MISSED'}; ${m.keys} issues for ${m.labels} labels, ${g.messages.length} routed complaints of ${test.length}; threshold ${DEFAULT_ISSUE_THRESHOLD}` },
-    { metric: 'grouping completeness, CFPB Product|Issue, per complaint (held-out half)', value: pct(m.completeness), target: '>= 60%', note: m.completeness >= 0.6 ? 'met' : 'MISSED' },
-    { metric: 'wrong-merge rate (joins into an issue opened by another label)', value: g.joins ? pct(g.wrongJoins / g.joins) : 'n/a', note: `${g.wrongJoins} of ${g.joins} joins by similarity; fingerprint keys of before: ${pct(g.baseWrong / Math.max(1, g.baseJoins))} (${g.baseWrong} of ${g.baseJoins}); ${g.byCode} fragments kept their error-code fingerprint` },
-    { metric: 'per fragment (every routed fragment counted)', value: `${pct(s.purity)} / ${pct(s.completeness)}`, note: `purity / completeness; ${s.keys} issues, ${g.issues.length} fragments` },
-    { metric: 'baseline: fingerprint keys (category + codes/status + product)', value: `${pct(mb.purity)} / ${pct(mb.completeness)}`, note: `per complaint; per fragment ${pct(b.purity)} / ${pct(b.completeness)}, ${b.keys} keys` },
-  );
+  out.push({ metric: 'baseline: fingerprint keys (category + codes/status + product)', value: `${pct(mb.purity)} / ${pct(mb.completeness)}`, note: `per complaint; per fragment ${pct(b.purity)} / ${pct(b.completeness)}, ${b.keys} keys` });
   const th = clusterScores(g.themes);
   const names = nameThemes(groupDocs(g.themes));
   const biggest = [...names.values()].sort((x, y) => y.size - x.size).slice(0, 3);

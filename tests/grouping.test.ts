@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { carriesCodes, createGrouper, memberKeyOf, partitionOf, type TFragmentRef } from '../activities/grouping/assign.js';
+import { burstCandidates, carriesCodes, createGrouper, memberKeyOf, memberLinkage, partitionOf, topKMean, type TFragmentRef } from '../activities/grouping/assign.js';
+import Database from 'better-sqlite3';
+import type { TSegmentValues } from '../workflows/domain/segments.js';
+import type { TNeighbourRow } from '../activities/grouping/store.js';
 import { groupingUrlFor, openGroupingStore, type GroupingStore } from '../activities/grouping/index.js';
 import { applyGrouping } from '../activities/grouping/route.js';
 import { describeThemes, MAX_THEME_WORDS, nameThemes } from '../activities/grouping/themes.js';
@@ -41,10 +44,11 @@ function fragment(text: string, category: string, product?: string): TIssueFragm
   };
 }
 let n = 0;
-const ref = (text: string, category = 'app_crash', product?: string, at = '2026-11-01T10:00:00Z'): TFragmentRef => ({
+const ref = (text: string, category = 'app_crash', product?: string, at = '2026-11-01T10:00:00Z', segments?: TSegmentValues): TFragmentRef => ({
   feedbackId: `test:${++n}`,
   fragment: fragment(text, category, product),
   at,
+  ...(segments ? { segments } : {}),
 });
 
 describe('grouping by meaning on a SQLite file', () => {
@@ -226,6 +230,146 @@ describe('applyGrouping + planRoutes: one routing decision per message', () => {
   });
 });
 
+
+describe('nearest-member linkage and the segment burst rule', () => {
+  const unit = (...xs: number[]) => {
+    const v = Float32Array.from(xs);
+    const n = Math.hypot(...xs);
+    return v.map((x) => x / n);
+  };
+  const row = (groupKey: string, vector: Float32Array, segments: string[] = [], partition = 'p'): TNeighbourRow => ({
+    kind: 'issue', memberKey: `${groupKey}#${Math.random()}`, groupKey, similarity: null, at: '2026-11-01T10:00:00Z', severity: 'low', text: '', info: { segments }, vector, partition,
+  });
+
+  it('scores an issue by its members nearest to the report, not by its centroid', () => {
+    expect(topKMean([0.1, 0.9, 0.5, 0.7], 2)).toBeCloseTo(0.8);
+    expect(topKMean([0.4], 3)).toBeCloseTo(0.4);
+    // An issue with two distinct ways of describing one problem: a report worded like one of them is
+    // close to that member (0.95) but its centroid sits between the two (~0.67).
+    const a = unit(1, 0, 0);
+    const b = unit(0, 1, 0);
+    const v = unit(0.95, 0.05, 0.3);
+    const scores = memberLinkage(v, [row('x', a), row('x', b)], 1);
+    expect(scores.get('x')!).toBeGreaterThan(0.9);
+    const centroid = unit(1, 1, 0);
+    expect(centroid[0]! * v[0]! + centroid[1]! * v[1]!).toBeLessThan(0.75);
+  });
+
+  it('counts only window members that share the report\'s region or platform, at least minMembers of them and lifted over their baseline', () => {
+    const v = unit(1, 0.2, 0);
+    const rule = { minMembers: 4, windowMinutes: 60, baselineMinutes: 24 * 60, factor: 3 };
+    const at = '2026-11-01T10:30:00Z';
+    const same = [0, 1, 2, 3].map(() => row('inc', unit(1, 0.3, 0.1), ['region:eu-west', 'platform:ios']));
+    const elsewhere = [0, 1, 2, 3, 4].map(() => row('bg', unit(1, 0.2, 0), ['region:us-east', 'platform:android']));
+    const c = burstCandidates(v, [...same, ...elsewhere], ['region:eu-west', 'platform:web'], at, rule, 3);
+    expect(c.map((x) => [x.key, x.segment, x.count])).toEqual([['inc', 'region:eu-west', 4]]);
+    expect(burstCandidates(v, same.slice(1), ['region:eu-west'], at, rule, 3)).toEqual([]);
+    // Outside the window: not counted.
+    expect(burstCandidates(v, same, ['region:eu-west'], '2026-11-01T11:30:00Z', rule, 3)).toEqual([]);
+    // An everyday issue of the region (48 of its reports over the day before: 2 expected an hour) needs 6.
+    const day = Array.from({ length: 48 }, (_, i) => ({ ...row('inc', unit(1, 0.3, 0.1), ['region:eu-west']), at: new Date(Date.parse('2026-10-31T10:00:00Z') + i * 30 * 60_000).toISOString() }));
+    expect(burstCandidates(v, [...day, ...same], ['region:eu-west'], at, rule, 3)).toEqual([]);
+    const six = [...same, ...same.slice(0, 2).map((m) => ({ ...m, memberKey: `${m.memberKey}b` }))];
+    expect(burstCandidates(v, [...day, ...six], ['region:eu-west'], at, rule, 3).map((x) => [x.count, x.expected])).toEqual([[6, 2]]);
+  });
+
+  it('routes a report to the issue bursting in its segment below the everyday bar, and only there', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'burst.sqlite')}`);
+    // An everyday bar no two different wordings reach, a burst bar that related complaints do.
+    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2 };
+    const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
+    const eu: TSegmentValues = { region: 'eu-west', platform: 'ios' };
+    const t = (min: number) => new Date(Date.parse('2026-11-02T10:00:00Z') + min * 60_000).toISOString();
+    // Three reports of one wording land in one issue (near-identical: above the everyday bar).
+    const first = await g.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(0), eu));
+    for (const m of [5, 10]) expect((await g.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(m), eu))).fingerprint.key).toBe(first.fingerprint.key);
+    // Another wording of the same login failure, same region, within the hour: the burst takes it.
+    const joined = await g.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(20), eu));
+    expect(joined.method).toBe('similarity');
+    expect(joined.fingerprint.key).toBe(first.fingerprint.key);
+    expect(joined.threshold).toBe(0.2);
+    expect(joined.features).toContain('burst:region:eu-west');
+    expect((await store.member('issue', `test:${n}#0-${'Signing in fails and kicks me back to the login screen'.length}`))?.info.segments).toEqual(['region:eu-west', 'platform:ios']);
+    // The same wording from another region and platform, or two hours later: no burst, the everyday bar.
+    const other = await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(25), { region: 'us-east', platform: 'android' }));
+    expect(other.method).toBe('new_issue');
+    const later = await g.groupFragment(ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(180), eu));
+    expect(later.method).toBe('new_issue');
+    // Never across categories for a categorised report.
+    const cross = await g.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'account_security', undefined, t(30), eu));
+    expect(cross.fingerprint.key).not.toBe(first.fingerprint.key);
+    // Unless crossing is allowed: then a report of a neighbouring category joins the bursting issue of its segment.
+    const crossing = createGrouper({ store, encoder, issueThreshold: 0.95, burst: { ...burst, crossThreshold: 0.2 } });
+    const crossed = await crossing.groupFragment(ref('My account login does not work since this morning', 'account_security', undefined, t(32), eu));
+    expect(crossed.fingerprint.key).toBe(first.fingerprint.key);
+    expect(crossed.fingerprint.category).toBe('login_access');
+    expect(crossed.features).toEqual(expect.arrayContaining(['burst:region:eu-west', 'from:account_security']));
+    expect((await crossing.groupFragment(ref('My account login does not work since this morning', 'account_security', undefined, t(33), { region: 'ap-south' }))).fingerprint.key).not.toBe(first.fingerprint.key);
+    await store.close();
+  });
+
+  it('lets a needs_review fragment join a bursting issue when segment and meaning agree, keeping the decision on retry', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'burst-review.sqlite')}`);
+    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.35 };
+    const g = createGrouper({ store, encoder, issueThreshold: 0.5, burst });
+    const eu: TSegmentValues = { region: 'eu-west' };
+    const t = (min: number) => new Date(Date.parse('2026-11-03T10:00:00Z') + min * 60_000).toISOString();
+    let key = '';
+    for (const [i, text] of ['My card payment was declined at checkout', 'Card payments keep getting declined when I pay', 'Payment declined again, my card works elsewhere'].entries()) {
+      key = (await g.groupFragment(ref(text, 'payment_failure', undefined, t(i * 5), eu))).fingerprint.key;
+    }
+    expect((await store.group('issue', key))?.size).toBe(3);
+    const r = ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(20), eu);
+    const d = await g.joinUnclassified(r);
+    expect(d?.fingerprint.key).toBe(key);
+    expect(d?.fingerprint.category).toBe('payment_failure');
+    expect(d?.features).toEqual(expect.arrayContaining(['burst:region:eu-west', 'from:needs_review']));
+    expect((await g.joinUnclassified(r))?.repeated).toBe(true);
+    // Another region, or nothing alike: stays needs_review.
+    expect(await g.joinUnclassified(ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(21), { region: 'ap-south' }))).toBeNull();
+    expect(await g.joinUnclassified(ref('Do you have a dark mode for the website?', NEEDS_REVIEW, undefined, t(22), eu))).toBeNull();
+    // Off: never.
+    const off = createGrouper({ store, encoder, burst: null });
+    expect(await off.joinUnclassified(ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(23), eu))).toBeNull();
+    await store.close();
+  });
+
+  it('opens a grouping file written before member vectors (grp-1), adds the column, and keeps its groups comparable by centroid', async () => {
+    const path = join(dir, 'grp1.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE lw_groups (kind TEXT NOT NULL, key TEXT NOT NULL, part TEXT NOT NULL, sum BLOB NOT NULL, size INTEGER NOT NULL,
+      open INTEGER NOT NULL DEFAULT 1, label TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (kind, key));
+      CREATE TABLE lw_members (kind TEXT NOT NULL, member_key TEXT NOT NULL, group_key TEXT NOT NULL, similarity REAL, at TEXT NOT NULL,
+      severity TEXT NOT NULL, text TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (kind, member_key));`);
+    const text = 'The app crashes as soon as I open the camera to scan a receipt';
+    const v = (await encoder.embed([text]))[0]!;
+    old.prepare('INSERT INTO lw_groups VALUES (?, ?, ?, ?, 1, 1, NULL, ?, ?)').run('issue', 'app_crash.000000000001', 'app_crash', Buffer.from(v.buffer, v.byteOffset, v.byteLength), 't', 't');
+    old.prepare('INSERT INTO lw_members VALUES (?, ?, ?, NULL, ?, ?, ?, ?)').run('issue', 'old:1#0-10', 'app_crash.000000000001', '2026-11-01T00:00:00Z', 'low', '', '{}');
+    old.close();
+    const store = await openGroupingStore(`sqlite:${path}`);
+    expect(await store.neighbours('issue')).toEqual([]);
+    const d = await createGrouper({ store, encoder, burst: null }).groupFragment(ref('Whenever I try to scan a receipt with the camera the app crashes'));
+    expect(d.fingerprint.key).toBe('app_crash.000000000001');
+    const ns = await store.neighbours('issue', { partition: 'app_crash' });
+    expect(ns).toHaveLength(1);
+    expect(ns[0]!.vector).toHaveLength(v.length);
+    await store.close();
+  });
+
+  it('returns neighbours of open groups only, the latest perGroup of each, within event-time bounds', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'neighbours.sqlite')}`);
+    const v = new Float32Array([1, 0]);
+    for (const [i, key] of ['a', 'a', 'a', 'b', 'c'].entries()) {
+      await store.assign({ member: { kind: 'issue', memberKey: `m${i}`, groupKey: key, similarity: null, at: `2026-11-01T0${i}:00:00Z`, severity: 'low', text: '', info: {} }, vector: v, ...(i === 0 || i >= 3 ? { create: { partition: key === 'c' ? 'q' : 'p' } } : {}) });
+    }
+    await store.setOpen('issue', 'b', false);
+    expect((await store.neighbours('issue')).map((m) => m.memberKey)).toEqual(['m0', 'm1', 'm2', 'm4']);
+    expect((await store.neighbours('issue', { partition: 'p', perGroup: 2 })).map((m) => m.memberKey)).toEqual(['m1', 'm2']);
+    expect((await store.neighbours('issue', { since: '2026-11-01T01:00:00Z', until: '2026-11-01T02:00:00Z' })).map((m) => [m.memberKey, m.partition])).toEqual([['m1', 'p'], ['m2', 'p']]);
+    await store.close();
+  });
+});
+
 const pgStart = await startPostgres({ fsync: false });
 if (!pgStart.ok) console.warn(`\n!!! grouping: PostgreSQL tests SKIPPED: ${pgStart.reason}\n`);
 
@@ -266,5 +410,10 @@ describe.skipIf(!pgStart.ok)(`grouping store on PostgreSQL${pgStart.ok ? '' : ` 
     expect(await store.group('theme', t1!.themeId)).toMatchObject({ open: false, label: 'dark_mode' });
     expect((await store.groups('theme', { openOnly: true })).map((x) => x.key)).toEqual([t2!.themeId]);
     expect(await store.members('theme', t1!.themeId)).toHaveLength(2);
+    // Members keep their vectors (nearest-member linkage), per open group, within bounds.
+    const ns = await store.neighbours('issue', { partition: partitionOf(r.fragment.fingerprint), perGroup: 1 });
+    expect(ns.map((m) => [m.groupKey, m.memberKey])).toEqual([[a.fingerprint.key, memberKeyOf(r)]]);
+    expect(ns[0]!.vector).toHaveLength(encoder.dimension);
+    expect(await store.neighbours('issue', { until: '2000-01-01T00:00:00Z' })).toEqual([]);
   });
 });

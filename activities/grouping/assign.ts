@@ -2,38 +2,87 @@
 //  0. with an evidence joiner (evidence-join.ts): the issue its error code already names, or the
 //     issue of its release cohort while that cohort spikes, across categories (the reason says so);
 //  1. a fingerprint where the message carries error codes (the code names the defect);
-//  2. else the most similar OPEN issue of its partition (category + product) whose centroid's
-//     cosine similarity clears `issueThreshold`;
-//  3. else a new issue, keyed `<category>.<hash of partition + fragment>`.
-// needs_review fragments (not quarantined ones) join the most similar theme above
-// `themeThreshold`, else open a theme: themes are named and counted in themes.ts.
-// Every decision says why (method, nearest group, similarity, threshold, encoder) and is stored
-// per fragment, so a retried routing activity repeats the first decision instead of re-deciding
-// against groups that moved in the meantime.
+//  2. else, while an open issue of its partition (category + product) bursts in the fragment's own
+//     segment (at least `burst.minMembers` of its reports in the last `burst.windowMinutes` of
+//     event time share the fragment's region or platform), that issue when the fragment resembles
+//     those reports at `burst.threshold` (lower than the everyday bar: segment, time and meaning
+//     agree; an incident's reports otherwise split by wording inside their category);
+//  3. else the most similar OPEN issue of its partition above `issueThreshold`, by its centroid
+//     or, with `linkage: 'nearest'`, by nearest-member linkage (the mean cosine to its `nearestK`
+//     most similar members among its latest `perGroup`);
+//  4. else a new issue, keyed `<category>.<hash of partition + fragment>`.
+// needs_review fragments (not quarantined ones): the evidence joins, then rule 2 across categories
+// at `burst.reviewThreshold` (stricter: no category agrees), keeping their classification; else
+// they join the most similar theme above `themeThreshold`, or open a theme (themes.ts).
+// Every decision says why (method, nearest group, similarity, threshold, encoder, the burst's
+// segment) and is stored per fragment, so a retried routing activity repeats the first decision
+// instead of re-deciding against groups that moved in the meantime.
 // Concurrency: decisions within one partition are serialised in this process (two similar reports
-// arriving together must not open two issues); across worker processes two simultaneous first
-// reports can still open two issues for one problem (a split, the lesser error), never a wrong merge.
+// arriving together must not open two issues; needs_review burst joins share one lock); across
+// worker processes two simultaneous first reports can still open two issues for one problem (a
+// split, the lesser error), never a wrong merge.
 // Must not: see unmasked text, signal workflows (routing does), or touch Temporal history.
 import { createHash } from 'node:crypto';
 import type { TFingerprint, TIssueFragment } from '../../workflows/domain/triage.js';
 import type { SentenceEncoder } from '../triage/ports.js';
 import type { TSegmentValues } from '../../workflows/domain/segments.js';
 import type { EvidenceJoiner, TEvidenceJoin } from './evidence-join.js';
-import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow } from './store.js';
+import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } from './store.js';
 
 /** Bump when the decision recipe changes; recorded with every decision. */
-export const GROUPING_VERSION = 'grp-1';
+export const GROUPING_VERSION = 'grp-2';
 
+/**
+ * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
+ * members. On the CFPB held-out half nearest-member linkage is slightly better (bench/grouping.ts);
+ * on the detection simulation it splits a regional incident's reports further and lost one (i06),
+ * so the centroid stays the default (docs/benchmarks.md, both sections).
+ */
+export const DEFAULT_LINKAGE: TLinkage = 'centroid';
 /**
  * Cosine similarity an issue's centroid must reach for a fragment to join it. Chosen on a seeded
  * half of the CFPB narratives (bench/grouping.ts: best min(purity, completeness) per complaint,
- * 0.25-0.6 swept) and reported on the other half. Higher splits more (purer, less complete).
+ * 0.3-0.6 swept) and reported on the other half. Higher splits more (purer, less complete).
  */
 export const DEFAULT_ISSUE_THRESHOLD = 0.45;
+/** Nearest-member linkage's own threshold, chosen the same way. */
+export const NEAREST_ISSUE_THRESHOLD = 0.425;
+/** Nearest-member linkage: the mean over this many most similar members of an issue. */
+export const DEFAULT_NEAREST_K = 3;
+/** Nearest-member linkage compares with an issue's latest members only (bounded work per report). */
+export const DEFAULT_NEAREST_PER_GROUP = 200;
+
+/**
+ * The burst rule (rule 2 above). Chosen on the detection simulation's tuning seed (bench/detection.ts
+ * DETECTION_SEED 20261006), reported on its published seed; see docs/benchmarks.md.
+ */
+export interface TBurstRule {
+  windowMinutes: number;
+  /** Reports of the issue in the window sharing the fragment's region or platform. */
+  minMembers: number;
+  /**
+   * And `factor` times what the issue's own reports of that segment over the preceding
+   * `baselineMinutes` predict for a window: an everyday issue of a large region never bursts.
+   */
+  baselineMinutes: number;
+  factor: number;
+  /** Nearest-member similarity to those reports, for a categorised fragment of the partition. */
+  threshold: number;
+  /** The same for a needs_review fragment, across categories; null: never. */
+  reviewThreshold: number | null;
+  /**
+   * The same for a categorised fragment whose own partition has no bursting issue, into another
+   * category's bursting issue (the classifier spreads one incident over neighbouring categories);
+   * null: never.
+   */
+  crossThreshold?: number | null;
+}
+export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4 };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
 export type TGroupingMethod = 'fingerprint' | 'similarity' | 'new_issue' | 'no_encoder' | 'evidence_join';
+export type TLinkage = 'nearest' | 'centroid';
 
 export interface TGroupingDecision {
   method: TGroupingMethod;
@@ -80,17 +129,26 @@ export interface GroupingOptions {
   isOpen?: (fingerprintKey: string) => Promise<boolean>;
   issueThreshold?: number;
   themeThreshold?: number;
+  /** 'centroid' (default): cosine to an issue's centroid; 'nearest': mean cosine to its `nearestK` most similar members. */
+  linkage?: TLinkage;
+  nearestK?: number;
+  nearestPerGroup?: number;
+  /** The segment burst rule; null turns it off. */
+  burst?: TBurstRule | null;
   /** Joins across categories on an error code or a spiking release cohort (evidence-join.ts). */
   joiner?: EvidenceJoiner;
 }
 
 export interface Grouper {
   readonly issueThreshold: number;
+  readonly linkage: TLinkage;
+  readonly burst: TBurstRule | null;
   readonly themeThreshold: number;
   groupFragment(ref: TFragmentRef): Promise<TGroupingDecision>;
   /**
    * A needs_review fragment's issue when specific evidence names one (a code's issue, a spiking
-   * release cohort's issue); null without a joiner or evidence. Its classification stays as it is.
+   * release cohort's issue) or an issue bursting in its segment resembles it (rule 2 at the
+   * review threshold); else null. Its classification stays as it is.
    */
   joinUnclassified(ref: TFragmentRef): Promise<TGroupingDecision | null>;
   /** Null without an encoder. */
@@ -131,6 +189,72 @@ export function nearestGroups(v: Float32Array, groups: readonly TGroupRow[]): Ar
   return groups.map((group) => ({ group, similarity: similarityTo(v, group.sum) })).sort((a, b) => b.similarity - a.similarity || a.group.key.localeCompare(b.group.key));
 }
 
+export function dot(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += a[i]! * b[i]!;
+  return d;
+}
+
+/** Mean of the k largest values (all of them when fewer). */
+export function topKMean(xs: readonly number[], k: number): number {
+  if (xs.length === 0) return 0;
+  const top = [...xs].sort((a, b) => b - a).slice(0, Math.max(1, k));
+  return top.reduce((a, b) => a + b, 0) / top.length;
+}
+
+/** Nearest-member linkage: per group, the mean cosine of `v` to its k most similar members. */
+export function memberLinkage(v: Float32Array, members: readonly Pick<TNeighbourRow, 'groupKey' | 'vector'>[], k: number): Map<string, number> {
+  const sims = new Map<string, number[]>();
+  for (const m of members) {
+    const xs = sims.get(m.groupKey) ?? [];
+    xs.push(dot(v, m.vector));
+    sims.set(m.groupKey, xs);
+  }
+  return new Map([...sims].map(([key, xs]) => [key, topKMean(xs, k)]));
+}
+
+/** The segment values a burst is matched on: region and platform family. */
+export function burstSegments(s: TSegmentValues | undefined): string[] {
+  return [...(s?.region ? [`region:${s.region}`] : []), ...(s?.platform ? [`platform:${s.platform}`] : [])];
+}
+
+/**
+ * Issues bursting in one of `segments` at `at`: their members sharing it in the window (at most
+ * `windowMinutes` before `at`), at least `minMembers` and `factor` times what the issue's members
+ * of that segment in the baseline before the window predict; scored by nearest-member linkage to
+ * those window members only. `members` must cover the baseline and the window. Best first; ties by key.
+ */
+export function burstCandidates(
+  v: Float32Array,
+  members: readonly TNeighbourRow[],
+  segments: readonly string[],
+  at: string,
+  rule: Pick<TBurstRule, 'minMembers' | 'windowMinutes' | 'baselineMinutes' | 'factor'>,
+  k: number,
+): Array<{ key: string; partition: string; segment: string; count: number; expected: number; similarity: number }> {
+  type TCandidate = { key: string; partition: string; segment: string; count: number; expected: number; similarity: number };
+  const out: TCandidate[] = [];
+  const end = Date.parse(at);
+  const windowStart = end - rule.windowMinutes * 60_000;
+  const baselineStart = windowStart - rule.baselineMinutes * 60_000;
+  const byGroup = new Map<string, TNeighbourRow[]>();
+  for (const m of members) byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
+  for (const [key, ms] of byGroup) {
+    let best: TCandidate | undefined;
+    for (const seg of segments) {
+      const same = ms.filter((m) => Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(seg));
+      const inWindow = same.filter((m) => Date.parse(m.at) > windowStart && Date.parse(m.at) <= end);
+      const base = same.filter((m) => Date.parse(m.at) > baselineStart && Date.parse(m.at) <= windowStart).length;
+      const expected = (base * rule.windowMinutes) / rule.baselineMinutes;
+      if (inWindow.length < rule.minMembers || inWindow.length < rule.factor * expected) continue;
+      const similarity = topKMean(inWindow.map((m) => dot(v, m.vector)), k);
+      if (!best || similarity > best.similarity) best = { key, partition: ms[0]!.partition, segment: seg, count: inWindow.length, expected: Math.round(expected * 100) / 100, similarity };
+    }
+    if (best) out.push(best);
+  }
+  return out.sort((a, b) => b.similarity - a.similarity || a.key.localeCompare(b.key));
+}
+
 const hash12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 /** The normalised error codes of a fingerprint (`code:` features). */
@@ -145,16 +269,21 @@ export function joinedDecision(base: TFingerprint, join: TEvidenceJoin): TGroupi
   return { method: 'evidence_join', fingerprint: { key: join.key, category, features, version: `${base.version}+${join.version}` }, features, version: GROUPING_VERSION, join };
 }
 
-/** The fingerprint of an issue opened (or joined) by similarity: its key is the group's. */
+/** The fingerprint of an issue opened (or joined) by similarity: its key is the group's, and so is its category (`<category>.<hash>`). */
 export function groupFingerprint(base: TFingerprint, key: string, features: string[]): TFingerprint {
-  return { key, category: base.category, features, version: `${base.version}+${GROUPING_VERSION}` };
+  const dotAt = key.indexOf('.');
+  return { key, category: dotAt > 0 ? key.slice(0, dotAt) : base.category, features, version: `${base.version}+${GROUPING_VERSION}` };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export function createGrouper(opts: GroupingOptions): Grouper {
   const { store, encoder, joiner } = opts;
-  const issueThreshold = opts.issueThreshold ?? DEFAULT_ISSUE_THRESHOLD;
+  const linkage: TLinkage = opts.linkage ?? DEFAULT_LINKAGE;
+  const issueThreshold = opts.issueThreshold ?? (linkage === 'nearest' ? NEAREST_ISSUE_THRESHOLD : DEFAULT_ISSUE_THRESHOLD);
+  const nearestK = opts.nearestK ?? DEFAULT_NEAREST_K;
+  const perGroup = opts.nearestPerGroup ?? DEFAULT_NEAREST_PER_GROUP;
+  const burst = opts.burst === undefined ? DEFAULT_BURST : opts.burst;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
   // One decision at a time per partition (see the header).
@@ -194,12 +323,16 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   return {
     issueThreshold,
     themeThreshold,
+    linkage,
+    burst,
     embed,
     async joinUnclassified(ref) {
-      if (!joiner) return null;
       const fp = ref.fragment.fingerprint;
-      const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
-      return join ? joinedDecision(fp, join) : null;
+      if (joiner) {
+        const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
+        if (join) return joinedDecision(fp, join);
+      }
+      return reviewBurst(ref);
     },
     async groupFragment(ref) {
       const fp = ref.fragment.fingerprint;
@@ -216,7 +349,69 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     },
   };
 
-  /** Sentry's order without the evidence joins: the code's fingerprint, else the most similar open issue, else a new one. */
+  /** Members of open issues (one partition, or all) over the burst rule's baseline and window before the fragment. */
+  async function burstWindow(ref: TFragmentRef, partition?: string): Promise<TNeighbourRow[]> {
+    if (!burst) return [];
+    const at = Date.parse(ref.at);
+    const since = new Date(at - (burst.windowMinutes + burst.baselineMinutes) * 60_000).toISOString();
+    return store.neighbours('issue', { ...(partition !== undefined ? { partition } : {}), since, until: ref.at });
+  }
+
+  /** What a member row keeps about its fragment besides the decision: the segments bursts match on. */
+  function memberInfo(ref: TFragmentRef): { segments?: string[] } {
+    const segments = burstSegments(ref.segments);
+    return segments.length > 0 ? { segments } : {};
+  }
+
+  /** needs_review: rule 2 across categories at the review threshold (no category vouches for it). */
+  async function reviewBurst(ref: TFragmentRef): Promise<TGroupingDecision | null> {
+    if (!encoder || !burst || burst.reviewThreshold === null) return null;
+    const fp = ref.fragment.fingerprint;
+    const memberKey = memberKeyOf(ref);
+    const prior = await store.member('issue', memberKey);
+    if (prior) return fromStored(prior, fp);
+    const segments = burstSegments(ref.segments);
+    if (ref.lookupOnly || segments.length === 0) return null;
+    const vector = (await embed(ref.fragment.text))!;
+    const threshold = burst.reviewThreshold;
+    return serial('issue\u0000*review', async () => {
+      const again = await store.member('issue', memberKey);
+      if (again) return fromStored(again, fp);
+      for (const c of burstCandidates(vector, await burstWindow(ref), segments, ref.at, burst, nearestK)) {
+        if (c.similarity < threshold) break;
+        if (!(await isOpen(c.key))) continue;
+        const features = [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, 'from:needs_review'];
+        const decision: TGroupingDecision = {
+          method: 'similarity',
+          fingerprint: groupFingerprint(fp, c.key, features),
+          nearest: { key: c.key, similarity: round(c.similarity) },
+          threshold,
+          features,
+          version: GROUPING_VERSION,
+          encoder: encoder.modelVersion,
+        };
+        await store.assign({ member: storedMember(ref, memberKey, c.key, c.similarity, decision), vector });
+        return decision;
+      }
+      return null;
+    });
+  }
+
+  function storedMember(ref: TFragmentRef, memberKey: string, groupKey: string, similarity: number | null, decision: TGroupingDecision): TMemberRow {
+    const { fingerprint: _fp, repeated: _r, ...info } = decision;
+    return { kind: 'issue', memberKey, groupKey, similarity: similarity === null ? null : round(similarity), at: ref.at, severity: ref.fragment.severity.level, text: '', info: { ...info, ...memberInfo(ref) } };
+  }
+
+  /** Open issues of a partition ranked by the grouper's linkage (centroid for issues whose members carry no vector). */
+  async function rankIssues(vector: Float32Array, partition: string): Promise<Array<{ key: string; similarity: number }>> {
+    const groups = await store.groups('issue', { partition, openOnly: true });
+    const byMember = linkage === 'nearest' ? memberLinkage(vector, await store.neighbours('issue', { partition, perGroup }), nearestK) : new Map<string, number>();
+    return groups
+      .map((g) => ({ key: g.key, similarity: byMember.get(g.key) ?? similarityTo(vector, g.sum) }))
+      .sort((a, b) => b.similarity - a.similarity || a.key.localeCompare(b.key));
+  }
+
+  /** Sentry's order without the evidence joins: the code's fingerprint, else a bursting issue of the segment, else the most similar open issue, else a new one. */
   async function byMeaning(ref: TFragmentRef): Promise<TGroupingDecision> {
       const fp = ref.fragment.fingerprint;
       if (carriesCodes(fp)) return { method: 'fingerprint', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
@@ -229,43 +424,52 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       return serial(`issue\u0000${partition}`, async () => {
         const again = await store.member('issue', memberKey);
         if (again) return fromStored(again, fp);
-        const ranked = nearestGroups(vector, await store.groups('issue', { partition, openOnly: true }));
-        let chosen: { group: TGroupRow; similarity: number } | undefined;
-        for (const c of ranked) {
-          if (c.similarity < issueThreshold) break;
-          if (await isOpen(c.group.key)) {
-            chosen = c;
-            break;
+        const base = [`partition:${partition}`, ...fp.features.filter((f) => !f.startsWith('product:'))];
+        let chosen: { key: string; similarity: number; threshold: number; features: string[] } | undefined;
+        const segments = burstSegments(ref.segments);
+        if (burst && segments.length > 0) {
+          for (const c of burstCandidates(vector, await burstWindow(ref, partition), segments, ref.at, burst, nearestK)) {
+            if (c.similarity < burst.threshold) break;
+            if (await isOpen(c.key)) {
+              chosen = { key: c.key, similarity: c.similarity, threshold: burst.threshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, ...base] };
+              break;
+            }
           }
-          await store.setOpen('issue', c.group.key, false);
         }
-        const nearest = ranked[0] ? { key: ranked[0].group.key, similarity: round(ranked[0].similarity) } : undefined;
-        const features = [`partition:${partition}`, ...fp.features.filter((f) => !f.startsWith('product:'))];
-        const key = chosen ? chosen.group.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
+        if (!chosen && burst?.crossThreshold != null && segments.length > 0) {
+          const others = (await burstWindow(ref)).filter((m) => m.partition !== partition);
+          for (const c of burstCandidates(vector, others, segments, ref.at, burst, nearestK)) {
+            if (c.similarity < burst.crossThreshold) break;
+            if (await isOpen(c.key)) {
+              chosen = { key: c.key, similarity: c.similarity, threshold: burst.crossThreshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, `from:${fp.category}`] };
+              break;
+            }
+          }
+        }
+        const ranked = await rankIssues(vector, partition);
+        if (!chosen) {
+          for (const c of ranked) {
+            if (c.similarity < issueThreshold) break;
+            if (await isOpen(c.key)) {
+              chosen = { ...c, threshold: issueThreshold, features: [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base] };
+              break;
+            }
+            await store.setOpen('issue', c.key, false);
+          }
+        }
+        const nearest = ranked[0] ? { key: ranked[0].key, similarity: round(ranked[0].similarity) } : undefined;
+        const features = chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base];
+        const key = chosen ? chosen.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
         const decision: TGroupingDecision = {
           method: chosen ? 'similarity' : 'new_issue',
           fingerprint: groupFingerprint(fp, key, features),
-          ...(chosen ? { nearest: { key: chosen.group.key, similarity: round(chosen.similarity) } } : nearest ? { nearest } : {}),
-          threshold: issueThreshold,
+          ...(chosen ? { nearest: { key: chosen.key, similarity: round(chosen.similarity) } } : nearest ? { nearest } : {}),
+          threshold: chosen?.threshold ?? issueThreshold,
           features,
           version: GROUPING_VERSION,
           encoder: encoder.modelVersion,
         };
-        const { fingerprint: _fp, repeated: _r, ...info } = decision;
-        await store.assign({
-          member: {
-            kind: 'issue',
-            memberKey,
-            groupKey: key,
-            similarity: chosen ? round(chosen.similarity) : null,
-            at: ref.at,
-            severity: ref.fragment.severity.level,
-            text: '',
-            info,
-          },
-          vector,
-          ...(chosen ? {} : { create: { partition } }),
-        });
+        await store.assign({ member: storedMember(ref, memberKey, key, chosen ? chosen.similarity : null, decision), vector, ...(chosen ? {} : { create: { partition } }) });
         return decision;
       });
   }

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS lw_members (
   kind TEXT NOT NULL, member_key TEXT NOT NULL, group_key TEXT NOT NULL, similarity DOUBLE PRECISION, at TEXT NOT NULL,
   severity TEXT NOT NULL, text TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (kind, member_key));
 CREATE INDEX IF NOT EXISTS lw_members_group ON lw_members (kind, group_key, at);
+ALTER TABLE lw_members ADD COLUMN IF NOT EXISTS vec BYTEA;
 `;
 
 interface GroupSqlRow {
@@ -39,6 +40,10 @@ interface MemberSqlRow {
   severity: string;
   text: string;
   info: string;
+}
+interface NeighbourSqlRow extends MemberSqlRow {
+  vec: Buffer;
+  part: string;
 }
 
 const toGroup = (r: GroupSqlRow): TGroupRow => ({
@@ -141,7 +146,7 @@ export async function createPostgresGroupingStore(connectionString: string, opts
         } else {
           await addToGroup(c, m.kind, m.groupKey, a.vector, 1);
         }
-        await c.query('INSERT INTO lw_members (kind, member_key, group_key, similarity, at, severity, text, info) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        await c.query('INSERT INTO lw_members (kind, member_key, group_key, similarity, at, severity, text, info, vec) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
           m.kind,
           m.memberKey,
           m.groupKey,
@@ -150,6 +155,7 @@ export async function createPostgresGroupingStore(connectionString: string, opts
           m.severity,
           m.text,
           JSON.stringify(m.info),
+          a.vector.length > 0 ? vectorToBytes(a.vector) : null,
         ]);
         return m;
       });
@@ -174,6 +180,22 @@ export async function createPostgresGroupingStore(connectionString: string, opts
     },
     async setOpen(kind, key, open, label) {
       await pool.query('UPDATE lw_groups SET open = $1, label = COALESCE($2, label), updated_at = $3 WHERE kind = $4 AND key = $5', [open, label ?? null, now(), kind, key]);
+    },
+    async neighbours(kind, o = {}) {
+      const where = ['m.kind = $1', 'g.open', 'm.vec IS NOT NULL'];
+      const args: unknown[] = [kind];
+      const add = (sql: string, v: unknown) => {
+        args.push(v);
+        where.push(sql.replace('?', `$${args.length}`));
+      };
+      if (o.partition !== undefined) add('g.part = ?', o.partition);
+      if (o.since !== undefined) add('m.at >= ?', o.since);
+      if (o.until !== undefined) add('m.at <= ?', o.until);
+      args.push(o.perGroup ?? 1_000_000);
+      const ranked = `SELECT m.*, g.part AS part, ROW_NUMBER() OVER (PARTITION BY m.group_key ORDER BY m.at DESC, m.member_key DESC) AS rn
+        FROM lw_members m JOIN lw_groups g ON g.kind = m.kind AND g.key = m.group_key WHERE ${where.join(' AND ')}`;
+      const r = await pool.query<NeighbourSqlRow>(`SELECT * FROM (${ranked}) x WHERE rn <= $${args.length} ORDER BY at, member_key`, args);
+      return r.rows.map((row) => ({ ...toMember(row), vector: bytesToVector(row.vec), partition: row.part }));
     },
     async members(kind, groupKey, o = {}) {
       const limit = o.limit ?? 100_000;

@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS lw_members (
   severity TEXT NOT NULL, text TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (kind, member_key));
 CREATE INDEX IF NOT EXISTS lw_members_group ON lw_members (kind, group_key, at);
 `;
+/** grp-2: members keep their own vector (nearest-member linkage); older files gain the column. */
+const MEMBER_VECTOR = 'ALTER TABLE lw_members ADD COLUMN vec BLOB';
 
 interface GroupSqlRow {
   kind: TGroupKind;
@@ -40,6 +42,10 @@ interface MemberSqlRow {
   severity: string;
   text: string;
   info: string;
+}
+interface NeighbourSqlRow extends MemberSqlRow {
+  vec: Buffer;
+  part: string;
 }
 
 const toGroup = (r: GroupSqlRow): TGroupRow => ({
@@ -73,13 +79,14 @@ export function createSqliteGroupingStore(path: string, opts: { now?: () => Date
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
     db.exec(SCHEMA);
+    if (!db.prepare<[], { name: string }>('PRAGMA table_info(lw_members)').all().some((c) => c.name === 'vec')) db.exec(MEMBER_VECTOR);
   } catch (e) {
     throw new LoopwrightError('upstream_unavailable', `grouping store ${path}: cannot open (${(e as Error).message})`, { retryable: false, cause: e });
   }
   const q = {
     member: db.prepare<[string, string], MemberSqlRow>('SELECT * FROM lw_members WHERE kind = ? AND member_key = ?'),
     group: db.prepare<[string, string], GroupSqlRow>('SELECT * FROM lw_groups WHERE kind = ? AND key = ?'),
-    insertMember: db.prepare('INSERT INTO lw_members (kind, member_key, group_key, similarity, at, severity, text, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertMember: db.prepare('INSERT INTO lw_members (kind, member_key, group_key, similarity, at, severity, text, info, vec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     moveMember: db.prepare('UPDATE lw_members SET group_key = ?, info = ? WHERE kind = ? AND member_key = ?'),
     insertGroup: db.prepare('INSERT INTO lw_groups (kind, key, part, sum, size, open, label, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 1, NULL, ?, ?)'),
     updateGroup: db.prepare('UPDATE lw_groups SET sum = ?, size = ?, updated_at = ? WHERE kind = ? AND key = ?'),
@@ -99,7 +106,7 @@ export function createSqliteGroupingStore(path: string, opts: { now?: () => Date
     const at = now();
     if (a.create) q.insertGroup.run(m.kind, m.groupKey, a.create.partition, vectorToBytes(a.vector), at, at);
     else addToGroup(m.kind, m.groupKey, a.vector, 1);
-    q.insertMember.run(m.kind, m.memberKey, m.groupKey, m.similarity, m.at, m.severity, m.text, JSON.stringify(m.info));
+    q.insertMember.run(m.kind, m.memberKey, m.groupKey, m.similarity, m.at, m.severity, m.text, JSON.stringify(m.info), a.vector.length > 0 ? vectorToBytes(a.vector) : null);
     return m;
   });
 
@@ -144,6 +151,27 @@ export function createSqliteGroupingStore(path: string, opts: { now?: () => Date
     },
     async setOpen(kind, key, open, label) {
       q.setOpen.run(open ? 1 : 0, label ?? null, now(), kind, key);
+    },
+    async neighbours(kind, o = {}) {
+      const where = ['m.kind = ?', 'g.open = 1', 'm.vec IS NOT NULL'];
+      const args: unknown[] = [kind];
+      if (o.partition !== undefined) {
+        where.push('g.part = ?');
+        args.push(o.partition);
+      }
+      if (o.since !== undefined) {
+        where.push('m.at >= ?');
+        args.push(o.since);
+      }
+      if (o.until !== undefined) {
+        where.push('m.at <= ?');
+        args.push(o.until);
+      }
+      const ranked = `SELECT m.*, g.part AS part, ROW_NUMBER() OVER (PARTITION BY m.group_key ORDER BY m.at DESC, m.member_key DESC) AS rn
+        FROM lw_members m JOIN lw_groups g ON g.kind = m.kind AND g.key = m.group_key WHERE ${where.join(' AND ')}`;
+      args.push(o.perGroup ?? 1_000_000);
+      const rows = db.prepare<unknown[], NeighbourSqlRow>(`SELECT * FROM (${ranked}) WHERE rn <= ? ORDER BY at, member_key`).all(...args);
+      return rows.map((r) => ({ ...toMember(r), vector: bytesToVector(r.vec), partition: r.part }));
     },
     async members(kind, groupKey, o = {}) {
       const limit = o.limit ?? 100_000;

@@ -2,7 +2,8 @@
 // similarity, or a theme of needs_review fragments) the running sum of its members' embeddings
 // (the centroid, un-normalised, so adding a member is one vector add) and its size; per member
 // (one fragment of one message) the group it went to, the similarity, its event time and severity,
-// and for themes its masked text (themes are named and promoted from their members' words).
+// its own unit vector (nearest-member linkage; null for rows written before grp-2 and for cohort
+// counters), and for themes its masked text (themes are named and promoted from their members' words).
 // Kept in SQLite (sqlite.ts) or PostgreSQL (postgres.ts), never in Temporal history: it is shared by
 // every routing activity and outlives any workflow run.
 // Must not: hold unmasked text (callers pass triage's masked fragments), or decide anything: the
@@ -45,9 +46,25 @@ export interface TMemberRow {
   info: Record<string, unknown>;
 }
 
+/** A member with its own unit vector (nearest-member linkage) and its group's partition. */
+export interface TNeighbourRow extends TMemberRow {
+  vector: Float32Array;
+  partition: string;
+}
+
+export interface TNeighbourQuery {
+  /** One partition only (issues: category + product); all when absent. */
+  partition?: string;
+  /** Event-time bounds (ISO, inclusive) on the members. */
+  since?: string;
+  until?: string;
+  /** At most this many of each group's members, the latest in event time. */
+  perGroup?: number;
+}
+
 export interface TAssignInput {
   member: TMemberRow;
-  /** The member's unit vector, added to the group's sum. */
+  /** The member's unit vector, added to the group's sum and kept on the member (nearest-member linkage). */
   vector: Float32Array;
   /** Present when the member opens a new group. */
   create?: { partition: string };
@@ -67,6 +84,11 @@ export interface GroupingStore {
   /** Moves a member to another group of its kind (a reviewer's decision), moving its vector too. */
   reassign(kind: TGroupKind, memberKey: string, groupKey: string, vector: Float32Array | null, info: Record<string, unknown>): Promise<TMemberRow>;
   setOpen(kind: TGroupKind, key: string, open: boolean, label?: string | null): Promise<void>;
+  /**
+   * Members of OPEN groups of a kind that carry their own vector (stored since grp-2), with their
+   * group's partition: what nearest-member linkage compares a new fragment with. Oldest first.
+   */
+  neighbours(kind: TGroupKind, q?: TNeighbourQuery): Promise<TNeighbourRow[]>;
   /** Members of one group (or of every group when groupKey is null), oldest first. */
   members(kind: TGroupKind, groupKey: string | null, opts?: { limit?: number }): Promise<TMemberRow[]>;
   close(): Promise<void>;
