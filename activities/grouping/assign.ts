@@ -6,7 +6,9 @@
 //     segment (at least `burst.minMembers` of its reports in the last `burst.windowMinutes` of
 //     event time share the fragment's region or platform), that issue when the fragment resembles
 //     those reports at `burst.threshold` (lower than the everyday bar: segment, time and meaning
-//     agree; an incident's reports otherwise split by wording inside their category);
+//     agree; an incident's reports otherwise split by wording inside their category); failing
+//     that, another category's issue bursting in its segment at `burst.crossThreshold` (stricter:
+//     the classifier spreads one incident over neighbouring categories);
 //  3. else the most similar OPEN issue of its partition above `issueThreshold`, by its centroid
 //     or, with `linkage: 'nearest'`, by nearest-member linkage (the mean cosine to its `nearestK`
 //     most similar members among its latest `perGroup`);
@@ -77,7 +79,7 @@ export interface TBurstRule {
    */
   crossThreshold?: number | null;
 }
-export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4 };
+export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45 };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
