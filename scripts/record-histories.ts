@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
 import { decryptHistory } from '../tests/helpers/temporal-env.js';
-import { approvalTestPlaybook, createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
+import { approvalTestPlaybook, crashThreeStepTestPlaybook, crashVolumeTestPlaybook, createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from '../tests/helpers/loop-harness.js';
 import { approveUpdate, closeUpdate, FEEDBACK_WORKFLOW, mergeUpdate, occurrencesSignal, reclassifyUpdate, snoozeUpdate, splitUpdate, type TOccurrence } from '../workflows/messages.js';
 
 const out = path.join(import.meta.dirname, '../tests/histories');
@@ -22,21 +22,7 @@ const MIN = 60_000;
 const overwrite = process.argv.includes('--overwrite');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
-const crash = testPlaybook(`
-id: crash-record
-version: 1.0.0
-description: Crash playbook for recorded histories (Jira bug, Slack, tags).
-match: { categories: [app_crash], minSeverity: low }
-trigger: { kind: count, threshold: 2, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
-  - id: notify
-    action: { type: slack.post_message, channel: "#app-incidents", text: "Crash, see {{ steps.jira-bug.issueKey }}" }
-  - id: tag
-    action: { type: zendesk.add_tags, tags: [crash] }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 2 }
-`);
+const crash = crashThreeStepTestPlaybook({ id: 'crash-record', description: 'Crash playbook for recorded histories (Jira bug, Slack, tags).', threshold: 2 });
 
 const reply = testPlaybook(`
 id: reply-record
@@ -170,17 +156,7 @@ async function main(): Promise<void> {
 
 /** patched('page-while-verifying'): a critical report pages while the volume round verifies (issue 17). */
 async function recordPage(): Promise<void> {
-  const volume = testPlaybook(`
-id: crash-volume
-version: 1.0.0
-description: A Jira bug once crashes pile up.
-match: { categories: [app_crash], minSeverity: low, priority: 10 }
-trigger: { kind: count, threshold: 2, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+  const volume = crashVolumeTestPlaybook(2);
   const p = await createLoopHarness({ playbooks: [volume, sevPage] });
   try {
     await p.run(async () => {

@@ -5,24 +5,14 @@
 // again but audited as repage_suppressed; the volume playbook still runs its own round.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeUpdate } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { createLoopHarness, crashVolumeTestPlaybook, fingerprint, severityPageTestPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 
 const MIN = 60_000;
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 
 const page = severityPageTestPlaybook();
 
-const volume = testPlaybook(`
-id: crash-volume
-version: 1.0.0
-description: A Jira bug once crashes pile up.
-match: { categories: [app_crash], minSeverity: low, priority: 10 }
-trigger: { kind: count, threshold: 3, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const volume = crashVolumeTestPlaybook(3);
 
 let h: LoopHarness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { crashThreeStepTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 import { approveUpdate, closeUpdate } from '../workflows/messages.js';
 import { parsePolicy } from '../policies/loader.js';
 
@@ -103,21 +103,7 @@ describe('IssueWorkflow: two-person rule and deny', () => {
   }, 240_000);
 });
 
-const crashPlaybook = testPlaybook(`
-id: crash-comp
-version: 1.0.0
-description: Crash playbook whose last step may fail, to exercise compensation.
-match: { categories: [app_crash], minSeverity: low }
-trigger: { kind: count, threshold: 1, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
-  - id: notify
-    action: { type: slack.post_message, channel: "#app-incidents", text: "Crash, see {{ steps.jira-bug.issueKey }}" }
-  - id: tag
-    action: { type: zendesk.add_tags, tags: [crash] }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 2 }
-`);
+const crashPlaybook = crashThreeStepTestPlaybook({ id: 'crash-comp', description: 'Crash playbook whose last step may fail, to exercise compensation.', threshold: 1 });
 
 describe('IssueWorkflow: compensation and verification', () => {
   let h: LoopHarness;

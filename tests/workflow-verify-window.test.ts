@@ -5,7 +5,7 @@
 //    'page-while-verifying'); before, the page waited for the end of the window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeUpdate, type TIssueState } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
+import { createLoopHarness, crashVolumeTestPlaybook, fingerprint, severityPageTestPlaybook, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
 
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 
@@ -22,17 +22,7 @@ steps:
 verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 2 }
 `);
 
-const crashVolume = testPlaybook(`
-id: crash-volume
-version: 1.0.0
-description: A Jira bug once crashes pile up.
-match: { categories: [app_crash], minSeverity: low, priority: 10 }
-trigger: { kind: count, threshold: 2, windowMinutes: 60 }
-steps:
-  - id: jira-bug
-    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
-verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
-`);
+const crashVolume = crashVolumeTestPlaybook(2);
 
 const page = severityPageTestPlaybook();
 

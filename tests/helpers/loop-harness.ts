@@ -131,6 +131,40 @@ verification: { windowMinutes: 5, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 }
 
+/** A Jira bug once `threshold` crashes arrive within an hour: the volume playbook that composes with the severity page. */
+export function crashVolumeTestPlaybook(threshold: number): TLoadedPlaybook {
+  return testPlaybook(`
+id: crash-volume
+version: 1.0.0
+description: A Jira bug once crashes pile up.
+match: { categories: [app_crash], minSeverity: low, priority: 10 }
+trigger: { kind: count, threshold: ${threshold}, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
+`);
+}
+
+/** A crash playbook of three steps (Jira bug, a Slack post quoting its key, Zendesk tags): compensation tests and recorded histories. */
+export function crashThreeStepTestPlaybook(o: { id: string; description: string; threshold: number }): TLoadedPlaybook {
+  return testPlaybook(`
+id: ${o.id}
+version: 1.0.0
+description: ${o.description}
+match: { categories: [app_crash], minSeverity: low }
+trigger: { kind: count, threshold: ${o.threshold}, windowMinutes: 60 }
+steps:
+  - id: jira-bug
+    action: { type: jira.create_issue, project: APP, summary: "Crash {{ issue.fingerprint }}", description: "d", labels: [loopwright] }
+  - id: notify
+    action: { type: slack.post_message, channel: "#app-incidents", text: "Crash, see {{ steps.jira-bug.issueKey }}" }
+  - id: tag
+    action: { type: zendesk.add_tags, tags: [crash] }
+verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 2 }
+`);
+}
+
 /**
  * A crash playbook whose second step (jira.transition) the default policy never runs automatically:
  * the shared fixture for every approval test (workflow, Slack over HTTP, CLI).
