@@ -27,6 +27,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const PLAYBOOK = 'playbooks/billing-refund-issue.v1.yaml';
 const WORKFLOW_ID = 'issue:billing.1bb6074f9b2f';
 const START = Date.parse('2026-11-27T08:05:00Z');
+const JIRA_KEY = 'BILL-231';
+const JIRA_URL = `https://example.atlassian.net/browse/${JIRA_KEY}`;
 const LINKS = { temporalUi: { url: 'http://localhost:8233', namespace: 'default' }, zendeskUrl: 'https://example.zendesk.com' };
 
 /** 48 reports (tickets 35436…35483) from 45 customers (three wrote twice), over ten hours. */
@@ -70,16 +72,24 @@ export interface TTextExamples {
   'docs/zendesk-reply.md': string;
 }
 
-export function textExamples(): TTextExamples {
+/** The shipped billing playbook with its texts rendered for the example issue, as the workflow renders them. */
+function renderedPlaybook() {
   const { playbook } = parsePlaybook(readFileSync(path.join(ROOT, PLAYBOOK)), path.basename(PLAYBOOK));
   const issue = exampleIssue();
   const top = issue.hypotheses[0]!;
   const { members: _quoted, ...counted } = issue;
   const state = { ...initialIssueState({ key: 'billing.1bb6074f9b2f', category: 'billing', features: [], version: 'example' }), ...counted };
   const values = issueTemplateValues({ workflowId: WORKFLOW_ID, fingerprint: 'billing.1bb6074f9b2f' }, state, playbook, top);
-  const outputs = { 'steps.jira-billing.issueKey': 'BILL-231', 'steps.jira-billing.issueUrl': 'https://example.atlassian.net/browse/BILL-231' };
+  const outputs = { 'steps.jira-billing.issueKey': JIRA_KEY, 'steps.jira-billing.issueUrl': JIRA_URL };
   const render = <T extends TPlaybookAction>(a: T): T =>
     Object.fromEntries(Object.entries(a).map(([k, v]) => [k, typeof v === 'string' && k !== 'type' ? renderTemplate(v, { ...values, ...outputs }, textTarget(a.type)) : v])) as T;
+  const replyStep = playbook.steps.find((s) => s.action.type === 'zendesk.public_reply')!;
+  const reply = render(replyStep.action) as Extract<TPlaybookAction, { type: 'zendesk.public_reply' }>;
+  return { playbook, issue, values, render, replyStep, reply };
+}
+
+export function textExamples(): TTextExamples {
+  const { playbook, issue, values, render, replyStep, reply } = renderedPlaybook();
 
   const jiraStep = playbook.steps.find((s) => s.action.type === 'jira.create_issue')!;
   const jira = render(jiraStep.action) as Extract<TPlaybookAction, { type: 'jira.create_issue' }>;
@@ -119,8 +129,6 @@ export function textExamples(): TTextExamples {
     '',
   ].join('\n');
 
-  const replyStep = playbook.steps.find((s) => s.action.type === 'zendesk.public_reply')!;
-  const reply = render(replyStep.action) as Extract<TPlaybookAction, { type: 'zendesk.public_reply' }>;
   const resolved = renderTemplate(playbook.customerReply!.template, values);
   const zendeskMd = [
     '# The replies customers receive (example)',
@@ -175,23 +183,15 @@ export const SLACK_USERS = [
 
 /** The Slack approval for a two-person, irreversible customer reply: posted, after one approval, after the decision, and the Reject modal. */
 export function slackExample() {
-  // The adapter opens each reply with "Hi <first name>," (activities/adapters/zendesk/reply-text.ts).
-  const reply = [
-    'Thank you for reporting the duplicate charge on your card. We found the cause: a payment retry ran twice after an update on our side on 27 November.',
-    '',
-    'The second charge is being refunded automatically; you will see it on your statement within 5 business days. There is nothing you need to do.',
-    '',
-    'We are sorry for the trouble.',
-    'The Billing Support team',
-  ].join('\n');
-
+  // The reply the billing playbook sends (docs/zendesk-reply.md); the adapter opens each with "Hi <first name>,".
+  const { replyStep, reply } = renderedPlaybook();
   const request = ZApprovalRequest.parse({
     idempotencyKey: 'example',
     channel: '#billing-approvals',
     ...approvalMessage(
       {
         workflowId: 'issue:billing.1bb6074f9b2f',
-        stepId: 'tell-customers',
+        stepId: replyStep.id,
         requestId: 'example',
         channel: '#billing-approvals',
         group: 'billing-owners',
@@ -208,7 +208,7 @@ export function slackExample() {
           policyVersion: 'default@1.0.0',
           dryRun: false,
         },
-        action: { type: 'zendesk.public_reply', body: reply },
+        action: { type: 'zendesk.public_reply', body: reply.body },
         issue: {
           category: 'billing.duplicate_charge',
           severity: 'high',
@@ -217,8 +217,8 @@ export function slackExample() {
           excerpt: 'I was charged twice for my November invoice, please refund the second payment',
           tiers: ['enterprise', 'standard'],
           tickets: Array.from({ length: 48 }, (_, i) => String(35_436 + i)),
-          jiraKey: 'PAY-231',
-          jiraUrl: 'https://example.atlassian.net/browse/PAY-231',
+          jiraKey: JIRA_KEY,
+          jiraUrl: JIRA_URL,
         },
         evidence: [
           { kind: 'error_code', value: 'PAY-409', normalized: 'PAY-409' },
