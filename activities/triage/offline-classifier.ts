@@ -296,12 +296,13 @@ interface Scoring {
  */
 function chooseNeighbourWeight(logits: readonly Float64Array[], nearest: readonly Float64Array[], labels: readonly number[], t0: number, weights: readonly number[]): Scoring {
   let best: (Scoring & { nll: number }) | undefined;
+  // One buffer per row, overwritten for each weight: the slice's scores are not allocated per weight.
+  const combined = logits.map((z) => new Float64Array(z.length));
   for (const w of [...new Set([0, ...weights])].sort((a, b) => a - b)) {
-    const combined = logits.map((z, i) => {
-      const out = new Float64Array(z.length);
+    logits.forEach((z, i) => {
+      const out = combined[i]!;
       const n = nearest[i]!;
       for (let c = 0; c < z.length; c++) out[c] = z[c]! / t0 + w * n[c]!;
-      return out;
     });
     const temperature = fitTemperature(combined, labels);
     const nll = meanNegativeLogLikelihood(combined, labels, temperature);
