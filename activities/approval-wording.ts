@@ -6,6 +6,7 @@
 import { deriveCompensation, type TPlaybookAction } from '../playbooks/actions.js';
 import { categoryInWords } from '../workflows/domain/issue-title.js';
 import { addsGreeting } from './adapters/zendesk/reply-text.js';
+import { showRecipientOutputs } from '../playbooks/templates.js';
 import { countOf } from '../workflows/domain/plural.js';
 
 /** `1 ticket`, `2 tickets`, `1 reply`, `3 replies` (the one count-in-words helper: workflows/domain/plural.ts). */
@@ -83,7 +84,8 @@ export function customerFacingText(action: TPlaybookAction): { label: string; te
   switch (action.type) {
     case 'zendesk.public_reply':
       // The Zendesk adapter opens the reply with the requester's first name (reply-text.ts).
-      return { label: addsGreeting(action.body) ? 'The reply customers will receive (each opens with "Hi <first name>,")' : 'The reply customers will receive', text: action.body };
+      // A `{{ customer.first_name | default: … }}` the adapter fills per ticket is shown as written.
+      return { label: addsGreeting(action.body) ? 'The reply customers will receive (each opens with "Hi <first name>,")' : 'The reply customers will receive', text: showRecipientOutputs(action.body) };
     case 'zendesk.internal_note':
       return { label: 'The internal note', text: action.body };
     case 'jira.comment':

@@ -67,12 +67,12 @@ export const ZPlaybook = z
       for (const [field, value] of Object.entries(step.action)) {
         if (field === 'type') continue;
         const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-        for (const t of texts) checkText(ctx, ['steps', i, 'action', field], t, (name) => placeholderProblem(name, outputsOf, customer));
+        for (const t of texts) checkText(ctx, ['steps', i, 'action', field], t, (name) => placeholderProblem(name, outputsOf, customer), customer);
       }
       // Registered after its own fields are checked: a step cannot read its own output.
       outputsOf.set(step.id, step.action.type);
     });
-    if (p.customerReply) checkText(ctx, ['customerReply', 'template'], p.customerReply.template, (name) => placeholderProblem(name, outputsOf, true));
+    if (p.customerReply) checkText(ctx, ['customerReply', 'template'], p.customerReply.template, (name) => placeholderProblem(name, outputsOf, true), true);
   });
 export type TPlaybook = z.infer<typeof ZPlaybook>;
 export type TPlaybookInput = z.input<typeof ZPlaybook>;
@@ -81,13 +81,18 @@ export type TPlaybookInput = z.input<typeof ZPlaybook>;
  * Adds one issue per template problem; `params.template` carries the line and column inside the
  * text, which parseYamlFile turns into the file's line (yaml-file.ts).
  */
-function checkText(ctx: z.RefinementCtx, path: Array<string | number>, text: string, allowed: (name: string) => string | null): void {
-  for (const p of checkTemplate(text, allowed)) {
+function checkText(ctx: z.RefinementCtx, path: Array<string | number>, text: string, allowed: (name: string) => string | null, recipient = false): void {
+  for (const p of checkTemplate(text, allowed, { recipient })) {
     ctx.addIssue({ code: 'custom', path, message: p.message, params: { template: { row: p.row, col: p.col } } });
   }
 }
 
 function placeholderProblem(name: string, earlier: ReadonlyMap<string, TActionType>, customerFacing = false): string | null {
+  if (name.startsWith('customer.')) {
+    return customerFacing
+      ? `"{{ ${name} }}" can only be output, with a fallback: {{ customer.first_name | default: "there" }} (not in tags such as if/assign)`
+      : `"{{ ${name} }}" is per recipient: only texts customers read (zendesk.public_reply, customerReply) can use it`;
+  }
   if (customerFacing) {
     if ((CUSTOMER_PLACEHOLDERS as readonly string[]).includes(name)) return null;
     return `"{{ ${name} }}" cannot appear in a text customers read (internal identifiers stay internal; allowed: ${CUSTOMER_PLACEHOLDERS.join(', ')})`;

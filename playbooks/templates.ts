@@ -44,6 +44,54 @@ function createEngine(target: TTextTarget): Liquid {
   return engine;
 }
 
+// ---- Per-recipient variables: `{{ customer.first_name | default: "there" }}` ----
+// The workflow renders a text once for every ticket of an issue and must never see a customer's
+// name (histories, the audit trail and approval messages carry the text). So an output of a
+// `customer.*` variable is not rendered there: it is carried through verbatim between two
+// private-use markers, and the Zendesk adapter fills it per ticket from the requester's first
+// name (fillRecipientValues), rendering only that snippet, with the name as a value (never Liquid).
+
+/** Variables known only per recipient, filled by the Zendesk adapter; allowed in customer texts only. */
+export const RECIPIENT_VARIABLES = ['customer.first_name'] as const;
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const RECIPIENT_OUTPUT = /\{\{-?\s*customer\.[\s\S]*?-?\}\}/g;
+const CARRIED = /\uE000(\{\{[\s\S]*?\}\})\uE001/g;
+
+/** The template with every `{{ customer.… }}` output carried through rendering verbatim (in a raw tag). */
+export function deferRecipientOutputs(template: string): string {
+  return template.replace(RECIPIENT_OUTPUT, (out) => `{% raw %}${OPEN}${out}${CLOSE}{% endraw %}`);
+}
+
+/** Problems with `customer.*` in a customer text: only as an output, and always with a fallback. */
+export function recipientProblems(template: string): TTemplateProblem[] {
+  const problems: TTemplateProblem[] = [];
+  for (const m of template.matchAll(RECIPIENT_OUTPUT)) {
+    const before = template.slice(0, m.index);
+    const row = before.split('\n').length;
+    const col = m.index - before.lastIndexOf('\n');
+    const name = /customer\.([A-Za-z_]+)/.exec(m[0])?.[0] ?? 'customer';
+    if (!(RECIPIENT_VARIABLES as readonly string[]).includes(name)) problems.push({ message: `unknown placeholder "{{ ${name} }}" (per recipient: ${RECIPIENT_VARIABLES.join(', ')})`, row, col });
+    else if (!/\|\s*default\s*:/.test(m[0])) {
+      problems.push({ message: `"{{ ${name} }}" needs a fallback for customers whose name is unknown, e.g. {{ ${name} | default: "there" }}`, row, col });
+    }
+  }
+  return problems;
+}
+
+/** Hidden markers removed, the carried Liquid shown as written (approval previews, docs). */
+export function showRecipientOutputs(text: string): string {
+  return text.replace(CARRIED, '$1');
+}
+
+/**
+ * Fills the carried `{{ customer.… }}` outputs of a rendered text for one recipient. An unknown
+ * first name is the empty string, so the template's `default` applies.
+ */
+export function fillRecipientValues(text: string, recipient: { firstName: string | null }): string {
+  return text.replace(CARRIED, (_m, snippet: string) => engineFor('plain').parseAndRenderSync(snippet, { customer: { first_name: recipient.firstName ?? '' } }) as string);
+}
+
 const engines = new Map<TTextTarget, Liquid>();
 function engineFor(target: TTextTarget): Liquid {
   let e = engines.get(target);
@@ -71,11 +119,13 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
  * it reads from outside (`allowed(path)` returns null or the problem). Variables the template
  * assigns itself (assign, capture, for) are its own business.
  */
-export function checkTemplate(text: string, allowed: (path: string) => string | null): TTemplateProblem[] {
+export function checkTemplate(text: string, allowed: (path: string) => string | null, opts: { recipient?: boolean } = {}): TTemplateProblem[] {
   const engine = engineFor('plain');
   let parsed: Template[];
   try {
-    parsed = engine.parse(text);
+    engine.parse(text);
+    // Customer texts: `{{ customer.… }}` outputs are the adapter's (checked here); any other use of customer.* stays an error below.
+    parsed = engine.parse(opts.recipient ? deferRecipientOutputs(text) : text);
   } catch (e) {
     return [{ message: `template: ${errorText(e)}`, ...position(e) }];
   }
@@ -92,6 +142,7 @@ export function checkTemplate(text: string, allowed: (path: string) => string | 
       if (problem) problems.push({ message: problem, ...where });
     }
   }
+  if (opts.recipient) problems.push(...recipientProblems(text));
   return problems.sort((a, b) => a.row - b.row || a.col - b.col);
 }
 
@@ -118,7 +169,8 @@ export function scopeFromFlat(values: Readonly<Record<string, string | number>>)
  */
 export function renderText(template: string, values: Readonly<Record<string, string | number>>, target: TTextTarget = 'plain'): string {
   try {
-    return engineFor(target).parseAndRenderSync(template, scopeFromFlat(values)) as string;
+    // Per-recipient outputs are filled by the Zendesk adapter (the load allows them in customer texts only).
+    return engineFor(target).parseAndRenderSync(deferRecipientOutputs(template), scopeFromFlat(values)) as string;
   } catch (e) {
     if (e instanceof Error && e.name === 'UndefinedVariableError') {
       // The whole expression (`issue.category`), not only its first missing segment.

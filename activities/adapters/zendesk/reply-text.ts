@@ -2,7 +2,10 @@
 // when Zendesk knows it ("Hi Ana,"), "Hello," otherwise, then the playbook's text with exactly the
 // line breaks its author wrote (one paragraph per line; nothing re-wrapped, nothing cut). Pure.
 // The name is read by the adapter per ticket and never leaves it: workflow histories, the audit
-// trail and approval messages carry the text without it.
+// trail and approval messages carry the text without it. A playbook text may also place the name
+// itself, `{{ customer.first_name | default: "there" }}` (playbooks/templates.ts carries that output
+// through the workflow unrendered); it is filled here, per ticket, with the same first name.
+import { fillRecipientValues } from '../../../playbooks/templates.js';
 
 /** The first name to greet with, or null when the requester's name is unknown or is not a name. */
 export function firstName(name: string | null | undefined): string | null {
@@ -21,7 +24,7 @@ export function addsGreeting(text: string): boolean {
 }
 
 export function composeReply(text: string, requesterName: string | null | undefined): string {
-  const body = text
+  const body = fillRecipientValues(text, { firstName: firstName(requesterName) })
     .replace(/\r\n?/g, '\n')
     .split('\n')
     .map((line) => line.replace(/[ \t]+$/, ''))
