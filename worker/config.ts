@@ -54,6 +54,10 @@ const ZEnv = z.object({
   /** Cosine similarity a fragment needs to join an open issue / a theme (activities/grouping/assign.ts defaults). */
   GROUPING_ISSUE_THRESHOLD: optional(z.coerce.number().min(-1).max(1)),
   GROUPING_THEME_THRESHOLD: optional(z.coerce.number().min(-1).max(1)),
+  /** How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest members. */
+  GROUPING_LINKAGE: z.enum(['centroid', 'nearest']).default('centroid'),
+  /** The segment burst rule (activities/grouping/assign.ts rule 2); `off` groups by fingerprint, evidence and meaning only. */
+  GROUPING_BURST: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -172,7 +176,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       deployment: e.LOOPWRIGHT_DEPLOYMENT_NAME && e.LOOPWRIGHT_BUILD_ID ? { deploymentName: e.LOOPWRIGHT_DEPLOYMENT_NAME, buildId: e.LOOPWRIGHT_BUILD_ID } : null,
     },
     auditUrl,
-    grouping: { issueThreshold: e.GROUPING_ISSUE_THRESHOLD, themeThreshold: e.GROUPING_THEME_THRESHOLD },
+    grouping: {
+      issueThreshold: e.GROUPING_ISSUE_THRESHOLD,
+      themeThreshold: e.GROUPING_THEME_THRESHOLD,
+      linkage: e.GROUPING_LINKAGE,
+      burst: e.GROUPING_BURST === 'on',
+    },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,
     policyFile: e.POLICY_FILE,

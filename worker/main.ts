@@ -123,6 +123,9 @@ async function main(argv: string[]): Promise<void> {
         ...(services.encoder ? { encoder: services.encoder } : {}),
         ...(config.grouping.issueThreshold !== undefined ? { issueThreshold: config.grouping.issueThreshold } : {}),
         ...(config.grouping.themeThreshold !== undefined ? { themeThreshold: config.grouping.themeThreshold } : {}),
+        linkage: config.grouping.linkage,
+        // Absent: the shipped burst rule; null turns it off.
+        ...(config.grouping.burst ? {} : { burst: null }),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
