@@ -2,7 +2,9 @@
 // server): GET /v1/issues (titles, filters, sort by severity → reports → age, paging) and
 // GET /v1/issues/:id (why grouped, timeline, links), and snooze / reclassify / close as the
 // workflow's Updates, as the API token's principal, refusals as 409 with the validator's code.
+// Every answer is also checked against the schema /openapi.json documents for its status.
 import type { FastifyInstance } from 'fastify';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
@@ -18,6 +20,7 @@ const UNBOUND = 'tok-intake-0123456789';
 let h: LoopHarness;
 let app: FastifyInstance;
 let base: string;
+let conforms: (method: string, path: string, status: number, body: unknown) => void;
 
 beforeAll(async () => {
   h = await createLoopHarness({ playbooks: [approvalTestPlaybook()], server: 'dev-server' });
@@ -31,6 +34,17 @@ beforeAll(async () => {
     links: { temporalUi: { url: 'http://localhost:8233', namespace: 'default' } },
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>; components: object };
+  const ajv = new Ajv2020({ strict: false, logger: false, validateFormats: false });
+  ajv.addSchema({ $id: 'doc', components: doc.components }, 'doc');
+  const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{\w+\}/g, '[^/]+')}$`) }));
+  conforms = (method, path, status, body) => {
+    const template = templates.find((x) => x.re.test(path.split('?')[0]!))?.t;
+    const schema = template && doc.paths[template]![method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']?.schema;
+    expect(schema, `${method} ${template ?? path} documents ${status}`).toBeDefined();
+    const validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')) as object);
+    expect(validate(body), `${method} ${path} ${status}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
+  };
 }, 180_000);
 
 afterAll(async () => {
@@ -44,7 +58,9 @@ async function api(method: 'GET' | 'POST', path: string, body?: unknown, token =
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  const json = (await res.json()) as Record<string, unknown>;
+  conforms(method, path, res.status, json);
+  return { status: res.status, json };
 }
 
 async function page(query: string): Promise<TIssuePage> {
