@@ -39,7 +39,7 @@ import type {
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
 import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
-import { createGrouper, type Grouper } from './grouping/assign.js';
+import { createGrouper, type Grouper, type GroupingOptions } from './grouping/assign.js';
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
 import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
 import type { GroupingStore } from './grouping/store.js';
@@ -71,7 +71,10 @@ export interface ActivityDeps {
    * Grouping by meaning and emerging themes (activities/grouping/): without it every fragment goes
    * to the issue of its fingerprint, as before, and needs_review fragments go nowhere.
    */
-  grouping?: { store: GroupingStore; encoder?: SentenceEncoder; issueThreshold?: number; themeThreshold?: number; /** false: no joins across categories (evidence-join.ts). */ evidenceJoin?: boolean };
+  grouping?: Pick<GroupingOptions, 'store' | 'encoder' | 'issueThreshold' | 'themeThreshold' | 'linkage' | 'burst'> & {
+    /** false: no joins across categories (evidence-join.ts). */
+    evidenceJoin?: boolean;
+  };
   /** Batching of occurrences per issue (routing). */
   routing?: OccurrenceRouterOptions;
   integrations: TIntegrations;
