@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BOUNDARY_FEATURES,
   BOUNDARY_FORMAT,
+  defaultBoundaryFile,
   loadBoundaryModel,
   probabilityOf,
   serializeBoundaryModel,
@@ -16,6 +17,7 @@ import {
 import { mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
 import { NEEDS_REVIEW, type TClassification } from '../workflows/domain/triage.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
+import { loadSentenceEncoder } from '../activities/triage/encoder.js';
 import type { SentenceEncoder, SyncClassifier } from '../activities/triage/ports.js';
 import { loadTaxonomyFile, bundledTaxonomyPath } from '../activities/triage/taxonomy-loader.js';
 import { taxonomyVersionTag } from '../workflows/domain/taxonomy.js';
@@ -38,6 +40,7 @@ function clauses(text: string, category: (t: string) => string, vector: (t: stri
 const cutAtNew: BoundaryModel = {
   version: 'test',
   threshold: 0.5,
+  mode: 'replace',
   maxClauses: 3,
   encoderVersion: 'enc',
   probability: (_a, b) => (/NEW/.test(b.text) ? 0.9 : 0.1),
@@ -79,6 +82,14 @@ describe('mergeSegments with a boundary model', () => {
     expect(frags[1]!.boundary).toBe(0.9);
   });
 
+  it("keeps the rules' boundaries in mode 'add' and drops them in mode 'replace'", () => {
+    const text = 'My card was declined at the shop. The app crashes on every launch.';
+    const segs = clauses(text, (t) => (/card/.test(t) ? 'card_declined' : 'app_crash'), vector);
+    expect(mergeSegments(text, segs)).toHaveLength(2);
+    expect(mergeSegments(text, segs, undefined, { ...cutAtNew, mode: 'add' })).toHaveLength(2);
+    expect(mergeSegments(text, segs, undefined, cutAtNew)).toHaveLength(1);
+  });
+
   it('leaves messages without embeddings, or with more clauses than it was trained on, to the rules', () => {
     const text = 'My card is lost. NEW My card is lost again.';
     const noVectors = clauses(text, () => 'card_lost', vector).map(({ vector: _v, ...s }) => s);
@@ -98,6 +109,7 @@ describe('boundary model file', () => {
     rate: 1,
     trees: [{ feature: [0, -1, -1], threshold: [0.3, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 3, -3] }],
     threshold: 0.5,
+    mode: 'add',
     maxClauses: 4,
     trainedOn: 'test',
     selection: 'test',
@@ -145,5 +157,21 @@ describe('pipeline with a boundary model', () => {
     expect(withModel.fragments.map((f) => f.text)).toEqual(['My card was lost yesterday.', 'NEW my other card never arrived.']);
     const rules = await createTriagePipeline({ taxonomy, classifier, encoder }).triage({ source: 't', externalId: '1', text, receivedAt: '2026-01-01T00:00:00Z' });
     expect(rules.fragments).toHaveLength(1);
+  });
+});
+describe('the shipped boundary model', () => {
+  it('loads, matches the vendored encoder, and splits two requests but not one request told in two clauses', { timeout: 120_000 }, async () => {
+    const model = loadBoundaryModel(defaultBoundaryFile())!;
+    expect(model).toBeDefined();
+    const encoder = await loadSentenceEncoder();
+    expect(model.encoderVersion).toBe(encoder.modelVersion);
+    const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('banking'));
+    const { buildTriageBrain, brainDeps } = await import('../activities/triage/brain.js');
+    const brain = await buildTriageBrain(taxonomy);
+    expect(brain.splitBoundary?.version).toBe(model.version);
+    const pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier, ...brainDeps(brain) });
+    const triage = (text: string) => pipeline.triage({ source: 't', externalId: 'x', text, receivedAt: '2026-01-01T00:00:00Z' });
+    expect((await triage('I want to close my savings account. Can I get a new PIN?')).fragments).toHaveLength(2);
+    expect((await triage('I topped up my card but it seems it did not go through yet')).fragments).toHaveLength(1);
   });
 });

@@ -120,6 +120,8 @@ export const ZBoundaryModel = z.strictObject({
   trees: z.array(ZTree),
   /** A boundary whose probability reaches this starts a new issue. */
   threshold: z.number().min(0).max(1),
+  /** 'add': the model's boundaries join the rules'; 'replace': the model's alone (chosen on folds 0-9). */
+  mode: z.enum(['add', 'replace']),
   /** Messages with more clauses than this are outside what it was trained on: the rules decide. */
   maxClauses: z.number().int().min(2),
   trainedOn: z.string(),
@@ -132,6 +134,7 @@ export type TBoostedTrees = Pick<TBoundaryModel, 'base' | 'rate' | 'trees'>;
 export interface BoundaryModel {
   readonly version: string;
   readonly threshold: number;
+  readonly mode: 'add' | 'replace';
   readonly maxClauses: number;
   readonly encoderVersion: string;
   /** Probability that a new issue starts at `b`. */
@@ -168,6 +171,7 @@ export function createBoundaryModel(file: TBoundaryModel, version: string): Boun
   return {
     version,
     threshold: file.threshold,
+    mode: file.mode,
     maxClauses: file.maxClauses,
     encoderVersion: file.encoderVersion,
     probability: (a, b) => probabilityOf(file, boundaryFeatures(a, b)),

@@ -7,7 +7,8 @@
 // from the issue before it is an issue of its own even without cue words, and two clauses that say
 // the same thing stay one issue even when the classifier names them differently.
 // With the learned boundary model (split-boundary.ts, shipped under models/ beside the encoder) and
-// at most its `maxClauses` clauses, the model adds boundaries to the rules'; otherwise the rules alone.
+// at most its `maxClauses` clauses, the model decides (with or without the rules' boundaries: its
+// `mode`); otherwise the rules alone.
 // Must not: classify (the caller supplies classifications, so the async Classifier port and the
 // sync one both work) or look at unmasked text. Pure.
 import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
@@ -244,10 +245,10 @@ function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefi
 }
 
 /**
- * The learned path adds boundaries to the rules': a new issue starts where the rules start one
- * (`ruleStarts`) or where the boundary model's probability reaches its threshold. Alone, the model
+ * The learned path: a new issue starts where the boundary model's probability reaches its threshold,
+ * and in mode 'add' also where the rules start one (`ruleStarts`). Alone ('replace'), the model
  * (trained on NLU++ turns, where a second clause with a problem cue is nearly always an elaboration)
- * kept "My card was stolen. Also, why was I charged a fee?" as one issue. The clauses between two
+ * keeps "My card was stolen. Also, why was I charged a fee?" as one issue. The clauses between two
  * boundaries are one fragment with the classification of its most confident clause; a fragment the
  * model started carries the probability (so the pipeline keeps it apart from a neighbour that
  * re-classification gives the same category), one the rules started does not (it may still merge).
@@ -278,8 +279,8 @@ function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegmen
  */
 export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT, boundary?: BoundaryModel): ClassifiedSegment[] {
   if (boundary && segments.length > 1 && segments.length <= boundary.maxClauses && segments.every((s) => s.vector !== undefined)) {
-    const byRules = mergeSegments(maskedText, segments, semantic);
-    return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.slice(1).map((f) => f.start)));
+    const byRules = boundary.mode === 'add' ? mergeSegments(maskedText, segments, semantic).slice(1) : [];
+    return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.map((f) => f.start)));
   }
   const issues: ClassifiedSegment[] = [];
   const pending: ClassifiedSegment[] = [];
