@@ -68,7 +68,7 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     const dir = mkdtempSync(join(tmpdir(), 'lw-heads-'));
     expect(loadLearnedHeads(join(dir, 'heads.json'))).toBeUndefined();
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-    const none = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'heads.json') });
+    const none = await buildTriageBrain(taxonomy, { headsFile: join(dir, 'heads.json'), boundaryFile: null });
     expect(none.heads).toBeUndefined();
     expect(brainDeps(none)).toEqual({ encoder: none.encoder });
     expect(none.notice).toContain('severity/sentiment by rules');
