@@ -30,7 +30,7 @@ steps:
   - id: bump
     action: { type: zendesk.set_priority, priority: high }
   - id: tell-customers
-    action: { type: zendesk.public_reply, body: "We found the billing problem and are fixing it." }
+    action: { type: zendesk.public_reply, body: "Hi {{ customer.first_name | default: 'there' }}, we found the billing problem and are fixing it." }
 verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 
@@ -62,6 +62,9 @@ describe('IssueWorkflow: two-person rule and deny', () => {
       const request = () => h.slack.messages('#support-approvals')[0]!;
       await until(() => h.slack.thread('#support-approvals', request().ts).length === 1, 'progress in the thread');
       expect(JSON.stringify(request().blocks)).toContain('*Approvals: 1 of 2*: :white_check_mark: <@U01SUPLEAD> · waiting for one more approver (another person)');
+      // The approver reads the reply as written: the first name is filled per ticket by the Zendesk adapter.
+      expect(JSON.stringify(request().blocks)).toContain("Hi {{ customer.first_name | default: 'there' }}, we found the billing problem");
+      expect(JSON.stringify(request().blocks)).not.toMatch(/[\uE000\uE001]|Ana Lima|Hi Ana/);
       expect(h.slack.thread('#support-approvals', request().ts)[0]!.text).toBe(':white_check_mark: <@U01SUPLEAD> approved (1 of 2). One more approval from another person needed.');
       expect(h.slack.messages('#support-approvals')).toHaveLength(1);
       expect(h.zendesk.state.tickets.get(101)!.comments.filter((c) => c.public)).toHaveLength(0);
@@ -77,7 +80,8 @@ describe('IssueWorkflow: two-person rule and deny', () => {
     await h.replayAll();
     const ticket = h.zendesk.state.tickets.get(101)!;
     // Personalised in the adapter (the name never enters the workflow's history).
-    expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['Hi Ana,\n\nWe found the billing problem and are fixing it.']);
+    // {{ customer.first_name | default: 'there' }} filled per ticket by the adapter.
+    expect(ticket.comments.filter((c) => c.public).map((c) => c.plain_body)).toEqual(['Hi Ana, we found the billing problem and are fixing it.']);
     expect(ticket.priority).toBe('high');
     const trail = await h.audit.trail(`issue:${fp.key}`);
     expect(trail.filter((e) => e.kind === 'approved').map((e) => e.payload)).toEqual([
