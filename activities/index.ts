@@ -42,8 +42,6 @@ import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
 import { createGrouper, type Grouper, type GroupingOptions } from './grouping/assign.js';
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
 import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
-import type { GroupingStore } from './grouping/store.js';
-import type { SentenceEncoder } from './triage/ports.js';
 import { issueIsOpen } from './grouping/open-issues.js';
 import type { TApprovalRequest as TSlackApprovalRequest } from './adapters/slack/approval-blocks.js';
 import { escalationReplyText } from './adapters/slack/approval-blocks.js';
