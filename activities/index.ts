@@ -42,6 +42,7 @@ import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
 import { createGrouper, type Grouper, type GroupingOptions } from './grouping/assign.js';
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
 import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
+import { movesOf, occurrenceFromTrail, redirectMovedTicket } from './report-trail.js';
 import { issueIsOpen } from './grouping/open-issues.js';
 import type { TApprovalRequest as TSlackApprovalRequest } from './adapters/slack/approval-blocks.js';
 import { escalationReplyText } from './adapters/slack/approval-blocks.js';
@@ -274,12 +275,15 @@ export function createActivities(deps: ActivityDeps) {
           routed = grouped.result;
           parent = grouped.parent;
         }
-        const routes = planRoutes(routed, parent).map((r) => {
+        const planned = planRoutes(routed, parent).map((r) => {
           const d = grouped?.decisions.get(r.fingerprint.key);
           return d
             ? { ...r, occurrence: { ...r.occurrence, grouping: { method: d.method, ...(d.nearest ? { nearest: d.nearest } : {}), ...(d.threshold !== undefined ? { threshold: d.threshold } : {}), ...(d.join ? { join: joinRecord(d.join) } : {}) } } }
             : r;
         });
+        // A follow-up goes where its ticket is now: a split may have moved it out of the issue its first message went to.
+        const parentId = parentFeedbackId(result);
+        const routes = parentId ? redirectMovedTicket(planned, movesOf(await deps.audit.trail(parentId))) : planned;
         const { settings } = await deps.issueConfig();
         // One signal per batch of occurrences for the same issue (occurrence-batcher.ts).
         await Promise.all(
@@ -317,6 +321,23 @@ export function createActivities(deps: ActivityDeps) {
         }));
         await auditLog.appendMany([...linked, ...themed]);
         return ids;
+      });
+    },
+
+    /**
+     * A split of reports older than what their issue keeps in memory: each report rebuilt from its
+     * audit trail (report-trail.ts) when one of `issueKeys` holds it now; the rest are `missing`.
+     */
+    async findIssueReports(req: { issueKeys: string[]; feedbackIds: string[] }): Promise<{ found: TOccurrence[]; missing: string[] }> {
+      return guarded(async () => {
+        const found: TOccurrence[] = [];
+        const missing: string[] = [];
+        for (const id of req.feedbackIds) {
+          const o = occurrenceFromTrail(id, await deps.audit.trail(`feedback:${id}`), req.issueKeys);
+          if (o) found.push(o);
+          else missing.push(id);
+        }
+        return { found, missing };
       });
     },
 

@@ -108,7 +108,8 @@ async function recordMergeSplit(): Promise<void> {
 /**
  * Session 5 operator-command patches: prompt-operator-audit (snooze, reclassify and close audited
  * before their Update returns; a close while an approval is pending), merge-segment-profile (the
- * survivor takes the absorbed issue's segment profile).
+ * survivor takes the absorbed issue's segment profile), split-any-report and split-records-moves
+ * (a report older than the 150 kept in memory split off; the moves linked on its trails).
  */
 async function recordOperatorCommands(): Promise<void> {
   const h = await createLoopHarness({ playbooks: [approvalTestPlaybook()] });
@@ -144,10 +145,39 @@ async function recordOperatorCommands(): Promise<void> {
   }
 }
 
+/**
+ * split-any-report + split-records-moves: a ticket's report older than the 150 kept in memory,
+ * taken in through a real FeedbackWorkflow (its audit trail is what the split reads), split off.
+ */
+async function recordSplitAnyReport(): Promise<void> {
+  const h = await createLoopHarness({ playbooks: [] });
+  const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
+  try {
+    await h.run(async () => {
+      // split-any-report + split-records-moves: a ticket's report older than the 150 kept in memory,
+      // taken in through a real FeedbackWorkflow (its audit trail is what the split reads).
+      const item = { source: 'zendesk', externalId: '80001', text: 'The app crashes every time I open checkout, error E4012 on iOS 17.2.', receivedAt: new Date(await h.env.currentTimeMs()).toISOString(), channel: 'ticket', customer: { id: 'zendesk-user:8', tier: 'premium' as const } };
+      const routed = await h.resultOf<{ issueWorkflowIds: string[] }>(await h.env.client.workflow.start(FEEDBACK_WORKFLOW, { workflowId: `feedback:zendesk:80001`, taskQueue: h.taskQueue, args: [item] }));
+      const source = h.env.client.workflow.getHandle(routed.issueWorkflowIds[0]!);
+      const t0 = await h.env.currentTimeMs();
+      const later: TOccurrence[] = Array.from({ length: 160 }, (_, i) => ({ feedbackId: `api:r${i}`, source: 'api', tier: 'standard', severity: 'medium', confidence: 0.9, category: 'app_crash', at: new Date(t0 + (i + 1) * 1_000).toISOString(), evidence: [], excerpt: `report ${i}` }));
+      await source.signal(occurrencesSignal, later);
+      await h.waitFor(source.workflowId, (s) => s.occurrences === 161, '161 reports');
+      const split = await source.executeUpdate(splitUpdate, { args: [{ feedbackIds: ['zendesk:80001', 'api:r159'], by: lead, reason: 'its own defect' }] });
+      await h.waitFor(split.issue, (s) => s.occurrences === 2, 'the new issue');
+      await h.waitForAudit(source.workflowId, 'split');
+      await save(h, 'issue-split-old-report-split-any-report', source);
+    });
+  } finally {
+    await h.close();
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (!only || only === 'operator-merge-split') await recordMergeSplit();
   if (!only || only === 'operator-commands') await recordOperatorCommands();
+  if (!only || only === 'split-any-report') await recordSplitAnyReport();
   if (!only || only === 'main') await recordMain();
   if (!only || only === 'chunk') await recordChunk();
   if (!only || only === 'verify') await recordVerify();

@@ -2,7 +2,9 @@
 // merge takes from the absorbed issue beyond counts (its segment profile), and how a split selects.
 import { describe, expect, it } from 'vitest';
 import { addToSegmentProfile, createSegmentProfile, profileShare, ZSegmentProfile, type TSegmentValues } from '../workflows/domain/segments.js';
-import { absorbedIssue, absorbIssue, mergeSegmentProfiles } from '../workflows/issue/merge-split.js';
+import { absorbedIssue, absorbIssue, followMoves, mergeSegmentProfiles, moveEventKey, parseMoveEventKey, removeSplit, reportTrailIds } from '../workflows/issue/merge-split.js';
+import { redirectMovedTicket } from '../activities/report-trail.js';
+import type { TRoute } from '../activities/routing.js';
 import { absorbOccurrences, initialIssueState } from '../workflows/issue/state.js';
 import type { TOccurrence } from '../workflows/messages.js';
 
@@ -70,5 +72,63 @@ describe('absorbIssue', () => {
     expect(p.dims.versions!.values['5.2.1']).toBeGreaterThan(0);
     expect(Object.keys(p.dims.regions!.values).sort()).toEqual(['eu-west', 'us-east']);
     expect(profileShare(p, 'platforms', (v) => v === 'android')).toBeGreaterThan(0.5);
+  });
+});
+
+describe('where a report lives after splits', () => {
+  it('keys each move by its two issues and follows moves in their order', () => {
+    expect(parseMoveEventKey(moveEventKey('billing.aaaaaaaaaaaa', 'refunds.bbbbbbbbbbbb'))).toEqual({ from: 'billing.aaaaaaaaaaaa', to: 'refunds.bbbbbbbbbbbb' });
+    expect(parseMoveEventKey('linked:billing.aaaaaaaaaaaa')).toBeNull();
+    const moves = [
+      { from: 'a.1', to: 'b.1' },
+      { from: 'b.1', to: 'c.1' },
+      { from: 'x.1', to: 'y.1' },
+    ];
+    expect(followMoves(['a.1', 'x.1', 'q.1'], moves)).toEqual(['c.1', 'y.1', 'q.1']);
+    // Back and forth ends where the last move put it.
+    expect(followMoves(['a.1'], [{ from: 'a.1', to: 'b.1' }, { from: 'b.1', to: 'a.1' }])).toEqual(['a.1']);
+  });
+
+  it("names the report's own trail and its Zendesk ticket's first message", () => {
+    expect(reportTrailIds({ feedbackId: 'zendesk:501', source: 'zendesk', ticketId: '501' })).toEqual(['feedback:zendesk:501']);
+    expect(reportTrailIds({ feedbackId: 'zendesk:501-c9', source: 'zendesk', ticketId: '501' })).toEqual(['feedback:zendesk:501-c9', 'feedback:zendesk:501']);
+    expect(reportTrailIds({ feedbackId: 'api:x', source: 'api' })).toEqual(['feedback:api:x']);
+  });
+
+  it("redirects a follow-up's routes to where its ticket was moved, once per issue", () => {
+    const route = (key: string, reason: TRoute['reason']): TRoute => ({
+      issueWorkflowId: `issue:${key}`,
+      fingerprint: fp(key),
+      reason,
+      occurrence: occ('zendesk:501-c9', T),
+    });
+    const routes = [route('app_crash.000000000001', 'fragment'), route('billing.000000000002', 'ticket_follow_up')];
+    expect(redirectMovedTicket(routes, [])).toEqual(routes);
+    const moved = redirectMovedTicket(routes, [{ from: 'billing.000000000002', to: 'app_crash.000000000001' }]);
+    expect(moved.map((r) => r.issueWorkflowId)).toEqual(['issue:app_crash.000000000001']);
+    const elsewhere = redirectMovedTicket(routes, [{ from: 'billing.000000000002', to: 'refunds.000000000003' }]);
+    expect(elsewhere.map((r) => [r.issueWorkflowId, r.reason, r.occurrence.category, r.fingerprint.category])).toEqual([
+      ['issue:app_crash.000000000001', 'fragment', 'app_crash', 'app_crash'],
+      ['issue:refunds.000000000003', 'ticket_follow_up', 'refunds', 'refunds'],
+    ]);
+  });
+
+  it('takes a report older than the recent detail out of every count by its own severity, tier and value', () => {
+    const s = initialIssueState(fp('app_crash.00000000aa09'));
+    const old = { ...occ('zendesk:1', T), severity: 'critical' as const, tier: 'enterprise' as const, lifetimeValue: 500 };
+    absorbOccurrences(s, [old]);
+    absorbOccurrences(s, Array.from({ length: 210 }, (_, i) => occ(`api:n${i}`, T + (i + 1) * 60_000)));
+    expect(s.stats.recent.some((r) => r.ticketId === 'zendesk:1')).toBe(false);
+    expect(s.stats.total).toBe(211);
+    const before = structuredClone(s);
+    // Without its detail (the old path) the total cannot move.
+    removeSplit(before, [old]);
+    expect(before.stats.total).toBe(211);
+    removeSplit(s, [old], [old]);
+    expect(s.stats.total).toBe(210);
+    expect(s.stats.severityCounts.critical).toBe(0);
+    expect(s.stats.tierCounts.enterprise ?? 0).toBe(0);
+    expect(s.stats.totalValue).toBe(0);
+    expect(s.stats.counts.reduce((a, b) => a + b, 0)).toBe(210);
   });
 });

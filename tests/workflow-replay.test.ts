@@ -47,6 +47,8 @@ const REQUIRED = [
   'issue-snoozed-reclassified-prompt-operator-audit',
   'issue-closed-awaiting-approval-prompt-operator-audit',
   'issue-absorbed-segments-merge-segment-profile',
+  // patched('split-any-report'), patched('split-records-moves')
+  'issue-split-old-report-split-any-report',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.

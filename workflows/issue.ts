@@ -50,12 +50,21 @@ import {
 import {
   absorbIntoIssue,
   configureActions,
+  findIssueReports,
   loadIssueConfig,
   recordAudit,
   sendOccurrences,
   type TIssueConfig,
 } from './issue/activities.js';
-import { absorbedIssue, absorbIssue, removeSplit, selectForSplit } from './issue/merge-split.js';
+import {
+  absorbedIssue,
+  absorbIssue,
+  removeSplit,
+  reportTrailIds,
+  selectForSplit,
+  WOULD_EMPTY,
+  type TSplitSelection,
+} from './issue/merge-split.js';
 import { ApprovalDesk } from './issue/approval.js';
 import { currentDetails } from './issue/details.js';
 import * as ev from './issue/audit-payloads.js';
@@ -319,13 +328,17 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       patched('operator-merge-split');
       busy = true;
       try {
-        const selection = selectForSplit(s, cmd);
+        // Any report the issue holds, not only its last MAX_MEMBERS (patched split-any-report).
+        const selection: TSplitSelection & { archived?: TOccurrence[] } =
+          cmd.feedbackIds && patched('split-any-report')
+            ? await selectAnyReports(cmd.feedbackIds)
+            : selectForSplit(s, cmd);
         if (!selection.ok) refuse(selection.code, selection.message);
         const category = cmd.category ?? s.category;
         const key = `${category}.${uuid4().replace(/-/g, '').slice(0, 12)}`;
         const id = issueWorkflowId(key);
         const moved = selection.occurrences.map((o) => ({ ...o, category }));
-        removeSplit(s, moved);
+        removeSplit(s, moved, selection.archived ?? []);
         await sendOccurrences({
           workflowId: id,
           fingerprint: {
@@ -336,6 +349,8 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
           },
           occurrences: moved,
         });
+        // Links on the moved reports' trails: a Zendesk follow-up then routes to the new issue.
+        if (patched('split-records-moves')) await recordMoves(moved, key, cmd.by);
         (s.splitInto ??= []).push({ issue: id, by: cmd.by, at: new Date().toISOString(), reports: moved.length });
         journal.add(ev.split(cmd, id, category, moved.length, s.stats.total));
         publish();
@@ -349,11 +364,61 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       validator: (cmd) => {
         schemaValidator(ZSplitCommand)(cmd);
         checkOpen();
-        const selection = selectForSplit(s, cmd as TSplitCommand);
+        const split = cmd as TSplitCommand;
+        // Reports beyond the recent ones are looked up by the handler (an activity); only the count is known here.
+        if (split.feedbackIds) {
+          const ids = new Set(split.feedbackIds);
+          const recent = new Set((s.members ?? []).map((m) => m.feedbackId));
+          // An id not in memory may be unknown: the handler says so before it counts.
+          if (ids.size >= s.stats.total && [...ids].every((id) => recent.has(id))) refuse('would_empty', WOULD_EMPTY);
+          return;
+        }
+        const selection = selectForSplit(s, split);
         if (!selection.ok) refuse(selection.code, selection.message);
       },
     },
   );
+  const ownKey = info.workflowId.slice('issue:'.length);
+  /**
+   * The reports a split by message id moves: the recent ones from memory, older ones rebuilt from
+   * their audit trails when this issue (or one merged into it) still holds them.
+   */
+  async function selectAnyReports(ids: string[]): Promise<TSplitSelection & { archived?: TOccurrence[] }> {
+    const members = new Map((s.members ?? []).map((m) => [m.feedbackId, m]));
+    const unique = [...new Set(ids)];
+    const older = unique.filter((id) => !members.has(id));
+    let archived: TOccurrence[] = [];
+    if (older.length > 0) {
+      const issueKeys = [ownKey, ...(s.mergedFrom ?? []).map((m) => m.from.slice('issue:'.length))];
+      const found = await findIssueReports({ issueKeys, feedbackIds: older });
+      if (found.missing.length > 0) {
+        const n = found.missing.length;
+        return {
+          ok: false,
+          code: 'unknown_messages',
+          message: `not reports this issue holds (never routed here, moved away, or unknown to the audit store): ${found.missing.slice(0, 5).join(', ')}${n > 5 ? ` and ${n - 5} more` : ''}`,
+        };
+      }
+      archived = found.found;
+    }
+    if (unique.length >= s.stats.total) return { ok: false, code: 'would_empty', message: WOULD_EMPTY };
+    // In the order asked for: the first names the new issue (its title's excerpt).
+    const byId = new Map([...members, ...archived.map((o) => [o.feedbackId, o] as const)]);
+    return { ok: true, occurrences: unique.map((id) => byId.get(id)!), archived };
+  }
+  /** One link per moved report's trail, and per ticket that left with its reports; 100 per audit call. */
+  async function recordMoves(moved: readonly TOccurrence[], toKey: string, by: TSplitCommand['by']): Promise<void> {
+    const keptTickets = new Set((s.members ?? []).flatMap((m) => (m.ticketId ? [m.ticketId] : [])));
+    const trails = new Set<string>();
+    for (const o of moved) {
+      const [own, ticket] = reportTrailIds(o);
+      trails.add(own!);
+      if (ticket && !keptTickets.has(o.ticketId!)) trails.add(ticket);
+    }
+    const events = [...trails].map((t) => ev.reportMoved(t, info.runId, ownKey, toKey, by));
+    for (let i = 0; i < events.length; i += 100) await recordAudit(events.slice(i, i + 100));
+  }
+
   setHandler(stateQuery, () => issueView(input.fingerprint, s, desk.pending()));
   setHandler(timelineQuery, () => s.journal.timeline);
 

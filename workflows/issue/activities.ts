@@ -9,7 +9,7 @@ import type { createActivities } from '../../activities/index.js';
 type Activities = ReturnType<typeof createActivities>;
 export type TIssueConfig = Awaited<ReturnType<Activities['loadIssueConfig']>>;
 
-export const { recordAudit, countRecentActions, loadIssueConfig, absorbIntoIssue, sendOccurrences } =
+export const { recordAudit, countRecentActions, loadIssueConfig, absorbIntoIssue, sendOccurrences, findIssueReports } =
   proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
     // No maximumAttempts: unlimited.

@@ -17,6 +17,8 @@ import type {
 } from '../messages.js';
 import type { TErrorInfo } from './errors.js';
 import { SYSTEM_ACTOR, type TJournalEntry } from './journal.js';
+import { moveEventKey } from './merge-split.js';
+import type { TAuditAppend } from '../../activities/audit/events.js';
 import type { TOpenApproval } from './round-state.js';
 import { countOf } from '../domain/plural.js';
 
@@ -453,4 +455,26 @@ export function hypotheses(ranking: TRootCauseResult): TJournalEntry {
         ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)`
         : ''),
   ];
+}
+
+/**
+ * A split's link on a moved report's trail (and its ticket's, when the ticket moved with it): an
+ * `issue_linked` keyed `moved:<from>><to>` (merge-split.ts), on another workflow's trail, so it is a
+ * full append rather than a journal entry. Routing and later splits follow these links.
+ */
+export function reportMoved(
+  trailId: string,
+  runId: string,
+  fromKey: string,
+  toKey: string,
+  by: TApprover,
+): TAuditAppend {
+  return {
+    workflowId: trailId,
+    runId,
+    eventKey: moveEventKey(fromKey, toKey),
+    actor: user(by),
+    kind: 'issue_linked',
+    payload: { issueWorkflowId: `issue:${toKey}`, fingerprint: toKey },
+  };
 }

@@ -4,7 +4,8 @@
 // The workflow (issue.ts) runs these inside its merge/split Updates; the signals and activities that
 // carry the result between workflows are there, not here.
 // Exactness: an issue keeps per-report detail only for its most recent reports (`members`, and the
-// stats' `recent`): a split moves reports from those; a merge adds every count exactly, and a report
+// stats' `recent`); a split of an older report gets its detail from the audit store (activities/
+// report-trail.ts) and passes it in (`removeSplit`'s `archived`); a merge adds every count exactly, and a report
 // counted by both issues (one message, two fragments) is counted once when the survivor still
 // remembers its id (`tickets`), else twice (said by `approximate`).
 // Must not: import anything that does I/O (workflow code runs it).
@@ -140,6 +141,8 @@ export function mergeStats(
 export function removeReports(
   stats: TIssueStatsState,
   ids: readonly string[],
+  /** Reports older than `recent`, with their detail from the report's audit trail (a split of any report). */
+  archived: readonly TOccurrence[] = [],
 ): { stats: TIssueStatsState; removed: number; approximate: boolean } {
   const gone = new Set(ids);
   const s: TIssueStatsState = {
@@ -153,6 +156,19 @@ export function removeReports(
   let removed = 0;
   const leaving: TIssueStatsState['recent'] = [];
   for (const o of stats.recent) (gone.has(o.ticketId) ? leaving : s.recent).push(o);
+  const inRecent = new Set(leaving.map((o) => o.ticketId));
+  for (const o of archived) {
+    if (!gone.has(o.feedbackId) || inRecent.has(o.feedbackId)) continue;
+    inRecent.add(o.feedbackId);
+    leaving.push({
+      ticketId: o.feedbackId,
+      ...(o.customerId ? { customerId: o.customerId } : {}),
+      tier: o.tier,
+      severity: o.severity,
+      ...(o.lifetimeValue !== undefined ? { value: o.lifetimeValue } : {}),
+      at: Date.parse(o.at),
+    } as TIssueStatsState['recent'][number]);
+  }
   for (const o of leaving) {
     removed += 1;
     s.total -= 1;
@@ -310,6 +326,8 @@ export type TSplitSelection =
   | { ok: true; occurrences: TOccurrence[] }
   | { ok: false; code: 'unknown_messages' | 'nothing_to_split' | 'would_empty'; message: string };
 
+export const WOULD_EMPTY = 'the split would move every report of the issue: merge or reclassify it instead';
+
 /** The reports a split command moves, or why it cannot. */
 export function selectForSplit(
   s: TCarriedIssueState,
@@ -337,20 +355,23 @@ export function selectForSplit(
         message: `no recent report of this issue was grouped by ${cmd.grouping}`,
       };
   }
-  if (picked.length >= s.stats.total)
-    return {
-      ok: false,
-      code: 'would_empty',
-      message: 'the split would move every report of the issue: merge or reclassify it instead',
-    };
+  if (picked.length >= s.stats.total) return { ok: false, code: 'would_empty', message: WOULD_EMPTY };
   return { ok: true, occurrences: picked };
 }
 
-/** Takes the moved reports out of the source issue; returns how many left its counts. */
-export function removeSplit(s: TCarriedIssueState, moved: readonly TOccurrence[]): number {
+/**
+ * Takes the moved reports out of the source issue; returns how many left its counts. `archived`:
+ * the moved reports that are older than the issue's recent detail (found in the audit store), which
+ * leave every count by their own severity, tier, value and time (patched split-any-report).
+ */
+export function removeSplit(
+  s: TCarriedIssueState,
+  moved: readonly TOccurrence[],
+  archived: readonly TOccurrence[] = [],
+): number {
   const ids = moved.map((o) => o.feedbackId);
   const gone = new Set(ids);
-  const r = removeReports(s.stats, ids);
+  const r = removeReports(s.stats, ids, archived);
   s.stats = r.stats;
   s.members = (s.members ?? []).filter((m) => !gone.has(m.feedbackId));
   // Tickets customers wait on follow their reports unless a remaining report shares the ticket.
@@ -364,4 +385,42 @@ export function removeSplit(s: TCarriedIssueState, moved: readonly TOccurrence[]
   }
   if (s.members.length > 0 && !s.members.some((m) => m.excerpt === s.excerpt)) s.excerpt = s.members[0]!.excerpt;
   return r.removed;
+}
+
+// ── Where a report lives now ─────────────────────────────────────────────────────────────────
+// A split records, on the moved report's audit trail (and on its Zendesk ticket's first message
+// when the ticket moved with it), an `issue_linked` event keyed `moved:<from key>><to key>`.
+// Routing reads the ticket's trail so a follow-up reaches the issue that now holds the ticket;
+// a later split of an old report reads the report's trail to know this issue still holds it.
+
+const MOVED = 'moved:';
+
+export function moveEventKey(fromKey: string, toKey: string): string {
+  return `${MOVED}${fromKey}>${toKey}`;
+}
+
+/** The issue keys of a move event key; null for any other event key. */
+export function parseMoveEventKey(eventKey: string): { from: string; to: string } | null {
+  if (!eventKey.startsWith(MOVED)) return null;
+  const [from, to, ...rest] = eventKey.slice(MOVED.length).split('>');
+  return from && to && rest.length === 0 ? { from, to } : null;
+}
+
+/**
+ * Where reports first routed to `start` (issue keys) are now, after the moves in their order (each
+ * move takes whatever is at its `from` issue at that point; a move back and forth ends where the
+ * last one put it).
+ */
+export function followMoves(start: readonly string[], moves: ReadonlyArray<{ from: string; to: string }>): string[] {
+  const homes = [...start];
+  for (const m of moves) for (let i = 0; i < homes.length; i++) if (homes[i] === m.from) homes[i] = m.to;
+  return homes;
+}
+
+/** The feedback workflow id of a report (its audit trail) and of its Zendesk ticket's first message. */
+export function reportTrailIds(o: Pick<TOccurrence, 'feedbackId' | 'source' | 'ticketId'>): string[] {
+  const own = `feedback:${o.feedbackId}`;
+  if (o.source !== 'zendesk' || !o.ticketId) return [own];
+  const ticket = `feedback:zendesk:${o.ticketId}`;
+  return ticket === own ? [own] : [own, ticket];
 }
