@@ -6,6 +6,9 @@
 // with its threshold, and used by split.ts only when every clause has an embedding (models/ present).
 // Must not: do I/O except reading the file it is given, classify or embed (the caller supplies
 // classified, embedded clauses), or look at unmasked text. Deterministic.
+// Written by hand (trainBoostedTrees): the npm tree libraries (ml-cart, ml-random-forest)
+// offer no gradient boosting with a logistic loss, and XGBoost/LightGBM bindings are native builds
+// for a 39 KB model of 100 depth-3 trees that must train and score byte-for-byte deterministically.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
