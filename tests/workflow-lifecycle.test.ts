@@ -18,10 +18,15 @@ verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 
 const commander = { id: 'U07SUPMGR', name: 'Gus Manager' };
 
+// On the dev server, not the Java time-skipping server: nothing here needs skipped time, and that
+// server intermittently leaves a continued-as-new run's last workflow task STARTED for 70-85 s
+// ("Task not found when completing ... workflow execution already completed" from sdk-core; the
+// same shape as temporalio/sdk-java#3088). With 40-event runs, even the snooze test continues as
+// new, so CI saw it time out at 60 s.
 describe('IssueWorkflow lifecycle', () => {
   let h: LoopHarness;
   beforeAll(async () => {
-    h = await createLoopHarness({ playbooks: [playbook], settings: { continueAsNewAfterEvents: 40 } });
+    h = await createLoopHarness({ server: 'dev-server', playbooks: [playbook], settings: { continueAsNewAfterEvents: 40 } });
   }, 180_000);
   afterAll(async () => h?.close(), 180_000);
 
@@ -63,10 +68,8 @@ describe('IssueWorkflow lifecycle', () => {
   });
 
   // History is bounded at 40 events, so the run continues as new several times, in the middle of
-  // the round too (investigation, the Jira step, the verification wait). No env.sleep after a
-  // continue-as-new here: the Java time-skipping server stops skipping time once a run continued
-  // as new (temporalio/sdk-java#1540); the verification window across runs is proven on the dev
-  // server in tests/workflow-continue-as-new.test.ts.
+  // the round too (investigation, the Jira step, the verification wait). The verification window
+  // across runs (timers after a continue-as-new) is proven in tests/workflow-continue-as-new.test.ts.
   it('continues as new when history grows, carrying occurrences, the round, the Jira key and the audit chain', async () => {
     const fp = fingerprint('app_crash', '000000000503');
     await h.run(async () => {
