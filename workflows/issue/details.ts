@@ -3,7 +3,7 @@
 // (Jira linked), and whom or what the workflow is waiting on right now:
 // the approvers by name (those who have not decided yet) and their channel, an integration that
 // is down with its next retry, or the end of the verification window. Pure: no I/O, no commands.
-import { countOf } from '../domain/plural.js';
+import { countFromCustomers } from '../domain/plural.js';
 import type { TIssueState } from '../messages.js';
 import type { TRoundState } from './round-state.js';
 import type { TCarriedIssueState } from './state.js';
@@ -57,7 +57,7 @@ export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRo
       : v.jiraKey
     : null;
   const line =
-    `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${countOf(v.occurrences, 'report')} from ${countOf(v.customers, 'customer')}` +
+    `**${v.status}** · ${v.category} · max severity ${v.maxSeverity} · ${countFromCustomers(v.occurrences, 'report', v.customers)}` +
     (jira ? ` · Jira ${jira}` : '') +
     (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
   const waiting = waitingOn(s, round, now);
