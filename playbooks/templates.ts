@@ -84,6 +84,23 @@ export function showRecipientOutputs(text: string): string {
   return text.replace(CARRIED, '$1');
 }
 
+/** What a placeholder calls each per-recipient variable. */
+const RECIPIENT_LABELS: Record<(typeof RECIPIENT_VARIABLES)[number], string> = { 'customer.first_name': 'first name' };
+
+/**
+ * Each carried output as a readable placeholder that names what fills it and its fallback,
+ * `[first name, or "there"]`: for texts planned without a recipient (rehearsals, shadow plans, the
+ * Slack preview), which people read as the reply. Never the hidden markers, never raw Liquid.
+ */
+export function placeholderRecipientOutputs(text: string): string {
+  return text.replace(CARRIED, (_m, snippet: string) => {
+    const name = /customer\.[A-Za-z_]+/.exec(snippet)?.[0] ?? 'customer';
+    const label = (RECIPIENT_LABELS as Record<string, string>)[name] ?? name;
+    const fallback = fillRecipientValues(`${OPEN}${snippet}${CLOSE}`, { firstName: null });
+    return fallback.trim() === '' ? `[${label}]` : `[${label}, or "${fallback}"]`;
+  });
+}
+
 /**
  * Fills the carried `{{ customer.… }}` outputs of a rendered text for one recipient. An unknown
  * first name is the empty string, so the template's `default` applies.

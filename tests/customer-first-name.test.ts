@@ -2,14 +2,21 @@
 // fallback (strict load, with file and line); the workflow renders the text without any name (the
 // output is carried through verbatim); the Zendesk adapter fills it per ticket from the requester's
 // first name over HTTP against the Zendesk fake, and an unknown name reads naturally ("Hi there,").
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildPreviewBlocks } from '../activities/adapters/slack/preview-blocks.js';
+import { createSqliteAuditStore } from '../activities/audit/index.js';
+import { formatRehearsal, rehearsePlaybook } from '../activities/shadow/index.js';
 import { createZendeskAdapter } from '../activities/adapters/zendesk/zendesk-adapter.js';
 import { composeReply } from '../activities/adapters/zendesk/reply-text.js';
 import { customerFacingText } from '../activities/approval-wording.js';
 import { renderTemplate } from '../playbooks/actions.js';
 import { parsePlaybook } from '../playbooks/loader.js';
 import { showRecipientOutputs } from '../playbooks/templates.js';
+import { loadPolicyFile } from '../policies/loader.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
+import { absorbOccurrences, initialIssueState } from '../workflows/issue/state.js';
+import type { TOccurrence } from '../workflows/messages.js';
 import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
 
 const playbook = (patch: string) => `id: demo
@@ -101,5 +108,30 @@ describe('customer.first_name through the Zendesk adapter', () => {
     expect(last(44)).toMatchObject({ public: true, body: 'Hi Ana,\n\nThe duplicate charge problem you reported is fixed.' });
     expect(last(45)).toMatchObject({ public: true, body: 'Hi there,\n\nThe duplicate charge problem you reported is fixed.' });
     for (const id of [44, 45]) expect(last(id).body).not.toMatch(/[\uE000\uE001]|\{\{/);
+  });
+});
+
+describe('customer.first_name in rehearsals (CLI, JSON, Slack preview)', () => {
+  it('shows a readable placeholder with its fallback, never the hidden markers', async () => {
+    const key = 'billing.00000000fa01';
+    const state = initialIssueState({ key, category: 'billing', features: [], version: 'fp-1' });
+    const at = Date.parse('2026-11-29T10:00:00Z');
+    const occ = (i: number): TOccurrence => ({ feedbackId: `zendesk:${900 + i}`, ticketId: String(900 + i), source: 'zendesk', customerId: `cust-${i}`, tier: 'standard', severity: 'medium', confidence: 0.9, category: 'billing', at: new Date(at + i * 60_000).toISOString(), evidence: [], excerpt: `charged twice ${i}` });
+    absorbOccurrences(state, [occ(1), occ(2), occ(3)]);
+    const reply = playbook(`customerReply:\n  when: on_trigger\n  template: ${JSON.stringify(REPLY)}\n`);
+    const audit = await createSqliteAuditStore(':memory:');
+    try {
+      const policy = await loadPolicyFile(path.resolve(import.meta.dirname, '../policies/default.v1.yaml'));
+      const r = await rehearsePlaybook(audit, { issueWorkflowId: `issue:${key}`, fingerprint: key, state }, parsePlaybook(reply, 'demo.v1.yaml'), policy, at + 3_600_000);
+      const step = r.round.steps.find((s) => s.stepId === 'customer-reply');
+      expect(step?.rendered.body).toBe('Hi [first name, or "there"],\n\nThe billing problem you reported is fixed.');
+      const greeting = 'Hi [first name, or "there"],';
+      const inJson = JSON.stringify(greeting).slice(1, -1);
+      const shown = [formatRehearsal(r), JSON.stringify(r), JSON.stringify(buildPreviewBlocks(r, 'customer-reply'))];
+      expect(shown.map((text, i) => text.includes(i === 0 ? greeting : inJson))).toEqual([true, true, true]);
+      for (const text of shown) expect(text).not.toMatch(/[\uE000\uE001]/);
+    } finally {
+      await audit.close();
+    }
   });
 });

@@ -8,11 +8,13 @@
 // and workflows/domain/issue-stats.ts), and the template values of the same module's
 // issueTemplateValues (only the hypothesis differs: shadow replays do not rank root causes).
 // tests/shadow-fidelity.test.ts holds a planned round against a real IssueWorkflow's.
-// Must not: perform I/O, call an adapter, or render a step differently from the workflow.
+// Must not: perform I/O, call an adapter, or render a step differently from the workflow (except a
+// per-recipient output, which a plan shows as a readable placeholder: it has no recipient).
 import { evaluatePolicy, rateLimitWindowMs } from '../../policies/evaluate.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TVerdict } from '../../policies/schema.js';
 import { ACTION_OUTPUTS, renderTemplate, textTarget, TOUCHES_TICKETS, type TPlaybookAction } from '../../playbooks/actions.js';
+import { placeholderRecipientOutputs } from '../../playbooks/templates.js';
 import type { TLoadedPlaybook, TPlaybookStep } from '../../playbooks/schema.js';
 import { issueTemplateValues, stepPolicyInput } from '../../workflows/issue/policy-input.js';
 import type { TCarriedIssueState } from '../../workflows/issue/state.js';
@@ -86,7 +88,9 @@ export function planTemplateValues(input: Pick<TPlanInput, 'issueWorkflowId' | '
 
 function renderAction(action: TPlaybookAction, values: Record<string, string | number>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(action)) if (typeof v === 'string' && k !== 'type') out[k] = renderTemplate(v, values, textTarget(action.type));
+  // A plan has no recipient: `{{ customer.first_name | default: … }}`, which the Zendesk adapter fills
+  // per ticket, reads as `[first name, or "…"]` (the workflow's text carries it between hidden markers).
+  for (const [k, v] of Object.entries(action)) if (typeof v === 'string' && k !== 'type') out[k] = placeholderRecipientOutputs(renderTemplate(v, values, textTarget(action.type)));
   return out;
 }
 
