@@ -24,7 +24,12 @@ export interface SplitCase {
    * dont_know: "yes, I topped up two days ago"); whether that is an issue of its own is debatable.
    */
   replyHalf?: boolean;
+  /** How the two requests were joined (composed cases only): see JOIN_NAMES. */
+  join?: (typeof JOIN_NAMES)[number];
 }
+
+/** The joins, in composePair's order. */
+export const JOIN_NAMES = ['sentence break', "', but also'", 'new line'] as const;
 
 const REPLY_INTENTS = new Set(['affirm', 'deny', 'acknowledge', 'dont_know']);
 
@@ -91,7 +96,7 @@ export function composeSplitCases(examples: readonly NluExample[], topical: Read
     const ta = topics(a);
     if ([...topics(b)].some((t) => ta.has(t))) continue;
     const replyHalf = [a, b].some((e) => (e.intents ?? []).some((i) => REPLY_INTENTS.has(i)));
-    cases.push({ ...composePair(a.text, b.text, n), gold: 2, replyHalf });
+    cases.push({ ...composePair(a.text, b.text, n), gold: 2, replyHalf, join: JOIN_NAMES[n % JOIN_NAMES.length]! });
     n++;
   }
   return cases;

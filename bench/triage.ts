@@ -21,7 +21,7 @@ import { readCsvRows, type CsvRow } from './datasets.js';
 import { clusterScores } from './grouping.js';
 import { embedAll } from './embedding-cache.js';
 import { readXci, xciFile } from './xci.js';
-import { composeSplitCases, readFolds, shuffled, topicalIntents } from './nlupp-split.js';
+import { composeSplitCases, JOIN_NAMES, readFolds, shuffled, topicalIntents } from './nlupp-split.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -214,12 +214,12 @@ export async function multiIssue(dataDir: string, folds: readonly number[] = SPL
   const rowsFor = async (label: string, pipeline: TriagePipeline): Promise<BenchRow[]> => {
     const fragmentsOf = async (text: string, id: string) => (pipeline.triageSync ? pipeline.triageSync(item(text, id)) : await pipeline.triage(item(text, id))).fragments;
     const count = async (text: string, id: string) => (await fragmentsOf(text, id)).length;
-    const preds: Array<{ gold: number; pred: number; atSeam: boolean; replyHalf: boolean }> = [];
+    const preds: Array<{ gold: number; pred: number; atSeam: boolean; replyHalf: boolean; join?: string }> = [];
     for (const [i, c] of cases.entries()) {
       const fragments = await fragmentsOf(c.text, `n${i}`);
       // The join's offset in the masked text (masking can shorten what comes before it).
       const seam = c.seam === undefined ? -1 : maskPii(c.text).masked.text.length - maskPii(c.text.slice(c.seam)).masked.text.length;
-      preds.push({ gold: c.gold, pred: fragments.length, atSeam: fragments.length === 2 && fragments[1]!.start === seam, replyHalf: c.replyHalf === true });
+      preds.push({ gold: c.gold, pred: fragments.length, atSeam: fragments.length === 2 && fragments[1]!.start === seam, replyHalf: c.replyHalf === true, ...(c.join ? { join: c.join } : {}) });
     }
     const tp = preds.filter((p) => p.gold > 1 && p.pred > 1).length;
     const fp = preds.filter((p) => p.gold === 1 && p.pred > 1).length;
@@ -244,6 +244,14 @@ export async function multiIssue(dataDir: string, folds: readonly number[] = SPL
         metric: `multi-issue recall, both halves requests (no reply half), ${label}`,
         value: pct(requestsOnly.filter((p) => p.pred > 1).length / Math.max(1, requestsOnly.length)),
         note: `${requestsOnly.length} of ${preds.filter((p) => p.gold === 2).length} two-issue messages; the rest have a half NLU++ marks as affirm/deny/acknowledge/dont_know`,
+      },
+      {
+        metric: `multi-issue recall by join, ${label}`,
+        value: JOIN_NAMES.map((j) => {
+          const of = preds.filter((p) => p.gold === 2 && p.join === j);
+          return `${j} ${pct(of.filter((p) => p.pred > 1).length / Math.max(1, of.length))} (n=${of.length})`;
+        }).join(', '),
+        note: "the connector join is the rules' and the model's own discourse cue: the other two say what a message without it gets",
       },
       { metric: `natural single messages split, NLU++, ${label}`, value: pct(flag), target: '≤ 2%', note: `${flag <= 0.02 ? 'met' : 'MISSED'}; n=${natural.length} unmodified NLU++ messages of ${foldNames} (nearly all one request)` },
     ];

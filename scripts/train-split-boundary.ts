@@ -1,22 +1,31 @@
 // Trains the multi-issue split's boundary model (activities/triage/split-boundary.ts) on NLU++ banking
 // folds 0-9 and writes models/split-boundary/boundary.json. Folds 10-14 are never read here: they are
 // the benchmark's held-out set (bench/triage.ts).
-//   npx tsx scripts/train-split-boundary.ts [dataDir]   (default ../shared/data)
+//   npx tsx scripts/train-split-boundary.ts [dataDir] [encoderDir]
+//   (defaults: ../shared/data and the default encoder under models/; the file goes to
+//   <encoderDir>/../split-boundary/boundary.json, beside the encoder it was trained with)
 // Data: the folds are taken in five groups of two ({0,1}, {2,3}, …). Inside each group, single
 // requests with a banking topic are composed into two-request messages (three seeded pairings, the
 // benchmark's three joins); the boundary where the second request starts is a positive, every other
 // adjacent clause pair (inside either request, or inside an unmodified message of the group) a
 // negative. Clauses are masked, segmented, classified and embedded exactly as the pipeline does
 // (banking taxonomy, fused classifier, the vendored encoder).
+// Features: the two clauses at the candidate boundary, the two halves it makes (every clause before
+// against every clause after), the classifier's cross-probabilities, whether the rules cut there, and
+// how the second clause opens (discourse markers) (split-boundary.ts BOUNDARY_FEATURES).
 // Threshold: leave-one-group-out on the five groups; on each held-out group the benchmark's own
 // cases (composeSplitCases) and its unmodified messages are scored in both modes split.ts offers
 // ('add': the model's boundaries beside the rules'; 'replace': the model's alone); the mode and
-// threshold kept give the best recall with a pooled natural-split rate ≤ 1.5% and precision ≥ 92%
-// (margins under the ≤ 2% / ≥ 90% targets, since the held-out set is small). The shipped weights are then trained on all five groups.
+// threshold kept give the best recall with a pooled natural-split rate ≤ 2% and precision ≥ 90% (the
+// targets) that also hold at the threshold 0.01 lower. The shipped weights are then trained on all five groups.
+// The encoder is whichever buildTriageBrain loads (models/ or MODELS_DIR); its version is recorded in
+// the file, and the brain refuses a boundary file trained on another encoder.
 // Offline and deterministic: the same data and encoder give a byte-identical file.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildTriageBrain } from '../activities/triage/brain.js';
+import { modelDir } from '../activities/triage/encoder.js';
 import type { FusedClassifier } from '../activities/triage/classifier-fused.js';
 import { maskPii } from '../activities/triage/pii.js';
 import { mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
@@ -45,10 +54,12 @@ const GROUPS = [
 ] as const;
 /** NLU++ messages have at most a few clauses; longer messages stay with the rules. */
 const MAX_CLAUSES = 4;
-const TARGET_NATURAL = 0.015;
-const TARGET_PRECISION = 0.92;
+/** The targets themselves (issue #13), met jointly on the out-of-group scores. */
+const TARGET_NATURAL = 0.02;
+const TARGET_PRECISION = 0.9;
 
-const brain = await buildTriageBrain(loadTaxonomyFile(bundledTaxonomyPath('banking')), { boundaryFile: null, headsFile: null });
+const encoderDir = process.argv[3] ?? modelDir();
+const brain = await buildTriageBrain(loadTaxonomyFile(bundledTaxonomyPath('banking')), { modelDir: encoderDir, boundaryFile: null, headsFile: null });
 if (!brain.fused || !brain.encoder) throw new Error('the boundary model needs the encoder under models/ (scripts/model/convert.sh)');
 const fused: FusedClassifier = brain.fused;
 const encoder = brain.encoder;
@@ -56,6 +67,22 @@ const topical = topicalIntents(dataDir);
 
 /** Clauses of a message as the pipeline gives them to mergeSegments (masked, classified, embedded). */
 async function clausesOf(texts: readonly string[]): Promise<Array<{ masked: string; segments: ClassifiedSegment[] }>> {
+  // Development aid: SPLIT_CACHE=<file> keeps the classified, embedded clauses between runs while
+  // features are tried (keyed by the encoder's and the classifier's versions; never committed).
+  const key = createHash('sha256').update(`${encoder.modelVersion}|${fused.modelVersion}|${texts.join('\u0000')}`).digest('hex').slice(0, 16);
+  const cacheFile = process.env.SPLIT_CACHE ? `${process.env.SPLIT_CACHE}-${key}.json` : undefined;
+  if (cacheFile && existsSync(cacheFile)) {
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; out: Array<{ masked: string; segments: Array<ClassifiedSegment & { vector: number[] }> }> };
+    if (cached.key === key) {
+      return cached.out.map((m) => ({ masked: m.masked, segments: m.segments.map((s) => ({ ...s, vector: Float32Array.from(s.vector) })) }));
+    }
+  }
+  const result = await computeClauses(texts);
+  if (cacheFile) writeFileSync(cacheFile, JSON.stringify({ key, out: result.map((m) => ({ masked: m.masked, segments: m.segments.map((s) => ({ ...s, vector: [...s.vector!] })) })) }));
+  return result;
+}
+
+async function computeClauses(texts: readonly string[]): Promise<Array<{ masked: string; segments: ClassifiedSegment[] }>> {
   const masked = texts.map((t) => maskPii(t).masked.text);
   const segs = masked.map((m) => segmentMessage(m));
   const flat = segs.flat().map((s) => s.text);
@@ -108,13 +135,14 @@ async function messages(): Promise<Msg[]> {
     const clauses = await clausesOf(all.map((m) => m.text));
     all.forEach((m, i) => {
       const segs = clauses[i]!.segments;
-      const ruleSplit = segs.length > 1 && mergeSegments(clauses[i]!.masked, segs).length > 1;
+      const ruleStarts = new Set(segs.length > 1 ? mergeSegments(clauses[i]!.masked, segs).slice(1).map((f) => f.start) : []);
+      const ruleSplit = ruleStarts.size > 0;
       const examples: Msg['examples'] = [];
       if (segs.length <= MAX_CLAUSES) {
         for (let j = 1; j < segs.length; j++) {
           // Every join is a sentence end, a new line or ", but also": the segmenter cuts exactly there.
           const positive = m.seam !== undefined && segs[j]!.start === m.seam;
-          examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!), y: positive ? 1 : 0, at: segs[j]!.start });
+          examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!, { before: segs.slice(0, j), after: segs.slice(j), ruleBoundary: ruleStarts.has(segs[j]!.start) }), y: positive ? 1 : 0, at: segs[j]!.start });
         }
       }
       const { text: _text, ...rest } = m;
@@ -147,16 +175,19 @@ const oofScore = (t: number, mode: 'add' | 'replace') => {
   return { t, mode, natural: natural.filter(flagged).length / natural.length, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, bench.filter((m) => m.gold === 2).length) };
 };
 let chosen: ReturnType<typeof oofScore> | undefined;
+const meets = (s: ReturnType<typeof oofScore>) => s.natural <= TARGET_NATURAL && s.precision >= TARGET_PRECISION;
 for (const mode of ['add', 'replace'] as const) {
   for (let k = 99; k >= 5; k--) {
     const s = oofScore(k / 100, mode);
     if (k % 10 === 0) console.log(JSON.stringify(s));
-    if (s.natural <= TARGET_NATURAL && s.precision >= TARGET_PRECISION && (!chosen || s.recall > chosen.recall)) chosen = s;
+    // Stable: the constraint also holds one step lower, so a slightly more confident final model
+    // (trained on all five groups) does not fall over the edge.
+    if (meets(s) && meets(oofScore((k - 1) / 100, mode)) && (!chosen || s.recall > chosen.recall)) chosen = s;
   }
 }
-if (!chosen) throw new Error('no threshold meets the natural-split and precision margins on folds 0-9');
+if (!chosen) throw new Error('no threshold meets the natural-split and precision targets on folds 0-9');
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const selection = `leave-one-group-out over fold groups {0,1}…{8,9}: mode '${chosen.mode}', threshold ${chosen.t.toFixed(2)}: the best recall with natural split ≤ ${pct(TARGET_NATURAL)} and precision ≥ ${pct(TARGET_PRECISION)} on the groups' benchmark cases; there: natural ${pct(chosen.natural)}, precision ${pct(chosen.precision)}, recall ${pct(chosen.recall)}`;
+const selection = `leave-one-group-out over fold groups {0,1}…{8,9}: mode '${chosen.mode}', threshold ${chosen.t.toFixed(2)}: the best recall with natural split ≤ ${pct(TARGET_NATURAL)} and precision ≥ ${pct(TARGET_PRECISION)} on the groups' benchmark cases, also at the threshold 0.01 lower; there: natural ${pct(chosen.natural)}, precision ${pct(chosen.precision)}, recall ${pct(chosen.recall)}`;
 console.log(selection);
 
 const weights = trainBoostedTrees(trainSet(all));
@@ -173,7 +204,7 @@ const file: TBoundaryModel = {
   selection,
 };
 const json = serializeBoundaryModel(file);
-const out = defaultBoundaryFile();
+const out = defaultBoundaryFile(dirname(encoderDir));
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, json);
 console.log(`${out}: ${boundaryVersion(json)}`);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BOUNDARY_FEATURES,
   BOUNDARY_FORMAT,
+  boundaryFeatures,
   defaultBoundaryFile,
   loadBoundaryModel,
   probabilityOf,
@@ -99,6 +100,38 @@ describe('mergeSegments with a boundary model', () => {
   });
 });
 
+describe('boundaryFeatures', () => {
+  const at = (name: string) => BOUNDARY_FEATURES.indexOf(name);
+  const seg = (text: string, category: string, vector: Float32Array, alternatives: TClassification['alternatives'] = []): ClassifiedSegment => ({
+    start: 0,
+    end: text.length,
+    text,
+    classification: { ...cls(category, 0.8), alternatives },
+    vector,
+  });
+
+  it('compares the two halves, reads the classifier across them, the rules and how the second clause opens', () => {
+    const a0 = seg('My card never arrived.', 'card_arrival', unit(1, 0));
+    const a = seg('It has been two weeks.', 'card_arrival', unit(1, 0.2));
+    const b = seg('but also why is my balance wrong?', 'balance', unit(0, 1), [{ category: 'card_arrival', confidence: 0.15 }]);
+    const x = boundaryFeatures(a, b, { before: [a0, a], after: [b], ruleBoundary: true });
+    expect(x).toHaveLength(BOUNDARY_FEATURES.length);
+    expect(x[at('max_cross_cosine')]).toBeCloseTo(Math.max(0, unit(1, 0.2)[1]!), 5);
+    expect(x[at('halves_cosine')]).toBeLessThan(x[at('cosine')]! + 1e-9);
+    expect(x[at('b_prob_of_a')]).toBeCloseTo(0.15, 5);
+    expect(x[at('a_prob_of_b')]).toBe(0);
+    expect(x[at('labels_disagree_min_confidence')]).toBeCloseTo(0.8, 5);
+    expect(x[at('rule_boundary')]).toBe(1);
+    expect(x[at('a:sentence_end')]).toBe(1);
+    expect(x[at('b:opens_additive')]).toBe(1);
+    expect(x[at('b:opens_question_word')]).toBe(0);
+    const y = boundaryFeatures(a0, seg('it is still not here', 'card_arrival', unit(1, 0.1)));
+    expect(y[at('b:opens_pronoun')]).toBe(1);
+    expect(y[at('rule_boundary')]).toBe(0);
+    expect(y[at('labels_disagree_min_confidence')]).toBe(0);
+  });
+});
+
 describe('boundary model file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lw-boundary-'));
   const valid: TBoundaryModel = {
@@ -173,5 +206,7 @@ describe('the shipped boundary model', () => {
     const triage = (text: string) => pipeline.triage({ source: 't', externalId: 'x', text, receivedAt: '2026-01-01T00:00:00Z' });
     expect((await triage('I want to close my savings account. Can I get a new PIN?')).fragments).toHaveLength(2);
     expect((await triage('I topped up my card but it seems it did not go through yet')).fragments).toHaveLength(1);
+    // Issue #17: a short detail sentence stays with the report it describes.
+    expect((await triage('The app crashes every time I open the camera. Android 13 here.')).fragments).toHaveLength(1);
   });
 });

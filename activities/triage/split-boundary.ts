@@ -1,6 +1,8 @@
-// The learned boundary of the multi-issue split: gradient-boosted trees over one pair of adjacent
-// clauses (their embedding cosine, both classifications and confidences, the split's cue flags,
-// lengths) that says whether a new issue starts at the second clause. Trained offline by
+// The learned boundary of the multi-issue split: gradient-boosted trees over one candidate boundary
+// between adjacent clauses (their embedding cosine, both classifications and confidences, the split's
+// cue flags; the two halves it makes compared by embedding; each side's label as the other side's
+// classifier sees it; whether the rules cut there; discourse markers opening the second clause) that
+// says whether a new issue starts at the second clause. Trained offline by
 // scripts/train-split-boundary.ts on NLU++ banking folds 0-9 (composed pairs as positives, every
 // other adjacent pair and natural messages as negatives), shipped as models/split-boundary/boundary.json
 // with its threshold, and used by split.ts only when every clause has an embedding (models/ present).
@@ -43,6 +45,12 @@ const CLAUSE_FEATURES = [
   'short',
 ] as const;
 
+/**
+ * How the clause after the boundary opens, and how the one before it ends: discourse markers and
+ * sentence-initial cues, read on the raw clause text (the connector the segmenter kept included).
+ */
+const OPENING_FEATURES = ['additive', 'contrast', 'and', 'consequence', 'pronoun', 'first_person', 'question_word'] as const;
+
 /** Feature names, in the order of `boundaryFeatures`. */
 export const BOUNDARY_FEATURES: readonly string[] = [
   'cosine',
@@ -53,7 +61,28 @@ export const BOUNDARY_FEATURES: readonly string[] = [
   'both_standalone_x_cosine',
   ...CLAUSE_FEATURES.map((f) => `a:${f}`),
   ...CLAUSE_FEATURES.map((f) => `b:${f}`),
+  // Comparing the two candidate halves (every clause before the boundary against every clause after it).
+  'halves_cosine',
+  'max_cross_cosine',
+  // How sure the classifier is of each side's label on the other side: two labels it hesitates between are one matter.
+  'a_prob_of_b',
+  'b_prob_of_a',
+  'labels_disagree_min_confidence',
+  // The rules (split.ts without a model) start a new issue here.
+  'rule_boundary',
+  'a:sentence_end',
+  ...OPENING_FEATURES.map((f) => `b:opens_${f}`),
 ];
+
+/** What the model may see beyond the two clauses at the boundary (split.ts passes it; tests may omit it). */
+export interface BoundaryContext {
+  /** Every clause of the message before the boundary, ending with `a`. */
+  before: readonly ClassifiedSegment[];
+  /** Every clause from `b` on. */
+  after: readonly ClassifiedSegment[];
+  /** Whether the rules alone start a new issue at `b`. */
+  ruleBoundary: boolean;
+}
 
 const cosine = (a: Float32Array, b: Float32Array) => {
   let s = 0;
@@ -91,15 +120,66 @@ function inAlternatives(a: ClassifiedSegment, b: ClassifiedSegment): boolean {
   return a.classification.alternatives.slice(0, 3).some((x) => x.category === cb) || b.classification.alternatives.slice(0, 3).some((x) => x.category === ca);
 }
 
-/** Features of the boundary between clause `a` and the clause `b` after it; both must carry a vector. */
-export function boundaryFeatures(a: ClassifiedSegment, b: ClassifiedSegment): Float64Array {
-  if (!a.vector || !b.vector) throw new Error('boundaryFeatures needs clause embeddings');
+const ADDITIVE = /^\W*(?:(?:and|but|so)\s+)?(?:also|plus|additionally|besides|moreover|furthermore|another|in addition|on top of|apart from|as well)\b/i;
+const CONTRAST = /^\W*(?:but|however|though|although|yet|still)\b/i;
+const AND = /^\W*and\b/i;
+const CONSEQUENCE = /^\W*(?:so|then|because|since|therefore|as|which|after|before|when|while|until)\b/i;
+const PRONOUN = /^\W*(?:(?:and|but|so)\s+)?(?:it|its|it's|this|that|they|them|those|these|there|he|she)\b/i;
+const FIRST_PERSON = /^\W*(?:(?:and|but|so|also)\s+)?(?:i|i'm|i've|i'd|my|we|our|me)\b/i;
+const QUESTION_WORD = /^\W*(?:(?:and|but|so|also)\s+)?(?:how|why|what|when|where|which|who|can|could|is|are|do|does|did|will|would|should|may)\b/i;
+
+function openingVector(text: string): number[] {
+  return [ADDITIVE, CONTRAST, AND, CONSEQUENCE, PRONOUN, FIRST_PERSON, QUESTION_WORD].map((re) => (re.test(text) ? 1 : 0));
+}
+
+function meanDirection(segs: readonly ClassifiedSegment[]): Float32Array {
+  const out = new Float32Array(segs[0]!.vector!.length);
+  for (const s of segs) for (let i = 0; i < out.length; i++) out[i] = out[i]! + s.vector![i]!;
+  let n = 0;
+  for (let i = 0; i < out.length; i++) n += out[i]! * out[i]!;
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! * inv;
+  return out;
+}
+
+/** Probability `x`'s classification gives `category` (its label or one of its alternatives), 0 when absent. */
+function probabilityOfLabel(x: ClassifiedSegment, category: string): number {
+  if (category === NEEDS_REVIEW) return 0;
+  if (x.classification.category === category) return x.classification.confidence;
+  return x.classification.alternatives.find((alt) => alt.category === category)?.confidence ?? 0;
+}
+
+/** Features of the boundary between clause `a` and the clause `b` after it; every clause must carry a vector. */
+export function boundaryFeatures(a: ClassifiedSegment, b: ClassifiedSegment, ctx: BoundaryContext = { before: [a], after: [b], ruleBoundary: false }): Float64Array {
+  if (!a.vector || !b.vector || ![...ctx.before, ...ctx.after].every((s) => s.vector)) throw new Error('boundaryFeatures needs clause embeddings');
   const cos = cosine(a.vector, b.vector);
   const fa = clauseVector(a);
   const fb = clauseVector(b);
-  const same = a.classification.category !== NEEDS_REVIEW && a.classification.category === b.classification.category ? 1 : 0;
+  const ca = a.classification;
+  const cb = b.classification;
+  const same = ca.category !== NEEDS_REVIEW && ca.category === cb.category ? 1 : 0;
   const bothStandalone = fa[2]! * fb[2]!;
-  return Float64Array.from([cos, same, same * cos, inAlternatives(a, b) ? 1 : 0, bothStandalone, bothStandalone * cos, ...fa, ...fb]);
+  let maxCross = -1;
+  for (const x of ctx.before) for (const y of ctx.after) maxCross = Math.max(maxCross, cosine(x.vector!, y.vector!));
+  const disagree = ca.category !== NEEDS_REVIEW && cb.category !== NEEDS_REVIEW && ca.category !== cb.category ? Math.min(ca.confidence, cb.confidence) : 0;
+  return Float64Array.from([
+    cos,
+    same,
+    same * cos,
+    inAlternatives(a, b) ? 1 : 0,
+    bothStandalone,
+    bothStandalone * cos,
+    ...fa,
+    ...fb,
+    cosine(meanDirection(ctx.before), meanDirection(ctx.after)),
+    maxCross,
+    probabilityOfLabel(a, cb.category),
+    probabilityOfLabel(b, ca.category),
+    disagree,
+    ctx.ruleBoundary ? 1 : 0,
+    /[.!?]["')\]]*$/.test(a.text) ? 1 : 0,
+    ...openingVector(b.text),
+  ]);
 }
 
 /** One regression tree in arrays: node i is a leaf when feature[i] is -1, else x[feature] <= threshold goes left. */
@@ -140,8 +220,8 @@ export interface BoundaryModel {
   readonly mode: 'add' | 'replace';
   readonly maxClauses: number;
   readonly encoderVersion: string;
-  /** Probability that a new issue starts at `b`. */
-  probability(a: ClassifiedSegment, b: ClassifiedSegment): number;
+  /** Probability that a new issue starts at `b` (`ctx`: the rest of the message, see BoundaryContext). */
+  probability(a: ClassifiedSegment, b: ClassifiedSegment, ctx?: BoundaryContext): number;
 }
 
 /** The file's text: the header readable, one line per tree. */
@@ -177,7 +257,7 @@ export function createBoundaryModel(file: TBoundaryModel, version: string): Boun
     mode: file.mode,
     maxClauses: file.maxClauses,
     encoderVersion: file.encoderVersion,
-    probability: (a, b) => probabilityOf(file, boundaryFeatures(a, b)),
+    probability: (a, b, ctx) => probabilityOf(file, boundaryFeatures(a, b, ctx)),
   };
 }
 

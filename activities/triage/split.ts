@@ -246,7 +246,7 @@ function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefi
 
 /**
  * The learned path: a new issue starts where the boundary model's probability reaches its threshold,
- * and in mode 'add' also where the rules start one (`ruleStarts`). Alone ('replace'), the model
+ * and in mode 'add' also where the rules start one (`ruleStarts`, also one of the model's features). Alone ('replace'), the model
  * (trained on NLU++ turns, where a second clause with a problem cue is nearly always an elaboration)
  * keeps "My card was stolen. Also, why was I charged a fee?" as one issue. The clauses between two
  * boundaries are one fragment with the classification of its most confident clause; a fragment the
@@ -258,8 +258,9 @@ function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegmen
   let current = segments[0]!;
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
-    const p = model.probability(segments[i - 1]!, seg);
-    if (ruleStarts.has(seg.start) || p >= model.threshold) {
+    const ruleBoundary = ruleStarts.has(seg.start);
+    const p = model.probability(segments[i - 1]!, seg, { before: segments.slice(0, i), after: segments.slice(i), ruleBoundary });
+    if ((model.mode === 'add' && ruleBoundary) || p >= model.threshold) {
       out.push(current);
       current = p >= model.threshold ? { ...seg, boundary: p } : seg;
       continue;
@@ -279,7 +280,8 @@ function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegmen
  */
 export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT, boundary?: BoundaryModel): ClassifiedSegment[] {
   if (boundary && segments.length > 1 && segments.length <= boundary.maxClauses && segments.every((s) => s.vector !== undefined)) {
-    const byRules = boundary.mode === 'add' ? mergeSegments(maskedText, segments, semantic).slice(1) : [];
+    // The rules' boundaries are one of the model's features, and in mode 'add' boundaries of their own.
+    const byRules = mergeSegments(maskedText, segments, semantic).slice(1);
     return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.map((f) => f.start)));
   }
   const issues: ClassifiedSegment[] = [];
