@@ -3,6 +3,7 @@
 // message metadata, compensations, and every error class including 429 with Retry-After.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient } from '@slack/web-api';
+import { parse as parseYaml } from 'yaml';
 import { createSlackAdapter, type SlackPort } from '../activities/adapters/slack/slack-adapter.js';
 import { APPROVE_ACTION_ID, PREVIEW_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, chunkText, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
 import { approvalMessage } from '../activities/index.js';
@@ -426,6 +427,16 @@ describe('approval tokens', () => {
     expect(a).not.toBe(b);
     expect(verifyApprovalToken(a, SECRET, { now: 1_000 + 3_600_000, maxAgeMs: 7_200_000 }).issuedAt).toBe(1_000);
     expect(() => verifyApprovalToken(a, SECRET, { now: 1_000 + 3 * 3_600_000, maxAgeMs: 7_200_000 })).toThrow(/expired/);
+  });
+
+  it("shows a reply written as a YAML block scalar (`|`, which keeps a final newline) without an empty quoted line at the end", () => {
+    const body = (parseYaml('body: |\n  Hi there,\n\n  The refund is on its way.\n') as { body: string }).body;
+    expect(body.endsWith('\n')).toBe(true);
+    const r = ZApprovalRequest.parse({ ...request, action: { ...request.action, preview: { label: 'The reply customers will receive', text: body } } });
+    const blocks = buildApprovalBlocks(r, 'token') as Block[];
+    const quotedSections = blocks.filter((b) => b.type === 'section' && b.text?.text.startsWith('>'));
+    expect(quotedSections.map((b) => b.text!.text)).toEqual(['>Hi there,\n>\n>The refund is on its way.']);
+    expect(allText(blocks)).toContain('The reply customers will receive* (36 characters, shown in full)');
   });
 
   it('fits in a Block Kit button value even for long workflow ids', () => {

@@ -253,8 +253,10 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
   if (r.action.preview) {
     const room = MAX_MESSAGE_BLOCKS - head.length - body.length - tail.length - 2;
     // Each line gains a `>` and escaping may lengthen it: pieces of 2,400 stay under 3,000.
-    const pieces = chunkText(r.action.preview.text, 2_400);
-    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(r.action.preview.label)}* (${r.action.preview.text.length.toLocaleString('en-US')} characters, shown in full)`));
+    // Blank lines around the text (a YAML `|` block keeps a final newline) would show as empty `>` lines.
+    const text = r.action.preview.text.replace(/^(?:[ \t]*\n)+/, '').trimEnd();
+    const pieces = chunkText(text, 2_400);
+    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(r.action.preview.label)}* (${text.length.toLocaleString('en-US')} characters, shown in full)`));
     if (pieces.length <= room) for (const p of pieces) preview.push(section(quoted(p), { expand: true }));
     else preview.push(section(`_Too long to show here (${pieces.length} parts); read it in the Temporal UI before deciding._`));
     preview.push({ type: 'divider' });
