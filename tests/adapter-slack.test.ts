@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { createSlackAdapter, type SlackPort } from '../activities/adapters/slack/slack-adapter.js';
 import { APPROVE_ACTION_ID, PREVIEW_ACTION_ID, REJECT_ACTION_ID, buildApprovalBlocks, chunkText, ZApprovalRequest, type TApprovalRequest } from '../activities/adapters/slack/approval-blocks.js';
 import { approvalMessage } from '../activities/index.js';
-import { approvalQuestion, reasonInWords } from '../activities/approval-wording.js';
+import { approvalQuestion, reachInWords, reasonInWords } from '../activities/approval-wording.js';
 import { createApprovalToken, verifyApprovalToken } from '../activities/adapters/slack/approval-token.js';
 import { parseApprovalClick } from '../activities/adapters/slack/approval-click.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
@@ -280,6 +280,15 @@ describe('approval wording', () => {
       'Open a Jira Bug in PAY for payment failure?',
     );
     expect(chunkText('a'.repeat(10), 4)).toEqual(['aaaa', 'aaaa', 'aa']);
+  });
+
+  it('says the customers are unknown when no report named one, never "from 0 customers"', () => {
+    const reply = { type: 'zendesk.public_reply' as const, body: 'x' };
+    expect(reachInWords(reply, { tickets: 3, customers: 0 })).toBe('3 tickets, customers unknown; each customer receives the reply below by email');
+    expect(reachInWords({ type: 'zendesk.add_tags', tags: ['psp'] }, { tickets: 1, customers: 0 })).toBe('1 ticket, customer unknown; customers see no change');
+    const r = ZApprovalRequest.parse({ ...request, issue: { ...request.issue, reports: 2, customers: 0 } });
+    const fields = (buildApprovalBlocks(r, 'token') as Block[]).find((b) => b.fields)?.fields?.map((f) => f.text) ?? [];
+    expect(fields).toContain('*Reports*\n2 reports, customers unknown');
   });
 });
 

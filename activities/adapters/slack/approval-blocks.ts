@@ -9,6 +9,7 @@
 // text is escaped for mrkdwn so customer-derived strings cannot inject mentions (`<!channel>`) or links.
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, ModalView, SectionBlock } from '@slack/web-api';
 import { z } from 'zod';
+import { countFromCustomers, countOf } from '../../../workflows/domain/plural.js';
 
 export const APPROVE_ACTION_ID = 'loopwright_approve';
 export const REJECT_ACTION_ID = 'loopwright_reject';
@@ -181,7 +182,9 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
 
   const reports =
     r.issue.reports !== undefined
-      ? `${r.issue.reports.toLocaleString('en-US')} ${r.issue.reports === 1 ? 'report' : 'reports'}${r.issue.customers !== undefined ? ` from ${r.issue.customers.toLocaleString('en-US')} ${r.issue.customers === 1 ? 'customer' : 'customers'}` : ''}`
+      ? r.issue.customers !== undefined
+        ? countFromCustomers(r.issue.reports, 'report', r.issue.customers)
+        : countOf(r.issue.reports, 'report')
       : undefined;
   const tiers = r.issue.tiers.filter((t) => t !== 'unknown');
   const risk = r.action.risk ? `${r.action.risk[0]!.toUpperCase()}${r.action.risk.slice(1)}${r.action.irreversible ? ' · cannot be undone' : ''}` : r.action.irreversible ? 'Cannot be undone' : undefined;
