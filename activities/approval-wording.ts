@@ -7,7 +7,7 @@ import { deriveCompensation, type TPlaybookAction } from '../playbooks/actions.j
 import { categoryInWords } from '../workflows/domain/issue-title.js';
 import { addsGreeting } from './adapters/zendesk/reply-text.js';
 import { showRecipientOutputs } from '../playbooks/templates.js';
-import { countFromCustomers, countOf } from '../workflows/domain/plural.js';
+import { countOf } from '../workflows/domain/plural.js';
 
 /** `1 ticket`, `2 tickets`, `1 reply`, `3 replies` (the one count-in-words helper: workflows/domain/plural.ts). */
 export const plural = countOf;
@@ -58,12 +58,12 @@ export function reachInWords(action: TPlaybookAction, reach: TReach, tiers: read
   const tierNote = known.length > 0 ? ` (${listInWords(known)})` : '';
   switch (action.type) {
     case 'zendesk.public_reply':
-      return `${countFromCustomers(reach.tickets, 'ticket', reach.customers)}${tierNote}; each customer receives the reply below by email`;
+      return `${plural(reach.tickets, 'ticket')} from ${plural(reach.customers, 'customer')}${tierNote}; each customer receives the reply below by email`;
     case 'zendesk.internal_note':
       return `${plural(reach.tickets, 'ticket')}; agents see the note, customers do not`;
     case 'zendesk.add_tags':
     case 'zendesk.set_priority':
-      return `${countFromCustomers(reach.tickets, 'ticket', reach.customers)}${tierNote}; customers see no change`;
+      return `${plural(reach.tickets, 'ticket')} from ${plural(reach.customers, 'customer')}${tierNote}; customers see no change`;
     case 'jira.create_issue':
       return `One new Jira issue in ${action.project}; no customer sees it`;
     case 'jira.comment':

@@ -6,6 +6,8 @@
 // from ctx.dataDir; the only write is the embedding cache (bench/embedding-cache.ts).
 // Latency and RSS are measured in a child process that only loads, trains and classifies, so the
 // bench's own datasets and earlier suites do not inflate them.
+// BENCH_ENCODER=<id> measures another encoder under models/ (e.g. bge-small-en-v1.5) instead of the default;
+// BENCH_CLASSIFIER_PARTS=general,banking,clinc,probe runs only the parts named.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -338,7 +340,7 @@ function benchGeneral(): BenchRow[] {
  * with tsc into node_modules/.cache and runs the JavaScript on plain node, as production runs the
  * worker; `tsx` runs the TypeScript through the loader, as the rest of the bench does.
  */
-function runClassifierProbe(dataDir: string, mode: 'compiled' | 'tsx'): ProbeResult {
+function runClassifierProbe(dataDir: string, mode: 'compiled' | 'tsx', encoderDir: string): ProbeResult {
   const root = fileURLToPath(new URL('..', import.meta.url));
   let args: string[];
   if (mode === 'compiled') {
@@ -352,14 +354,14 @@ function runClassifierProbe(dataDir: string, mode: 'compiled' | 'tsx'): ProbeRes
   } else {
     args = ['--import', 'tsx', join(root, 'bench', 'classifier-probe.ts')];
   }
-  const child = spawnSync(process.execPath, [...args, dataDir, modelDir()], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const child = spawnSync(process.execPath, [...args, dataDir, encoderDir], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (child.status !== 0) throw new Error(`classifier probe (${mode}) failed (exit ${child.status}): ${child.stderr.slice(-2000)}`);
   return JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as ProbeResult;
 }
 
-export function benchProbe(dataDir: string): BenchRow[] {
-  const compiled = runClassifierProbe(dataDir, 'compiled');
-  const viaTsx = runClassifierProbe(dataDir, 'tsx');
+export function benchProbe(dataDir: string, encoderDir: string = benchEncoderDir()): BenchRow[] {
+  const compiled = runClassifierProbe(dataDir, 'compiled', encoderDir);
+  const viaTsx = runClassifierProbe(dataDir, 'tsx', encoderDir);
   const r = compiled;
   return [
     { metric: 'encoder load time', value: `${r.loadSeconds.toFixed(2)} s`, note: 'CPU time: read + sha256 check + ONNX session' },
@@ -380,11 +382,23 @@ export function benchProbe(dataDir: string): BenchRow[] {
   ];
 }
 
+/** The encoder the suite measures: the default one, or BENCH_ENCODER=<id> under models/ (to compare encoders). */
+function benchEncoderDir(): string {
+  return process.env.BENCH_ENCODER ? modelDir(process.env.BENCH_ENCODER) : modelDir();
+}
+
 export const classifierSuite: BenchSuite = {
   name: 'classifier',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
-    const encoder = await loadSentenceEncoder(modelDir(), { cacheSize: 0 });
-    const rows = [...benchGeneral(), ...(await benchBanking(ctx.dataDir, encoder)), ...(await benchClinc(ctx.dataDir, encoder)), ...benchProbe(ctx.dataDir)];
+    const encoder = await loadSentenceEncoder(benchEncoderDir(), { cacheSize: 0 });
+    // BENCH_CLASSIFIER_PARTS=banking,clinc,probe runs only those parts (each heavy run stays short while iterating).
+    const parts = new Set((process.env.BENCH_CLASSIFIER_PARTS ?? 'general,banking,clinc,probe').split(','));
+    const rows = [
+      ...(parts.has('general') ? benchGeneral() : []),
+      ...(parts.has('banking') ? await benchBanking(ctx.dataDir, encoder) : []),
+      ...(parts.has('clinc') ? await benchClinc(ctx.dataDir, encoder) : []),
+      ...(parts.has('probe') ? benchProbe(ctx.dataDir) : []),
+    ];
     rows.push({ metric: 'note', value: '', note: `encoder ${encoder.modelVersion}; measured on a shared 2-core machine, timings are noisy` });
     return rows;
   },

@@ -373,14 +373,6 @@ describe('jira issue description (ADF on v3, wiki markup on v2)', () => {
   });
 });
 
-describe('the issue report in the description', () => {
-  it('says the customer is unknown when no report named one, never "from 0 customers"', () => {
-    const shown = JSON.stringify(issueDescription('text', { ...report, reports: 2, customers: 0 }, 'issue:x', links));
-    expect(shown).toContain('Volume: 2 reports, customers unknown');
-    expect(shown).not.toContain('from 0 customers');
-  });
-});
-
 describe('the Jira fake', () => {
   it('enforces the documented ADF content model', () => {
     const ok = toAdfDocument(issueDescription('text', report, 'issue:x', links));

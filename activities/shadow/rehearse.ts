@@ -18,7 +18,7 @@ import { FINGERPRINT_VERSION } from '../triage/fingerprint.js';
 import { ticketOf } from '../routing.js';
 import { planRound, type TRoundPlan } from './round-plan.js';
 import { readOnlyAudit } from './sources.js';
-import { countFromCustomers, countOf } from '../../workflows/domain/plural.js';
+import { countOf } from '../../workflows/domain/plural.js';
 
 const PAGE = 50_000;
 
@@ -197,7 +197,7 @@ export function formatRehearsal(r: TRehearsal): string {
   const i = r.issue;
   const lines = [
     `rehearsal of ${r.playbook} on ${i.workflowId}`,
-    `  issue: ${i.category}, ${i.severity}, ${countFromCustomers(i.occurrences, 'report', i.customers)}, ${countOf(i.tickets, 'ticket')} waiting; first ${i.firstSeen ?? '?'}, last ${i.lastSeen ?? '?'}`,
+    `  issue: ${i.category}, ${i.severity}, ${countOf(i.occurrences, 'report')} from ${countOf(i.customers, 'customer')}, ${countOf(i.tickets, 'ticket')} waiting; first ${i.firstSeen ?? '?'}, last ${i.lastSeen ?? '?'}`,
     `  policy: ${r.policy}`,
     `  selection: ${r.selection.reason}`,
     `  trigger on the reports so far: ${r.trigger.fired ? 'would fire' : 'would not fire'} (${r.trigger.reason})`,

@@ -10,7 +10,6 @@
 import { z } from 'zod';
 import type { TIssueReport } from '../../../workflows/activity-types.js';
 import { countOf } from '../../../playbooks/templates.js';
-import { countFromCustomers } from '../../../workflows/domain/plural.js';
 import { MAX_QUOTES } from '../../../workflows/domain/issue-report.js';
 import { maskPii } from '../../triage/pii.js';
 
@@ -59,7 +58,7 @@ export function issueDescription(text: string, report: TIssueReport | undefined,
     kind: 'bullets',
     items: [
       [{ text: `Issue: ${report.title}` }],
-      [{ text: `Volume: ${countFromCustomers(report.reports, 'report', report.customers)}` }],
+      [{ text: `Volume: ${countOf(report.reports, 'report')} from ${countOf(report.customers, 'customer')}` }],
       [{ text: `Severity: ${report.severity}; category: ${report.category}` }],
       [{ text: `First report ${iso(report.firstSeen)}, latest ${iso(report.lastSeen)}` }],
     ],

@@ -9,7 +9,6 @@
 // text is escaped for mrkdwn so customer-derived strings cannot inject mentions (`<!channel>`) or links.
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, ModalView, SectionBlock } from '@slack/web-api';
 import { z } from 'zod';
-import { countFromCustomers, countOf } from '../../../workflows/domain/plural.js';
 
 export const APPROVE_ACTION_ID = 'loopwright_approve';
 export const REJECT_ACTION_ID = 'loopwright_reject';
@@ -182,9 +181,7 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
 
   const reports =
     r.issue.reports !== undefined
-      ? r.issue.customers !== undefined
-        ? countFromCustomers(r.issue.reports, 'report', r.issue.customers)
-        : countOf(r.issue.reports, 'report')
+      ? `${r.issue.reports.toLocaleString('en-US')} ${r.issue.reports === 1 ? 'report' : 'reports'}${r.issue.customers !== undefined ? ` from ${r.issue.customers.toLocaleString('en-US')} ${r.issue.customers === 1 ? 'customer' : 'customers'}` : ''}`
       : undefined;
   const tiers = r.issue.tiers.filter((t) => t !== 'unknown');
   const risk = r.action.risk ? `${r.action.risk[0]!.toUpperCase()}${r.action.risk.slice(1)}${r.action.irreversible ? ' · cannot be undone' : ''}` : r.action.irreversible ? 'Cannot be undone' : undefined;
@@ -256,10 +253,8 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
   if (r.action.preview) {
     const room = MAX_MESSAGE_BLOCKS - head.length - body.length - tail.length - 2;
     // Each line gains a `>` and escaping may lengthen it: pieces of 2,400 stay under 3,000.
-    // Blank lines around the text (a YAML `|` block keeps a final newline) would show as empty `>` lines.
-    const text = r.action.preview.text.replace(/^(?:[ \t]*\n)+/, '').trimEnd();
-    const pieces = chunkText(text, 2_400);
-    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(r.action.preview.label)}* (${text.length.toLocaleString('en-US')} characters, shown in full)`));
+    const pieces = chunkText(r.action.preview.text, 2_400);
+    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(r.action.preview.label)}* (${r.action.preview.text.length.toLocaleString('en-US')} characters, shown in full)`));
     if (pieces.length <= room) for (const p of pieces) preview.push(section(quoted(p), { expand: true }));
     else preview.push(section(`_Too long to show here (${pieces.length} parts); read it in the Temporal UI before deciding._`));
     preview.push({ type: 'divider' });

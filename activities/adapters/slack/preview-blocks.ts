@@ -8,7 +8,7 @@
 import type { ModalView } from '@slack/web-api';
 import type { TRehearsal } from '../../shadow/rehearse.js';
 import { escapeMrkdwn, type TBlock } from './approval-blocks.js';
-import { countFromCustomers, countOf } from '../../../workflows/domain/plural.js';
+import { countOf } from '../../../workflows/domain/plural.js';
 
 export { PREVIEW_ACTION_ID, previewButton } from './approval-blocks.js';
 
@@ -49,7 +49,7 @@ export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 
   const i = r.issue;
   const blocks: TBlock[] = [
     md(
-      `*What happens next on \`${escapeMrkdwn(i.workflowId)}\`*\nPlaybook ${escapeMrkdwn(r.playbook)} · policy ${escapeMrkdwn(r.policy)}\n${countFromCustomers(i.occurrences, 'report', i.customers)} · ${countOf(i.tickets, 'ticket')} · ${escapeMrkdwn(i.category)} · ${i.severity}`,
+      `*What happens next on \`${escapeMrkdwn(i.workflowId)}\`*\nPlaybook ${escapeMrkdwn(r.playbook)} · policy ${escapeMrkdwn(r.policy)}\n${countOf(i.occurrences, 'report')} from ${countOf(i.customers, 'customer')} · ${countOf(i.tickets, 'ticket')} · ${escapeMrkdwn(i.category)} · ${i.severity}`,
     ),
   ];
   const steps = r.round.steps;
