@@ -7,7 +7,12 @@
 // names the issue's category, which is what makes it routable (routing.ts isRoutable).
 // Returns the decisions, for the audit and the occurrences.
 // Must not: signal anything, or route quarantined (suspected injection) text into themes.
-import { NEEDS_REVIEW, type TEvidenceJoinRecord, type TIssueFragment, type TTriageResult } from '../../workflows/domain/triage.js';
+import {
+  NEEDS_REVIEW,
+  type TEvidenceJoinRecord,
+  type TIssueFragment,
+  type TTriageResult,
+} from '../../workflows/domain/triage.js';
 import { isSuspectedInjection } from '../triage/injection.js';
 import type { TParentMessage } from '../routing.js';
 import type { Grouper, TGroupingDecision, TThemeDecision } from './assign.js';
@@ -21,7 +26,12 @@ export interface TGroupedMessage {
   themes: Array<{ fragment: Pick<TIssueFragment, 'start' | 'end'>; decision: TThemeDecision }>;
 }
 
-export async function applyGrouping(result: TTriageResult, parent: TParentMessage | null, grouper: Grouper, parentFeedbackId: string | null): Promise<TGroupedMessage> {
+export async function applyGrouping(
+  result: TTriageResult,
+  parent: TParentMessage | null,
+  grouper: Grouper,
+  parentFeedbackId: string | null,
+): Promise<TGroupedMessage> {
   const feedbackId = `${result.source}:${result.externalId}`;
   const decisions = new Map<string, TGroupingDecision>();
   const themes: TGroupedMessage['themes'] = [];
@@ -30,7 +40,11 @@ export async function applyGrouping(result: TTriageResult, parent: TParentMessag
     const out: TIssueFragment[] = [];
     // The message's own fragments count and decide; a ticket's earlier message only looks up.
     const own = id === feedbackId;
-    const context = { at: result.receivedAt, ...(own && result.segments ? { segments: result.segments } : {}), ...(own ? {} : { lookupOnly: true }) };
+    const context = {
+      at: result.receivedAt,
+      ...(own && result.segments ? { segments: result.segments } : {}),
+      ...(own ? {} : { lookupOnly: true }),
+    };
     for (const f of fragments) {
       if (f.classification.category === NEEDS_REVIEW) {
         const joined = await grouper.joinUnclassified({ feedbackId: id, fragment: f, ...context });
@@ -54,7 +68,8 @@ export async function applyGrouping(result: TTriageResult, parent: TParentMessag
   };
   if (quarantined) return { result, parent, decisions, themes };
   const fragments = await regroup(result.fragments, feedbackId);
-  const parentFragments = parent && parentFeedbackId ? await regroup(parent.fragments, parentFeedbackId.replace(/^feedback:/, '')) : null;
+  const parentFragments =
+    parent && parentFeedbackId ? await regroup(parent.fragments, parentFeedbackId.replace(/^feedback:/, '')) : null;
   return {
     result: { ...result, fragments },
     parent: parent && parentFragments ? { ...parent, fragments: parentFragments } : parent,
