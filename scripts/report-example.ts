@@ -2,7 +2,10 @@
 // 200 real messages) goes through the real triage pipeline (masking, offline classifier, severity,
 // sentiment, fingerprints); the audit events a run of the loop would write are assembled in memory,
 // with the customers' writing times spread over two weeks (the sample's own dates span years) and a
-// handful of remediation events so every section has something to show. Then the report is rendered
+// handful of remediation events so every section has something to show. needs_review fragments are
+// placed in emerging themes by the worker's own grouper (activities/grouping/assign.ts, in-memory
+// store, the bundled encoder) and written as the theme_assigned events routing writes; without
+// models/ there are no themes, as in the worker. Then the report is rendered
 // by the report's own renderer (worker/report/render.ts). Fixed clock, so the HTML is reproducible:
 // `npm run docs:examples` (scripts/render-docs-examples.ts) writes docs/report-example.html and its
 // screenshots, tests/docs-examples.test.ts checks the committed page is current.
@@ -10,6 +13,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { TAuditEvent } from '../activities/audit/index.js';
+import { createGrouper } from '../activities/grouping/assign.js';
+import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
+import { hasModel, loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
 import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
@@ -26,6 +32,9 @@ export async function reportExample(): Promise<{ html: string; messages: number 
   const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
   const offline = trainOfflineClassifier(taxonomy);
   const pipeline = createTriagePipeline({ taxonomy, classifier: offline, clauseClassifier: offline });
+  const encoder = hasModel(modelDir()) ? await loadSentenceEncoder(modelDir()) : undefined;
+  const store = createSqliteGroupingStore(':memory:');
+  const grouper = createGrouper({ store, ...(encoder ? { encoder } : {}) });
   const rows = await readFeedbackFile(path.join(ROOT, 'samples', 'feedback-sample.jsonl'), { defaultSource: 'demo', defaultReceivedAt: new Date(NOW).toISOString() });
 
   const events: TAuditEvent[] = [];
@@ -83,7 +92,13 @@ export async function reportExample(): Promise<{ html: string; messages: number 
       push({ workflowId, kind: 'issue_linked', at, payload: { issueWorkflowId: issue, fingerprint: r.fingerprint.key } });
       firstSeen.set(issue, Math.min(firstSeen.get(issue) ?? Infinity, written));
     }
+    for (const f of r.fragments) {
+      if (f.classification.category !== 'needs_review') continue;
+      const theme = await grouper.assignTheme({ feedbackId: `${item.source}:${item.externalId}`, fragment: f, at: new Date(written).toISOString() });
+      if (theme) push({ workflowId, kind: 'theme_assigned', at, payload: { themeId: theme.themeId, created: theme.created, start: f.start, end: f.end, ...(theme.nearest ? { nearest: theme.nearest } : {}), threshold: theme.threshold } });
+    }
   }
+  await store.close();
   // Remediation on the three biggest issues: one fixed and verified, one awaiting approval, one dry run.
   const counts = new Map<string, number>();
   for (const e of events) if (e.kind === 'issue_linked') counts.set(e.payload.issueWorkflowId, (counts.get(e.payload.issueWorkflowId) ?? 0) + 1);

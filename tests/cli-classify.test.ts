@@ -41,7 +41,10 @@ describe('loopwright classify', { timeout: 240_000 }, () => {
     const r = await runCli([fixture('messages.jsonl')]);
     expect(r.code).toBe(0);
     expect(r.results.map((x) => x.externalId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
-    expect(r.results.map((x) => x.classification.category).slice(0, 3)).toEqual(['app_crash', 'billing', 'praise']);
+    const [crash, charged, praise] = r.results.map((x) => x.classification.category);
+    expect([crash, praise]).toEqual(['app_crash', 'praise']);
+    // "Charged twice ..., please refund one charge": both queues fit (general@2.0.0 said billing, 2.1.0 refund).
+    expect(['billing', 'refund']).toContain(charged);
     expect(r.out).not.toContain('anna.schmidt@example.org');
     expect(r.results[3]!.masked.text).toContain('[EMAIL_1]');
     expect(r.results[0]!.customer?.tier).toBe('premium');
