@@ -63,9 +63,10 @@ const MIN_WORDS = 3;
 const FOLLOW_UP_MAX_WORDS = 8;
 
 // Boundaries: sentence punctuation followed by space, newlines, semicolons, and connectors that
-// introduce another matter. The connector stays with the clause it introduces.
+// introduce another matter. The connector stays with the clause it introduces, and two connectors in a
+// row ("but also", "and also") are one: the second does not cut "but" off as a clause of its own.
 const BOUNDARY =
-  /[.!?]+["')\]]*\s+|\n+|;\s*|,?\s+(?=(?:but|however|also|plus|additionally|besides|moreover|furthermore|another (?:issue|problem|thing)|on top of (?:that|this)|apart from (?:that|this)|and also|as well,)\b)|,\s+(?=and\s)/gi;
+  /[.!?]+["')\]]*\s+|\n+|;\s*|,?(?<!\b(?:and|but|or|so|then))\s+(?=(?:but|however|also|plus|additionally|besides|moreover|furthermore|another (?:issue|problem|thing)|on top of (?:that|this)|apart from (?:that|this)|and also|as well,)\b)|,\s+(?=and\s)/gi;
 // " and " joins two issues only when both sides are full clauses; checked after the cut.
 const AND_SPLIT = /\s+and\s+(?=(?:the|my|your|support|customer|nobody|no one|i|it|they|now|then|also|still)\b)/gi;
 
