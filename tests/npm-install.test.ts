@@ -6,11 +6,16 @@
 //   CPU-only one does not need. package.json's `allowScripts` denies it (npm ≥ 11.16); the script is
 //   pointed at a closed local port (global-agent's proxy variables, which it honours), so if it ran
 //   it would fail at once rather than download anything, and the last case shows that it does fail
-//   when npm is told to ignore the policy (the check can fail).
+//   when npm is told to ignore the policy (the check can fail);
+// - every locked package accepts the Node that runs the tests (CI: Node 20; we support 20.19+).
+//   cookie@2 (light-my-request's, behind fastify.inject) wants Node >= 22: package.json overrides it
+//   with cookie@1.1.1 (Node >= 18), which has the one function light-my-request calls,
+//   stringifySetCookie({ name, value }); the last case injects a request with cookies through it.
 // Each npm runs with an environment cleared of npm_* and ONNXRUNTIME_* variables, as a developer's
 // plain `npm ci` would.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -45,4 +50,23 @@ describe('npm install', () => {
     expect(r.status).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/ECONNREFUSED/);
   }, 150_000);
+});
+
+describe('Node 20.19+', () => {
+  it('every locked package accepts the running Node (npm --engine-strict, nothing installed)', () => {
+    const r = npm(['install', '--dry-run', '--engine-strict', '--ignore-scripts', '--offline', '--no-audit', '--no-fund']);
+    expect(r.stderr).not.toMatch(/EBADENGINE|notsup/);
+    expect(r.status, r.stderr).toBe(0);
+  }, 150_000);
+
+  it("fastify's inject sends cookies through the overridden cookie package", async () => {
+    const app = Fastify();
+    app.get('/', async (req) => ({ cookie: req.headers.cookie ?? null }));
+    try {
+      const res = await app.inject({ method: 'GET', url: '/', cookies: { session: 'a b', theme: 'dark' } });
+      expect(res.json()).toEqual({ cookie: 'session=a%20b; theme=dark' });
+    } finally {
+      await app.close();
+    }
+  });
 });
