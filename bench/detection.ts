@@ -13,12 +13,14 @@
 // "E4339", "err-4339"), and 30% a detail sentence naming the platform ("Android 13 here.").
 // Context: the causes, decoys placed near each incident in other segments, and daily churn
 // (deploys, flag changes, incidents) across all segments.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
-import { buildTriageBrain } from '../activities/triage/brain.js';
+import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { createGrouper, type TBurstRule, type TLinkage } from '../activities/grouping/assign.js';
-import { createEvidenceJoiner } from '../activities/grouping/evidence-join.js';
+import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
 import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
@@ -29,6 +31,8 @@ import { addOccurrences, createIssueStats, createTriggerCursor, detectAll, type 
 import { createPageMemory, decideRepage, type TPageMemory } from '../workflows/domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../workflows/domain/segments.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
+import type { SentenceEncoder } from '../activities/triage/ports.js';
+import { cacheDir, embedAll } from './embedding-cache.js';
 import type { BenchRow, BenchSuite } from './table.js';
 
 const MIN = 60_000;
@@ -261,6 +265,57 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
   return firings;
 }
 
+/**
+ * DETECTION_DEBUG: why an incident's reports miss its main issue. Per incident, the main issue and
+ * its category, then each report outside it bucketed: never routed (needs_review), or routed
+ * elsewhere by which method, whether its own category was the main issue's, and how close the
+ * grouping found its nearest issue; plus reports split into several fragments.
+ */
+function printWhereReportsWent(
+  triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>,
+  original: Map<string, TTriageResult['fragments']>,
+  decisions: Map<string, Map<string, { method: string; nearest?: { key: string; similarity: number }; threshold?: number; features: string[] }>>,
+): void {
+  for (const inc of INCIDENTS) {
+    const mine = triaged.filter((t) => t.report.incident === inc.id);
+    const counts = new Map<string, number>();
+    for (const t of mine) for (const k of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const [main, mainN] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
+    const mainCat = main.split('.')[0];
+    const buckets = new Map<string, number>();
+    const add = (b: string) => buckets.set(b, (buckets.get(b) ?? 0) + 1);
+    let multi = 0;
+    const examples: string[] = [];
+    for (const t of mine) {
+      const frags = original.get(t.report.id) ?? t.result.fragments;
+      if (frags.length > 1) multi++;
+      const keys = new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key));
+      if (keys.has(main)) {
+        if (keys.size > 1) add('in main + split fragment elsewhere');
+        continue;
+      }
+      if (keys.size === 0) {
+        add(`unrouted (${frags.map((f) => f.classification.category).join('+')})`.replace(/\((needs_review\+?)+\)/, '(needs_review)'));
+        if (examples.length < 4) examples.push(`U ${JSON.stringify(t.report.text.slice(0, 90))}`);
+        continue;
+      }
+      const ds = decisions.get(t.report.id);
+      for (const k of keys) {
+        const d = ds?.get(k);
+        const cat = frags.find((f) => t.result.fragments.find((g) => g.fingerprint.key === k && g.start === f.start))?.classification.category ?? '?';
+        const sameCat = cat === mainCat ? 'same-cat' : `other-cat(${cat})`;
+        const sim = d?.nearest ? (d.nearest.key === main ? `nearest=main@${d.nearest.similarity}` : `nearest-other@${d.nearest.similarity}`) : 'no-nearest';
+        const burst = d?.features.find((f) => f.startsWith('burst:')) ?? '';
+        add(`${d?.method ?? 'fingerprint'} ${sameCat} ${(counts.get(k) ?? 0) >= 2 ? 'multi' : 'single'}${burst ? ' ' + burst : ''}`);
+        if (examples.length < 8 || (process.env.DETECTION_DEBUG === inc.id.slice(0, 3) && examples.length < 40)) examples.push(`+${Math.round((t.report.at - (T0 + inc.startH * HOUR)) / MIN)}m ${d?.method} ${cat} -> ${k} ${sim} [${(d?.features ?? []).join(' ')}] ${JSON.stringify(t.report.metadata)} ${JSON.stringify(t.report.text.slice(0, 90))}`);
+      }
+    }
+    console.log(`\n## ${inc.id}: ${mine.length} reports, main ${main} ${mainN} (${Math.round((mainN / mine.length) * 100)}%), ${multi} multi-fragment; issues: ${JSON.stringify([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8))}`);
+    for (const [b, n] of [...buckets.entries()].sort((a, b) => b[1] - a[1])) console.log(`   ${n}\t${b}`);
+    for (const e of examples) console.log(`     e.g. ${e}`);
+  }
+}
+
 function triageSegments(report: Report) {
   return { ...(report.metadata.platform ? { platform: report.metadata.platform as Platform } : {}), ...(report.metadata.app_version ? { appVersion: report.metadata.app_version } : {}), ...(report.metadata.region ? { region: report.metadata.region } : {}), ...(report.metadata.plan ? { plan: report.metadata.plan } : {}) };
 }
@@ -272,19 +327,51 @@ export const detectionSuite: BenchSuite = {
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
     // The classifier the worker runs: fused TF-IDF + sentence encoder when models/ is present.
     const brain = await buildTriageBrain(taxonomy);
-    const pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier, clauseClassifier: brain.classifier });
+    // As worker/bootstrap.ts builds it: with the encoder, the learned severity heads and the split
+    // boundary model (brainDeps). Before 2026-11-30 (session 6) the bench left brainDeps out, so it
+    // split messages by the rules alone, unlike the worker.
+    const pipeline = createTriagePipeline({ taxonomy, classifier: brain.classifier, clauseClassifier: brain.classifier, ...(process.env.DETECTION_PIPELINE === 'rules' ? {} : brainDeps(brain)) });
+    // Triage results and fragment embeddings are cached under the bench cache dir (embedding-cache.ts),
+    // keyed by the seed, the models and the source of activities/triage: iterating on grouping
+    // re-runs in seconds; any change to triage code or models triages afresh.
+    const triageKey = createHash('sha256').update(`${SEED}\n${process.env.DETECTION_PIPELINE ?? 'worker'}\n${brain.notice}`);
+    for (const f of readdirSync(new URL('../activities/triage/', import.meta.url)).sort()) triageKey.update(readFileSync(new URL(`../activities/triage/${f}`, import.meta.url)));
+    const triageFile = join(cacheDir(), `detection-triage-${triageKey.digest('hex').slice(0, 16)}.json`);
+    let cachedResults: TTriageResult[] | undefined;
+    try {
+      cachedResults = JSON.parse(readFileSync(triageFile, 'utf8')) as TTriageResult[];
+      if (cachedResults.length !== reports.length) cachedResults = undefined;
+    } catch {
+      // not triaged yet
+    }
     const triaged: Array<{ report: Report; result: TTriageResult }> = [];
-    for (const report of reports) {
+    for (const [i, report] of reports.entries()) {
       const item = { source: 'sim', externalId: report.id, text: report.text, receivedAt: new Date(report.at).toISOString(), channel: report.channel, customer: { id: `c-${report.id}`, tier: report.tier }, metadata: report.metadata };
-      triaged.push({ report, result: pipeline.triageSync ? pipeline.triageSync(item) : await pipeline.triage(item) });
+      triaged.push({ report, result: cachedResults?.[i] ?? (pipeline.triageSync ? pipeline.triageSync(item) : await pipeline.triage(item)) });
+    }
+    if (!cachedResults) {
+      try {
+        mkdirSync(cacheDir(), { recursive: true });
+        writeFileSync(triageFile, JSON.stringify(triaged.map((t) => t.result)));
+      } catch {
+        // a read-only temp dir only costs the next run time
+      }
     }
     // Routing groups fragments before they reach an issue (activities/grouping), in event-time order
     // as live intake would: joins across categories on a code or a spiking release cohort
     // (evidence-join.ts; DETECTION_JOIN=off without), then by meaning (DETECTION_GROUPING=off, or no
     // encoder: the fingerprint keys alone).
-    const useEncoder = brain.encoder && process.env.DETECTION_GROUPING !== 'off' ? brain.encoder : undefined;
+    let useEncoder: SentenceEncoder | undefined = brain.encoder && process.env.DETECTION_GROUPING !== 'off' ? brain.encoder : undefined;
+    if (useEncoder) {
+      // The same vectors the encoder gives one text at a time, computed once per fragment text (cached).
+      const real = useEncoder;
+      const vectors = await embedAll(real, `detection-fragments-${SEED}`, triaged.flatMap((t) => t.result.fragments.map((f) => f.text)));
+      useEncoder = { modelId: real.modelId, modelVersion: real.modelVersion, dimension: real.dimension, embed: async (ts) => Promise.all(ts.map(async (t) => vectors.get(t) ?? (await real.embed([t]))[0]!)) };
+    }
     const useJoin = process.env.DETECTION_JOIN !== 'off';
     const methods = new Map<string, string>();
+    const decisionsByReport = new Map<string, Map<string, { method: string; nearest?: { key: string; similarity: number }; threshold?: number; features: string[] }>>();
+    const originalFragments = new Map<string, TTriageResult['fragments']>();
     let groupingNote = 'fingerprint keys';
     if (useEncoder || useJoin) {
       const store = createSqliteGroupingStore(':memory:');
@@ -294,14 +381,17 @@ export const detectionSuite: BenchSuite = {
       const grouper = createGrouper({
         store,
         ...(useEncoder ? { encoder: useEncoder } : {}),
-        ...(useJoin ? { joiner: createEvidenceJoiner({ store }) } : {}),
+        ...(useJoin ? { joiner: createEvidenceJoiner({ store, ...(process.env.DETECTION_LIFT_ALPHA ? { spike: { ...DEFAULT_COHORT_SPIKE, liftAlpha: Number(process.env.DETECTION_LIFT_ALPHA) } } : {}) }) } : {}),
         ...(process.env.DETECTION_LINKAGE ? { linkage: process.env.DETECTION_LINKAGE as TLinkage } : {}),
         ...(process.env.DETECTION_THRESHOLD ? { issueThreshold: Number(process.env.DETECTION_THRESHOLD) } : {}),
         ...(burst !== undefined ? { burst } : {}),
+        ...(process.env.DETECTION_REMEMBER === 'off' ? { rememberEvidence: false } : {}),
       });
       groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}` : 'no similarity'}`;
       for (const t of triaged) {
+        originalFragments.set(t.report.id, t.result.fragments);
         const g = await applyGrouping(t.result, null, grouper, null);
+        decisionsByReport.set(t.report.id, g.decisions);
         t.result = g.result;
         for (const [key, d] of g.decisions) methods.set(`${t.report.id}\u0000${key}`, d.method);
       }
@@ -323,6 +413,7 @@ export const detectionSuite: BenchSuite = {
         for (const t of triaged.filter((x) => x.report.incident === inc.id)) for (const f of t.result.fragments) cats.set(f.fingerprint.key, (cats.get(f.fingerprint.key) ?? 0) + 1);
         console.log(inc.id, JSON.stringify([...cats.entries()].sort((a, b) => b[1] - a[1])));
       }
+      printWhereReportsWent(triaged, originalFragments, decisionsByReport);
       for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
     }
 
@@ -340,11 +431,13 @@ export const detectionSuite: BenchSuite = {
     let noCauseRight = 0;
     const calib: Array<{ score: number; right: boolean }> = [];
     const misses: string[] = [];
+    const rootCauseOf = new Map<string, string>();
     for (const inc of detected) {
       const first = byIncident.get(inc.id)!.find((f) => f.acted && f.ranking);
       const ranking = first?.ranking;
       if (!ranking) continue;
       const ids = ranking.hypotheses.map((h) => h.eventId);
+      rootCauseOf.set(inc.id, inc.cause ? (ids[0] === inc.cause ? 'top-1 right' : `top-1 ${ids[0] ?? 'insufficient evidence'}`) : ranking.verdict === 'insufficient_evidence' ? 'insufficient evidence (right)' : `named ${ids[0]}`);
       if (ranking.hypotheses[0]) calib.push({ score: ranking.hypotheses[0].score, right: ids[0] === inc.cause });
       if (inc.cause) {
         withCause++;
@@ -397,7 +490,7 @@ export const detectionSuite: BenchSuite = {
       const main = Math.max(0, ...issueCounts.values());
       const issues = [...issueCounts.values()].filter((c) => c >= Math.max(2, 0.05 * mine.length)).length;
       const routed = mine.filter((t) => t.result.fragments.some(isRoutable)).length;
-      return { id: inc.id, issues, share: main / mine.length, routedShare: routed === 0 ? 0 : main / routed, unrouted: 1 - routed / mine.length };
+      return { id: inc.id, issues, share: main / mine.length, routedShare: routed === 0 ? 0 : main / routed, unrouted: 1 - routed / mine.length, reports: mine.length };
     });
     const meanIssues = perIncident.reduce((a, b) => a + b.issues, 0) / perIncident.length;
 
@@ -450,6 +543,17 @@ export const detectionSuite: BenchSuite = {
       { metric: 'of which: left needs_review (never routed)', value: pct(perIncident.reduce((a, b) => a + b.unrouted, 0) / perIncident.length), note: `main-issue share among routed reports: ${pct(perIncident.reduce((a, b) => a + b.routedShare, 0) / perIncident.length)}` },
       { metric: 'backfill (batches of 500) = live triggers', value: sameAsLive ? 'identical' : 'DIFFERENT', note: `${live.length} firings live, ${backfill.length} as backfill` },
       ...(misses.length ? [{ metric: 'root-cause misses', value: String(misses.length), note: misses.join('; ') }] : []),
+      // Per incident: detected when, how many issues hold it, its main issue's share, and the first round's answer.
+      ...perIncident.map((p, i) => {
+        const inc = INCIDENTS[i]!;
+        const fs = byIncident.get(inc.id);
+        const ttdMin = fs ? (Math.min(...fs.map((f) => f.decidedAt)) - (T0 + inc.startH * HOUR)) / MIN : undefined;
+        return {
+          metric: `incident ${inc.id}`,
+          value: `${ttdMin === undefined ? 'not detected' : `detected ${ttdMin.toFixed(1)} min`}; ${p.issues} issue(s); main ${pct(p.share)}`,
+          note: `${p.reports} reports; unrouted ${pct(p.unrouted)}; ${fs ? (rootCauseOf.get(inc.id) ?? 'no acted round') : '-'}${inc.cause ? `; cause ${inc.cause}` : '; no cause'}`,
+        };
+      }),
     ];
   },
 };

@@ -6,7 +6,7 @@
 // retried routing repeats the first decision; closed issues are never joined. On a real SQLite store.
 import { describe, expect, it } from 'vitest';
 import { createGrouper, memberKeyOf, type TFragmentRef } from '../activities/grouping/assign.js';
-import { cohortState, COHORT_BUCKET_MS, createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
+import { binomialUpperTail, cohortState, COHORT_BUCKET_MS, createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { applyGrouping } from '../activities/grouping/route.js';
 import { createSqliteGroupingStore } from '../activities/grouping/sqlite.js';
 import { isRoutable, planRoutes } from '../activities/routing.js';
@@ -258,6 +258,43 @@ describe('cohort state (pure)', () => {
     expect(s2.active).toBe(true);
     // An hour after the last report the window is empty: over.
     expect(cohortState(cohort, platform, B(28 * 60 + 5), DEFAULT_COHORT_SPIKE).active).toBe(false);
+  });
+});
+
+describe('a lift by chance is not a spike (an ordinary version during a regional incident)', () => {
+  const B = (min: number) => Math.floor((T0 + min * MIN) / COHORT_BUCKET_MS);
+  it("never spikes a platform's ordinary version whose share of a few window reports rose by chance; a real release still spikes", () => {
+    // The defect (detection bench, i05/i06/i12): android runs two versions half and half; a
+    // regional incident brings 12 android reports in an hour, 10 of them on 6.0.2 by chance
+    // (share 0.83 >= the old lift bar 0.75): "release android 6.0.2" spiked and pulled the
+    // incident's reports into another incident's young issue.
+    const cohort = new Map<number, number>();
+    const platform = new Map<number, number>();
+    const add = (m: Map<number, number>, b: number, k: number) => m.set(b, (m.get(b) ?? 0) + k);
+    // Baseline: a day of 96 platform reports, 48 of them on the version (share 0.5).
+    for (let m = 0; m < 24 * 60; m += 30) {
+      add(platform, B(m), 2);
+      add(cohort, B(m), 1);
+    }
+    for (let i = 0; i < 12; i++) {
+      add(platform, B(24 * 60 + i * 5), 1);
+      if (i < 10) add(cohort, B(24 * 60 + i * 5), 1);
+    }
+    const at = B(24 * 60 + 55);
+    const old = cohortState(cohort, platform, at, { ...DEFAULT_COHORT_SPIKE, liftAlpha: undefined });
+    expect(old).toMatchObject({ count: 10, share: 0.83, baselineShare: 0.5, spiking: true });
+    expect(cohortState(cohort, platform, at, DEFAULT_COHORT_SPIKE).spiking).toBe(false);
+    // A new version with the same counts (no baseline share) spikes as before.
+    const fresh = new Map([...cohort].filter(([b]) => b >= B(24 * 60)));
+    expect(cohortState(fresh, platform, at, DEFAULT_COHORT_SPIKE)).toMatchObject({ count: 10, spiking: true });
+  });
+
+  it('computes the binomial upper tail', () => {
+    expect(binomialUpperTail(0, 10, 0.5)).toBe(1);
+    expect(binomialUpperTail(11, 10, 0.5)).toBe(0);
+    expect(binomialUpperTail(10, 10, 0.5)).toBeCloseTo(1 / 1024, 10);
+    expect(binomialUpperTail(10, 12, 0.5)).toBeCloseTo(79 / 4096, 10);
+    expect(binomialUpperTail(3, 5, 0)).toBe(0);
   });
 });
 

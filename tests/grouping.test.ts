@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burstCandidates, carriesCodes, createGrouper, memberKeyOf, memberLinkage, partitionOf, topKMean, type TFragmentRef } from '../activities/grouping/assign.js';
+import { burstCandidates, carriesCodes, createGrouper, eligibleBursts, memberKeyOf, memberLinkage, partitionOf, topKMean, type TFragmentRef } from '../activities/grouping/assign.js';
 import Database from 'better-sqlite3';
 import type { TSegmentValues } from '../workflows/domain/segments.js';
 import type { TNeighbourRow } from '../activities/grouping/store.js';
@@ -65,7 +65,8 @@ describe('grouping by meaning on a SQLite file', () => {
     const d = await g.groupFragment(r);
     expect(d.method).toBe('fingerprint');
     expect(d.fingerprint).toEqual(r.fragment.fingerprint);
-    expect(await store.member('issue', memberKeyOf(r))).toBeNull();
+    // Kept as a member of its code's issue (grp-3), so the issue's bursts and centroid know it.
+    expect(await store.member('issue', memberKeyOf(r))).toMatchObject({ groupKey: r.fragment.fingerprint.key, info: { method: 'fingerprint' } });
   });
 
   it('joins the most similar open issue of the category above the threshold, else opens a new one, and says why', async () => {
@@ -273,6 +274,21 @@ describe('nearest-member linkage and the segment burst rule', () => {
     expect(burstCandidates(v, [...day, ...six], ['region:eu-west'], at, rule, 3).map((x) => [x.count, x.expected])).toEqual([[6, 2]]);
   });
 
+  it("with prefer 'size', joins the largest of several bursts above the bar, not the one worded most alike", () => {
+    // Issue #17, i09: the iOS 3DS incident's code issue (14 reports in the hour) and the category's
+    // everyday issue (5 of the incident's first reports) both burst on iOS; by similarity alone each
+    // report went to whichever held the nearest wording and the incident stayed in two issues.
+    const cs = [
+      { key: 'payment_failure.everyday', count: 5, expected: 0.1, similarity: 0.62 },
+      { key: 'payment_failure.code5120', count: 14, expected: 0, similarity: 0.55 },
+      { key: 'payment_failure.other', count: 30, expected: 1, similarity: 0.25 },
+    ];
+    expect(eligibleBursts(cs, 0.3, 'similarity').map((c) => c.key)).toEqual(['payment_failure.everyday', 'payment_failure.code5120']);
+    expect(eligibleBursts(cs, 0.3, undefined).map((c) => c.key)).toEqual(['payment_failure.everyday', 'payment_failure.code5120']);
+    // The largest burst first; one below the bar never, however large.
+    expect(eligibleBursts(cs, 0.3, 'size').map((c) => c.key)).toEqual(['payment_failure.code5120', 'payment_failure.everyday']);
+  });
+
   it('routes a report to the issue bursting in its segment below the everyday bar, and only there', async () => {
     const store = await openGroupingStore(`sqlite:${join(dir, 'burst.sqlite')}`);
     // An everyday bar no two different wordings reach, a burst bar that related complaints do.
@@ -306,6 +322,71 @@ describe('nearest-member linkage and the segment burst rule', () => {
     expect(crossed.features).toEqual(expect.arrayContaining(['burst:region:eu-west', 'from:account_security']));
     expect((await crossing.groupFragment(ref('My account login does not work since this morning', 'account_security', undefined, t(33), { region: 'ap-south' }))).fingerprint.key).not.toBe(first.fingerprint.key);
     await store.close();
+  });
+
+  it("keeps a code's reports as members of its issue, so the issue bursts and the incident's reports without the code join it", async () => {
+    // Issue #17, i09: fragments placed by their code were never stored as members, so the code's
+    // issue never burst; the incident's reports that did not quote the code went to the category's
+    // everyday issue (or a new one) and the incident stayed in two issues.
+    const ios: TSegmentValues = { region: 'us-east', platform: 'ios' };
+    const t = (min: number) => new Date(Date.parse('2026-11-03T10:00:00Z') + min * 60_000).toISOString();
+    const burst = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4 };
+    const coded = ['Payment failed at checkout. Getting error 5120.', 'My card payment was declined, E5120 every time.', 'Cannot pay for my order, it says err-5120.', 'Checkout payment fails with error 5120 again.'];
+    const plain = 'I cannot pay, the payment at checkout keeps failing';
+    const run = async (file: string, rememberEvidence: boolean) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst, rememberEvidence });
+      const refs = coded.map((text, i) => ref(text, 'payment_failure', undefined, t(i * 5), ios));
+      const keys = [];
+      for (const r of refs) keys.push((await g.groupFragment(r)).fingerprint.key);
+      // A retry of a code fragment stores nothing twice.
+      await g.groupFragment(refs[0]!);
+      const size = (await store.group('issue', keys[0]!))?.size;
+      const d = await g.groupFragment(ref(plain, 'payment_failure', undefined, t(25), ios));
+      await store.close();
+      return { keys, d, size };
+    };
+    const rememberSize = 4;
+    const on = await run('remember-on.sqlite', true);
+    expect(new Set(on.keys).size).toBe(1);
+    expect(on.size).toBe(rememberSize);
+    expect(on.d.fingerprint.key).toBe(on.keys[0]);
+    expect(on.d.features.some((f) => f.startsWith('burst:'))).toBe(true);
+    const off = await run('remember-off.sqlite', false);
+    expect(off.size).toBeUndefined();
+    expect(off.d.fingerprint.key).not.toBe(off.keys[0]);
+  });
+
+  it('with anySegment, finds the burst of an incident that has no segment of its own (reports from every region and platform)', async () => {
+    // Issue #17, i06/i10/i12: incidents with random segments never burst in one, so their reports
+    // below the everyday bar, and their needs_review ones, never reached the incident's issue.
+    const t = (min: number) => new Date(Date.parse('2026-11-04T10:00:00Z') + min * 60_000).toISOString();
+    const places: TSegmentValues[] = [
+      { region: 'eu-west', platform: 'ios' },
+      { region: 'us-east', platform: 'android' },
+      { region: 'ap-south', platform: 'web' },
+      { region: 'us-west', platform: 'ios' },
+      { region: 'eu-north', platform: 'android' },
+    ];
+    const run = async (file: string, anySegment: boolean) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const burst = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, anySegment };
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
+      const text = 'My parcel has not arrived and tracking shows no update';
+      const first = await g.groupFragment(ref(text, 'delivery', undefined, t(0), places[0]));
+      for (let i = 1; i < 4; i++) await g.groupFragment(ref(text, 'delivery', undefined, t(i * 5), places[i]));
+      const d = await g.groupFragment(ref('Where is my order? The delivery is late and nobody tells me anything', 'delivery', undefined, t(25), places[4]));
+      // A source without segments (an unsegmented stream) gets no burst of everything: only time would say it.
+      const bare = await g.groupFragment(ref('Where is my order? The delivery is late and nobody tells me anything', 'delivery', undefined, t(26)));
+      await store.close();
+      return { first, d, bare };
+    };
+    const off = await run('any-off.sqlite', false);
+    expect(off.d.fingerprint.key).not.toBe(off.first.fingerprint.key);
+    const on = await run('any-on.sqlite', true);
+    expect(on.d.fingerprint.key).toBe(on.first.fingerprint.key);
+    expect(on.d.features).toContain('burst:any');
+    expect(on.bare.method).toBe('new_issue');
   });
 
   it('lets a needs_review fragment join a bursting issue when segment and meaning agree, keeping the decision on retry', async () => {

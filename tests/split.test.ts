@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isCodeOnlyClause,
   isContinuation,
   isDetailClause,
   isFollowUp,
@@ -110,6 +111,28 @@ describe('mergeSegments', () => {
     expect(isDetailClause('On my Pixel 7, app version 5.2.1.')).toBe(true);
     expect(isDetailClause('Also checkout fails on Android.')).toBe(false);
     expect(isDetailClause('Please refund my order from the web shop.')).toBe(false);
+  });
+
+  it('attaches a sentence that only quotes an error code to its message (the defect: "Getting error 5120." opened its own issue)', () => {
+    // Issue #17, detection bench i09: the code sentence became a fragment of its own, classified
+    // login_access, and registered the code to a login issue beside the incident's payment issue.
+    for (const tail of ['Getting error 5120.', 'E5120 every time.', 'It says err-5120.']) {
+      const m = `I need help solving troubles with payment. ${tail}`;
+      const segs = segmentMessage(m).map((s, i) => ({ ...s, classification: cls(i === 0 ? 'payment_failure' : 'login_access', 0.9) }));
+      expect(segs.length).toBe(2);
+      const frags = mergeSegments(m, segs);
+      expect(frags).toHaveLength(1);
+      expect(frags[0]!.classification.category).toBe('payment_failure');
+    }
+    // First in the message, it belongs to the clause after it.
+    const first = 'E4339 every time. The app crashes when I open the camera.';
+    const segs = segmentMessage(first).map((s, i) => ({ ...s, classification: cls(i === 0 ? 'login_access' : 'app_crash', 0.9) }));
+    expect(mergeSegments(first, segs).map((f) => f.classification.category)).toEqual(['app_crash']);
+    expect(isCodeOnlyClause('Getting error 4339 again.')).toBe(true);
+    expect(isCodeOnlyClause('It says err-4339.')).toBe(true);
+    // A clause that says what fails is an issue of its own, code or not.
+    expect(isCodeOnlyClause('Also the app crashes with E4339.')).toBe(false);
+    expect(isCodeOnlyClause('Getting errors.')).toBe(false);
   });
 
   it('attaches a date on its own to the clause it dates ("between the 30th and the 16th of Jun" stayed two issues)', () => {

@@ -1,14 +1,18 @@
 // Grouping by meaning, in Sentry's order, and emerging themes. For each routable fragment:
 //  0. with an evidence joiner (evidence-join.ts): the issue its error code already names, or the
 //     issue of its release cohort while that cohort spikes, across categories (the reason says so);
-//  1. a fingerprint where the message carries error codes (the code names the defect);
+//  1. a fingerprint where the message carries error codes (the code names the defect); such a
+//     fragment, and one an evidence join placed, is kept as a member of its issue (grp-3) in its
+//     category's evidence partition: the issue's bursts count it (rule 2), the everyday rule (3)
+//     never compares with it, so a report without the code joins a code's issue only in a burst;
 //  2. else, while an open issue of its partition (category + product) bursts in the fragment's own
 //     segment (at least `burst.minMembers` of its reports in the last `burst.windowMinutes` of
 //     event time share the fragment's region or platform), that issue when the fragment resembles
 //     those reports at `burst.threshold` (lower than the everyday bar: segment, time and meaning
 //     agree; an incident's reports otherwise split by wording inside their category); failing
 //     that, another category's issue bursting in its segment at `burst.crossThreshold` (stricter:
-//     the classifier spreads one incident over neighbouring categories);
+//     the classifier spreads one incident over neighbouring categories); with `burst.anySegment`
+//     (grp-3) also a burst of the issue's whole traffic, for incidents without a segment of their own;
 //  3. else the most similar OPEN issue of its partition above `issueThreshold`, by its centroid
 //     or, with `linkage: 'nearest'`, by nearest-member linkage (the mean cosine to its `nearestK`
 //     most similar members among its latest `perGroup`);
@@ -31,8 +35,11 @@ import type { TSegmentValues } from '../../workflows/domain/segments.js';
 import type { EvidenceJoiner, TEvidenceJoin } from './evidence-join.js';
 import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } from './store.js';
 
-/** Bump when the decision recipe changes; recorded with every decision. */
-export const GROUPING_VERSION = 'grp-2';
+/**
+ * Bump when the decision recipe changes; recorded with every decision. grp-3: fragments placed by
+ * a code or an evidence join are members of their issue too (remember); bursts may prefer the largest.
+ */
+export const GROUPING_VERSION = 'grp-3';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -79,8 +86,24 @@ export interface TBurstRule {
    * null: never.
    */
   crossThreshold?: number | null;
+  /**
+   * Which of several issues bursting in the segment above the threshold a fragment joins: the most
+   * similar ('similarity', grp-2), or the largest burst (window count over its expectation; then
+   * the most similar). With 'similarity' one incident split between its code's issue and the
+   * category's everyday issue, both bursting on the same platform (issue #17, i09): whichever held
+   * the nearest wording took each report. Absent: 'similarity'.
+   */
+  prefer?: 'similarity' | 'size';
+  /**
+   * Also look for a burst of the issue's whole traffic (segment `any`): an incident with no segment
+   * of its own (a regionless, platformless outage) never bursts in one, so its reports below the
+   * everyday bar, and its needs_review ones, had no way into its issue. Absent: false.
+   */
+  anySegment?: boolean;
 }
-export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45 };
+/** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
+export const ANY_SEGMENT = 'any';
+export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
@@ -140,6 +163,8 @@ export interface GroupingOptions {
   burst?: TBurstRule | null;
   /** Joins across categories on an error code or a spiking release cohort (evidence-join.ts). */
   joiner?: EvidenceJoiner;
+  /** Store fragments placed by a code or an evidence join as members with vectors (default true, grp-3; false = as grp-2). */
+  rememberEvidence?: boolean;
 }
 
 export interface Grouper {
@@ -177,6 +202,17 @@ export function norm(v: Float32Array): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
   return Math.sqrt(s);
+}
+
+/**
+ * Where an issue opened by evidence (a code's fingerprint, an evidence join) keeps its members: beside
+ * its category's partition, not in it. The everyday rule (most similar open issue of the partition)
+ * never sees it, so a report without the code never joins a code's issue by wording alone (on the
+ * detection bench a generic payment complaint a day later joined the iOS 3DS code issue); the burst
+ * rule does (segment, time and meaning agree).
+ */
+export function evidencePartitionOf(partition: string): string {
+  return `evidence:${partition}`;
 }
 
 /** Cosine between a unit vector and a group's (un-normalised) sum. */
@@ -245,7 +281,7 @@ export function burstCandidates(
   for (const [key, ms] of byGroup) {
     let best: TCandidate | undefined;
     for (const seg of segments) {
-      const same = ms.filter((m) => Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(seg));
+      const same = seg === ANY_SEGMENT ? ms : ms.filter((m) => Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(seg));
       const inWindow = same.filter((m) => Date.parse(m.at) > windowStart && Date.parse(m.at) <= end);
       const base = same.filter((m) => Date.parse(m.at) > baselineStart && Date.parse(m.at) <= windowStart).length;
       const expected = (base * rule.windowMinutes) / rule.baselineMinutes;
@@ -256,6 +292,13 @@ export function burstCandidates(
     if (best) out.push(best);
   }
   return out.sort((a, b) => b.similarity - a.similarity || a.key.localeCompare(b.key));
+}
+
+/** Burst candidates at or above `threshold`, in the order a fragment tries them (TBurstRule.prefer). */
+export function eligibleBursts<T extends { key: string; count: number; expected: number; similarity: number }>(candidates: readonly T[], threshold: number, prefer: TBurstRule['prefer']): T[] {
+  const above = candidates.filter((c) => c.similarity >= threshold);
+  if (prefer !== 'size') return above;
+  return [...above].sort((a, b) => b.count - b.expected - (a.count - a.expected) || b.similarity - a.similarity || a.key.localeCompare(b.key));
 }
 
 const hash12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
@@ -289,6 +332,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const burst = opts.burst === undefined ? DEFAULT_BURST : opts.burst;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
+  const rememberEvidence = opts.rememberEvidence ?? true;
   // One decision at a time per partition (see the header).
   const locks = new Map<string, Promise<unknown>>();
   async function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -333,7 +377,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const fp = ref.fragment.fingerprint;
       if (joiner) {
         const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
-        if (join) return joinedDecision(fp, join);
+        if (join) return remember(ref, joinedDecision(fp, join));
       }
       return reviewBurst(ref);
     },
@@ -341,7 +385,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const fp = ref.fragment.fingerprint;
       if (!joiner) return byMeaning(ref);
       const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ownKey: fp.key, ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
-      if (join) return joinedDecision(fp, join);
+      if (join) return remember(ref, joinedDecision(fp, join));
       const d = await byMeaning(ref);
       // Where it went, so a cohort spiking later can adopt the issue that already holds its reports.
       if (!ref.lookupOnly) await joiner.settle(memberKeyOf(ref), d.fingerprint.key, ref.at);
@@ -352,12 +396,48 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     },
   };
 
+  /**
+   * Keeps a fragment placed by evidence (its code's fingerprint, an evidence join) as a member of
+   * its issue with its vector, like one placed by meaning: the issue's bursts, nearest members and
+   * centroid then know it. Before (grp-2) only similarity placements were stored, so a code's issue
+   * never burst and a report of the same incident without the code could only join the category's
+   * everyday issue (issue #17, i09). Idempotent (the store keeps the first row); the decision is unchanged.
+   */
+  async function remember(ref: TFragmentRef, decision: TGroupingDecision): Promise<TGroupingDecision> {
+    if (!encoder || !rememberEvidence || ref.lookupOnly) return decision;
+    const memberKey = memberKeyOf(ref);
+    if (await store.member('issue', memberKey)) return decision;
+    const vector = (await embed(ref.fragment.text))!;
+    const key = decision.fingerprint.key;
+    await serial(`issue\u0000${partitionOf(decision.fingerprint)}`, async () => {
+      const exists = (await store.group('issue', key)) !== null;
+      // An issue evidence opened lives in its category's evidence partition (evidencePartitionOf).
+      await store.assign({ member: storedMember(ref, memberKey, key, null, decision), vector, ...(exists ? {} : { create: { partition: evidencePartitionOf(partitionOf(decision.fingerprint)) } }) });
+    });
+    return decision;
+  }
+
   /** Members of open issues (one partition, or all) over the burst rule's baseline and window before the fragment. */
   async function burstWindow(ref: TFragmentRef, partition?: string): Promise<TNeighbourRow[]> {
     if (!burst) return [];
     const at = Date.parse(ref.at);
     const since = new Date(at - (burst.windowMinutes + burst.baselineMinutes) * 60_000).toISOString();
-    return store.neighbours('issue', { ...(partition !== undefined ? { partition } : {}), since, until: ref.at });
+    if (partition === undefined) return store.neighbours('issue', { since, until: ref.at });
+    // The partition's own issues and those its evidence opened (a code's, a release's): a burst joins both.
+    const own = await store.neighbours('issue', { partition, since, until: ref.at });
+    const evidence = await store.neighbours('issue', { partition: evidencePartitionOf(partition), since, until: ref.at });
+    return [...own, ...evidence];
+  }
+
+  /**
+   * The segments a burst is looked for in: the fragment's own, and with `anySegment` the issue's whole
+   * traffic, but only for a fragment whose source records segments: on an unsegmented stream (the
+   * CFPB narratives, dated to the day) a burst of everything is only time, and it cost the CFPB
+   * grouping bench 1.1 points of purity when tried there.
+   */
+  function matchSegments(ref: TFragmentRef): string[] {
+    const own = burstSegments(ref.segments);
+    return burst?.anySegment && own.length > 0 ? [...own, ANY_SEGMENT] : own;
   }
 
   /** What a member row keeps about its fragment besides the decision: the segments bursts match on. */
@@ -373,15 +453,14 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const memberKey = memberKeyOf(ref);
     const prior = await store.member('issue', memberKey);
     if (prior) return fromStored(prior, fp);
-    const segments = burstSegments(ref.segments);
+    const segments = matchSegments(ref);
     if (ref.lookupOnly || segments.length === 0) return null;
     const vector = (await embed(ref.fragment.text))!;
     const threshold = burst.reviewThreshold;
     return serial('issue\u0000*review', async () => {
       const again = await store.member('issue', memberKey);
       if (again) return fromStored(again, fp);
-      for (const c of burstCandidates(vector, await burstWindow(ref), segments, ref.at, burst, nearestK)) {
-        if (c.similarity < threshold) break;
+      for (const c of eligibleBursts(burstCandidates(vector, await burstWindow(ref), segments, ref.at, burst, nearestK), threshold, burst.prefer)) {
         if (!(await isOpen(c.key))) continue;
         const features = [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, 'from:needs_review'];
         const decision: TGroupingDecision = {
@@ -417,7 +496,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   /** Sentry's order without the evidence joins: the code's fingerprint, else a bursting issue of the segment, else the most similar open issue, else a new one. */
   async function byMeaning(ref: TFragmentRef): Promise<TGroupingDecision> {
       const fp = ref.fragment.fingerprint;
-      if (carriesCodes(fp)) return { method: 'fingerprint', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
+      if (carriesCodes(fp)) return remember(ref, { method: 'fingerprint', fingerprint: fp, features: fp.features, version: GROUPING_VERSION });
       if (!encoder) return { method: 'no_encoder', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       const memberKey = memberKeyOf(ref);
       const prior = await store.member('issue', memberKey);
@@ -429,10 +508,9 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         if (again) return fromStored(again, fp);
         const base = [`partition:${partition}`, ...fp.features.filter((f) => !f.startsWith('product:'))];
         let chosen: { key: string; similarity: number; threshold: number; features: string[] } | undefined;
-        const segments = burstSegments(ref.segments);
+        const segments = matchSegments(ref);
         if (burst && segments.length > 0) {
-          for (const c of burstCandidates(vector, await burstWindow(ref, partition), segments, ref.at, burst, nearestK)) {
-            if (c.similarity < burst.threshold) break;
+          for (const c of eligibleBursts(burstCandidates(vector, await burstWindow(ref, partition), segments, ref.at, burst, nearestK), burst.threshold, burst.prefer)) {
             if (await isOpen(c.key)) {
               chosen = { key: c.key, similarity: c.similarity, threshold: burst.threshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, ...base] };
               break;
@@ -440,9 +518,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           }
         }
         if (!chosen && burst?.crossThreshold != null && segments.length > 0) {
-          const others = (await burstWindow(ref)).filter((m) => m.partition !== partition);
-          for (const c of burstCandidates(vector, others, segments, ref.at, burst, nearestK)) {
-            if (c.similarity < burst.crossThreshold) break;
+          const others = (await burstWindow(ref)).filter((m) => m.partition !== partition && m.partition !== evidencePartitionOf(partition));
+          for (const c of eligibleBursts(burstCandidates(vector, others, segments, ref.at, burst, nearestK), burst.crossThreshold, burst.prefer)) {
             if (await isOpen(c.key)) {
               chosen = { key: c.key, similarity: c.similarity, threshold: burst.crossThreshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, `from:${fp.category}`] };
               break;

@@ -36,9 +36,35 @@ export interface TCohortSpike {
   baselineMinutes: number;
   factor: number;
   minCount: number;
+  /**
+   * The lift over the parent must also be unlikely by chance: the binomial tail of the window's
+   * count among the parent's window reports at the baseline share at most this. Without it a
+   * platform's ordinary version (half of its reports) "spiked" whenever a regional incident drew
+   * three quarters of its few reports from that version by chance, and pulled the incident's
+   * reports into a young issue of another incident (issue #17, detection bench: i05, i06, i12).
+   */
+  liftAlpha?: number;
 }
-/** The same shape as the operators' volume playbooks (bench/detection.ts SPIKE). */
-export const DEFAULT_COHORT_SPIKE: TCohortSpike = { windowMinutes: 60, baselineMinutes: 24 * 60, factor: 3, minCount: 8 };
+/** The same shape as the operators' volume playbooks (bench/detection.ts SPIKE), plus the lift's significance. */
+export const DEFAULT_COHORT_SPIKE: TCohortSpike = { windowMinutes: 60, baselineMinutes: 24 * 60, factor: 3, minCount: 8, liftAlpha: 0.001 };
+
+/**
+ * P(X >= k) for X ~ Binomial(n, p): the chance of at least `k` of `n` reports at share `p`.
+ * Hand-written (a dozen lines, log-space terms): no statistics dependency for one tail.
+ */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  let logC = 0; // log C(n, i), built up from i = 0
+  let tail = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    if (i >= k) tail += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log(1 - p));
+  }
+  return Math.min(1, tail);
+}
 export const COHORT_BUCKET_MS = 5 * 60_000;
 
 export interface TJoinRef {
@@ -174,7 +200,10 @@ export function cohortState(cohort: ReadonlyMap<number, number>, platform: Reado
     // Lifted: the cohort's share of its parent rose `factor` times, or (a large segment, e.g. a
     // region with 40% of the traffic) took at least half of what the rest had; never by less than
     // 0.2, so a parent's only cohort (web's one version) never lifts.
-    const lifted = share >= Math.max(baselineShare + 0.2, Math.min(spike.factor * baselineShare, (1 + baselineShare) / 2));
+    // And (liftAlpha) not a chance draw of a few reports: count of pcount at the baseline share.
+    const lifted =
+      share >= Math.max(baselineShare + 0.2, Math.min(spike.factor * baselineShare, (1 + baselineShare) / 2)) &&
+      (spike.liftAlpha === undefined || pbase === 0 || binomialUpperTail(count, pcount, baselineShare) <= spike.liftAlpha);
     const spiking = count >= spike.minCount && count >= spike.factor * expected && lifted;
     const holds = count >= spike.minCount && share > 0.5;
     return { count, expected, share, baselineShare, spiking, holds };

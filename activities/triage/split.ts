@@ -12,6 +12,7 @@
 // Must not: classify (the caller supplies classifications, so the async Classifier port and the
 // sync one both work) or look at unmasked text. Pure.
 import { NEEDS_REVIEW, type TClassification } from '../../workflows/domain/triage.js';
+import { extractEvidence } from './evidence.js';
 import { scoreSentiment } from './sentiment.js';
 import type { BoundaryModel } from './split-boundary.js';
 
@@ -97,6 +98,26 @@ export function isDetailClause(text: string): boolean {
   return words(text) <= DETAIL_MAX_WORDS && DETAIL_CUE.test(text) && !PROBLEM_CUE.test(text) && !REQUEST_CUE.test(text);
 }
 
+/** Words that only frame a quoted code: "Getting error 4339.", "E4339 every time.", "It says err-4339 again." */
+const CODE_FRAME = new Set(
+  'a an the i i\'m im am is it it\'s its this that here there now just still again always every each time times same message code error err says said say shows showed showing show see seeing get gets got getting keep keeps kept with on me my'.split(' '),
+);
+
+/**
+ * A clause that only quotes an error code ("Getting error 4339.", "E4339 every time.", "It says
+ * err-4339."): evidence for the issue next to it, never an issue of its own. Split off, the code
+ * registered its own issue under whatever category the bare sentence got (issue #17: the iOS 3DS
+ * incident's code sentences opened a login_access issue beside its payment issue). A clause that
+ * also says what fails ("the app crashes with E4339") stays a clause of its own.
+ */
+export function isCodeOnlyClause(text: string): boolean {
+  const codes = extractEvidence(text).filter((e) => e.kind === 'error_code');
+  if (codes.length === 0) return false;
+  let rest = text;
+  for (const c of [...codes].sort((a, b) => b.start - a.start)) rest = rest.slice(0, c.start) + ' ' + rest.slice(c.end);
+  return (rest.toLowerCase().match(/[a-z']+/g) ?? []).every((w) => CODE_FRAME.has(w));
+}
+
 /** "My email is [EMAIL_1]", "call me on [PHONE_1]": contact details are context for the issue next to them. */
 const CONTACT_DETAILS =
   /^\W*(?:(?:my|our|the|and|also|btw|ps)\W+)*(?:(?:e-?mail|phone|mobile|number|address|name|account(?: number)?|order(?: number)?|ref(?:erence)?|ticket|contact)(?: \w+)?\W+(?:is|are|was|:)|(?:call|text|email|reach|contact) (?:me|us)\b)/i;
@@ -171,7 +192,7 @@ export function isStandaloneIssue(seg: ClassifiedSegment): boolean {
   // (no back-reference needed) gave 1.2% / 89.9% / 51.8%; without the word cap recall fell to 32.8%.
   if (isFollowUp(seg)) return false;
   if (CONTACT_DETAILS.test(seg.text) && !PROBLEM_CUE.test(seg.text)) return false;
-  if (isDetailClause(seg.text)) return false;
+  if (isDetailClause(seg.text) || isCodeOnlyClause(seg.text)) return false;
   if (PROBLEM_CUE.test(seg.text) || REQUEST_CUE.test(seg.text)) return true;
   // Praise is context for the issue next to it, whatever category the classifier gave it.
   if (scoreSentiment(seg.text).label === 'positive') return false;
@@ -240,7 +261,7 @@ function normalised(a: Float32Array, b: Float32Array): Float32Array {
 function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefined, cfg: SemanticSplit): boolean {
   if (!prev?.vector || !seg.vector) return false;
   if (seg.classification.category === NEEDS_REVIEW || seg.classification.category === prev.classification.category) return false;
-  if (words(seg.text) < MIN_WORDS || isDetailClause(seg.text) || isContinuation(seg)) return false;
+  if (words(seg.text) < MIN_WORDS || isDetailClause(seg.text) || isCodeOnlyClause(seg.text) || isContinuation(seg)) return false;
   if (CONTACT_DETAILS.test(seg.text) || scoreSentiment(seg.text).label === 'positive') return false;
   return cosine(seg.vector, prev.vector) < cfg.newIssueBelow;
 }
@@ -259,9 +280,11 @@ function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegmen
   let current = segments[0]!;
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
+    // A code-only clause is its neighbour's evidence whatever the model says (isCodeOnlyClause).
+    const codeOnly = isCodeOnlyClause(seg.text);
     const ruleBoundary = ruleStarts.has(seg.start);
-    const p = model.probability(segments[i - 1]!, seg, { before: segments.slice(0, i), after: segments.slice(i), ruleBoundary });
-    if ((model.mode === 'add' && ruleBoundary) || p >= model.threshold) {
+    const p = codeOnly ? 0 : model.probability(segments[i - 1]!, seg, { before: segments.slice(0, i), after: segments.slice(i), ruleBoundary });
+    if (!codeOnly && ((model.mode === 'add' && ruleBoundary) || p >= model.threshold)) {
       out.push(current);
       current = p >= model.threshold ? { ...seg, boundary: p } : seg;
       continue;
