@@ -14,44 +14,15 @@ import { renderTemplate } from '../playbooks/actions.js';
 import { parsePlaybook } from '../playbooks/loader.js';
 import { showRecipientOutputs } from '../playbooks/templates.js';
 import { loadPolicyFile } from '../policies/loader.js';
-import { LoopwrightError } from '../workflows/domain/errors.js';
 import { absorbOccurrences, initialIssueState } from '../workflows/issue/state.js';
 import type { TOccurrence } from '../workflows/messages.js';
 import { startFakeZendesk, type FakeZendesk } from './fakes/zendesk.js';
+import { loadError, minimalPlaybookYaml } from './helpers/playbook-yaml.js';
 
-const playbook = (patch: string) => `id: demo
-version: 1.0.0
-description: A playbook used only by tests.
-match:
-  categories: [billing]
-trigger:
-  kind: count
-  threshold: 3
-  windowMinutes: 30
-steps:
-  - id: ticket
-    action:
-      type: jira.create_issue
-      project: APP
-      summary: "Billing {{ issue.category }}"
-      description: "seen {{ issue.occurrences }} times"
-verification:
-  windowMinutes: 60
-  requiredDropRatio: 0.5
-${patch}`;
+const playbook = (patch: string) => minimalPlaybookYaml(patch, { category: 'billing', summary: 'Billing {{ issue.category }}' });
 
 const REPLY = 'Hi {{ customer.first_name | default: "there" }},\n\nThe {{ issue.topic | downcase }} problem you reported is fixed.';
 const withReply = (template: string) => playbook(`customerReply:\n  when: on_resolved\n  template: ${JSON.stringify(template)}\n`);
-
-function loadError(fn: () => unknown): LoopwrightError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LoopwrightError) return e;
-    throw e;
-  }
-  throw new Error('expected a load error');
-}
 
 describe('customer.first_name in playbook texts', () => {
   it('loads in customer texts with a fallback; refused without one, in tags, as another customer.* field, or in internal texts', () => {

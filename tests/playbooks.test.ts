@@ -7,40 +7,11 @@ import { loadPlaybookDir, parsePlaybook } from '../playbooks/loader.js';
 import { selectPlaybook, ZLoadedPlaybook, type TLoadedPlaybook } from '../playbooks/schema.js';
 import { evaluatePolicy } from '../policies/evaluate.js';
 import { loadPolicyFile } from '../policies/loader.js';
-import { LoopwrightError } from '../workflows/domain/errors.js';
+import { loadError, minimalPlaybookYaml } from './helpers/playbook-yaml.js';
 
 const PLAYBOOK_DIR = join(import.meta.dirname, '..', 'playbooks');
 
-function loadError(fn: () => unknown): LoopwrightError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LoopwrightError);
-    return e as LoopwrightError;
-  }
-  throw new Error('expected a load error');
-}
-
-const minimal = (patch = '') => `id: demo
-version: 1.0.0
-description: A playbook used only by tests.
-match:
-  categories: [app_crash]
-trigger:
-  kind: count
-  threshold: 3
-  windowMinutes: 30
-steps:
-  - id: ticket
-    action:
-      type: jira.create_issue
-      project: APP
-      summary: "Crash {{ issue.category }}"
-      description: "seen {{ issue.occurrences }} times"
-verification:
-  windowMinutes: 60
-  requiredDropRatio: 0.5
-${patch}`;
+const minimal = (patch = '') => minimalPlaybookYaml(patch);
 
 describe('playbook loader', () => {
   let dir: string;
