@@ -3,32 +3,16 @@
 // reaches it; a split moves chosen reports (by message, or by how they were grouped) to a new issue.
 // Validators refuse what cannot be done (merge into itself, a merged issue, unknown messages, a split
 // that would empty the issue) before anything reaches history; the accepted commands are audited.
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeUpdate, mergeUpdate, reclassifyUpdate, snoozeUpdate, splitUpdate, type TMergeResult, type TSplitResult } from '../workflows/messages.js';
-import { createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
+import { fingerprint, type LoopHarness } from './helpers/loop-harness.js';
+import { updateRefusal, useLoopHarness } from './helpers/loop-suite.js';
 
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 let h: LoopHarness;
+useLoopHarness({ playbooks: [] }, (x) => (h = x));
 
-beforeAll(async () => {
-  h = await createLoopHarness({ playbooks: [] });
-}, 180_000);
-
-afterAll(async () => {
-  await h?.close();
-}, 180_000);
-
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) return e.cause.type ?? 'untyped';
-    throw e;
-  }
-  throw new Error('expected the update to be refused');
-}
+const refusal = async (p: Promise<unknown>): Promise<string> => (await updateRefusal(p)).type;
 
 describe('merge and split as Updates', () => {
   it('merges an issue into another: reports, tickets and later reports go to the survivor; both audited', async () => {

@@ -3,34 +3,18 @@
 // IssueWorkflow. The issue keeps only its last 150 reports in memory (merge-split.ts MAX_MEMBERS)
 // and the last 200 in its statistics: an older report is rebuilt from its audit trail, leaves every
 // count, and the split links it (and its ticket) to the new issue, which routing then follows.
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { feedbackWorkflowId, type TFeedbackItemInput } from '../workflows/domain/feedback.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { FEEDBACK_WORKFLOW, occurrencesSignal, splitUpdate, type TOccurrence, type TSplitResult } from '../workflows/messages.js';
-import { createLoopHarness, type LoopHarness } from './helpers/loop-harness.js';
+import type { LoopHarness } from './helpers/loop-harness.js';
+import { updateRefusal, useLoopHarness } from './helpers/loop-suite.js';
 
 const lead = { id: 'U01SUPLEAD', name: 'Ana Support' };
 let h: LoopHarness;
+useLoopHarness({ playbooks: [] }, (x) => (h = x), { close: 240_000 });
 
-beforeAll(async () => {
-  h = await createLoopHarness({ playbooks: [] });
-}, 180_000);
-
-afterAll(async () => {
-  await h?.close();
-}, 240_000);
-
-async function refusal(p: Promise<unknown>): Promise<{ type: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) return { type: e.cause.type ?? 'untyped', message: e.cause.message };
-    throw e;
-  }
-  throw new Error('expected the update to be refused');
-}
+const refusal = updateRefusal;
 
 async function intake(externalId: string, text: string, customer: string): Promise<TFeedbackWorkflowResult> {
   const item: TFeedbackItemInput = {
