@@ -6,16 +6,11 @@
 // command_refused with the actor, the attempt's own time and the surface, from API, CLI and Slack.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
-import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
-import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { loadPolicyFile } from '../policies/loader.js';
-import { createHttpApp } from '../worker/http/app.js';
 import { parseApiToken } from '../worker/http/auth.js';
 import { parseDuration, parseSlashText } from '../worker/http/slack-commands.js';
 import { command as merge } from '../worker/commands/merge.js';
 import { command as split } from '../worker/commands/split.js';
+import { listenOnHarness, signedSlackPost } from './helpers/harness-http-app.js';
 import { createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const TOKEN = 'tok-gus-0123456789';
@@ -27,15 +22,9 @@ let base: string;
 
 beforeAll(async () => {
   h = await createLoopHarness({ playbooks: [] });
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  app = await createHttpApp({
-    temporal: { client: h.env.client, taskQueue: h.taskQueue },
-    pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
-    audit: h.audit,
-    policy: await loadPolicyFile(new URL('../policies/default.v1.yaml', import.meta.url).pathname),
+  ({ app, base } = await listenOnHarness(h, {
     config: { apiTokens: [`U07SUPMGR:Gus Manager:${TOKEN}`, UNBOUND].map(parseApiToken), slackSigningSecret: SLACK_SECRET, slackResponseUrlPrefix: h.slack.url },
-  });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  }));
 }, 180_000);
 
 afterAll(async () => {
@@ -74,12 +63,7 @@ async function slash(user: { id: string; name: string }, text: string, opts: { s
     response_url: responseUrl,
     trigger_id: '1337.42.abcd',
   }).toString();
-  const ts = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(`${base}/slack/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(opts.secret ?? SLACK_SECRET, ts, body) },
-    body,
-  });
+  const res = await signedSlackPost(`${base}/slack/commands`, body, opts.secret ?? SLACK_SECRET);
   return { status: res.status, json: res.headers.get('content-type')?.includes('json') ? ((await res.json()) as Record<string, string>) : {}, responseUrl };
 }
 

@@ -7,15 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION_ID, PREVIEW_ACTION_ID, REJECT_ACTION_ID } from '../activities/adapters/slack/approval-blocks.js';
-import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
 import { signZendeskPayload } from '../activities/adapters/zendesk/zendesk-signature.js';
-import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
-import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { loadPolicyFile } from '../policies/loader.js';
-import { createHttpApp } from '../worker/http/app.js';
 import { closeUpdate, type TIssueState } from '../workflows/messages.js';
+import { listenOnHarness, signedSlackPost } from './helpers/harness-http-app.js';
 import { approvalTestPlaybook, APPROVAL_SECRET, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 import { decodePayload } from './helpers/temporal-env.js';
 
@@ -43,12 +38,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => responses.listen(0, '127.0.0.1', r));
   responseBase = `http://127.0.0.1:${(responses.address() as AddressInfo).port}/`;
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  app = await createHttpApp({
-    temporal: { client: h.env.client, taskQueue: h.taskQueue },
-    pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
-    audit: h.audit,
-    policy: await loadPolicyFile(new URL('../policies/default.v1.yaml', import.meta.url).pathname),
+  ({ app, base } = await listenOnHarness(h, {
     config: {
       apiTokens: ['api-token-0123456789'],
       slackSigningSecret: SLACK_SECRET,
@@ -58,8 +48,7 @@ beforeAll(async () => {
     },
     slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: h.slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }),
     playbooks: [approvalPlaybook],
-  });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  }));
 }, 120_000);
 
 afterAll(async () => {
@@ -87,13 +76,8 @@ function clickBody(token: string, user: { id: string; name: string }, actionId =
 }
 
 async function postSlack(body: string, opts: { timestamp?: number; secret?: string } = {}): Promise<{ status: number; ms: number }> {
-  const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const started = performance.now();
-  const res = await fetch(`${base}/slack/interactions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(opts.secret ?? SLACK_SECRET, ts, body) },
-    body,
-  });
+  const res = await signedSlackPost(`${base}/slack/interactions`, body, opts.secret ?? SLACK_SECRET, opts.timestamp === undefined ? {} : { timestamp: opts.timestamp });
   await res.text();
   return { status: res.status, ms: performance.now() - started };
 }
@@ -116,14 +100,8 @@ describe('POST /slack/interactions', () => {
       // Forged or replayed requests never reach the workflow.
       expect((await postSlack(clickBody(token, chen), { secret: 'not-the-secret' })).status).toBe(401);
       expect((await postSlack(clickBody(token, chen), { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 })).status).toBe(401);
-      const tampered = `${base}/slack/interactions`;
       const body = clickBody(token, chen);
-      const ts = String(Math.floor(Date.now() / 1000));
-      const altered = await fetch(tampered, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(SLACK_SECRET, ts, body) },
-        body: body.replace('U03ENGONC', 'U03ENGONX'),
-      });
+      const altered = await signedSlackPost(`${base}/slack/interactions`, body, SLACK_SECRET, { sent: body.replace('U03ENGONC', 'U03ENGONX') });
       expect(altered.status).toBe(401);
 
       // A support lead is not in eng-oncall: acked, refused ephemerally, nothing signalled.
@@ -203,13 +181,7 @@ describe('POST /slack/interactions', () => {
           user: { id: chen.id, username: chen.name, name: chen.name },
           view: { callback_id: view.callback_id, private_metadata: view.private_metadata, state: { values: { loopwright_reason: { reason: { type: 'plain_text_input', value: reason } } } } },
         };
-        const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-        const ts = String(Math.floor(Date.now() / 1000));
-        const res = await fetch(`${base}/slack/interactions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(SLACK_SECRET, ts, body) },
-          body,
-        });
+        const res = await signedSlackPost(`${base}/slack/interactions`, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), SLACK_SECRET);
         return { status: res.status, text: await res.text() };
       };
       const blank = await submit('   ');

@@ -11,15 +11,10 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUE_MODAL_BLOCKS, ISSUE_MODAL_CALLBACK_ID, ISSUE_SHORTCUT_CALLBACK_ID, issueIdInMessage } from '../activities/adapters/slack/issue-command-modal.js';
 import { createSlackAdapter } from '../activities/adapters/slack/slack-adapter.js';
-import { signSlackRequest } from '../activities/adapters/slack/slack-signature.js';
-import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { trainOfflineClassifier } from '../activities/triage/offline-classifier.js';
-import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { loadPolicyFile } from '../policies/loader.js';
-import { createHttpApp } from '../worker/http/app.js';
 import { parseApiToken } from '../worker/http/auth.js';
 import { issueCommandFromModal } from '../worker/http/slack-shortcut.js';
 import type { FakeSlackMessage } from './fakes/slack.js';
+import { listenOnHarness, signedSlackPost } from './helpers/harness-http-app.js';
 import { APPROVAL_SECRET, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const SLACK_SECRET = 'slack-signing-secret-for-shortcut';
@@ -32,16 +27,10 @@ let base: string;
 
 beforeAll(async () => {
   h = await createLoopHarness({ playbooks: [] });
-  const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
-  app = await createHttpApp({
-    temporal: { client: h.env.client, taskQueue: h.taskQueue },
-    pipeline: createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) }),
-    audit: h.audit,
-    policy: await loadPolicyFile(new URL('../policies/default.v1.yaml', import.meta.url).pathname),
+  ({ app, base } = await listenOnHarness(h, {
     slack: createSlackAdapter({ botToken: 'xoxb-test-token', apiUrl: h.slack.apiUrl, approvalTokenSecret: APPROVAL_SECRET }),
     config: { apiTokens: [parseApiToken('tok-intake-0123456789')], slackSigningSecret: SLACK_SECRET, slackResponseUrlPrefix: h.slack.url },
-  });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  }));
 }, 180_000);
 
 afterAll(async () => {
@@ -50,13 +39,7 @@ afterAll(async () => {
 }, 180_000);
 
 async function interact(payload: unknown, secret = SLACK_SECRET): Promise<{ status: number; body: string }> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const ts = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(`${base}/slack/interactions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signSlackRequest(secret, ts, body) },
-    body,
-  });
+  const res = await signedSlackPost(`${base}/slack/interactions`, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), secret);
   return { status: res.status, body: await res.text() };
 }
 
