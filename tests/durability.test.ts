@@ -265,21 +265,34 @@ it(`keeps ${MESSAGES} accepted messages and an open two-person approval through 
   }, 60_000);
 
   // 3,000 messages accepted over HTTP, then SIGKILL of everything while they are processed.
+  // An item answered "failed" (Temporal too slow to start it, as a loaded dev server on SQLite can
+  // be) is retried as the API tells callers to; on a retry, "duplicate" means the failed attempt
+  // had started it after all. Anything else fails the test.
   const accepted = new Set<string>();
+  let retried = 0;
   for (let i = 0; i < MESSAGES; i += 100) {
-    const batch = Array.from({ length: Math.min(100, MESSAGES - i) }, (_, k) => ({
+    let pending = Array.from({ length: Math.min(100, MESSAGES - i) }, (_, k) => ({
       source: 'api',
       externalId: `m-${i + k}`,
       text: `${fillers[(i + k) % fillers.length]} (ref ${i + k})`,
       receivedAt: now,
       channel: 'api',
     }));
-    for (const r of await postFeedback(batch)) {
-      expect(r.status).toBe('started');
-      accepted.add(r.workflowId!);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const results = await postFeedback(pending);
+      const failed: typeof pending = [];
+      results.forEach((r, k) => {
+        if (r.status === 'started' || (attempt > 0 && r.status === 'duplicate')) accepted.add(r.workflowId!);
+        else if (r.status === 'failed' && attempt < 5) failed.push(pending[k]!);
+        else throw new Error(`item ${pending[k]!.externalId} on attempt ${attempt + 1}: ${JSON.stringify(r)}`);
+      });
+      retried += failed.length;
+      pending = failed;
+      if (failed.length > 0) await new Promise((r) => setTimeout(r, 1_000 * (attempt + 1)));
     }
   }
   expect(accepted.size).toBe(MESSAGES);
+  if (retried > 0) console.info(`durability: ${retried} item starts answered "failed" and were retried by the client`);
   const completedBefore = (await client.workflow.count(`WorkflowType = 'FeedbackWorkflow' AND ExecutionStatus = 'Completed'`)).count;
   await connection.close();
   const slackBefore = slack.messages('#eng-oncall').length;

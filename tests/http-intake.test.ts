@@ -244,6 +244,7 @@ describe('when Temporal or the audit store is unavailable', () => {
       workflow: { start: () => Promise.reject(unavailable) },
       workflowService: { getSystemInfo: () => Promise.reject(unavailable) },
     } as unknown as Client;
+    const brokenLog: string[] = [];
     const closedAudit = { ...h.audit, search: () => Promise.reject(new Error('database is closed')) };
     const broken = await createHttpApp({
       temporal: { client: down, taskQueue: 'nowhere' },
@@ -251,6 +252,7 @@ describe('when Temporal or the audit store is unavailable', () => {
       audit: closedAudit,
       policy: null,
       config: { apiTokens: [TOKEN], readinessTimeoutMs: 500 },
+      logger: { level: 'info', stream: new Writable({ write: (chunk: Buffer, _enc, cb) => (brokenLog.push(chunk.toString('utf8')), cb()) }) },
     });
     const url = await broken.listen({ port: 0, host: '127.0.0.1' });
     try {
@@ -266,6 +268,11 @@ describe('when Temporal or the audit store is unavailable', () => {
       expect(body.summary).toEqual({ started: 0, duplicate: 0, rejected: 1, failed: 2 });
       expect(body.items.map((i) => i.status)).toEqual(['failed', 'rejected', 'failed']);
       expect(body.items[2]!.errors![0]!.message).toBe('same id as item 0, whose start failed; retry');
+      // The operator's log says why each start failed (the caller only hears "retry"), never the text.
+      const failures = brokenLog.map((l) => JSON.parse(l) as { msg: string; workflowId?: string; cause?: unknown }).filter((l) => l.msg.startsWith('feedback workflow start failed'));
+      expect(failures.map((l) => l.workflowId)).toEqual(['feedback:api:down-1', 'feedback:api:down-2']);
+      expect(failures[0]!.cause).toEqual({ name: 'Error', message: '14 UNAVAILABLE: connect ECONNREFUSED' });
+      expect(brokenLog.join('')).not.toContain(item('down-1').text);
 
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);

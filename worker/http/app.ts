@@ -29,7 +29,7 @@ import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
 import { attachRouteSchemas, buildOpenApi } from './openapi.js';
 import { registerDocsRoutes } from './docs.js';
-import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
+import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFailureCause, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
 import { loadForecast, registerOutcomeRoutes } from './predict.js';
@@ -293,7 +293,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         });
       }
       const items = key !== undefined ? [applyIdempotencyKey(split.items[0], key)] : split.items;
-      const results = await intakeItems(deps.temporal, items, (i) => (batch ? ['items', i] : []), { reservedSources: SIGNED_SOURCES });
+      const results = await intakeItems(deps.temporal, items, (i) => (batch ? ['items', i] : []), {
+        reservedSources: SIGNED_SOURCES,
+        onStartFailed: (workflowId, cause) => req.log.warn({ workflowId, cause: startFailureCause(cause) }, 'feedback workflow start failed; the item is answered "failed" (the caller retries)'),
+      });
       const summary = summarizeIntake(results);
       for (const [status, n] of Object.entries(summary)) if (n > 0) metrics.countIntake('api', status as TIntakeResult['status'], n);
       if (!batch) {

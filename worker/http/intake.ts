@@ -138,9 +138,23 @@ function nameOf(raw: unknown): string | undefined {
   return ok ? feedbackWorkflowId({ source: r['source'] as string, externalId: r['externalId'] as string }) : undefined;
 }
 
+/**
+ * What an operator needs from a failed start (gRPC code and the server's words), without the item:
+ * the error's name, its gRPC status code when it has one, and its message cut to 300 characters.
+ */
+export function startFailureCause(cause: unknown): { name: string; code?: number; message: string } {
+  const e = cause as { name?: unknown; code?: unknown; details?: unknown; message?: unknown } | null;
+  const name = typeof e?.name === 'string' ? e.name : typeof cause;
+  const code = typeof e?.code === 'number' ? e.code : undefined;
+  const text = typeof e?.details === 'string' && e.details ? e.details : typeof e?.message === 'string' ? e.message : String(cause);
+  return { name, ...(code !== undefined ? { code } : {}), message: text.slice(0, 300) };
+}
+
 export interface IntakeOptions {
   /** Sources this caller may not use, with the channel that owns each (default: none; the API passes SIGNED_SOURCES). */
   reservedSources?: ReadonlyMap<string, string>;
+  /** Told why a start failed (the item is answered `failed`; the cause is for the operator's log, not the caller). */
+  onStartFailed?: (workflowId: string, cause: unknown) => void;
 }
 
 /** Validates and starts every item; the result has one entry per input, in input order. */
@@ -175,6 +189,7 @@ export async function intakeItems(temporal: TemporalTarget, raw: readonly unknow
     try {
       return { index, ...(await startFeedbackWorkflow(temporal, item)) };
     } catch (e) {
+      opts.onStartFailed?.(feedbackWorkflowId(item), e instanceof LoopwrightError && e.cause !== undefined ? e.cause : e);
       return { index, workflowId: feedbackWorkflowId(item), status: 'failed', errors: [{ path: pathOf(index), message: e instanceof LoopwrightError ? e.message : 'start failed; retry' }] };
     }
   };
