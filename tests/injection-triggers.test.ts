@@ -154,10 +154,14 @@ describe('an injected sentence changes nothing but the hold', () => {
         expect(planRoutes(held, null)).toEqual([]);
         const proposal = held.classification.alternatives[0];
         if (!proposal) none++;
-        else expect(proposal, `sample${i}+inj${j}`).toEqual({ category: c.r.classification.category, confidence: c.r.classification.confidence });
+        else if (/[.!?]\s*$/.test(c.text)) expect(proposal, `sample${i}+inj${j}`).toEqual({ category: c.r.classification.category, confidence: c.r.classification.confidence });
+        // Without a final full stop the injection runs into the complaint's last sentence, which is
+        // dropped with it: what is left is the complaint's own earlier sentences, so the proposal
+        // keeps its category (its confidence is that of fewer words) and the injected words pick nothing.
+        else expect(proposal.category, `sample${i}+inj${j}`).toBe(c.r.classification.category);
       }
     }
-    // Complaints without a final full stop lose the whole sentence, and with it the proposal.
+    // Complaints of one sentence without a final full stop lose it whole, and with it the proposal.
     expect(none).toBeGreaterThan(0);
   });
 
