@@ -14,7 +14,7 @@
 // from validated playbooks; values are data and are never parsed as Liquid).
 import { Liquid, type Template } from 'liquidjs';
 import { LoopwrightError } from '../workflows/domain/errors.js';
-import { countOf, formatCount } from '../workflows/domain/plural.js';
+import { countFromCustomers, countOf, formatCount } from '../workflows/domain/plural.js';
 
 /** Where a text goes: Slack mrkdwn needs &, < and > escaped in inserted values (`<!channel>` is a ping). */
 export type TTextTarget = 'plain' | 'slack';
@@ -38,6 +38,15 @@ function createEngine(target: TTextTarget): Liquid {
     const count = Number(n);
     if (!Number.isFinite(count)) throw new Error(`plural: ${String(n)} is not a number`);
     return countOf(count, String(one), many === undefined ? undefined : String(many));
+  });
+  // {{ issue.reports | count_from_customers: "report", issue.customers }} → "3 reports from 2 customers", or
+  // "1 report, customer unknown" when no report named its customer (never "from 0 customers").
+  engine.registerFilter('count_from_customers', (n: unknown, one: unknown, customers: unknown) => {
+    const count = Number(n);
+    const people = Number(customers);
+    if (!Number.isFinite(count)) throw new Error(`count_from_customers: ${String(n)} is not a number`);
+    if (!Number.isFinite(people)) throw new Error(`count_from_customers: customers ${String(customers)} is not a number`);
+    return countFromCustomers(count, String(one), people);
   });
   // {{ n | number }} → "1,234".
   engine.registerFilter('number', (n: unknown) => formatCount(Number(n)));

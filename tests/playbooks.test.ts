@@ -24,7 +24,7 @@ describe('playbook loader', () => {
 
   it('loads the shipped playbooks with versions and sha256 of the file bytes', async () => {
     const all = await loadPlaybookDir(PLAYBOOK_DIR);
-    expect(all.map((p) => p.version)).toEqual(['app-crash-regression@1.1.0', 'billing-refund-issue@1.1.0', 'critical-any@1.1.0']);
+    expect(all.map((p) => p.version)).toEqual(['app-crash-regression@1.1.1', 'billing-refund-issue@1.1.1', 'critical-any@1.1.1']);
     const bytes = await readFile(join(PLAYBOOK_DIR, 'app-crash-regression.v1.yaml'));
     const { createHash } = await import('node:crypto');
     expect(all[0]?.contentHash).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -71,6 +71,12 @@ describe('playbook loader', () => {
     expect(renderTemplate(t, values)).toBe('48 reports from 45 customers');
     expect(renderTemplate(t, { ...values, 'issue.reports': 1, 'issue.customers': 1 })).toBe('1 report from 1 customer (one customer)');
     expect(renderTemplate('{{ n | plural: "reply", "replies" }}, {{ big | number }}', { n: 2, big: 1234567 })).toBe('2 replies, 1,234,567');
+    // Reports whose senders are unknown (an anonymous form, an import without ids) never read "from 0 customers".
+    const from = '{{ issue.reports | count_from_customers: "report", issue.customers }}';
+    expect(renderTemplate(from, values)).toBe('48 reports from 45 customers');
+    expect(renderTemplate(from, { ...values, 'issue.reports': 1, 'issue.customers': 0 })).toBe('1 report, customer unknown');
+    expect(renderTemplate(from, { ...values, 'issue.customers': 0 })).toBe('48 reports, customers unknown');
+    expect(() => renderTemplate('{{ issue.reports | count_from_customers: "report", issue.topic }}', values)).toThrow(/customers Duplicate charge is not a number/);
     const comp = deriveCompensation({ type: 'jira.create_issue', project: 'APP', issueType: 'Bug', summary: 's', description: 'd', labels: [], compensationTransition: "Won't Do" })!;
     expect(renderTemplate((comp as { issueKey: string }).issueKey, { 'result.issueKey': 'APP-7' })).toBe('APP-7');
     const slack = deriveCompensation({ type: 'slack.post_message', channel: '#c', text: 't' }) as { channel: string; ts: string };
@@ -139,10 +145,10 @@ describe('playbook selection', () => {
 
   it('selects the shipped playbooks by category and severity', async () => {
     const all = await loadPlaybookDir(PLAYBOOK_DIR);
-    expect(selectPlaybook(all, { category: 'app_crash', severity: 'high' })?.selected.version).toBe('app-crash-regression@1.1.0');
+    expect(selectPlaybook(all, { category: 'app_crash', severity: 'high' })?.selected.version).toBe('app-crash-regression@1.1.1');
     expect(selectPlaybook(all, { category: 'app_crash', severity: 'low' })).toBeNull();
-    expect(selectPlaybook(all, { category: 'refund', severity: 'low' })?.selected.version).toBe('billing-refund-issue@1.1.0');
-    expect(selectPlaybook(all, { category: 'privacy_data', severity: 'critical' })?.selected.version).toBe('critical-any@1.1.0');
+    expect(selectPlaybook(all, { category: 'refund', severity: 'low' })?.selected.version).toBe('billing-refund-issue@1.1.1');
+    expect(selectPlaybook(all, { category: 'privacy_data', severity: 'critical' })?.selected.version).toBe('critical-any@1.1.1');
     expect(selectPlaybook(all, { category: 'privacy_data', severity: 'high' })).toBeNull();
     expect(selectPlaybook(all, { category: 'needs_review', severity: 'critical' })).toBeNull();
   });

@@ -95,7 +95,7 @@ describe('loopwright rehearse', () => {
     expect(rh.issue.workflowId).toBe(issue);
     expect(rh.issue.category).toBe('billing');
     expect(rh.issue.occurrences).toBeGreaterThanOrEqual(5);
-    expect(rh.playbook).toBe('billing-refund-issue@1.1.0');
+    expect(rh.playbook).toBe('billing-refund-issue@1.1.1');
     expect(rh.policy).toBe('default@1.0.0');
     expect(rh.selection.selected).toBe(true);
     expect(rh.trigger.fired).toBe(true);
@@ -110,7 +110,7 @@ describe('loopwright rehearse', () => {
     const customers = rh.issue.customers === 1 ? '1 customer' : `${rh.issue.customers} customers`;
     expect(jiraStep!.rendered.summary).toBe(`Billing issue: ${rh.issue.occurrences} reports from ${customers} (Billing)`);
     expect(jiraStep!.rendered.description).toContain('Most likely cause: insufficient evidence.');
-    expect(jiraStep!.rendered.description).toContain(`Issue ${issue}, playbook billing-refund-issue@1.1.0.`);
+    expect(jiraStep!.rendered.description).toContain(`Issue ${issue}, playbook billing-refund-issue@1.1.1.`);
     expect(slackStep!.rendered.text).toContain('Jira [shadow: jira-billing.issueKey]');
     expect(reply!.customerFacing).toBe(true);
     expect(reply!.approval).toEqual({
@@ -153,7 +153,7 @@ describe('POST /v1/issues/:workflowId/rehearse', () => {
     const res = await post({ playbookId: 'billing-refund-issue' });
     expect(res.status).toBe(200);
     const rh = (await res.json()) as TRehearsal;
-    expect(rh.playbook).toBe('billing-refund-issue@1.1.0');
+    expect(rh.playbook).toBe('billing-refund-issue@1.1.1');
     expect(rh.round.steps.map((s) => [s.stepId, s.verdict])).toEqual([
       ['jira-billing', 'allow'],
       ['prioritise', 'deny'],

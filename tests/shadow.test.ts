@@ -60,7 +60,7 @@ describe('shadow replay of the sample', () => {
     expect(replies.length).toBeGreaterThan(0);
     for (const v of replies) {
       expect(v.customerFacing).toBe(true);
-      expect(v.from).toMatchObject({ verdict: 'needs_approval', outlook: 'would_ask', playbook: 'billing-refund-issue@1.1.0' });
+      expect(v.from).toMatchObject({ verdict: 'needs_approval', outlook: 'would_ask', playbook: 'billing-refund-issue@1.1.1' });
       expect(v.to).toMatchObject({ verdict: 'allow', outlook: 'would_run' });
     }
     expect(r.diff.counts.newlyAutomaticCustomerFacing).toBe(replies.length);
@@ -156,22 +156,22 @@ describe('shadow composes playbooks per issue as the IssueWorkflow does', () => 
     const base = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks: volumeOnly });
     const cand = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks });
     const issue = cand.issues.get(`issue:${fp.key}`)!;
-    expect(issue.playbook).toBe('critical-any@1.1.0 + billing-refund-issue@1.1.0');
+    expect(issue.playbook).toBe('critical-any@1.1.1 + billing-refund-issue@1.1.1');
     expect(issue.rounds.map((r) => [r.playbook, r.at])).toEqual([
-      ['billing-refund-issue@1.1.0', expect.any(String)],
-      ['critical-any@1.1.0', new Date(t0 + 13 * 3_600_000).toISOString()],
+      ['billing-refund-issue@1.1.1', expect.any(String)],
+      ['critical-any@1.1.1', new Date(t0 + 13 * 3_600_000).toISOString()],
     ]);
     expect(issue.rounds[1]!.steps.map((s) => s.stepId)).toEqual(['jira-incident', 'page-oncall']);
     // Before composition (one playbook per issue) the explicit billing playbook hid critical-any here.
-    expect(base.issues.get(`issue:${fp.key}`)!.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.1.0']);
+    expect(base.issues.get(`issue:${fp.key}`)!.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.1.1']);
 
     const diff = diffReplays(msgs, base, cand);
     expect(diff.triggers).toEqual([
-      expect.objectContaining({ change: 'changed', baseline: expect.objectContaining({ rounds: 1 }), candidate: expect.objectContaining({ rounds: 2, playbooks: ['billing-refund-issue@1.1.0', 'critical-any@1.1.0'] }) }),
+      expect.objectContaining({ change: 'changed', baseline: expect.objectContaining({ rounds: 1 }), candidate: expect.objectContaining({ rounds: 2, playbooks: ['billing-refund-issue@1.1.1', 'critical-any@1.1.1'] }) }),
     ]);
     expect(diff.verdicts.filter((v) => v.round === 2).map((v) => [v.stepId, v.from, v.to?.playbook])).toEqual([
-      ['jira-incident', null, 'critical-any@1.1.0'],
-      ['page-oncall', null, 'critical-any@1.1.0'],
+      ['jira-incident', null, 'critical-any@1.1.1'],
+      ['page-oncall', null, 'critical-any@1.1.1'],
     ]);
   });
 
@@ -181,7 +181,7 @@ describe('shadow composes playbooks per issue as the IssueWorkflow does', () => 
     const quick = playbooks.map((p) => (p.playbook.id === 'critical-any' ? { ...p, playbook: { ...p.playbook, verification: { ...p.playbook.verification, windowMinutes: 5 } } } : p));
     const cand = replayIssues(msgs, triaged, { pipeline: v2, policy, playbooks: quick });
     const issue = cand.issues.get(`issue:${fp.key}`)!;
-    expect(issue.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.1.0', 'critical-any@1.1.0']);
+    expect(issue.rounds.map((r) => r.playbook)).toEqual(['billing-refund-issue@1.1.1', 'critical-any@1.1.1']);
     expect(issue.suppressed).toBe(1);
   });
 });
