@@ -34,6 +34,14 @@ describe('packaging', () => {
     const help = spawnSync(process.execPath, [path.join(ROOT, pkg.bin.loopwright!), 'help'], { encoding: 'utf8' });
     expect(help.stdout).toMatch(/^ {2}report {4}/m);
     expect(help.stdout).not.toMatch(/^ {2}(args|types) /m);
+    // Every command the help lists is one (helper modules such as issue-command are not listed).
+    const listed = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]!);
+    expect(listed).toContain('snooze');
+    for (const name of listed) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, pkg.bin.loopwright!), name, '--help'], { encoding: 'utf8' });
+      expect(`${name}: ${r.stderr}`).not.toContain('unknown command');
+      expect(r.status, `${name} --help`).toBe(0);
+    }
   }, 300_000);
 });
 

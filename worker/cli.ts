@@ -46,7 +46,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    const lines = await Promise.all(listCommands().map(async (n) => `  ${n.padEnd(10)} ${(await loadCommand(n))?.summary ?? ''}`));
+    // Only modules that export a command: helpers shared by commands (issue-command, …) are not listed.
+    const listed = (await Promise.all(listCommands().map(async (n) => [n, await loadCommand(n)] as const))).filter((e): e is readonly [string, CliCommand] => e[1] !== undefined);
+    const width = Math.max(...listed.map(([n]) => n.length));
+    const lines = listed.map(([n, c]) => `  ${n.padEnd(width)} ${c.summary}`);
     process.stdout.write(`usage: loopwright <command> [options]\n       loopwright --version\n\ncommands:\n${lines.join('\n')}\n\n"loopwright <command> --help" tells more.\n`);
     return name ? 0 : 2;
   }
