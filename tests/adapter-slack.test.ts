@@ -11,6 +11,8 @@ import { createApprovalToken, verifyApprovalToken } from '../activities/adapters
 import { parseApprovalClick } from '../activities/adapters/slack/approval-click.js';
 import { LoopwrightError } from '../workflows/domain/errors.js';
 import { startFakeSlack, type FakeSlack } from './fakes/slack.js';
+import { buildPreviewBlocks, buildPreviewModal } from '../activities/adapters/slack/preview-blocks.js';
+import type { TRehearsal } from '../activities/shadow/rehearse.js';
 
 const SECRET = 'test-approval-secret-0123456789abcdef';
 const CH = 'C0APPROVALS';
@@ -266,6 +268,58 @@ describe('slack approval requests', () => {
     expect(e.code).toBe('invalid_input');
     expect(e.message).toContain('reasons');
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('the preview modal ("Preview what happens next")', () => {
+  const NOTE = `Internal: ${'the PSP token rotation runbook applies here; '.repeat(30)}end.`;
+  const rehearsal = (reply: string): TRehearsal => ({
+    issue: { workflowId: 'issue:payment_failure.0123456789ab', category: 'payment_failure', severity: 'high', occurrences: 52, customers: 45, tickets: 48, firstSeen: null, lastSeen: null },
+    playbook: 'payment-failure@1.0.0',
+    policy: 'default@1',
+    selection: { selected: true, reason: 'category' },
+    trigger: { fired: true, reason: 'count' },
+    round: {
+      playbook: 'payment-failure@1.0.0',
+      playbookHash: '0'.repeat(64),
+      policy: 'default@1',
+      at: '2026-11-29T21:00:00Z',
+      trigger: 'count',
+      steps: [
+        { stepId: 'notify', actionType: 'zendesk.public_reply', customerFacing: true, verdict: 'needs_approval', reasons: ['blast radius'], outlook: 'would_ask', tickets: 48, rendered: { body: reply } },
+        { stepId: 'note', actionType: 'zendesk.internal_note', customerFacing: false, verdict: 'allow', reasons: [], outlook: 'would_run', tickets: 48, rendered: { body: NOTE } },
+      ],
+    },
+    sideEffects: 'none',
+  });
+  // The quoted lines of the pending step (the next step's block is left out).
+  const quotedText = (blocks: ReadonlyArray<{ type: string; text?: { text: string } }>) =>
+    blocks
+      .filter((b) => b.type === 'section' && !b.text?.text.includes('*note*'))
+      .flatMap((b) => b.text!.text.split('\n'))
+      .filter((l) => l.startsWith('>'))
+      .map((l) => l.slice(1))
+      .join('\n');
+
+  it('shows the pending step’s customer reply whole, line breaks kept, in a modal Slack accepts; later steps stay short', async () => {
+    expect(REPLY.length).toBeGreaterThan(3_000);
+    const view = buildPreviewModal(rehearsal(REPLY), 'notify');
+    fake.state.validTriggers.add('trig-preview');
+    const { viewId } = await slack.openModal({ triggerId: 'trig-preview', view }); // the fake enforces Block Kit's modal limits
+    const blocks = fake.state.views.find((v) => v.id === viewId)!.view.blocks as Array<{ type: string; text?: { text: string } }>;
+    expect(JSON.stringify(blocks)).toContain(`*body* (${REPLY.length.toLocaleString('en-US')} characters, shown in full)`);
+    expect(quotedText(blocks).replace(/\n+/g, '\n')).toBe(REPLY.replace(/\n+/g, '\n'));
+    const note = blocks.find((b) => b.text?.text.includes('*note*'))!.text!.text;
+    expect(note).toContain('…');
+    expect(note.length).toBeLessThan(800);
+  });
+
+  it('clips the pending step’s text when it needs more blocks than the view has, and says where to read it all', () => {
+    const huge = Array.from({ length: 80 }, (_, i) => `Paragraph ${i + 1}: ${'we refund the second charge automatically. '.repeat(50)}`).join('\n\n');
+    const blocks = buildPreviewBlocks(rehearsal(huge), 'notify', 50) as Array<{ type: string; text?: { text: string } }>;
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(blocks)).not.toContain('shown in full');
+    expect(blocks.some((b) => b.text?.text.includes('Waiting for your decision now') && b.text.text.includes('…'))).toBe(true);
   });
 });
 

@@ -34,3 +34,12 @@ describe('currentDetails', () => {
     expect(two).not.toMatch(/from 0 customers/);
   });
 });
+
+describe('currentDetails title', () => {
+  it('opens with the human title (theme in words and the masked excerpt) and the issue id; markdown in the excerpt is neutralised', () => {
+    const shown = detailsOf([{ ...occ('api:a', 'cust-1'), excerpt: 'The app *crashes* when I open [settings](http://x) #2' }]);
+    const [title, state] = shown.split('\n');
+    expect(title).toMatch(/^\*\*App crash: "The app {2}crashes {2}when I open {2}settings \(http:\/\/x\) {2}2"\*\* · issue app_crash\.00000000dd01$/);
+    expect(state).toBe('**watching** · app_crash · max severity medium · 1 report from 1 customer');
+  });
+});

@@ -1,13 +1,14 @@
 // "Preview what happens next" on the Slack approval message: what a click shows. The button itself
 // (PREVIEW_ACTION_ID, previewButton) sits with the other approval buttons in approval-blocks.ts; this
 // module builds the answer from a rehearsal (activities/shadow/rehearse.ts): the round's steps with
-// their rendered texts, policy verdicts and who would be asked, the pending step marked, as a modal
+// their rendered texts (the pending step's whole: the long-text view of the approval), policy
+// verdicts and who would be asked, the pending step marked, as a modal
 // (views.open; up to 100 blocks, title/close 24 characters) or, without a Slack client, as an
 // ephemeral message (50 blocks). Pure Block Kit builders; the click is handled by worker/http/rehearse.ts.
 // Must not: offer anything that acts (no submit, no buttons): a preview runs nothing.
 import type { ModalView } from '@slack/web-api';
 import type { TRehearsal } from '../../shadow/rehearse.js';
-import { escapeMrkdwn, type TBlock } from './approval-blocks.js';
+import { chunkText, escapeMrkdwn, type TBlock } from './approval-blocks.js';
 import { countOf } from '../../../workflows/domain/plural.js';
 
 export { PREVIEW_ACTION_ID, previewButton } from './approval-blocks.js';
@@ -27,23 +28,49 @@ const OUTLOOK: Record<string, string> = {
 
 type TStep = TRehearsal['round']['steps'][number];
 
-function stepBlock(s: TStep, pending: boolean): TBlock {
+/** Texts of the steps around the pending one are clipped; the pending step's are shown whole when they fit. */
+const CLIPPED_TEXT = 600;
+/** Each line gains a `>` and escaping may lengthen it: pieces of 2,400 stay under a section's 3,000. */
+const TEXT_PIECE = 2_400;
+
+const quote = (text: string): string => escapeMrkdwn(text).replace(/\n/g, '\n>');
+
+function stepBlock(s: TStep, pending: boolean, withTexts = true): TBlock {
   const who = s.approval
     ? `\nAsks *${escapeMrkdwn(s.approval.group)}*${s.approval.members.length ? ` (${s.approval.members.map(escapeMrkdwn).join(', ')})` : ''}: ${s.approval.approvalsRequired} approval${s.approval.approvalsRequired > 1 ? 's' : ''} within ${s.approval.timeoutMinutes} min${s.approval.escalation.length ? `, then ${s.approval.escalation.map((e) => escapeMrkdwn(e.group)).join(', then ')}` : ''}`
     : '';
   const why = s.reasons.length ? `\n_Policy:_ ${s.verdict} (${escapeMrkdwn(s.reasons.slice(0, 3).join('; '))})` : `\n_Policy:_ ${s.verdict}`;
   const tickets = s.tickets > 0 || s.actionType.startsWith('zendesk.') ? `\nTickets: ${s.tickets}` : '';
-  const texts = Object.entries(s.rendered)
-    .map(([field, text]) => `\n*${escapeMrkdwn(field)}*\n>${escapeMrkdwn(clip(text.trim(), 600)).replace(/\n/g, '\n>')}`)
-    .join('');
+  const texts = withTexts
+    ? Object.entries(s.rendered)
+        .map(([field, text]) => `\n*${escapeMrkdwn(field)}*\n>${quote(clip(text.trim(), CLIPPED_TEXT))}`)
+        .join('')
+    : '';
   const mark = pending ? ':hourglass_flowing_sand: *Waiting for your decision now* · ' : '';
   return md(`${mark}*${escapeMrkdwn(s.stepId)}* \`${s.actionType}\`: ${OUTLOOK[s.outlook]}${why}${who}${tickets}${texts}`);
 }
 
 /**
+ * The step being decided, with each of its texts whole (what the customer would read, line breaks
+ * kept) in as many quoted sections as it needs; null when that needs more than `room` blocks.
+ */
+function pendingStepBlocks(s: TStep, room: number): TBlock[] | null {
+  const out: TBlock[] = [stepBlock(s, true, false)];
+  for (const [field, raw] of Object.entries(s.rendered)) {
+    const text = raw.trim();
+    const [first = '', ...rest] = chunkText(text, TEXT_PIECE);
+    const label = rest.length > 0 ? ` (${text.length.toLocaleString('en-US')} characters, shown in full)` : '';
+    out.push(md(`*${escapeMrkdwn(field)}*${label}\n>${quote(first)}`));
+    for (const piece of rest) out.push(md(`>${quote(piece)}`));
+  }
+  return out.length <= room ? out : null;
+}
+
+/**
  * The preview's blocks: a summary, steps before the pending one in one line (this round already
- * decided them), then the pending step and every step after it in full. `max` bounds the blocks
- * (50 in a message, 100 in a modal); steps beyond it are counted, not shown.
+ * decided them), then the pending step with its texts whole and every step after it (texts
+ * clipped). `max` bounds the blocks (50 in a message, 100 in a modal); steps beyond it are
+ * counted, not shown.
  */
 export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 50): TBlock[] {
   const i = r.issue;
@@ -57,9 +84,17 @@ export function buildPreviewBlocks(r: TRehearsal, pendingStepId?: string, max = 
   if (at > 0) blocks.push(context(`Earlier in this round: ${steps.slice(0, at).map((s) => `${escapeMrkdwn(s.stepId)} (${s.outlook.replace(/_/g, ' ')})`).join(', ')}`));
   if (pendingStepId && at < 0) blocks.push(context(`The pending step \`${escapeMrkdwn(pendingStepId)}\` is not in ${escapeMrkdwn(r.playbook)} as loaded now; its steps follow.`));
   const shown = steps.slice(Math.max(0, at));
-  const room = max - blocks.length - 2;
-  for (const [n, s] of shown.slice(0, room).entries()) blocks.push(stepBlock(s, at >= 0 && n === 0));
-  if (shown.length > room) blocks.push(context(`${shown.length - room} more steps: \`loopwright rehearse\` shows all`));
+  // Two blocks stay free: the "more steps" line and the closing context.
+  let room = max - blocks.length - 2;
+  let n = 0;
+  for (; n < shown.length && room > 0; n++) {
+    const s = shown[n]!;
+    const pending = at >= 0 && n === 0;
+    const own = (pending ? pendingStepBlocks(s, room) : null) ?? [stepBlock(s, pending)];
+    blocks.push(...own);
+    room -= own.length;
+  }
+  if (n < shown.length) blocks.push(context(`${shown.length - n} more steps: \`loopwright rehearse\` shows all`));
   blocks.push(context('A preview: nothing was run, sent or recorded.'));
   return blocks;
 }
