@@ -3,6 +3,7 @@
 // GET /v1/issues/:id (why grouped, timeline, links), and snooze / reclassify / close as the
 // workflow's Updates, as the API token's principal, refusals as 409 with the validator's code.
 // Every answer is also checked against the schema /openapi.json documents for its status.
+import { tmpdir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,10 @@ import { createHttpApp } from '../worker/http/app.js';
 import { parseApiToken } from '../worker/http/auth.js';
 import type { TIssuePage } from '../worker/issues.js';
 import { command as reclassify } from '../worker/commands/reclassify.js';
+import { command as snooze } from '../worker/commands/snooze.js';
+import { command as closeCmd } from '../worker/commands/close.js';
+import { createStatusCommand, type TStatusReport } from '../worker/commands/status.js';
+import type { TemporalSession } from '../worker/commands/approve.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, type LoopHarness } from './helpers/loop-harness.js';
 
 const TOKEN = 'tok-gus-0123456789';
@@ -69,6 +74,21 @@ async function page(query: string): Promise<TIssuePage> {
   return r.json as unknown as TIssuePage;
 }
 
+function cliIo(): { out: string[]; err: string[]; io: { stdin: NodeJS.ReadStream; stdout: never; stderr: never; env: NodeJS.ProcessEnv } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdin: process.stdin,
+      stdout: { write: (t: string) => out.push(t) } as never,
+      stderr: { write: (t: string) => err.push(t) } as never,
+      env: { LOOPWRIGHT_API_URL: base, LOOPWRIGHT_API_TOKEN: TOKEN },
+    },
+  };
+}
+
 async function eventually<T>(fn: () => Promise<T>, ok: (t: T) => boolean, what: string): Promise<T> {
   let last: T | undefined;
   for (let i = 0; i < 200; i++) {
@@ -116,6 +136,29 @@ describe('the issue console over HTTP', () => {
       const second = await page(`?limit=2&cursor=${first.next}`);
       expect(second.items.map((i) => i.id)).toEqual([ids.billing]);
       expect(second.next).toBeNull();
+      // `loopwright status` reads the same listing: its flags are the API's filters, --json one document.
+      const status = createStatusCommand(
+        async (): Promise<TemporalSession> => ({ client: h.env.client, taskQueue: h.taskQueue, close: async () => {} }),
+        async () => ({ ...h.audit, close: async () => {} }),
+      );
+      const noGroupingStore = ['--db', `${tmpdir()}/loopwright-http-issues-none.sqlite`];
+      const st = cliIo();
+      expect(await status.run(['--json', '--severity', 'medium', '--sort', 'reports', ...noGroupingStore], st.io)).toBe(0);
+      const report = JSON.parse(st.out.join('')) as TStatusReport;
+      expect(report.issues.items.map((i) => i.id)).toEqual([ids.perf, ids.crash]);
+      expect(report.pending).toEqual([expect.objectContaining({ id: ids.crash, title: all.items[0]!.title, approval: expect.objectContaining({ stepId: 'start-work' }) })]);
+      const byStatus = cliIo();
+      expect(await status.run(['--json', '--status', 'awaiting_approval', ...noGroupingStore], byStatus.io)).toBe(0);
+      expect((JSON.parse(byStatus.out.join('')) as TStatusReport).issues.items.map((i) => i.id)).toEqual([ids.crash]);
+      const table = cliIo();
+      expect(await status.run(['--category', 'performance,billing', ...noGroupingStore], table.io)).toBe(0);
+      const rows = table.out.join('').split('\n').filter((l) => l.startsWith('  ') && l.includes('issue:'));
+      expect(rows.slice(0, 2).map((l) => /issue:\S+/.exec(l)?.[0])).toEqual([ids.perf, ids.billing]);
+      expect(rows[0]).toContain('Performance: "Pages take forever to load"');
+      const badFlag = cliIo();
+      expect(await status.run(['--severity', 'urgent', ...noGroupingStore], badFlag.io)).toBe(2);
+      expect(badFlag.err.join('')).toContain('--severity:');
+
       const bad = await api('GET', '/v1/issues?severity=urgent&limit=0');
       expect(bad.status).toBe(400);
       expect((bad.json.error as { fields: Array<{ path: string }> }).fields.map((f) => f.path).sort()).toEqual(['limit', 'severity']);
@@ -159,6 +202,14 @@ describe('the issue console over HTTP', () => {
       expect(await reclassify.run([billing.key], io)).toBe(2);
       expect(err.join('')).toContain('--category CATEGORY is required');
       expect((await h.state(ids.billing)).category).toBe('payment_failure');
+      // snooze and close from the CLI too (the same Updates, as the token's principal).
+      const sn = cliIo();
+      expect(await snooze.run([crash.key, '--minutes', '30'], sn.io)).toBe(0);
+      expect(sn.out.join('')).toMatch(new RegExp(`^${ids.crash.replace('.', '\\.')} snoozed until 20\\d\\d-`));
+      await eventually(() => h.state(ids.crash), (s) => s.snoozedUntil !== null, 'crash snoozed');
+      const snBad = cliIo();
+      expect(await snooze.run([crash.key], snBad.io)).toBe(2);
+      expect(snBad.err.join('')).toContain('--minutes N is required');
       const closed = await api('POST', `/v1/issues/${ids.billing}/close`, { reason: 'duplicate of the PSP incident' });
       expect(closed).toMatchObject({ status: 200, json: { status: 'closing' } });
       const again = await api('POST', `/v1/issues/${ids.billing}/close`, { reason: 'twice' });
@@ -167,8 +218,17 @@ describe('the issue console over HTTP', () => {
       await eventually(() => page('?closed=true&status=closed'), (p) => p.items.some((i) => i.id === ids.billing), 'closed issue listed');
       expect((await page('')).items.map((i) => i.id)).not.toContain(ids.billing);
 
-      for (const id of [ids.crash, ids.perf]) await api('POST', `/v1/issues/${id}/close`, { reason: 'test over' });
+      const cl = cliIo();
+      expect(await closeCmd.run([ids.crash, '--reason', 'test over'], cl.io)).toBe(0);
+      expect(cl.out.join('')).toBe(`${ids.crash} is closing; start-work will not run\n`);
+      const clAgain = cliIo();
+      expect(await closeCmd.run([ids.crash, '--reason', 'twice'], clAgain.io)).toBe(1);
+      expect(clAgain.err.join('')).toMatch(/^loopwright close: not recorded/);
+      await api('POST', `/v1/issues/${ids.perf}/close`, { reason: 'test over' });
     });
+    const crashTrail = await h.audit.trail(ids.crash);
+    expect(crashTrail.find((e) => e.kind === 'snoozed')).toMatchObject({ actor: { id: 'U07SUPMGR' }, payload: { minutes: 30 } });
+    expect(crashTrail.find((e) => e.kind === 'closed')).toMatchObject({ actor: { id: 'U07SUPMGR' } });
     const trail = await h.audit.trail(ids.billing);
     const byKind = (k: string) => trail.find((e) => e.kind === k);
     expect(byKind('snoozed')).toMatchObject({ actor: { id: 'U07SUPMGR', displayName: 'Gus Manager' }, payload: { minutes: 90 } });
