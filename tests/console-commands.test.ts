@@ -1,6 +1,6 @@
 // The issue console's commands over real HTTP against the app, with real IssueWorkflows on the
 // official time-skipping server: merge and split through POST /v1/issues/:id/{merge,split} and the
-// CLI, snooze/close/merge from Slack's /loopwright slash command (signed with the signing secret,
+// CLI, snooze/close/merge/reclassify/split from Slack's /loopwright slash command (signed with the signing secret,
 // acked ephemerally, the recorded result posted to the fake Slack's response_url), and every
 // refused command — schema, unknown issue, not allowed, the workflow's validator — audited as
 // command_refused with the actor, the attempt's own time and the surface, from API, CLI and Slack.
@@ -198,6 +198,22 @@ describe('console commands over HTTP, CLI and Slack', () => {
       expect((await answer((await slash(ana, `close ${d.key} late`)).responseUrl)).text).toContain('Not recorded (merged)');
       await h.waitForAudit(ids.d, 'merged');
       expect((await h.audit.trail(ids.d)).find((x) => x.kind === 'merged')).toMatchObject({ actor: { type: 'user', id: 'U01SUPLEAD', displayName: 'Ana Support' } });
+
+      // Reclassify, split and close from Slack too: the same Updates, recorded as the Slack user.
+      const reclassified = await answer((await slash(ana, `reclassify ${e.key} account it is a login page`)).responseUrl);
+      expect(reclassified.text).toBe(`Done: ${ids.e} reclassified from performance to account.`);
+      await h.waitFor(ids.e, (s) => s.category === 'account', 'E reclassified');
+      const splitAnswer = await answer((await slash(ana, `split ${e.key} api:d1 came from another page`)).responseUrl);
+      const splitOff = new RegExp(`^Done: 1 report of ${ids.e.replace('.', '\\.')} split into (issue:[a-z_]+\\.[0-9a-f]{12}) \\(1 left\\)\\.$`).exec(splitAnswer.text ?? '')?.[1];
+      expect(splitOff, splitAnswer.text).toBeDefined();
+      await h.waitFor(splitOff!, (s) => s.occurrences === 1, 'the split-off issue');
+      await h.waitFor(ids.e, (s) => s.occurrences === 1, 'E after the split');
+      expect((await answer((await slash(ana, `close ${e.key} handled in the login incident`)).responseUrl)).text).toBe(`Done: ${ids.e} is closing.`);
+      await h.waitForAudit(ids.e, 'closed');
+      const eTrail = await h.audit.trail(ids.e);
+      for (const kind of ['reclassified', 'split', 'closed']) {
+        expect(eTrail.find((x) => x.kind === kind), kind).toMatchObject({ actor: { type: 'user', id: 'U01SUPLEAD', displayName: 'Ana Support' } });
+      }
 
       const refused = await refusals(ids.d);
       expect(refused.map((x) => [x.payload.command, x.payload.code, x.actor.id, x.payload.via])).toEqual([
