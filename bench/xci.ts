@@ -16,6 +16,13 @@ export interface XciRow {
   sentiment: TSentimentLabel;
   /** X-CI's own severity, 0 (not a complaint) … 4 (blame). */
   xciSeverity: 0 | 1 | 2 | 3 | 4;
+  /**
+   * The polarity label is spelled in lower case ("negative", not "Negative"): 182 rows. The
+   * capitalised labels are VADER's output (2,225 of 2,230 reproduced, docs/benchmarks.md session 6);
+   * the lower-case ones are mostly tweets VADER calls positive relabelled by hand, so they are the
+   * only human polarity signal in X-CI.
+   */
+  sentimentLowerCase: boolean;
 }
 
 export function xciFile(dataDir: string): string {
@@ -32,11 +39,12 @@ export function readXci(file: string): XciRow[] {
     .filter((r) => r.fields.length === header.fields.length)
     .map((r) => {
       // X-CI spells polarity both ways ("Negative" 597, "negative" 126, …): one label, case folded.
-      const s = (r.fields[sentiment] ?? '').toLowerCase() as TSentimentLabel;
+      const spelled = r.fields[sentiment] ?? '';
+      const s = spelled.toLowerCase() as TSentimentLabel;
       if (!SENTIMENT_LABELS.includes(s)) throw new Error(`${file}: unknown sentiment ${s}`);
       const level = Number(r.fields[severity]);
       if (![0, 1, 2, 3, 4].includes(level)) throw new Error(`${file}: unknown severity ${r.fields[severity]}`);
       const xciSeverity = level as 0 | 1 | 2 | 3 | 4;
-      return { text: maskPii(r.fields[tweet] ?? '').masked.text, severity: XCI_SEVERITY_TO_LEVEL[xciSeverity], sentiment: s, xciSeverity };
+      return { text: maskPii(r.fields[tweet] ?? '').masked.text, severity: XCI_SEVERITY_TO_LEVEL[xciSeverity], sentiment: s, xciSeverity, sentimentLowerCase: spelled === s };
     });
 }

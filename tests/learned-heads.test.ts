@@ -155,6 +155,8 @@ describe('learned severity and sentiment heads (models/triage-heads/heads.json)'
     // The file spells polarity "Negative" and "negative": both are one label.
     expect(new Set(rows.map((r) => r.sentiment))).toEqual(new Set(['negative', 'neutral', 'positive']));
     expect(rows.filter((r) => r.sentiment === 'negative')).toHaveLength(101);
+    // The lower-case spellings (the hand corrections of VADER's labels) stay identifiable.
+    expect(rows.filter((r) => r.sentimentLowerCase).map((r) => r.sentiment).sort()).toEqual([...Array<string>(19).fill('negative'), ...Array<string>(7).fill('neutral')]);
     for (const r of rows) expect(r.severity).toBe(['low', 'low', 'medium', 'high', 'critical'][r.xciSeverity]);
     expect(rows.filter((r) => r.xciSeverity === 1)).toHaveLength(40);
   });
