@@ -23,7 +23,8 @@ import { obtainTemporal, openIssuesUrl } from './temporal.js';
 import { createDataConverter, EncryptionCodec, resolvePayloadKeyring } from './data-converter.js';
 import { portInUse } from './temporal-process.js';
 import { createLogger, installTemporalRuntime } from './logging.js';
-import { issueTaskQueueOf, loopwrightWorkerOptions } from './worker-options.js';
+import { issueTaskQueueOf, loopwrightWorkerOptions, type TWorkerRole } from './worker-options.js';
+import { cachedWorkflowBundle, defaultBundleCache } from './workflow-bundle-cache.js';
 
 // One JSON line per event on stderr (worker/logging.ts); LOG_LEVEL picks the level.
 const logger = createLogger('loopwright');
@@ -137,11 +138,17 @@ async function main(argv: string[]): Promise<void> {
         ...(config.zendesk ? { zendeskUrl: config.zendesk.baseUrl } : {}),
       },
     });
-    const workers = role === 'http' ? [] : await Promise.all([
-      // Task queues, bundles and Worker Deployment Versioning (PINNED / AUTO_UPGRADE): worker/worker-options.ts.
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, activities, dataConverter, ...loopwrightWorkerOptions(config.temporal, 'feedback') }),
-      Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, activities, dataConverter, ...loopwrightWorkerOptions(config.temporal, 'issue') }),
-    ]);
+    // Task queues, bundle entries and Worker Deployment Versioning (PINNED / AUTO_UPGRADE): worker/worker-options.ts;
+    // the bundles are built once per source state and reused (worker/workflow-bundle-cache.ts).
+    const bundleCache = defaultBundleCache(log);
+    const createWorker = async (workerRole: TWorkerRole) => {
+      const { workflowsPath, ...options } = loopwrightWorkerOptions(config.temporal, workerRole);
+      const t0 = Date.now();
+      const bundle = await cachedWorkflowBundle(workflowsPath!, bundleCache);
+      log(`workflow bundle ${workerRole}: ${bundle.cached ? 'reused' : `built in ${((Date.now() - t0) / 1000).toFixed(1)} s`} (${path.relative(PROJECT_ROOT, bundle.file)})`);
+      return Worker.create({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, activities, dataConverter, ...options, workflowBundle: { code: bundle.code } });
+    };
+    const workers = role === 'http' ? [] : await Promise.all([createWorker('feedback'), createWorker('issue')]);
     const running = Promise.all(workers.map((w) => w.run()));
     cleanups.push(async () => {
       workers.forEach((w) => w.shutdown());
