@@ -129,6 +129,14 @@ export function ageInWords(fromIso: string | null, now: number): string {
   return `${Math.round(s / 86_400)}d`;
 }
 
+/** `in 3h (2026-11-29 22:30 UTC)`, or `passed 5m ago (…)`: a deadline a person reads at a glance. */
+export function deadlineInWords(iso: string, now: number): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return iso;
+  const at = new Date(t).toISOString().replace('T', ' ').replace(/:\d{2}\.\d{3}Z$/, ' UTC');
+  return t >= now ? `in ${ageInWords(new Date(now).toISOString(), t)} (${at})` : `passed ${ageInWords(iso, now)} ago (${at})`;
+}
+
 /** A plain-text table: columns padded to their widest cell, numbers right-aligned, the last column free. */
 export function table(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -171,7 +179,7 @@ export function renderStatus(r: TStatusReport, now: number = Date.now(), sort = 
   lines.push('', `Pending approvals: ${r.pending.length}`);
   for (const p of r.pending) {
     const a = p.approval;
-    lines.push(`  ${p.id}  step ${a.stepId} (${a.actionType}) asks ${a.approverGroup}: ${a.approvals.length} of ${a.approvalsRequired} approvals, deadline ${a.deadline}`);
+    lines.push(`  ${p.id}  step ${a.stepId} (${a.actionType}) asks ${a.approverGroup}: ${a.approvals.length} of ${a.approvalsRequired} approvals, deadline ${deadlineInWords(a.deadline, now)}`);
   }
   lines.push('', `Recent actions and decisions (${r.recent.length})`);
   if (r.recent.length === 0) lines.push('  none');
