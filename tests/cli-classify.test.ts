@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SOURCE } from '../worker/commands/args.js';
 import { command } from '../worker/commands/classify.js';
 import type { CliIo } from '../worker/commands/types.js';
 import { ZTriageResult, type TTriageResult } from '../workflows/domain/triage.js';
@@ -41,6 +42,8 @@ describe('loopwright classify', { timeout: 240_000 }, () => {
     const r = await runCli([fixture('messages.jsonl')]);
     expect(r.code).toBe(0);
     expect(r.results.map((x) => x.externalId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    // Rows without a source get the one default `import` gives them too (tests/cli-import, same file).
+    expect(r.results.map((x) => x.source)).toEqual(Array(5).fill(DEFAULT_SOURCE));
     const [crash, charged, praise] = r.results.map((x) => x.classification.category);
     expect([crash, praise]).toEqual(['app_crash', 'praise']);
     // "Charged twice ..., please refund one charge": both queues fit (general@2.0.0 said billing, 2.1.0 refund).
