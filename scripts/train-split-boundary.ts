@@ -28,7 +28,7 @@ import { buildTriageBrain } from '../activities/triage/brain.js';
 import { modelDir } from '../activities/triage/encoder.js';
 import type { FusedClassifier } from '../activities/triage/classifier-fused.js';
 import { maskPii } from '../activities/triage/pii.js';
-import { mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
+import { isAttachedClause, mergeSegments, segmentMessage, type ClassifiedSegment } from '../activities/triage/split.js';
 import type { TClassification } from '../workflows/domain/triage.js';
 import {
   BOUNDARY_FEATURES,
@@ -43,7 +43,7 @@ import {
   type TBoundaryModel,
 } from '../activities/triage/split-boundary.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { composePair, composeSplitCases, readFolds, shuffled, topicalIntents, type NluExample } from '../bench/nlupp-split.js';
+import { JOIN_NAMES, composePair, composeSplitCases, readFolds, shuffled, topicalIntents, type NluExample } from '../bench/nlupp-split.js';
 
 const dataDir = process.argv[2] ?? new URL('../../shared/data/', import.meta.url).pathname;
 const GROUPS = [
@@ -73,13 +73,24 @@ const encoder = brain.encoder;
 const topical = topicalIntents(dataDir);
 
 /** Clauses of a message as the pipeline gives them to mergeSegments (masked, classified, embedded). */
-async function clausesOf(texts: readonly string[]): Promise<Array<{ masked: string; segments: ClassifiedSegment[] }>> {
+async function clausesOf(texts: readonly string[]): Promise<Array<{ masked: string; segments: ClassifiedSegment[]; whole: Float32Array }>> {
   const masked = texts.map((t) => maskPii(t).masked.text);
   const segs = masked.map((m) => segmentMessage(m));
   const flat = segs.flat().map((s) => s.text);
   const { classes, vectors } = await classifyAndEmbed(flat);
+  // The whole message's embedding, as the pipeline passes it to the split (encoder only, cached separately).
+  const wholes = await embedOnly(masked);
   let k = 0;
-  return masked.map((m, i) => ({ masked: m, segments: segs[i]!.map((s) => ({ ...s, classification: classes[k]!, vector: vectors[k++]! })) }));
+  return masked.map((m, i) => ({ masked: m, whole: wholes[i]!, segments: segs[i]!.map((s) => ({ ...s, classification: classes[k]!, vector: vectors[k++]! })) }));
+}
+
+async function embedOnly(texts: readonly string[]): Promise<Float32Array[]> {
+  const key = createHash('sha256').update(`${encoder.modelVersion}|embed|${texts.join('\u0000')}`).digest('hex').slice(0, 16);
+  const cacheFile = process.env.SPLIT_CACHE ? `${process.env.SPLIT_CACHE}-${key}.json` : undefined;
+  if (cacheFile && existsSync(cacheFile)) return (JSON.parse(readFileSync(cacheFile, 'utf8')) as number[][]).map((v) => Float32Array.from(v));
+  const vectors = await encoder.embed(texts);
+  if (cacheFile) writeFileSync(cacheFile, JSON.stringify(vectors.map((v) => [...v])));
+  return vectors;
 }
 
 /**
@@ -106,15 +117,20 @@ interface Msg {
   gold: 1 | 2;
   /** Offset of the second request in the masked text (composed messages; masking keeps it when nothing is masked before it). */
   seam?: number;
-  examples: Array<BoundaryExample & { at: number }>;
+  /** Composed with ", but also" (the other joins have no connector). */
+  connector?: boolean;
+  /** `attached`: split.ts never cuts there (a code-only or detail clause, or a start made of them only). */
+  examples: Array<BoundaryExample & { at: number; attached: boolean }>;
   /** Whether the rules alone split it (the model only adds boundaries to theirs). */
   ruleSplit: boolean;
+  /** The message's clauses (for SPLIT_DUMP). */
+  clauses: string[];
 }
 
-function trainingPairs(examples: readonly NluExample[], group: number): Array<{ text: string; seam: number }> {
+function trainingPairs(examples: readonly NluExample[], group: number): Array<{ text: string; seam: number; connector: boolean }> {
   const singles = examples.filter((e) => (e.intents ?? []).some((i) => topical.has(i)) && e.text.split(/\s+/).length >= 4);
   const topics = (e: NluExample) => new Set((e.intents ?? []).filter((i) => topical.has(i)));
-  const out: Array<{ text: string; seam: number }> = [];
+  const out: Array<{ text: string; seam: number; connector: boolean }> = [];
   for (let round = 0; round < PAIRING_ROUNDS; round++) {
     const order = shuffled(singles, 1000 + 10 * group + round);
     for (let i = 0; i + 1 < order.length; i += 2) {
@@ -122,7 +138,7 @@ function trainingPairs(examples: readonly NluExample[], group: number): Array<{ 
       const b = order[i + 1]!;
       const ta = topics(a);
       if ([...topics(b)].some((t) => ta.has(t))) continue;
-      out.push(composePair(a.text, b.text, out.length));
+      out.push({ ...composePair(a.text, b.text, out.length), connector: JOIN_NAMES[out.length % JOIN_NAMES.length] === "', but also'" });
     }
   }
   return out;
@@ -134,10 +150,10 @@ async function messages(): Promise<Msg[]> {
     const examples = readFolds(dataDir, folds);
     const bench = composeSplitCases(examples, topical);
     const train = trainingPairs(examples, g);
-    const all: Array<Omit<Msg, 'examples' | 'ruleSplit'> & { text: string }> = [
-      ...bench.map((c) => ({ group: g, role: 'bench' as const, gold: c.gold, text: c.text, ...(c.seam !== undefined ? { seam: c.seam } : {}) })),
+    const all: Array<Omit<Msg, 'examples' | 'ruleSplit' | 'clauses'> & { text: string }> = [
+      ...bench.map((c) => ({ group: g, role: 'bench' as const, gold: c.gold, text: c.text, connector: c.join === "', but also'", ...(c.seam !== undefined ? { seam: c.seam } : {}) })),
       ...examples.map((e) => ({ group: g, role: 'natural' as const, gold: 1 as const, text: e.text })),
-      ...train.map((c) => ({ group: g, role: 'train' as const, gold: 2 as const, text: c.text, seam: c.seam })),
+      ...train.map((c) => ({ group: g, role: 'train' as const, gold: 2 as const, text: c.text, seam: c.seam, connector: c.connector })),
     ];
     const clauses = await clausesOf(all.map((m) => m.text));
     all.forEach((m, i) => {
@@ -149,11 +165,11 @@ async function messages(): Promise<Msg[]> {
         for (let j = 1; j < segs.length; j++) {
           // Every join is a sentence end, a new line or ", but also": the segmenter cuts exactly there.
           const positive = m.seam !== undefined && segs[j]!.start === m.seam;
-          examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!, { before: segs.slice(0, j), after: segs.slice(j), ruleBoundary: ruleStarts.has(segs[j]!.start) }), y: positive ? 1 : 0, at: segs[j]!.start });
+          examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!, { before: segs.slice(0, j), after: segs.slice(j), ruleBoundary: ruleStarts.has(segs[j]!.start), whole: clauses[i]!.whole }), y: positive ? 1 : 0, at: segs[j]!.start, attached: isAttachedClause(segs[j]!.text) || segs.slice(0, j).every((x) => isAttachedClause(x.text)) });
         }
       }
       const { text: _text, ...rest } = m;
-      out.push({ ...rest, examples, ruleSplit });
+      out.push({ ...rest, examples, ruleSplit, clauses: segs.map((s) => s.text) });
     });
   }
   return out;
@@ -174,12 +190,24 @@ for (let g = 0; g < GROUPS.length; g++) {
   for (const m of all.filter((x) => x.group === g)) oof.set(m, m.examples.map((e) => probabilityOf(w, e.x)));
 }
 const oofScore = (t: number, mode: 'add' | 'replace') => {
-  const flagged = (m: Msg) => (m.examples.length === 0 || mode === 'add' ? m.ruleSplit : false) || (oof.get(m) ?? []).some((p) => p >= t);
+  const flagged = (m: Msg) => (m.examples.length === 0 || mode === 'add' ? m.ruleSplit : false) || (oof.get(m) ?? []).some((p, j) => p >= t && !m.examples[j]!.attached);
   const bench = all.filter((m) => m.role === 'bench');
   const natural = all.filter((m) => m.role === 'natural');
   const tp = bench.filter((m) => m.gold === 2 && flagged(m)).length;
   const fp = bench.filter((m) => m.gold === 1 && flagged(m)).length;
-  return { t, mode, natural: natural.filter(flagged).length / natural.length, precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, bench.filter((m) => m.gold === 2).length) };
+  // Recall over every out-of-group composed pair (the benchmark's and the training pairings'), not only the
+  // benchmark's ~130: the selection is far less noisy. A pair without a connector is what the model must learn.
+  const pairs = all.filter((m) => m.gold === 2 && m.role !== 'natural');
+  const plain = pairs.filter((m) => !m.connector);
+  return {
+    t,
+    mode,
+    natural: natural.filter(flagged).length / natural.length,
+    precision: tp / Math.max(1, tp + fp),
+    benchRecall: tp / Math.max(1, bench.filter((m) => m.gold === 2).length),
+    recall: pairs.filter(flagged).length / Math.max(1, pairs.length),
+    recallNoConnector: plain.filter(flagged).length / Math.max(1, plain.length),
+  };
 };
 let chosen: ReturnType<typeof oofScore> | undefined;
 const meets = (s: ReturnType<typeof oofScore>) => s.natural <= TARGET_NATURAL && s.precision >= TARGET_PRECISION;
@@ -194,7 +222,7 @@ for (const mode of ['add', 'replace'] as const) {
 }
 if (!chosen) throw new Error('no threshold meets the natural-split and precision targets on folds 0-9');
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const selection = `leave-one-group-out over fold groups {0,1}…{8,9}: mode '${chosen.mode}', threshold ${chosen.t.toFixed(2)}: the best recall with natural split ≤ ${pct(TARGET_NATURAL)} and precision ≥ ${pct(TARGET_PRECISION)} on the groups' benchmark cases, also at the threshold 0.01 lower; there: natural ${pct(chosen.natural)}, precision ${pct(chosen.precision)}, recall ${pct(chosen.recall)}`;
+const selection = `leave-one-group-out over fold groups {0,1}…{8,9}: mode '${chosen.mode}', threshold ${chosen.t.toFixed(2)}: the best recall over all out-of-group composed pairs with natural split ≤ ${pct(TARGET_NATURAL)} and precision ≥ ${pct(TARGET_PRECISION)} on the groups' benchmark cases, also at the threshold 0.01 lower; there: natural ${pct(chosen.natural)}, precision ${pct(chosen.precision)}, recall ${pct(chosen.recall)} (without a connector ${pct(chosen.recallNoConnector)}; on the benchmark's own pairs ${pct(chosen.benchRecall)})`;
 console.log(selection);
 
 const weights = trainBoostedTrees(trainSet(all));

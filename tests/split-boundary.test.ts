@@ -91,6 +91,15 @@ describe('mergeSegments with a boundary model', () => {
     expect(mergeSegments(text, segs, undefined, cutAtNew)).toHaveLength(1);
   });
 
+  it('never cuts off a detail or code-only clause, before or after its report (issue #17)', () => {
+    const cutEverywhere: BoundaryModel = { ...cutAtNew, probability: () => 0.9 };
+    const merged = (text: string) => mergeSegments(text, clauses(text, () => 'same', vector), undefined, cutEverywhere).map((f) => f.text);
+    expect(merged('The checkout fails with a blank page. On iPhone 14, app version 5.2.')).toEqual(['The checkout fails with a blank page. On iPhone 14, app version 5.2.']);
+    expect(merged('Android 13 here. Getting error 5120. The app crashes on start.')).toEqual(['Android 13 here. Getting error 5120. The app crashes on start.']);
+    // A report after the details still starts its own issue.
+    expect(merged('My card is lost. Android 13 here. Please tell me my balance.')).toEqual(['My card is lost. Android 13 here.', 'Please tell me my balance.']);
+  });
+
   it('leaves messages without embeddings, or with more clauses than it was trained on, to the rules', () => {
     const text = 'My card is lost. NEW My card is lost again.';
     const noVectors = clauses(text, () => 'card_lost', vector).map(({ vector: _v, ...s }) => s);
@@ -125,6 +134,11 @@ describe('boundaryFeatures', () => {
     expect(x[at('a:sentence_end')]).toBe(1);
     expect(x[at('b:opens_additive')]).toBe(1);
     expect(x[at('b:opens_question_word')]).toBe(0);
+    // The whole message's embedding against each half; without it the mean of the clauses stands in.
+    const z = boundaryFeatures(a, b, { before: [a0, a], after: [b], ruleBoundary: true, whole: unit(0, 1) });
+    expect(z[at('whole_cosine_after')]).toBeCloseTo(1, 5);
+    expect(z[at('whole_cosine_before')]).toBeLessThan(0.2);
+    expect(x[at('whole_cosine_before')]).toBeGreaterThan(x[at('whole_cosine_after')]!);
     const y = boundaryFeatures(a0, seg('it is still not here', 'card_arrival', unit(1, 0.1)));
     expect(y[at('b:opens_pronoun')]).toBe(1);
     expect(y[at('rule_boundary')]).toBe(0);
@@ -208,5 +222,6 @@ describe('the shipped boundary model', () => {
     expect((await triage('I topped up my card but it seems it did not go through yet')).fragments).toHaveLength(1);
     // Issue #17: a short detail sentence stays with the report it describes.
     expect((await triage('The app crashes every time I open the camera. Android 13 here.')).fragments).toHaveLength(1);
+    expect((await triage('Checkout fails with a blank page. On iPhone 14, app version 5.2.')).fragments).toHaveLength(1);
   });
 });

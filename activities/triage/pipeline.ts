@@ -141,12 +141,12 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
   }
 
   /** Merged fragments whose text differs from every single clause need their own classification. */
-  function merge(p: Prepared, whole: TClassification, clauses: TClassification[], vectors?: Float32Array[]): { fragments: ClassifiedSegment[]; toReclassify: number[] } {
+  function merge(p: Prepared, whole: TClassification, clauses: TClassification[], vectors?: Float32Array[], wholeVector?: Float32Array): { fragments: ClassifiedSegment[]; toReclassify: number[] } {
     if (p.segments.length <= 1) {
       return { fragments: [{ start: 0, end: p.masked.text.length, text: p.masked.text, classification: whole }], toReclassify: [] };
     }
     const classified = p.segments.map((s, i) => ({ ...s, classification: clauses[i]!, ...(vectors ? { vector: vectors[i]! } : {}) }));
-    let fragments = mergeSegments(p.masked.text, classified, SEMANTIC_SPLIT, deps.splitBoundary);
+    let fragments = mergeSegments(p.masked.text, classified, SEMANTIC_SPLIT, deps.splitBoundary, wholeVector);
     if (fragments.length === 1) {
       // One issue after all: the whole message's own classification is the better-informed one.
       fragments = [{ ...fragments[0]!, classification: whole }];
@@ -270,8 +270,9 @@ export function createTriagePipeline(deps: TriagePipelineDeps): TriagePipeline {
     const whole = checkVersion(await wholeClassifier.classify(p.masked.text));
     const texts = clauseTexts(p);
     const clauses = await Promise.all(texts.map(async (t) => checkVersion(await clauseClassifier.classify(t))));
-    const vectors = deps.encoder && texts.length > 1 ? await deps.encoder.embed(texts) : undefined;
-    const { fragments, toReclassify } = merge(p, whole, clauses, vectors);
+    // The whole message's embedding too (the boundary model compares it with each half; the fused classifier's cache has it).
+    const embedded = deps.encoder && texts.length > 1 ? await deps.encoder.embed([...texts, p.masked.text]) : undefined;
+    const { fragments, toReclassify } = merge(p, whole, clauses, embedded?.slice(0, texts.length), embedded?.[texts.length]);
     for (const i of toReclassify) {
       const f = fragments[i]!;
       fragments[i] = { ...f, classification: checkVersion(await wholeClassifier.classify(f.text)) };

@@ -72,6 +72,10 @@ export const BOUNDARY_FEATURES: readonly string[] = [
   'rule_boundary',
   'a:sentence_end',
   ...OPENING_FEATURES.map((f) => `b:opens_${f}`),
+  // The whole message's embedding against each half's mean direction: a message that is one matter told in
+  // two sentences stays close to both of its halves; two requests side by side sit between them.
+  'whole_cosine_before',
+  'whole_cosine_after',
 ];
 
 /** What the model may see beyond the two clauses at the boundary (split.ts passes it; tests may omit it). */
@@ -82,6 +86,8 @@ export interface BoundaryContext {
   after: readonly ClassifiedSegment[];
   /** Whether the rules alone start a new issue at `b`. */
   ruleBoundary: boolean;
+  /** Embedding of the whole message (the pipeline's); when absent, the mean direction of all its clauses stands in. */
+  whole?: Float32Array;
 }
 
 const cosine = (a: Float32Array, b: Float32Array) => {
@@ -162,6 +168,9 @@ export function boundaryFeatures(a: ClassifiedSegment, b: ClassifiedSegment, ctx
   let maxCross = -1;
   for (const x of ctx.before) for (const y of ctx.after) maxCross = Math.max(maxCross, cosine(x.vector!, y.vector!));
   const disagree = ca.category !== NEEDS_REVIEW && cb.category !== NEEDS_REVIEW && ca.category !== cb.category ? Math.min(ca.confidence, cb.confidence) : 0;
+  const before = meanDirection(ctx.before);
+  const after = meanDirection(ctx.after);
+  const whole = ctx.whole ?? meanDirection([...ctx.before, ...ctx.after]);
   return Float64Array.from([
     cos,
     same,
@@ -171,7 +180,7 @@ export function boundaryFeatures(a: ClassifiedSegment, b: ClassifiedSegment, ctx
     bothStandalone * cos,
     ...fa,
     ...fb,
-    cosine(meanDirection(ctx.before), meanDirection(ctx.after)),
+    cosine(before, after),
     maxCross,
     probabilityOfLabel(a, cb.category),
     probabilityOfLabel(b, ca.category),
@@ -179,6 +188,8 @@ export function boundaryFeatures(a: ClassifiedSegment, b: ClassifiedSegment, ctx
     ctx.ruleBoundary ? 1 : 0,
     /[.!?]["')\]]*$/.test(a.text) ? 1 : 0,
     ...openingVector(b.text),
+    cosine(whole, before),
+    cosine(whole, after),
   ]);
 }
 

@@ -266,6 +266,11 @@ function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefi
   return cosine(seg.vector, prev.vector) < cfg.newIssueBelow;
 }
 
+/** A clause that only quotes a code or gives a detail (platform, version, date): never an issue of its own. */
+export function isAttachedClause(text: string): boolean {
+  return isCodeOnlyClause(text) || isDetailClause(text);
+}
+
 /**
  * The learned path: a new issue starts where the boundary model's probability reaches its threshold,
  * and in mode 'add' also where the rules start one (`ruleStarts`, also one of the model's features). Alone ('replace'), the model
@@ -275,16 +280,20 @@ function issueByMeaning(seg: ClassifiedSegment, prev: ClassifiedSegment | undefi
  * model started carries the probability (so the pipeline keeps it apart from a neighbour that
  * re-classification gives the same category), one the rules started does not (it may still merge).
  */
-function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegment[], model: BoundaryModel, ruleStarts: ReadonlySet<number>): ClassifiedSegment[] {
+function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegment[], model: BoundaryModel, ruleStarts: ReadonlySet<number>, whole?: Float32Array): ClassifiedSegment[] {
   const out: ClassifiedSegment[] = [];
   let current = segments[0]!;
+  // Whether the fragment being built holds only such clauses so far (then the next clause joins it).
+  let onlyAttached = isAttachedClause(current.text);
   for (let i = 1; i < segments.length; i++) {
     const seg = segments[i]!;
-    // A code-only clause is its neighbour's evidence whatever the model says (isCodeOnlyClause).
-    const codeOnly = isCodeOnlyClause(seg.text);
+    // A code-only or detail clause is its neighbour's evidence whatever the model says ("Getting error
+    // 5120.", "On iPhone 14, app version 5.2."; issue #17), and so is a fragment made of them only.
+    const attached = isAttachedClause(seg.text) || onlyAttached;
     const ruleBoundary = ruleStarts.has(seg.start);
-    const p = codeOnly ? 0 : model.probability(segments[i - 1]!, seg, { before: segments.slice(0, i), after: segments.slice(i), ruleBoundary });
-    if (!codeOnly && ((model.mode === 'add' && ruleBoundary) || p >= model.threshold)) {
+    const p = attached ? 0 : model.probability(segments[i - 1]!, seg, { before: segments.slice(0, i), after: segments.slice(i), ruleBoundary, ...(whole ? { whole } : {}) });
+    onlyAttached = onlyAttached && isAttachedClause(seg.text);
+    if (!attached && ((model.mode === 'add' && ruleBoundary) || p >= model.threshold)) {
       out.push(current);
       current = p >= model.threshold ? { ...seg, boundary: p } : seg;
       continue;
@@ -300,13 +309,14 @@ function mergeByBoundary(maskedText: string, segments: readonly ClassifiedSegmen
 /**
  * Merges classified clauses into issue fragments. A returned fragment made of several clauses
  * carries the classification of its most confident issue clause; callers that can afford it
- * re-classify merged fragments on their own text.
+ * re-classify merged fragments on their own text. `whole` is the whole message's embedding, for the
+ * boundary model (without it the mean of the clauses' stands in).
  */
-export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT, boundary?: BoundaryModel): ClassifiedSegment[] {
+export function mergeSegments(maskedText: string, segments: readonly ClassifiedSegment[], semantic: SemanticSplit = SEMANTIC_SPLIT, boundary?: BoundaryModel, whole?: Float32Array): ClassifiedSegment[] {
   if (boundary && segments.length > 1 && segments.length <= boundary.maxClauses && segments.every((s) => s.vector !== undefined)) {
     // The rules' boundaries are one of the model's features, and in mode 'add' boundaries of their own.
     const byRules = mergeSegments(maskedText, segments, semantic).slice(1);
-    return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.map((f) => f.start)));
+    return mergeByBoundary(maskedText, segments, boundary, new Set(byRules.map((f) => f.start)), whole);
   }
   const issues: ClassifiedSegment[] = [];
   const pending: ClassifiedSegment[] = [];
