@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, type TBurstRule, type TLinkage } from '../activities/grouping/assign.js';
+import { createGrouper, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -378,6 +378,8 @@ export const detectionSuite: BenchSuite = {
       // Knobs for the comparisons in docs/benchmarks.md (defaults = what routing ships):
       // DETECTION_LINKAGE=centroid|nearest, DETECTION_BURST=off or a JSON TBurstRule, DETECTION_THRESHOLD.
       const burst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
+      // DETECTION_SURGE=off or a JSON TSurgeRule: rule 4, a surge of unmatched reports (grp-4).
+      const surge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : undefined;
       const grouper = createGrouper({
         store,
         ...(useEncoder ? { encoder: useEncoder } : {}),
@@ -385,9 +387,10 @@ export const detectionSuite: BenchSuite = {
         ...(process.env.DETECTION_LINKAGE ? { linkage: process.env.DETECTION_LINKAGE as TLinkage } : {}),
         ...(process.env.DETECTION_THRESHOLD ? { issueThreshold: Number(process.env.DETECTION_THRESHOLD) } : {}),
         ...(burst !== undefined ? { burst } : {}),
+        ...(surge !== undefined ? { surge } : {}),
         ...(process.env.DETECTION_REMEMBER === 'off' ? { rememberEvidence: false } : {}),
       });
-      groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}` : 'no similarity'}`;
+      groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}, surge ${grouper.surge ? JSON.stringify(grouper.surge) : 'off'}` : 'no similarity'}`;
       for (const t of triaged) {
         originalFragments.set(t.report.id, t.result.fragments);
         const g = await applyGrouping(t.result, null, grouper, null);
@@ -414,6 +417,10 @@ export const detectionSuite: BenchSuite = {
         console.log(inc.id, JSON.stringify([...cats.entries()].sort((a, b) => b[1] - a[1])));
       }
       printWhereReportsWent(triaged, originalFragments, decisionsByReport);
+      // Rule 4: which reports a surge of unmatched reports placed, by truth, and in which issues.
+      const surged = new Map<string, number>();
+      for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes('surge:unmatched')) surged.set(`${k} ${t.report.incident ?? 'background'}`, (surged.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);
+      console.log('surge placements', JSON.stringify([...surged.entries()].sort()));
       for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
     }
 

@@ -415,6 +415,72 @@ describe('nearest-member linkage and the segment burst rule', () => {
     await store.close();
   });
 
+  it('gathers a surge of reports that match no issue in one issue, across categories, only with a baseline and only for segmented sources', async () => {
+    // Issue #17, i07: an app misbehaving in every way at once: its complaints spread over many
+    // categories, as unlike each other as the background, so each opened an issue of its own or
+    // stayed needs_review and none reached a spike. Rule 4 counts such unmatched reports.
+    const day0 = Date.parse('2026-11-05T00:00:00Z');
+    const at = (min: number) => new Date(day0 + min * 60_000).toISOString();
+    const seg: TSegmentValues = { region: 'eu-west', platform: 'android' };
+    // Unrelated wordings and categories: no everyday join (bar 0.95), no burst (off).
+    const complaints: Array<[string, string]> = [
+      ['The video player freezes after ten seconds', 'app_crash'],
+      ['I was charged twice for my subscription', 'billing'],
+      ['Notifications arrive hours late on my phone', 'performance'],
+      ['The search results are in the wrong language', 'product_defect'],
+      ['My playlist disappeared after the update', 'account_management'],
+      ['The app asks me to log in every single time', 'login_access'],
+      ['Downloads stop halfway and never resume', 'app_crash'],
+      ['Subtitles are out of sync with the audio', 'product_defect'],
+      ['The settings page is blank', 'ux_confusion'],
+      ['Casting to my TV no longer works', 'feature_request'],
+    ];
+    const run = async (file: string, surge: { windowMinutes: number; baselineMinutes: number; minMembers: number; factor: number } | null, segments: TSegmentValues | undefined) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, surge });
+      // A quiet day of history: one unmatched report every four hours.
+      for (let h = 0; h < 28; h += 4) await g.groupFragment(ref(`Background complaint number ${h} about something else entirely`, 'customer_service', undefined, at(h * 60), segments));
+      const keys: string[] = [];
+      const decisions = [];
+      for (const [i, [text, category]] of complaints.entries()) {
+        const d = await g.groupFragment(ref(text, category, undefined, at(30 * 60 + i * 4), segments));
+        decisions.push(d);
+        keys.push(d.fingerprint.key);
+      }
+      const review = await g.joinUnclassified(ref('Everything about this app is broken today', NEEDS_REVIEW, undefined, at(30 * 60 + 45), segments));
+      await store.close();
+      return { keys, decisions, review };
+    };
+    const rule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 4, factor: 3 };
+    const on = await run('surge-on.sqlite', rule, seg);
+    // The first four open their own issues (no surge yet); from the fifth on, one issue gathers them.
+    expect(new Set(on.keys.slice(0, 4)).size).toBe(4);
+    const surgeKey = on.keys[4]!;
+    expect(on.decisions[4]!.method).toBe('new_issue');
+    expect(on.decisions[4]!.features).toEqual(expect.arrayContaining(['surge:unmatched', 'window:4/0.167', 'from:account_management']));
+    expect(on.decisions[4]!.fingerprint.category).toBe('account_management');
+    for (const d of on.decisions.slice(5)) {
+      expect(d.fingerprint.key).toBe(surgeKey);
+      expect(d.method).toBe('similarity');
+      expect(d.features).toContain('surge:unmatched');
+    }
+    // A needs_review report joins the surge's issue with its classification unchanged; it never opens one.
+    expect(on.review?.fingerprint.key).toBe(surgeKey);
+    expect(on.review?.features).toEqual(expect.arrayContaining(['surge:unmatched', 'from:needs_review']));
+    // Off, or from a source without segments (dated to the day: no hour to surge in): every report alone.
+    for (const run_ of [await run('surge-off.sqlite', null, seg), await run('surge-bare.sqlite', rule, undefined)]) {
+      expect(new Set(run_.keys).size).toBe(complaints.length);
+      expect(run_.review).toBeNull();
+    }
+    // Without a full baseline of history (a new store), no surge: a cold start is not a surge.
+    const store = await openGroupingStore(`sqlite:${join(dir, 'surge-cold.sqlite')}`);
+    const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, surge: rule });
+    const cold: string[] = [];
+    for (const [i, [text, category]] of complaints.entries()) cold.push((await g.groupFragment(ref(text, category, undefined, at(i * 4), seg))).fingerprint.key);
+    expect(new Set(cold).size).toBe(complaints.length);
+    await store.close();
+  });
+
   it('opens a grouping file written before member vectors (grp-1), adds the column, and keeps its groups comparable by centroid', async () => {
     const path = join(dir, 'grp1.sqlite');
     const old = new Database(path);

@@ -16,10 +16,15 @@
 //  3. else the most similar OPEN issue of its partition above `issueThreshold`, by its centroid
 //     or, with `linkage: 'nearest'`, by nearest-member linkage (the mean cosine to its `nearestK`
 //     most similar members among its latest `perGroup`);
-//  4. else a new issue, keyed `<category>.<hash of partition + fragment>`.
+//  4. else, while reports that match no issue surge (rule `surge`, grp-4: more fragments than usual
+//     opened a new issue or stayed needs_review in the last hour, across categories), the surge's
+//     issue: one problem the classifier spreads over many categories and no wording joins (an app
+//     misbehaving in every way at once) still gathers in one issue and reaches its spike;
+//  5. else a new issue, keyed `<category>.<hash of partition + fragment>`.
 // needs_review fragments (not quarantined ones): the evidence joins, then rule 2 across categories
-// at `burst.reviewThreshold` (stricter: no category agrees), keeping their classification; else
-// they join the most similar theme above `themeThreshold`, or open a theme (themes.ts).
+// at `burst.reviewThreshold` (stricter: no category agrees), then a surge's open issue (rule 4; a
+// needs_review fragment never opens one), keeping their classification; else they join the most
+// similar theme above `themeThreshold`, or open a theme (themes.ts).
 // Every decision says why (method, nearest group, similarity, threshold, encoder, the burst's
 // segment) and is stored per fragment, so a retried routing activity repeats the first decision
 // instead of re-deciding against groups that moved in the meantime.
@@ -38,8 +43,9 @@ import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } 
 /**
  * Bump when the decision recipe changes; recorded with every decision. grp-3: fragments placed by
  * a code or an evidence join are members of their issue too (remember); bursts may prefer the largest.
+ * grp-4: a surge of unmatched reports gathers them in one issue (TSurgeRule).
  */
-export const GROUPING_VERSION = 'grp-3';
+export const GROUPING_VERSION = 'grp-4';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -104,6 +110,28 @@ export interface TBurstRule {
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
 export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
+/**
+ * Rule 4: a surge of reports that match no issue. Counted across categories over the fragments that
+ * opened a new issue, stayed `needs_review` (themes) or joined a surge's issue: at least `minMembers`
+ * in the last `windowMinutes` of event time, and `factor` times what the preceding `baselineMinutes`
+ * predict. While it lasts, such a fragment joins the surge's open issue (one with a member in the
+ * window) instead of opening its own; a categorised fragment opens it when there is none. No
+ * similarity bar: what these reports share is time and volume, not words (issue #17's i07: an app's
+ * complaints spread over 20+ categories, as similar to each other as to the background), so the
+ * issue is named for what it is (`surge:unmatched` on every decision) and its ranking has no
+ * category to lean on. Only for sources that record segments (event time to the minute; a stream
+ * dated to the day has no hour to surge in), and only with a full baseline of history (cold start).
+ * Chosen on the detection simulation's tuning seed (docs/benchmarks.md).
+ */
+export interface TSurgeRule {
+  windowMinutes: number;
+  baselineMinutes: number;
+  minMembers: number;
+  factor: number;
+}
+/** The partition a surge's issue lives in: no category's everyday rule ever compares with it. */
+export const SURGE_PARTITION = 'surge:unmatched';
+export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3 };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
@@ -165,12 +193,15 @@ export interface GroupingOptions {
   joiner?: EvidenceJoiner;
   /** Store fragments placed by a code or an evidence join as members with vectors (default true, grp-3; false = as grp-2). */
   rememberEvidence?: boolean;
+  /** Rule 4, a surge of unmatched reports (grp-4); null turns it off. */
+  surge?: TSurgeRule | null;
 }
 
 export interface Grouper {
   readonly issueThreshold: number;
   readonly linkage: TLinkage;
   readonly burst: TBurstRule | null;
+  readonly surge: TSurgeRule | null;
   readonly themeThreshold: number;
   groupFragment(ref: TFragmentRef): Promise<TGroupingDecision>;
   /**
@@ -330,6 +361,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const nearestK = opts.nearestK ?? DEFAULT_NEAREST_K;
   const perGroup = opts.nearestPerGroup ?? DEFAULT_NEAREST_PER_GROUP;
   const burst = opts.burst === undefined ? DEFAULT_BURST : opts.burst;
+  const surge = opts.surge === undefined ? DEFAULT_SURGE : opts.surge;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
   const rememberEvidence = opts.rememberEvidence ?? true;
@@ -372,6 +404,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     themeThreshold,
     linkage,
     burst,
+    surge,
     embed,
     async joinUnclassified(ref) {
       const fp = ref.fragment.fingerprint;
@@ -379,7 +412,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         const join = await joiner.join({ memberKey: memberKeyOf(ref), at: ref.at, category: fp.category, codes: codesOf(fp), ...(ref.segments ? { segments: ref.segments } : {}), ...(ref.lookupOnly ? { lookupOnly: true } : {}) });
         if (join) return remember(ref, joinedDecision(fp, join));
       }
-      return reviewBurst(ref);
+      return (await reviewBurst(ref)) ?? reviewSurge(ref);
     },
     async groupFragment(ref) {
       const fp = ref.fragment.fingerprint;
@@ -479,6 +512,57 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     });
   }
 
+  /**
+   * Rule 4: whether unmatched reports surge at the fragment's event time (TSurgeRule), and the
+   * surge's open issue (the latest with a member in the window), if any. Unmatched: members that
+   * opened a new issue (of any category or the surge's), joined a surge's issue, or went to a theme.
+   * Null when there is no surge, or less than a baseline of history (the oldest member is younger).
+   */
+  async function surgeState(ref: TFragmentRef): Promise<{ count: number; expected: number; issue: string | null } | null> {
+    if (!surge) return null;
+    const end = Date.parse(ref.at);
+    const windowStart = end - surge.windowMinutes * 60_000;
+    const baselineStart = windowStart - surge.baselineMinutes * 60_000;
+    const [oldest] = await store.members('issue', null, { limit: 1 });
+    if (!oldest || Date.parse(oldest.at) > baselineStart) return null;
+    const q = { since: new Date(baselineStart).toISOString(), until: ref.at };
+    const unmatched = (m: TMemberRow) => m.info.method === 'new_issue' || (Array.isArray(m.info.features) && (m.info.features as unknown[]).includes('surge:unmatched'));
+    const issueRows = (await store.neighbours('issue', q)).filter(unmatched);
+    const times = [...issueRows, ...(await store.neighbours('theme', q))].map((m) => Date.parse(m.at));
+    const count = times.filter((t) => t > windowStart && t <= end).length;
+    const expected = (times.filter((t) => t > baselineStart && t <= windowStart).length * surge.windowMinutes) / surge.baselineMinutes;
+    if (count < surge.minMembers || count < surge.factor * expected) return null;
+    const inSurge = issueRows.filter((m) => m.partition === SURGE_PARTITION && Date.parse(m.at) > windowStart);
+    const latest = inSurge.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || a.groupKey.localeCompare(b.groupKey))[0];
+    let issue: string | null = null;
+    if (latest && (await isOpen(latest.groupKey))) issue = latest.groupKey;
+    return { count, expected: round(expected), issue };
+  }
+
+  /** needs_review: a surge's open issue (rule 4), never a new one (the issue needs a category). */
+  async function reviewSurge(ref: TFragmentRef): Promise<TGroupingDecision | null> {
+    if (!encoder || !surge || ref.lookupOnly || burstSegments(ref.segments).length === 0) return null;
+    const fp = ref.fragment.fingerprint;
+    const memberKey = memberKeyOf(ref);
+    return serial('issue\u0000*surge', async () => {
+      const again = await store.member('issue', memberKey);
+      if (again) return fromStored(again, fp);
+      const state = await surgeState(ref);
+      if (!state?.issue) return null;
+      const features = ['surge:unmatched', `window:${state.count}/${state.expected}`, 'from:needs_review'];
+      const decision: TGroupingDecision = {
+        method: 'similarity',
+        fingerprint: groupFingerprint(fp, state.issue, features),
+        threshold: issueThreshold,
+        features,
+        version: GROUPING_VERSION,
+        encoder: encoder.modelVersion,
+      };
+      await store.assign({ member: storedMember(ref, memberKey, state.issue, null, decision), vector: (await embed(ref.fragment.text))! });
+      return decision;
+    });
+  }
+
   function storedMember(ref: TFragmentRef, memberKey: string, groupKey: string, similarity: number | null, decision: TGroupingDecision): TMemberRow {
     const { fingerprint: _fp, repeated: _r, ...info } = decision;
     return { kind: 'issue', memberKey, groupKey, similarity: similarity === null ? null : round(similarity), at: ref.at, severity: ref.fragment.severity.level, text: '', info: { ...info, ...memberInfo(ref) } };
@@ -538,6 +622,28 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           }
         }
         const nearest = ranked[0] ? { key: ranked[0].key, similarity: round(ranked[0].similarity) } : undefined;
+        if (!chosen && surge && burstSegments(ref.segments).length > 0) {
+          // Rule 4 (its own lock: needs_review fragments join a surge's issue from another partition's path).
+          const placed = await serial('issue\u0000*surge', async () => {
+            const state = await surgeState(ref);
+            if (!state) return null;
+            const surgeFeatures = [`surge:unmatched`, `window:${state.count}/${state.expected}`, `from:${fp.category}`];
+            const open = state.issue;
+            const key = open ?? `${fp.category}.${hash12(`${GROUPING_VERSION}\n${SURGE_PARTITION}\n${memberKey}`)}`;
+            const decision: TGroupingDecision = {
+              method: open ? 'similarity' : 'new_issue',
+              fingerprint: groupFingerprint(fp, key, surgeFeatures),
+              ...(nearest ? { nearest } : {}),
+              threshold: issueThreshold,
+              features: surgeFeatures,
+              version: GROUPING_VERSION,
+              encoder: encoder.modelVersion,
+            };
+            await store.assign({ member: storedMember(ref, memberKey, key, null, decision), vector, ...(open ? {} : { create: { partition: SURGE_PARTITION } }) });
+            return decision;
+          });
+          if (placed) return placed;
+        }
         const features = chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base];
         const key = chosen ? chosen.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
         const decision: TGroupingDecision = {
