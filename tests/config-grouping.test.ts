@@ -5,16 +5,17 @@ import { parseConfig } from '../worker/config.js';
 describe('grouping configuration', () => {
   it('defaults to centroid linkage with the burst rule on', () => {
     const c = parseConfig({});
-    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true });
+    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true });
   });
 
   it('GROUPING_BURST=off and GROUPING_LINKAGE=nearest are read', () => {
-    const c = parseConfig({ GROUPING_BURST: 'off', GROUPING_LINKAGE: 'nearest', GROUPING_ISSUE_THRESHOLD: '0.5' });
-    expect(c.grouping).toMatchObject({ linkage: 'nearest', burst: false, issueThreshold: 0.5 });
+    const c = parseConfig({ GROUPING_BURST: 'off', GROUPING_SURGE: 'off', GROUPING_LINKAGE: 'nearest', GROUPING_ISSUE_THRESHOLD: '0.5' });
+    expect(c.grouping).toMatchObject({ linkage: 'nearest', burst: false, surge: false, issueThreshold: 0.5 });
   });
 
   it('refuses an unknown value with the variable named', () => {
     expect(() => parseConfig({ GROUPING_BURST: 'maybe' })).toThrow(/GROUPING_BURST/);
+    expect(() => parseConfig({ GROUPING_SURGE: 'sometimes' })).toThrow(/GROUPING_SURGE/);
     expect(() => parseConfig({ GROUPING_LINKAGE: 'single' })).toThrow(/GROUPING_LINKAGE/);
   });
 });

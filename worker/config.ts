@@ -58,6 +58,8 @@ const ZEnv = z.object({
   GROUPING_LINKAGE: z.enum(['centroid', 'nearest']).default('centroid'),
   /** The segment burst rule (activities/grouping/assign.ts rule 2); `off` groups by fingerprint, evidence and meaning only. */
   GROUPING_BURST: z.enum(['on', 'off']).default('on'),
+  /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts, grp-4); `off` leaves each alone. */
+  GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -181,6 +183,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       themeThreshold: e.GROUPING_THEME_THRESHOLD,
       linkage: e.GROUPING_LINKAGE,
       burst: e.GROUPING_BURST === 'on',
+      surge: e.GROUPING_SURGE === 'on',
     },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,

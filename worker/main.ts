@@ -127,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
         linkage: config.grouping.linkage,
         // Absent: the shipped burst rule; null turns it off.
         ...(config.grouping.burst ? {} : { burst: null }),
+        ...(config.grouping.surge ? {} : { surge: null }),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),

@@ -131,7 +131,7 @@ export interface TSurgeRule {
 }
 /** The partition a surge's issue lives in: no category's everyday rule ever compares with it. */
 export const SURGE_PARTITION = 'surge:unmatched';
-export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3 };
+export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 5 };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
