@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS lw_members (
   kind TEXT NOT NULL, member_key TEXT NOT NULL, group_key TEXT NOT NULL, similarity DOUBLE PRECISION, at TEXT NOT NULL,
   severity TEXT NOT NULL, text TEXT NOT NULL, info TEXT NOT NULL, PRIMARY KEY (kind, member_key));
 CREATE INDEX IF NOT EXISTS lw_members_group ON lw_members (kind, group_key, at);
+CREATE INDEX IF NOT EXISTS lw_members_at ON lw_members (kind, at);
 ALTER TABLE lw_members ADD COLUMN IF NOT EXISTS vec BYTEA;
 `;
 
