@@ -472,6 +472,18 @@ describe('nearest-member linkage and the segment burst rule', () => {
       expect(new Set(run_.keys).size).toBe(complaints.length);
       expect(run_.review).toBeNull();
     }
+    // A surge that stopped being fed (nothing unmatched in the last recentMinutes) takes no more reports
+    // with `recentMinutes`; without it, it takes them for a whole window (issue #17, i02's start).
+    for (const [file, recentMinutes, joins] of [['surge-recent-off.sqlite', undefined, true], ['surge-recent-on.sqlite', 20, false]] as const) {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, surge: { ...rule, ...(recentMinutes ? { recentMinutes } : {}) } });
+      for (let h = 0; h < 28; h += 4) await g.groupFragment(ref(`Background complaint number ${h} about something else entirely`, 'customer_service', undefined, at(h * 60), seg));
+      let surgeKey = '';
+      for (const [i, [text, category]] of complaints.slice(0, 6).entries()) surgeKey = (await g.groupFragment(ref(text, category, undefined, at(30 * 60 + i * 2), seg))).fingerprint.key;
+      const late = await g.groupFragment(ref('My order history shows somebody else\'s purchases', 'order_management', undefined, at(30 * 60 + 40), seg));
+      expect(late.fingerprint.key === surgeKey).toBe(joins);
+      await store.close();
+    }
     // Without a full baseline of history (a new store), no surge: a cold start is not a surge.
     const store = await openGroupingStore(`sqlite:${join(dir, 'surge-cold.sqlite')}`);
     const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, surge: rule });

@@ -128,6 +128,13 @@ export interface TSurgeRule {
   baselineMinutes: number;
   minMembers: number;
   factor: number;
+  /**
+   * And the surge is still going on: the unmatched count of the last `recentMinutes` is also `factor`
+   * times its expectation (at least 2). Without it a surge outlives its cause by a window: when an
+   * incident's first reports match nothing until its release cohort spikes (issue #17, i02), the
+   * next hour's ordinary unmatched reports gathered in the surge's issue and fired it. Absent: no such test.
+   */
+  recentMinutes?: number;
 }
 /** The partition a surge's issue lives in: no category's everyday rule ever compares with it. */
 export const SURGE_PARTITION = 'surge:unmatched';
@@ -532,6 +539,11 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const count = times.filter((t) => t > windowStart && t <= end).length;
     const expected = (times.filter((t) => t > baselineStart && t <= windowStart).length * surge.windowMinutes) / surge.baselineMinutes;
     if (count < surge.minMembers || count < surge.factor * expected) return null;
+    if (surge.recentMinutes) {
+      const recentStart = end - surge.recentMinutes * 60_000;
+      const recent = times.filter((t) => t > recentStart && t <= end).length;
+      if (recent < Math.max(2, (surge.factor * expected * surge.recentMinutes) / surge.windowMinutes)) return null;
+    }
     const inSurge = issueRows.filter((m) => m.partition === SURGE_PARTITION && Date.parse(m.at) > windowStart);
     const latest = inSurge.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || a.groupKey.localeCompare(b.groupKey))[0];
     let issue: string | null = null;
