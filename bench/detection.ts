@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_SURGE, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -378,8 +378,8 @@ export const detectionSuite: BenchSuite = {
       // Knobs for the comparisons in docs/benchmarks.md (defaults = what routing ships):
       // DETECTION_LINKAGE=centroid|nearest, DETECTION_BURST=off or a JSON TBurstRule, DETECTION_THRESHOLD.
       const burst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
-      // DETECTION_SURGE=off or a JSON TSurgeRule: rule 4, a surge of unmatched reports (grp-4).
-      const surge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : undefined;
+      // DETECTION_SURGE=on (DEFAULT_SURGE) or a JSON TSurgeRule: rule 4, a surge of unmatched reports (grp-4; off by default).
+      const surge = process.env.DETECTION_SURGE === 'on' ? DEFAULT_SURGE : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'off' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : undefined;
       const grouper = createGrouper({
         store,
         ...(useEncoder ? { encoder: useEncoder } : {}),

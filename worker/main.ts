@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
+import { DEFAULT_SURGE } from '../activities/grouping/assign.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
@@ -127,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
         linkage: config.grouping.linkage,
         // Absent: the shipped burst rule; null turns it off.
         ...(config.grouping.burst ? {} : { burst: null }),
-        ...(config.grouping.surge ? {} : { surge: null }),
+        ...(config.grouping.surge ? { surge: DEFAULT_SURGE } : {}),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
