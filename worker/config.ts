@@ -58,7 +58,7 @@ const ZEnv = z.object({
   GROUPING_LINKAGE: z.enum(['centroid', 'nearest']).default('centroid'),
   /** The segment burst rule (activities/grouping/assign.ts rule 2); `off` groups by fingerprint, evidence and meaning only. */
   GROUPING_BURST: z.enum(['on', 'off']).default('on'),
-  /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts, grp-4); off by default (docs/benchmarks.md). */
+  /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts); off by default (docs/benchmarks.md). */
   GROUPING_SURGE: z.enum(['on', 'off']).default('off'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),

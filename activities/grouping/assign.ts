@@ -16,7 +16,7 @@
 //  3. else the most similar OPEN issue of its partition above `issueThreshold`, by its centroid
 //     or, with `linkage: 'nearest'`, by nearest-member linkage (the mean cosine to its `nearestK`
 //     most similar members among its latest `perGroup`);
-//  4. else, when switched on (`surge`, off by default), while reports that match no issue surge (grp-4: more fragments than usual
+//  4. else, when switched on (`surge`, off by default), while reports that match no issue surge (more fragments than usual
 //     opened a new issue or stayed needs_review in the last hour, across categories), the surge's
 //     issue: one problem the classifier spreads over many categories and no wording joins (an app
 //     misbehaving in every way at once) still gathers in one issue and reaches its spike;
@@ -43,9 +43,11 @@ import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } 
 /**
  * Bump when the decision recipe changes; recorded with every decision. grp-3: fragments placed by
  * a code or an evidence join are members of their issue too (remember); bursts may prefer the largest.
- * grp-4: a surge of unmatched reports gathers them in one issue (TSurgeRule).
+ * Not bumped for rule 4 (a surge of unmatched reports, TSurgeRule): it is off by default, so default
+ * decisions (and issue and theme ids, hashed with this version) are unchanged; a decision it made says
+ * `surge:unmatched` in its features.
  */
-export const GROUPING_VERSION = 'grp-4';
+export const GROUPING_VERSION = 'grp-3';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -201,7 +203,7 @@ export interface GroupingOptions {
   joiner?: EvidenceJoiner;
   /** Store fragments placed by a code or an evidence join as members with vectors (default true, grp-3; false = as grp-2). */
   rememberEvidence?: boolean;
-  /** Rule 4, a surge of unmatched reports (grp-4): DEFAULT_SURGE or another setting; absent or null: off. */
+  /** Rule 4, a surge of unmatched reports: DEFAULT_SURGE or another setting; absent or null: off. */
   surge?: TSurgeRule | null;
 }
 
