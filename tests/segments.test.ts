@@ -59,6 +59,20 @@ describe('segment metadata', () => {
     expect(jsonl[1]!.error?.message).toContain('"region" given both');
   });
 
+  it('reads a date without a time as midnight UTC of that day (as export --from does), and refuses what it cannot place', () => {
+    const rows = readCsv(
+      new TextEncoder().encode('id,text,received_at\n1,app crashes,2026-11-29\n2,crash,2026-02-30\n3,crash,2026-11-29 14:05\n4,crash,2026-11-29T14:05:00+01:00\n5,crash,\n'),
+      opts,
+    );
+    expect(rows[0]!.item?.receivedAt).toBe('2026-11-29T00:00:00.000Z');
+    expect(rows[1]!.error?.message).toMatch(/row 2 .*receivedAt/);
+    expect(rows[2]!.error?.message).toMatch(/row 3 .*receivedAt/);
+    expect(rows[3]!.item?.receivedAt).toBe('2026-11-29T14:05:00+01:00');
+    expect(rows[4]!.item?.receivedAt).toBe(opts.defaultReceivedAt);
+    const jsonl = readJsonl(new TextEncoder().encode('{"id":"a","text":"crash","receivedAt":"2026-11-30"}\n'), opts);
+    expect(jsonl[0]!.item?.receivedAt).toBe('2026-11-30T00:00:00.000Z');
+  });
+
   it('carries the segments into the triage result', async () => {
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
     const pipeline = createTriagePipeline({ taxonomy, classifier: trainOfflineClassifier(taxonomy) });

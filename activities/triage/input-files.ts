@@ -170,11 +170,28 @@ function invalid(row: number, line: number, message: string, details: Record<str
   return new LoopwrightError('invalid_input', `row ${row} (line ${line}): ${message}`, { details: { row, line, ...details } });
 }
 
+/** `2026-11-29` (a spreadsheet's date column): the start of that day in UTC. */
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * A date without a time is read as midnight UTC of that day, as `export --from` reads it; a real
+ * calendar date only (2026-02-30 stays an error). A date-time without an offset stays an error:
+ * which zone it meant cannot be known.
+ */
+export function normalizeReceivedAt(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const m = DATE_ONLY.exec(value.trim());
+  if (!m) return value;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T00:00:00.000Z`;
+  const d = new Date(iso);
+  return !Number.isNaN(d.getTime()) && d.toISOString() === iso ? iso : value;
+}
+
 function validate(raw: Record<string, unknown>, row: number, line: number, opts: ReadOptions): TInputRow {
   const candidate: Record<string, unknown> = { ...raw };
   candidate.source ??= opts.defaultSource;
   candidate.externalId ??= `row-${row}`;
-  candidate.receivedAt ??= opts.defaultReceivedAt;
+  candidate.receivedAt = normalizeReceivedAt(candidate.receivedAt) ?? opts.defaultReceivedAt;
   const parsed = ZFeedbackItem.safeParse(candidate);
   if (!parsed.success) return { row, line, error: invalid(row, line, formatIssues(parsed.error.issues)) };
   return { row, line, item: parsed.data };

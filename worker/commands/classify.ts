@@ -45,7 +45,8 @@ options:
 input: CSV needs a "text" column; optional columns are id (or externalId), source, receivedAt,
 channel, locale, customer_id, customer_tier, lifetime_value, product, sku and metadata.<key>.
 JSONL lines are FeedbackItem objects ("id" may stand for "externalId"). Rows without an id are
-numbered row-N; rows without receivedAt get the time the import started.
+numbered row-N; rows without receivedAt get the time the import started. receivedAt is an ISO
+timestamp with its offset, or a date alone (2026-11-29 = that day's start, UTC).
 exit status: 0 all rows classified, 1 some rows failed (each reported with its row number),
 2 usage error.
 `;
