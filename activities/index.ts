@@ -551,10 +551,18 @@ export function rankIssueFromRequest(req: TRootCauseRequest): TRankIssueInput {
     const uniq = [...new Set(values)];
     return { reports: uniq.length, values: Object.fromEntries(uniq.map((v) => [v, 1])) };
   };
+  // Named in text, not counted over reports: ranking takes their coverage as it is (listedDims).
+  const listedDims: Array<'platforms' | 'versions'> = [];
   const textPlatforms = [...norm('os_version'), ...norm('device'), ...norm('browser')];
-  if (!dims.platforms && textPlatforms.length > 0) dims.platforms = fromText(textPlatforms);
+  if (!dims.platforms && textPlatforms.length > 0) {
+    dims.platforms = fromText(textPlatforms);
+    listedDims.push('platforms');
+  }
   const textVersions = [...norm('app_version'), ...norm('os_version').filter((v) => /\d/.test(v))];
-  if (!dims.versions && textVersions.length > 0) dims.versions = fromText(textVersions);
+  if (!dims.versions && textVersions.length > 0) {
+    dims.versions = fromText(textVersions);
+    listedDims.push('versions');
+  }
   return {
     category: req.category,
     firstSeen: new Date(req.firstSeen).toISOString(),
@@ -562,6 +570,7 @@ export function rankIssueFromRequest(req: TRootCauseRequest): TRankIssueInput {
     evidence: [...new Set(req.evidence.map((e) => e.normalized))],
     segments: { versions: [], platforms: [], regions: [], tiers: req.tiers.filter((t): t is (typeof TIERS)[number] => (TIERS as readonly string[]).includes(t)) },
     profile: { reports: Math.max(profile.reports, 1), dims },
+    ...(listedDims.length > 0 ? { listedDims } : {}),
   };
 }
 

@@ -38,15 +38,15 @@ import type { BenchRow, BenchSuite } from './table.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
+export const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
 /** The published seed; thresholds of the grouping's burst rule were chosen on DETECTION_SEED=20261006. */
 const SEED = Number(process.env.DETECTION_SEED ?? 20_261_005);
 
-type Pool = 'app' | 'login' | 'payment' | 'delivery' | 'card' | 'background';
-type Platform = 'android' | 'ios' | 'web';
+export type Pool = 'app' | 'login' | 'payment' | 'delivery' | 'card' | 'background';
+export type Platform = 'android' | 'ios' | 'web';
 type Region = 'eu-west' | 'us-east' | 'ap-south';
 
-interface Incident {
+export interface Incident {
   id: string;
   pool: Pool;
   startH: number;
@@ -66,7 +66,7 @@ const flag = (id: string, atMin: number, segments: Partial<Record<'platforms' | 
 const incident = (id: string, atMin: number, regions: string[], categories: string[], extra: Partial<TContextEventInput> = {}) => ({ id, kind: 'incident' as const, title: id, atMin, segments: { regions, versions: [], platforms: [], tiers: [] }, categories, ...extra });
 
 /** Minutes are relative to the incident start; decoys sit in other segments, near in time. */
-const INCIDENTS: Incident[] = [
+export const INCIDENTS: Incident[] = [
   { id: 'i01-android-release', pool: 'app', startH: 30, reports: 60, durationH: 3, platform: 'android', version: '6.1.0', code: '4339', cause: 'deploy-android-6.1.0',
     events: [deploy('deploy-android-6.1.0', -50, ['android'], ['6.1.0'], { evidence: ['E4339'] }), deploy('deploy-ios-6.1.0', -20, ['ios'], ['6.1.0']), flag('flag-web-dark-mode', -15, { platforms: ['web'] })] },
   { id: 'i02-ios-release', pool: 'app', startH: 58, reports: 50, durationH: 3, platform: 'ios', version: '7.2.0', cause: 'deploy-ios-7.2.0',
@@ -99,7 +99,7 @@ const INCIDENTS: Incident[] = [
 const SPIKE: TIssueTrigger = { kind: 'spike', windowMinutes: 60, baselineMinutes: 24 * 60, factor: 3, minCount: 8 };
 const WINDOW_MS = 60 * MIN;
 
-interface Report {
+export interface Report {
   id: string;
   at: number;
   text: string;
@@ -114,8 +114,9 @@ const OS: Record<Platform, string[]> = { android: ['Android 13', 'Android 14'], 
 const DETAIL: Record<Platform, string[]> = { android: ['Android 13 here.', 'On my Pixel 7.', 'Samsung Galaxy S23, latest app.'], ios: ['iPhone 14 here.', 'On iOS 17.', 'Using my iPad.'], web: ['In Chrome.', 'On the web app.', 'Firefox here.'] };
 const SPELLINGS = [(c: string) => `Getting error ${c}.`, (c: string) => `E${c} every time.`, (c: string) => `It says err-${c}.`];
 
-function buildStream(): { reports: Report[]; events: TContextEventInput[] } {
-  const r = seededRandom(SEED);
+/** The stream of one seed (the published SEED by default); bench/detection-rank.ts builds several. */
+export function buildStream(seed: number = SEED): { reports: Report[]; events: TContextEventInput[] } {
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const texts = readFileSync(new URL('../samples/detection/texts.jsonl', import.meta.url), 'utf8')
     .split('\n')
@@ -316,7 +317,7 @@ function printWhereReportsWent(
   }
 }
 
-function triageSegments(report: Report) {
+export function triageSegments(report: Report) {
   return { ...(report.metadata.platform ? { platform: report.metadata.platform as Platform } : {}), ...(report.metadata.app_version ? { appVersion: report.metadata.app_version } : {}), ...(report.metadata.region ? { region: report.metadata.region } : {}), ...(report.metadata.plan ? { plan: report.metadata.plan } : {}) };
 }
 

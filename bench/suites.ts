@@ -2,6 +2,7 @@
 import { auditSuite } from './audit.js';
 import { classifierSuite } from './classifier.js';
 import { detectionSuite } from './detection.js';
+import { detectionRankSuite } from './detection-rank.js';
 import { groupingSuite } from './grouping.js';
 import { injectionSuite } from './injection.js';
 import { intakeSuite } from './intake.js';
@@ -12,4 +13,4 @@ import { shadowSuite } from './shadow.js';
 import type { BenchSuite } from './table.js';
 import { triageSuite } from './triage.js';
 
-export const suites: BenchSuite[] = [classifierSuite, triageSuite, groupingSuite, maskingSuite, injectionSuite, detectionSuite, outcomeSuite, shadowSuite, auditSuite, loopSuite, intakeSuite];
+export const suites: BenchSuite[] = [classifierSuite, triageSuite, groupingSuite, maskingSuite, injectionSuite, detectionSuite, detectionRankSuite, outcomeSuite, shadowSuite, auditSuite, loopSuite, intakeSuite];

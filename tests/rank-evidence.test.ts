@@ -68,6 +68,34 @@ describe('ranking on evidence', () => {
     expect(rankHypotheses(issue, events, { minScore: 0.99 }).verdict).toBe('insufficient_evidence');
   });
 
+  it('a daily platform change does not explain an issue whose reports are on that platform about as often as any issue (the defect: 13 of 20 counted as a match)', () => {
+    // No cause: reports from random platforms, 13 of 20 on Android by chance; an Android flag 30 min before.
+    const issue: TRankIssueInput = { category: 'delivery', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, profile: profileOf([...repeat(13, { platform: 'android' as const }), ...repeat(5, { platform: 'ios' as const }), ...repeat(2, { platform: 'web' as const })]) };
+    const flag = ev({ id: 'churn-flag-android', kind: 'feature_flag', at: '2026-11-20T13:30:00Z', segments: { platforms: ['android'] } });
+    const r = rankHypotheses(issue, [flag]);
+    expect(r.verdict).toBe('insufficient_evidence');
+    expect(r.belowThreshold[0]?.reasons.join(' ')).toMatch(/13 of 20: as likely as 0\.132 by chance at a presumed share of 50% \(> 0\.05: partial/);
+    // The old rule (coverage alone) named it: the switch is the only difference.
+    expect(rankHypotheses(issue, [flag], { matchAlpha: 1 }).hypotheses.map((h) => h.eventId)).toEqual(['churn-flag-android']);
+  });
+
+  it('an open incident of the category does not explain an issue whose region share is ordinary (71% of 17)', () => {
+    const issue: TRankIssueInput = { category: 'payment_failure', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, profile: profileOf([...repeat(12, { region: 'us-east' }), ...repeat(5, { region: 'eu-west' })]) };
+    const inc = ev({ id: 'psp-minor-us', kind: 'incident', at: '2026-11-20T13:00:00Z', segments: { regions: ['us-east'] }, categories: ['payment_failure'] });
+    expect(rankHypotheses(issue, [inc]).verdict).toBe('insufficient_evidence');
+    expect(rankHypotheses(issue, [inc], { matchAlpha: 1 }).verdict).toBe('ranked');
+  });
+
+  it('a concentrated scope still matches on few reports: 7 of 8 on the released version, 9 of 10 in the incident region', () => {
+    const release: TRankIssueInput = { category: 'app_crash', firstSeen: '2026-11-20T13:30:00Z', spikeAt: SPIKE, profile: profileOf([...repeat(7, { platform: 'ios' as const, appVersion: '7.2.0' }), { platform: 'android' as const, appVersion: '6.0.2' }]) };
+    const r = rankHypotheses(release, [ev({ id: 'deploy-ios-7.2.0', at: '2026-11-20T13:00:00Z', segments: { platforms: ['ios'], versions: ['7.2.0'] } })]);
+    expect(r.hypotheses.map((h) => h.eventId)).toEqual(['deploy-ios-7.2.0']);
+    expect(r.hypotheses[0]!.reasons.join(' ')).toContain('covers 88% of the reports (match');
+    const regional = regionalIssue('eu-west');
+    const inc = ev({ id: 'carrier-eu', kind: 'incident', at: '2026-11-20T13:25:00Z', segments: { regions: ['eu-west'] }, categories: ['payment_failure'] });
+    expect(rankHypotheses({ ...regional, profile: profileOf([...repeat(9, { region: 'eu-west' }), { region: 'us-east' }]) }, [inc]).verdict).toBe('ranked');
+  });
+
   it('asks sources for a range on the event clock only', () => {
     const firstSeen = Date.parse('2026-10-01T00:00:00Z');
     const spikeAt = Date.parse('2026-10-03T12:00:00Z');
@@ -86,6 +114,10 @@ describe('ranking on evidence', () => {
     });
     expect(input.profile?.dims.regions?.values).toEqual({ 'eu-west': 3 });
     expect(input.profile?.dims.platforms?.values).toEqual({ 'android 13': 1 });
+    // Named in text, not counted: a listed platform is not put to the chance test (one name is all there is).
+    expect(input.listedDims).toEqual(['platforms', 'versions']);
+    const r = rankHypotheses(input, [ev({ id: 'android-13-rollout', at: '2026-11-20T13:30:00Z', segments: { platforms: ['android 13'] }, evidence: [] })]);
+    expect(r.hypotheses[0]?.reasons).toContain('segments.platforms: android 13 covers 100% of the reports (match, +1.5)');
   });
 
   it('a failing source makes the answer degraded and audited, never a silent insufficient evidence', async () => {
@@ -97,7 +129,7 @@ describe('ranking on evidence', () => {
     expect(r.verdict).toBe('insufficient_evidence');
     expect(r.degraded).toBe(true);
     expect(r.unavailableSources).toEqual(['http:ctx: context source http:ctx: HTTP 503']);
-    expect(r.rankerVersion).toMatch(/^rank-v2 degraded: http:ctx/);
+    expect(r.rankerVersion).toMatch(/^rank-v3 degraded: http:ctx/);
     const all = createActivities({ contextSources: [down], audit: {} } as unknown as ActivityDeps);
     await expect(all.rankRootCause(req)).rejects.toThrow(/no context source answered/);
   });

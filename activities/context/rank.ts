@@ -10,21 +10,25 @@
 // publishes it in docs/benchmarks.md. Below `minScore` (default 0.5), or without one specific
 // match, or when the change's scope contradicts the reports, the verdict is insufficient_evidence.
 // Specific evidence: an error code or other evidence token in common; a version, platform or
-// region scope that covers most (>= `matchShare`) of the reports that carry that dimension; or an
-// incident or known issue open at the time that is known to cause the category. Never specific:
-// time alone, and the customer tier (every issue has reporters of every tier).
+// region scope that covers most (>= `matchShare`) of the reports that carry that dimension, and
+// more of them than chance gives a scope holding half the traffic (`matchAlpha`, `nullShare`: 13
+// of 20 reports on Android is any issue; daily platform changes close in time then named causes
+// for incidents that had none); or an incident or known issue open at the time that is known to
+// cause the category. Never specific: time alone, and the customer tier (every issue has
+// reporters of every tier).
 // Decoys: a change scoped to other segments (< `contradictShare` of the reports in its scope) is
 // penalised and never qualifies.
 import { z } from 'zod';
 import { formatIssues, LoopwrightError } from '../../workflows/domain/errors.js';
-import { platformFamily, profileShare, ZSegmentProfile, type TProfileDimension, type TSegmentProfile } from '../../workflows/domain/segments.js';
+import { platformFamily, PROFILE_DIMENSIONS, profileShare, ZSegmentProfile, type TProfileDimension, type TSegmentProfile } from '../../workflows/domain/segments.js';
 import { ZCategoryId } from '../../workflows/domain/triage.js';
+import { binomialUpperTail } from '../grouping/evidence-join.js';
 import { normalizeErrorCode } from '../triage/evidence.js';
 import { ZContextEvent, ZSegments, type TContextEvent, type TContextEventKind, type TContextEventInput, type TTimeRange } from './events.js';
 
 const MINUTE_MS = 60_000;
 
-export const RANKER_VERSION = 'rank-v2';
+export const RANKER_VERSION = 'rank-v3';
 
 export const ZRankIssue = z.strictObject({
   category: ZCategoryId,
@@ -37,6 +41,12 @@ export const ZRankIssue = z.strictObject({
   segments: ZSegments.default({ versions: [], platforms: [], regions: [], tiers: [] }),
   /** The issue's segment profile (domain/segments.ts): shares of reports per value. Preferred over `segments`. */
   profile: ZSegmentProfile.optional(),
+  /**
+   * Dimensions of `profile` whose values were named (in report text), not counted over reports:
+   * their coverage is taken as it is, without the chance test (`matchAlpha`). Listed `segments`
+   * (no profile) are always so.
+   */
+  listedDims: z.array(z.enum(PROFILE_DIMENSIONS)).default([]),
 });
 export type TRankIssue = z.infer<typeof ZRankIssue>;
 export type TRankIssueInput = z.input<typeof ZRankIssue>;
@@ -74,6 +84,19 @@ export const ZRankOptions = z.strictObject({
   matchShare: z.number().min(0).max(1).default(0.6),
   /** A scope covering less than this share of the reports contradicts them. */
   contradictShare: z.number().min(0).max(1).default(0.25),
+  /**
+   * A covering scope matches only if that many of the reports in it are unlikely by chance: the
+   * binomial upper tail of the in-scope count among the reports carrying the dimension, at
+   * `nullShare`, at most this. Otherwise the coverage counts as partial (never specific). Chosen on
+   * the tuning seeds of bench/detection-rank.ts (0.05 and 0.1 tie; 0.02 loses a release at 7 of 8).
+   */
+  matchAlpha: z.number().min(0).max(1).default(0.05),
+  /**
+   * The share of all traffic a scope is presumed to hold (the issue carries no traffic baseline):
+   * a platform or region with half the reports anyway. Above the simulation's real shares (40-45%),
+   * so chance is over- rather than under-estimated.
+   */
+  nullShare: z.number().min(0).max(1).default(0.5),
   logit: ZLogitWeights.default({
     base: -3,
     time: 2.5,
@@ -133,10 +156,11 @@ export function rankHypotheses(issueInput: TRankIssueInput, eventsInput: Readonl
   const events = eventsInput.map((e, i) => parseOrThrow(ZContextEvent, e, `events.${i}`));
   const anchorMs = Date.parse(issue.spikeAt ?? issue.firstSeen);
   const profile = issue.profile ?? profileFromSegments(issue);
+  const listed = new Set<TProfileDimension>(issue.profile ? issue.listedDims : PROFILE_DIMENSIONS);
 
   const scored: Array<{ h: THypothesis; qualified: boolean; distance: number }> = [];
   for (const event of events) {
-    const s = scoreEvent(issue, profile, event, anchorMs, opts);
+    const s = scoreEvent(issue, profile, listed, event, anchorMs, opts);
     if (s) scored.push(s);
   }
   scored.sort((a, b) => b.h.score - a.h.score || a.distance - b.distance || (a.h.eventId < b.h.eventId ? -1 : a.h.eventId > b.h.eventId ? 1 : 0));
@@ -180,7 +204,7 @@ function scopeMatches(dim: TProfileDimension, reportValue: string, scope: string
   return tokensMatch(reportValue, scope);
 }
 
-function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, e: TContextEvent, anchorMs: number, opts: TOpts): { h: THypothesis; qualified: boolean; distance: number } | null {
+function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, listed: ReadonlySet<TProfileDimension>, e: TContextEvent, anchorMs: number, opts: TOpts): { h: THypothesis; qualified: boolean; distance: number } | null {
   const reasons: string[] = [];
   const w = opts.logit;
   const time = timeFactor(e, anchorMs, opts, reasons);
@@ -203,9 +227,21 @@ function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, e: TContextEven
       reasons.push(`segments.${dim}: scoped to ${scope.join(', ')}, reports carry no ${dim} (0)`);
       continue;
     }
-    const share = profileShare(profile, dim, (v) => scope.some((s) => scopeMatches(dim, v, s)));
+    const inScope = (v: string) => scope.some((s) => scopeMatches(dim, v, s));
+    const share = profileShare(profile, dim, inScope);
     const pct = `${Math.round(share * 100)}%`;
-    if (share >= opts.matchShare) {
+    // How surprising the coverage is: the in-scope count among the reports carrying the dimension
+    // (decayed weights, rounded) at the share a scope holds anyway. 13 of 20 reports on Android is
+    // what a random issue shows; a daily Android change close in time then explains nothing.
+    const n = Math.round(profile.dims[dim].reports);
+    const k = Math.round(share * profile.dims[dim].reports);
+    const chance = listed.has(dim) ? 0 : binomialUpperTail(k, n, opts.nullShare);
+    if (share >= opts.matchShare && chance > opts.matchAlpha) {
+      logit += w.segmentPartial * recency;
+      dimScores.push(0.5);
+      partial = true;
+      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports, ${k} of ${n}: as likely as ${round(chance)} by chance at a presumed share of ${Math.round(opts.nullShare * 100)}% (> ${opts.matchAlpha}: partial, +${round(w.segmentPartial * recency)})`);
+    } else if (share >= opts.matchShare) {
       logit += w.segmentMatch * recency;
       dimScores.push(1);
       specific = true;
