@@ -200,6 +200,8 @@ interface Firing {
   incident: string | null;
   acted: boolean;
   ranking?: ReturnType<typeof rankHypotheses>;
+  /** The window's reports by incident (background: null), for DETECTION_DEBUG. */
+  window: Array<[string | null, number]>;
 }
 
 const median = (xs: number[]) => {
@@ -236,7 +238,7 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
         const incident = top !== null && topCount >= windowReports.length / 2 ? top : null;
         const page = decideRepage(sim.stats, sim.page, { trigger: SPIKE, at: firedAt, severity: 'medium' });
         sim.page = page.memory;
-        const firing: Firing = { issue: key, at: f.at!, decidedAt: f.decidedAt!, incident, acted: page.act };
+        const firing: Firing = { issue: key, at: f.at!, decidedAt: f.decidedAt!, incident, acted: page.act, window: [...counts.entries()] };
         if (page.act) {
           const evidence = [...new Set(windowReports.flatMap((x) => x.evidence))];
           const range = contextSearchRange({ firstSeen: sim.stats.firstSeen ?? firedAt, spikeAt: firedAt });
@@ -422,7 +424,7 @@ export const detectionSuite: BenchSuite = {
       const surged = new Map<string, number>();
       for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes('surge:unmatched')) surged.set(`${k} ${t.report.incident ?? 'background'}`, (surged.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);
       console.log('surge placements', JSON.stringify([...surged.entries()].sort()));
-      for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
+      for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, JSON.stringify(f.window), f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
     }
 
     const byIncident = new Map<string, Firing[]>();
