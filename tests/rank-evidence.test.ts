@@ -94,6 +94,10 @@ describe('ranking on evidence', () => {
     const regional = regionalIssue('eu-west');
     const inc = ev({ id: 'carrier-eu', kind: 'incident', at: '2026-11-20T13:25:00Z', segments: { regions: ['eu-west'] }, categories: ['payment_failure'] });
     expect(rankHypotheses({ ...regional, profile: profileOf([...repeat(9, { region: 'eu-west' }), { region: 'us-east' }]) }, [inc]).verdict).toBe('ranked');
+    // The price: one report (or four) on a platform is what chance gives; only a code or more reports name a cause.
+    const deploy = ev({ id: 'deploy-android', at: '2026-11-20T13:30:00Z', segments: { platforms: ['android'] } });
+    expect(rankHypotheses({ category: 'app_crash', firstSeen: SPIKE, spikeAt: SPIKE, profile: profileOf(repeat(4, { platform: 'android' as const })) }, [deploy]).verdict).toBe('insufficient_evidence');
+    expect(rankHypotheses({ category: 'app_crash', firstSeen: SPIKE, spikeAt: SPIKE, profile: profileOf(repeat(5, { platform: 'android' as const })) }, [deploy]).verdict).toBe('ranked');
   });
 
   it('asks sources for a range on the event clock only', () => {
