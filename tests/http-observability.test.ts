@@ -161,7 +161,7 @@ describe('worker role surface', () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { temporal: 'unreachable', audit: 'ok' } });
-    for (const [method, path] of [['POST', '/v1/feedback'], ['POST', '/v1/classify'], ['POST', '/slack/interactions'], ['POST', '/webhooks/zendesk']] as const) {
+    for (const [method, path] of [['POST', '/v1/feedback'], ['POST', '/v1/classify'], ['POST', '/slack/interactions'], ['POST', '/webhooks/zendesk'], ['GET', '/openapi.json'], ['GET', '/docs']] as const) {
       expect((await fetch(`${base}${path}`, { method, headers: { authorization: 'Bearer api-token-0123456789' } })).status, path).toBe(404);
     }
   });

@@ -180,11 +180,6 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  // Every route the app registers (here and in plugins) is described at /openapi.json.
-  let openApi: Record<string, unknown> | undefined;
-  app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
-  await registerDocsRoutes(app);
-
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
@@ -210,7 +205,13 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     return reply.type(metrics.contentType).send(await metrics.scrape());
   });
 
+  // The worker role (surface 'ops') serves health, readiness and metrics only: no API, so no API document.
   if (deps.config.surface === 'ops') return app;
+
+  // Every route the app registers (here and in plugins) is described at /openapi.json.
+  let openApi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
+  await registerDocsRoutes(app);
   const auth = createBearerAuth(deps.config.apiTokens);
 
   // ── Authenticated API ──────────────────────────────────────────────────────────────────────
