@@ -609,6 +609,9 @@ function uniqueMessages(messages: readonly TApprovalMessageRef[]): TApprovalMess
 }
 
 /** The Slack approval request of a workflow's request: every sentence in words (approval-wording.ts). */
+/** The approval request's bound on the previewed text (its schema's); longer texts are shown in part and say so. */
+const PREVIEW_MAX = 20_000;
+
 export function approvalMessage(req: TApprovalRequest, links: ActivityDeps['links'] = {}): Omit<TSlackApprovalRequest, 'idempotencyKey' | 'channel'> {
   const tickets = TOUCHES_TICKETS[req.action.type] ? (req.issue.tickets ?? []) : [];
   const reach = { tickets: tickets.length, customers: Math.min(tickets.length, req.issue.customers) };
@@ -646,7 +649,15 @@ export function approvalMessage(req: TApprovalRequest, links: ActivityDeps['link
       type: req.action.type,
       summary: describeAction(req.action),
       reach: reachInWords(req.action, reach, req.issue.tiers),
-      ...(preview ? { preview: { label: preview.label, text: preview.text.slice(0, 20_000) } } : {}),
+      ...(preview
+        ? {
+            preview: {
+              label: preview.label,
+              text: preview.text.slice(0, PREVIEW_MAX),
+              ...(preview.text.length > PREVIEW_MAX ? { fullLength: preview.text.length } : {}),
+            },
+          }
+        : {}),
       irreversible: isIrreversible(req.action),
       risk: req.verdict.risk,
     },

@@ -47,11 +47,7 @@ const REPLY = [
   'The Support team',
 ].join('\n');
 
-const request: TApprovalRequest = {
-  idempotencyKey: 'issue:payment_failure.0123456789ab/step-2',
-  channel: CH,
-  ...approvalMessage(
-    {
+const approvalInput: Parameters<typeof approvalMessage>[0] = {
       workflowId: 'issue:payment_failure.0123456789ab',
       stepId: 'step-2',
       requestId: 'req-1',
@@ -92,9 +88,12 @@ const request: TApprovalRequest = {
         { id: 'd2', kind: 'flag', title: '3DS redirect broken on iOS WebView', score: 0.21, reasons: [] },
       ] as never,
       deadline: '2026-11-29T22:30:00Z',
-    },
-    { temporalUi: { url: 'http://localhost:8233', namespace: 'default' }, zendeskUrl: 'https://acme.zendesk.com' },
-  ),
+};
+const LINKS = { temporalUi: { url: 'http://localhost:8233', namespace: 'default' }, zendeskUrl: 'https://acme.zendesk.com' };
+const request: TApprovalRequest = {
+  idempotencyKey: 'issue:payment_failure.0123456789ab/step-2',
+  channel: CH,
+  ...approvalMessage(approvalInput, LINKS),
 };
 
 type Block = {
@@ -176,6 +175,21 @@ describe('slack approval requests', () => {
       event_type: 'loopwright_action',
       event_payload: { idempotency_key: request.idempotencyKey },
     });
+  });
+
+  it('a reply longer than the request carries is shown in part and says so, never "shown in full"', async () => {
+    const long = Array.from({ length: 300 }, (_, i) => `Line ${i + 1}: the second charge is refunded automatically within 5 business days.`).join('\n');
+    expect(long.length).toBeGreaterThan(20_000);
+    const msg = approvalMessage({ ...approvalInput, action: { type: 'zendesk.public_reply', body: long } }, LINKS);
+    expect(msg.action.preview).toMatchObject({ fullLength: long.length });
+    expect(msg.action.preview?.text).toBe(long.slice(0, 20_000));
+    const posted = await slack.postApprovalRequest({ ...request, idempotencyKey: 'long', ...msg });
+    const text = allText(blocksOf(posted.ts));
+    expect(text).not.toContain('shown in full');
+    expect(text).toContain(`(the first 20,000 of ${long.length.toLocaleString('en-US')} characters)`);
+    expect(text).toContain(`The rest (${(long.length - 20_000).toLocaleString('en-US')} characters) is in the Temporal UI`);
+    // A reply within the bound keeps saying it is whole (the first test).
+    expect(request.action.preview?.fullLength).toBeUndefined();
   });
 
   it('a low-risk reversible step has no confirmation dialog and no preview', async () => {

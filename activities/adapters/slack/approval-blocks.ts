@@ -53,7 +53,14 @@ export const ZApprovalRequest = z.strictObject({
     /** What the step reaches, in words (the blast radius). */
     reach: z.string().min(1).max(500),
     /** The full text people outside the team will read, when the step sends one: never cut. */
-    preview: z.strictObject({ label: z.string().min(1).max(100), text: z.string().min(1).max(20_000) }).optional(),
+    preview: z
+      .strictObject({
+        label: z.string().min(1).max(100),
+        text: z.string().min(1).max(20_000),
+        /** The whole text's length when `text` is only its beginning (the request's size bound). */
+        fullLength: z.number().int().positive().optional(),
+      })
+      .optional(),
     irreversible: z.boolean().default(false),
     risk: z.enum(['low', 'medium', 'high', 'critical']).nullable().optional(),
   }),
@@ -253,10 +260,20 @@ export function buildApprovalBlocks(r: TApprovalRequestParsed, token: string): K
   if (r.action.preview) {
     const room = MAX_MESSAGE_BLOCKS - head.length - body.length - tail.length - 2;
     // Each line gains a `>` and escaping may lengthen it: pieces of 2,400 stay under 3,000.
-    const pieces = chunkText(r.action.preview.text, 2_400);
-    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(r.action.preview.label)}* (${r.action.preview.text.length.toLocaleString('en-US')} characters, shown in full)`));
-    if (pieces.length <= room) for (const p of pieces) preview.push(section(quoted(p), { expand: true }));
+    const { label, text, fullLength } = r.action.preview;
+    const pieces = chunkText(text, 2_400);
+    const fits = pieces.length <= room;
+    const count = (n: number) => n.toLocaleString('en-US');
+    // The label says only what is true of what follows: whole, the beginning, or not shown.
+    const extent = !fits
+      ? `${count(fullLength ?? text.length)} characters, not shown here`
+      : fullLength
+        ? `the first ${count(text.length)} of ${count(fullLength)} characters`
+        : `${count(text.length)} characters, shown in full`;
+    preview.push({ type: 'divider' }, section(`*${escapeMrkdwn(label)}* (${extent})`));
+    if (fits) for (const p of pieces) preview.push(section(quoted(p), { expand: true }));
     else preview.push(section(`_Too long to show here (${pieces.length} parts); read it in the Temporal UI before deciding._`));
+    if (fits && fullLength) preview.push(section(`_The rest (${count(fullLength - text.length)} characters) is in the Temporal UI; read it before deciding._`));
     preview.push({ type: 'divider' });
   }
   return [...head, ...body, ...preview, ...tail];
