@@ -173,6 +173,29 @@ describe('themes: naming and spikes', () => {
     expect(names.get('b')!.name).toMatch(/crushed|damaged/);
   });
 
+  it('never repeats a word in a theme name: overlapping bigrams chain into one phrase or are left out', () => {
+    // Shaped like a real CFPB theme the report showed as "remaining transactions status remaining".
+    const names = nameThemes([
+      {
+        id: 'a',
+        docs: [
+          'asked for the status of the remaining transactions',
+          'no status on the remaining transactions yet',
+          'the status remaining transactions is unclear',
+          'status remaining transactions pending',
+        ],
+      },
+      { id: 'b', docs: ['placed a hold, the supervisor placed another hold', 'supervisor placed a hold on my account', 'a supervisor placed a hold again'] },
+      { id: 'c', docs: ['my parcel never arrived', 'parcel arrived broken', 'where is my parcel'] },
+    ]);
+    for (const [, v] of names) {
+      const ws = v.name.split(' ');
+      expect(new Set(ws).size, v.name).toBe(ws.length);
+      expect(ws.length).toBeLessThanOrEqual(MAX_THEME_WORDS);
+    }
+    expect(names.get('a')!.name).toContain('status remaining transactions');
+  });
+
   it('counts a theme over time and finds its spike with the issues\u2019 spike detection', () => {
     const base = Date.parse('2026-11-01T00:00:00Z');
     const members = [

@@ -45,8 +45,9 @@ export interface TThemeName {
 
 /**
  * Names every theme from its documents against all the others. The name takes the best terms in
- * order until five words, skipping a term whose words are already in it (a bigram subsumes its
- * words; a word already in a chosen bigram adds nothing).
+ * order until five words, never repeating a word: a term whose words are already in it is skipped
+ * (a bigram subsumes its words; a word already in a chosen bigram adds nothing), and a bigram that
+ * shares one word with a chosen phrase extends it when they chain, else is skipped.
  */
 export function nameThemes(themes: ReadonlyArray<{ id: string; docs: readonly string[] }>): Map<string, TThemeName> {
   const tf = new Map<string, Map<string, number>>();
@@ -81,7 +82,25 @@ export function nameThemes(themes: ReadonlyArray<{ id: string; docs: readonly st
       if (weight < top * 0.4) break;
       const ws = term.split(' ');
       if (ws.every((w) => used.has(w))) continue;
-      if (chosen.join(' ').split(' ').filter(Boolean).length + ws.length > MAX_THEME_WORDS) continue;
+      const length = chosen.join(' ').split(' ').filter(Boolean).length;
+      // A bigram that shares a word with a chosen phrase extends it when they meet end to start
+      // ("status remaining" + "remaining transactions" = "status remaining transactions");
+      // otherwise it would repeat that word in the name, so it is left out.
+      const j = ws.length === 2 ? chosen.findIndex((c) => c.includes(' ') && c.split(' ').some((w) => ws.includes(w))) : -1;
+      if (j >= 0) {
+        const cw = chosen[j]!.split(' ');
+        const joined = cw.at(-1) === ws[0] && !cw.includes(ws[1]!) ? [...cw, ws[1]!] : cw[0] === ws[1] && !cw.includes(ws[0]!) ? [ws[0]!, ...cw] : null;
+        if (!joined || length + 1 > MAX_THEME_WORDS) continue;
+        const added = joined.find((w) => !cw.includes(w))!;
+        const single = chosen.indexOf(added); // a chosen unigram the longer phrase now covers
+        if (used.has(added) && single < 0) continue; // the word is in another phrase already
+        chosen[j] = joined.join(' ');
+        if (single >= 0) chosen.splice(single, 1);
+        used.add(added);
+        if (chosen.join(' ').split(' ').length >= Math.min(MAX_THEME_WORDS, 4)) break;
+        continue;
+      }
+      if (length + ws.length > MAX_THEME_WORDS) continue;
       // Drop unigrams a new bigram covers, then add it.
       for (let i = chosen.length - 1; i >= 0; i--) if (!chosen[i]!.includes(' ') && ws.includes(chosen[i]!)) chosen.splice(i, 1);
       chosen.push(term);
