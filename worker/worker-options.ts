@@ -7,6 +7,12 @@ import { PROJECT_ROOT, type TConfig } from './config.js';
 
 /** `feedback`: FeedbackWorkflow on the main task queue; `issue`: IssueWorkflow on `<queue>-issues`. */
 export type TWorkerRole = 'feedback' | 'issue';
+export const WORKER_ROLES: readonly TWorkerRole[] = ['feedback', 'issue'];
+
+/** The workflow bundle entry of a worker role. */
+export function workflowsPathOf(role: TWorkerRole): string {
+  return path.join(PROJECT_ROOT, 'workflows', role === 'feedback' ? 'feedback-bundle.ts' : 'issue-bundle.ts');
+}
 
 export function issueTaskQueueOf(taskQueue: string): string {
   return `${taskQueue}-issues`;
@@ -21,7 +27,7 @@ export function loopwrightWorkerOptions(temporal: Pick<TConfig['temporal'], 'tas
   const feedback = role === 'feedback';
   return {
     taskQueue: feedback ? temporal.taskQueue : issueTaskQueueOf(temporal.taskQueue),
-    workflowsPath: path.join(PROJECT_ROOT, 'workflows', feedback ? 'feedback-bundle.ts' : 'issue-bundle.ts'),
+    workflowsPath: workflowsPathOf(role),
     ...deploymentOptions(temporal.deployment, feedback ? 'PINNED' : 'AUTO_UPGRADE'),
   };
 }

@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from './config.js';
+import { WORKER_ROLES, workflowsPathOf, type TWorkerRole } from './worker-options.js';
 
 export interface TBundleCache {
   /** Directories whose .ts files may end up in a bundle (walked recursively). */
@@ -83,4 +84,17 @@ export async function cachedWorkflowBundle(workflowsPath: string, c: TBundleCach
     c.log?.(`workflow bundle ${name}: not cached (${(e as Error).message}); it is built again at the next start`);
   }
   return { code, cached: false, file };
+}
+
+/**
+ * Both workers' bundles, built into the cache now if missing (the image build runs this through
+ * worker/bundle-workflows.ts): the same entries and keys a start computes, so the start reuses them.
+ */
+export async function prebuildWorkflowBundles(c: TBundleCache = defaultBundleCache()): Promise<Array<{ role: TWorkerRole; cached: boolean; file: string }>> {
+  const out: Array<{ role: TWorkerRole; cached: boolean; file: string }> = [];
+  for (const role of WORKER_ROLES) {
+    const { cached, file } = await cachedWorkflowBundle(workflowsPathOf(role), c);
+    out.push({ role, cached, file });
+  }
+  return out;
 }
