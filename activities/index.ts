@@ -569,7 +569,7 @@ export function rankIssueFromRequest(req: TRootCauseRequest): TRankIssueInput {
     spikeAt: new Date(req.spikeAt).toISOString(),
     evidence: [...new Set(req.evidence.map((e) => e.normalized))],
     segments: { versions: [], platforms: [], regions: [], tiers: req.tiers.filter((t): t is (typeof TIERS)[number] => (TIERS as readonly string[]).includes(t)) },
-    profile: { reports: Math.max(profile.reports, 1), dims },
+    profile: { ...profile, reports: Math.max(profile.reports, 1), dims },
     ...(listedDims.length > 0 ? { listedDims } : {}),
   };
 }

@@ -6,10 +6,11 @@
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
 //   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
-//   (--only=main|chunk|verify|page: one harness's scenarios; each harness starts its own server)
+//   (--only=main|chunk|verify|page|segment-counts: one harness's scenarios; each harness starts its own server)
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJson } from '../tests/helpers/history-json.js';
@@ -173,6 +174,33 @@ async function recordSplitAnyReport(): Promise<void> {
   }
 }
 
+/**
+ * patched('segment-counts'): the segment profile counts reports by event time, and the round's
+ * ranking gets those counts (an everyday issue's background hours earlier, then a regional spike).
+ */
+async function recordSegmentCounts(): Promise<void> {
+  const t0 = Date.parse('2026-11-20T14:00:00Z');
+  const at = (ms: number) => new Date(ms).toISOString();
+  const dir = mkdtempSync(path.join(tmpdir(), 'lw-record-ctx-'));
+  const contextFile = path.join(dir, 'context.json');
+  writeFileSync(contextFile, JSON.stringify({ events: [{ id: 'psp-outage-ap-south', kind: 'incident', title: 'PSP outage ap-south', at: at(t0 - 10 * MIN), segments: { regions: ['ap-south'] }, categories: ['app_crash'] }] }));
+  const h = await createLoopHarness({ playbooks: [crashVolumeTestPlaybook(5)], contextFile });
+  try {
+    await h.run(async () => {
+      const fp = fingerprint('app_crash', '00000000cc01');
+      let issue: WorkflowHandle | undefined;
+      for (let i = 0; i < 4; i++) issue = await h.report(fp, { feedbackId: `api:bg${i}`, at: at(t0 - 70 * MIN - 40 * (3 - i) * MIN), segments: { platform: 'web', region: i % 2 ? 'eu-west' : 'us-east' } });
+      for (let i = 0; i < 5; i++) issue = await h.report(fp, { feedbackId: `api:sp${i}`, at: at(t0 + i * MIN), segments: { platform: 'web', region: 'ap-south' } });
+      await h.waitForAudit(issue!.workflowId, 'hypotheses');
+      await h.waitFor(issue!.workflowId, (s) => s.status === 'verifying', 'the round verifying');
+      await save(h, 'issue-ranked-on-counts-segment-counts', issue!);
+    });
+  } finally {
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (!only || only === 'operator-merge-split') await recordMergeSplit();
@@ -182,6 +210,7 @@ async function main(): Promise<void> {
   if (!only || only === 'chunk') await recordChunk();
   if (!only || only === 'verify') await recordVerify();
   if (!only || only === 'page') await recordPage();
+  if (!only || only === 'segment-counts') await recordSegmentCounts();
 }
 
 /** patched('page-while-verifying'): a critical report pages while the volume round verifies (issue 17). */

@@ -100,6 +100,37 @@ describe('ranking on evidence', () => {
     expect(rankHypotheses({ category: 'app_crash', firstSeen: SPIKE, spikeAt: SPIKE, profile: profileOf(repeat(5, { platform: 'android' as const })) }, [deploy]).verdict).toBe('ranked');
   });
 
+  it('counts the reports of the hour before the spike for the chance test, not decayed weights (the defect: an everyday issue\'s hours-old background weighed as 3 more trials)', () => {
+    const MIN = 60_000;
+    const t0 = Date.parse(SPIKE);
+    // Background every 40 min in other regions for five hours, then 5 reports in ap-south in 5 minutes.
+    const reports = [
+      ...Array.from({ length: 8 }, (_, i) => ({ at: t0 - 70 * MIN - 40 * (7 - i) * MIN, seg: { platform: 'web' as const, region: i % 2 ? 'eu-west' : 'us-east' } })),
+      ...Array.from({ length: 5 }, (_, i) => ({ at: t0 + i * MIN, seg: { platform: 'web' as const, region: 'ap-south' } })),
+    ];
+    const issue: TRankIssueInput = {
+      category: 'app_crash',
+      firstSeen: new Date(reports[0]!.at).toISOString(),
+      spikeAt: new Date(t0 + 4 * MIN).toISOString(),
+      profile: reports.reduce((p, r) => addToSegmentProfile(p, r.seg, r.at), createSegmentProfile()),
+    };
+    const events = ['eu-west', 'ap-south'].map((region) => ev({ id: `psp-outage-${region}`, kind: 'incident', at: new Date(t0 - 10 * MIN).toISOString(), segments: { regions: [region] }, categories: ['app_crash'] }));
+    const r = rankHypotheses(issue, events);
+    expect(r.hypotheses.map((h) => h.eventId)).toEqual(['psp-outage-ap-south']);
+    expect(r.hypotheses[0]!.reasons).toContain('segments.regions: ap-south covers 100% of the reports, 5 of 5 in the 60 min before the anchor (match, +1.5)');
+    // rank-v3's arithmetic on the same profile (decayed weights, rounded): 5 of 8, partial, no cause.
+    const old = rankHypotheses(issue, events, { countWindowMinutes: 0 });
+    expect(old.verdict).toBe('insufficient_evidence');
+    expect(old.belowThreshold.find((h) => h.eventId === 'psp-outage-ap-south')!.reasons.join(' ')).toContain('5 of 8: as likely as 0.363 by chance');
+    // Counts that are not complete for the window (a run that took the patch mid-issue): the weights, as before.
+    const partial = { ...issue, profile: { ...issue.profile!, counts: { ...issue.profile!.counts!, complete: t0 } } };
+    expect(rankHypotheses(partial, events).verdict).toBe('insufficient_evidence');
+    // The worker's request keeps the counts on their way to the ranker.
+    const req = rankIssueFromRequest({ workflowId: 'issue:x', category: 'app_crash', firstSeen: t0 - 6 * 60 * MIN, spikeAt: t0 + 4 * MIN, evidence: [], tiers: [], profile: issue.profile! });
+    expect(req.profile?.counts).toEqual(issue.profile!.counts);
+    expect(rankHypotheses(req, events).hypotheses.map((h) => h.eventId)).toEqual(['psp-outage-ap-south']);
+  });
+
   it('asks sources for a range on the event clock only', () => {
     const firstSeen = Date.parse('2026-10-01T00:00:00Z');
     const spikeAt = Date.parse('2026-10-03T12:00:00Z');
@@ -133,7 +164,7 @@ describe('ranking on evidence', () => {
     expect(r.verdict).toBe('insufficient_evidence');
     expect(r.degraded).toBe(true);
     expect(r.unavailableSources).toEqual(['http:ctx: context source http:ctx: HTTP 503']);
-    expect(r.rankerVersion).toMatch(/^rank-v3 degraded: http:ctx/);
+    expect(r.rankerVersion).toMatch(/^rank-v4 degraded: http:ctx/);
     const all = createActivities({ contextSources: [down], audit: {} } as unknown as ActivityDeps);
     await expect(all.rankRootCause(req)).rejects.toThrow(/no context source answered/);
   });

@@ -5,8 +5,11 @@ import { readCsv, readJsonl } from '../activities/triage/input-files.js';
 import { feedbackSegments, ZFeedbackItem } from '../workflows/domain/feedback.js';
 import {
   addToSegmentProfile,
+  countsInWindow,
   createSegmentProfile,
+  mergeSegmentCounts,
   parseSegmentMetadata,
+  PROFILE_COUNT_SPAN_MS,
   platformFamily,
   profileShare,
   versionRange,
@@ -105,5 +108,61 @@ describe('segment profile in event time', () => {
     expect(profileShare(inOrder, 'platforms', (v) => v === 'android')).toBeGreaterThan(0.8);
     const shuffled = [...all].reverse().reduce((p, r) => addToSegmentProfile(p, r.seg, r.at), createSegmentProfile());
     expect(profileShare(shuffled, 'platforms', (v) => v === 'android')).toBeCloseTo(profileShare(inOrder, 'platforms', (v) => v === 'android'), 6);
+  });
+});
+
+describe('segment profile: plain counts by event time (what ranking counts)', () => {
+  const MIN = 60_000;
+  const T = Date.UTC(2026, 10, 20, 14);
+  type R = { seg: { platform: 'android' | 'ios'; region: string }; at: number };
+  const fold = (rs: readonly R[], p = createSegmentProfile(), counts = true) => rs.reduce((acc, r) => addToSegmentProfile(acc, r.seg, r.at, { counts }), p);
+  // An everyday issue: a report every 40 minutes for five hours, then a spike of 7 in eu-west.
+  const background: R[] = Array.from({ length: 8 }, (_, i) => ({ seg: { platform: i % 2 ? 'ios' : 'android', region: 'us-east' }, at: T - 70 * MIN - 40 * i * MIN }));
+  const spike: R[] = Array.from({ length: 7 }, (_, i) => ({ seg: { platform: 'android', region: 'eu-west' }, at: T + i * MIN }));
+
+  it('counts each report once in its window, where decayed weights make fractions of reports (the defect: 7 reports weighed about 6.9, background hours old weighed 3 more)', () => {
+    const p = fold([...background.slice().reverse(), ...spike]);
+    expect(ZSegmentProfile.parse(p)).toEqual(p);
+    const hour = countsInWindow(p, T + 6 * MIN - 60 * MIN, T + 6 * MIN)!;
+    expect(hour.dims.regions).toEqual({ reports: 7, values: { 'eu-west': 7 } });
+    expect(hour.dims.platforms).toEqual({ reports: 7, values: { android: 7 } });
+    // The weights of the same reports: not a number of reports.
+    expect(p.dims.regions!.reports).toBeGreaterThan(9);
+    expect(p.dims.regions!.reports % 1).not.toBe(0);
+    const fiveHours = countsInWindow(p, T - 119 * MIN, T + 6 * MIN)!;
+    expect(fiveHours.dims.regions!.values).toEqual({ 'eu-west': 7, 'us-east': 2 });
+  });
+
+  it('does not depend on the order reports arrive in', () => {
+    const all = [...background, ...spike];
+    const a = fold(all);
+    const b = fold([...all].reverse());
+    expect(countsInWindow(b, T - 2 * 60 * MIN, T + 10 * MIN)).toEqual(countsInWindow(a, T - 2 * 60 * MIN, T + 10 * MIN));
+  });
+
+  it('keeps two hours before the newest report; a window reaching further back, or before counting began, is not counted', () => {
+    const p = fold([...background.slice().reverse(), ...spike]);
+    expect(p.counts!.buckets.every((b) => b.start + p.counts!.bucketMs > T + 6 * MIN - PROFILE_COUNT_SPAN_MS)).toBe(true);
+    expect(p.counts!.complete).not.toBeNull();
+    expect(countsInWindow(p, T - 3 * 60 * MIN, T + 6 * MIN)).toBeUndefined();
+    // A run that took the patch mid-issue: the background was weighed, not counted.
+    const mid = fold(spike, fold(background.slice().reverse(), createSegmentProfile(), false));
+    expect(mid.counts!.complete).toBe(T);
+    expect(countsInWindow(mid, T - 30 * MIN, T + 6 * MIN)).toBeUndefined();
+    expect(countsInWindow(mid, T, T + 6 * MIN)!.dims.regions).toEqual({ reports: 7, values: { 'eu-west': 7 } });
+    // Without the patch (or without event time) nothing is counted: the older shape.
+    expect(fold(spike, createSegmentProfile(), false).counts).toBeUndefined();
+    expect(addToSegmentProfile(createSegmentProfile(), { region: 'eu-west' }).counts).toBeUndefined();
+    expect(ZSegmentProfile.parse({ reports: 2, at: T, dims: { regions: { reports: 1.5, values: { 'eu-west': 1.5 } } } }).counts).toBeUndefined();
+  });
+
+  it('merges counts bucket by bucket; an uncounted side leaves them incomplete', () => {
+    const a = fold(spike.slice(0, 4));
+    const b = fold(spike.slice(4));
+    const merged = { ...b, counts: mergeSegmentCounts(a, b) };
+    expect(countsInWindow(merged, T - 30 * MIN, T + 10 * MIN)).toEqual(countsInWindow(fold(spike), T - 30 * MIN, T + 10 * MIN));
+    const uncounted = fold(spike.slice(4), createSegmentProfile(), false);
+    expect(mergeSegmentCounts(a, uncounted)!.complete).toBe(T + 6 * MIN + 1);
+    expect(mergeSegmentCounts(uncounted, uncounted)).toBeUndefined();
   });
 });

@@ -98,4 +98,26 @@ describe('IssueWorkflow: the segment profile reaches root-cause ranking', () => 
       await h.env.client.workflow.getHandle(handle!.workflowId).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
     });
   }, 240_000);
+
+  it('counts the reports of the spike for the chance test, in an issue with hours of background elsewhere (the defect: decayed weights, insufficient evidence)', async () => {
+    // patched segment-counts. rank-v3 read the decayed weights: the background, hours old, weighed
+    // as 3 more reports, so ap-south was "5 of 8, as likely as 0.36 by chance"; counted, 5 of 5.
+    const fp = fingerprint('app_crash', '00000000c101');
+    await h.run(async () => {
+      let handle;
+      // Background: a report every 40 minutes for five hours in eu-west and us-east (never 5 in 30 min).
+      for (let i = 0; i < 8; i++) {
+        handle = await h.report(fp, { feedbackId: `bg:${i}`, at: at(t0 - 70 * MIN - 40 * (7 - i) * MIN), segments: { platform: 'web', region: i % 2 ? 'eu-west' : 'us-east' } });
+      }
+      for (let i = 0; i < 5; i++) {
+        handle = await h.report(fp, { feedbackId: `spike:${i}`, at: at(t0 + i * MIN), segments: { platform: 'web', region: 'ap-south' } });
+      }
+      await h.waitForAudit(handle!.workflowId, 'hypotheses');
+      const hyp = (await h.audit.trail(handle!.workflowId)).find((e) => e.kind === 'hypotheses');
+      const items = (hyp?.payload as { items: Array<{ id: string; evidenceRefs: string[] }> }).items;
+      expect(items.map((x) => x.id)).toEqual(['psp-outage-ap-south']);
+      expect(items[0]!.evidenceRefs).toContain('segments.regions: ap-south covers 100% of the reports, 5 of 5 in the 60 min before the anchor (match, +1.5)');
+      await h.env.client.workflow.getHandle(handle!.workflowId).executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
+    });
+  }, 240_000);
 });

@@ -49,6 +49,8 @@ const REQUIRED = [
   'issue-absorbed-segments-merge-segment-profile',
   // patched('split-any-report'), patched('split-records-moves')
   'issue-split-old-report-split-any-report',
+  // patched('segment-counts')
+  'issue-ranked-on-counts-segment-counts',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.

@@ -189,8 +189,11 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     }
     // Merged (or merging): the survivor gets them (forwardReports); a failed merge absorbs them here.
     if (s.mergedInto || merging) (s.forwardQueue ??= []).push(...valid);
-    else s.fresh += absorbOccurrences(s, valid);
+    else s.fresh += absorbOccurrences(s, valid, { counts: countSegments(valid) });
   };
+  // Ranking's chance test counts reports, not decayed weights: the profile also counts them by event
+  // time (patched: older runs keep the weights alone; asked only when a report carries segments).
+  const countSegments = (occs: readonly TOccurrence[]) => occs.some((o) => o.segments) && patched('segment-counts');
   const ignoredFields = new Set<string>();
   /** Once per run and field: a newer intake sends the same field with every report. */
   const noteIgnoredFields = (fields: string[]) => {
@@ -309,7 +312,10 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
       } finally {
         busy = false;
         merging = false;
-        if (!s.mergedInto && s.forwardQueue?.length) s.fresh += absorbOccurrences(s, s.forwardQueue.splice(0));
+        if (!s.mergedInto && s.forwardQueue?.length) {
+          const queued = s.forwardQueue.splice(0);
+          s.fresh += absorbOccurrences(s, queued, { counts: countSegments(queued) });
+        }
       }
     },
     {

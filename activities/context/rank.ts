@@ -13,7 +13,9 @@
 // region scope that covers most (>= `matchShare`) of the reports that carry that dimension, and
 // more of them than chance gives a scope holding half the traffic (`matchAlpha`, `nullShare`: 13
 // of 20 reports on Android is any issue; daily platform changes close in time then named causes
-// for incidents that had none); or an incident or known issue open at the time that is known to
+// for incidents that had none). Both count reports, each once: the profile's plain counts of the
+// `countWindowMinutes` before the anchor (rank-v4; rank-v3 fed the test decayed weights, which
+// are not numbers of reports); or an incident or known issue open at the time that is known to
 // cause the category. Never specific: time alone, and the customer tier (every issue has
 // reporters of every tier). The price of the chance test: under five reports carrying a dimension
 // (5 of 5 at 50% is 0.031) no scope is specific; one critical report needs an error code.
@@ -21,7 +23,7 @@
 // penalised and never qualifies.
 import { z } from 'zod';
 import { formatIssues, LoopwrightError } from '../../workflows/domain/errors.js';
-import { platformFamily, PROFILE_DIMENSIONS, profileShare, ZSegmentProfile, type TProfileDimension, type TSegmentProfile } from '../../workflows/domain/segments.js';
+import { countsInWindow, platformFamily, PROFILE_COUNT_SPAN_MS, PROFILE_DIMENSIONS, profileShare, ZSegmentProfile, type TProfileDimension, type TSegmentProfile } from '../../workflows/domain/segments.js';
 import { ZCategoryId } from '../../workflows/domain/triage.js';
 import { binomialUpperTail } from '../grouping/evidence-join.js';
 import { normalizeErrorCode } from '../triage/evidence.js';
@@ -29,7 +31,7 @@ import { ZContextEvent, ZSegments, type TContextEvent, type TContextEventKind, t
 
 const MINUTE_MS = 60_000;
 
-export const RANKER_VERSION = 'rank-v3';
+export const RANKER_VERSION = 'rank-v4';
 
 export const ZRankIssue = z.strictObject({
   category: ZCategoryId,
@@ -98,6 +100,13 @@ export const ZRankOptions = z.strictObject({
    * so chance is over- rather than under-estimated.
    */
   nullShare: z.number().min(0).max(1).default(0.5),
+  /**
+   * Shares and the chance test count the reports of this many minutes of event time before the
+   * anchor (the spike's reports: the playbooks' and the bench's spike window is 60 min), each once,
+   * from the profile's plain counts (`countsInWindow`). 0, or a profile without counts (older
+   * runs, or counts not complete that far back): the decayed weights, rounded, as rank-v3 did.
+   */
+  countWindowMinutes: z.number().nonnegative().max(PROFILE_COUNT_SPAN_MS / 60_000).default(60),
   logit: ZLogitWeights.default({
     base: -3,
     time: 2.5,
@@ -156,8 +165,8 @@ export function rankHypotheses(issueInput: TRankIssueInput, eventsInput: Readonl
   const opts = parseOrThrow(ZRankOptions, optsInput, 'options');
   const events = eventsInput.map((e, i) => parseOrThrow(ZContextEvent, e, `events.${i}`));
   const anchorMs = Date.parse(issue.spikeAt ?? issue.firstSeen);
-  const profile = issue.profile ?? profileFromSegments(issue);
   const listed = new Set<TProfileDimension>(issue.profile ? issue.listedDims : PROFILE_DIMENSIONS);
+  const profile = issue.profile ? countedProfile(issue.profile, listed, anchorMs, opts) : profileFromSegments(issue);
 
   const scored: Array<{ h: THypothesis; qualified: boolean; distance: number }> = [];
   for (const event of events) {
@@ -176,6 +185,21 @@ export function rankHypotheses(issueInput: TRankIssueInput, eventsInput: Readonl
 }
 
 type TOpts = z.infer<typeof ZRankOptions>;
+
+/**
+ * What the chance test counts: the plain counts of the window before the anchor (listed dimensions,
+ * named in text, are kept as given). The binomial test treats each report as one independent trial;
+ * decayed weights are fractions of reports (an hour-old report weighs 0.7), so their rounded sum
+ * is not the number of trials, and an everyday issue's older background still weighs in.
+ */
+function countedProfile(profile: TSegmentProfile, listed: ReadonlySet<TProfileDimension>, anchorMs: number, opts: TOpts): TSegmentProfile & { window?: number } {
+  if (opts.countWindowMinutes === 0) return profile;
+  const counted = countsInWindow(profile, anchorMs - opts.countWindowMinutes * MINUTE_MS, anchorMs);
+  if (!counted || counted.reports === 0) return profile;
+  const dims = { ...counted.dims };
+  for (const dim of listed) if (profile.dims[dim]) dims[dim] = profile.dims[dim];
+  return { ...counted, dims, window: opts.countWindowMinutes };
+}
 
 /** Listed segments as a profile: each listed value an equal share of its dimension. */
 function profileFromSegments(issue: TRankIssue): TSegmentProfile {
@@ -205,7 +229,7 @@ function scopeMatches(dim: TProfileDimension, reportValue: string, scope: string
   return tokensMatch(reportValue, scope);
 }
 
-function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, listed: ReadonlySet<TProfileDimension>, e: TContextEvent, anchorMs: number, opts: TOpts): { h: THypothesis; qualified: boolean; distance: number } | null {
+function scoreEvent(issue: TRankIssue, profile: TSegmentProfile & { window?: number }, listed: ReadonlySet<TProfileDimension>, e: TContextEvent, anchorMs: number, opts: TOpts): { h: THypothesis; qualified: boolean; distance: number } | null {
   const reasons: string[] = [];
   const w = opts.logit;
   const time = timeFactor(e, anchorMs, opts, reasons);
@@ -232,21 +256,23 @@ function scoreEvent(issue: TRankIssue, profile: TSegmentProfile, listed: Readonl
     const share = profileShare(profile, dim, inScope);
     const pct = `${Math.round(share * 100)}%`;
     // How surprising the coverage is: the in-scope count among the reports carrying the dimension
-    // (decayed weights, rounded) at the share a scope holds anyway. 13 of 20 reports on Android is
-    // what a random issue shows; a daily Android change close in time then explains nothing.
+    // (counted in the window; without counts, decayed weights rounded) at the share a scope holds
+    // anyway. 13 of 20 reports on Android is what a random issue shows; a daily Android change
+    // close in time then explains nothing.
     const n = Math.round(profile.dims[dim].reports);
     const k = Math.round(share * profile.dims[dim].reports);
     const chance = listed.has(dim) ? 0 : binomialUpperTail(k, n, opts.nullShare);
+    const counted = profile.window && !listed.has(dim) ? `, ${k} of ${n} in the ${profile.window} min before the anchor` : '';
     if (share >= opts.matchShare && chance > opts.matchAlpha) {
       logit += w.segmentPartial * recency;
       dimScores.push(0.5);
       partial = true;
-      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports, ${k} of ${n}: as likely as ${round(chance)} by chance at a presumed share of ${Math.round(opts.nullShare * 100)}% (> ${opts.matchAlpha}: partial, +${round(w.segmentPartial * recency)})`);
+      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports${counted || `, ${k} of ${n}`}: as likely as ${round(chance)} by chance at a presumed share of ${Math.round(opts.nullShare * 100)}% (> ${opts.matchAlpha}: partial, +${round(w.segmentPartial * recency)})`);
     } else if (share >= opts.matchShare) {
       logit += w.segmentMatch * recency;
       dimScores.push(1);
       specific = true;
-      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports (match, +${round(w.segmentMatch * recency)})`);
+      reasons.push(`segments.${dim}: ${scope.join(', ')} covers ${pct} of the reports${counted} (match, +${round(w.segmentMatch * recency)})`);
     } else if (share >= opts.contradictShare) {
       logit += w.segmentPartial * recency;
       dimScores.push(0.5);

@@ -2,7 +2,9 @@
 // OS and app version, device, region, plan, channel), their normalisation (platform families,
 // version ranges), and the bounded segment profile an issue accumulates from its reports. Ranking
 // compares a change's scope with this profile; fingerprints never include it (a crash on Android
-// and on iOS with the same code is one defect seen in two segments).
+// and on iOS with the same code is one defect seen in two segments). The profile holds decayed
+// weights (shares of the current wave, for people and the fallback) and plain counts per 5 minutes
+// of event time (what ranking's chance test counts: reports, not fractions of them).
 // Pure zod, no I/O: imported by intake, triage, the workflows and ranking alike.
 //
 // Metadata keys (FeedbackItem.metadata; CSV columns of the same name; snake_case or camelCase):
@@ -171,6 +173,34 @@ const MAX_VALUES = 20;
  */
 export const PROFILE_HALF_LIFE_MS = 2 * 3_600_000;
 
+/**
+ * Plain counts are kept per bucket of this much event time, for PROFILE_COUNT_SPAN_MS before the
+ * newest report: the longest window ranking can count over (activities/context/rank.ts
+ * `countWindowMinutes`, at most 120).
+ */
+export const PROFILE_COUNT_BUCKET_MS = 5 * 60_000;
+export const PROFILE_COUNT_SPAN_MS = 2 * 3_600_000;
+
+const ZDimCounts = z.strictObject({
+  reports: z.number().int().nonnegative(),
+  values: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+/**
+ * Plain counts of the reports per dimension and value, per bucket of event time (oldest first).
+ * `complete`: every report at or after this event time is counted; earlier ones may not be (counting
+ * began mid-issue, on a run that took the `segment-counts` patch, or the bucket aged out of the
+ * span). Null: every report of the issue since its first is counted.
+ */
+export const ZSegmentCounts = z.strictObject({
+  bucketMs: z.number().int().positive(),
+  complete: z.number().int().nullable(),
+  buckets: z.array(
+    z.strictObject({ start: z.number().int(), dims: z.partialRecord(z.enum(PROFILE_DIMENSIONS), ZDimCounts) }),
+  ),
+});
+export type TSegmentCounts = z.infer<typeof ZSegmentCounts>;
+
 export const ZSegmentProfile = z.strictObject({
   /** Reports folded in (a plain count, never decayed). */
   reports: z.number().int().nonnegative(),
@@ -181,6 +211,8 @@ export const ZSegmentProfile = z.strictObject({
     z.enum(PROFILE_DIMENSIONS),
     z.strictObject({ reports: z.number().nonnegative(), values: z.record(z.string(), z.number().nonnegative()) }),
   ),
+  /** Plain counts by event time; absent in profiles from before them (then ranking uses the weights). */
+  counts: ZSegmentCounts.optional(),
 });
 export type TSegmentProfile = z.infer<typeof ZSegmentProfile>;
 
@@ -207,13 +239,22 @@ export function profileTokens(seg: TSegmentValues): Partial<Record<TProfileDimen
  * Folds one report's segments in; returns a new profile. Bounded: at most 20 values per dimension.
  * With `at` (the report's event time) older weights decay by PROFILE_HALF_LIFE_MS, and a report
  * older than the profile counts with its own decayed weight, so the result does not depend on the
- * order reports arrive in.
+ * order reports arrive in. With `at` and `opts.counts` (default true; the IssueWorkflow passes its
+ * `segment-counts` patch) the report is also counted in its bucket (`countReport`).
  */
 export function addToSegmentProfile(
   profile: TSegmentProfile,
   seg: TSegmentValues | undefined,
   at?: number,
+  opts: { counts?: boolean } = {},
 ): TSegmentProfile {
+  const weighed = addWeights(profile, seg, at);
+  if (at === undefined || opts.counts === false || !seg) return weighed;
+  const counts = countReport(profile, seg, at);
+  return counts ? { ...weighed, counts } : weighed;
+}
+
+function addWeights(profile: TSegmentProfile, seg: TSegmentValues | undefined, at?: number): TSegmentProfile {
   let decay = 1;
   let weight = 1;
   let nextAt = profile.at ?? null;
@@ -235,7 +276,12 @@ export function addToSegmentProfile(
             values: Object.fromEntries(Object.entries(d.values).map(([k, v]) => [k, v * decay])),
           };
   }
-  const next: TSegmentProfile = { reports: profile.reports + 1, ...(nextAt === null ? {} : { at: nextAt }), dims };
+  const next: TSegmentProfile = {
+    reports: profile.reports + 1,
+    ...(nextAt === null ? {} : { at: nextAt }),
+    dims,
+    ...(profile.counts ? { counts: profile.counts } : {}),
+  };
   if (!seg) return next;
   for (const [dim, tokens] of Object.entries(profileTokens(seg)) as Array<[TProfileDimension, string[]]>) {
     const cur = next.dims[dim] ?? { reports: 0, values: {} };
@@ -261,4 +307,130 @@ export function profileShare(
   let n = 0;
   for (const [v, c] of Object.entries(d.values)) if (match(v)) n += c;
   return Math.min(1, n / d.reports);
+}
+
+// ── Plain counts by event time ──────────────────────────────────────────────────────────────
+
+type TDimCounts = z.infer<typeof ZDimCounts>;
+type TBucket = TSegmentCounts['buckets'][number];
+
+/** Keeps the 20 most frequent values of a dimension (the dimension's report count stays exact). */
+function capValues(d: TDimCounts): TDimCounts {
+  const entries = Object.entries(d.values);
+  if (entries.length <= MAX_VALUES) return d;
+  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return { reports: d.reports, values: Object.fromEntries(entries.slice(0, MAX_VALUES)) };
+}
+
+function addToBucket(b: TBucket, tokens: Partial<Record<TProfileDimension, string[]>>, times = 1): TBucket {
+  const dims = { ...b.dims };
+  for (const [dim, ts] of Object.entries(tokens) as Array<[TProfileDimension, string[]]>) {
+    const cur = dims[dim] ?? { reports: 0, values: {} };
+    const values = { ...cur.values };
+    for (const t of ts) values[t] = (values[t] ?? 0) + times;
+    dims[dim] = capValues({ reports: cur.reports + times, values });
+  }
+  return { start: b.start, dims };
+}
+
+/** Drops the buckets that ended PROFILE_COUNT_SPAN_MS before `newest`; `complete` moves past them. */
+function pruneCounts(c: TSegmentCounts, newest: number): TSegmentCounts {
+  const keepFrom = newest - PROFILE_COUNT_SPAN_MS;
+  const dropped = c.buckets.filter((b) => b.start + c.bucketMs <= keepFrom);
+  if (dropped.length === 0) return c;
+  const end = dropped[dropped.length - 1]!.start + c.bucketMs;
+  return {
+    bucketMs: c.bucketMs,
+    complete: c.complete === null ? end : Math.max(c.complete, end),
+    buckets: c.buckets.filter((b) => b.start + c.bucketMs > keepFrom),
+  };
+}
+
+/**
+ * The profile's counts with one report at `at` added (undefined when it carries no dimension, or
+ * is too old to be kept). A profile that already weighed reports without counting them starts its
+ * counts `complete` from this report on: a window reaching before it is not counted in full.
+ */
+export function countReport(profile: TSegmentProfile, seg: TSegmentValues, at: number): TSegmentCounts | undefined {
+  const tokens = profileTokens(seg);
+  if (Object.keys(tokens).length === 0) return profile.counts;
+  const uncounted = !profile.counts && Object.keys(profile.dims).length > 0;
+  const c: TSegmentCounts = profile.counts ?? {
+    bucketMs: PROFILE_COUNT_BUCKET_MS,
+    // The newest report weighed so far is not counted either (it may be later than this one).
+    complete: uncounted ? Math.max(at, (profile.at ?? at - 1) + 1) : null,
+    buckets: [],
+  };
+  const newest = Math.max(at, profile.at ?? at);
+  if (at + PROFILE_COUNT_SPAN_MS < newest) return profile.counts;
+  const start = Math.floor(at / c.bucketMs) * c.bucketMs;
+  const buckets = [...c.buckets];
+  const i = buckets.findIndex((b) => b.start >= start);
+  if (i >= 0 && buckets[i]!.start === start) buckets[i] = addToBucket(buckets[i]!, tokens);
+  else buckets.splice(i < 0 ? buckets.length : i, 0, addToBucket({ start, dims: {} }, tokens));
+  return pruneCounts({ ...c, buckets }, newest);
+}
+
+/**
+ * Plain counts of the reports in [from, to] of event time (whole buckets: up to one bucket more at
+ * each end), as a profile whose weights are counts; undefined when the profile has no counts or
+ * the window reaches before they are complete (then only the decayed weights describe it).
+ */
+export function countsInWindow(profile: TSegmentProfile, from: number, to: number): TSegmentProfile | undefined {
+  const c = profile.counts;
+  if (!c) return undefined;
+  const first = Math.floor(from / c.bucketMs) * c.bucketMs;
+  if (c.complete !== null && c.complete > first) return undefined;
+  let sum: TBucket = { start: first, dims: {} };
+  for (const b of c.buckets) {
+    if (b.start + c.bucketMs <= from || b.start > to) continue;
+    const dims = { ...sum.dims };
+    for (const [dim, d] of Object.entries(b.dims) as Array<[TProfileDimension, TDimCounts]>) {
+      const cur = dims[dim] ?? { reports: 0, values: {} };
+      const values = { ...cur.values };
+      for (const [v, n] of Object.entries(d.values)) values[v] = (values[v] ?? 0) + n;
+      dims[dim] = { reports: cur.reports + d.reports, values };
+    }
+    sum = { start: first, dims };
+  }
+  const reports = Math.max(0, ...Object.values(sum.dims).map((d) => d.reports));
+  return { reports, dims: sum.dims };
+}
+
+/**
+ * Two profiles' counts as one (a merge): buckets of the same start add up; complete from the later
+ * of the two. A side that weighed reports without counting them leaves the result incomplete up to
+ * the newest report. Undefined when neither side counts.
+ */
+export function mergeSegmentCounts(a: TSegmentProfile, b: TSegmentProfile): TSegmentCounts | undefined {
+  if (!a.counts && !b.counts) return undefined;
+  const newest = Math.max(a.at ?? -Infinity, b.at ?? -Infinity);
+  const bucketMs = (a.counts ?? b.counts)!.bucketMs;
+  let complete: number | null = null;
+  const byStart = new Map<number, TBucket>();
+  for (const p of [a, b]) {
+    if (!p.counts) {
+      if (Object.keys(p.dims).length > 0) complete = Math.max(complete ?? -Infinity, newest + 1);
+      continue;
+    }
+    if (p.counts.complete !== null) complete = Math.max(complete ?? -Infinity, p.counts.complete);
+    for (const bucket of p.counts.buckets) {
+      let cur = byStart.get(bucket.start) ?? { start: bucket.start, dims: {} };
+      for (const [dim, d] of Object.entries(bucket.dims) as Array<[TProfileDimension, TDimCounts]>) {
+        const dims = { ...cur.dims };
+        const into = dims[dim] ?? { reports: 0, values: {} };
+        const values = { ...into.values };
+        for (const [v, n] of Object.entries(d.values)) values[v] = (values[v] ?? 0) + n;
+        dims[dim] = capValues({ reports: into.reports + d.reports, values });
+        cur = { start: cur.start, dims };
+      }
+      byStart.set(bucket.start, cur);
+    }
+  }
+  const merged: TSegmentCounts = {
+    bucketMs,
+    complete: complete === null || !Number.isFinite(complete) ? null : complete,
+    buckets: [...byStart.values()].sort((x, y) => x.start - y.start),
+  };
+  return Number.isFinite(newest) ? pruneCounts(merged, newest) : merged;
 }

@@ -10,7 +10,12 @@
 // remembers its id (`tickets`), else twice (said by `approximate`).
 // Must not: import anything that does I/O (workflow code runs it).
 import type { TIssueStatsState } from '../domain/issue-stats.js';
-import { PROFILE_HALF_LIFE_MS, type TProfileDimension, type TSegmentProfile } from '../domain/segments.js';
+import {
+  mergeSegmentCounts,
+  PROFILE_HALF_LIFE_MS,
+  type TProfileDimension,
+  type TSegmentProfile,
+} from '../domain/segments.js';
 import type { TEvidence } from '../domain/triage.js';
 import type { TAbsorbedIssue, TOccurrence, TSplitCommand } from '../messages.js';
 import type { TCarriedIssueState } from './state.js';
@@ -249,7 +254,9 @@ export function mergeSegmentProfiles(a: TSegmentProfile | undefined, b: TSegment
     entries.sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
     dims[dim] = { reports: d.reports, values: Object.fromEntries(entries.slice(0, MAX_SEGMENT_VALUES)) };
   }
-  return { reports: a.reports + b.reports, ...(at === null ? {} : { at }), dims };
+  // Plain counts (segment-counts) add bucket by bucket; they exist only in runs that took that patch.
+  const counts = mergeSegmentCounts(a, b);
+  return { reports: a.reports + b.reports, ...(at === null ? {} : { at }), dims, ...(counts ? { counts } : {}) };
 }
 
 /** Folds an absorbed issue into the survivor; returns how many reports it added (0 for a repeated signal). */

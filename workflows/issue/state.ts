@@ -152,8 +152,15 @@ export function initialIssueState(fp: TFingerprint): TCarriedIssueState {
   };
 }
 
-/** Folds a batch of occurrences in; returns how many were new (duplicates by feedback id count once). */
-export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurrence[]): number {
+/**
+ * Folds a batch of occurrences in; returns how many were new (duplicates by feedback id count once).
+ * `counts`: the segment profile also counts reports by event time (patched segment-counts).
+ */
+export function absorbOccurrences(
+  s: TCarriedIssueState,
+  occs: readonly TOccurrence[],
+  opts: { counts?: boolean } = {},
+): number {
   const known = new Set(s.stats.tickets);
   const fresh: TOccurrence[] = [];
   for (const o of occs) {
@@ -181,6 +188,7 @@ export function absorbOccurrences(s: TCarriedIssueState, occs: readonly TOccurre
       s.segmentProfile ?? createSegmentProfile(),
       occ.segments,
       Date.parse(occ.at),
+      { counts: opts.counts === true },
     );
     s.confidenceSum += occ.confidence;
     s.confidenceCount += 1;
@@ -208,6 +216,12 @@ export function meanConfidence(s: TCarriedIssueState): number {
 export function recordStep(s: TCarriedIssueState, outcome: TStepOutcome): void {
   s.steps.push(outcome);
   if (s.steps.length > MAX_STEP_OUTCOMES) s.steps.splice(0, s.steps.length - MAX_STEP_OUTCOMES);
+}
+
+/** The profile as people read it (shares per value); its counts by event time are for ranking. */
+function shares(p: TSegmentProfile): TSegmentProfile {
+  const { counts: _counts, ...rest } = p;
+  return rest;
 }
 
 export function issueView(
@@ -240,6 +254,6 @@ export function issueView(
     ...(s.mergedInto ? { mergedInto: s.mergedInto.into } : {}),
     ...(s.mergedFrom?.length ? { mergedFrom: s.mergedFrom } : {}),
     ...(s.splitInto?.length ? { splitInto: s.splitInto } : {}),
-    ...(s.segmentProfile ? { segments: s.segmentProfile } : {}),
+    ...(s.segmentProfile ? { segments: shares(s.segmentProfile) } : {}),
   };
 }
