@@ -22,7 +22,8 @@ import { createTriagePipeline } from '../activities/triage/pipeline.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
 import { createHttpApp } from '../worker/http/app.js';
 import { createErrorHandler } from '../worker/http/errors.js';
-import { attachRouteSchemas } from '../worker/http/openapi.js';
+import { answer, answers, useZodCompilers } from '../worker/http/openapi.js';
+import { ZHealth, ZReady } from '../worker/http/schemas.js';
 import { startFakeOpenAi } from './fakes/openai.js';
 import { OFFLINE, startOfflineHttpApp, type OfflineHttpApp } from './helpers/offline-http-app.js';
 
@@ -325,17 +326,18 @@ describe("an upstream's refusal through /v1/classify", () => {
 describe('fastify serialises through the documented response schemas', () => {
   it('a handler whose answer drifts from its schema answers 500; fields outside the schema are not sent', async () => {
     const f = Fastify();
-    attachRouteSchemas(f);
+    useZodCompilers(f);
     f.setErrorHandler(createErrorHandler(1024));
-    let answer: unknown = { status: 'fine' };
-    f.get('/healthz', async () => answer);
-    f.get('/readyz', async (_req, reply) => reply.code(503).send({ status: 'unavailable', checks: { temporal: 'unreachable', audit: 'ok' }, secret: 'internal detail' }));
+    let health: unknown = { status: 'fine' };
+    // The routes' own schemas, as app.ts gives them.
+    f.get('/healthz', { schema: { response: answers({ 200: answer('alive', ZHealth) }) } }, async () => health);
+    f.get('/readyz', { schema: { response: answers({ 503: answer('not ready', ZReady) }) } }, async (_req, reply) => reply.code(503).send({ status: 'unavailable', checks: { temporal: 'unreachable', audit: 'ok' }, secret: 'internal detail' }));
     const base2 = await f.listen({ port: 0, host: '127.0.0.1' });
     try {
       const drifted = await fetch(`${base2}/healthz`);
       expect(drifted.status).toBe(500);
       expect(await drifted.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
-      answer = { status: 'ok' };
+      health = { status: 'ok' };
       expect(await (await fetch(`${base2}/healthz`)).json()).toEqual({ status: 'ok' });
       const ready = await fetch(`${base2}/readyz`);
       expect(ready.status).toBe(503);

@@ -8,6 +8,7 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
 import type { SlackPort } from '../../activities/adapters/slack/slack-adapter.js';
@@ -17,9 +18,10 @@ import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import type { TLoadedPolicy } from '../../policies/loader.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
+import { ZTriageResult } from '../../workflows/domain/triage.js';
 import { createDecisionSubmitter, describeDecision, ZDecisionBody } from './approvals.js';
-import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery } from '../issues.js';
-import { createCommandSubmitter, OPERATOR_COMMANDS } from './operator-commands.js';
+import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery, ZIssueListQuery, ZIssuePage } from '../issues.js';
+import { createCommandSubmitter, OPERATOR_COMMAND_DOCS, OPERATOR_COMMANDS } from './operator-commands.js';
 import { createSlashCommands } from './slack-commands.js';
 import { createIssueShortcut, parseShortcutInteraction } from './slack-shortcut.js';
 import { CLI_USER_AGENT } from '../commands/types.js';
@@ -27,13 +29,26 @@ import { createBearerAuth, type TApiPrincipal, type TApiToken } from './auth.js'
 import { registerCodecRoutes, type CodecEndpointConfig } from './codec.js';
 import { registerBrainRoutes, type BrainHttpDeps } from './brain.js';
 import { createErrorHandler, errorBody, fieldErrors } from './errors.js';
-import { attachRouteSchemas, buildOpenApi } from './openapi.js';
+import { answer, answers, E400, E401, E401_SIGNED, E403, E404, E409, E413, E415, E503, errorAnswer, FORM_TYPE, JSON_BODY_ERRORS, parsedByHandler, registerOpenApi, SECURITY, type TAnswer, useZodCompilers } from './openapi.js';
 import { registerDocsRoutes } from './docs.js';
-import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFailureCause, startFeedbackWorkflow, summarizeIntake, type TIntakeResult } from './intake.js';
+import { applyIdempotencyKey, batchStatus, intakeItems, itemDigest, SIGNED_SOURCES, splitBody, startedDigest, startFailureCause, startFeedbackWorkflow, summarizeIntake, ZFeedbackBody, type TIntakeResult } from './intake.js';
 import { createMetrics, type LoopwrightMetrics } from './metrics.js';
 import { REDACT_PATHS } from '../logging.js';
 import { loadForecast, registerOutcomeRoutes } from './predict.js';
 import type { OutcomePredictor } from '../../activities/outcome/predictor.js';
+import {
+  ZDecisionResponse,
+  ZHealth,
+  ZIntakeAccepted,
+  ZIntakeBatch,
+  ZIntakeError,
+  ZIssueDetail,
+  ZOpenApiDocument,
+  ZReady,
+  ZSlackEphemeral,
+  ZSlackModalErrors,
+  ZZendeskIgnored,
+} from './schemas.js';
 import { createSlackInteractions, parseInteraction, reasonErrors } from './slack.js';
 import { formFields, ZSlackCommandForm, ZSlackInteractionForm } from './slack-forms.js';
 import { createPreviewClickHandler, registerRehearseRoutes } from './rehearse.js';
@@ -156,8 +171,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       return id && REQUEST_ID.test(id) ? id : randomUUID();
     },
   });
-  // Before any route: every route gets its documented response schemas (openapi.ts), and is listed.
-  const routes = attachRouteSchemas(app);
+  // Before any route: the zod compilers, and (API role) the document of every route registered from here on.
+  useZodCompilers(app);
+  // The worker role (surface 'ops') serves health, readiness and metrics only: no API, so no API document.
+  if (deps.config.surface !== 'ops') await registerOpenApi(app, '1');
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -180,9 +197,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     metrics.observeRequest(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const ops = { tags: ['operations'], security: SECURITY.none };
+  app.get('/healthz', { schema: { summary: 'Liveness', ...ops, response: answers({ 200: answer('The process serves requests', ZHealth) }) } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  const readiness = { summary: 'Readiness: Temporal and the audit store answer', ...ops, response: answers({ 200: answer('Both dependencies answered', ZReady), 503: answer('A dependency did not answer in time', ZReady) }) };
+  app.get('/readyz', { schema: readiness }, async (_req, reply) => {
     const check = async (fn: () => Promise<unknown>): Promise<'ok' | 'unreachable'> => {
       try {
         await withTimeout(fn(), readyTimeout);
@@ -200,17 +219,21 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   });
 
   const metricsAuth = deps.config.metricsToken ? createBearerAuth([deps.config.metricsToken]) : null;
-  app.get('/metrics', async (req, reply) => {
+  const metricsDoc = {
+    summary: 'Prometheus metrics (bearer METRICS_TOKEN when configured)',
+    tags: ['operations'],
+    security: SECURITY.optionalBearer,
+    response: answers({ 200: answer('Prometheus text exposition format', z.string(), 'text/plain; version=0.0.4'), 401: E401 }),
+  };
+  app.get('/metrics', { schema: metricsDoc }, async (req, reply) => {
     metricsAuth?.check(req.headers.authorization);
     return reply.type(metrics.contentType).send(await metrics.scrape());
   });
 
-  // The worker role (surface 'ops') serves health, readiness and metrics only: no API, so no API document.
   if (deps.config.surface === 'ops') return app;
 
   // Every route the app registers (here and in plugins) is described at /openapi.json.
-  let openApi: Record<string, unknown> | undefined;
-  app.get('/openapi.json', async () => (openApi ??= buildOpenApi(routes, '1')));
+  app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3.1)', ...ops, response: answers({ 200: answer('The OpenAPI 3.1 document', ZOpenApiDocument) }) } }, async () => app.swagger());
   await registerDocsRoutes(app);
   const auth = createBearerAuth(deps.config.apiTokens);
 
@@ -225,7 +248,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // A human decision on a step waiting for approval, as the token's principal (never as someone
     // named in the request). 200: what the workflow recorded; 409: refused (audited); 503: unreachable.
     const decisions = createDecisionSubmitter({ client: deps.temporal.client, audit: deps.audit, policy: deps.policy, log: app.log });
-    api.post<{ Params: { workflowId: string; stepId: string } }>('/v1/issues/:workflowId/steps/:stepId/decision', async (req, reply) => {
+    const decisionDoc = {
+      summary: "Approve or reject a step waiting for approval, as the token's principal",
+      tags: ['issues'],
+      body: ZDecisionBody,
+      response: answers({ 200: answer('What the workflow recorded', ZDecisionResponse), ...JSON_BODY_ERRORS, 401: E401, 403: E403, 409: E409, 503: E503 }),
+    };
+    // The principal is checked before the body (403 before 400): the handler parses.
+    api.post<{ Params: { workflowId: string; stepId: string } }>('/v1/issues/:workflowId/steps/:stepId/decision', parsedByHandler(decisionDoc), async (req, reply) => {
       const attemptedAt = clock();
       if (!req.principal) throw new LoopwrightError('forbidden', 'this API token is not bound to an approver (API_TOKENS entry U…:Name:TOKEN)');
       const body = ZDecisionBody.safeParse(req.body);
@@ -251,9 +281,20 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     });
 
     // ── The issue console: list, detail, and operator commands through the workflow's Updates ──
-    api.get('/v1/issues', async (req) => listIssues(deps.temporal.client, parseIssueListQuery(req.query)));
+    const listDoc = {
+      summary: 'Issues with titles, filtered, sorted by severity → reports → age, paged',
+      tags: ['issues'],
+      querystring: ZIssueListQuery,
+      response: answers({ 200: answer('One page of issues', ZIssuePage), 400: E400, 401: E401, 503: E503 }),
+    };
+    api.get('/v1/issues', parsedByHandler(listDoc), async (req) => listIssues(deps.temporal.client, parseIssueListQuery(req.query)));
 
-    api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId', async (req) => {
+    const issueDoc = {
+      summary: 'One issue: state, why its reports were grouped, timeline, links, outlook (predicted outcome and timeliness risk, time to resolution)',
+      tags: ['issues'],
+      response: answers({ 200: answer('The issue', ZIssueDetail), 400: errorAnswer('Not an issue id (issue:<category>.<12 hex>)'), 401: E401, 404: E404, 503: E503 }),
+    };
+    api.get<{ Params: { workflowId: string } }>('/v1/issues/:workflowId', { schema: issueDoc }, async (req) => {
       const detail = await getIssue(deps.temporal.client, issueIdFrom(req.params.workflowId), deps.links ?? {});
       // The predicted outcome (with timeliness risk) and the time-to-resolution forecast, in words.
       return { ...detail, outlook: issueOutlook(detail.state, await loadForecast(deps.audit, detail.id, clock())) };
@@ -263,7 +304,9 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // audited (operator-commands.ts). 200: what the workflow recorded; 400/403/404/409: refused.
     const commands = createCommandSubmitter({ client: deps.temporal.client, audit: deps.audit, log: app.log });
     for (const verb of OPERATOR_COMMANDS) {
-      api.post<{ Params: { workflowId: string } }>(`/v1/issues/:workflowId/${verb}`, async (req, reply) => {
+      const { summary, body, result } = OPERATOR_COMMAND_DOCS[verb];
+      const commandDoc = { summary, tags: ['issues'], body, response: answers({ 200: answer('What the workflow recorded', result), ...JSON_BODY_ERRORS, 401: E401, 403: E403, 404: E404, 409: E409, 503: E503 }) };
+      api.post<{ Params: { workflowId: string } }>(`/v1/issues/:workflowId/${verb}`, parsedByHandler(commandDoc), async (req, reply) => {
         const attemptedAt = clock();
         const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
         const outcome = await commands.submit({
@@ -283,7 +326,26 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       });
     }
 
-    api.post('/v1/feedback', async (req, reply) => {
+    const feedbackDoc = {
+      summary: 'Submit one feedback item (or a batch under `items`); starts one FeedbackWorkflow per item',
+      description:
+        'A batch answers 202 when every item was accepted, 207 when some were, 400 when none was valid and 503 when none could be started. `Idempotency-Key` applies to single items only (batch items are keyed by their externalId).',
+      tags: ['intake'],
+      headers: z.object({ 'idempotency-key': z.string().optional().meta({ description: 'Makes a retried single item a duplicate of the first; reusing it for a different item is refused with 422' }) }),
+      body: ZFeedbackBody,
+      response: answers({
+        202: answer('Accepted: the workflow started (or already existed); for a batch, per-item results', z.union([ZIntakeAccepted, ZIntakeBatch])),
+        207: answer('Batch partly accepted: per-item results', ZIntakeBatch),
+        400: answer('Invalid item (or no valid item in the batch)', ZIntakeError),
+        401: E401,
+        413: E413,
+        415: E415,
+        422: answer('Idempotency-Key already used for a different item', ZIntakeError),
+        503: answer('Temporal unavailable: nothing was started; retry', ZIntakeError),
+      }),
+    };
+    // Intake answers per batch item (202/207/400/503): the handler parses.
+    api.post('/v1/feedback', parsedByHandler(feedbackDoc), async (req, reply) => {
       const split = splitBody(req.body);
       const { batch } = split;
       const idempotencyKey = req.headers['idempotency-key'];
@@ -327,7 +389,22 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     await registerOutcomeRoutes(api, { ...(deps.outcome ? { predictor: deps.outcome } : {}), audit: deps.audit, clock });
     if (deps.brain) await registerBrainRoutes(api, { ...deps.brain, audit: deps.audit, clock });
 
-    api.post('/v1/classify', async (req) => {
+    const classifyDoc = {
+      summary: 'Triage one item synchronously (nothing is started)',
+      description: '`source`, `externalId` and `receivedAt` may be left out.',
+      tags: ['intake'],
+      body: ZFeedbackItem.partial({ source: true, externalId: true, receivedAt: true }),
+      response: answers({
+        200: answer('The triage result (masked text, classification, severity, fragments)', ZTriageResult),
+        ...JSON_BODY_ERRORS,
+        401: E401,
+        429: errorAnswer("The LLM classifier's provider is rate limiting (`Retry-After` passed on)"),
+        502: errorAnswer('The LLM classifier was refused by its provider'),
+        503: errorAnswer("The LLM classifier's provider is unreachable; retry"),
+      }),
+    };
+    // The handler fills the fields only intake needs before parsing.
+    api.post('/v1/classify', parsedByHandler(classifyDoc), async (req) => {
       const raw = req.body;
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
         throw new LoopwrightError('invalid_input', 'request body must be a feedback item object', { details: { fields: [{ path: '(root)', message: 'expected an object' }] } });
@@ -350,7 +427,24 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     await app.register(async (hooks) => {
       hooks.removeContentTypeParser('application/json');
       hooks.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-      hooks.post('/webhooks/zendesk', async (req, reply) => {
+      const zendeskDoc = {
+        summary: 'Zendesk webhook: a ticket becomes a feedback item',
+        tags: ['webhooks'],
+        security: SECURITY.none,
+        headers: z.object({
+          'x-zendesk-webhook-signature': z.string().meta({ description: 'base64(HMAC-SHA256(secret, timestamp + raw body))' }),
+          'x-zendesk-webhook-signature-timestamp': z.string().meta({ description: 'When Zendesk signed the request' }),
+        }),
+        body: z.record(z.string(), z.unknown()).meta({ description: "The webhook's JSON payload as configured in Zendesk (ticket id, subject, description, requester…)" }),
+        response: answers({
+          200: answer('Not feedback (e.g. an agent comment): ignored', ZZendeskIgnored),
+          202: answer('The FeedbackWorkflow started (or already existed)', ZIntakeAccepted),
+          ...JSON_BODY_ERRORS,
+          401: E401_SIGNED,
+          503: E503,
+        }),
+      };
+      hooks.post('/webhooks/zendesk', parsedByHandler(zendeskDoc), async (req, reply) => {
         const raw = typeof req.body === 'string' ? req.body : '';
         const header = (name: string): string | undefined => {
           const v = req.headers[name];
@@ -390,6 +484,21 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
 
   const slackSecret = deps.config.slackSigningSecret;
   const tokenSecret = deps.config.approvalTokenSecret;
+  /** A Slack route's documentation: signed, form-encoded, its body parsed by the handler after the signature check. */
+  const slackRoute = (doc: { summary: string; description: string; body: z.ZodType; ok: TAnswer }) =>
+    parsedByHandler({
+      summary: doc.summary,
+      description: doc.description,
+      tags: ['slack'],
+      security: SECURITY.none,
+      headers: z.object({
+        'x-slack-signature': z.string().meta({ description: 'v0=HMAC-SHA256(signing secret, "v0:<timestamp>:<raw body>")' }),
+        'x-slack-request-timestamp': z.string().meta({ description: 'Unix seconds; older than 5 minutes is refused' }),
+      }),
+      consumes: [FORM_TYPE],
+      body: doc.body,
+      response: answers({ 200: doc.ok, 400: E400, 401: E401_SIGNED, 413: E413, 415: E415 }),
+    });
   /** The raw form body of a Slack request whose signature (signing secret, timestamp window) holds; 401 otherwise. */
   const verifiedSlackBody = (req: { body: unknown; headers: Record<string, string | string[] | undefined> }, secret: string): string => {
     const raw = typeof req.body === 'string' ? req.body : '';
@@ -413,7 +522,13 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     });
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-      hooks.post('/slack/commands', async (req, reply) => {
+      const commandDoc = slackRoute({
+        summary: 'The /loopwright slash command: snooze, close, reclassify, merge, split',
+        description: 'Answered at once, ephemerally; the result follows through `response_url`.',
+        body: ZSlackCommandForm,
+        ok: answer('The acknowledgement shown to the caller only', ZSlackEphemeral),
+      });
+      hooks.post('/slack/commands', commandDoc, async (req, reply) => {
         const raw = verifiedSlackBody(req, slackSecret);
         const form = ZSlackCommandForm.safeParse(formFields(raw));
         if (!form.success) throw new LoopwrightError('invalid_input', 'invalid slash command form', { details: { fields: fieldErrors(form.error.issues) } });
@@ -463,7 +578,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     });
     await app.register(async (hooks) => {
       hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-      hooks.post('/slack/interactions', async (req, reply) => {
+      const interactionDoc = slackRoute({
+        summary: 'Slack interactivity: Approve, Reject (reason modal) and its submission, Preview, and the "Act on this issue…" message shortcut (loopwright_issue) with its modal',
+        description:
+          'Acknowledged at once with an empty 200; a blank Reject reason, or a shortcut modal missing a field its action needs, answers `response_action: errors` to keep the modal open.',
+        body: ZSlackInteractionForm,
+        ok: answer('Acknowledged: empty, or the modal errors', ZSlackModalErrors),
+      });
+      hooks.post('/slack/interactions', interactionDoc, async (req, reply) => {
         const raw = verifiedSlackBody(req, slackSecret);
         const form = ZSlackInteractionForm.safeParse(formFields(raw));
         if (!form.success) throw new LoopwrightError('invalid_input', 'invalid interaction form', { details: { fields: fieldErrors(form.error.issues) } });

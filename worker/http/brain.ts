@@ -16,6 +16,9 @@ import { promoteTheme } from '../brain/promote.js';
 import type { TReloadResult } from '../brain/reloadable-pipeline.js';
 import { DEFAULT_REVIEW_BELOW, labelMessage, listReviewQueue } from '../brain/review.js';
 import { fieldErrors } from './errors.js';
+import { answer, answers, E400, E401, E403, E404, errorAnswer, JSON_BODY_ERRORS, parsedByHandler } from './openapi.js';
+import { ZLabelResult, ZPromoteResult, ZReviewQueue, ZThemes } from './schemas.js';
+import { ZModelReloadedPayload } from '../../activities/audit/events.js';
 
 export interface BrainHttpDeps {
   grouping: GroupingStore;
@@ -47,13 +50,22 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
     return p;
   };
 
-  api.get('/v1/themes', async (req) => {
+  const tags = ['brain'];
+  const themesDoc = { summary: 'Emerging themes of unclassified messages', tags, querystring: ZListQuery, response: answers({ 200: answer('Themes, newest activity first', ZThemes), 400: E400, 401: E401 }) };
+  api.get('/v1/themes', parsedByHandler(themesDoc), async (req) => {
     const q = parse(ZListQuery, req.query, 'query');
     const themes = describeThemes(await deps.grouping.groups('theme'), await deps.grouping.members('theme', null), { now: clock(), days: q.days }).slice(0, q.limit);
     return { themes };
   });
 
-  api.post<{ Params: { themeId: string } }>('/v1/themes/:themeId/promote', async (req, reply) => {
+  const promoteDoc = {
+    summary: 'Promote a theme to a taxonomy category proposal',
+    tags,
+    body: ZPromote,
+    response: answers({ 201: answer('The new taxonomy version was written', ZPromoteResult), ...JSON_BODY_ERRORS, 401: E401, 403: E403, 404: E404, 409: errorAnswer('The theme was already promoted') }),
+  };
+  // The principal is checked before the body (403 before 400): the handlers parse.
+  api.post<{ Params: { themeId: string } }>('/v1/themes/:themeId/promote', parsedByHandler(promoteDoc), async (req, reply) => {
     const reviewer = principalOf(req.principal);
     const body = parse(ZPromote, req.body, 'promotion');
     const result = await promoteTheme(
@@ -71,12 +83,19 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
     return reply.code(201).send(result);
   });
 
-  api.get('/v1/review', async (req) => {
+  const reviewDoc = { summary: 'Messages waiting for a human label', tags, querystring: ZListQuery, response: answers({ 200: answer('Newest first', ZReviewQueue), 400: E400, 401: E401 }) };
+  api.get('/v1/review', parsedByHandler(reviewDoc), async (req) => {
     const q = parse(ZListQuery, req.query, 'query');
     return { items: await listReviewQueue(deps.audit, { below: q.below, limit: q.limit }) };
   });
 
-  api.post<{ Params: { workflowId: string } }>('/v1/review/:workflowId', async (req, reply) => {
+  const labelDoc = {
+    summary: "Label a message, as the token's principal",
+    tags,
+    body: ZLabel,
+    response: answers({ 201: answer('The label was recorded', ZLabelResult), ...JSON_BODY_ERRORS, 401: E401, 403: E403, 404: errorAnswer('No classified message with this id') }),
+  };
+  api.post<{ Params: { workflowId: string } }>('/v1/review/:workflowId', parsedByHandler(labelDoc), async (req, reply) => {
     const reviewer = principalOf(req.principal);
     const body = parse(ZLabel, req.body, 'label');
     const result = await labelMessage(
@@ -86,7 +105,12 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
     return reply.code(201).send(result);
   });
 
-  api.post('/v1/model/reload', async (req) => {
+  const reloadDoc = {
+    summary: 'Retrain and reload the classifier from taxonomy + labeled data',
+    tags,
+    response: answers({ 200: answer('The model now serving', ZModelReloadedPayload), 401: E401, 500: errorAnswer('This process runs no classifier to reload') }),
+  };
+  api.post('/v1/model/reload', { schema: reloadDoc }, async (req) => {
     if (!deps.reload) throw new LoopwrightError('invalid_config', 'this process runs no classifier to reload', { retryable: false });
     const result = await deps.reload();
     await deps.audit.append({

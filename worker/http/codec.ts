@@ -19,6 +19,8 @@ import { z } from 'zod';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { createBearerAuth } from './auth.js';
 import { fieldErrors } from './errors.js';
+import { answer, answers, E401, E413, E415, errorAnswer, FORM_TYPE, JSON_BODY_ERRORS, JSON_TYPE, noBody, parsedByHandler, SECURITY } from './openapi.js';
+import { ZCodecSession } from './schemas.js';
 
 export interface CodecEndpointConfig {
   codec: PayloadCodec;
@@ -117,8 +119,11 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
       }
     });
 
+    const tags = ['codec'];
+    const forbidden = errorAnswer('Origin not allowed');
+    const preflight = { summary: 'CORS preflight', tags, security: SECURITY.none, response: answers({ 204: noBody('Allowed methods and headers'), 403: forbidden }) };
     for (const route of ['/codec/encode', '/codec/decode', '/codec/session']) {
-      scope.options(route, async (_req, reply) =>
+      scope.options(route, { schema: preflight }, async (_req, reply) =>
         reply.code(204).headers({ 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': ALLOWED_HEADERS, 'access-control-max-age': '600' }).send(),
       );
     }
@@ -136,18 +141,36 @@ export async function registerCodecRoutes(app: FastifyInstance, cfg: CodecEndpoi
       }
       return { payloads: out.map(toJson) };
     };
-    scope.post('/codec/encode', handler('encode'));
-    scope.post('/codec/decode', handler('decode'));
+    const codecDoc = (op: 'encode' | 'decode') => ({
+      summary: `Payload codec: ${op}`,
+      tags,
+      security: SECURITY.codec,
+      headers: z.object({ 'x-namespace': z.string().optional().meta({ description: 'The namespace the payloads belong to (when the endpoint serves only some)' }) }),
+      body: ZCodecPayloads,
+      response: answers({ 200: answer(`The payloads, ${op}d`, ZCodecPayloads), ...JSON_BODY_ERRORS, 401: E401, 403: errorAnswer('Origin or namespace not allowed') }),
+    });
+    scope.post('/codec/encode', parsedByHandler(codecDoc('encode')), handler('encode'));
+    scope.post('/codec/decode', parsedByHandler(codecDoc('decode')), handler('decode'));
 
     // A browser session for the Temporal UI: POST a codec token once (form or JSON), get a cookie.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
-    scope.get('/codec/session', async (_req, reply) =>
+    const signInDoc = { summary: 'The codec sign-in form (HTML) for a person with a browser', tags, security: SECURITY.none, response: answers({ 200: answer('The sign-in page', z.string(), 'text/html'), 403: forbidden }) };
+    scope.get('/codec/session', { schema: signInDoc }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .header('content-security-policy', "default-src 'none'; form-action 'self'; style-src 'unsafe-inline'")
         .send(SIGN_IN_PAGE),
     );
-    scope.post('/codec/session', async (req, reply) => {
+    const sessionDoc = {
+      summary: 'Open a codec session: a codec token in, an HttpOnly cookie out',
+      tags,
+      security: SECURITY.none,
+      consumes: [FORM_TYPE, JSON_TYPE],
+      body: ZCodecSessionBody,
+      response: answers({ 200: answer('The session cookie is set', ZCodecSession), 401: E401, 403: forbidden, 413: E413, 415: E415 }),
+    };
+    // A wrong or missing token is a 401 (never a 400 that would tell what is wrong with it): the handler parses.
+    scope.post('/codec/session', parsedByHandler(sessionDoc), async (req, reply) => {
       const body = ZCodecSessionBody.safeParse(req.body);
       auth.check(body.success ? `Bearer ${body.data.token}` : undefined);
       const expires = now() + ttl;

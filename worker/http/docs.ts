@@ -2,13 +2,17 @@
 // /openapi.json. The UI is swagger-ui-dist (SmartBear's own prebuilt bundle, no dependencies of its
 // own beyond a telemetry shim that package.json's scarfSettings switches off), served from the
 // installed package: nothing is fetched from a CDN, so /docs works offline and under a strict CSP
-// (no inline script: the page loads its initializer from /docs/init.js).
+// (no inline script: the page loads its initializer from /docs/init.js). Not @fastify/swagger-ui: it
+// would add @fastify/static and six routes of its own (/docs/json, /docs/yaml, /docs/static/*, …)
+// to document or hide, and serve its whole static folder; these fifty lines serve four files.
 // Must not: serve any file of the package outside the allowlist below, or require a token (like
 // /openapi.json, the reference describes the API; every call it makes still needs one).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { answer, answers, errorAnswer, SECURITY } from './openapi.js';
 
 const DIST = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -56,8 +60,16 @@ const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 export async function registerDocsRoutes(app: FastifyInstance, opts: { specUrl?: string } = {}): Promise<void> {
   const specUrl = opts.specUrl ?? '/openapi.json';
   const cache = new Map<string, Buffer>();
-  app.get('/docs', async (_req, reply) => reply.header('content-security-policy', CSP).type('text/html; charset=utf-8').send(PAGE));
-  app.get<{ Params: { asset: string } }>('/docs/:asset', async (req, reply) => {
+  const tags = ['operations'];
+  const page = { summary: 'This document in Swagger UI (HTML)', tags, security: SECURITY.none, response: answers({ 200: answer('The Swagger UI page', z.string(), 'text/html') }) };
+  const asset = {
+    summary: "Swagger UI's own files (swagger-ui-dist) and its initializer",
+    tags,
+    security: SECURITY.none,
+    response: answers({ 200: answer('The file (CSS, JavaScript or PNG)', z.string(), '*/*'), 404: errorAnswer('Not one of the allowlisted files') }),
+  };
+  app.get('/docs', { schema: page }, async (_req, reply) => reply.header('content-security-policy', CSP).type('text/html; charset=utf-8').send(PAGE));
+  app.get<{ Params: { asset: string } }>('/docs/:asset', { schema: asset }, async (req, reply) => {
     const name = req.params.asset;
     if (name === 'init.js') return reply.type('application/javascript; charset=utf-8').send(init(specUrl));
     const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;

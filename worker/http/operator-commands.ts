@@ -24,7 +24,13 @@ import {
   ZMergeCommand,
   ZReclassifyCommand,
   ZSnoozeCommand,
+  ZCloseResult,
+  ZMergeResult,
+  ZReclassifyResult,
+  ZSnoozeResult,
+  ZSplitBody,
   ZSplitCommand,
+  ZSplitResult,
   type TApprover,
 } from '../../workflows/messages.js';
 import { countOf } from '../../workflows/domain/plural.js';
@@ -41,6 +47,24 @@ const COMMANDS = {
   merge: { schema: ZMergeCommand, update: mergeUpdate },
   split: { schema: ZSplitCommand, update: splitUpdate },
 } as const satisfies Record<TOperatorCommand, { schema: z.ZodType; update: unknown }>;
+
+const by = { by: true } as const;
+/** What /openapi.json says of each verb's route: the body a caller sends (no `by`: the token's principal acts) and the result. */
+export const OPERATOR_COMMAND_DOCS = {
+  snooze: { summary: 'Pause new remediation rounds (Update `snooze`)', body: ZSnoozeCommand.omit(by), result: ZSnoozeResult },
+  close: { summary: 'Close the issue; a pending step does not run (Update `close`)', body: ZCloseCommand.omit(by), result: ZCloseResult },
+  reclassify: { summary: "Change the issue's category (Update `reclassify`)", body: ZReclassifyCommand.omit(by), result: ZReclassifyResult },
+  merge: {
+    summary: 'Merge the issue into `into` (Update `merge`): its reports move there, its pending step does not run, later reports are forwarded',
+    body: ZMergeCommand.omit(by),
+    result: ZMergeResult,
+  },
+  split: {
+    summary: 'Move reports (by `feedbackIds`, or every recent report grouped by `grouping`) into a new issue (Update `split`)',
+    body: ZSplitBody,
+    result: ZSplitResult,
+  },
+} as const satisfies Record<TOperatorCommand, { summary: string; body: z.ZodType; result: z.ZodType }>;
 
 export interface TCommandAttempt {
   command: TOperatorCommand;

@@ -22,6 +22,8 @@ import { highestSeverity } from '../../workflows/domain/issue-stats.js';
 import { isLoopwrightError, LoopwrightError } from '../../workflows/domain/errors.js';
 import { createBearerAuth, type TApiToken } from './auth.js';
 import { fieldErrors } from './errors.js';
+import { answer, answers, E401, errorAnswer, JSON_BODY_ERRORS, parsedByHandler } from './openapi.js';
+import { ZRehearsal } from './schemas.js';
 import type { TParsedPreview } from './slack.js';
 
 export interface RehearseDeps {
@@ -57,7 +59,13 @@ export async function registerRehearseRoutes(app: FastifyInstance, deps: Rehears
     api.addHook('onRequest', async (req) => {
       auth.check(req.headers.authorization);
     });
-    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/rehearse', async (req) => {
+    const rehearseDoc = {
+      summary: 'Rehearse a playbook against the issue (nothing runs, nothing is sent or recorded)',
+      tags: ['issues'],
+      body: ZRehearseBody,
+      response: answers({ 200: answer('What the playbook would do now, step by step', ZRehearsal), ...JSON_BODY_ERRORS, 401: E401, 404: errorAnswer('No message is linked to the issue, or no loaded playbook has the id') }),
+    };
+    api.post<{ Params: { workflowId: string } }>('/v1/issues/:workflowId/rehearse', parsedByHandler(rehearseDoc), async (req) => {
       const body = ZRehearseBody.safeParse(req.body);
       if (!body.success) throw new LoopwrightError('invalid_input', 'expected { "playbook": "<YAML>" } or { "playbookId": "<id>" }', { details: { fields: fieldErrors(body.error.issues) } });
       let playbook: TLoadedPlaybook | undefined;

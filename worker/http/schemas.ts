@@ -1,8 +1,9 @@
 // Response schemas of the HTTP API for the answers whose shape is a TypeScript interface elsewhere
 // (the workflow's state query, the rehearsal, the forecast, the brain's results): written once here
-// in zod so fastify serialises through them (openapi.ts) and /openapi.json describes them. Each
-// schema is checked at compile time to have exactly the type the handler returns (`Same<…>` below),
-// so the interface and its schema cannot drift apart silently.
+// in zod so fastify serialises through them (the routes' `schema.response`) and /openapi.json
+// describes them (ZError once, as the component `Error`). Each schema is checked at compile time
+// to have exactly the type the handler returns (`Same<…>` below), so the interface and its schema
+// cannot drift apart silently.
 // Must not: be used to parse requests (request schemas live beside their handlers), or loosen a
 // type to make a response pass.
 import { z } from 'zod';
@@ -36,7 +37,7 @@ export const ZError = z.object({
   }),
   /** For a command a workflow refused: the validator's code, e.g. `closed`, `invalid_command`. */
   refusal: z.string().optional(),
-});
+}).meta({ id: 'Error' });
 
 // ── Ops ─────────────────────────────────────────────────────────────────────────────────────────
 export const ZHealth = z.object({ status: z.literal('ok') });

@@ -1,5 +1,5 @@
 // The form bodies Slack posts (application/x-www-form-urlencoded), as zod schemas: app.ts parses
-// each verified raw body with them and /openapi.json documents them (openapi.ts). Only the fields
+// each verified raw body with them and /openapi.json documents them (the routes' `schema.body`). Only the fields
 // we read are constrained; Slack sends more (team_domain, channel_name, api_app_id, …) and may add
 // fields at any time, so unknown ones are accepted and ignored.
 // Must not: be read before the request's signature is verified (the signature covers the raw body).
