@@ -106,7 +106,7 @@ describe('loopwright shadow over the audit store', () => {
     expect(report.diff.counts.newlyAutomaticCustomerFacing).toBeGreaterThan(0);
     expect(report.diff.verdicts[0]).toMatchObject({ actionType: 'zendesk.public_reply', customerFacing: true, from: { verdict: 'needs_approval' }, to: { verdict: 'allow' } });
     // The baseline replay reproduces every recorded classification: same taxonomy, same model.
-    expect(report.diff.fidelity).toMatchObject({ recorded: 200, reproduced: 200, recordedByLlm: 0, recordedTaxonomies: ['general@2.2.0'] });
+    expect(report.diff.fidelity).toMatchObject({ recorded: 200, reproduced: 200, recordedByLlm: 0, recordedTaxonomies: ['general@2.3.0'] });
     expect(report.gate).toEqual([{ condition: 'auto-customer-facing', value: String(report.diff.counts.newlyAutomaticCustomerFacing), failed: true }]);
   }, 180_000);
 

@@ -37,7 +37,7 @@ describe('trainOfflineClassifier', () => {
     expect(c.category).toBe('billing');
     expect(c.source).toBe('local');
     expect(c.promptVersion).toBeNull();
-    expect(c.taxonomyVersion).toBe('general@2.2.0');
+    expect(c.taxonomyVersion).toBe('general@2.3.0');
     expect(c.modelVersion).toMatch(/^tfidf-svm@[0-9a-f]{12}$/);
     expect(c.modelVersion).toBe(generalClf.modelVersion);
     expect(c.reviewReason).toBeUndefined();
@@ -103,7 +103,7 @@ describe('trainOfflineClassifier', () => {
     const bad = () => trainOfflineClassifier(general, { extraExamples: [{ text: 'ok text', category: 'billing' }, { text: 'x y z', category: 'biling' }] });
     expect(bad).toThrow(LoopwrightError);
     expect(bad).toThrow('extraExamples[1]: unknown category "biling"');
-    expect(bad).toThrow('general@2.2.0');
+    expect(bad).toThrow('general@2.3.0');
   });
 
   it('rejects a threshold outside [0, 1]', () => {

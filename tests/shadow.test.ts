@@ -77,7 +77,7 @@ describe('shadow replay of the sample', () => {
 
   it('reports a taxonomy change as reclassifications with confidences, merges and splits', async () => {
     const r = await runShadow(messages, { baseline: config(v2, policy), candidate: config(v1, policy), input, gate: parseGate(['reclassified>5%']) });
-    expect(r.diff.baseline.taxonomy).toBe('general@2.2.0');
+    expect(r.diff.baseline.taxonomy).toBe('general@2.3.0');
     expect(r.diff.candidate.taxonomy).toBe('general@1.0.0');
     expect(r.diff.counts.reclassified).toBeGreaterThan(20);
     const total = r.diff.reclassified.reduce((n, x) => n + x.count, 0);

@@ -48,7 +48,7 @@ describe('triage pipeline (real offline classifier, general taxonomy)', () => {
     expect(r.fragments).toHaveLength(1);
     expect(r.fingerprint.key).toMatch(/^app_crash\.[0-9a-f]{12}$/);
     expect(r.fingerprint.features).toEqual(['code:E1234']);
-    expect(r.taxonomyVersion).toBe('general@2.2.0');
+    expect(r.taxonomyVersion).toBe('general@2.3.0');
     expect(['high', 'critical']).toContain(r.severity.level);
   });
 
@@ -106,7 +106,7 @@ describe('triage pipeline (real offline classifier, general taxonomy)', () => {
       modelVersion: 'keyword@1',
       classify: async (text: string) => {
         const category = /crash|oops there/i.test(text) ? 'app_crash' : /checkout/i.test(text) ? 'payment_failure' : 'needs_review';
-        return { category, confidence: 0.9, alternatives: [], source: 'local', taxonomyVersion: 'general@2.2.0', modelVersion: 'keyword@1', promptVersion: null };
+        return { category, confidence: 0.9, alternatives: [], source: 'local', taxonomyVersion: 'general@2.3.0', modelVersion: 'keyword@1', promptVersion: null };
       },
     };
     const p = createTriagePipeline({ taxonomy, classifier: keyword });
