@@ -7,7 +7,8 @@
 // incidents' first reports are triaged; results cached per seed), so the ranker's accuracy is
 // measured on 18 streams instead of one. Seeds are split once: thresholds and weights of the
 // ranker are chosen on the TUNING seeds only; the REPORT seeds (the published 20261005, the second
-// report seed 20261007 and eight more) are only measured. RANK_SEEDS=tuning|report|all|<a,b,...>.
+// report seed 20261007 and eight more) are only measured. RANK_SEEDS=tuning|report|all|<a,b,...>;
+// RANK_ANCHOR=<minutes>|floor:<n> (anchorFromEnv); RANK_OPTS=<TRankOptions JSON>.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,11 +43,25 @@ export interface TIncidentRanking {
 
 type TTriage = (report: Report) => Promise<TTriageResult>;
 
-/** The ranker alone on one incident of one stream: anchored `afterMin` after its start, over its own reports so far. */
-export async function rankIncident(inc: Incident, reports: readonly Report[], events: readonly TContextEvent[], triage: TTriage, afterMin = 30, opts: TRankOptions = {}): Promise<TRankResult> {
-  const anchor = T0 + inc.startH * HOUR + afterMin * MIN;
+/**
+ * Where the ranking is anchored: `afterMin` after the incident's start, or at its `reports`-th report
+ * (`{ reports: 8 }`: the spike floor, when the pipeline's trigger fires on an issue holding only the
+ * incident's reports; the fewest reports a round is ranked on).
+ */
+export type TAnchor = { afterMin: number } | { reports: number };
+
+/** `RANK_ANCHOR`: minutes after the start (default 30), or `floor:<n>` for the n-th report. */
+export function anchorFromEnv(v = process.env.RANK_ANCHOR): TAnchor {
+  const floor = /^floor:(\d+)$/.exec(v ?? '');
+  return floor ? { reports: Number(floor[1]) } : { afterMin: v ? Number(v) : 30 };
+}
+
+/** The ranker alone on one incident of one stream, anchored as `at` says, over its own reports so far. */
+export async function rankIncident(inc: Incident, reports: readonly Report[], events: readonly TContextEvent[], triage: TTriage, at: TAnchor = { afterMin: 30 }, opts: TRankOptions = {}): Promise<TRankResult> {
+  const own = reports.filter((r) => r.incident === inc.id).sort((a, b) => a.at - b.at);
+  const anchor = 'reports' in at ? own[Math.min(at.reports, own.length) - 1]!.at : T0 + inc.startH * HOUR + at.afterMin * MIN;
   const mine: Array<{ report: Report; result: TTriageResult }> = [];
-  for (const report of reports) if (report.incident === inc.id && report.at <= anchor) mine.push({ report, result: await triage(report) });
+  for (const report of own) if (report.at <= anchor) mine.push({ report, result: await triage(report) });
   const cats = new Map<string, number>();
   for (const t of mine) cats.set(t.result.classification.category, (cats.get(t.result.classification.category) ?? 0) + 1);
   const category = [...cats.entries()].filter(([c]) => c !== NEEDS_REVIEW).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? 'general_inquiry';
@@ -137,14 +152,14 @@ function seedsWanted(): Array<{ seed: number; set: 'tuning' | 'report' }> {
 }
 
 /** All incidents of the given seeds, ranked with `opts` (the shipped defaults when empty). */
-export async function rankAllSeeds(seeds: readonly number[], opts: TRankOptions = {}, afterMin = 30): Promise<{ rankings: TIncidentRanking[]; notice: string }> {
+export async function rankAllSeeds(seeds: readonly number[], opts: TRankOptions = {}, at: TAnchor = { afterMin: 30 }): Promise<{ rankings: TIncidentRanking[]; notice: string }> {
   const t = await triageFor();
   const rankings: TIncidentRanking[] = [];
   for (const seed of seeds) {
     const { reports, events } = buildStream(seed);
     const parsed = events.map((e) => ZContextEvent.parse(e));
     const { triage, save } = await t.triage(seed);
-    for (const inc of INCIDENTS) rankings.push({ seed, incident: inc, result: await rankIncident(inc, reports, parsed, triage, afterMin, opts) });
+    for (const inc of INCIDENTS) rankings.push({ seed, incident: inc, result: await rankIncident(inc, reports, parsed, triage, at, opts) });
     save();
   }
   return { rankings, notice: t.notice };
@@ -158,8 +173,10 @@ export const detectionRankSuite: BenchSuite = {
     const wanted = seedsWanted();
     // RANK_OPTS: a JSON TRankOptions for the comparisons in docs/benchmarks.md (default: what ships).
     const opts = process.env.RANK_OPTS ? (JSON.parse(process.env.RANK_OPTS) as TRankOptions) : {};
-    const { rankings, notice } = await rankAllSeeds(wanted.map((w) => w.seed), opts);
-    const rows: BenchRow[] = [{ metric: 'streams', value: `${wanted.length} seeds x ${INCIDENTS.length} incidents (${INCIDENTS.filter((i) => i.cause).length} with a cause)`, note: `ranker alone, anchored 30 min after each start on the incident's own reports; options ${JSON.stringify(opts)}; ${notice}` }];
+    const at = anchorFromEnv();
+    const { rankings, notice } = await rankAllSeeds(wanted.map((w) => w.seed), opts, at);
+    const anchored = 'reports' in at ? `at each incident's report ${at.reports}` : `${at.afterMin} min after each start`;
+    const rows: BenchRow[] = [{ metric: 'streams', value: `${wanted.length} seeds x ${INCIDENTS.length} incidents (${INCIDENTS.filter((i) => i.cause).length} with a cause)`, note: `ranker alone, anchored ${anchored} on the incident's own reports; options ${JSON.stringify(opts)}; ${notice}` }];
     for (const set of ['tuning', 'report'] as const) {
       const seeds = wanted.filter((w) => w.set === set).map((w) => w.seed);
       if (seeds.length === 0) continue;
