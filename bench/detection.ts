@@ -329,6 +329,60 @@ function printWhereReportsWent(
   }
 }
 
+/**
+ * DETECTION_DEBUG: where each incident's reports outside its main issue went, by the kind of issue
+ * that holds them, and what each lever could gain at most (mean main-issue share if every report
+ * of that kind joined its incident's main issue). Kinds: never routed (needs_review); an issue
+ * opened before the incident started (an everyday issue, shared with the background); a young
+ * issue (opened after the start) whose reports are mostly this incident's (what a merge after the
+ * fact could fold in; `1` when it holds one report of it) or mostly another's / the background's.
+ */
+function printNonMainBreakdown(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>): void {
+  const firstAt = new Map<string, number>();
+  const owners = new Map<string, Map<string, number>>();
+  for (const t of triaged) {
+    for (const k of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) {
+      if (!firstAt.has(k)) firstAt.set(k, t.report.at);
+      const m = owners.get(k) ?? new Map<string, number>();
+      const truth = t.report.incident ?? 'background';
+      m.set(truth, (m.get(truth) ?? 0) + 1);
+      owners.set(k, m);
+    }
+  }
+  const ownerOf = (k: string) => [...owners.get(k)!.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+  const kinds = ['needs_review', 'everyday (background-owned)', 'everyday (incident-owned)', 'own young, >=2', 'own young, 1', 'young of background', 'young of another incident'] as const;
+  const total = new Map<string, number>();
+  let shareSum = 0;
+  console.log('\n## non-main breakdown (reports outside the main issue, by kind of issue)');
+  for (const inc of INCIDENTS) {
+    const mine = triaged.filter((t) => t.report.incident === inc.id);
+    const counts = new Map<string, number>();
+    for (const t of mine) for (const k of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const [main, mainN] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
+    shareSum += mainN / mine.length;
+    const start = T0 + inc.startH * HOUR;
+    const row = new Map<string, number>();
+    for (const t of mine) {
+      const keys = [...new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))];
+      if (keys.includes(main)) continue;
+      let kind: string;
+      if (keys.length === 0) kind = 'needs_review';
+      else {
+        const k = keys.sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0))[0]!;
+        const owner = ownerOf(k);
+        if (firstAt.get(k)! < start) kind = owner === 'background' ? 'everyday (background-owned)' : 'everyday (incident-owned)';
+        else if (owner === inc.id) kind = (counts.get(k) ?? 0) >= 2 ? 'own young, >=2' : 'own young, 1';
+        else kind = owner === 'background' ? 'young of background' : 'young of another incident';
+      }
+      row.set(kind, (row.get(kind) ?? 0) + 1);
+      total.set(kind, (total.get(kind) ?? 0) + 1 / mine.length);
+    }
+    console.log(`${inc.id.slice(0, 3)} main ${Math.round((mainN / mine.length) * 100)}% of ${mine.length}: ${kinds.map((k) => `${k} ${row.get(k) ?? 0}`).join(', ')}`);
+  }
+  const n = INCIDENTS.length;
+  console.log(`mean share ${pct(shareSum / n)}; upper bound if every report of a kind joined its main issue: ${kinds.map((k) => `${k} +${(((total.get(k) ?? 0) / n) * 100).toFixed(1)}`).join(', ')}`);
+}
+
 export function triageSegments(report: Report) {
   return { ...(report.metadata.platform ? { platform: report.metadata.platform as Platform } : {}), ...(report.metadata.app_version ? { appVersion: report.metadata.app_version } : {}), ...(report.metadata.region ? { region: report.metadata.region } : {}), ...(report.metadata.plan ? { plan: report.metadata.plan } : {}) };
 }
@@ -430,6 +484,7 @@ export const detectionSuite: BenchSuite = {
         console.log(inc.id, JSON.stringify([...cats.entries()].sort((a, b) => b[1] - a[1])));
       }
       printWhereReportsWent(triaged, originalFragments, decisionsByReport);
+      printNonMainBreakdown(triaged);
       // Rule 4: which reports a surge of unmatched reports placed, by truth, and in which issues.
       const surged = new Map<string, number>();
       for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes('surge:unmatched')) surged.set(`${k} ${t.report.incident ?? 'background'}`, (surged.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);

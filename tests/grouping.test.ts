@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burstCandidates, carriesCodes, createGrouper, eligibleBursts, memberKeyOf, memberLinkage, partitionOf, topKMean, type TFragmentRef } from '../activities/grouping/assign.js';
+import { burstCandidates, carriesCodes, createGrouper, eligibleBursts, memberKeyOf, memberLinkage, partitionOf, topKMean, type TBurstRule, type TFragmentRef, type TSurgeRule } from '../activities/grouping/assign.js';
 import Database from 'better-sqlite3';
 import type { TSegmentValues } from '../workflows/domain/segments.js';
 import type { TNeighbourRow } from '../activities/grouping/store.js';
@@ -514,6 +514,85 @@ describe('nearest-member linkage and the segment burst rule', () => {
     for (const [i, [text, category]] of complaints.entries()) cold.push((await g.groupFragment(ref(text, category, undefined, at(i * 4), seg))).fingerprint.key);
     expect(new Set(cold).size).toBe(complaints.length);
     await store.close();
+  });
+
+  it('rule 4 options: a surge issue joined by the surge alone, young issues of a surge folded into it, a bursting issue taking the spill-over', async () => {
+    // Issue #17, tuning seed of the detection bench: a surge issue pulled i06's reports away from i06's
+    // own bursting issue by resembling its window (burstJoins), i07's reports kept joining the young
+    // issues its first reports opened before the surge formed (youngMinutes), and i06's unmatched
+    // reports opened a surge issue beside i06's bursting issue (preferBursts).
+    const day0 = Date.parse('2026-11-06T00:00:00Z');
+    const at = (min: number) => new Date(day0 + min * 60_000).toISOString();
+    const seg: TSegmentValues = { region: 'eu-west', platform: 'android' };
+    const burst: TBurstRule = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
+    const rule: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 4, factor: 3, recentMinutes: 20 };
+    const diverse: Array<[string, string]> = [
+      ['The video player freezes after ten seconds', 'app_crash'],
+      ['Notifications arrive hours late on my phone', 'performance'],
+      ['The search results are in the wrong language', 'product_defect'],
+      ['My playlist disappeared after the update', 'account_management'],
+      ['Subtitles are out of sync with the audio', 'ux_confusion'],
+    ];
+    const open = async (file: string, surge: TSurgeRule) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst, surge });
+      for (let h = 0; h < 28; h += 4) await g.groupFragment(ref(`Background complaint number ${h} about something else entirely`, 'customer_service', undefined, at(h * 60), seg));
+      return { store, g };
+    };
+    const start = 30 * 60;
+
+    // burstJoins: three reports of one wording in three categories gather in the surge's issue; 40 min
+    // after the surge ended, a fourth in a fourth category joins it only through the issue's burst.
+    for (const [file, burstJoins, joins] of [['surge-bj-on.sqlite', undefined, true], ['surge-bj-off.sqlite', false, false]] as const) {
+      const { store, g } = await open(file, { ...rule, ...(burstJoins === undefined ? {} : { burstJoins }) });
+      for (const [i, [text, category]] of diverse.slice(0, 4).entries()) await g.groupFragment(ref(text, category, undefined, at(start + i * 2), seg));
+      const same = 'Casting to my TV no longer works';
+      const surged = [];
+      for (const [i, category] of ['feature_request', 'billing', 'refund'].entries()) surged.push(await g.groupFragment(ref(same, category, undefined, at(start + 8 + i * 2), seg)));
+      expect(surged[0]!.features).toContain('surge:unmatched');
+      expect(new Set(surged.map((d) => d.fingerprint.key)).size).toBe(1);
+      const late = await g.groupFragment(ref(same, 'delivery', undefined, at(start + 52), seg));
+      expect(late.fingerprint.key === surged[0]!.fingerprint.key).toBe(joins);
+      expect(late.features.some((f) => f.startsWith('burst:'))).toBe(joins);
+      await store.close();
+    }
+
+    // youngMinutes: a report whose everyday match is an issue an unmatched report opened during the
+    // surge's run-up joins the surge's issue instead (and says which issue it passed by).
+    for (const [file, youngMinutes] of [['surge-young-off.sqlite', undefined], ['surge-young-on.sqlite', 120]] as const) {
+      const { store, g } = await open(file, { ...rule, ...(youngMinutes ? { youngMinutes } : {}) });
+      const keys: string[] = [];
+      for (const [i, [text, category]] of diverse.entries()) keys.push((await g.groupFragment(ref(text, category, undefined, at(start + i * 2), seg))).fingerprint.key);
+      const surgeKey = keys[4]!;
+      expect(new Set(keys).size).toBe(5);
+      const again = await g.groupFragment(ref(diverse[0]![0], diverse[0]![1], undefined, at(start + 12), seg));
+      if (youngMinutes) {
+        expect(again.fingerprint.key).toBe(surgeKey);
+        expect(again.features).toEqual(expect.arrayContaining(['surge:unmatched', `young:${keys[0]}`]));
+      } else expect(again.fingerprint.key).toBe(keys[0]);
+      // Older than youngMinutes (or outside a surge): the everyday match stands.
+      if (youngMinutes) expect((await g.groupFragment(ref(diverse[1]![0], diverse[1]![1], undefined, at(start + 2 + youngMinutes + 1), seg))).fingerprint.key).toBe(keys[1]);
+      await store.close();
+    }
+
+    // preferBursts: while an incident's issue bursts, the surge's unmatched reports (categorised or
+    // needs_review) join it, whatever their wording; without, they gather in a surge issue of their own.
+    for (const [file, preferBursts] of [['surge-prefer-off.sqlite', false], ['surge-prefer-on.sqlite', true]] as const) {
+      const { store, g } = await open(file, { ...rule, preferBursts });
+      let payKey = '';
+      for (let i = 0; i < 3; i++) payKey = (await g.groupFragment(ref('My card was declined at checkout', 'payment_failure', undefined, at(start + i), seg))).fingerprint.key;
+      const placed = [];
+      for (const [i, [text, category]] of diverse.entries()) placed.push(await g.groupFragment(ref(text, category, undefined, at(start + 4 + i * 2), seg)));
+      const review = await g.joinUnclassified(ref('Everything about this app is broken today', NEEDS_REVIEW, undefined, at(start + 16), seg));
+      const bySurge = [...placed, ...(review ? [review] : [])].filter((d) => d.features.includes('surge:unmatched'));
+      expect(bySurge.length).toBeGreaterThanOrEqual(2);
+      for (const d of bySurge) {
+        expect(d.fingerprint.key === payKey).toBe(preferBursts);
+        expect(d.features.includes('surge:burst')).toBe(preferBursts);
+      }
+      if (preferBursts) expect(bySurge[0]!.fingerprint.category).toBe('payment_failure');
+      await store.close();
+    }
   });
 
   it('opens a grouping file written before member vectors (grp-1), adds the column, and keeps its groups comparable by centroid', async () => {

@@ -19,7 +19,10 @@
 //  4. else, when switched on (`surge`, off by default), while reports that match no issue surge (more fragments than usual
 //     opened a new issue or stayed needs_review in the last hour, across categories), the surge's
 //     issue: one problem the classifier spreads over many categories and no wording joins (an app
-//     misbehaving in every way at once) still gathers in one issue and reaches its spike;
+//     misbehaving in every way at once) still gathers in one issue and reaches its spike; with
+//     TSurgeRule's options, an issue bursting meanwhile takes the surge's reports first (its
+//     spill-over), a young issue opened in the surge's run-up counts as unmatched (its later matches
+//     go to the surge's issue), and the surge's issue is never joined by rule 2;
 //  5. else a new issue, keyed `<category>.<hash of partition + fragment>`.
 // needs_review fragments (not quarantined ones): the evidence joins, then rule 2 across categories
 // at `burst.reviewThreshold` (stricter: no category agrees), then a surge's open issue (rule 4; a
@@ -124,7 +127,8 @@ export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, bas
  * category to lean on. Only for sources that record segments (event time to the minute; a stream
  * dated to the day has no hour to surge in), and only with a full baseline of history (cold start).
  * Chosen on the detection simulation's tuning seed; off by default (docs/benchmarks.md: on the published
- * seed it detects i07 but adds a false volume trigger).
+ * seed it detects i07, and as set in session 8 adds no false volume trigger, but costs the issues-per-incident
+ * target).
  */
 export interface TSurgeRule {
   windowMinutes: number;
@@ -138,10 +142,40 @@ export interface TSurgeRule {
    * next hour's ordinary unmatched reports gathered in the surge's issue and fired it. Absent: no such test.
    */
   recentMinutes?: number;
+  /**
+   * A surge's issue takes part in rule 2 (a burst of its whole traffic pulls reports that resemble its
+   * window's members). Absent: true, as built in session 7. False: only rule 4 places reports in it:
+   * its members share time, not meaning, so resembling some of them says nothing (issue #17, tuning
+   * seed: the surge that formed during i06, a delivery incident, pulled 9 of i06's needs_review
+   * reports away from i06's own bursting issue).
+   */
+  burstJoins?: boolean;
+  /**
+   * While the surge lasts, an issue an unmatched report opened in the last `youngMinutes` is part of
+   * the surge: a fragment whose everyday match (rule 3) is such an issue joins the surge's issue
+   * instead (what merging young issues after the fact would do, kept to the grouping decision: the
+   * young issue keeps what it has). Absent: no such redirect.
+   */
+  youngMinutes?: number;
+  /**
+   * While the surge lasts, an unmatched fragment joins the largest issue bursting in its segment or
+   * in its whole traffic (rule 2's bursts, no similarity bar) before the surge's own issue: unmatched
+   * reports surging while an incident's issue bursts are most likely that incident's spill-over
+   * (issue #17, tuning seed: i06's reports the classifier put in order_management, below the cross
+   * bar to i06's delivery issue, opened a surge issue beside it). Absent: false.
+   */
+  preferBursts?: boolean;
 }
 /** The partition a surge's issue lives in: no category's everyday rule ever compares with it. */
 export const SURGE_PARTITION = 'surge:unmatched';
-export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 5 };
+const NEEDS_REVIEW_FROM = 'needs_review';
+/**
+ * What `GROUPING_SURGE=on` runs. Session 8 (docs/benchmarks.md), chosen on the detection tuning seed
+ * 20261006, judged on 20261007, published on 20261005: 8 x 3 while the last 20 min are also over the
+ * bar, the surge's issue joined by rule 4 alone, young issues of the surge's run-up folded in for 2 h,
+ * a bursting issue taking the spill-over. Until session 8: 8 x 5, none of the options.
+ */
+export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3, recentMinutes: 20, burstJoins: false, youngMinutes: 120, preferBursts: true };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
@@ -371,7 +405,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const nearestK = opts.nearestK ?? DEFAULT_NEAREST_K;
   const perGroup = opts.nearestPerGroup ?? DEFAULT_NEAREST_PER_GROUP;
   const burst = opts.burst === undefined ? DEFAULT_BURST : opts.burst;
-  // Off unless asked for (GROUPING_SURGE=on): on the published detection seed it added a false volume trigger (docs/benchmarks.md).
+  // Off unless asked for (GROUPING_SURGE=on): on the published detection seed it detects i07 but splits two
+  // incidents' first reports into a surge issue of their own (issues per incident 1.46 -> 1.62, docs/benchmarks.md).
   const surge = opts.surge ?? null;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
@@ -466,7 +501,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     if (!burst) return [];
     const at = Date.parse(ref.at);
     const since = new Date(at - (burst.windowMinutes + burst.baselineMinutes) * 60_000).toISOString();
-    if (partition === undefined) return store.neighbours('issue', { since, until: ref.at });
+    if (partition === undefined) {
+      const all = await store.neighbours('issue', { since, until: ref.at });
+      return surge?.burstJoins === false ? all.filter((m) => m.partition !== SURGE_PARTITION) : all;
+    }
     // The partition's own issues and those its evidence opened (a code's, a release's): a burst joins both.
     const own = await store.neighbours('issue', { partition, since, until: ref.at });
     const evidence = await store.neighbours('issue', { partition: evidencePartitionOf(partition), since, until: ref.at });
@@ -555,6 +593,32 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     return { count, expected: round(expected), issue };
   }
 
+  /**
+   * TSurgeRule.preferBursts: during a surge, the largest issue bursting in the fragment's segments
+   * (rule 2's bursts, no similarity bar; never a surge's issue), as the surge's spill-over. The
+   * decision counts as unmatched for the surge (`surge:unmatched`) and says `surge:burst`.
+   */
+  async function surgeBurst(ref: TFragmentRef, vector: Float32Array, state: { count: number; expected: number }, from: string): Promise<TGroupingDecision | null> {
+    if (!encoder || !surge?.preferBursts || !burst) return null;
+    const segments = matchSegments(ref);
+    if (segments.length === 0) return null;
+    const others = (await burstWindow(ref)).filter((m) => m.partition !== SURGE_PARTITION);
+    for (const c of eligibleBursts(burstCandidates(vector, others, segments, ref.at, burst, nearestK), -Infinity, 'size')) {
+      if (!(await isOpen(c.key))) continue;
+      const features = ['surge:unmatched', 'surge:burst', `burst:${c.segment}`, `window:${c.count}/${c.expected}`, `surge:${state.count}/${state.expected}`, `partition:${c.partition}`, `from:${from}`];
+      const decision: TGroupingDecision = { method: 'similarity', fingerprint: groupFingerprint(ref.fragment.fingerprint, c.key, features), nearest: { key: c.key, similarity: round(c.similarity) }, threshold: issueThreshold, features, version: GROUPING_VERSION, encoder: encoder.modelVersion };
+      await store.assign({ member: storedMember(ref, memberKeyOf(ref), c.key, c.similarity, decision), vector });
+      return decision;
+    }
+    return null;
+  }
+
+  /** Whether an issue was opened by an unmatched report (a new issue, not a surge's) at or after `since` (event time, ms). */
+  async function openedUnmatchedSince(key: string, since: number): Promise<boolean> {
+    const [first] = await store.members('issue', key, { limit: 1 });
+    return !!first && first.info.method === 'new_issue' && !(Array.isArray(first.info.features) && (first.info.features as unknown[]).includes('surge:unmatched')) && Date.parse(first.at) >= since;
+  }
+
   /** needs_review: a surge's open issue (rule 4), never a new one (the issue needs a category). */
   async function reviewSurge(ref: TFragmentRef): Promise<TGroupingDecision | null> {
     if (!encoder || !surge || ref.lookupOnly || burstSegments(ref.segments).length === 0) return null;
@@ -564,7 +628,9 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const again = await store.member('issue', memberKey);
       if (again) return fromStored(again, fp);
       const state = await surgeState(ref);
-      if (!state?.issue) return null;
+      if (!state) return null;
+      const spill = await surgeBurst(ref, (await embed(ref.fragment.text))!, state, NEEDS_REVIEW_FROM);
+      if (spill || !state.issue) return spill;
       const features = ['surge:unmatched', `window:${state.count}/${state.expected}`, 'from:needs_review'];
       const decision: TGroupingDecision = {
         method: 'similarity',
@@ -627,6 +693,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           }
         }
         const ranked = await rankIssues(vector, partition);
+        // Whether `chosen` is the everyday rule's (3), not a burst's (rule 4's young-issue redirect).
+        const everyday = !chosen;
         if (!chosen) {
           for (const c of ranked) {
             if (c.similarity < issueThreshold) break;
@@ -638,12 +706,15 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           }
         }
         const nearest = ranked[0] ? { key: ranked[0].key, similarity: round(ranked[0].similarity) } : undefined;
-        if (!chosen && surge && burstSegments(ref.segments).length > 0) {
+        const young = chosen && everyday && surge?.youngMinutes ? await openedUnmatchedSince(chosen.key, Date.parse(ref.at) - surge.youngMinutes * 60_000) : false;
+        if ((!chosen || young) && surge && burstSegments(ref.segments).length > 0) {
           // Rule 4 (its own lock: needs_review fragments join a surge's issue from another partition's path).
           const placed = await serial('issue\u0000*surge', async () => {
             const state = await surgeState(ref);
             if (!state) return null;
-            const surgeFeatures = [`surge:unmatched`, `window:${state.count}/${state.expected}`, `from:${fp.category}`];
+            const spill = await surgeBurst(ref, vector, state, fp.category);
+            if (spill) return spill;
+            const surgeFeatures = [`surge:unmatched`, `window:${state.count}/${state.expected}`, `from:${fp.category}`, ...(young && chosen ? [`young:${chosen.key}`] : [])];
             const open = state.issue;
             const key = open ?? `${fp.category}.${hash12(`${GROUPING_VERSION}\n${SURGE_PARTITION}\n${memberKey}`)}`;
             const decision: TGroupingDecision = {
