@@ -8,6 +8,7 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
 import { verifySlackSignature } from '../../activities/adapters/slack/slack-signature.js';
@@ -20,7 +21,7 @@ import { LoopwrightError } from '../../workflows/domain/errors.js';
 import { ZFeedbackItem } from '../../workflows/domain/feedback.js';
 import { ZTriageResult } from '../../workflows/domain/triage.js';
 import { createDecisionSubmitter, describeDecision, ZDecisionBody } from './approvals.js';
-import { getIssue, issueIdFrom, issueOutlook, listIssues, parseIssueListQuery, ZIssueListQuery, ZIssuePage } from '../issues.js';
+import { getIssue, issueIdFrom, issueOutlook, listIssues, ZIssueListQuery, ZIssuePage } from '../issues.js';
 import { createCommandSubmitter, OPERATOR_COMMAND_DOCS, OPERATOR_COMMANDS } from './operator-commands.js';
 import { createSlashCommands } from './slack-commands.js';
 import { createIssueShortcut, parseShortcutInteraction } from './slack-shortcut.js';
@@ -287,7 +288,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       querystring: ZIssueListQuery,
       response: answers({ 200: answer('One page of issues', ZIssuePage), 400: E400, 401: E401, 503: E503 }),
     };
-    api.get('/v1/issues', parsedByHandler(listDoc), async (req) => listIssues(deps.temporal.client, parseIssueListQuery(req.query)));
+    // Filters validated by fastify (the type provider's validatorCompiler; errors.ts answers 400 with the fields).
+    api.withTypeProvider<ZodTypeProvider>().get('/v1/issues', { schema: listDoc }, async (req) => listIssues(deps.temporal.client, req.query));
 
     const issueDoc = {
       summary: 'One issue: state, why its reports were grouped, timeline, links, outlook (predicted outcome and timeliness risk, time to resolution)',

@@ -5,6 +5,7 @@
 // someone named in the body. The decisions live in worker/brain/, shared with the CLI.
 // Must not: return unmasked text (only masked texts from the audit trail and the theme store).
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
 import type { GroupingStore } from '../../activities/grouping/store.js';
@@ -52,8 +53,10 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
 
   const tags = ['brain'];
   const themesDoc = { summary: 'Emerging themes of unclassified messages', tags, querystring: ZListQuery, response: answers({ 200: answer('Themes, newest activity first', ZThemes), 400: E400, 401: E401 }) };
-  api.get('/v1/themes', parsedByHandler(themesDoc), async (req) => {
-    const q = parse(ZListQuery, req.query, 'query');
+  // Queries are validated by fastify (the type provider's validatorCompiler; errors.ts answers 400 with the fields).
+  const zapi = api.withTypeProvider<ZodTypeProvider>();
+  zapi.get('/v1/themes', { schema: themesDoc }, async (req) => {
+    const q = req.query;
     const themes = describeThemes(await deps.grouping.groups('theme'), await deps.grouping.members('theme', null), { now: clock(), days: q.days }).slice(0, q.limit);
     return { themes };
   });
@@ -84,8 +87,8 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
   });
 
   const reviewDoc = { summary: 'Messages waiting for a human label', tags, querystring: ZListQuery, response: answers({ 200: answer('Newest first', ZReviewQueue), 400: E400, 401: E401 }) };
-  api.get('/v1/review', parsedByHandler(reviewDoc), async (req) => {
-    const q = parse(ZListQuery, req.query, 'query');
+  zapi.get('/v1/review', { schema: reviewDoc }, async (req) => {
+    const q = req.query;
     return { items: await listReviewQueue(deps.audit, { below: q.below, limit: q.limit }) };
   });
 

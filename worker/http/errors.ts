@@ -4,6 +4,7 @@
 // nothing about internals (the log line carries the detail, never request bodies).
 // Must not: echo request content back (it may hold PII) or leak stack traces and upstream messages.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isLoopwrightError, type TErrorCode } from '../../workflows/domain/errors.js';
 
 export interface TFieldError {
@@ -58,6 +59,12 @@ export function mapError(err: unknown, bodyLimitBytes: number): Mapped {
     if (err.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     const refusal = typeof err.details['refusal'] === 'string' ? { refusal: err.details['refusal'] } : {};
     return { status, body: { ...errorBody(err.code, err.message, fields), ...refusal }, headers };
+  }
+  // A route fastify validates with its zod schema (openapi.ts): the same answer as a handler's own parse.
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const part = { body: 'request body', querystring: 'query', params: 'path', headers: 'headers' }[err.validationContext ?? 'body'] ?? 'request';
+    const fields = err.validation.map((v) => ({ path: v.instancePath.slice(1).split('/').join('.') || '(root)', message: v.message ?? 'invalid' }));
+    return { status: 400, body: errorBody('invalid_input', `invalid ${part}`, fields) };
   }
   const fe = err as Partial<FastifyError> | undefined;
   switch (fe?.code) {

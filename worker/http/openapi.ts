@@ -5,11 +5,14 @@
 // builds /openapi.json (OpenAPI 3.1, schemas as JSON Schema 2020-12 through the type provider's
 // transform) from the routes the app actually registered. This module holds what the routes share:
 // the answers (errors.ts's envelope per status), the security requirements, the plugin's options.
-// Request schemas: the app validates with the type provider's validatorCompiler, but a route whose
-// handler parses its own input (the signed Slack and Zendesk routes verify the raw body first; Slack
-// sends form encoding; intake answers per batch item; operator commands audit every refusal;
-// refusals name each field) registers with `parsedByHandler(schema)`: a pass-through validator, so
-// the schema documents exactly what the handler parses with and fastify changes nothing.
+// Request schemas: fastify validates them with the type provider's validatorCompiler (the query
+// strings of GET /v1/issues, /v1/themes, /v1/review; errors.ts answers 400 with each field, as a
+// handler's own parse does), except on a route whose handler parses its own input: the signed
+// Slack and Zendesk routes verify the raw body first, Slack sends form encoding, intake answers per
+// batch item, operator commands audit every refusal, some check the principal first (403 before
+// 400) or fill defaults, codec and rehearsal say what they expect. Those register with
+// `parsedByHandler(schema)`, a pass-through validator: the schema documents exactly what the
+// handler parses with, and fastify changes nothing.
 // Must not: document a body other than the one the handler parses or the serializer enforces.
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
