@@ -114,6 +114,8 @@ describe('the Temporal runtime logs through pino in the worker role', () => {
     expect(running(run.lines), why).toBe(true);
     expect(initialized(run.lines).sort(), why).toEqual([QUEUE('debug'), `${QUEUE('debug')}-issues`]);
     for (const l of temporal(run.lines)) expect(l).toMatchObject({ name: 'loopwright', level: expect.any(String), time: expect.any(String), msg: expect.any(String) });
+    // A clean stop: every cleanup ran (none logged "shutdown: <error>").
+    expect(run.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('shutdown: ')), why).toEqual([]);
     expect(run.code).toBe(143);
   }, 600_000);
 
@@ -125,6 +127,8 @@ describe('the Temporal runtime logs through pino in the worker role', () => {
     expect(coreAt(run.lines, ['trace', 'debug', 'info']), why).toEqual([]);
     expect(temporal(run.lines).filter((l) => l.sdkComponent === 'worker' && l.state === 'RUNNING').map((l) => l.taskQueue).sort(), why).toEqual([QUEUE('info'), `${QUEUE('info')}-issues`]);
     expect(run.lines.filter((l) => l.level === 'debug' || l.level === 'trace'), why).toEqual([]);
+    // A clean stop: every cleanup ran (none logged "shutdown: <error>").
+    expect(run.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('shutdown: ')), why).toEqual([]);
     expect(run.code).toBe(143);
   }, 600_000);
 });

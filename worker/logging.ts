@@ -90,6 +90,10 @@ export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: 
   const level = coreLevel(logger.level as TLogLevel);
   Runtime.install({
     logger: temporalLogger(child),
+    // The process stops its workers itself on SIGINT/SIGTERM (worker/main.ts: workers drain, then the
+    // connection closes). The SDK's own handlers began the drain first, so main's shutdown() threw
+    // "Not running. Current state: DRAINING" and the connection close was refused.
+    shutdownSignals: [],
     telemetryOptions: {
       // Core logs at WARN and above unless LOG_LEVEL asks for more: its INFO is per poll.
       logging: { filter: makeTelemetryFilterString({ core: level === 'INFO' ? 'WARN' : level, other: 'ERROR' }), forward: {} },
