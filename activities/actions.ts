@@ -7,6 +7,7 @@ import type { SlackPort } from './adapters/slack/slack-adapter.js';
 import type { ZendeskPort } from './adapters/zendesk/zendesk-adapter.js';
 import { issueDescription, type TDescriptionLinks } from './adapters/jira/description.js';
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
+import { slackPermalink } from '../workflows/domain/links.js';
 import type { TActionRequest, TActionResult, TCompensationRequest, TTicketResult } from '../workflows/activity-types.js';
 
 export interface TIntegrations {
@@ -23,11 +24,6 @@ function ticketIds(tickets: string[]): number[] {
   const ids = tickets.map((t) => Number(t)).filter((n) => Number.isSafeInteger(n) && n > 0);
   if (ids.length === 0) throw new LoopwrightError('invalid_input', `no Zendesk ticket ids among ${tickets.length} affected tickets`, { retryable: false });
   return ids;
-}
-
-/** Slack's documented permalink shape: /archives/<channel>/p<ts without the dot>. */
-function slackPermalink(channel: string, ts: string): string {
-  return `https://slack.com/archives/${encodeURIComponent(channel)}/p${ts.replace('.', '')}`;
 }
 
 /** Heartbeats per ticket (details: the ticket results so far), so a retried fan-out resumes where it stopped. */

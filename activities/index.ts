@@ -83,8 +83,11 @@ export interface ActivityDeps {
   identity: string;
   /** Prometheus instruments shared with the HTTP service's /metrics (optional in tests). */
   metrics?: LoopwrightMetrics;
-  /** Where approval messages link to: the Temporal Web UI (base URL + namespace) and the Zendesk agent UI. */
-  links?: { temporalUi?: { url: string; namespace: string }; zendeskUrl?: string };
+  /**
+   * Where approval messages link to: the Temporal Web UI (base URL + namespace) and the Zendesk agent
+   * UI; `publicUrl` (LOOPWRIGHT_PUBLIC_URL) goes into every IssueWorkflow's input for its link back.
+   */
+  links?: { temporalUi?: { url: string; namespace: string }; zendeskUrl?: string; publicUrl?: string };
   now?: () => number;
 }
 
@@ -288,8 +291,7 @@ export function createActivities(deps: ActivityDeps) {
         // One signal per batch of occurrences for the same issue (occurrence-batcher.ts).
         await Promise.all(
           routes.map((route) => {
-            const input: TIssueWorkflowInput = { fingerprint: route.fingerprint, ...(settings ? { settings } : {}) };
-            return routerOf().route(route.issueWorkflowId, input, route.occurrence);
+            return routerOf().route(route.issueWorkflowId, issueWorkflowInput(route.fingerprint, settings, deps.links), route.occurrence);
           }),
         );
         const ids = routes.map((r) => r.issueWorkflowId);
@@ -364,11 +366,10 @@ export function createActivities(deps: ActivityDeps) {
     async sendOccurrences(req: { workflowId: string; fingerprint: TFingerprint; occurrences: TOccurrence[] }): Promise<void> {
       return guarded(async () => {
         const { settings } = await deps.issueConfig();
-        const input: TIssueWorkflowInput = { fingerprint: req.fingerprint, ...(settings ? { settings } : {}) };
         await deps.temporal.client.workflow.signalWithStart(ISSUE_WORKFLOW, {
           workflowId: req.workflowId,
           taskQueue: deps.temporal.issueTaskQueue ?? deps.temporal.taskQueue,
-          args: [input],
+          args: [issueWorkflowInput(req.fingerprint, settings, deps.links)],
           signal: occurrencesSignal,
           signalArgs: [req.occurrences],
         });
@@ -611,6 +612,11 @@ function uniqueMessages(messages: readonly TApprovalMessageRef[]): TApprovalMess
 /** The Slack approval request of a workflow's request: every sentence in words (approval-wording.ts). */
 /** The approval request's bound on the previewed text (its schema's); longer texts are shown in part and say so. */
 const PREVIEW_MAX = 20_000;
+
+/** An IssueWorkflow's start input, as routing and moved reports start it (signal-with-start). */
+export function issueWorkflowInput(fingerprint: TFingerprint, settings: Partial<TIssueSettings> | undefined, links: ActivityDeps['links'] = {}): TIssueWorkflowInput {
+  return { fingerprint, ...(settings ? { settings } : {}), ...(links.publicUrl ? { publicUrl: links.publicUrl } : {}) };
+}
 
 export function approvalMessage(req: TApprovalRequest, links: ActivityDeps['links'] = {}): Omit<TSlackApprovalRequest, 'idempotencyKey' | 'channel'> {
   const tickets = TOUCHES_TICKETS[req.action.type] ? (req.issue.tickets ?? []) : [];

@@ -1,7 +1,13 @@
 // The IssueWorkflow's current details (workflows/issue/details.ts), the summary the Temporal UI
 // shows, read as a person reads it: built from real issue state (initialIssueState +
-// absorbOccurrences + issueView), never from a hand-made view.
+// absorbOccurrences + issueView), never from a hand-made view; and its link back to Loopwright, from
+// LOOPWRIGHT_PUBLIC_URL through the activities' start input (the Chromium check: temporal-ui.test.ts).
+import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import type { AuditStore } from '../activities/audit/index.js';
+import { createActivities } from '../activities/index.js';
+import type { TriagePipeline } from '../activities/triage/pipeline.js';
+import { parseConfig } from '../worker/config.js';
 import { currentDetails } from '../workflows/issue/details.js';
 import { absorbOccurrences, initialIssueState, issueView } from '../workflows/issue/state.js';
 import type { TOccurrence } from '../workflows/messages.js';
@@ -41,5 +47,41 @@ describe('currentDetails title', () => {
     const [title, state] = shown.split('\n');
     expect(title).toMatch(/^\*\*App crash: "The app {2}crashes {2}when I open {2}settings \(http:\/\/x\) {2}2"\*\* · issue app_crash\.00000000dd01$/);
     expect(state).toBe('**watching** · app_crash · max severity medium · 1 report from 1 customer');
+  });
+});
+
+describe('currentDetails links back', () => {
+  const workflowId = 'issue:app_crash.00000000dd01';
+  function shown(back?: { workflowId: string; publicUrl?: string }): string[] {
+    const s = initialIssueState(fp);
+    absorbOccurrences(s, [occ('api:a', 'cust-1')]);
+    return currentDetails(issueView(fp, s, []), s, null, T, back).split('\n');
+  }
+
+  it('links the issue in the HTTP console under LOOPWRIGHT_PUBLIC_URL, and nothing when it is unset', () => {
+    expect(shown({ workflowId, publicUrl: 'https://loopwright.example.com/ops' }).at(-1)).toBe('[Open in Loopwright](https://loopwright.example.com/ops/v1/issues/issue%3Aapp_crash.00000000dd01)');
+    for (const lines of [shown({ workflowId }), shown()]) {
+      expect(lines).toHaveLength(2);
+      expect(lines.join('\n')).not.toContain('](');
+    }
+  });
+
+  it('takes the URL from start-up validation: an http(s) base without query or fragment, else the start fails naming the variable', () => {
+    expect(parseConfig({ LOOPWRIGHT_PUBLIC_URL: 'https://loopwright.example.com/' }).publicUrl).toBe('https://loopwright.example.com');
+    expect(parseConfig({}).publicUrl).toBeNull();
+    for (const bad of ['ftp://loopwright.example.com', 'https://loopwright.example.com/?a=1', 'javascript:alert(1)', 'loopwright.example.com']) {
+      expect(() => parseConfig({ LOOPWRIGHT_PUBLIC_URL: bad })).toThrow(/LOOPWRIGHT_PUBLIC_URL/);
+    }
+  });
+
+  it('reaches every IssueWorkflow the activities start (signal-with-start input), and only when set', async () => {
+    const started: unknown[] = [];
+    const client = { workflow: { signalWithStart: async (_type: string, o: { args: unknown[] }) => void started.push(o.args[0]) } } as unknown as Client;
+    const base = { pipeline: {} as TriagePipeline, audit: {} as AuditStore, issueConfig: () => ({ playbooks: [], policy: null }), integrations: {}, contextSources: [], identity: 'test' };
+    const withUrl = createActivities({ ...base, temporal: { client, taskQueue: 'q' }, links: { publicUrl: 'https://loopwright.example.com' } });
+    await withUrl.sendOccurrences({ workflowId, fingerprint: fp, occurrences: [occ('api:a')] });
+    const without = createActivities({ ...base, temporal: { client, taskQueue: 'q' } });
+    await without.sendOccurrences({ workflowId, fingerprint: fp, occurrences: [occ('api:a')] });
+    expect(started).toEqual([{ fingerprint: fp, publicUrl: 'https://loopwright.example.com' }, { fingerprint: fp }]);
   });
 });

@@ -4,7 +4,8 @@
 // chromium, driven by playwright-core (never a downloaded browser), then opens the workflow list
 // filtered by `LoopwrightStatus="awaiting_approval"` and one issue's page, and asserts what a
 // person would read there: our issues and nothing else in the list, the current-details summary
-// the workflow publishes, and its search attributes.
+// the workflow publishes (with its links back to Loopwright's console and the Slack approval
+// thread), and its search attributes.
 // Payloads are encrypted (worker/data-converter.ts), so the UI reads the summary through
 // Loopwright's codec endpoint (`--ui-codec-endpoint`), as an authorised user: signed in on the
 // endpoint's form with an API token, with the UI's "include cross-origin credentials" setting on.
@@ -37,6 +38,8 @@ const CHROMIUM = process.env.LOOPWRIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LOOPWRIGHT_UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '..', 'docs') : mkdtempSync(path.join(tmpdir(), 'loopwright-ui-'));
 const AWAITING = 'LoopwrightStatus="awaiting_approval"';
 const CODEC_TOKEN = 'ui-codec-test-token-0123456789';
+
+const PUBLIC_URL = 'https://loopwright.example.test';
 
 describe('Temporal UI: issues awaiting approval', () => {
   let server: StartedServer | undefined;
@@ -71,7 +74,7 @@ describe('Temporal UI: issues awaiting approval', () => {
     });
     // The harness runs its worker against TEMPORAL_ADDRESS when set: this server.
     process.env.TEMPORAL_ADDRESS = server.address;
-    h = await createLoopHarness({ playbooks: [approvalTestPlaybook()] });
+    h = await createLoopHarness({ playbooks: [approvalTestPlaybook()], publicUrl: PUBLIC_URL });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -143,6 +146,13 @@ describe('Temporal UI: issues awaiting approval', () => {
         const details = (await page.locator('iframe').count()) > 0 ? page.frameLocator('iframe').first() : page;
         await details.getByText(/app_crash · max severity medium · 1 report from 1 customer · Jira APP-\d+/).first().waitFor({ timeout: 30_000 });
         await details.getByText('awaiting_approval', { exact: true }).first().waitFor();
+        // Links back: the issue in Loopwright's HTTP console (LOOPWRIGHT_PUBLIC_URL) and the approval's Slack thread.
+        const back = details.getByRole('link', { name: 'Open in Loopwright' }).first();
+        await back.waitFor();
+        // The request reached Slack: the details say so (they were set before the post and kept "Slack not reached").
+        expect(await details.getByText(/Slack not reached/).count()).toBe(0);
+        expect(await back.getAttribute('href')).toBe(`${PUBLIC_URL}/v1/issues/${encodeURIComponent(waiting[0]!)}`);
+        expect(await details.getByRole('link', { name: 'Slack approval thread' }).first().getAttribute('href')).toMatch(/^https:\/\/slack\.com\/archives\/[^/]+\/p\d+$/);
         await screenshot(page, 'temporal-ui-issue.png');
 
         await openTab(page, 'Search Attributes');

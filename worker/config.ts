@@ -47,6 +47,11 @@ const ZEnv = z.object({
    * e.g. https://temporal.example.com. The local dev server's UI is added when this process starts it.
    */
   LOOPWRIGHT_CODEC_ORIGINS: z.string().default(''),
+  /**
+   * The address people reach this HTTP service at (e.g. https://loopwright.example.com): issues'
+   * current details in the Temporal UI link back to GET /v1/issues/:id under it. Unset: no link.
+   */
+  LOOPWRIGHT_PUBLIC_URL: optional(ZUrl.regex(/^https?:\/\/[^\s?#()<>]+$/, 'an http(s) base URL without query or fragment')),
 
   TAXONOMY: z.string().min(1).default('general'),
   LABELED_DATA: optional(z.string().min(1)),
@@ -166,6 +171,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
   const dbFile = path.resolve(e.TEMPORAL_DB_FILE);
   return {
     payloadKeys: { spec: e.LOOPWRIGHT_PAYLOAD_KEYS, localDir: target ? null : path.dirname(dbFile) } satisfies PayloadKeySettings,
+    publicUrl: e.LOOPWRIGHT_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     codecOrigins: e.LOOPWRIGHT_CODEC_ORIGINS.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
     auditTrust: auditTrustSettings(auditUrl, e.AUDIT_HMAC_KEY, e.AUDIT_CHECKPOINT_FILE, e.AUDIT_CHECKPOINT_INTERVAL_MS),
     temporal: {
@@ -243,6 +249,6 @@ export function describeConfig(c: TConfig): string[] {
     `taxonomy:  ${c.triage.taxonomy}; classifier: ${c.llm ? `offline → ${c.llm.model} cascade below ${c.llm.cascadeThreshold}` : 'offline'}`,
     `playbooks: ${c.playbooksDir}; policy: ${c.policyFile}`,
     `jira:      ${on(c.jira)}; slack: ${on(c.slack)}; zendesk: ${on(c.zendesk)}`,
-    `http:      http://${c.http.host}:${c.http.port} (${c.http.apiTokens.length} API token(s))`,
+    `http:      http://${c.http.host}:${c.http.port} (${c.http.apiTokens.length} API token(s))${c.publicUrl ? `; the Temporal UI links back to ${c.publicUrl}` : ''}`,
   ];
 }

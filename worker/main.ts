@@ -138,6 +138,8 @@ async function main(argv: string[]): Promise<void> {
       links: {
         ...(uiUrl ? { temporalUi: { url: uiUrl, namespace: config.temporal.namespace } } : {}),
         ...(config.zendesk ? { zendeskUrl: config.zendesk.baseUrl } : {}),
+        // Into every IssueWorkflow's input: its current details in the Temporal UI link back here.
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       },
     });
     // Task queues, bundle entries and Worker Deployment Versioning (PINNED / AUTO_UPGRADE): worker/worker-options.ts;

@@ -165,7 +165,12 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     refreshDetails();
   };
   function refreshDetails(): void {
-    setCurrentDetails(currentDetails(issueView(input.fingerprint, s, desk.pending()), s, s.round, Date.now()));
+    setCurrentDetails(
+      currentDetails(issueView(input.fingerprint, s, desk.pending()), s, s.round, Date.now(), {
+        workflowId: info.workflowId,
+        ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
+      }),
+    );
   }
   const setStatus = (status: TIssueStatus) => {
     s.status = status;
@@ -508,6 +513,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
     return continueAsNew<typeof IssueWorkflow>({
       fingerprint: input.fingerprint,
       ...(input.settings ? { settings: input.settings } : {}),
+      ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
       carried: s,
     });
   }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { createActivities } from '../../activities/index.js';
+import { createActivities, issueWorkflowInput } from '../../activities/index.js';
 import type { LoopwrightMetrics } from '../../worker/http/metrics.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
 import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.js';
@@ -61,6 +61,8 @@ export interface HarnessOptions {
   /** undefined: the repository's default policy; null: no policy (fail closed). */
   policy?: TLoadedPolicy | null;
   settings?: Partial<TIssueSettings>;
+  /** LOOPWRIGHT_PUBLIC_URL as the worker passes it: into every IssueWorkflow's input (the details' link back). */
+  publicUrl?: string;
   contextFile?: string;
   /** Omit an integration to run its steps as dry runs. */
   without?: Array<'jira' | 'slack' | 'zendesk'>;
@@ -203,6 +205,7 @@ export interface HarnessActivityConfig {
   pipeline?: TriagePipeline | undefined;
   /** Grouping by meaning and themes (activities/grouping); absent: fingerprints only. */
   grouping?: Parameters<typeof createActivities>[0]['grouping'] | undefined;
+  publicUrl?: string | undefined;
 }
 
 function defaultPipeline(): TriagePipeline {
@@ -228,6 +231,7 @@ export function harnessActivities(c: HarnessActivityConfig) {
     identity: `test-worker-${process.pid}`,
     ...(c.metrics ? { metrics: c.metrics } : {}),
     ...(c.grouping ? { grouping: c.grouping } : {}),
+    ...(c.publicUrl ? { links: { publicUrl: c.publicUrl } } : {}),
   });
 }
 
@@ -253,6 +257,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     metrics: opts.metrics,
     pipeline: opts.pipeline,
     grouping: opts.grouping,
+    publicUrl: opts.publicUrl,
   });
   const workflowCode = await workflowBundle();
   // A worker runs once; each `run` gets a fresh one on the same task queue (like a restarted process).
@@ -267,7 +272,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     slack,
     zendesk,
     audit,
-    issueInput: (fp) => ({ fingerprint: fp, ...(opts.settings ? { settings: opts.settings } : {}) }),
+    issueInput: (fp) => issueWorkflowInput(fp, opts.settings, opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     run: async (fn) => (await newWorker()).runUntil(fn),
     async report(fp, occ) {
       const at = new Date(await env.currentTimeMs()).toISOString();

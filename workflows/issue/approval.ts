@@ -218,6 +218,8 @@ export class ApprovalDesk {
       this.journal.add(
         req.level === 0 ? ev.approvalRequested(req, stage, ref) : ev.approvalEscalated(req.stepId, stage),
       );
+      // The details said "Slack not reached" until now; they link the thread from here on (no command).
+      ctx.refreshDetails();
     } catch (e) {
       // The request stays open (CLI and API can decide it); Slack is asked again later.
       req.postFailures += 1;

@@ -1,8 +1,11 @@
 // The IssueWorkflow's "Current Details" in the Temporal UI (setCurrentDetails, Temporal markdown):
 // the issue's human title (theme in words + masked excerpt) with its id, the state in one line
-// (Jira linked), and whom or what the workflow is waiting on right now:
+// (Jira linked), whom or what the workflow is waiting on right now, and links back: the issue in
+// Loopwright's HTTP console (when LOOPWRIGHT_PUBLIC_URL reached the workflow's input) and the Slack
+// thread of a pending approval. Waiting on:
 // the approvers by name (those who have not decided yet) and their channel, an integration that
 // is down with its next retry, or the end of the verification window. Pure: no I/O, no commands.
+import { consoleIssueUrl, slackPermalink } from '../domain/links.js';
 import { countFromCustomers } from '../domain/plural.js';
 import type { TIssueState } from '../messages.js';
 import type { TRoundState } from './round-state.js';
@@ -48,7 +51,25 @@ export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now:
   return null;
 }
 
-export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRoundState | null, now: number): string {
+/** Where the details link back to: the issue in the HTTP console, and the Slack thread of a pending approval. */
+export function linksBack(back: { workflowId: string; publicUrl?: string }, round: TRoundState | null): string | null {
+  const safe = (url: string) => /^https?:\/\/[^\s()<>]+$/.test(url);
+  const links: string[] = [];
+  const issuePage = back.publicUrl ? consoleIssueUrl(back.publicUrl, back.workflowId) : null;
+  if (issuePage && safe(issuePage)) links.push(`[Open in Loopwright](${issuePage})`);
+  const approval = round?.current?.approval;
+  const message = approval && approval.state.outcome === 'pending' ? approval.messages.at(-1) : undefined;
+  if (message) links.push(`[Slack approval thread](${slackPermalink(message.channel, message.ts)})`);
+  return links.length > 0 ? links.join(' · ') : null;
+}
+
+export function currentDetails(
+  v: TIssueState,
+  s: TCarriedIssueState,
+  round: TRoundState | null,
+  now: number,
+  back?: { workflowId: string; publicUrl?: string },
+): string {
   // The title carries a (masked) customer excerpt: markdown and HTML characters are neutralised.
   const title = `**${v.title.replace(/[\r\n#*_[\]`<>|\\]/g, ' ')}** · issue ${v.fingerprint}`;
   const jira = v.jiraKey
@@ -61,5 +82,6 @@ export function currentDetails(v: TIssueState, s: TCarriedIssueState, round: TRo
     (jira ? ` · Jira ${jira}` : '') +
     (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
   const waiting = waitingOn(s, round, now);
-  return [title, line, ...(waiting ? [waiting] : [])].join('\n');
+  const links = back ? linksBack(back, round) : null;
+  return [title, line, ...(waiting ? [waiting] : []), ...(links ? [links] : [])].join('\n');
 }

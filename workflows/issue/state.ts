@@ -117,6 +117,12 @@ export interface TCarriedIssueState {
 export interface TIssueWorkflowInput {
   fingerprint: TFingerprint;
   settings?: Partial<TIssueSettings>;
+  /**
+   * Loopwright's public base URL (LOOPWRIGHT_PUBLIC_URL), set by whoever starts the workflow and
+   * carried across continue-as-new: the Temporal UI's current details link back to the issue in
+   * the HTTP console. Absent (unset, or runs started before it was): no link.
+   */
+  publicUrl?: string;
   carried?: TCarriedIssueState;
   /** Ignored: histories from before policy and playbooks were loaded per round carried them here. */
   playbooks?: TLoadedPlaybook[];
