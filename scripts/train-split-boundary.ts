@@ -47,7 +47,7 @@ import {
   type TBoundaryModel,
 } from '../activities/triage/split-boundary.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
-import { JOIN_NAMES, composePair, composeSplitCases, readFolds, shuffled, topicalIntents, type NluExample } from '../bench/nlupp-split.js';
+import { composeSplitCases, readFolds, seededPairings, topicalIntents, type NluExample } from '../bench/nlupp-split.js';
 
 const dataDir = process.argv[2] ?? new URL('../../shared/data/', import.meta.url).pathname;
 const GROUPS = [
@@ -132,20 +132,7 @@ interface Msg {
 }
 
 function trainingPairs(examples: readonly NluExample[], group: number): Array<{ text: string; seam: number; connector: boolean }> {
-  const singles = examples.filter((e) => (e.intents ?? []).some((i) => topical.has(i)) && e.text.split(/\s+/).length >= 4);
-  const topics = (e: NluExample) => new Set((e.intents ?? []).filter((i) => topical.has(i)));
-  const out: Array<{ text: string; seam: number; connector: boolean }> = [];
-  for (let round = 0; round < PAIRING_ROUNDS; round++) {
-    const order = shuffled(singles, 1000 + 10 * group + round);
-    for (let i = 0; i + 1 < order.length; i += 2) {
-      const a = order[i]!;
-      const b = order[i + 1]!;
-      const ta = topics(a);
-      if ([...topics(b)].some((t) => ta.has(t))) continue;
-      out.push({ ...composePair(a.text, b.text, out.length), connector: JOIN_NAMES[out.length % JOIN_NAMES.length] === "', but also'" });
-    }
-  }
-  return out;
+  return seededPairings(examples, topical, PAIRING_ROUNDS, (round) => 1000 + 10 * group + round).map((c) => ({ text: c.text, seam: c.seam!, connector: c.join === "', but also'" }));
 }
 
 async function messages(): Promise<Msg[]> {
