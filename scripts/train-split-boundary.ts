@@ -1,5 +1,6 @@
 // Trains the multi-issue split's boundary model (activities/triage/split-boundary.ts) on NLU++ banking
-// folds 0-9 and writes models/split-boundary/boundary.json. Folds 10-14 are never read here: they are
+// folds 0-9 (with BANKING77 single-intent queries as extra negatives) and writes
+// models/split-boundary/boundary.json. NLU++ folds 10-14 are never read here: they are
 // the benchmark's held-out set (bench/triage.ts).
 //   npx tsx scripts/train-split-boundary.ts [dataDir] [encoderDir]
 //   (defaults: ../shared/data and the default encoder under models/; the file goes to
@@ -8,7 +9,9 @@
 // requests with a banking topic are composed into two-request messages (PAIRING_ROUNDS seeded pairings,
 // the benchmark's three joins); the boundary where the second request starts is a positive, every other
 // adjacent clause pair (inside either request, or inside an unmodified message of the group) a
-// negative. Clauses are masked, segmented, classified and embedded exactly as the pipeline does
+// negative; so is every adjacent clause pair inside BANKING77's single-intent queries of two to four
+// clauses (train.csv minus the banking taxonomy's examples; in every group's training set, never scored).
+// Clauses are masked, segmented, classified and embedded exactly as the pipeline does
 // (banking taxonomy, fused classifier, the vendored encoder).
 // Features: the two clauses at the candidate boundary, the two halves it makes (every clause before
 // against every clause after, and the whole message's embedding against each), the classifier's
@@ -27,7 +30,7 @@
 // Offline and deterministic: the same data and encoder give a byte-identical file.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildTriageBrain } from '../activities/triage/brain.js';
 import { modelDir } from '../activities/triage/encoder.js';
 import type { FusedClassifier } from '../activities/triage/classifier-fused.js';
@@ -47,6 +50,7 @@ import {
   type TBoundaryModel,
 } from '../activities/triage/split-boundary.js';
 import { bundledTaxonomyPath, loadTaxonomyFile } from '../activities/triage/taxonomy-loader.js';
+import { readCsvRows } from '../bench/datasets.js';
 import { composeSplitCases, readFolds, seededPairings, topicalIntents, type NluExample } from '../bench/nlupp-split.js';
 
 const dataDir = process.argv[2] ?? new URL('../../shared/data/', import.meta.url).pathname;
@@ -70,7 +74,8 @@ const TARGET_NATURAL = 0.02;
 const TARGET_PRECISION = 0.9;
 
 const encoderDir = process.argv[3] ?? modelDir();
-const brain = await buildTriageBrain(loadTaxonomyFile(bundledTaxonomyPath('banking')), { modelDir: encoderDir, boundaryFile: null, headsFile: null });
+const bankingTaxonomy = loadTaxonomyFile(bundledTaxonomyPath('banking'));
+const brain = await buildTriageBrain(bankingTaxonomy, { modelDir: encoderDir, boundaryFile: null, headsFile: null });
 if (!brain.fused || !brain.encoder) throw new Error('the boundary model needs the encoder under models/ (scripts/model/convert.sh)');
 const fused: FusedClassifier = brain.fused;
 const encoder = brain.encoder;
@@ -117,7 +122,7 @@ async function classifyAndEmbed(flat: readonly string[]): Promise<{ classes: TCl
 interface Msg {
   group: number;
   /** Benchmark-style case (scored for the threshold) or a training-only composition. */
-  role: 'bench' | 'natural' | 'train';
+  role: 'bench' | 'natural' | 'train' | 'single';
   gold: 1 | 2;
   /** Offset of the second request in the masked text (composed messages; masking keeps it when nothing is masked before it). */
   seam?: number;
@@ -135,34 +140,61 @@ function trainingPairs(examples: readonly NluExample[], group: number): Array<{ 
   return seededPairings(examples, topical, PAIRING_ROUNDS, (round) => 1000 + 10 * group + round).map((c) => ({ text: c.text, seam: c.seam!, connector: c.join === "', but also'" }));
 }
 
+/** Masked, segmented, classified and embedded messages with one candidate boundary per adjacent clause pair. */
+async function withBoundaries(all: ReadonlyArray<Omit<Msg, 'examples' | 'ruleSplit' | 'clauses'> & { text: string }>): Promise<Msg[]> {
+  const out: Msg[] = [];
+  const clauses = await clausesOf(all.map((m) => m.text));
+  all.forEach((m, i) => {
+    const segs = clauses[i]!.segments;
+    const ruleStarts = new Set(segs.length > 1 ? mergeSegments(clauses[i]!.masked, segs).slice(1).map((f) => f.start) : []);
+    const ruleSplit = ruleStarts.size > 0;
+    const examples: Msg['examples'] = [];
+    if (segs.length <= MAX_CLAUSES) {
+      for (let j = 1; j < segs.length; j++) {
+        // Every join is a sentence end, a new line or ", but also": the segmenter cuts exactly there.
+        const positive = m.seam !== undefined && segs[j]!.start === m.seam;
+        examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!, { before: segs.slice(0, j), after: segs.slice(j), ruleBoundary: ruleStarts.has(segs[j]!.start), whole: clauses[i]!.whole }), y: positive ? 1 : 0, at: segs[j]!.start, attached: isAttachedClause(segs[j]!.text) || segs.slice(0, j).every((x) => isAttachedClause(x.text)) });
+      }
+    }
+    const { text: _text, ...rest } = m;
+    out.push({ ...rest, examples, ruleSplit, clauses: segs.map((s) => s.text) });
+  });
+  return out;
+}
+
+/**
+ * BANKING77's single-intent queries of several clauses (train.csv without the rows the banking taxonomy
+ * uses as examples): every boundary inside them is a negative, in every fold's training set; they are
+ * never scored. NLU++ folds 0-9 alone hold only ~110 unmodified messages of two or more clauses, so the
+ * model saw few examples of one matter told in several sentences.
+ */
+function banking77Singles(): string[] {
+  const taxonomyExamples = new Set(bankingTaxonomy.categories.flatMap((c) => c.examples.map((e) => e.trim())));
+  return readCsvRows(join(dataDir, 'banking77/train.csv'))
+    .map((r) => (r.text ?? '').trim())
+    .filter((t) => t && !taxonomyExamples.has(t))
+    .filter((t) => {
+      const n = segmentMessage(maskPii(t).masked.text).length;
+      return n >= 2 && n <= MAX_CLAUSES;
+    });
+}
+
 async function messages(): Promise<Msg[]> {
   const out: Msg[] = [];
   for (const [g, folds] of GROUPS.entries()) {
     const examples = readFolds(dataDir, folds);
     const bench = composeSplitCases(examples, topical);
     const train = trainingPairs(examples, g);
-    const all: Array<Omit<Msg, 'examples' | 'ruleSplit' | 'clauses'> & { text: string }> = [
-      ...bench.map((c) => ({ group: g, role: 'bench' as const, gold: c.gold, text: c.text, connector: c.join === "', but also'", ...(c.seam !== undefined ? { seam: c.seam } : {}) })),
-      ...examples.map((e) => ({ group: g, role: 'natural' as const, gold: 1 as const, text: e.text })),
-      ...train.map((c) => ({ group: g, role: 'train' as const, gold: 2 as const, text: c.text, seam: c.seam, connector: c.connector })),
-    ];
-    const clauses = await clausesOf(all.map((m) => m.text));
-    all.forEach((m, i) => {
-      const segs = clauses[i]!.segments;
-      const ruleStarts = new Set(segs.length > 1 ? mergeSegments(clauses[i]!.masked, segs).slice(1).map((f) => f.start) : []);
-      const ruleSplit = ruleStarts.size > 0;
-      const examples: Msg['examples'] = [];
-      if (segs.length <= MAX_CLAUSES) {
-        for (let j = 1; j < segs.length; j++) {
-          // Every join is a sentence end, a new line or ", but also": the segmenter cuts exactly there.
-          const positive = m.seam !== undefined && segs[j]!.start === m.seam;
-          examples.push({ x: boundaryFeatures(segs[j - 1]!, segs[j]!, { before: segs.slice(0, j), after: segs.slice(j), ruleBoundary: ruleStarts.has(segs[j]!.start), whole: clauses[i]!.whole }), y: positive ? 1 : 0, at: segs[j]!.start, attached: isAttachedClause(segs[j]!.text) || segs.slice(0, j).every((x) => isAttachedClause(x.text)) });
-        }
-      }
-      const { text: _text, ...rest } = m;
-      out.push({ ...rest, examples, ruleSplit, clauses: segs.map((s) => s.text) });
-    });
+    out.push(
+      ...(await withBoundaries([
+        ...bench.map((c) => ({ group: g, role: 'bench' as const, gold: c.gold, text: c.text, connector: c.join === "', but also'", ...(c.seam !== undefined ? { seam: c.seam } : {}) })),
+        ...examples.map((e) => ({ group: g, role: 'natural' as const, gold: 1 as const, text: e.text })),
+        ...train.map((c) => ({ group: g, role: 'train' as const, gold: 2 as const, text: c.text, seam: c.seam, connector: c.connector })),
+      ])),
+    );
   }
+  // Group -1: in the training set of every fold group, never held out or scored.
+  out.push(...(await withBoundaries(banking77Singles().map((text) => ({ group: -1, role: 'single' as const, gold: 1 as const, text })))));
   return out;
 }
 
@@ -170,7 +202,7 @@ const trainSet = (msgs: readonly Msg[]) => msgs.filter((m) => m.role !== 'bench'
 
 const all = await messages();
 if (process.env.SPLIT_DUMP) {
-  writeFileSync(process.env.SPLIT_DUMP, JSON.stringify(all.map((m) => ({ ...m, examples: m.examples.map((e) => ({ x: [...e.x], y: e.y })) }))));
+  writeFileSync(process.env.SPLIT_DUMP, JSON.stringify(all.map((m) => ({ ...m, examples: m.examples.map((e) => ({ x: [...e.x], y: e.y, attached: e.attached })) }))));
   console.log(`dumped ${all.length} messages to ${process.env.SPLIT_DUMP}`);
 }
 
@@ -218,6 +250,7 @@ console.log(selection);
 
 const weights = trainBoostedTrees(trainSet(all));
 const examplesN = trainSet(all);
+const singlesN = all.filter((m) => m.role === 'single').reduce((n, m) => n + m.examples.length, 0);
 const file: TBoundaryModel = {
   format: BOUNDARY_FORMAT,
   encoderVersion: encoder.modelVersion,
@@ -226,7 +259,7 @@ const file: TBoundaryModel = {
   threshold: Number(chosen.t.toFixed(2)),
   mode: chosen.mode,
   maxClauses: MAX_CLAUSES,
-  trainedOn: `NLU++ banking folds 0-9 (Casanueva et al. 2022, CC BY 4.0): ${examplesN.filter((e) => e.y === 1).length} composed boundaries, ${examplesN.filter((e) => e.y === 0).length} other adjacent clause pairs; classifier ${fused.modelVersion}`,
+  trainedOn: `NLU++ banking folds 0-9 (Casanueva et al. 2022, CC BY 4.0): ${examplesN.filter((e) => e.y === 1).length} composed boundaries, ${examplesN.filter((e) => e.y === 0).length - singlesN} other adjacent clause pairs; BANKING77 train.csv (Casanueva et al. 2020, CC BY 4.0): ${singlesN} boundaries inside ${all.filter((m) => m.role === 'single').length} single-intent queries of several clauses; classifier ${fused.modelVersion}`,
   selection,
 };
 const json = serializeBoundaryModel(file);
