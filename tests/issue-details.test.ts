@@ -8,7 +8,7 @@ import type { AuditStore } from '../activities/audit/index.js';
 import { createActivities } from '../activities/index.js';
 import type { TriagePipeline } from '../activities/triage/pipeline.js';
 import { parseConfig } from '../worker/config.js';
-import { currentDetails } from '../workflows/issue/details.js';
+import { currentDetails, roundShown } from '../workflows/issue/details.js';
 import { absorbOccurrences, initialIssueState, issueView } from '../workflows/issue/state.js';
 import type { TOccurrence } from '../workflows/messages.js';
 
@@ -41,10 +41,26 @@ describe('currentDetails', () => {
   });
 });
 
+describe('currentDetails paragraphs and round', () => {
+  it('puts each part in its own markdown paragraph (the UI joins lines split by a single newline)', () => {
+    const shown = detailsOf([occ('api:a', 'cust-1')]);
+    expect(shown.split('\n\n')).toHaveLength(2);
+    expect(shown).not.toMatch(/[^\n]\n[^\n]/);
+  });
+
+  it('describes a severity page’s round while it runs, as the approval desk does, else the issue’s round', () => {
+    const round = { n: 1 } as never;
+    const page = { n: 2 } as never;
+    expect(roundShown({ round, pageRound: page })).toBe(page);
+    expect(roundShown({ round, pageRound: null })).toBe(round);
+    expect(roundShown({ round: null })).toBeNull();
+  });
+});
+
 describe('currentDetails title', () => {
   it('opens with the human title (theme in words and the masked excerpt) and the issue id; markdown in the excerpt is neutralised', () => {
     const shown = detailsOf([{ ...occ('api:a', 'cust-1'), excerpt: 'The app *crashes* when I open [settings](http://x) #2' }]);
-    const [title, state] = shown.split('\n');
+    const [title, state] = shown.split('\n\n');
     expect(title).toMatch(/^\*\*App crash: "The app {2}crashes {2}when I open {2}settings \(http:\/\/x\) {2}2"\*\* · issue app_crash\.00000000dd01$/);
     expect(state).toBe('**watching** · app_crash · max severity medium · 1 report from 1 customer');
   });
@@ -55,7 +71,7 @@ describe('currentDetails links back', () => {
   function shown(back?: { workflowId: string; publicUrl?: string }): string[] {
     const s = initialIssueState(fp);
     absorbOccurrences(s, [occ('api:a', 'cust-1')]);
-    return currentDetails(issueView(fp, s, []), s, null, T, back).split('\n');
+    return currentDetails(issueView(fp, s, []), s, null, T, back).split('\n\n');
   }
 
   it('links the issue in the HTTP console under LOOPWRIGHT_PUBLIC_URL, and nothing when it is unset', () => {

@@ -66,7 +66,7 @@ import {
   type TSplitSelection,
 } from './issue/merge-split.js';
 import { ApprovalDesk } from './issue/approval.js';
-import { currentDetails } from './issue/details.js';
+import { currentDetails, roundShown } from './issue/details.js';
 import * as ev from './issue/audit-payloads.js';
 import { Journal } from './issue/journal.js';
 import { runRound } from './issue/round.js';
@@ -166,7 +166,7 @@ export async function IssueWorkflow(input: TIssueWorkflowInput): Promise<TIssueW
   };
   function refreshDetails(): void {
     setCurrentDetails(
-      currentDetails(issueView(input.fingerprint, s, desk.pending()), s, s.round, Date.now(), {
+      currentDetails(issueView(input.fingerprint, s, desk.pending()), s, roundShown(s), Date.now(), {
         workflowId: info.workflowId,
         ...(input.publicUrl ? { publicUrl: input.publicUrl } : {}),
       }),

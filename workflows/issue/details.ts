@@ -63,6 +63,14 @@ export function linksBack(back: { workflowId: string; publicUrl?: string }, roun
   return links.length > 0 ? links.join(' · ') : null;
 }
 
+/**
+ * The round the details describe: a severity page's round while it runs (it is the one asking
+ * people, like the approval desk's), else the issue's round.
+ */
+export function roundShown(s: Pick<TCarriedIssueState, 'round' | 'pageRound'>): TRoundState | null {
+  return s.pageRound ?? s.round;
+}
+
 export function currentDetails(
   v: TIssueState,
   s: TCarriedIssueState,
@@ -83,5 +91,6 @@ export function currentDetails(
     (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
   const waiting = waitingOn(s, round, now);
   const links = back ? linksBack(back, round) : null;
-  return [title, line, ...(waiting ? [waiting] : []), ...(links ? [links] : [])].join('\n');
+  // One paragraph each: the UI renders markdown, where a single newline does not break a line.
+  return [title, line, ...(waiting ? [waiting] : []), ...(links ? [links] : [])].join('\n\n');
 }
