@@ -8,7 +8,7 @@ import type { AuditStore } from '../activities/audit/index.js';
 import { createActivities } from '../activities/index.js';
 import type { TriagePipeline } from '../activities/triage/pipeline.js';
 import { parseConfig } from '../worker/config.js';
-import { currentDetails, roundShown } from '../workflows/issue/details.js';
+import { currentDetails, LINE_BREAK, roundShown } from '../workflows/issue/details.js';
 import { absorbOccurrences, initialIssueState, issueView } from '../workflows/issue/state.js';
 import type { TOccurrence } from '../workflows/messages.js';
 
@@ -41,11 +41,11 @@ describe('currentDetails', () => {
   });
 });
 
-describe('currentDetails paragraphs and round', () => {
-  it('puts each part in its own markdown paragraph (the UI joins lines split by a single newline)', () => {
+describe('currentDetails lines and round', () => {
+  it('ends each part with a markdown hard line break (the UI joins lines split by a plain newline)', () => {
     const shown = detailsOf([occ('api:a', 'cust-1')]);
-    expect(shown.split('\n\n')).toHaveLength(2);
-    expect(shown).not.toMatch(/[^\n]\n[^\n]/);
+    expect(shown.split('\n')).toHaveLength(2);
+    expect(shown.split('\n').slice(0, -1).every((l) => l.endsWith('  '))).toBe(true);
   });
 
   it('describes a severity page’s round while it runs, as the approval desk does, else the issue’s round', () => {
@@ -60,7 +60,7 @@ describe('currentDetails paragraphs and round', () => {
 describe('currentDetails title', () => {
   it('opens with the human title (theme in words and the masked excerpt) and the issue id; markdown in the excerpt is neutralised', () => {
     const shown = detailsOf([{ ...occ('api:a', 'cust-1'), excerpt: 'The app *crashes* when I open [settings](http://x) #2' }]);
-    const [title, state] = shown.split('\n\n');
+    const [title, state] = shown.split(LINE_BREAK);
     expect(title).toMatch(/^\*\*App crash: "The app {2}crashes {2}when I open {2}settings \(http:\/\/x\) {2}2"\*\* · issue app_crash\.00000000dd01$/);
     expect(state).toBe('**watching** · app_crash · max severity medium · 1 report from 1 customer');
   });
@@ -71,11 +71,14 @@ describe('currentDetails links back', () => {
   function shown(back?: { workflowId: string; publicUrl?: string }): string[] {
     const s = initialIssueState(fp);
     absorbOccurrences(s, [occ('api:a', 'cust-1')]);
-    return currentDetails(issueView(fp, s, []), s, null, T, back).split('\n\n');
+    return currentDetails(issueView(fp, s, []), s, null, T, back).split(LINE_BREAK);
   }
 
   it('links the issue in the HTTP console under LOOPWRIGHT_PUBLIC_URL, and nothing when it is unset', () => {
-    expect(shown({ workflowId, publicUrl: 'https://loopwright.example.com/ops' }).at(-1)).toBe('[Open in Loopwright](https://loopwright.example.com/ops/v1/issues/issue%3Aapp_crash.00000000dd01)');
+    // On the title's line: the UI's frame is about five lines high and cut a line of links of its own.
+    const linked = shown({ workflowId, publicUrl: 'https://loopwright.example.com/ops' });
+    expect(linked).toHaveLength(2);
+    expect(linked[0]).toMatch(/^\*\*.*\*\* · issue app_crash\.00000000dd01 · \[Open in Loopwright\]\(https:\/\/loopwright\.example\.com\/ops\/v1\/issues\/issue%3Aapp_crash\.00000000dd01\)$/);
     for (const lines of [shown({ workflowId }), shown()]) {
       expect(lines).toHaveLength(2);
       expect(lines.join('\n')).not.toContain('](');

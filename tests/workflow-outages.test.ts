@@ -2,6 +2,7 @@
 // Jira answering 503 for hours of workflow time (time-skipping server) become audited `degraded`
 // outcomes and a metric; the issue keeps running, its approval request stays open (the API can
 // decide it), and the round finishes once the integrations are back.
+import { LINE_BREAK } from '../workflows/issue/details.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../worker/http/metrics.js';
 import { closeUpdate } from '../workflows/messages.js';
@@ -74,7 +75,7 @@ describe('IssueWorkflow under integration outages', () => {
       expect(h.slack.messages('#eng-oncall')).toHaveLength(0);
       // Incident commanders see whom the issue waits on, by name, and that Slack was not reached.
       const shown = await details(id);
-      expect(shown.split('\n')[0]).toBe(`**App crash: "test report"** · issue ${fp.key}`);
+      expect(shown.split(LINE_BREAK)[0]).toBe(`**App crash: "test report"** · issue ${fp.key}`);
       expect(shown).toContain('Waiting on **eng-oncall** (Chen Oncall, Dara Oncall in #eng-oncall) to approve **start-work** (jira.transition): 0 of 1 approval(s)');
       expect(shown).toMatch(/Slack not reached \(\d+ failure\(s\)\); the request is open for the API and CLI, posting again at /);
       const slackDegraded = (await degradedEvents(id)).filter((d) => d.component === 'slack');

@@ -52,16 +52,22 @@ export function waitingOn(s: TCarriedIssueState, round: TRoundState | null, now:
 }
 
 /** Where the details link back to: the issue in the HTTP console, and the Slack thread of a pending approval. */
-export function linksBack(back: { workflowId: string; publicUrl?: string }, round: TRoundState | null): string | null {
+export function linksBack(
+  back: { workflowId: string; publicUrl?: string },
+  round: TRoundState | null,
+): { console: string | null; slack: string | null } {
   const safe = (url: string) => /^https?:\/\/[^\s()<>]+$/.test(url);
-  const links: string[] = [];
   const issuePage = back.publicUrl ? consoleIssueUrl(back.publicUrl, back.workflowId) : null;
-  if (issuePage && safe(issuePage)) links.push(`[Open in Loopwright](${issuePage})`);
   const approval = round?.current?.approval;
   const message = approval && approval.state.outcome === 'pending' ? approval.messages.at(-1) : undefined;
-  if (message) links.push(`[Slack approval thread](${slackPermalink(message.channel, message.ts)})`);
-  return links.length > 0 ? links.join(' · ') : null;
+  return {
+    console: issuePage && safe(issuePage) ? `[Open in Loopwright](${issuePage})` : null,
+    slack: message ? `[Slack approval thread](${slackPermalink(message.channel, message.ts)})` : null,
+  };
 }
+
+/** A markdown hard line break. */
+export const LINE_BREAK = '  \n';
 
 /**
  * The round the details describe: a severity page's round while it runs (it is the one asking
@@ -90,7 +96,14 @@ export function currentDetails(
     (jira ? ` · Jira ${jira}` : '') +
     (s.hypotheses[0] ? ` · likely cause: ${s.hypotheses[0].title}` : '');
   const waiting = waitingOn(s, round, now);
-  const links = back ? linksBack(back, round) : null;
-  // One paragraph each: the UI renders markdown, where a single newline does not break a line.
-  return [title, line, ...(waiting ? [waiting] : []), ...(links ? [links] : [])].join('\n\n');
+  // The links ride on the lines they belong to: the frame the UI shows the details in is about
+  // five lines high, and a line of links of their own was cut off.
+  const links = back ? linksBack(back, round) : { console: null, slack: null };
+  // One line each, as hard line breaks (two trailing spaces): the UI renders markdown, where a
+  // plain newline does not break a line, in a frame of fixed height that cuts paragraphs' margins.
+  return [
+    links.console ? `${title} · ${links.console}` : title,
+    line,
+    ...(waiting ? [links.slack ? `${waiting} · ${links.slack}` : waiting] : []),
+  ].join(LINE_BREAK);
 }
