@@ -160,11 +160,29 @@ function serverLog(kind: string): string {
  */
 async function attach(server: StartedServer, timeSkipping: boolean): Promise<TestWorkflowEnvironment> {
   const factory = TestWorkflowEnvironment as unknown as {
-    create(o: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: boolean; client: { dataConverter: DataConverter } }): Promise<TestWorkflowEnvironment>;
+    create(o: {
+      server: { type: 'existing' };
+      address: string;
+      namespace: string;
+      supportsTimeSkipping: boolean;
+      client: { dataConverter: DataConverter };
+      connectionOptions?: { channelArgs: Record<string, number> };
+    }): Promise<TestWorkflowEnvironment>;
   };
   let env: TestWorkflowEnvironment;
   try {
-    env = await factory.create({ server: { type: 'existing' }, address: server.address, namespace: server.namespace, supportsTimeSkipping: timeSkipping, client: { dataConverter: testDataConverter() } });
+    env = await factory.create({
+      server: { type: 'existing' },
+      address: server.address,
+      namespace: server.namespace,
+      supportsTimeSkipping: timeSkipping,
+      client: { dataConverter: testDataConverter() },
+      // The client pings every 30 s by default; the Java time-skipping server (grpc-java) allows one
+      // ping per 5 minutes and answers the second with GOAWAY "too_many_pings", after which a call in
+      // flight stalls for a minute (seen once in CI under load: "rejected by server because of excess
+      // pings", a 60 s test timeout). Ping less often than the server's limit instead.
+      ...(timeSkipping ? { connectionOptions: { channelArgs: { 'grpc.keepalive_time_ms': 330_000 } } } : {}),
+    });
   } catch (e) {
     await server.stop();
     throw e;
