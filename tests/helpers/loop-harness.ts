@@ -309,8 +309,10 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last)}; timeline: ${JSON.stringify(timeline)}`);
     },
     async resultOf<T>(handle: WorkflowHandle): Promise<T> {
+      let events: Array<{ eventType?: unknown }> = [];
       for (let i = 0; i < 1200; i++) {
         const history = await handle.fetchHistory();
+        events = history.events ?? [];
         const last = history.events?.at(-1);
         const done = last?.workflowExecutionCompletedEventAttributes;
         if (done) return decodePayload<T>(done.result!.payloads![0]!);
@@ -319,7 +321,9 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`timed out waiting for ${handle.workflowId} to complete`);
+      // Say where it stands: the last events' types (a pending activity, a task never picked up, …).
+      const tail = events.slice(-8).map((e) => String(e.eventType));
+      throw new Error(`timed out waiting for ${handle.workflowId} to complete; last events: ${tail.join(', ')}`);
     },
     async waitForAudit(workflowId, kind, count = 1) {
       for (let i = 0; i < 600; i++) {
