@@ -57,6 +57,22 @@ afterAll(async () => {
   await h?.close();
 });
 
+/**
+ * The one approval request this issue posted in #eng-oncall. Not the channel's newest message: on a
+ * slow machine a ticket an earlier test started (triaged by whichever worker runs next) posts its own
+ * issue's request meanwhile, and the newest message is then another issue's.
+ */
+function requestFor(issueId: string): { ts: string; blocks?: unknown } {
+  const mine = h.slack.messages('#eng-oncall').filter((m) => JSON.stringify(m.blocks).includes(issueId));
+  expect(mine.map((m) => m.ts), `approval requests of ${issueId}`).toHaveLength(1);
+  return mine[0]!;
+}
+
+/** How many top-level #eng-oncall messages mention this issue: other tests' issues may post meanwhile. */
+function messagesAbout(issueId: string): number {
+  return h.slack.messages('#eng-oncall').filter((m) => JSON.stringify(m).includes(issueId)).length;
+}
+
 function buttonToken(blocks: unknown, actionId: string): string {
   for (const block of (blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>) {
     const button = block.elements?.find((e) => e.action_id === actionId);
@@ -92,8 +108,8 @@ describe('POST /slack/interactions', () => {
       const pendingState = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
       await h.waitForAudit(issueId, 'approval_requested'); // the request is open before Slack has the message
       // The issue's predicted outcome and timeliness risk reach the approvers (#16).
-      expect(JSON.stringify(h.slack.messages('#eng-oncall')[0]!.blocks)).toContain('*Likely outcome*\\nmonetary relief (refund) 45% · relief 70% · untimely risk 8% (outcome@0123456789ab)');
-      const token = buttonToken(h.slack.messages('#eng-oncall')[0]!.blocks, APPROVE_ACTION_ID);
+      expect(JSON.stringify(requestFor(issueId).blocks)).toContain('*Likely outcome*\\nmonetary relief (refund) 45% · relief 70% · untimely risk 8% (outcome@0123456789ab)');
+      const token = buttonToken(requestFor(issueId).blocks, APPROVE_ACTION_ID);
       const ana = { id: 'U01SUPLEAD', name: 'Ana Support' };
       const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
 
@@ -155,7 +171,7 @@ describe('POST /slack/interactions', () => {
       await h.report(fp, { feedbackId: 'api:slack-2' });
       await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
       await h.waitForAudit(issueId, 'approval_requested');
-      const message = h.slack.messages('#eng-oncall').at(-1)!;
+      const message = requestFor(issueId);
       const token = buttonToken(message.blocks, REJECT_ACTION_ID);
       const chen = { id: 'U03ENGONC', name: 'Chen Oncall' };
       const click = {
@@ -224,8 +240,8 @@ describe('POST /slack/interactions', () => {
       const issueId = triage.issueWorkflowIds[0]!;
       const pending = await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
       await h.waitForAudit(issueId, 'approval_requested');
-      const message = h.slack.messages('#eng-oncall').at(-1)!;
-      const before = { jira: h.jira.requests.length, zendesk: h.zendesk.requests.length, messages: h.slack.messages('#eng-oncall').length, views: h.slack.state.views.length, audit: (await h.audit.trail(issueId)).length };
+      const message = requestFor(issueId);
+      const before = { jira: h.jira.requests.length, zendesk: h.zendesk.requests.length, messages: messagesAbout(issueId), views: h.slack.state.views.length, audit: (await h.audit.trail(issueId)).length };
       const value = buttonToken(message.blocks, PREVIEW_ACTION_ID);
       expect(JSON.parse(value)).toEqual({ w: issueId, s: 'start-work' });
       const click = (trigger: string) =>
@@ -271,7 +287,7 @@ describe('POST /slack/interactions', () => {
       // Nothing ran or was decided: no call reached Jira or Zendesk, no message was posted, the step still waits.
       expect(h.jira.requests.length).toBe(before.jira);
       expect(h.zendesk.requests.length).toBe(before.zendesk);
-      expect(h.slack.messages('#eng-oncall')).toHaveLength(before.messages);
+      expect(messagesAbout(issueId)).toBe(before.messages);
       expect((await h.state(issueId)).pendingApprovals).toEqual(pending.pendingApprovals);
       expect((await h.audit.trail(issueId)).length).toBe(before.audit);
 
@@ -433,17 +449,12 @@ describe('end to end over HTTP', () => {
       const issueId = triage.issueWorkflowIds[0]!;
       await h.waitFor(issueId, (s) => s.pendingApprovals.length === 1, 'approval request');
       expect(h.jira.state.issues.size).toBeGreaterThan(0);
-      // This issue's request, not merely the newest in the channel: a Zendesk ticket an earlier test
-      // started (feedback:zendesk:35436) is triaged by whichever worker runs next, and on a slow machine
-      // its issue posts its own request while this test runs.
-      const mine = () => h.slack.messages('#eng-oncall').filter((m) => JSON.stringify(m.blocks).includes(issueId));
-      expect(mine()).toHaveLength(1);
-      const message = mine()[0]!;
+      const message = requestFor(issueId);
       expect((await postSlack(clickBody(buttonToken(message.blocks, APPROVE_ACTION_ID), chen, APPROVE_ACTION_ID, 'r/e2e'))).status).toBe(200);
       await app.loopwright.drain();
       const s = await h.waitFor(issueId, (x) => x.status === 'verifying', 'verification after approval');
       expect(h.jira.issue(s.jiraKey!).status).toBe('In Progress');
-      expect(JSON.stringify(mine()[0]!.blocks)).not.toContain(APPROVE_ACTION_ID);
+      expect(JSON.stringify(requestFor(issueId).blocks)).not.toContain(APPROVE_ACTION_ID);
       await h.env.client.workflow.getHandle(issueId).executeUpdate(closeUpdate, { args: [{ by: chen, reason: 'test over' }] });
       await h.resultOf(h.env.client.workflow.getHandle(issueId));
       const kinds = (await h.audit.trail(issueId)).map((e) => e.kind);
