@@ -178,6 +178,15 @@ describe('GET /openapi.json', () => {
     expect(page({ items: [], next: null, total: 0, truncated: false })).toBe(true);
     expect(page({ items: [], next: null })).toBe(false);
   });
+
+  it("documents an issue's segment weights, not the per-bucket counts the view never sends", () => {
+    const issue = doc.paths['/v1/issues/{workflowId}']!.get!.responses['200']!.content!['application/json']!.schema as {
+      properties: { state: { properties: { segments: { properties: Record<string, unknown>; additionalProperties?: boolean } } } };
+    };
+    const segments = issue.properties.state.properties.segments;
+    expect(Object.keys(segments.properties).sort()).toEqual(['at', 'dims', 'reports']);
+    expect(segments.additionalProperties).toBe(false);
+  });
 });
 
 describe('real answers match their documented schemas', () => {

@@ -315,8 +315,11 @@ export interface TIssueState {
   mergedFrom?: Array<{ from: string; by: TApprover; at: string; reports: number }>;
   /** Issues split off this one. */
   splitInto?: Array<{ issue: string; by: TApprover; at: string; reports: number }>;
-  /** Where the reports come from (platforms, versions, regions, plans, channels), as ranking reads it. */
-  segments?: TSegmentProfile;
+  /**
+   * Where the reports come from (platforms, versions, regions, plans, channels), as ranking reads it:
+   * the weights only; the plain counts by event time stay in the workflow (its ranking input).
+   */
+  segments?: Omit<TSegmentProfile, 'counts'>;
 }
 
 export interface TTimelineEntry {

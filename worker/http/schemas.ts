@@ -111,7 +111,7 @@ export const ZIssueState = z.object({
   mergedInto: z.string().optional(),
   mergedFrom: z.array(ZIssueMove.extend({ from: z.string() })).optional(),
   splitInto: z.array(ZIssueMove.extend({ issue: z.string() })).optional(),
-  segments: ZSegmentProfile.optional(),
+  segments: ZSegmentProfile.omit({ counts: true }).optional(),
 });
 const _state: Same<z.output<typeof ZIssueState>, TIssueState> = true;
 export const ZTimelineEntry = z.object({ at: iso, kind: z.string(), summary: z.string() });

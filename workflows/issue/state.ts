@@ -225,7 +225,7 @@ export function recordStep(s: TCarriedIssueState, outcome: TStepOutcome): void {
 }
 
 /** The profile as people read it (shares per value); its counts by event time are for ranking. */
-function shares(p: TSegmentProfile): TSegmentProfile {
+function shares(p: TSegmentProfile): Omit<TSegmentProfile, 'counts'> {
   const { counts: _counts, ...rest } = p;
   return rest;
 }
