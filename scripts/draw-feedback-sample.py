@@ -1,15 +1,18 @@
-# Draws samples/feedback-sample-N.jsonl for N = 2 or 3 (run from the repository root with ../shared/data present, or
+# Draws samples/feedback-sample-N.jsonl for N = 2, 3 or 4 (run from the repository root with ../shared/data present, or
 # LOOPWRIGHT_DATA_DIR): 200 real messages, none of which is in the earlier samples, in the same proportions (70 CFPB
 # narratives, 70 X-CI brand-domain tweets, 60 Bitext utterances). Each sample was written once and is committed; this
 # script reproduces it byte for byte (`python3 scripts/draw-feedback-sample.py 3`). See samples/SOURCE.md.
 #  - 2: seed 2611, disjoint from sample 1; drawn before the general taxonomy 2.1.0 examples were written.
 #  - 3: seed 3011, disjoint from samples 1 and 2 by id and by text; drawn after taxonomy 2.2.0 was frozen (its examples
 #    and threshold were chosen on the first two samples), so it measures 2.2.0.
+#  - 4: seed 4111, disjoint from samples 1-3 by id and by text; drawn and committed before general taxonomy 2.4.0 was
+#    written (from samples 1-3 only) and not read until 2.4.0 was frozen, so it measures 2.3.0 against 2.4.0.
 import csv, json, os, random, sys
 
 SAMPLES = {
     2: {'seed': 2611, 'previous': ['samples/feedback-sample.jsonl'], 'tweet_day': 22, 'chat_day': 23, 'cfpb_by_text': False},
     3: {'seed': 3011, 'previous': ['samples/feedback-sample.jsonl', 'samples/feedback-sample-2.jsonl'], 'tweet_day': 24, 'chat_day': 25, 'cfpb_by_text': True},
+    4: {'seed': 4111, 'previous': ['samples/feedback-sample.jsonl', 'samples/feedback-sample-2.jsonl', 'samples/feedback-sample-3.jsonl'], 'tweet_day': 26, 'chat_day': 27, 'cfpb_by_text': True},
 }
 n = int(sys.argv[1]) if len(sys.argv) == 2 and sys.argv[1].isdigit() else 0
 if n not in SAMPLES:
