@@ -3,7 +3,7 @@
 // outcomes and a metric; the issue keeps running, its approval request stays open (the API can
 // decide it), and the round finishes once the integrations are back.
 import { LINE_BREAK } from '../workflows/issue/details.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createMetrics } from '../worker/http/metrics.js';
 import { closeUpdate } from '../workflows/messages.js';
 import { approvalTestPlaybook, createLoopHarness, fingerprint, testPlaybook, type LoopHarness } from './helpers/loop-harness.js';
@@ -47,11 +47,31 @@ async function metricValue(component: string, outcome: string): Promise<number> 
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/**
+ * Puts the fakes back and ends the test's workflow when a test fails midway: a revoked Slack token,
+ * a missing channel or an outage left behind, and an issue still waiting on them, would otherwise turn
+ * the next test's failure into a ten-minute timeout instead of the first test's own message.
+ */
+async function cleanUp(workflowId: string, restore: () => void): Promise<void> {
+  restore();
+  try {
+    await h.env.client.workflow.getHandle(workflowId).terminate('test cleanup');
+  } catch {
+    // Already closed (the test passed) or never started.
+  }
+}
+
 describe('IssueWorkflow under integration outages', () => {
   it('Jira 503 for an hour, then Slack invalid_auth for two hours during the approval: degraded, never failed; recovers', async () => {
     const fp = fingerprint('app_crash', '0000000a0a01');
     const id = `issue:${fp.key}`;
     const jiraDown = h.jira.outage({ status: 503, body: { errorMessages: ['Service Unavailable'] } }, /^POST \/rest\/api\/\d\/issue$/);
+    onTestFinished(() =>
+      cleanUp(id, () => {
+        jiraDown();
+        h.slack.state.token = 'xoxb-test-token';
+      }),
+    );
     await h.run(async () => {
       const handle = await h.report(fp, { feedbackId: 'api:o1' });
       // Time skips while the test sleeps, also through the activity's own retry backoff.
@@ -106,11 +126,18 @@ describe('IssueWorkflow under integration outages', () => {
     const id = `issue:${fp.key}`;
     const saved = h.slack.state.channels.get('#app-incidents')!;
     h.slack.state.channels.delete('#app-incidents');
+    let slackDown = () => {};
+    onTestFinished(() =>
+      cleanUp(id, () => {
+        slackDown();
+        h.slack.state.channels.set('#app-incidents', saved);
+      }),
+    );
     await h.run(async () => {
       const handle = await h.report(fp, { feedbackId: 'api:o2' });
       await h.env.sleep(3 * HOUR);
       expect((await degradedEvents(id))[0]).toMatchObject({ component: 'slack', operation: 'slack.post_message', outcome: 'retry_later', error: { code: 'not_found' } });
-      const slackDown = h.slack.outage({ status: 503, body: '<html>503 Service Unavailable</html>' }, /chat\.postMessage/);
+      slackDown = h.slack.outage({ status: 503, body: '<html>503 Service Unavailable</html>' }, /chat\.postMessage/);
       h.slack.state.channels.set('#app-incidents', saved);
       await h.env.sleep(3 * HOUR);
       expect((await h.state(id)).status).toBe('remediating');
