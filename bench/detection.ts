@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, DEFAULT_SURGE, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -393,7 +393,8 @@ export const detectionSuite: BenchSuite = {
     const { reports, events } = buildStream();
     const taxonomy = loadTaxonomyFile(bundledTaxonomyPath('general'));
     // The classifier the worker runs: fused TF-IDF + sentence encoder when models/ is present.
-    const brain = await buildTriageBrain(taxonomy);
+    // DETECTION_BOUNDARY=<file>: another split boundary model (e.g. an earlier one from git), for comparisons.
+    const brain = await buildTriageBrain(taxonomy, process.env.DETECTION_BOUNDARY ? { boundaryFile: process.env.DETECTION_BOUNDARY } : {});
     // As worker/bootstrap.ts builds it: with the encoder, the learned severity heads and the split
     // boundary model (brainDeps). Before 2026-11-30 (session 6) the bench left brainDeps out, so it
     // split messages by the rules alone, unlike the worker.
@@ -489,6 +490,10 @@ export const detectionSuite: BenchSuite = {
       const surged = new Map<string, number>();
       for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes('surge:unmatched')) surged.set(`${k} ${t.report.incident ?? 'background'}`, (surged.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);
       console.log('surge placements', JSON.stringify([...surged.entries()].sort()));
+      // TSurgeRule.deferToRising: the categorised fragments rule 4 left to a rising release cohort, by truth.
+      const deferred = new Map<string, number>();
+      for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes(SURGE_DEFERRED)) deferred.set(`${k} ${t.report.incident ?? 'background'}`, (deferred.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);
+      console.log('surge deferred to a rising release', JSON.stringify([...deferred.entries()].sort()));
       for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, JSON.stringify(f.window), f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
     }
 

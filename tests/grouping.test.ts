@@ -13,6 +13,7 @@ import type { TSegmentValues } from '../workflows/domain/segments.js';
 import type { TNeighbourRow } from '../activities/grouping/store.js';
 import { groupingUrlFor, openGroupingStore, type GroupingStore } from '../activities/grouping/index.js';
 import { applyGrouping } from '../activities/grouping/route.js';
+import { createEvidenceJoiner } from '../activities/grouping/evidence-join.js';
 import { describeThemes, MAX_THEME_WORDS, nameThemes } from '../activities/grouping/themes.js';
 import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { extractEvidence } from '../activities/triage/evidence.js';
@@ -254,6 +255,16 @@ describe('applyGrouping + planRoutes: one routing decision per message', () => {
   });
 });
 
+
+/** Rule 4's tests: complaints unlike each other in five categories, and a surge rule a handful of them trips. */
+const DIVERSE_COMPLAINTS: ReadonlyArray<[string, string]> = [
+  ['The video player freezes after ten seconds', 'app_crash'],
+  ['Notifications arrive hours late on my phone', 'performance'],
+  ['The search results are in the wrong language', 'product_defect'],
+  ['My playlist disappeared after the update', 'account_management'],
+  ['Subtitles are out of sync with the audio', 'ux_confusion'],
+];
+const SURGE_TEST_RULE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 4, factor: 3, recentMinutes: 20 };
 
 describe('nearest-member linkage and the segment burst rule', () => {
   const unit = (...xs: number[]) => {
@@ -525,14 +536,8 @@ describe('nearest-member linkage and the segment burst rule', () => {
     const at = (min: number) => new Date(day0 + min * 60_000).toISOString();
     const seg: TSegmentValues = { region: 'eu-west', platform: 'android' };
     const burst: TBurstRule = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
-    const rule: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 4, factor: 3, recentMinutes: 20 };
-    const diverse: Array<[string, string]> = [
-      ['The video player freezes after ten seconds', 'app_crash'],
-      ['Notifications arrive hours late on my phone', 'performance'],
-      ['The search results are in the wrong language', 'product_defect'],
-      ['My playlist disappeared after the update', 'account_management'],
-      ['Subtitles are out of sync with the audio', 'ux_confusion'],
-    ];
+    const rule = SURGE_TEST_RULE;
+    const diverse = DIVERSE_COMPLAINTS;
     const open = async (file: string, surge: TSurgeRule) => {
       const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
       const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst, surge });
@@ -593,6 +598,61 @@ describe('nearest-member linkage and the segment burst rule', () => {
       if (preferBursts) expect(bySurge[0]!.fingerprint.category).toBe('payment_failure');
       await store.close();
     }
+  });
+
+  it('deferToRising: a surge leaves the reports of a rising release cohort to the release, neither placing nor counting them', async () => {
+    // Issue #17, published seed, surge on: at an iOS release's start its first reports matched no
+    // issue until the release cohort spiked; they surged first, opened a surge issue beside the
+    // release's and counted toward the surge that gathered the hour's other unmatched reports.
+    const day0 = Date.parse('2026-11-07T00:00:00Z');
+    const at = (min: number) => new Date(day0 + min * 60_000).toISOString();
+    const ios = (appVersion: string): TSegmentValues => ({ region: 'eu-west', platform: 'ios', appVersion });
+    const android: TSegmentValues = { region: 'eu-west', platform: 'android', appVersion: '6.0.4' };
+    const rule = SURGE_TEST_RULE;
+    const others = DIVERSE_COMPLAINTS;
+    const release: Array<[string, string]> = [
+      ['The camera screen stays black when I scan a receipt', 'app_crash'],
+      ['Photos fail to upload since this morning', 'product_defect'],
+      ['The login screen flickers and logs me out', 'login_access'],
+      ['My saved addresses are gone', 'account_management'],
+    ];
+    const run = async (file: string, deferToRising?: number) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, joiner: createEvidenceJoiner({ store }), surge: { ...rule, ...(deferToRising ? { deferToRising } : {}) } });
+      // A quiet day on the old iOS release and on Android: the platforms' baselines.
+      for (let h = 0; h < 28; h += 2) await g.groupFragment(ref(`Background complaint number ${h} about something else entirely`, 'customer_service', undefined, at(h * 60), h % 4 === 0 ? ios('7.1.3') : android));
+      const start = 30 * 60;
+      const placed: Array<{ release: boolean; d: Awaited<ReturnType<typeof g.groupFragment>> }> = [];
+      for (let i = 0; i < others.length; i++) {
+        placed.push({ release: false, d: await g.groupFragment(ref(others[i]![0], others[i]![1], undefined, at(start + i * 4), android)) });
+        if (release[i]) placed.push({ release: true, d: await g.groupFragment(ref(release[i]![0], release[i]![1], undefined, at(start + i * 4 + 2), ios('7.2.0'))) });
+      }
+      const review = await g.joinUnclassified(ref('Nothing works since I updated the app', NEEDS_REVIEW, undefined, at(start + 19), ios('7.2.0')));
+      await store.close();
+      const surgeKeys = new Set(placed.filter((p) => p.d.features.includes('surge:unmatched')).map((p) => p.d.fingerprint.key));
+      return { placed, review, surgeKeys };
+    };
+    const off = await run('surge-defer-off.sqlite');
+    // Without: the release's reports gather in the surge's issue with the others (and the needs_review one joins it).
+    expect(off.surgeKeys.size).toBe(1);
+    const [offKey] = [...off.surgeKeys];
+    expect(off.placed.filter((p) => p.release && p.d.fingerprint.key === offKey).length).toBeGreaterThanOrEqual(2);
+    expect(off.review?.fingerprint.key).toBe(offKey);
+    const on = await run('surge-defer-on.sqlite', 2);
+    // With: from the release's second report on (a cohort of one is no trend), rule 4 leaves them alone:
+    // each opens its own issue as without a surge, says so, and does not feed the surge.
+    const later = on.placed.filter((p) => p.release).slice(1);
+    for (const p of later) {
+      expect(p.d.features).toContain('surge:deferred');
+      expect(p.d.features).not.toContain('surge:unmatched');
+      expect(on.surgeKeys.has(p.d.fingerprint.key)).toBe(false);
+    }
+    expect(on.review).toBeNull();
+    // The Android reports still surge, later (the deferred reports are not counted): one issue gathers them.
+    expect(on.surgeKeys.size).toBe(1);
+    const onSurged = on.placed.filter((p) => p.d.features.includes('surge:unmatched')).length;
+    expect(onSurged).toBeGreaterThan(0);
+    expect(onSurged).toBeLessThan(off.placed.filter((p) => p.d.features.includes('surge:unmatched')).length);
   });
 
   it('opens a grouping file written before member vectors (grp-1), adds the column, and keeps its groups comparable by centroid', async () => {

@@ -165,7 +165,18 @@ export interface TSurgeRule {
    * bar to i06's delivery issue, opened a surge issue beside it). Absent: false.
    */
   preferBursts?: boolean;
+  /**
+   * A fragment whose release cohort is rising (EvidenceJoiner.rising: the cohort spike test passed by
+   * at least this many reports of the window, fewer than the spike floor allowed) is left to its
+   * release: rule 4 neither places it nor counts it as unmatched (its decision says `surge:deferred`),
+   * and the release's own issue gathers it once the cohort spikes (issue #17, i02: an iOS release whose
+   * first reports matched no issue until its cohort spiked; they surged first and opened a surge
+   * issue beside the release's). Needs the evidence joiner. Absent: no deferral.
+   */
+  deferToRising?: number;
 }
+/** The feature of a decision rule 4 left to a rising release cohort (TSurgeRule.deferToRising). */
+export const SURGE_DEFERRED = 'surge:deferred';
 /** The partition a surge's issue lives in: no category's everyday rule ever compares with it. */
 export const SURGE_PARTITION = 'surge:unmatched';
 const NEEDS_REVIEW_FROM = 'needs_review';
@@ -575,7 +586,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const [oldest] = await store.members('issue', null, { limit: 1 });
     if (!oldest || Date.parse(oldest.at) > baselineStart) return null;
     const q = { since: new Date(baselineStart).toISOString(), until: ref.at };
-    const unmatched = (m: TMemberRow) => m.info.method === 'new_issue' || (Array.isArray(m.info.features) && (m.info.features as unknown[]).includes('surge:unmatched'));
+    const has = (m: TMemberRow, f: string) => Array.isArray(m.info.features) && (m.info.features as unknown[]).includes(f);
+    const unmatched = (m: TMemberRow) => (m.info.method === 'new_issue' && !has(m, SURGE_DEFERRED)) || has(m, 'surge:unmatched');
     const issueRows = (await store.neighbours('issue', q)).filter(unmatched);
     const times = [...issueRows, ...(await store.neighbours('theme', q))].map((m) => Date.parse(m.at));
     const count = times.filter((t) => t > windowStart && t <= end).length;
@@ -613,6 +625,12 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     return null;
   }
 
+  /** TSurgeRule.deferToRising: whether the fragment's release cohort is rising (rule 4 leaves it to the release). */
+  async function risingRelease(ref: TFragmentRef): Promise<boolean> {
+    if (!surge?.deferToRising || !joiner || ref.lookupOnly) return false;
+    return (await joiner.rising({ at: ref.at, ...(ref.segments ? { segments: ref.segments } : {}) }, surge.deferToRising)) !== null;
+  }
+
   /** Whether an issue was opened by an unmatched report (a new issue, not a surge's) at or after `since` (event time, ms). */
   async function openedUnmatchedSince(key: string, since: number): Promise<boolean> {
     const [first] = await store.members('issue', key, { limit: 1 });
@@ -622,6 +640,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   /** needs_review: a surge's open issue (rule 4), never a new one (the issue needs a category). */
   async function reviewSurge(ref: TFragmentRef): Promise<TGroupingDecision | null> {
     if (!encoder || !surge || ref.lookupOnly || burstSegments(ref.segments).length === 0) return null;
+    if (await risingRelease(ref)) return null;
     const fp = ref.fragment.fingerprint;
     const memberKey = memberKeyOf(ref);
     return serial('issue\u0000*surge', async () => {
@@ -707,7 +726,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         }
         const nearest = ranked[0] ? { key: ranked[0].key, similarity: round(ranked[0].similarity) } : undefined;
         const young = chosen && everyday && surge?.youngMinutes ? await openedUnmatchedSince(chosen.key, Date.parse(ref.at) - surge.youngMinutes * 60_000) : false;
-        if ((!chosen || young) && surge && burstSegments(ref.segments).length > 0) {
+        const deferred = (!chosen || young) && surge ? await risingRelease(ref) : false;
+        if ((!chosen || young) && surge && !deferred && burstSegments(ref.segments).length > 0) {
           // Rule 4 (its own lock: needs_review fragments join a surge's issue from another partition's path).
           const placed = await serial('issue\u0000*surge', async () => {
             const state = await surgeState(ref);
@@ -731,7 +751,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           });
           if (placed) return placed;
         }
-        const features = chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base];
+        const features = [...(chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base]), ...(deferred ? [SURGE_DEFERRED] : [])];
         const key = chosen ? chosen.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
         const decision: TGroupingDecision = {
           method: chosen ? 'similarity' : 'new_issue',

@@ -96,6 +96,13 @@ export interface EvidenceJoiner {
   join(ref: TJoinRef): Promise<TEvidenceJoin | null>;
   /** Records the issue a fragment no join placed went to (its home), for cohorts spiking later. */
   settle(memberKey: string, key: string, at: string): Promise<void>;
+  /**
+   * The release cohort of `segments` at `at` when it is rising: the spike test (x factor over its own
+   * baseline, its share of its platform lifted and unlikely by chance) passed by at least `minCount`
+   * reports, fewer than the floor being allowed (a new release's first reports); else null. Reads
+   * the counts `join` recorded, records nothing.
+   */
+  rising(ref: { at: string; segments?: TSegmentValues }, minCount: number): Promise<TCohortState | null>;
 }
 
 export interface EvidenceJoinOptions {
@@ -366,6 +373,16 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
   };
 
   return {
+    rising(ref, minCount) {
+      const release = releaseCohortOf(ref.segments);
+      if (!release || !ref.segments?.platform) return Promise.resolve(null);
+      const parent = `platform:${ref.segments.platform}`;
+      return serial(async () => {
+        const bucket = bucketOf(ref.at);
+        const w = cohortState(await bucketsOf(release, bucket), await bucketsOf(parent, bucket), bucket, { ...spike, minCount });
+        return w.spiking || w.active ? w : null;
+      });
+    },
     settle(memberKey, key, at) {
       return serial(async () => {
         await count(`${HOMES}:${key}`, HOMES, `${memberKey}@home`, at, { key });
