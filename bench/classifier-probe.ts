@@ -52,8 +52,8 @@ export async function runProbe(dataDir: string, modelDirectory: string): Promise
   const vectors = await embedAll(encoder, 'banking77', rows.map((r) => r.text));
   const started = process.cpuUsage();
   const taxonomy = taxonomyFromRows('banking77', rows);
-  const model = fuseWithVectors(taxonomy, encoder.modelVersion, encoder.dimension, (t) => vectors.get(t)!);
-  vectors.clear();
+  // As trainFusedClassifier does: the lookup (views into the cache file's buffer) goes once the model has copied it.
+  const model = fuseWithVectors(taxonomy, encoder.modelVersion, encoder.dimension, (t) => vectors.get(t)!, { releaseVectors: () => vectors.clear() });
   const trainSeconds = cpuSeconds(started);
   // Messages the encoder has not seen (its cache would make repeats free): BANKING77 texts with a
   // distinct suffix, short like a tweet or chat line.

@@ -133,6 +133,38 @@ describe('fused classifier, nearest-neighbour term', () => {
     expect(p.similarity).toBeCloseTo(best, 5);
   });
 
+  it('hands the training vectors back once copied: never read after release, and the same model as without it', () => {
+    const lookup = new Map(train.vectors);
+    let reads = 0;
+    let readsAtRelease = -1;
+    const model = fuseWithVectors(
+      taxonomyOf(train.rows),
+      'test-encoder@1',
+      DIM,
+      (t) => {
+        reads++;
+        const v = lookup.get(t);
+        if (v === undefined) throw new Error(`read after release: ${t}`);
+        return v;
+      },
+      {
+        minSimilarity: 0,
+        releaseVectors: () => {
+          readsAtRelease = reads;
+          lookup.clear();
+        },
+      },
+    );
+    expect(readsAtRelease).toBe(train.rows.length);
+    expect(reads).toBe(readsAtRelease);
+    const kept = fit();
+    expect(model.modelVersion).toBe(kept.modelVersion);
+    for (const r of fresh.rows.slice(0, 20)) {
+      const v = fresh.vectors.get(r.text)!;
+      expect(model.predictEmbedded(r.text, v)).toEqual(kept.predictEmbedded(r.text, v));
+    }
+  });
+
   it('rejects a neighbour configuration that cannot work', () => {
     expect(() => fit({ neighbours: { k: 0, candidates: 10, weights: [1] } })).toThrow(LoopwrightError);
   });

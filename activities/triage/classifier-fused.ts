@@ -18,6 +18,8 @@ export interface FusedClassifierOptions extends Omit<OfflineClassifierOptions, '
   minSimilarity?: number;
   /** The nearest-neighbour term (default FUSED_DEFAULTS.neighbours); `null` turns it off. */
   neighbours?: NeighbourConfig | null;
+  /** Called once the model has copied the training vectors (`DenseFeatures.release`): drop them there. */
+  releaseVectors?: () => void;
 }
 
 /**
@@ -50,7 +52,7 @@ export function trainingTexts(taxonomy: TTaxonomy, opts: Pick<OfflineClassifierO
 
 /** Builds the model from vectors already computed (benchmarks reuse one embedding pass across folds). */
 export function fuseWithVectors(taxonomy: TTaxonomy, encoderVersion: string, dimension: number, vectorOf: (text: string) => Float32Array, opts: FusedClassifierOptions = {}): EmbeddingTextModel {
-  const { denseWeight, minSimilarity, neighbours, ...rest } = opts;
+  const { denseWeight, minSimilarity, neighbours, releaseVectors, ...rest } = opts;
   const neighbourCfg = neighbours === undefined ? FUSED_DEFAULTS.neighbours : neighbours;
   return trainEmbeddingTextModel(taxonomy, {
     minCoverage: FUSED_DEFAULTS.minCoverage,
@@ -62,6 +64,7 @@ export function fuseWithVectors(taxonomy: TTaxonomy, encoderVersion: string, dim
       weight: denseWeight ?? FUSED_DEFAULTS.denseWeight,
       minSimilarity: minSimilarity ?? FUSED_DEFAULTS.minSimilarity,
       ...(neighbourCfg ? { neighbours: neighbourCfg } : {}),
+      ...(releaseVectors ? { release: releaseVectors } : {}),
     },
   });
 }
@@ -75,7 +78,14 @@ export async function trainFusedClassifier(taxonomy: TTaxonomy, encoder: Sentenc
     encoder.modelVersion,
     encoder.dimension,
     (t) => byText.get(t) ?? byText.get(t.trim()) ?? missing(t),
-    opts,
+    {
+      ...opts,
+      releaseVectors: () => {
+        opts.releaseVectors?.();
+        byText.clear();
+        vectors.length = 0;
+      },
+    },
   );
   return wrapFused(model, encoder);
 }

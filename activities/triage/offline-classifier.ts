@@ -68,6 +68,12 @@ export interface DenseFeatures {
   dimension: number;
   /** Embedding of a training text; must cover every taxonomy example and extra example. */
   vectorOf(text: string): Float32Array;
+  /**
+   * Called once every training vector has been copied into the model's own block (vectorOf is not
+   * called again): the caller drops its text → vector lookup there, so its copy of the embeddings is
+   * not held beside the model's while the SVM trains, when the resident set peaks.
+   */
+  release?(): void;
   /** Weight of the embedding block next to the unit-length TF-IDF block (default 2). */
   weight?: number;
   /**
@@ -231,6 +237,7 @@ function trainCore(taxonomy: TTaxonomy, opts: OfflineClassifierOptions): LinearT
   if (dense) {
     denseData = new Float32Array(texts.length * denseDim);
     texts.forEach((t, i) => denseData!.set(checkedVector(dense, t), i * denseDim));
+    dense.release?.();
   }
   const x: SparseMatrix = { ...builder.build(), ...(denseData ? { dense: { data: denseData, dim: denseDim, offset: featurizer.dimension, scale: denseWeight } } : {}) };
   const classes = categories.length;
