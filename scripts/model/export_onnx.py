@@ -4,6 +4,7 @@ Run through scripts/model/convert.sh (it makes the venv and pins the versions). 
   1. find the model directory inside the installed package (safetensors + tokenizer files);
   2. export BERT + mean pooling + L2 normalisation as one ONNX graph whose output
      `sentence_embedding` is what sentence-transformers' encode(normalize_embeddings=True) returns;
+     (--pooling cls+mean: [CLS] and mean side by side, 768-d; measured in session 9, not shipped);
   3. dynamic int8 quantisation with onnxruntime (weights int8, activations quantised at run time);
   4. check the int8 model against the float PyTorch model on fixed sentences (cosine >= 0.97);
   5. write model.onnx, tokenizer files, LICENSE, manifest.json and SOURCE.md (sha256 of input and output).
@@ -27,19 +28,27 @@ from common import PROBES, quantize_int8, sha256, write_manifest
 
 
 class Pooled(torch.nn.Module):
-    """BERT → attention-masked mean of token states → L2 normalised, as in the model card."""
+    """BERT → attention-masked mean of token states → L2 normalised, as in the model card.
 
-    def __init__(self, bert: torch.nn.Module):
+    pooling "cls+mean": the [CLS] state and the mean, each L2 normalised, side by side and normalised again
+    (2 × hidden dimensions, unit length: a cosine between two outputs is the mean of the two poolings' cosines).
+    """
+
+    def __init__(self, bert: torch.nn.Module, pooling: str = "mean"):
         super().__init__()
         self.bert = bert
+        self.pooling = pooling
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         summed = (states * mask).sum(dim=1)
         counts = mask.sum(dim=1).clamp(min=1e-9)
-        pooled = summed / counts
-        return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        pooled = torch.nn.functional.normalize(summed / counts, p=2.0, dim=1)
+        if self.pooling == "mean":
+            return pooled
+        cls = torch.nn.functional.normalize(states[:, 0], p=2.0, dim=1)
+        return torch.nn.functional.normalize(torch.cat([cls, pooled], dim=1), p=2.0, dim=1)
 
 
 def main() -> None:
@@ -51,6 +60,7 @@ def main() -> None:
     ap.add_argument("--upstream", required=True, help="upstream model name, e.g. sentence-transformers/all-MiniLM-L6-v2")
     ap.add_argument("--license-id", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--pooling", choices=["mean", "cls+mean"], default="mean", help="mean (the model card's) or cls+mean (768-d)")
     args = ap.parse_args()
 
     mod = importlib.import_module(args.module)
@@ -69,7 +79,7 @@ def main() -> None:
     tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
     bert = AutoModel.from_pretrained(src, local_files_only=True)
     bert.eval()
-    model = Pooled(bert).eval()
+    model = Pooled(bert, args.pooling).eval()
     max_len = json.load(open(os.path.join(src, "sentence_bert_config.json")))["max_seq_length"]
 
     os.makedirs(args.out, exist_ok=True)
@@ -112,7 +122,7 @@ def main() -> None:
     shutil.copy(str(license_files[0].locate()), os.path.join(args.out, "LICENSE"))
 
     manifest = write_manifest(args.out, name=args.name, upstream=args.upstream, license_id=args.license_id,
-                              dimension=got.shape[1], max_tokens=max_len, pooling="mean", probe_cosine_min=cos.min())
+                              dimension=got.shape[1], max_tokens=max_len, pooling=args.pooling, probe_cosine_min=cos.min())
 
     versions = {p: md.version(p) for p in ["torch", "transformers", "onnx", "onnxruntime"]}
     with open(os.path.join(args.out, "SOURCE.md"), "w") as f:
@@ -127,8 +137,12 @@ def main() -> None:
         f.write(f"| converted with | {', '.join(f'{k} {v}' for k, v in versions.items())} |\n")
         f.write(f"| int8 vs float cosine on {len(PROBES)} probes | min {manifest['probeCosineMin']} |\n\n")
         f.write("Made by `bash scripts/model/convert.sh` (venv outside the tree, pinned versions). The export puts\n")
-        f.write("mean pooling and L2 normalisation inside the graph, so `sentence_embedding` equals\n")
-        f.write("sentence-transformers' `encode(..., normalize_embeddings=True)` up to int8 rounding.\n")
+        if args.pooling == "mean":
+            f.write("mean pooling and L2 normalisation inside the graph, so `sentence_embedding` equals\n")
+            f.write("sentence-transformers' `encode(..., normalize_embeddings=True)` up to int8 rounding.\n")
+        else:
+            f.write("[CLS] and mean pooling, each L2 normalised, side by side and normalised again inside the graph\n")
+            f.write("(POOLING=cls+mean; not what sentence-transformers' `encode` returns).\n")
     print("wrote", args.out, manifest)
 
 
