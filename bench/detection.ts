@@ -446,8 +446,9 @@ export const detectionSuite: BenchSuite = {
       // Knobs for the comparisons in docs/benchmarks.md (defaults = what routing ships):
       // DETECTION_LINKAGE=centroid|nearest, DETECTION_BURST=off or a JSON TBurstRule, DETECTION_THRESHOLD.
       const burst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
-      // DETECTION_SURGE=on (DEFAULT_SURGE) or a JSON TSurgeRule: rule 4, a surge of unmatched reports (off by default).
-      const surge = process.env.DETECTION_SURGE === 'on' ? DEFAULT_SURGE : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'off' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : undefined;
+      // Rule 4, a surge of unmatched reports: DEFAULT_SURGE as the worker ships it (GROUPING_SURGE on since
+      // session 9), DETECTION_SURGE=off without it, or a JSON TSurgeRule.
+      const surge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'on' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : DEFAULT_SURGE;
       const grouper = createGrouper({
         store,
         ...(useEncoder ? { encoder: useEncoder } : {}),

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../worker/config.js';
 
 describe('grouping configuration', () => {
-  it('defaults to centroid linkage with the burst rule on', () => {
+  it('defaults to centroid linkage with the burst rule and the surge rule on', () => {
     const c = parseConfig({});
-    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: false });
+    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true });
   });
 
-  it('GROUPING_BURST=off and GROUPING_LINKAGE=nearest are read', () => {
-    const c = parseConfig({ GROUPING_BURST: 'off', GROUPING_SURGE: 'on', GROUPING_LINKAGE: 'nearest', GROUPING_ISSUE_THRESHOLD: '0.5' });
-    expect(c.grouping).toMatchObject({ linkage: 'nearest', burst: false, surge: true, issueThreshold: 0.5 });
+  it('GROUPING_BURST=off, GROUPING_SURGE=off and GROUPING_LINKAGE=nearest are read', () => {
+    const c = parseConfig({ GROUPING_BURST: 'off', GROUPING_SURGE: 'off', GROUPING_LINKAGE: 'nearest', GROUPING_ISSUE_THRESHOLD: '0.5' });
+    expect(c.grouping).toMatchObject({ linkage: 'nearest', burst: false, surge: false, issueThreshold: 0.5 });
   });
 
   it('refuses an unknown value with the variable named', () => {

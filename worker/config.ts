@@ -63,8 +63,8 @@ const ZEnv = z.object({
   GROUPING_LINKAGE: z.enum(['centroid', 'nearest']).default('centroid'),
   /** The segment burst rule (activities/grouping/assign.ts rule 2); `off` groups by fingerprint, evidence and meaning only. */
   GROUPING_BURST: z.enum(['on', 'off']).default('on'),
-  /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts); off by default (docs/benchmarks.md). */
-  GROUPING_SURGE: z.enum(['on', 'off']).default('off'),
+  /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts DEFAULT_SURGE); on by default since session 9 (docs/benchmarks.md). */
+  GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),

@@ -46,11 +46,11 @@ import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } 
 /**
  * Bump when the decision recipe changes; recorded with every decision. grp-3: fragments placed by
  * a code or an evidence join are members of their issue too (remember); bursts may prefer the largest.
- * Not bumped for rule 4 (a surge of unmatched reports, TSurgeRule): it is off by default, so default
- * decisions (and issue and theme ids, hashed with this version) are unchanged; a decision it made says
- * `surge:unmatched` in its features.
+ * grp-4 (session 9): the worker runs rule 4 (a surge of unmatched reports, DEFAULT_SURGE) by default
+ * (GROUPING_SURGE, worker/config.ts), deferring to a rising release cohort; a decision it made says
+ * `surge:unmatched` (or `surge:deferred`) in its features. createGrouper without `surge` still has none.
  */
-export const GROUPING_VERSION = 'grp-3';
+export const GROUPING_VERSION = 'grp-4';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -168,8 +168,8 @@ export interface TSurgeRule {
   /**
    * A fragment whose release cohort is rising (EvidenceJoiner.rising: the cohort spike test passed by
    * at least this many reports of the window, fewer than the spike floor allowed) is left to its
-   * release: rule 4 neither places it nor counts it as unmatched (its decision says `surge:deferred`),
-   * and the release's own issue gathers it once the cohort spikes (issue #17, i02: an iOS release whose
+   * release: rule 4 neither places it nor counts it as unmatched (its decision says `surge:deferred`;
+   * a needs_review one goes to its theme, whose members still count), and the release's own issue gathers it once the cohort spikes (issue #17, i02: an iOS release whose
    * first reports matched no issue until its cohort spiked; they surged first and opened a surge
    * issue beside the release's). Needs the evidence joiner. Absent: no deferral.
    */
@@ -181,12 +181,14 @@ export const SURGE_DEFERRED = 'surge:deferred';
 export const SURGE_PARTITION = 'surge:unmatched';
 const NEEDS_REVIEW_FROM = 'needs_review';
 /**
- * What `GROUPING_SURGE=on` runs. Session 8 (docs/benchmarks.md), chosen on the detection tuning seed
- * 20261006, judged on 20261007, published on 20261005: 8 x 3 while the last 20 min are also over the
- * bar, the surge's issue joined by rule 4 alone, young issues of the surge's run-up folded in for 2 h,
- * a bursting issue taking the spill-over. Until session 8: 8 x 5, none of the options.
+ * What `GROUPING_SURGE=on` runs (the worker's default since session 9, grp-4). Session 8 (docs/benchmarks.md),
+ * chosen on the detection tuning seed 20261006, judged on 20261007, published on 20261005: 8 x 3 while
+ * the last 20 min are also over the bar, the surge's issue joined by rule 4 alone, young issues of the
+ * surge's run-up folded in for 2 h, a bursting issue taking the spill-over. Session 9: a rising release
+ * cohort of at least 2 reports keeps its reports (`deferToRising`; 2 fixed before measuring: one report
+ * is no trend; 1-3 measure the same on the tuning seed). Until session 8: 8 x 5, none of the options.
  */
-export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3, recentMinutes: 20, burstJoins: false, youngMinutes: 120, preferBursts: true };
+export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3, recentMinutes: 20, burstJoins: false, youngMinutes: 120, preferBursts: true, deferToRising: 2 };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
@@ -416,8 +418,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const nearestK = opts.nearestK ?? DEFAULT_NEAREST_K;
   const perGroup = opts.nearestPerGroup ?? DEFAULT_NEAREST_PER_GROUP;
   const burst = opts.burst === undefined ? DEFAULT_BURST : opts.burst;
-  // Off unless asked for (GROUPING_SURGE=on): on the published detection seed it detects i07 but splits two
-  // incidents' first reports into a surge issue of their own (issues per incident 1.46 -> 1.62, docs/benchmarks.md).
+  // Off unless asked for (the worker asks by default since grp-4: GROUPING_SURGE, docs/benchmarks.md).
   const surge = opts.surge ?? null;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
