@@ -411,6 +411,11 @@ export function groupFingerprint(base: TFingerprint, key: string, features: stri
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Whether a stored member's decision lists this feature (e.g. `surge:unmatched`, `surge:deferred`). */
+function hasFeature(m: Pick<TMemberRow, 'info'>, feature: string): boolean {
+  return Array.isArray(m.info.features) && (m.info.features as unknown[]).includes(feature);
+}
+
 export function createGrouper(opts: GroupingOptions): Grouper {
   const { store, encoder, joiner } = opts;
   const linkage: TLinkage = opts.linkage ?? DEFAULT_LINKAGE;
@@ -587,8 +592,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const [oldest] = await store.members('issue', null, { limit: 1 });
     if (!oldest || Date.parse(oldest.at) > baselineStart) return null;
     const q = { since: new Date(baselineStart).toISOString(), until: ref.at };
-    const has = (m: TMemberRow, f: string) => Array.isArray(m.info.features) && (m.info.features as unknown[]).includes(f);
-    const unmatched = (m: TMemberRow) => (m.info.method === 'new_issue' && !has(m, SURGE_DEFERRED)) || has(m, 'surge:unmatched');
+    const unmatched = (m: TMemberRow) => (m.info.method === 'new_issue' && !hasFeature(m, SURGE_DEFERRED)) || hasFeature(m, 'surge:unmatched');
     const issueRows = (await store.neighbours('issue', q)).filter(unmatched);
     const times = [...issueRows, ...(await store.neighbours('theme', q))].map((m) => Date.parse(m.at));
     const count = times.filter((t) => t > windowStart && t <= end).length;
@@ -635,7 +639,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   /** Whether an issue was opened by an unmatched report (a new issue, not a surge's) at or after `since` (event time, ms). */
   async function openedUnmatchedSince(key: string, since: number): Promise<boolean> {
     const [first] = await store.members('issue', key, { limit: 1 });
-    return !!first && first.info.method === 'new_issue' && !(Array.isArray(first.info.features) && (first.info.features as unknown[]).includes('surge:unmatched')) && Date.parse(first.at) >= since;
+    return !!first && first.info.method === 'new_issue' && !hasFeature(first, 'surge:unmatched') && Date.parse(first.at) >= since;
   }
 
   /** needs_review: a surge's open issue (rule 4), never a new one (the issue needs a category). */
