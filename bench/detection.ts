@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_BURST, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TFoldRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -30,6 +30,7 @@ import { eventsInRange, type TContextEventInput, ZContextEvent } from '../activi
 import { addOccurrences, createIssueStats, createTriggerCursor, detectAll, type TIssueStatsState, type TIssueTrigger, type TTriggerCursor } from '../workflows/domain/issue-stats.js';
 import { createPageMemory, decideRepage, type TPageMemory } from '../workflows/domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../workflows/domain/segments.js';
+import { mergeSegmentProfiles, mergeStats } from '../workflows/issue/merge-split.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
 import { cacheDir, embedAll } from './embedding-cache.js';
@@ -217,9 +218,30 @@ const median = (xs: number[]) => {
 };
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-/** Runs detection over triaged reports delivered in batches of `batch` (1 = live); returns the firings. */
-function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>, events: TContextEventInput[], batch: number): Firing[] {
+/** A young issue folded into a bursting one (TBurstRule.fold) while routing the report at `index`. */
+interface FoldEvent {
+  index: number;
+  from: string;
+  into: string;
+}
+
+/** Where a key's reports end up after the folds so far (a folded issue forwards to its survivor). */
+function follow(forward: ReadonlyMap<string, string>, key: string): string {
+  let k = key;
+  for (let i = 0; i < 50 && forward.has(k); i++) k = forward.get(k)!;
+  return k;
+}
+
+/**
+ * Runs detection over triaged reports delivered in batches of `batch` (1 = live); returns the firings.
+ * Folds act as the IssueWorkflow's merge does: after the report that caused one, the survivor absorbs
+ * the folded issue's statistics (merge-split.ts mergeStats) and its later reports are forwarded.
+ */
+function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>, events: TContextEventInput[], batch: number, folds: readonly FoldEvent[] = []): Firing[] {
   const issues = new Map<string, IssueSim>();
+  const forward = new Map<string, string>();
+  const foldsAt = new Map<number, FoldEvent[]>();
+  for (const f of folds) foldsAt.set(f.index, [...(foldsAt.get(f.index) ?? []), f]);
   const firings: Firing[] = [];
   const pending = new Map<string, Array<{ report: Report; evidence: string[]; severity: TTriageResult['severity']['level'] }>>();
   const flush = () => {
@@ -260,18 +282,37 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
     pending.clear();
   };
   let inBatch = 0;
-  for (const { report, result } of triaged) {
+  for (const [index, { report, result }] of triaged.entries()) {
     const seen = new Set<string>();
     for (const f of result.fragments) {
-      if (!isRoutable(f) || seen.has(f.fingerprint.key)) continue;
-      seen.add(f.fingerprint.key);
-      const list = pending.get(f.fingerprint.key) ?? [];
+      const key = follow(forward, f.fingerprint.key);
+      if (!isRoutable(f) || seen.has(key)) continue;
+      seen.add(key);
+      const list = pending.get(key) ?? [];
       list.push({ report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level });
-      pending.set(f.fingerprint.key, list);
+      pending.set(key, list);
     }
-    if (++inBatch >= batch) {
+    const merges = foldsAt.get(index);
+    if (++inBatch >= batch || merges) {
       flush();
       inBatch = 0;
+    }
+    for (const m of merges ?? []) {
+      const from = follow(forward, m.from);
+      const into = follow(forward, m.into);
+      if (from === into) continue;
+      forward.set(from, into);
+      const absorbed = issues.get(from);
+      if (!absorbed) continue;
+      issues.delete(from);
+      const survivor = issues.get(into);
+      if (!survivor) {
+        issues.set(into, absorbed);
+        continue;
+      }
+      survivor.stats = mergeStats(survivor.stats, absorbed.stats).stats;
+      survivor.profile = mergeSegmentProfiles(survivor.profile, absorbed.profile);
+      survivor.recent = [...survivor.recent, ...absorbed.recent].sort((a, b) => a.at - b.at).slice(-400);
     }
   }
   flush();
@@ -440,12 +481,16 @@ export const detectionSuite: BenchSuite = {
     const methods = new Map<string, string>();
     const decisionsByReport = new Map<string, Map<string, { method: string; nearest?: { key: string; similarity: number }; threshold?: number; features: string[] }>>();
     const originalFragments = new Map<string, TTriageResult['fragments']>();
+    const folds: FoldEvent[] = [];
     let groupingNote = 'fingerprint keys';
     if (useEncoder || useJoin) {
       const store = createSqliteGroupingStore(':memory:');
       // Knobs for the comparisons in docs/benchmarks.md (defaults = what routing ships):
       // DETECTION_LINKAGE=centroid|nearest, DETECTION_BURST=off or a JSON TBurstRule, DETECTION_THRESHOLD.
-      const burst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
+      // DETECTION_FOLD=off or a JSON TFoldRule: the burst rule's merge after the fact (TBurstRule.fold).
+      const fold = process.env.DETECTION_FOLD === 'off' ? null : process.env.DETECTION_FOLD ? (JSON.parse(process.env.DETECTION_FOLD) as TFoldRule) : undefined;
+      const baseBurst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
+      const burst = baseBurst === null || fold === undefined ? baseBurst : { ...(baseBurst ?? DEFAULT_BURST), fold };
       // Rule 4, a surge of unmatched reports: DEFAULT_SURGE as the worker ships it (GROUPING_SURGE on since
       // session 9), DETECTION_SURGE=off without it, or a JSON TSurgeRule.
       const surge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'on' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : DEFAULT_SURGE;
@@ -460,19 +505,41 @@ export const detectionSuite: BenchSuite = {
         ...(process.env.DETECTION_REMEMBER === 'off' ? { rememberEvidence: false } : {}),
       });
       groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}, surge ${grouper.surge ? JSON.stringify(grouper.surge) : 'off'}` : 'no similarity'}`;
-      for (const t of triaged) {
+      for (const [index, t] of triaged.entries()) {
         originalFragments.set(t.report.id, t.result.fragments);
         const g = await applyGrouping(t.result, null, grouper, null);
         decisionsByReport.set(t.report.id, g.decisions);
         t.result = g.result;
-        for (const [key, d] of g.decisions) methods.set(`${t.report.id}\u0000${key}`, d.method);
+        for (const [key, d] of g.decisions) {
+          methods.set(`${t.report.id}\u0000${key}`, d.method);
+          for (const f of d.folded ?? []) folds.push({ index, from: f.key, into: key });
+        }
       }
     }
     // Segments must reach the triage result from metadata (the pipeline's own normalisation).
     const withSegments = triaged.filter((t) => t.result.segments?.platform !== undefined).length;
 
-    const live = detect(triaged, events, 1);
-    const backfill = detect(triaged, events, 500);
+    const live = detect(triaged, events, 1, folds);
+    const backfill = detect(triaged, events, 500, folds);
+    // From here on each report counts where it ended: a folded issue's reports are its survivor's.
+    const forward = new Map(folds.map((f) => [f.from, f.into] as const));
+    // What the folds moved, by truth (checked against the survivor's owner below).
+    const foldedTruths = new Map<string, string[]>();
+    for (const t of triaged) for (const k of new Set(t.result.fragments.filter(isRoutable).map((f) => f.fingerprint.key))) if (forward.has(k)) foldedTruths.set(k, [...(foldedTruths.get(k) ?? []), t.report.incident ?? 'background']);
+    for (const t of triaged) {
+      if (t.result.fragments.some((f) => forward.has(f.fingerprint.key))) {
+        t.result = { ...t.result, fragments: t.result.fragments.map((f) => (forward.has(f.fingerprint.key) ? { ...f, fingerprint: { ...f.fingerprint, key: follow(forward, f.fingerprint.key) } } : f)) };
+      }
+    }
+    for (const [id, ds] of decisionsByReport) {
+      for (const [k, d] of [...ds]) {
+        if (!forward.has(k)) continue;
+        ds.delete(k);
+        ds.set(follow(forward, k), d);
+        const m = methods.get(`${id}\u0000${k}`);
+        if (m) methods.set(`${id}\u0000${follow(forward, k)}`, m);
+      }
+    }
     // Batches flush issue by issue, so compare the firings as sets (issue, event time, acted).
     const key = (fs: Firing[]) => JSON.stringify(fs.map((f) => `${f.issue}@${f.at}:${f.acted}`).sort());
     const sameAsLive = key(live) === key(backfill);
@@ -595,6 +662,8 @@ export const detectionSuite: BenchSuite = {
       return { n: xs.length, wrong: xs.filter((p) => p.truth !== ownerOf(p.key)).length, bgIntoIncident: xs.filter((p) => p.truth === 'background' && ownerOf(p.key) !== 'background').length };
     };
     const joinStats = wrongBy('evidence_join');
+    const foldMoved = [...foldedTruths.entries()].flatMap(([k, truths]) => truths.map((truth) => ({ truth, owner: ownerOf(follow(forward, k)) })));
+    if (process.env.DETECTION_DEBUG) for (const f of folds) console.log('fold', f.from, '->', f.into, JSON.stringify(foldedTruths.get(f.from) ?? []), 'owner', ownerOf(follow(forward, f.into)));
     const simStats = wrongBy('similarity');
     const meanShare = perIncident.reduce((a, b) => a + b.share, 0) / perIncident.length;
 
@@ -622,6 +691,7 @@ export const detectionSuite: BenchSuite = {
       { metric: 'main-issue share per incident', value: perIncident.map((p) => `${p.id.slice(0, 3)} ${Math.round(p.share * 100)}%`).join(', ') },
       { metric: 'wrong merges: evidence joins (code, release, segment)', value: joinStats.n === 0 ? 'none placed' : `${joinStats.wrong}/${joinStats.n} (${pct(joinStats.wrong / joinStats.n)})`, note: `reports joined across categories under another incident's (or the background's) issue; background into an incident issue: ${joinStats.bgIntoIncident}` },
       { metric: 'wrong merges: joins by meaning (similarity)', value: simStats.n === 0 ? 'none placed' : `${simStats.wrong}/${simStats.n} (${pct(simStats.wrong / simStats.n)})`, note: `background into an incident issue: ${simStats.bgIntoIncident}` },
+      { metric: 'folds (young issues merged into a burst)', value: `${folds.length} issues, ${foldMoved.length} reports`, note: `reports whose truth is not the survivor's owner: ${foldMoved.filter((m) => m.truth !== m.owner).length} (background into an incident's issue: ${foldMoved.filter((m) => m.truth === 'background' && m.owner !== 'background').length})` },
       { metric: 'of which: left needs_review (never routed)', value: pct(perIncident.reduce((a, b) => a + b.unrouted, 0) / perIncident.length), note: `main-issue share among routed reports: ${pct(perIncident.reduce((a, b) => a + b.routedShare, 0) / perIncident.length)}` },
       { metric: 'backfill (batches of 500) = live triggers', value: sameAsLive ? 'identical' : 'DIFFERENT', note: `${live.length} firings live, ${backfill.length} as backfill` },
       ...(misses.length ? [{ metric: 'root-cause misses', value: String(misses.length), note: misses.join('; ') }] : []),

@@ -111,6 +111,23 @@ export interface TBurstRule {
    * everyday bar, and its needs_review ones, had no way into its issue. Absent: false.
    */
   anySegment?: boolean;
+  /**
+   * A merge after the fact (grp-5): when a fragment joins an issue by a burst, the young issues its
+   * run-up left behind are folded into it. At an incident's start its first reports match nothing
+   * (the issue that will burst does not burst yet) and each opens an issue of its own; once the burst
+   * shows, a young issue (its first report at most `lookbackMinutes` before the fragment, at most
+   * `maxMembers` reports) every one of whose reports would now join the burst by this rule (in the
+   * burst's segment, and as similar to the burst's window as `threshold` asks, or `crossThreshold`
+   * from another category) is folded in: its members move to the bursting issue and it is closed for
+   * grouping; routing merges its IssueWorkflow into the survivor (the merge Update, as an operator's).
+   * Absent: no folding (grp-4).
+   */
+  fold?: TFoldRule | null;
+}
+/** TBurstRule.fold: which young issues a burst folds in. */
+export interface TFoldRule {
+  lookbackMinutes: number;
+  maxMembers: number;
 }
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
@@ -210,6 +227,17 @@ export interface TGroupingDecision {
   repeated?: boolean;
   /** evidence_join: the code or release cohort that placed the fragment, and its own category. */
   join?: TEvidenceJoin;
+  /**
+   * Young issues this decision folded into the fragment's issue (TBurstRule.fold), with the members
+   * moved: routing merges each one's IssueWorkflow into this issue. A retry repeats them (idempotent).
+   */
+  folded?: TFold[];
+}
+
+/** One young issue folded into a bursting one: its key and the members that moved. */
+export interface TFold {
+  key: string;
+  members: string[];
 }
 
 export interface TThemeDecision {
@@ -458,8 +486,77 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       features: info.features ?? [],
       version: info.version ?? GROUPING_VERSION,
       ...(info.encoder ? { encoder: info.encoder } : {}),
+      ...(Array.isArray(info.folded) && info.folded.length > 0 ? { folded: info.folded } : {}),
       repeated: true,
     };
+  }
+
+  /** A retried decision: the stored one, its folds completed (a crash may have cut them short). */
+  async function repeat(m: TMemberRow, base: TFingerprint): Promise<TGroupingDecision> {
+    const d = fromStored(m, base);
+    if (d.folded) await applyFolds(m.groupKey, d.folded, m.at);
+    return d;
+  }
+
+  /**
+   * TBurstRule.fold: the young issues every report of which would join `into`'s burst in `segment`
+   * now (see the rule). `window`: members of open issues over the burst window before the fragment,
+   * `into`'s among them. Only reports placed by meaning count (a code's or an evidence join's report
+   * is never moved by rule 2, so an issue holding one is never folded), and never a surge's issue.
+   */
+  async function foldCandidates(into: string, segment: string, ref: TFragmentRef, window: readonly TNeighbourRow[]): Promise<Array<TFold & { rows: TNeighbourRow[] }>> {
+    const rule = burst?.fold;
+    if (!burst || !rule) return [];
+    const at = Date.parse(ref.at);
+    const windowStart = at - burst.windowMinutes * 60_000;
+    const inSegment = (m: TMemberRow) => segment === ANY_SEGMENT || (Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(segment));
+    const bursting = window.filter((m) => m.groupKey === into && inSegment(m) && Date.parse(m.at) > windowStart);
+    if (bursting.length === 0) return [];
+    const category = (partition: string) => partition.replace(/^evidence:/, '');
+    const intoCategory = category(bursting[0]!.partition);
+    const since = new Date(at - rule.lookbackMinutes * 60_000).toISOString();
+    const byGroup = new Map<string, TNeighbourRow[]>();
+    for (const m of await store.neighbours('issue', { since, until: ref.at })) {
+      if (m.groupKey === into || m.partition === SURGE_PARTITION) continue;
+      byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
+    }
+    const out: Array<TFold & { rows: TNeighbourRow[] }> = [];
+    for (const [key, rows] of [...byGroup].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (rows.length > rule.maxMembers) continue;
+      // Young: no member before the lookback (nor after the fragment, in event time).
+      if ((await store.members('issue', key, { limit: rule.maxMembers + 1 })).length !== rows.length) continue;
+      const same = category(rows[0]!.partition) === intoCategory;
+      const fits = rows.every((m) => {
+        if ((m.info.method !== 'new_issue' && m.info.method !== 'similarity') || hasFeature(m, 'surge:unmatched') || !inSegment(m)) return false;
+        const threshold = hasFeature(m, `from:${NEEDS_REVIEW_FROM}`) ? burst.reviewThreshold : same ? burst.threshold : (burst.crossThreshold ?? null);
+        return threshold !== null && topKMean(bursting.map((w) => dot(m.vector, w.vector)), nearestK) >= threshold;
+      });
+      if (fits && (await isOpen(key))) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+    }
+    return out;
+  }
+
+  /**
+   * Moves a fold's members into `into` and closes the folded issue for grouping. Idempotent: a member
+   * already moved (or moved elsewhere since) is left; the issue is closed last, so a retry after a
+   * crash finds the members still to move among its open members. `rows`: their vectors, when known.
+   */
+  async function applyFolds(into: string, folds: readonly TFold[], at: string, rows: readonly TNeighbourRow[] = []): Promise<void> {
+    for (const f of folds) {
+      const group = await store.group('issue', f.key);
+      if (!group?.open) continue;
+      const known = new Map(rows.map((r) => [r.memberKey, r.vector] as const));
+      if (f.members.some((k) => !known.has(k))) {
+        const since = new Date(Date.parse(at) - (burst?.fold?.lookbackMinutes ?? 0) * 60_000).toISOString();
+        for (const r of await store.neighbours('issue', { since, until: at })) if (r.groupKey === f.key) known.set(r.memberKey, r.vector);
+      }
+      for (const memberKey of f.members) {
+        const m = await store.member('issue', memberKey);
+        if (!m || m.groupKey !== f.key) continue;
+        await store.reassign('issue', memberKey, into, known.get(memberKey) ?? null, { foldedInto: into, foldedAt: at });
+      }
+      await store.setOpen('issue', f.key, false);
+    }
   }
 
   return {
@@ -551,17 +648,19 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const fp = ref.fragment.fingerprint;
     const memberKey = memberKeyOf(ref);
     const prior = await store.member('issue', memberKey);
-    if (prior) return fromStored(prior, fp);
+    if (prior) return repeat(prior, fp);
     const segments = matchSegments(ref);
     if (ref.lookupOnly || segments.length === 0) return null;
     const vector = (await embed(ref.fragment.text))!;
     const threshold = burst.reviewThreshold;
     return serial('issue\u0000*review', async () => {
       const again = await store.member('issue', memberKey);
-      if (again) return fromStored(again, fp);
-      for (const c of eligibleBursts(burstCandidates(vector, await burstWindow(ref), segments, ref.at, burst, nearestK), threshold, burst.prefer)) {
+      if (again) return repeat(again, fp);
+      const window = await burstWindow(ref);
+      for (const c of eligibleBursts(burstCandidates(vector, window, segments, ref.at, burst, nearestK), threshold, burst.prefer)) {
         if (!(await isOpen(c.key))) continue;
         const features = [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, 'from:needs_review'];
+        const folds = await foldCandidates(c.key, c.segment, ref, window);
         const decision: TGroupingDecision = {
           method: 'similarity',
           fingerprint: groupFingerprint(fp, c.key, features),
@@ -570,8 +669,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           features,
           version: GROUPING_VERSION,
           encoder: encoder.modelVersion,
+          ...(folds.length > 0 ? { folded: folds.map(({ key, members }) => ({ key, members })) } : {}),
         };
         await store.assign({ member: storedMember(ref, memberKey, c.key, c.similarity, decision), vector });
+        await applyFolds(c.key, folds, ref.at, folds.flatMap((f) => f.rows));
         return decision;
       }
       return null;
@@ -690,28 +791,34 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       if (!encoder) return { method: 'no_encoder', fingerprint: fp, features: fp.features, version: GROUPING_VERSION };
       const memberKey = memberKeyOf(ref);
       const prior = await store.member('issue', memberKey);
-      if (prior) return fromStored(prior, fp);
+      if (prior) return repeat(prior, fp);
       const vector = (await embed(ref.fragment.text))!;
       const partition = partitionOf(fp);
       return serial(`issue\u0000${partition}`, async () => {
         const again = await store.member('issue', memberKey);
-        if (again) return fromStored(again, fp);
+        if (again) return repeat(again, fp);
         const base = [`partition:${partition}`, ...fp.features.filter((f) => !f.startsWith('product:'))];
         let chosen: { key: string; similarity: number; threshold: number; features: string[] } | undefined;
+        // The burst that placed the fragment (rule 2), for TBurstRule.fold: its segment and window.
+        let byBurst: { segment: string; window: TNeighbourRow[] } | undefined;
         const segments = matchSegments(ref);
         if (burst && segments.length > 0) {
-          for (const c of eligibleBursts(burstCandidates(vector, await burstWindow(ref, partition), segments, ref.at, burst, nearestK), burst.threshold, burst.prefer)) {
+          const window = await burstWindow(ref, partition);
+          for (const c of eligibleBursts(burstCandidates(vector, window, segments, ref.at, burst, nearestK), burst.threshold, burst.prefer)) {
             if (await isOpen(c.key)) {
               chosen = { key: c.key, similarity: c.similarity, threshold: burst.threshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, ...base] };
+              byBurst = { segment: c.segment, window };
               break;
             }
           }
         }
         if (!chosen && burst?.crossThreshold != null && segments.length > 0) {
-          const others = (await burstWindow(ref)).filter((m) => m.partition !== partition && m.partition !== evidencePartitionOf(partition));
+          const window = await burstWindow(ref);
+          const others = window.filter((m) => m.partition !== partition && m.partition !== evidencePartitionOf(partition));
           for (const c of eligibleBursts(burstCandidates(vector, others, segments, ref.at, burst, nearestK), burst.crossThreshold, burst.prefer)) {
             if (await isOpen(c.key)) {
               chosen = { key: c.key, similarity: c.similarity, threshold: burst.crossThreshold, features: [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, `from:${fp.category}`] };
+              byBurst = { segment: c.segment, window };
               break;
             }
           }
@@ -758,6 +865,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         }
         const features = [...(chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base]), ...(deferred ? [SURGE_DEFERRED] : [])];
         const key = chosen ? chosen.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
+        const folds = chosen && byBurst ? await foldCandidates(chosen.key, byBurst.segment, ref, byBurst.window) : [];
         const decision: TGroupingDecision = {
           method: chosen ? 'similarity' : 'new_issue',
           fingerprint: groupFingerprint(fp, key, features),
@@ -766,8 +874,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           features,
           version: GROUPING_VERSION,
           encoder: encoder.modelVersion,
+          ...(folds.length > 0 ? { folded: folds.map(({ key: k, members }) => ({ key: k, members })) } : {}),
         };
         await store.assign({ member: storedMember(ref, memberKey, key, chosen ? chosen.similarity : null, decision), vector, ...(chosen ? {} : { create: { partition } }) });
+        await applyFolds(key, folds, ref.at, folds.flatMap((f) => f.rows));
         return decision;
       });
   }
