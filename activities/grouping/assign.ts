@@ -129,6 +129,8 @@ export interface TFoldRule {
   lookbackMinutes: number;
   maxMembers: number;
 }
+/** What `GROUPING_FOLD=on` runs (provisional: chosen on the detection tuning seed, docs/benchmarks.md). */
+export const DEFAULT_FOLD: TFoldRule = { lookbackMinutes: 120, maxMembers: 5 };
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
 export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
