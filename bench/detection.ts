@@ -493,7 +493,10 @@ export const detectionSuite: BenchSuite = {
       const burst = baseBurst === null || fold === undefined ? baseBurst : { ...(baseBurst ?? DEFAULT_BURST), fold };
       // Rule 4, a surge of unmatched reports: DEFAULT_SURGE as the worker ships it (GROUPING_SURGE on since
       // session 9), DETECTION_SURGE=off without it, or a JSON TSurgeRule.
-      const surge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'on' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : DEFAULT_SURGE;
+      const baseSurge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'on' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : DEFAULT_SURGE;
+      // DETECTION_SURGE_FOLD=off or a JSON TFoldRule: the surge's merge after the fact (TSurgeRule.fold).
+      const surgeFold = process.env.DETECTION_SURGE_FOLD === 'off' ? null : process.env.DETECTION_SURGE_FOLD ? (JSON.parse(process.env.DETECTION_SURGE_FOLD) as TFoldRule) : undefined;
+      const surge = baseSurge && surgeFold !== undefined ? { ...baseSurge, fold: surgeFold } : baseSurge;
       const grouper = createGrouper({
         store,
         ...(useEncoder ? { encoder: useEncoder } : {}),

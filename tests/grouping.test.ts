@@ -449,6 +449,81 @@ describe('nearest-member linkage and the segment burst rule', () => {
     await store.close();
   });
 
+  it('fold: once an issue bursts, the young issues its run-up opened in the segment are merged into it, and only those', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'burst-fold.sqlite')}`);
+    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2, fold: { lookbackMinutes: 60, maxMembers: 2 } };
+    const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
+    const eu: TSegmentValues = { region: 'eu-west', platform: 'ios' };
+    const t = (min: number) => new Date(Date.parse('2026-11-05T10:00:00Z') + min * 60_000).toISOString();
+    const login = 'I cannot log in, the sign-in page says my session expired';
+    // Before the burst: an old issue (3 h before), the incident's first report in a wording of its own,
+    // the same wording from another region, and an unrelated complaint of the segment: four new issues.
+    const old = await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(-180), eu));
+    const earlyRef = ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu);
+    const early = await g.groupFragment(earlyRef);
+    const elsewhere = await g.groupFragment(ref('Login is broken, it sends me back to sign in', 'login_access', undefined, t(1), { region: 'us-east', platform: 'android' }));
+    const unrelated = await g.groupFragment(ref('My parcel was never delivered', 'delivery', undefined, t(2), eu));
+    for (const d of [old, early, elsewhere, unrelated]) expect(d.method).toBe('new_issue');
+    // Three reports of one wording: the issue that will burst (no fold yet: nothing bursts).
+    const first = await g.groupFragment(ref(login, 'login_access', undefined, t(5), eu));
+    for (const m of [10, 15]) expect((await g.groupFragment(ref(login, 'login_access', undefined, t(m), eu))).folded).toBeUndefined();
+    // The fourth joins by the burst: the early report's issue is folded in, nothing else.
+    const r = ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu);
+    const d = await g.groupFragment(r);
+    expect(d.features).toContain('burst:region:eu-west');
+    expect(d.fingerprint.key).toBe(first.fingerprint.key);
+    const earlyMember = memberKeyOf(earlyRef);
+    expect(d.folded).toEqual([{ key: early.fingerprint.key, members: [earlyMember] }]);
+    const moved = await store.member('issue', earlyMember);
+    expect(moved?.groupKey).toBe(first.fingerprint.key);
+    expect(moved?.info).toMatchObject({ foldedInto: first.fingerprint.key, movedFrom: early.fingerprint.key });
+    expect((await store.group('issue', early.fingerprint.key))?.open).toBe(false);
+    expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
+    for (const other of [old, elsewhere, unrelated]) expect((await store.group('issue', other.fingerprint.key))?.open).toBe(true);
+    // A retried routing repeats the decision with its fold (routing merges the workflows again, idempotently).
+    const again = await g.groupFragment(r);
+    expect(again.repeated).toBe(true);
+    expect(again.folded).toEqual(d.folded);
+    expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
+    // Without the fold option (grp-4): the early issue stays.
+    const store2 = await openGroupingStore(`sqlite:${join(dir, 'burst-nofold.sqlite')}`);
+    const g2 = createGrouper({ store: store2, encoder, issueThreshold: 0.95, burst: { ...burst, fold: null } });
+    const e2 = await g2.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu));
+    for (const m of [5, 10, 15]) await g2.groupFragment(ref(login, 'login_access', undefined, t(m), eu));
+    expect((await g2.groupFragment(ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu))).folded).toBeUndefined();
+    expect((await store2.group('issue', e2.fingerprint.key))?.open).toBe(true);
+    await store.close();
+    await store2.close();
+  });
+
+  it('fold: a retry completes a fold a crash cut short, and an issue with more reports than maxMembers is never folded', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'burst-fold-retry.sqlite')}`);
+    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2, fold: { lookbackMinutes: 60, maxMembers: 1 } };
+    const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
+    const eu: TSegmentValues = { region: 'eu-west' };
+    const t = (min: number) => new Date(Date.parse('2026-11-06T10:00:00Z') + min * 60_000).toISOString();
+    const early = await g.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu));
+    const pair = await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(1), eu));
+    expect((await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(2), eu))).fingerprint.key).toBe(pair.fingerprint.key);
+    for (const m of [5, 10, 15]) await g.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(m), eu));
+    const r = ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu);
+    const d = await g.groupFragment(r);
+    // The one-report issue is folded; the two-report one (over maxMembers) stays open.
+    expect(d.folded?.map((f) => f.key)).toEqual([early.fingerprint.key]);
+    expect((await store.group('issue', pair.fingerprint.key))?.open).toBe(true);
+    // A crash after the decision was stored, before the fold moved anything: undo the move, reopen, retry.
+    const [member] = d.folded![0]!.members;
+    const vector = (await encoder.embed(['Signing in fails and kicks me back to the login screen']))[0]!;
+    await store.reassign('issue', member!, early.fingerprint.key, vector, {});
+    await store.setOpen('issue', early.fingerprint.key, true);
+    const again = await g.groupFragment(r);
+    expect(again.repeated).toBe(true);
+    expect((await store.member('issue', member!))?.groupKey).toBe(d.fingerprint.key);
+    expect((await store.group('issue', early.fingerprint.key))?.open).toBe(false);
+    expect((await store.group('issue', early.fingerprint.key))?.size).toBe(0);
+    await store.close();
+  });
+
   it('gathers a surge of reports that match no issue in one issue, across categories, only with a baseline and only for segmented sources', async () => {
     // Issue #17, i07: an app misbehaving in every way at once: its complaints spread over many
     // categories, as unlike each other as the background, so each opened an issue of its own or
@@ -577,6 +652,36 @@ describe('nearest-member linkage and the segment burst rule', () => {
       } else expect(again.fingerprint.key).toBe(keys[0]);
       // Older than youngMinutes (or outside a surge): the everyday match stands.
       if (youngMinutes) expect((await g.groupFragment(ref(diverse[1]![0], diverse[1]![1], undefined, at(start + 2 + youngMinutes + 1), seg))).fingerprint.key).toBe(keys[1]);
+      await store.close();
+    }
+
+    // fold (grp-5): once the surge's issue holds the surge's own bar of reports (minMembers, 4 here), the
+    // young issues its run-up opened are folded into it (members moved, issues closed for grouping);
+    // not before (a fluctuation folded at its first report fired as a volume spike), and never the
+    // background's older issues.
+    const more: ReadonlyArray<[string, string]> = [
+      ['The checkout button stays greyed out', 'billing'],
+      ['Password reset emails never arrive', 'login_access'],
+      ['My parcel shows delivered but nothing came', 'delivery'],
+    ];
+    for (const [file, fold] of [['surge-fold-off.sqlite', null], ['surge-fold-on.sqlite', { lookbackMinutes: 60, maxMembers: 2 }]] as const) {
+      const { store, g } = await open(file, { ...rule, fold });
+      const ds = [];
+      for (const [i, [text, category]] of [...diverse, ...more].entries()) ds.push(await g.groupFragment(ref(text, category, undefined, at(start + i * 2), seg)));
+      const surgeKey = ds[4]!.fingerprint.key;
+      expect(ds[4]!.features).toContain('surge:unmatched');
+      const runUp = ds.slice(0, 4).map((d) => d.fingerprint.key);
+      expect(new Set([...runUp, surgeKey]).size).toBe(5);
+      for (const d of ds.slice(5)) expect(d.fingerprint.key).toBe(surgeKey);
+      for (const d of ds.slice(0, 7)) expect(d.folded).toBeUndefined();
+      if (fold) {
+        expect(ds[7]!.folded?.map((f) => f.key).sort()).toEqual([...runUp].sort());
+        expect((await store.group('issue', surgeKey))?.size).toBe(8);
+      } else expect(ds[7]!.folded).toBeUndefined();
+      for (const k of runUp) expect((await store.group('issue', k))?.open).toBe(!fold);
+      const background = (await store.groups('issue')).filter((gr) => gr.partition.startsWith('customer_service'));
+      expect(background.length).toBeGreaterThan(0);
+      for (const gr of background) expect(gr.open).toBe(true);
       await store.close();
     }
 

@@ -24,6 +24,10 @@
 //     spill-over), a young issue opened in the surge's run-up counts as unmatched (its later matches
 //     go to the surge's issue), and the surge's issue is never joined by rule 2;
 //  5. else a new issue, keyed `<category>.<hash of partition + fragment>`.
+// After rules 2 and 4 (grp-5), a merge after the fact: an issue a fragment joined by a burst, or a
+// surge's issue once it holds the surge's bar of reports, folds in the young issues its run-up
+// opened (TBurstRule.fold, TSurgeRule.fold): their members move to it, they close for grouping, and
+// the decision lists them (`folded`) so routing merges their IssueWorkflows into it.
 // needs_review fragments (not quarantined ones): the evidence joins, then rule 2 across categories
 // at `burst.reviewThreshold` (stricter: no category agrees), then a surge's open issue (rule 4; a
 // needs_review fragment never opens one), keeping their classification; else they join the most
@@ -49,8 +53,11 @@ import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } 
  * grp-4 (session 9): the worker runs rule 4 (a surge of unmatched reports, DEFAULT_SURGE) by default
  * (GROUPING_SURGE, worker/config.ts), deferring to a rising release cohort; a decision it made says
  * `surge:unmatched` (or `surge:deferred`) in its features. createGrouper without `surge` still has none.
+ * grp-5 (session 10): the merge after the fact: a burst (TBurstRule.fold) and a proven surge
+ * (TSurgeRule.fold) fold in the young issues their run-up opened; the decision lists them (`folded`)
+ * and routing merges their IssueWorkflows into the survivor.
  */
-export const GROUPING_VERSION = 'grp-4';
+export const GROUPING_VERSION = 'grp-5';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -129,11 +136,17 @@ export interface TFoldRule {
   lookbackMinutes: number;
   maxMembers: number;
 }
-/** What `GROUPING_FOLD=on` runs (provisional: chosen on the detection tuning seed, docs/benchmarks.md). */
-export const DEFAULT_FOLD: TFoldRule = { lookbackMinutes: 120, maxMembers: 5 };
+/**
+ * TBurstRule.fold as shipped (grp-5, in DEFAULT_BURST; `GROUPING_FOLD=off` drops it). Chosen on the
+ * detection tuning seed 20261006 (lookback 60/120/240/480 min x 3/5/8 reports: 240 x 5 gathers most,
+ * 480 nothing more), judged on 20261007, published on 20261005 (docs/benchmarks.md, session 10).
+ */
+export const DEFAULT_FOLD: TFoldRule = { lookbackMinutes: 240, maxMembers: 5 };
+/** TSurgeRule.fold as shipped (grp-5, in DEFAULT_SURGE), chosen the same way (60/120/240 min x 1/2/3: 120 x 2). */
+export const DEFAULT_SURGE_FOLD: TFoldRule = { lookbackMinutes: 120, maxMembers: 2 };
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
-export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true };
+export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true, fold: DEFAULT_FOLD };
 /**
  * Rule 4: a surge of reports that match no issue. Counted across categories over the fragments that
  * opened a new issue, stayed `needs_review` (themes) or joined a surge's issue: at least `minMembers`
@@ -193,6 +206,15 @@ export interface TSurgeRule {
    * issue beside the release's). Needs the evidence joiner. Absent: no deferral.
    */
   deferToRising?: number;
+  /**
+   * A merge after the fact for a surge (grp-5): when a fragment is placed in the surge's issue, the
+   * young issues unmatched reports opened in its run-up (first report at most `lookbackMinutes`
+   * before the fragment, at most `maxMembers` reports, opened as a new issue, not deferred) are folded
+   * into it, as TBurstRule.fold does for a burst (issue #17, i07: its first ~20 minutes opened a dozen
+   * one-report issues before the surge formed). No similarity bar, as for rule 4 itself: such an issue
+   * is counted in the surge because it matched nothing. Absent: no folding.
+   */
+  fold?: TFoldRule | null;
 }
 /** The feature of a decision rule 4 left to a rising release cohort (TSurgeRule.deferToRising). */
 export const SURGE_DEFERRED = 'surge:deferred';
@@ -207,7 +229,7 @@ const NEEDS_REVIEW_FROM = 'needs_review';
  * cohort of at least 2 reports keeps its reports (`deferToRising`; 2 fixed before measuring: one report
  * is no trend; 1-3 measure the same on the tuning seed). Until session 8: 8 x 5, none of the options.
  */
-export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3, recentMinutes: 20, burstJoins: false, youngMinutes: 120, preferBursts: true, deferToRising: 2 };
+export const DEFAULT_SURGE: TSurgeRule = { windowMinutes: 60, baselineMinutes: 24 * 60, minMembers: 8, factor: 3, recentMinutes: 20, burstJoins: false, youngMinutes: 120, preferBursts: true, deferToRising: 2, fold: DEFAULT_SURGE_FOLD };
 /** Themes gather what no category fits: a looser bar, so a theme forms from a handful of reports. */
 export const DEFAULT_THEME_THRESHOLD = 0.5;
 
@@ -538,6 +560,36 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     return out;
   }
 
+  /** TSurgeRule.fold: the young issues unmatched reports opened in the run-up of the surge whose issue is `into`. */
+  async function surgeFoldCandidates(into: string, ref: TFragmentRef): Promise<Array<TFold & { rows: TNeighbourRow[] }>> {
+    const rule = surge?.fold;
+    if (!surge || !rule) return [];
+    // Only a surge its issue has proven on its own: at least the surge's own bar of reports placed in
+    // it over the window (this fragment included). Folding at the first placement turned an ordinary
+    // fluctuation of unmatched reports into a volume firing (issue #17, seed 20261007: 9 background
+    // reports, 6 of them from folded issues).
+    const windowStart = new Date(Date.parse(ref.at) - surge.windowMinutes * 60_000).toISOString();
+    const placed = (await store.neighbours('issue', { partition: SURGE_PARTITION, since: windowStart, until: ref.at })).filter((m) => m.groupKey === into && !m.info.foldedInto);
+    if (placed.length + 1 < surge.minMembers) return [];
+    const since = new Date(Date.parse(ref.at) - rule.lookbackMinutes * 60_000).toISOString();
+    const byGroup = new Map<string, TNeighbourRow[]>();
+    for (const m of await store.neighbours('issue', { since, until: ref.at })) {
+      if (m.groupKey === into || m.partition === SURGE_PARTITION || m.partition.startsWith('evidence:')) continue;
+      byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
+    }
+    const out: Array<TFold & { rows: TNeighbourRow[] }> = [];
+    for (const [key, rows] of [...byGroup].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (rows.length > rule.maxMembers) continue;
+      const all = await store.members('issue', key, { limit: rule.maxMembers + 1 });
+      if (all.length !== rows.length) continue;
+      const opener = all[0]!;
+      if (opener.info.method !== 'new_issue' || hasFeature(opener, SURGE_DEFERRED) || hasFeature(opener, 'surge:unmatched')) continue;
+      if (!rows.every((m) => (m.info.method === 'new_issue' || m.info.method === 'similarity') && !hasFeature(m, SURGE_DEFERRED))) continue;
+      if (await isOpen(key)) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+    }
+    return out;
+  }
+
   /**
    * Moves a fold's members into `into` and closes the folded issue for grouping. Idempotent: a member
    * already moved (or moved elsewhere since) is left; the issue is closed last, so a retry after a
@@ -549,7 +601,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       if (!group?.open) continue;
       const known = new Map(rows.map((r) => [r.memberKey, r.vector] as const));
       if (f.members.some((k) => !known.has(k))) {
-        const since = new Date(Date.parse(at) - (burst?.fold?.lookbackMinutes ?? 0) * 60_000).toISOString();
+        const since = new Date(Date.parse(at) - Math.max(burst?.fold?.lookbackMinutes ?? 0, surge?.fold?.lookbackMinutes ?? 0) * 60_000).toISOString();
         for (const r of await store.neighbours('issue', { since, until: at })) if (r.groupKey === f.key) known.set(r.memberKey, r.vector);
       }
       for (const memberKey of f.members) {
@@ -753,12 +805,13 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const memberKey = memberKeyOf(ref);
     return serial('issue\u0000*surge', async () => {
       const again = await store.member('issue', memberKey);
-      if (again) return fromStored(again, fp);
+      if (again) return repeat(again, fp);
       const state = await surgeState(ref);
       if (!state) return null;
       const spill = await surgeBurst(ref, (await embed(ref.fragment.text))!, state, NEEDS_REVIEW_FROM);
       if (spill || !state.issue) return spill;
       const features = ['surge:unmatched', `window:${state.count}/${state.expected}`, 'from:needs_review'];
+      const folds = await surgeFoldCandidates(state.issue, ref);
       const decision: TGroupingDecision = {
         method: 'similarity',
         fingerprint: groupFingerprint(fp, state.issue, features),
@@ -766,8 +819,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         features,
         version: GROUPING_VERSION,
         encoder: encoder.modelVersion,
+        ...(folds.length > 0 ? { folded: folds.map(({ key, members }) => ({ key, members })) } : {}),
       };
       await store.assign({ member: storedMember(ref, memberKey, state.issue, null, decision), vector: (await embed(ref.fragment.text))! });
+      await applyFolds(state.issue, folds, ref.at, folds.flatMap((f) => f.rows));
       return decision;
     });
   }
@@ -851,6 +906,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
             const surgeFeatures = [`surge:unmatched`, `window:${state.count}/${state.expected}`, `from:${fp.category}`, ...(young && chosen ? [`young:${chosen.key}`] : [])];
             const open = state.issue;
             const key = open ?? `${fp.category}.${hash12(`${GROUPING_VERSION}\n${SURGE_PARTITION}\n${memberKey}`)}`;
+            const folds = await surgeFoldCandidates(key, ref);
             const decision: TGroupingDecision = {
               method: open ? 'similarity' : 'new_issue',
               fingerprint: groupFingerprint(fp, key, surgeFeatures),
@@ -859,8 +915,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
               features: surgeFeatures,
               version: GROUPING_VERSION,
               encoder: encoder.modelVersion,
+              ...(folds.length > 0 ? { folded: folds.map(({ key: k, members }) => ({ key: k, members })) } : {}),
             };
             await store.assign({ member: storedMember(ref, memberKey, key, null, decision), vector, ...(open ? {} : { create: { partition: SURGE_PARTITION } }) });
+            await applyFolds(key, folds, ref.at, folds.flatMap((f) => f.rows));
             return decision;
           });
           if (placed) return placed;
