@@ -7,10 +7,10 @@
 // through, before the caller answers. Must not: report a command as recorded that the workflow did
 // not confirm, or put anything but validated fields in the audit payload.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { AuditStore, TAuditActor } from '../../activities/audit/index.js';
+import { mergeIssue, sendIssueUpdate, UNKNOWN_ISSUE } from '../../activities/issue-updates.js';
 import type { TPolicy } from '../../policies/schema.js';
 import {
   closeUpdate,
@@ -18,7 +18,6 @@ import {
   reclassifyUpdate,
   snoozeUpdate,
   splitUpdate,
-  stateQuery,
   ZCloseCommand,
   ZIssueWorkflowId,
   ZMergeCommand,
@@ -94,8 +93,6 @@ export interface CommandDeps {
   log: { warn(obj: object, msg: string): void };
 }
 
-const UNKNOWN_ISSUE = 'unknown_issue';
-
 /** The person a Slack user acts as: a member of any approver group of the current policy (never the automation). */
 export function operatorIdentity(policy: TPolicy | null | undefined, slackUserId: string): TApprover | null {
   if (!policy || policy.automationActors.includes(slackUserId)) return null;
@@ -158,30 +155,15 @@ export function createCommandSubmitter(deps: CommandDeps) {
         const fields = fieldErrors(parsed.error.issues);
         return refuse(attempt, 'invalid_command', fields.map((f) => `${f.path}: ${f.message}`).join('; '), 400, fields);
       }
-      const handle = deps.client.workflow.getHandle(workflowId);
       try {
-        if (a.command === 'merge') {
-          // The survivor must be a running issue that has not itself been merged away.
-          const into = (parsed.data as z.infer<typeof ZMergeCommand>).into;
-          let survivor;
-          try {
-            survivor = await deps.client.workflow.getHandle(into).query(stateQuery);
-          } catch (e) {
-            if (e instanceof WorkflowNotFoundError) return refuse(attempt, UNKNOWN_ISSUE, `${into} does not exist`, 404);
-            throw e;
-          }
-          if (survivor.status === 'merged' || survivor.status === 'closed') {
-            return refuse(attempt, survivor.status, `${into} is ${survivor.status}${survivor.mergedInto ? ` into ${survivor.mergedInto}` : ''}; merge into a running issue`, 409);
-          }
-        }
-        const result = (await handle.executeUpdate(spec.update as typeof snoozeUpdate, { args: [parsed.data as never] })) as unknown as Record<string, unknown>;
-        return { kind: 'recorded', result };
+        // A merge's survivor must be a running issue that has not itself been merged away (mergeIssue).
+        const outcome =
+          a.command === 'merge'
+            ? await mergeIssue(deps.client, workflowId, parsed.data as z.infer<typeof ZMergeCommand>)
+            : await sendIssueUpdate(deps.client.workflow.getHandle(workflowId), spec.update as typeof snoozeUpdate, parsed.data as never);
+        if (outcome.kind !== 'recorded') return refuse(attempt, outcome.code, outcome.message, outcome.code === UNKNOWN_ISSUE ? 404 : 409);
+        return { kind: 'recorded', result: outcome.result as unknown as Record<string, unknown> };
       } catch (e) {
-        if (e instanceof WorkflowUpdateFailedError && e.cause instanceof ApplicationFailure) {
-          const code = e.cause.type ?? 'refused';
-          return refuse(attempt, code, e.cause.message, code === UNKNOWN_ISSUE ? 404 : 409);
-        }
-        if (e instanceof WorkflowNotFoundError) return refuse(attempt, UNKNOWN_ISSUE, `${workflowId} does not exist or is no longer running`, 404);
         deps.log.warn({ err: (e as Error).name }, `${a.command}: update failed`);
         return { kind: 'unreachable', message: 'the workflow could not be reached' };
       }
