@@ -39,7 +39,8 @@ import type {
 } from '../workflows/activity-types.js';
 import { runPlaybookAction, runCompensation, type TIntegrations } from './actions.js';
 import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
-import { createGrouper, type Grouper, type GroupingOptions } from './grouping/assign.js';
+import { createGrouper, type Grouper, type GroupingOptions, type TGroupingDecision } from './grouping/assign.js';
+import { mergeFolds, retryBusyFolds, type TFoldOutcome } from './grouping/fold.js';
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
 import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
 import { movesOf, occurrenceFromTrail, redirectMovedTicket } from './report-trail.js';
@@ -147,6 +148,24 @@ export function createActivities(deps: ActivityDeps) {
         return createGrouper({ ...grouping, isOpen, ...(joiner ? { joiner } : {}) });
       })()
     : undefined;
+
+  /**
+   * Routing's last step: the issues grouping folded (TBurstRule.fold) merged into the bursting issue
+   * (grouping/fold.ts), after the message's reports reached it. Each attempt is audited on the
+   * message's trail and logged (ids and outcome only); a folded issue mid-merge or mid-split fails the
+   * activity after the rest is done, so it retries; nothing else a fold meets fails routing.
+   */
+  async function mergeFoldedIssues(folding: readonly TGroupingDecision[], trail: { workflowId: string; runId: string }): Promise<void> {
+    const outcomes: TFoldOutcome[] = [];
+    for (const d of folding) outcomes.push(...(await mergeFolds(deps.temporal.client, d)));
+    if (outcomes.length === 0) return;
+    await auditLog.appendMany(
+      outcomes.map((payload) => ({ ...trail, eventKey: decisionEventKey('folded', payload.from, payload), actor: worker, kind: 'issue_folded' as const, payload })),
+    );
+    const log = Context.current().log;
+    for (const o of outcomes) log.info(`grouping fold: ${o.outcome}`, { from: o.from, into: o.into, segment: o.segment, members: o.members, ...(o.code ? { code: o.code } : {}) });
+    retryBusyFolds(outcomes);
+  }
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
   function watchAttempts(activity: string): void {
@@ -322,6 +341,7 @@ export function createActivities(deps: ActivityDeps) {
           },
         }));
         await auditLog.appendMany([...linked, ...themed]);
+        await mergeFoldedIssues(grouped?.folding ?? [], { workflowId, runId });
         return ids;
       });
     },
@@ -699,12 +719,13 @@ function describeAction(action: TApprovalRequest['action']): string {
 }
 
 /**
- * The key of a triage event (`received`, `classified`, `evidence`): a readable label (the source;
- * the model version; the fingerprint) and a digest of what was taken in or decided. An identical retry re-sends the same
+ * The key of a decision event (`received`, `classified`, `evidence`; routing's `issue_folded`): a
+ * readable label (the source; the model version; the fingerprint; the folded issue) and a digest of
+ * what was taken in or decided. An identical retry re-sends the same
  * key (a duplicate); a different outcome gets its own. The caller leaves attempt-only fields out of
  * `decided` (token usage: an LLM retry that answers the same at another cost is the same decision).
  */
-export function decisionEventKey(kind: 'received' | 'classified' | 'evidence', label: string, decided: object): string {
+export function decisionEventKey(kind: 'received' | 'classified' | 'evidence' | 'folded', label: string, decided: object): string {
   const digest = createHash('sha256').update(canonicalJson(decided)).digest('hex').slice(0, 16);
   return `${kind}:${label.slice(0, 120)}:${digest}`;
 }

@@ -35,6 +35,7 @@ export const AUDIT_KINDS = [
   'closed',
   'merged',
   'issue_absorbed',
+  'issue_folded',
   'split',
   'command_refused',
   'degraded',
@@ -382,6 +383,28 @@ export const ZIssueAbsorbedPayload = z.strictObject({
   overlap: z.number().int().nonnegative(),
 });
 
+/**
+ * Grouping folded a young issue into the bursting issue a message joined (activities/grouping/assign.ts
+ * TBurstRule.fold), and what merging the folded issue's IssueWorkflow did (on the message's trail).
+ * One event per attempt and outcome: a retried routing that finds the merge done records `already_merged`.
+ */
+export const ZIssueFoldedPayload = z.strictObject({
+  /** The folded issue's workflow id. */
+  from: ZId,
+  /** The bursting issue's workflow id (the survivor). */
+  into: ZId,
+  /** The burst's segment (`region:eu-west`, `platform:ios`, `any`). */
+  segment: z.string().min(1).max(300),
+  /** Reports the grouping store moved into the bursting issue. */
+  members: z.number().int().nonnegative(),
+  outcome: z.enum(['merged', 'already_merged', 'skipped', 'busy', 'refused']),
+  /** merged: reports the folded issue handed its survivor. */
+  reports: z.number().int().nonnegative().optional(),
+  /** Not merged (skipped, busy, refused): the refusal's code and message. */
+  code: z.string().min(1).max(100).optional(),
+  reason: ZShortText.optional(),
+});
+
 /** Reports moved out of this issue into a new one. */
 export const ZSplitPayload = z.strictObject({
   into: ZId,
@@ -452,6 +475,7 @@ export const ZAuditPayloads = {
   closed: ZClosedPayload,
   merged: ZMergedPayload,
   issue_absorbed: ZIssueAbsorbedPayload,
+  issue_folded: ZIssueFoldedPayload,
   split: ZSplitPayload,
   command_refused: ZCommandRefusedPayload,
   degraded: ZDegradedPayload,

@@ -5,7 +5,7 @@
 // the ticket went to. A needs_review fragment whose error code or spiking release cohort names an
 // issue (evidence-join.ts) is routed there with its classification unchanged: its fingerprint then
 // names the issue's category, which is what makes it routable (routing.ts isRoutable).
-// Returns the decisions, for the audit and the occurrences.
+// Returns the decisions, for the audit and the occurrences, and those that folded issues (fold.ts).
 // Must not: signal anything, or route quarantined (suspected injection) text into themes.
 import {
   NEEDS_REVIEW,
@@ -24,6 +24,12 @@ export interface TGroupedMessage {
   /** By the fingerprint key routing will use. */
   decisions: Map<string, TGroupingDecision>;
   themes: Array<{ fragment: Pick<TIssueFragment, 'start' | 'end'>; decision: TThemeDecision }>;
+  /**
+   * The message's own decisions that folded young issues into theirs (assign.ts TBurstRule.fold):
+   * routing merges the folded IssueWorkflows (fold.ts). A ticket's earlier message, only looked
+   * up, adds none: its own routing did. Every one counts, also two of one issue.
+   */
+  folding: TGroupingDecision[];
 }
 
 export async function applyGrouping(
@@ -35,6 +41,11 @@ export async function applyGrouping(
   const feedbackId = `${result.source}:${result.externalId}`;
   const decisions = new Map<string, TGroupingDecision>();
   const themes: TGroupedMessage['themes'] = [];
+  const folding: TGroupingDecision[] = [];
+  const decided = (d: TGroupingDecision, own: boolean) => {
+    if (!decisions.has(d.fingerprint.key)) decisions.set(d.fingerprint.key, d);
+    if (own && d.folded?.length) folding.push(d);
+  };
   const quarantined = isSuspectedInjection(result.classification);
   const regroup = async (fragments: readonly TIssueFragment[], id: string): Promise<TIssueFragment[]> => {
     const out: TIssueFragment[] = [];
@@ -49,7 +60,7 @@ export async function applyGrouping(
       if (f.classification.category === NEEDS_REVIEW) {
         const joined = await grouper.joinUnclassified({ feedbackId: id, fragment: f, ...context });
         if (joined) {
-          if (!decisions.has(joined.fingerprint.key)) decisions.set(joined.fingerprint.key, joined);
+          decided(joined, own);
           out.push({ ...f, fingerprint: joined.fingerprint });
           continue;
         }
@@ -61,12 +72,12 @@ export async function applyGrouping(
         continue;
       }
       const d = await grouper.groupFragment({ feedbackId: id, fragment: f, ...context });
-      if (!decisions.has(d.fingerprint.key)) decisions.set(d.fingerprint.key, d);
+      decided(d, own);
       out.push({ ...f, fingerprint: d.fingerprint });
     }
     return out;
   };
-  if (quarantined) return { result, parent, decisions, themes };
+  if (quarantined) return { result, parent, decisions, themes, folding };
   const fragments = await regroup(result.fragments, feedbackId);
   const parentFragments =
     parent && parentFeedbackId ? await regroup(parent.fragments, parentFeedbackId.replace(/^feedback:/, '')) : null;
@@ -75,6 +86,7 @@ export async function applyGrouping(
     parent: parent && parentFragments ? { ...parent, fragments: parentFragments } : parent,
     decisions,
     themes,
+    folding,
   };
 }
 

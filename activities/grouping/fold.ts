@@ -1,0 +1,75 @@
+// Merges the IssueWorkflows that grouping folded (assign.ts TBurstRule.fold). When a report joins an
+// issue by a burst, the young issues the burst's run-up left behind are folded into it: the grouping
+// store has moved their members and closed them for grouping, and the decision lists them in
+// `folded` (repeated when the decision is asked again). Routing then merges each one's IssueWorkflow
+// into the bursting issue's with the merge Update, as an operator does (issue-updates.ts
+// mergeIssue), acting as the grouping itself (GROUPING_ACTOR). Safe to repeat: an issue already
+// merged into the survivor counts as done (`already_merged`); one that does not exist or no longer
+// runs is `skipped`; a merge or split of it in progress is `busy` (the caller retries); any other
+// refusal (closing, the survivor closed or merged away) is `refused`, recorded, never a failure.
+// Must not: put text or customer data in the merge's reason or the outcomes (ids, counts, the segment).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { TAuditPayloads } from '../audit/index.js';
+import { issueWorkflowId, stateQuery, type TApprover, type TMergeResult } from '../../workflows/messages.js';
+import { countOf } from '../../workflows/domain/plural.js';
+import { LoopwrightError } from '../../workflows/domain/errors.js';
+import { mergeIssue, type TIssueUpdateOutcome } from '../issue-updates.js';
+import type { TFold, TGroupingDecision } from './assign.js';
+
+/** Who merges a folded issue: the grouping, not a person (the IssueWorkflow records it as the merge's `by`). */
+export const GROUPING_ACTOR: TApprover = { id: 'loopwright:grouping', name: 'Loopwright grouping' };
+
+/** One fold and what merging its IssueWorkflow did: the `issue_folded` audit payload. */
+export type TFoldOutcome = TAuditPayloads['issue_folded'];
+
+/** The burst that placed the decision's fragment (its `burst:` and `window:` features). */
+function burstOf(features: readonly string[]): { segment: string; window: string | null } {
+  const segment = features.find((f) => f.startsWith('burst:'))?.slice('burst:'.length);
+  const window = features.find((f) => f.startsWith('window:'))?.slice('window:'.length) ?? null;
+  return { segment: segment || 'unknown', window };
+}
+
+/** The merge's reason, as the folded issue's timeline and audit show it: the burst and the reports, no text. */
+export function foldReason(decision: Pick<TGroupingDecision, 'features'>, fold: TFold): string {
+  const { segment, window } = burstOf(decision.features);
+  const count = window ? ` (${countOf(Number(window.split('/')[0]), 'report')} in its window)` : '';
+  return `Folded by grouping into a burst in ${segment}${count}: this issue's ${countOf(fold.members.length, 'report')} would join it now`;
+}
+
+/** Merges every issue the decision folded into the decision's issue, in order; one outcome each. */
+export async function mergeFolds(client: Client, decision: TGroupingDecision): Promise<TFoldOutcome[]> {
+  const into = issueWorkflowId(decision.fingerprint.key);
+  const { segment } = burstOf(decision.features);
+  const out: TFoldOutcome[] = [];
+  for (const fold of decision.folded ?? []) {
+    const from = issueWorkflowId(fold.key);
+    const merged = await mergeIssue(client, from, { into, by: GROUPING_ACTOR, reason: foldReason(decision, fold) });
+    out.push({ from, into, segment: segment.slice(0, 300), members: fold.members.length, ...(await outcomeOf(client, from, into, merged)) });
+  }
+  return out;
+}
+
+/** A fold that met a merge or split in progress is tried again: a retryable error once the rest is done and audited. */
+export function retryBusyFolds(outcomes: readonly TFoldOutcome[]): void {
+  const busy = outcomes.filter((o) => o.outcome === 'busy').map((o) => o.from);
+  if (busy.length > 0) throw new LoopwrightError('conflict', `a merge or split of ${busy.join(', ')} is in progress; the fold is retried`, { retryable: true });
+}
+
+async function outcomeOf(client: Client, from: string, into: string, m: TIssueUpdateOutcome<TMergeResult>): Promise<Pick<TFoldOutcome, 'outcome' | 'reports' | 'code' | 'reason'>> {
+  if (m.kind === 'recorded') return { outcome: 'merged', reports: m.result.reports };
+  const refusal = { code: m.code.slice(0, 100), reason: m.message.slice(0, 2_000) };
+  if (m.kind === 'not_running') return { outcome: 'skipped', ...refusal };
+  if (m.code === 'busy') return { outcome: 'busy', ...refusal };
+  // Refused as merged: done if the folded issue went where the fold sends it (a retry; or an operator was first).
+  if (m.code === 'merged' && (await mergedInto(client, from)) === into) return { outcome: 'already_merged' };
+  return { outcome: 'refused', ...refusal };
+}
+
+async function mergedInto(client: Client, workflowId: string): Promise<string | null> {
+  try {
+    return (await client.workflow.getHandle(workflowId).query(stateQuery)).mergedInto ?? null;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return null;
+    throw e;
+  }
+}
