@@ -65,6 +65,8 @@ const ZEnv = z.object({
   GROUPING_BURST: z.enum(['on', 'off']).default('on'),
   /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts DEFAULT_SURGE); on by default since session 9 (docs/benchmarks.md). */
   GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
+  /** The burst rule's merge after the fact (assign.ts TBurstRule.fold, DEFAULT_FOLD): routing merges the folded IssueWorkflows. Off until the bench says otherwise. */
+  GROUPING_FOLD: z.enum(['on', 'off']).default('off'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -190,6 +192,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       linkage: e.GROUPING_LINKAGE,
       burst: e.GROUPING_BURST === 'on',
       surge: e.GROUPING_SURGE === 'on',
+      fold: e.GROUPING_FOLD === 'on',
     },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,
