@@ -6,11 +6,7 @@
 // (the merge Update, by the grouping): Y ends merged, X counts Y's report, the fold is audited on
 // the message's trail. Routing the same message again (a re-delivery, as a retry does) finds the
 // merge done: no failure, no second merge.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openGroupingStore, type GroupingStore } from '../activities/grouping/index.js';
 import type { TBurstRule } from '../activities/grouping/assign.js';
 import { GROUPING_ACTOR } from '../activities/grouping/fold.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
@@ -18,8 +14,6 @@ import { feedbackWorkflowId, type TFeedbackItemInput } from '../workflows/domain
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
 import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
 import { createLoopHarness, type LoopHarness } from './helpers/loop-harness.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'lw-wf-fold-'));
 
 /** X's wording, Y's (0.8 to X: below the everyday bar 0.95, above the burst bar 0.3) and the joiner's (0.8 to X, 0.64 to Y). */
 const unit = (...v: number[]) => Float32Array.from(v);
@@ -38,16 +32,10 @@ const burst: TBurstRule = { windowMinutes: 60, minMembers: 3, baselineMinutes: 2
 
 describe('routing merges the issues a burst folded in', () => {
   let h: LoopHarness;
-  let store: GroupingStore;
   beforeAll(async () => {
-    store = await openGroupingStore(`sqlite:${join(dir, 'grouping.sqlite')}`);
-    h = await createLoopHarness({ grouping: { store, encoder, issueThreshold: 0.95, burst } });
+    h = await createLoopHarness({ grouping: { encoder, issueThreshold: 0.95, burst } });
   }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }, 600_000);
+  afterAll(() => h?.close(), 600_000);
 
   const item = (id: string, text: string, at: number): TFeedbackItemInput => ({
     source: 'api',
@@ -92,8 +80,8 @@ describe('routing merges the issues a burst folded in', () => {
       const folded = (await h.audit.trail('feedback:api:f-z')).filter((e) => e.kind === 'issue_folded');
       expect(folded.map((e) => e.payload)).toEqual([{ from: y, into: x, segment: expect.stringMatching(/^(region:eu-west|platform:ios)$/), members: 1, outcome: 'merged', reports: 1 }]);
       // The grouping store agrees: Y closed for grouping, its report now X's.
-      expect(await store.group('issue', y!.replace(/^issue:/, ''))).toMatchObject({ open: false });
-      expect((await store.members('issue', x.replace(/^issue:/, ''))).length).toBe(5);
+      expect(await h.groupingStore!.group('issue', y!.replace(/^issue:/, ''))).toMatchObject({ open: false });
+      expect((await h.groupingStore!.members('issue', x.replace(/^issue:/, ''))).length).toBe(5);
 
       // The same message routed again (a re-delivery, as a retried routing does): the same decision
       // and fold, the merge found done; nothing fails and nothing is merged or counted twice.

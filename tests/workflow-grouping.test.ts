@@ -3,11 +3,7 @@
 // report (one IssueWorkflow for one problem), record why on issue_linked and on the occurrence's
 // issue, and place needs_review messages in an emerging theme (theme_assigned), with the
 // grouping store on a real SQLite file.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openGroupingStore, type GroupingStore } from '../activities/grouping/index.js';
 import { loadSentenceEncoder, modelDir } from '../activities/triage/encoder.js';
 import { feedbackWorkflowId, type TFeedbackItemInput } from '../workflows/domain/feedback.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
@@ -15,21 +11,13 @@ import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
 import { NEEDS_REVIEW } from '../workflows/domain/triage.js';
 import { createLoopHarness, type LoopHarness } from './helpers/loop-harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lw-wf-grouping-'));
-
 describe('routing groups reports by meaning', () => {
   let h: LoopHarness;
-  let store: GroupingStore;
   beforeAll(async () => {
-    store = await openGroupingStore(`sqlite:${join(dir, 'grouping.sqlite')}`);
     const encoder = await loadSentenceEncoder(modelDir());
-    h = await createLoopHarness({ grouping: { store, encoder, issueThreshold: 0.5, themeThreshold: 0.45 } });
+    h = await createLoopHarness({ grouping: { encoder, issueThreshold: 0.5, themeThreshold: 0.45 } });
   }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }, 600_000);
+  afterAll(() => h?.close(), 600_000);
 
   const item = (id: string, text: string, at: string): TFeedbackItemInput => ({ source: 'api', externalId: id, text, receivedAt: at, channel: 'chat', customer: { id: `c-${id}`, tier: 'standard' } });
 
@@ -63,6 +51,6 @@ describe('routing groups reports by meaning', () => {
     expect(r3!.issueWorkflowIds).toEqual([]);
     const [theme] = await h.audit.search({ kind: 'theme_assigned' });
     expect(theme).toMatchObject({ workflowId: 'feedback:api:g3', payload: { created: true } });
-    expect(await store.group('theme', (theme!.payload as { themeId: string }).themeId)).toMatchObject({ size: 1, open: true });
+    expect(await h.groupingStore!.group('theme', (theme!.payload as { themeId: string }).themeId)).toMatchObject({ size: 1, open: true });
   }, 300_000);
 });

@@ -20,6 +20,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@tempor
 import { createActivities, issueWorkflowInput } from '../../activities/index.js';
 import type { LoopwrightMetrics } from '../../worker/http/metrics.js';
 import { createSqliteAuditStore, type AuditStore } from '../../activities/audit/index.js';
+import { openGroupingStore, type GroupingStore } from '../../activities/grouping/index.js';
 import { createJiraAdapter } from '../../activities/adapters/jira/jira-adapter.js';
 import { createSlackAdapter } from '../../activities/adapters/slack/slack-adapter.js';
 import { createZendeskAdapter } from '../../activities/adapters/zendesk/zendesk-adapter.js';
@@ -70,8 +71,11 @@ export interface HarnessOptions {
   metrics?: LoopwrightMetrics;
   /** Triage pipeline (e.g. with the LLM cascade against the fake OpenAI); default: offline classifier. */
   pipeline?: TriagePipeline;
-  /** Grouping by meaning and emerging themes in routing (activities/grouping). */
-  grouping?: HarnessActivityConfig['grouping'];
+  /**
+   * Grouping by meaning and emerging themes in routing (activities/grouping). Without a `store`, the
+   * harness opens one on a SQLite file of its own (`groupingStore`), closed and removed with it.
+   */
+  grouping?: Omit<NonNullable<HarnessActivityConfig['grouping']>, 'store'> & { store?: GroupingStore };
   /**
    * Which official server: the Java time-skipping test server (default; `env.sleep` skips hours) or
    * `temporal server start-dev` (visibility queries, real limits; time passes for real).
@@ -89,6 +93,8 @@ export interface LoopHarness {
   slack: FakeSlack;
   zendesk: FakeZendesk;
   audit: AuditStore;
+  /** The grouping store routing uses, when the harness groups by meaning. */
+  groupingStore?: GroupingStore;
   issueInput(fp: TFingerprint): TIssueWorkflowInput;
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** Signal-with-start an occurrence at the environment's current (virtual) time. */
@@ -243,6 +249,8 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
   const [jira, slack, zendesk] = await Promise.all([startFakeJira(), startFakeSlack({ channels: SLACK_CHANNELS }), startFakeZendesk()]);
   const policy = opts.policy === undefined ? await loadPolicyFile(path.join(root, 'policies/default.v1.yaml')) : opts.policy;
   const playbooks = opts.playbooks ?? [];
+  const ownStore = !!opts.grouping && !opts.grouping.store;
+  const groupingStore = opts.grouping ? (opts.grouping.store ?? (await openGroupingStore(`sqlite:${path.join(dir, 'grouping.sqlite')}`))) : undefined;
 
   const activities = harnessActivities({
     client: env.client,
@@ -256,7 +264,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     contextFile: opts.contextFile,
     metrics: opts.metrics,
     pipeline: opts.pipeline,
-    grouping: opts.grouping,
+    grouping: opts.grouping && groupingStore ? { ...opts.grouping, store: groupingStore } : undefined,
     publicUrl: opts.publicUrl,
   });
   const workflowCode = await workflowBundle();
@@ -272,6 +280,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     slack,
     zendesk,
     audit,
+    ...(groupingStore ? { groupingStore } : {}),
     issueInput: (fp) => issueWorkflowInput(fp, opts.settings, opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     run: async (fn) => (await newWorker()).runUntil(fn),
     async report(fp, occ) {
@@ -362,6 +371,7 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
       } finally {
         await Promise.allSettled([jira.close(), slack.close(), zendesk.close()]);
         await audit.close();
+        if (ownStore) await groupingStore?.close();
         await env.teardown();
         rmSync(dir, { recursive: true, force: true });
       }
