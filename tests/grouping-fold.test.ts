@@ -51,8 +51,8 @@ describe('merging the issues grouping folded', () => {
     const d = decision('app_crash.0000000000b1', 'app_crash.0000000000b2');
     const outcomes = await mergeFolds(client, d);
     expect(outcomes).toEqual([
-      { from: 'issue:app_crash.0000000000b1', into: `issue:${INTO}`, segment: 'region:eu-west', members: 1, outcome: 'merged', reports: 1 },
-      { from: 'issue:app_crash.0000000000b2', into: `issue:${INTO}`, segment: 'region:eu-west', members: 2, outcome: 'merged', reports: 2 },
+      { from: 'issue:app_crash.0000000000b1', into: `issue:${INTO}`, rule: 'burst', segment: 'region:eu-west', members: 1, outcome: 'merged', reports: 1 },
+      { from: 'issue:app_crash.0000000000b2', into: `issue:${INTO}`, rule: 'burst', segment: 'region:eu-west', members: 2, outcome: 'merged', reports: 2 },
     ]);
     expect(merges.map((m) => m.id)).toEqual(['issue:app_crash.0000000000b1', 'issue:app_crash.0000000000b2']);
     // The command the workflow's validator checks (the same schema as an operator's), by the grouping.
@@ -61,6 +61,13 @@ describe('merging the issues grouping folded', () => {
     expect(foldReason(d, d.folded![1]!)).toContain("this issue's 2 reports");
     for (const o of outcomes) expect(ZIssueFoldedPayload.safeParse(o).success).toBe(true);
     expect(() => retryBusyFolds(outcomes)).not.toThrow();
+  });
+
+  it("says a surge's fold is a surge's (rule 4: no segment, no similarity)", async () => {
+    const { client, merges } = fakeClient({ [`issue:${INTO}`]: { state: running }, 'issue:app_crash.0000000000b3': { state: running, update: { reports: 1 } } });
+    const surge = { ...decision('app_crash.0000000000b3'), features: ['surge:unmatched', 'window:9/1.5', 'from:app_crash'] };
+    expect(await mergeFolds(client, surge)).toEqual([{ from: 'issue:app_crash.0000000000b3', into: `issue:${INTO}`, rule: 'surge', members: 1, outcome: 'merged', reports: 1 }]);
+    expect(merges[0]!.cmd.reason).toBe("Folded by grouping into a surge of unmatched reports (9 reports in its window): this issue's 1 report matched nothing before it");
   });
 
   it('counts a folded issue already merged into the survivor as done, skips one that is gone, records every other refusal', async () => {
@@ -120,9 +127,10 @@ describe('merging the issues grouping folded', () => {
   });
 
   it('keeps the audit payload to ids, counts, the segment and the refusal', () => {
-    const base = { from: 'issue:a.000000000001', into: 'issue:a.000000000002', segment: 'any', members: 1, outcome: 'merged' };
+    const base = { from: 'issue:a.000000000001', into: 'issue:a.000000000002', rule: 'burst', segment: 'any', members: 1, outcome: 'merged' };
     expect(ZIssueFoldedPayload.safeParse(base).success).toBe(true);
     expect(ZIssueFoldedPayload.safeParse({ ...base, text: 'The app crashes' }).success).toBe(false);
     expect(ZIssueFoldedPayload.safeParse({ ...base, outcome: 'maybe' }).success).toBe(false);
+    expect(ZIssueFoldedPayload.safeParse({ ...base, rule: 'similarity' }).success).toBe(false);
   });
 });

@@ -78,7 +78,7 @@ describe('routing merges the issues a burst folded in', () => {
       expect(merged).toMatchObject({ actor: { type: 'user', id: GROUPING_ACTOR.id }, payload: { into: x, reports: 1 } });
       expect((merged!.payload as { reason: string }).reason).toMatch(/^Folded by grouping into a burst in (region:eu-west|platform:ios) \(3 reports in its window\): this issue's 1 report would join it now$/);
       const folded = (await h.audit.trail('feedback:api:f-z')).filter((e) => e.kind === 'issue_folded');
-      expect(folded.map((e) => e.payload)).toEqual([{ from: y, into: x, segment: expect.stringMatching(/^(region:eu-west|platform:ios)$/), members: 1, outcome: 'merged', reports: 1 }]);
+      expect(folded.map((e) => e.payload)).toEqual([{ from: y, into: x, rule: 'burst', segment: expect.stringMatching(/^(region:eu-west|platform:ios)$/), members: 1, outcome: 'merged', reports: 1 }]);
       // The grouping store agrees: Y closed for grouping, its report now X's.
       expect(await h.groupingStore!.group('issue', y!.replace(/^issue:/, ''))).toMatchObject({ open: false });
       expect((await h.groupingStore!.members('issue', x.replace(/^issue:/, ''))).length).toBe(5);

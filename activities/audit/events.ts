@@ -384,17 +384,20 @@ export const ZIssueAbsorbedPayload = z.strictObject({
 });
 
 /**
- * Grouping folded a young issue into the bursting issue a message joined (activities/grouping/assign.ts
- * TBurstRule.fold), and what merging the folded issue's IssueWorkflow did (on the message's trail).
- * One event per attempt and outcome: a retried routing that finds the merge done records `already_merged`.
+ * Grouping folded a young issue into the issue a message joined by a burst or a surge
+ * (activities/grouping/assign.ts TBurstRule.fold, TSurgeRule.fold), and what merging the folded
+ * issue's IssueWorkflow did (on the message's trail). One event per attempt and outcome: a retried
+ * routing that finds the merge done records `already_merged`.
  */
 export const ZIssueFoldedPayload = z.strictObject({
   /** The folded issue's workflow id. */
   from: ZId,
-  /** The bursting issue's workflow id (the survivor). */
+  /** The bursting or surging issue's workflow id (the survivor). */
   into: ZId,
-  /** The burst's segment (`region:eu-west`, `platform:ios`, `any`). */
-  segment: z.string().min(1).max(300),
+  /** What folded it: a burst in a segment (rule 2) or a surge of unmatched reports (rule 4). */
+  rule: z.enum(['burst', 'surge']),
+  /** The burst's segment (`region:eu-west`, `platform:ios`, `any`); a surge has none. */
+  segment: z.string().min(1).max(300).optional(),
   /** Reports the grouping store moved into the bursting issue. */
   members: z.number().int().nonnegative(),
   outcome: z.enum(['merged', 'already_merged', 'skipped', 'busy', 'refused']),

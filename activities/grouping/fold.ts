@@ -1,7 +1,7 @@
-// Merges the IssueWorkflows that grouping folded (assign.ts TBurstRule.fold). When a report joins an
-// issue by a burst, the young issues the burst's run-up left behind are folded into it: the grouping
-// store has moved their members and closed them for grouping, and the decision lists them in
-// `folded` (repeated when the decision is asked again). Routing then merges each one's IssueWorkflow
+// Merges the IssueWorkflows that grouping folded (assign.ts TBurstRule.fold, TSurgeRule.fold). When
+// a report joins an issue by a burst, or a surge's issue that holds the surge's bar, the young issues
+// the run-up left behind are folded into it: the grouping store has moved their members and closed
+// them for grouping, and the decision lists them in `folded` (repeated when asked again). Routing then merges each one's IssueWorkflow
 // into the bursting issue's with the merge Update, as an operator does (issue-updates.ts
 // mergeIssue), acting as the grouping itself (GROUPING_ACTOR). Safe to repeat: an issue already
 // merged into the survivor counts as done (`already_merged`); one that does not exist or no longer
@@ -22,29 +22,34 @@ export const GROUPING_ACTOR: TApprover = { id: 'loopwright:grouping', name: 'Loo
 /** One fold and what merging its IssueWorkflow did: the `issue_folded` audit payload. */
 export type TFoldOutcome = TAuditPayloads['issue_folded'];
 
-/** The burst that placed the decision's fragment (its `burst:` and `window:` features). */
-function burstOf(features: readonly string[]): { segment: string; window: string | null } {
+/** What folded: a burst in a segment (rule 2: `burst:<segment>`) or a surge (rule 4: `surge:unmatched`), and its window's count. */
+function causeOf(features: readonly string[]): Pick<TFoldOutcome, 'rule' | 'segment'> & { inWindow: number | null } {
+  const window = features.find((f) => f.startsWith('window:'));
+  const inWindow = window ? Number.parseInt(window.slice('window:'.length), 10) : NaN;
   const segment = features.find((f) => f.startsWith('burst:'))?.slice('burst:'.length);
-  const window = features.find((f) => f.startsWith('window:'))?.slice('window:'.length) ?? null;
-  return { segment: segment || 'unknown', window };
+  const rule = segment || !features.includes('surge:unmatched') ? 'burst' : 'surge';
+  return { rule, ...(segment ? { segment: segment.slice(0, 300) } : {}), inWindow: Number.isFinite(inWindow) ? inWindow : null };
 }
 
-/** The merge's reason, as the folded issue's timeline and audit show it: the burst and the reports, no text. */
+/** The merge's reason, as the folded issue's timeline and audit show it: the burst or surge and the reports, no text. */
 export function foldReason(decision: Pick<TGroupingDecision, 'features'>, fold: TFold): string {
-  const { segment, window } = burstOf(decision.features);
-  const count = window ? ` (${countOf(Number(window.split('/')[0]), 'report')} in its window)` : '';
-  return `Folded by grouping into a burst in ${segment}${count}: this issue's ${countOf(fold.members.length, 'report')} would join it now`;
+  const { rule, segment, inWindow } = causeOf(decision.features);
+  const count = inWindow !== null ? ` (${countOf(inWindow, 'report')} in its window)` : '';
+  const reports = countOf(fold.members.length, 'report');
+  return rule === 'surge'
+    ? `Folded by grouping into a surge of unmatched reports${count}: this issue's ${reports} matched nothing before it`
+    : `Folded by grouping into a burst in ${segment ?? 'its segment'}${count}: this issue's ${reports} would join it now`;
 }
 
 /** Merges every issue the decision folded into the decision's issue, in order; one outcome each. */
 export async function mergeFolds(client: Client, decision: TGroupingDecision): Promise<TFoldOutcome[]> {
   const into = issueWorkflowId(decision.fingerprint.key);
-  const { segment } = burstOf(decision.features);
+  const { rule, segment } = causeOf(decision.features);
   const out: TFoldOutcome[] = [];
   for (const fold of decision.folded ?? []) {
     const from = issueWorkflowId(fold.key);
     const merged = await mergeIssue(client, from, { into, by: GROUPING_ACTOR, reason: foldReason(decision, fold) });
-    out.push({ from, into, segment: segment.slice(0, 300), members: fold.members.length, ...(await outcomeOf(client, from, into, merged)) });
+    out.push({ from, into, rule, ...(segment ? { segment } : {}), members: fold.members.length, ...(await outcomeOf(client, from, into, merged)) });
   }
   return out;
 }
