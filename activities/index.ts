@@ -71,7 +71,7 @@ export interface ActivityDeps {
    * Grouping by meaning and emerging themes (activities/grouping/): without it every fragment goes
    * to the issue of its fingerprint, as before, and needs_review fragments go nowhere.
    */
-  grouping?: Pick<GroupingOptions, 'store' | 'encoder' | 'issueThreshold' | 'themeThreshold' | 'linkage' | 'burst'> & {
+  grouping?: Pick<GroupingOptions, 'store' | 'encoder' | 'issueThreshold' | 'themeThreshold' | 'linkage' | 'burst' | 'surge'> & {
     /** false: no joins across categories (evidence-join.ts). */
     evidenceJoin?: boolean;
   };

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../worker/config.js';
 
 describe('grouping configuration', () => {
-  it('defaults to centroid linkage with the burst rule and the surge rule on, folding off', () => {
+  it('defaults to centroid linkage with the burst rule, the surge rule and their folds on', () => {
     const c = parseConfig({});
-    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true, fold: false });
+    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true, fold: true });
   });
 
-  it('GROUPING_FOLD=on turns on the burst rule\'s merge after the fact', () => {
-    expect(parseConfig({ GROUPING_FOLD: 'on' }).grouping).toMatchObject({ burst: true, fold: true });
-    expect(parseConfig({ GROUPING_FOLD: 'off' }).grouping).toMatchObject({ fold: false });
+  it('GROUPING_FOLD=off turns the merge after the fact off, the rules stay', () => {
+    expect(parseConfig({ GROUPING_FOLD: 'off' }).grouping).toMatchObject({ burst: true, surge: true, fold: false });
+    expect(parseConfig({ GROUPING_FOLD: 'on' }).grouping).toMatchObject({ fold: true });
   });
 
   it('GROUPING_BURST=off, GROUPING_SURGE=off and GROUPING_LINKAGE=nearest are read', () => {

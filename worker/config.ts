@@ -65,8 +65,8 @@ const ZEnv = z.object({
   GROUPING_BURST: z.enum(['on', 'off']).default('on'),
   /** Rule 4, a surge of reports that match no issue gathered in one issue (assign.ts DEFAULT_SURGE); on by default since session 9 (docs/benchmarks.md). */
   GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
-  /** The burst rule's merge after the fact (assign.ts TBurstRule.fold, DEFAULT_FOLD): routing merges the folded IssueWorkflows. Off until the bench says otherwise. */
-  GROUPING_FOLD: z.enum(['on', 'off']).default('off'),
+  /** The merge after the fact (assign.ts TBurstRule.fold, TSurgeRule.fold; shipped in DEFAULT_BURST/DEFAULT_SURGE since grp-5): routing merges the folded IssueWorkflows. `off` drops both folds. */
+  GROUPING_FOLD: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),

@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
-import { DEFAULT_BURST, DEFAULT_FOLD, DEFAULT_SURGE } from '../activities/grouping/assign.js';
+import { DEFAULT_BURST, DEFAULT_SURGE } from '../activities/grouping/assign.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
@@ -115,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
       ...(runtimeMetrics ? { runtimeMetricsUrl: `http://${runtimeMetrics}/metrics` } : {}),
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
+    const noFold = config.grouping.fold ? {} : { fold: null };
     const activities = createActivities({
       metrics,
       pipeline: services.pipeline,
@@ -126,9 +127,9 @@ async function main(argv: string[]): Promise<void> {
         ...(config.grouping.issueThreshold !== undefined ? { issueThreshold: config.grouping.issueThreshold } : {}),
         ...(config.grouping.themeThreshold !== undefined ? { themeThreshold: config.grouping.themeThreshold } : {}),
         linkage: config.grouping.linkage,
-        // Absent: the shipped burst rule; null turns it off; GROUPING_FOLD adds its merge after the fact.
-        ...(config.grouping.burst ? (config.grouping.fold ? { burst: { ...DEFAULT_BURST, fold: DEFAULT_FOLD } } : {}) : { burst: null }),
-        ...(config.grouping.surge ? { surge: DEFAULT_SURGE } : {}),
+        // The shipped rules, each with its merge after the fact unless GROUPING_FOLD=off; null turns the burst rule off.
+        burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold } : null,
+        ...(config.grouping.surge ? { surge: { ...DEFAULT_SURGE, ...noFold } } : {}),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),
