@@ -1,12 +1,13 @@
 // Merges the IssueWorkflows that grouping folded (assign.ts TBurstRule.fold, TSurgeRule.fold). When
 // a report joins an issue by a burst, or a surge's issue that holds the surge's bar, the young issues
 // the run-up left behind are folded into it: the grouping store has moved their members and closed
-// them for grouping, and the decision lists them in `folded` (repeated when asked again). Routing then merges each one's IssueWorkflow
-// into the bursting issue's with the merge Update, as an operator does (issue-updates.ts
-// mergeIssue), acting as the grouping itself (GROUPING_ACTOR). Safe to repeat: an issue already
-// merged into the survivor counts as done (`already_merged`); one that does not exist or no longer
-// runs is `skipped`; a merge or split of it in progress is `busy` (the caller retries); any other
-// refusal (closing, the survivor closed or merged away) is `refused`, recorded, never a failure.
+// them for grouping, and the decision lists them in `folded` (repeated when asked again). Routing
+// then merges each one's IssueWorkflow into the decision's issue with the merge Update, as an
+// operator does (issue-updates.ts mergeIssue), acting as the grouping itself (GROUPING_ACTOR). Safe
+// to repeat: an issue already merged into the survivor counts as done (`already_merged`); one that
+// does not exist or no longer runs is `skipped`; a merge or split of it in progress is `busy` (the
+// caller retries); any other refusal (closing, the survivor closed or merged away) is `refused`,
+// recorded, never a failure.
 // Must not: put text or customer data in the merge's reason or the outcomes (ids, counts, the segment).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TAuditPayloads } from '../audit/index.js';
