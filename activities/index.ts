@@ -153,7 +153,8 @@ export function createActivities(deps: ActivityDeps) {
    * Routing's last step: the issues grouping folded (TBurstRule.fold) merged into the bursting issue
    * (grouping/fold.ts), after the message's reports reached it. Each attempt is audited on the
    * message's trail and logged (ids and outcome only); a folded issue mid-merge or mid-split fails the
-   * activity after the rest is done, so it retries; nothing else a fold meets fails routing.
+   * activity after the rest is done, so it retries, for a minute or so (fold.ts retryBusyFolds): a
+   * message must not fail because an operator's split runs long. Nothing else a fold meets fails routing.
    */
   async function mergeFoldedIssues(folding: readonly TGroupingDecision[], trail: { workflowId: string; runId: string }): Promise<void> {
     const outcomes: TFoldOutcome[] = [];
@@ -162,9 +163,9 @@ export function createActivities(deps: ActivityDeps) {
     await auditLog.appendMany(
       outcomes.map((payload) => ({ ...trail, eventKey: decisionEventKey('folded', payload.from, payload), actor: worker, kind: 'issue_folded' as const, payload })),
     );
-    const log = Context.current().log;
-    for (const o of outcomes) log.info(`grouping fold: ${o.outcome}`, { from: o.from, into: o.into, segment: o.segment, members: o.members, ...(o.code ? { code: o.code } : {}) });
-    retryBusyFolds(outcomes);
+    const ctx = Context.current();
+    for (const o of outcomes) ctx.log.info(`grouping fold: ${o.outcome}`, { from: o.from, into: o.into, segment: o.segment, members: o.members, ...(o.code ? { code: o.code } : {}) });
+    if (retryBusyFolds(outcomes, ctx.info.attempt)) ctx.log.warn('grouping fold: still busy, left unmerged', { attempt: ctx.info.attempt });
   }
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */

@@ -8,7 +8,7 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ZIssueFoldedPayload } from '../activities/audit/index.js';
 import type { TGroupingDecision } from '../activities/grouping/assign.js';
-import { foldReason, GROUPING_ACTOR, mergeFolds, retryBusyFolds } from '../activities/grouping/fold.js';
+import { FOLD_BUSY_ATTEMPTS, foldReason, GROUPING_ACTOR, mergeFolds, retryBusyFolds } from '../activities/grouping/fold.js';
 import { ZMergeCommand, type TIssueState, type TMergeCommand } from '../workflows/messages.js';
 
 const INTO = 'app_crash.00000000000a';
@@ -119,6 +119,11 @@ describe('merging the issues grouping folded', () => {
     }
     expect(thrown).toMatchObject({ code: 'conflict', retryable: true });
     expect((thrown as Error).message).toContain('issue:app_crash.0000000000e1');
+    // Only for the first attempts of the routing activity: from FOLD_BUSY_ATTEMPTS on the fold is left busy
+    // (the audit says so) and the message is routed, not failed when its 10 attempts run out.
+    expect(() => retryBusyFolds(outcomes, FOLD_BUSY_ATTEMPTS - 1)).toThrow(/in progress/);
+    expect(retryBusyFolds(outcomes, FOLD_BUSY_ATTEMPTS)).toBe(true);
+    expect(retryBusyFolds(outcomes.filter((o) => o.outcome !== 'busy'), FOLD_BUSY_ATTEMPTS)).toBe(false);
   });
 
   it('passes a transport failure through (the activity retries)', async () => {

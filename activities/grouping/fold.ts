@@ -55,10 +55,23 @@ export async function mergeFolds(client: Client, decision: TGroupingDecision): P
   return out;
 }
 
-/** A fold that met a merge or split in progress is tried again: a retryable error once the rest is done and audited. */
-export function retryBusyFolds(outcomes: readonly TFoldOutcome[]): void {
+/**
+ * Routing retries a fold that met a merge or split in progress while its activity attempt is below this
+ * (1+2+4+8+16 s of the FeedbackWorkflow's backoff); routing has 10 attempts in all, and a message must
+ * not fail because an operator's split runs long.
+ */
+export const FOLD_BUSY_ATTEMPTS = 6;
+
+/**
+ * A fold that met a merge or split in progress is tried again: a retryable error once the rest is done
+ * and audited, up to FOLD_BUSY_ATTEMPTS. From then on it is left `busy` (the audit says so; the folded
+ * issue keeps its reports, grouping sends it no more): returns true when it left one so.
+ */
+export function retryBusyFolds(outcomes: readonly TFoldOutcome[], attempt = 1): boolean {
   const busy = outcomes.filter((o) => o.outcome === 'busy').map((o) => o.from);
-  if (busy.length > 0) throw new LoopwrightError('conflict', `a merge or split of ${busy.join(', ')} is in progress; the fold is retried`, { retryable: true });
+  if (busy.length === 0) return false;
+  if (attempt < FOLD_BUSY_ATTEMPTS) throw new LoopwrightError('conflict', `a merge or split of ${busy.join(', ')} is in progress; the fold is retried`, { retryable: true });
+  return true;
 }
 
 async function outcomeOf(client: Client, from: string, into: string, m: TIssueUpdateOutcome<TMergeResult>): Promise<Pick<TFoldOutcome, 'outcome' | 'reports' | 'code' | 'reason'>> {
