@@ -256,6 +256,45 @@ describe('applyGrouping + planRoutes: one routing decision per message', () => {
 });
 
 
+/**
+ * TBurstRule.fold on a store (SQLite or PostgreSQL): an old issue, the incident's first report in a wording
+ * of its own, the same problem from another region and an unrelated complaint open four issues; three
+ * reports of one wording open the issue that bursts; the fourth joins it by the burst and folds the
+ * early report's issue in, and nothing else. A retry repeats the decision and its fold.
+ */
+async function foldScenario(store: GroupingStore, day: string): Promise<void> {
+  const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2, fold: { lookbackMinutes: 60, maxMembers: 2 } };
+  const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
+  const eu: TSegmentValues = { region: 'eu-west', platform: 'ios' };
+  const t = (min: number) => new Date(Date.parse(day) + min * 60_000).toISOString();
+  const login = 'I cannot log in, the sign-in page says my session expired';
+  const old = await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(-180), eu));
+  const earlyRef = ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu);
+  const early = await g.groupFragment(earlyRef);
+  const elsewhere = await g.groupFragment(ref('Login is broken, it sends me back to sign in', 'login_access', undefined, t(1), { region: 'us-east', platform: 'android' }));
+  const unrelated = await g.groupFragment(ref('My parcel was never delivered', 'delivery', undefined, t(2), eu));
+  for (const d of [old, early, elsewhere, unrelated]) expect(d.method).toBe('new_issue');
+  const first = await g.groupFragment(ref(login, 'login_access', undefined, t(5), eu));
+  for (const m of [10, 15]) expect((await g.groupFragment(ref(login, 'login_access', undefined, t(m), eu))).folded).toBeUndefined();
+  const r = ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu);
+  const d = await g.groupFragment(r);
+  expect(d.features).toContain('burst:region:eu-west');
+  expect(d.fingerprint.key).toBe(first.fingerprint.key);
+  const earlyMember = memberKeyOf(earlyRef);
+  expect(d.folded).toEqual([{ key: early.fingerprint.key, members: [earlyMember] }]);
+  const moved = await store.member('issue', earlyMember);
+  expect(moved?.groupKey).toBe(first.fingerprint.key);
+  expect(moved?.info).toMatchObject({ foldedInto: first.fingerprint.key, movedFrom: early.fingerprint.key });
+  expect((await store.group('issue', early.fingerprint.key))?.open).toBe(false);
+  expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
+  for (const other of [old, elsewhere, unrelated]) expect((await store.group('issue', other.fingerprint.key))?.open).toBe(true);
+  // A retried routing repeats the decision with its fold (routing merges the workflows again, idempotently).
+  const again = await g.groupFragment(r);
+  expect(again.repeated).toBe(true);
+  expect(again.folded).toEqual(d.folded);
+  expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
+}
+
 /** Rule 4's tests: complaints unlike each other in five categories, and a surge rule a handful of them trips. */
 const DIVERSE_COMPLAINTS: ReadonlyArray<[string, string]> = [
   ['The video player freezes after ten seconds', 'app_crash'],
@@ -451,45 +490,15 @@ describe('nearest-member linkage and the segment burst rule', () => {
 
   it('fold: once an issue bursts, the young issues its run-up opened in the segment are merged into it, and only those', async () => {
     const store = await openGroupingStore(`sqlite:${join(dir, 'burst-fold.sqlite')}`);
-    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2, fold: { lookbackMinutes: 60, maxMembers: 2 } };
-    const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst });
-    const eu: TSegmentValues = { region: 'eu-west', platform: 'ios' };
-    const t = (min: number) => new Date(Date.parse('2026-11-05T10:00:00Z') + min * 60_000).toISOString();
-    const login = 'I cannot log in, the sign-in page says my session expired';
-    // Before the burst: an old issue (3 h before), the incident's first report in a wording of its own,
-    // the same wording from another region, and an unrelated complaint of the segment: four new issues.
-    const old = await g.groupFragment(ref('Login keeps failing and returns me to the sign in page', 'login_access', undefined, t(-180), eu));
-    const earlyRef = ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu);
-    const early = await g.groupFragment(earlyRef);
-    const elsewhere = await g.groupFragment(ref('Login is broken, it sends me back to sign in', 'login_access', undefined, t(1), { region: 'us-east', platform: 'android' }));
-    const unrelated = await g.groupFragment(ref('My parcel was never delivered', 'delivery', undefined, t(2), eu));
-    for (const d of [old, early, elsewhere, unrelated]) expect(d.method).toBe('new_issue');
-    // Three reports of one wording: the issue that will burst (no fold yet: nothing bursts).
-    const first = await g.groupFragment(ref(login, 'login_access', undefined, t(5), eu));
-    for (const m of [10, 15]) expect((await g.groupFragment(ref(login, 'login_access', undefined, t(m), eu))).folded).toBeUndefined();
-    // The fourth joins by the burst: the early report's issue is folded in, nothing else.
-    const r = ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu);
-    const d = await g.groupFragment(r);
-    expect(d.features).toContain('burst:region:eu-west');
-    expect(d.fingerprint.key).toBe(first.fingerprint.key);
-    const earlyMember = memberKeyOf(earlyRef);
-    expect(d.folded).toEqual([{ key: early.fingerprint.key, members: [earlyMember] }]);
-    const moved = await store.member('issue', earlyMember);
-    expect(moved?.groupKey).toBe(first.fingerprint.key);
-    expect(moved?.info).toMatchObject({ foldedInto: first.fingerprint.key, movedFrom: early.fingerprint.key });
-    expect((await store.group('issue', early.fingerprint.key))?.open).toBe(false);
-    expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
-    for (const other of [old, elsewhere, unrelated]) expect((await store.group('issue', other.fingerprint.key))?.open).toBe(true);
-    // A retried routing repeats the decision with its fold (routing merges the workflows again, idempotently).
-    const again = await g.groupFragment(r);
-    expect(again.repeated).toBe(true);
-    expect(again.folded).toEqual(d.folded);
-    expect((await store.group('issue', first.fingerprint.key))?.size).toBe(5);
+    await foldScenario(store, '2026-11-05T10:00:00Z');
     // Without the fold option (grp-4): the early issue stays.
     const store2 = await openGroupingStore(`sqlite:${join(dir, 'burst-nofold.sqlite')}`);
-    const g2 = createGrouper({ store: store2, encoder, issueThreshold: 0.95, burst: { ...burst, fold: null } });
+    const burst = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.2, reviewThreshold: 0.2, fold: null };
+    const g2 = createGrouper({ store: store2, encoder, issueThreshold: 0.95, burst });
+    const eu: TSegmentValues = { region: 'eu-west', platform: 'ios' };
+    const t = (min: number) => new Date(Date.parse('2026-11-05T10:00:00Z') + min * 60_000).toISOString();
     const e2 = await g2.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu));
-    for (const m of [5, 10, 15]) await g2.groupFragment(ref(login, 'login_access', undefined, t(m), eu));
+    for (const m of [5, 10, 15]) await g2.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(m), eu));
     expect((await g2.groupFragment(ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu))).folded).toBeUndefined();
     expect((await store2.group('issue', e2.fingerprint.key))?.open).toBe(true);
     await store.close();
@@ -841,5 +850,9 @@ describe.skipIf(!pgStart.ok)(`grouping store on PostgreSQL${pgStart.ok ? '' : ` 
     expect(ns.map((m) => [m.groupKey, m.memberKey])).toEqual([[a.fingerprint.key, memberKeyOf(r)]]);
     expect(ns[0]!.vector).toHaveLength(encoder.dimension);
     expect(await store.neighbours('issue', { until: '2000-01-01T00:00:00Z' })).toEqual([]);
+  });
+
+  it('folds the young issues of a burst as on SQLite (members moved with their vectors, the issue closed)', async () => {
+    await foldScenario(store, '2026-11-07T10:00:00Z');
   });
 });
