@@ -44,7 +44,7 @@ import { mergeFolds, retryBusyFolds, type TFoldOutcome } from './grouping/fold.j
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
 import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
 import { movesOf, occurrenceFromTrail, redirectMovedTicket } from './report-trail.js';
-import { issueIsOpen } from './grouping/open-issues.js';
+import { issueIsOpen, issueIsRunning } from './grouping/open-issues.js';
 import type { TApprovalRequest as TSlackApprovalRequest } from './adapters/slack/approval-blocks.js';
 import { escalationReplyText } from './adapters/slack/approval-blocks.js';
 import { approvalQuestion, customerFacingText, isIrreversible, reachInWords, reasonInWords } from './approval-wording.js';
@@ -145,7 +145,8 @@ export function createActivities(deps: ActivityDeps) {
         const isOpen = (key: string) => issueIsOpen(deps.temporal.client, key);
         // Joins across categories on a code or a spiking release cohort (evidence-join.ts), before meaning.
         const joiner = grouping.evidenceJoin === false ? undefined : createEvidenceJoiner({ store: grouping.store, isOpen });
-        return createGrouper({ ...grouping, isOpen, ...(joiner ? { joiner } : {}) });
+        const isRunning = (key: string) => issueIsRunning(deps.temporal.client, key);
+        return createGrouper({ ...grouping, isOpen, isRunning, ...(joiner ? { joiner } : {}) });
       })()
     : undefined;
 

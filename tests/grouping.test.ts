@@ -501,8 +501,17 @@ describe('nearest-member linkage and the segment burst rule', () => {
     for (const m of [5, 10, 15]) await g2.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(m), eu));
     expect((await g2.groupFragment(ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu))).folded).toBeUndefined();
     expect((await store2.group('issue', e2.fingerprint.key))?.open).toBe(true);
+    // An issue whose IssueWorkflow has not started yet (its first report's routing is still on its way) is
+    // never folded: routing could not merge it, and it would start afterwards holding a moved report.
+    const store3 = await openGroupingStore(`sqlite:${join(dir, 'burst-fold-notstarted.sqlite')}`);
+    const g3 = createGrouper({ store: store3, encoder, issueThreshold: 0.95, burst: { ...burst, fold: { lookbackMinutes: 60, maxMembers: 2 } }, isRunning: async () => false });
+    const e3 = await g3.groupFragment(ref('Signing in fails and kicks me back to the login screen', 'login_access', undefined, t(0), eu));
+    for (const m of [5, 10, 15]) await g3.groupFragment(ref('I cannot log in, the sign-in page says my session expired', 'login_access', undefined, t(m), eu));
+    expect((await g3.groupFragment(ref('The login screen rejects me every time I try to sign in', 'login_access', undefined, t(20), eu))).folded).toBeUndefined();
+    expect((await store3.group('issue', e3.fingerprint.key))?.open).toBe(true);
     await store.close();
     await store2.close();
+    await store3.close();
   });
 
   it('fold: a retry completes a fold a crash cut short, and an issue with more reports than maxMembers is never folded', async () => {

@@ -290,6 +290,11 @@ export interface GroupingOptions {
   encoder?: SentenceEncoder;
   /** Whether the IssueWorkflow of a key still runs (closed issues are never joined). */
   isOpen?: (fingerprintKey: string) => Promise<boolean>;
+  /**
+   * Whether the IssueWorkflow of a key has started and still runs: a fold merges it, so an issue whose
+   * workflow has not started yet is never folded (default: isOpen).
+   */
+  isRunning?: (fingerprintKey: string) => Promise<boolean>;
   issueThreshold?: number;
   themeThreshold?: number;
   /** 'centroid' (default): cosine to an issue's centroid; 'nearest': mean cosine to its `nearestK` most similar members. */
@@ -479,6 +484,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const surge = opts.surge ?? null;
   const themeThreshold = opts.themeThreshold ?? DEFAULT_THEME_THRESHOLD;
   const isOpen = opts.isOpen ?? (async () => true);
+  const isRunning = opts.isRunning ?? isOpen;
   const rememberEvidence = opts.rememberEvidence ?? true;
   // One decision at a time per partition (see the header).
   const locks = new Map<string, Promise<unknown>>();
@@ -555,7 +561,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         const threshold = hasFeature(m, `from:${NEEDS_REVIEW_FROM}`) ? burst.reviewThreshold : same ? burst.threshold : (burst.crossThreshold ?? null);
         return threshold !== null && topKMean(bursting.map((w) => dot(m.vector, w.vector)), nearestK) >= threshold;
       });
-      if (fits && (await isOpen(key))) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+      if (fits && (await isRunning(key))) out.push({ key, members: rows.map((m) => m.memberKey), rows });
     }
     return out;
   }
@@ -585,7 +591,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const opener = all[0]!;
       if (opener.info.method !== 'new_issue' || hasFeature(opener, SURGE_DEFERRED) || hasFeature(opener, 'surge:unmatched')) continue;
       if (!rows.every((m) => (m.info.method === 'new_issue' || m.info.method === 'similarity') && !hasFeature(m, SURGE_DEFERRED))) continue;
-      if (await isOpen(key)) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+      if (await isRunning(key)) out.push({ key, members: rows.map((m) => m.memberKey), rows });
     }
     return out;
   }
