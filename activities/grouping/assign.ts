@@ -544,17 +544,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     if (bursting.length === 0) return [];
     const category = (partition: string) => partition.replace(/^evidence:/, '');
     const intoCategory = category(bursting[0]!.partition);
-    const since = new Date(at - rule.lookbackMinutes * 60_000).toISOString();
-    const byGroup = new Map<string, TNeighbourRow[]>();
-    for (const m of await store.neighbours('issue', { since, until: ref.at })) {
-      if (m.groupKey === into || m.partition === SURGE_PARTITION) continue;
-      byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
-    }
     const out: Array<TFold & { rows: TNeighbourRow[] }> = [];
-    for (const [key, rows] of [...byGroup].sort((a, b) => a[0].localeCompare(b[0]))) {
-      if (rows.length > rule.maxMembers) continue;
-      // Young: no member before the lookback (nor after the fragment, in event time).
-      if ((await store.members('issue', key, { limit: rule.maxMembers + 1 })).length !== rows.length) continue;
+    for (const { key, rows } of await youngIssues(into, ref, rule, (partition) => partition !== SURGE_PARTITION)) {
       const same = category(rows[0]!.partition) === intoCategory;
       const fits = rows.every((m) => {
         if ((m.info.method !== 'new_issue' && m.info.method !== 'similarity') || hasFeature(m, 'surge:unmatched') || !inSegment(m)) return false;
@@ -562,6 +553,27 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         return threshold !== null && topKMean(bursting.map((w) => dot(m.vector, w.vector)), nearestK) >= threshold;
       });
       if (fits && (await isRunning(key))) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+    }
+    return out;
+  }
+
+  /**
+   * Open issues other than `into` whose every member lies in the fold's lookback before the fragment
+   * (none earlier, none later in event time) and that hold at most `maxMembers`, in a partition
+   * `partitionOk` accepts; with their members (vectors included, for moving) and their first one. By key.
+   */
+  async function youngIssues(into: string, ref: TFragmentRef, rule: TFoldRule, partitionOk: (partition: string) => boolean): Promise<Array<{ key: string; rows: TNeighbourRow[]; opener: TMemberRow }>> {
+    const since = new Date(Date.parse(ref.at) - rule.lookbackMinutes * 60_000).toISOString();
+    const byGroup = new Map<string, TNeighbourRow[]>();
+    for (const m of await store.neighbours('issue', { since, until: ref.at })) {
+      if (m.groupKey === into || !partitionOk(m.partition)) continue;
+      byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
+    }
+    const out: Array<{ key: string; rows: TNeighbourRow[]; opener: TMemberRow }> = [];
+    for (const [key, rows] of [...byGroup].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (rows.length > rule.maxMembers) continue;
+      const all = await store.members('issue', key, { limit: rule.maxMembers + 1 });
+      if (all.length === rows.length) out.push({ key, rows, opener: all[0]! });
     }
     return out;
   }
@@ -577,18 +589,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     const windowStart = new Date(Date.parse(ref.at) - surge.windowMinutes * 60_000).toISOString();
     const placed = (await store.neighbours('issue', { partition: SURGE_PARTITION, since: windowStart, until: ref.at })).filter((m) => m.groupKey === into && !m.info.foldedInto);
     if (placed.length + 1 < surge.minMembers) return [];
-    const since = new Date(Date.parse(ref.at) - rule.lookbackMinutes * 60_000).toISOString();
-    const byGroup = new Map<string, TNeighbourRow[]>();
-    for (const m of await store.neighbours('issue', { since, until: ref.at })) {
-      if (m.groupKey === into || m.partition === SURGE_PARTITION || m.partition.startsWith('evidence:')) continue;
-      byGroup.set(m.groupKey, [...(byGroup.get(m.groupKey) ?? []), m]);
-    }
     const out: Array<TFold & { rows: TNeighbourRow[] }> = [];
-    for (const [key, rows] of [...byGroup].sort((a, b) => a[0].localeCompare(b[0]))) {
-      if (rows.length > rule.maxMembers) continue;
-      const all = await store.members('issue', key, { limit: rule.maxMembers + 1 });
-      if (all.length !== rows.length) continue;
-      const opener = all[0]!;
+    for (const { key, rows, opener } of await youngIssues(into, ref, rule, (partition) => partition !== SURGE_PARTITION && !partition.startsWith('evidence:'))) {
       if (opener.info.method !== 'new_issue' || hasFeature(opener, SURGE_DEFERRED) || hasFeature(opener, 'surge:unmatched')) continue;
       if (!rows.every((m) => (m.info.method === 'new_issue' || m.info.method === 'similarity') && !hasFeature(m, SURGE_DEFERRED))) continue;
       if (await isRunning(key)) out.push({ key, members: rows.map((m) => m.memberKey), rows });

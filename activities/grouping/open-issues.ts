@@ -7,23 +7,23 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { issueWorkflowId } from '../../workflows/names.js';
 
-export async function issueIsOpen(client: Client, fingerprintKey: string): Promise<boolean> {
+/** Whether the issue's IssueWorkflow runs; null when it does not exist (yet). */
+async function issueRuns(client: Client, fingerprintKey: string): Promise<boolean | null> {
   try {
     const d = await client.workflow.getHandle(issueWorkflowId(fingerprintKey)).describe();
     return d.status.name === 'RUNNING' || d.status.name === 'CONTINUED_AS_NEW';
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return true;
+    if (e instanceof WorkflowNotFoundError) return null;
     throw e;
   }
 }
 
+/** Whether an issue can still be joined (not found: true, see the header). */
+export async function issueIsOpen(client: Client, fingerprintKey: string): Promise<boolean> {
+  return (await issueRuns(client, fingerprintKey)) ?? true;
+}
+
 /** Whether an issue's IssueWorkflow has started and still runs (not found: false). */
 export async function issueIsRunning(client: Client, fingerprintKey: string): Promise<boolean> {
-  try {
-    const d = await client.workflow.getHandle(issueWorkflowId(fingerprintKey)).describe();
-    return d.status.name === 'RUNNING' || d.status.name === 'CONTINUED_AS_NEW';
-  } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return false;
-    throw e;
-  }
+  return (await issueRuns(client, fingerprintKey)) ?? false;
 }
