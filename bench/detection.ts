@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, DEFAULT_BURST, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TFoldRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_BURST, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TAdoptRule, type TFoldRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -225,6 +225,15 @@ interface FoldEvent {
   into: string;
 }
 
+/** A needs_review report adopted from its theme into a bursting issue (TBurstRule.adopt) while routing the report at `index`. */
+interface AdoptEvent {
+  index: number;
+  into: string;
+  reportId: string;
+  start: number;
+  end: number;
+}
+
 /** Where a key's reports end up after the folds so far (a folded issue forwards to its survivor). */
 function follow(forward: ReadonlyMap<string, string>, key: string): string {
   let k = key;
@@ -236,12 +245,17 @@ function follow(forward: ReadonlyMap<string, string>, key: string): string {
  * Runs detection over triaged reports delivered in batches of `batch` (1 = live); returns the firings.
  * Folds act as the IssueWorkflow's merge does: after the report that caused one, the survivor absorbs
  * the folded issue's statistics (merge-split.ts mergeStats) and its later reports are forwarded.
+ * Adoptions act as routing's delivery of the adopted report does: with the adopting report, the
+ * needs_review report joins the issue at its own event time.
  */
-function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>, events: TContextEventInput[], batch: number, folds: readonly FoldEvent[] = []): Firing[] {
+function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>, events: TContextEventInput[], batch: number, folds: readonly FoldEvent[] = [], adoptions: readonly AdoptEvent[] = []): Firing[] {
   const issues = new Map<string, IssueSim>();
   const forward = new Map<string, string>();
   const foldsAt = new Map<number, FoldEvent[]>();
   for (const f of folds) foldsAt.set(f.index, [...(foldsAt.get(f.index) ?? []), f]);
+  const adoptsAt = new Map<number, AdoptEvent[]>();
+  for (const a of adoptions) adoptsAt.set(a.index, [...(adoptsAt.get(a.index) ?? []), a]);
+  const byId = new Map(triaged.map((t) => [t.report.id, t] as const));
   const firings: Firing[] = [];
   const pending = new Map<string, Array<{ report: Report; evidence: string[]; severity: TTriageResult['severity']['level'] }>>();
   const flush = () => {
@@ -291,6 +305,12 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
       const list = pending.get(key) ?? [];
       list.push({ report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level });
       pending.set(key, list);
+    }
+    for (const a of adoptsAt.get(index) ?? []) {
+      const t = byId.get(a.reportId)!;
+      const f = t.result.fragments.find((x) => x.start === a.start && x.end === a.end)!;
+      const key = follow(forward, a.into);
+      pending.set(key, [...(pending.get(key) ?? []), { report: t.report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level }]);
     }
     const merges = foldsAt.get(index);
     if (++inBatch >= batch || merges) {
@@ -482,6 +502,7 @@ export const detectionSuite: BenchSuite = {
     const decisionsByReport = new Map<string, Map<string, { method: string; nearest?: { key: string; similarity: number }; threshold?: number; features: string[] }>>();
     const originalFragments = new Map<string, TTriageResult['fragments']>();
     const folds: FoldEvent[] = [];
+    const adoptions: AdoptEvent[] = [];
     let groupingNote = 'fingerprint keys';
     if (useEncoder || useJoin) {
       const store = createSqliteGroupingStore(':memory:');
@@ -490,7 +511,10 @@ export const detectionSuite: BenchSuite = {
       // DETECTION_FOLD=off or a JSON TFoldRule: the burst rule's merge after the fact (TBurstRule.fold).
       const fold = process.env.DETECTION_FOLD === 'off' ? null : process.env.DETECTION_FOLD ? (JSON.parse(process.env.DETECTION_FOLD) as TFoldRule) : undefined;
       const baseBurst = process.env.DETECTION_BURST === 'off' ? null : process.env.DETECTION_BURST ? (JSON.parse(process.env.DETECTION_BURST) as TBurstRule) : undefined;
-      const burst = baseBurst === null || fold === undefined ? baseBurst : { ...(baseBurst ?? DEFAULT_BURST), fold };
+      // DETECTION_ADOPT=off or a JSON TAdoptRule: needs_review reports adopted from their themes (TBurstRule.adopt).
+      const adopt = process.env.DETECTION_ADOPT === 'off' ? null : process.env.DETECTION_ADOPT ? (JSON.parse(process.env.DETECTION_ADOPT) as TAdoptRule) : undefined;
+      const withFold = baseBurst === null || fold === undefined ? baseBurst : { ...(baseBurst ?? DEFAULT_BURST), fold };
+      const burst = withFold === null || adopt === undefined ? withFold : { ...(withFold ?? DEFAULT_BURST), adopt };
       // Rule 4, a surge of unmatched reports: DEFAULT_SURGE as the worker ships it (GROUPING_SURGE on since
       // session 9), DETECTION_SURGE=off without it, or a JSON TSurgeRule.
       const baseSurge = process.env.DETECTION_SURGE === 'off' ? null : process.env.DETECTION_SURGE && process.env.DETECTION_SURGE !== 'on' ? (JSON.parse(process.env.DETECTION_SURGE) as TSurgeRule) : DEFAULT_SURGE;
@@ -516,14 +540,27 @@ export const detectionSuite: BenchSuite = {
         for (const [key, d] of g.decisions) {
           methods.set(`${t.report.id}\u0000${key}`, d.method);
           for (const f of d.folded ?? []) folds.push({ index, from: f.key, into: key });
+          for (const a of d.adopted ?? []) {
+            const [start, end] = a.memberKey.slice(a.memberKey.lastIndexOf('#') + 1).split('-').map(Number);
+            adoptions.push({ index, into: key, reportId: a.feedbackId.replace(/^sim:/, ''), start: start!, end: end! });
+          }
         }
       }
     }
     // Segments must reach the triage result from metadata (the pipeline's own normalisation).
     const withSegments = triaged.filter((t) => t.result.segments?.platform !== undefined).length;
 
-    const live = detect(triaged, events, 1, folds);
-    const backfill = detect(triaged, events, 500, folds);
+    const live = detect(triaged, events, 1, folds, adoptions);
+    const backfill = detect(triaged, events, 500, folds, adoptions);
+    // An adopted fragment is its issue's from here on, as routing delivered it.
+    const adoptedTruths: Array<{ key: string; truth: string }> = [];
+    for (const a of adoptions) {
+      const t = triaged.find((x) => x.report.id === a.reportId)!;
+      const category = a.into.slice(0, a.into.indexOf('.'));
+      t.result = { ...t.result, fragments: t.result.fragments.map((f) => (f.start === a.start && f.end === a.end ? { ...f, fingerprint: { ...f.fingerprint, key: a.into, category } } : f)) };
+      methods.set(`${a.reportId}\u0000${a.into}`, 'adopted');
+      adoptedTruths.push({ key: a.into, truth: t.report.incident ?? 'background' });
+    }
     // From here on each report counts where it ended: a folded issue's reports are its survivor's.
     const forward = new Map(folds.map((f) => [f.from, f.into] as const));
     // What the folds moved, by truth (checked against the survivor's owner below).
@@ -666,6 +703,7 @@ export const detectionSuite: BenchSuite = {
     };
     const joinStats = wrongBy('evidence_join');
     const foldMoved = [...foldedTruths.entries()].flatMap(([k, truths]) => truths.map((truth) => ({ truth, owner: ownerOf(follow(forward, k)) })));
+    if (process.env.DETECTION_DEBUG) for (const a of adoptedTruths) console.log('adopted', a.key, '->', follow(forward, a.key), a.truth, 'owner', ownerOf(follow(forward, a.key)));
     if (process.env.DETECTION_DEBUG) for (const f of folds) console.log('fold', f.from, '->', f.into, JSON.stringify(foldedTruths.get(f.from) ?? []), 'owner', ownerOf(follow(forward, f.into)));
     const simStats = wrongBy('similarity');
     const meanShare = perIncident.reduce((a, b) => a + b.share, 0) / perIncident.length;
@@ -695,6 +733,7 @@ export const detectionSuite: BenchSuite = {
       { metric: 'wrong merges: evidence joins (code, release, segment)', value: joinStats.n === 0 ? 'none placed' : `${joinStats.wrong}/${joinStats.n} (${pct(joinStats.wrong / joinStats.n)})`, note: `reports joined across categories under another incident's (or the background's) issue; background into an incident issue: ${joinStats.bgIntoIncident}` },
       { metric: 'wrong merges: joins by meaning (similarity)', value: simStats.n === 0 ? 'none placed' : `${simStats.wrong}/${simStats.n} (${pct(simStats.wrong / simStats.n)})`, note: `background into an incident issue: ${simStats.bgIntoIncident}` },
       { metric: 'folds (young issues merged into a burst or a surge)', value: `${folds.length} issues, ${foldMoved.length} reports`, note: `reports whose truth is not the survivor's owner: ${foldMoved.filter((m) => m.truth !== m.owner).length} (background into an incident's issue: ${foldMoved.filter((m) => m.truth === 'background' && m.owner !== 'background').length})` },
+      { metric: 'adopted (needs_review reports a burst took from their themes)', value: `${adoptions.length} reports`, note: `truth not the issue's owner: ${adoptedTruths.filter((a) => a.truth !== ownerOf(follow(forward, a.key))).length} (background into an incident's issue: ${adoptedTruths.filter((a) => a.truth === 'background' && ownerOf(follow(forward, a.key)) !== 'background').length})` },
       { metric: 'of which: left needs_review (never routed)', value: pct(perIncident.reduce((a, b) => a + b.unrouted, 0) / perIncident.length), note: `main-issue share among routed reports: ${pct(perIncident.reduce((a, b) => a + b.routedShare, 0) / perIncident.length)}` },
       { metric: 'backfill (batches of 500) = live triggers', value: sameAsLive ? 'identical' : 'DIFFERENT', note: `${live.length} firings live, ${backfill.length} as backfill` },
       ...(misses.length ? [{ metric: 'root-cause misses', value: String(misses.length), note: misses.join('; ') }] : []),

@@ -130,6 +130,21 @@ export interface TBurstRule {
    * Absent: no folding (grp-4).
    */
   fold?: TFoldRule | null;
+  /**
+   * The same after the fact for needs_review reports (grp-6): when a fragment joins an issue by a
+   * burst, the needs_review reports its run-up left in emerging themes (event time at most
+   * `lookbackMinutes` before the fragment, in the burst's segment, and as similar to the burst's
+   * window as `reviewThreshold` asks: what rule 2 does for a needs_review fragment arriving now) are
+   * adopted: each becomes a member of the bursting issue, keeps its classification, and the
+   * decision lists it (`adopted`) so routing sends the report to the issue. At an incident's start a
+   * report no category fits matched no burst yet and went to a theme, where nothing ever counted it
+   * for the incident. Needs `reviewThreshold`. Absent: no adoption (grp-5).
+   */
+  adopt?: TAdoptRule | null;
+}
+/** TBurstRule.adopt: how far back a burst adopts needs_review reports from their themes. */
+export interface TAdoptRule {
+  lookbackMinutes: number;
 }
 /** TBurstRule.fold: which young issues a burst folds in. */
 export interface TFoldRule {
@@ -256,6 +271,26 @@ export interface TGroupingDecision {
    * moved: routing merges each one's IssueWorkflow into this issue. A retry repeats them (idempotent).
    */
   folded?: TFold[];
+  /**
+   * needs_review reports this decision adopted from their themes into the fragment's issue
+   * (TBurstRule.adopt): routing sends each to this issue. A retry repeats them (idempotent).
+   */
+  adopted?: TAdoption[];
+}
+
+/** One needs_review report a burst adopted from its theme (TBurstRule.adopt). */
+export interface TAdoption {
+  /** memberKeyOf: `<feedbackId>#<start>-<end>`. */
+  memberKey: string;
+  /** `<source>:<externalId>` of the adopted message. */
+  feedbackId: string;
+  themeId: string;
+  /** When its customer wrote (ISO). */
+  at: string;
+  /** Nearest-member similarity to the burst's window. */
+  similarity: number;
+  /** The message's normalised segments as its theme member recorded them (grp-6 on). */
+  segments?: TSegmentValues;
 }
 
 /** One young issue folded into a bursting one: its key and the members that moved. */
@@ -468,6 +503,16 @@ export function groupFingerprint(base: TFingerprint, key: string, features: stri
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** A decision's `adopted` field (without the vectors), when it adopted any. */
+function adoptedField(adopts: ReadonlyArray<TAdoption & { vector?: Float32Array }>): Pick<TGroupingDecision, 'adopted'> {
+  return adopts.length > 0 ? { adopted: adopts.map(({ vector: _v, ...a }) => a) } : {};
+}
+
+/** Whether a stored member is in a burst's segment (its `segments`, or any for ANY_SEGMENT). */
+function inSegment(m: Pick<TMemberRow, 'info'>, segment: string): boolean {
+  return segment === ANY_SEGMENT || (Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(segment));
+}
+
 /** Whether a stored member's decision lists this feature (e.g. `surge:unmatched`, `surge:deferred`). */
 function hasFeature(m: Pick<TMemberRow, 'info'>, feature: string): boolean {
   return Array.isArray(m.info.features) && (m.info.features as unknown[]).includes(feature);
@@ -517,6 +562,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       version: info.version ?? GROUPING_VERSION,
       ...(info.encoder ? { encoder: info.encoder } : {}),
       ...(Array.isArray(info.folded) && info.folded.length > 0 ? { folded: info.folded } : {}),
+      ...(Array.isArray(info.adopted) && info.adopted.length > 0 ? { adopted: info.adopted } : {}),
       repeated: true,
     };
   }
@@ -525,7 +571,59 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   async function repeat(m: TMemberRow, base: TFingerprint): Promise<TGroupingDecision> {
     const d = fromStored(m, base);
     if (d.folded) await applyFolds(m.groupKey, d.folded, m.at);
+    if (d.adopted) await applyAdoptions(m.groupKey, d.adopted, d, m.memberKey);
     return d;
+  }
+
+  /** The members of `into` bursting in `segment` over the burst window before the fragment (`window`: open issues' members). */
+  function burstingMembers(into: string, segment: string, ref: TFragmentRef, window: readonly TNeighbourRow[]): TNeighbourRow[] {
+    const windowStart = Date.parse(ref.at) - burst!.windowMinutes * 60_000;
+    return window.filter((m) => m.groupKey === into && inSegment(m, segment) && Date.parse(m.at) > windowStart);
+  }
+
+  /**
+   * TBurstRule.adopt: the needs_review reports of open themes, written in the lookback before the
+   * fragment, in the burst's segment (a report without segments never: as rule 2), not yet in an
+   * issue, each as similar to `into`'s burst window as `reviewThreshold` asks. Oldest first.
+   */
+  async function adoptCandidates(into: string, segment: string, ref: TFragmentRef, window: readonly TNeighbourRow[]): Promise<Array<TAdoption & { vector: Float32Array }>> {
+    const rule = burst?.adopt;
+    if (!burst || !rule || burst.reviewThreshold === null) return [];
+    const bursting = burstingMembers(into, segment, ref, window);
+    if (bursting.length === 0) return [];
+    const since = new Date(Date.parse(ref.at) - rule.lookbackMinutes * 60_000).toISOString();
+    const out: Array<TAdoption & { vector: Float32Array }> = [];
+    const rows = (await store.neighbours('theme', { since, until: ref.at })).sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.memberKey.localeCompare(b.memberKey));
+    for (const m of rows) {
+      if (!Array.isArray(m.info.segments) || m.info.segments.length === 0 || !inSegment(m, segment) || m.memberKey === memberKeyOf(ref)) continue;
+      const similarity = topKMean(bursting.map((w) => dot(m.vector, w.vector)), nearestK);
+      if (similarity < burst.reviewThreshold) continue;
+      // In an issue already: left where it is, unless this fragment's own decision adopted it (a retry).
+      const placed = await store.member('issue', m.memberKey);
+      if (placed && !(placed.groupKey === into && placed.info.adoptedBy === memberKeyOf(ref))) continue;
+      const values = m.info.values as TSegmentValues | undefined;
+      out.push({ memberKey: m.memberKey, feedbackId: m.memberKey.slice(0, m.memberKey.lastIndexOf('#')), themeId: m.groupKey, at: m.at, similarity: round(similarity), ...(values ? { segments: values } : {}), vector: m.vector });
+    }
+    return out;
+  }
+
+  /**
+   * Makes each adopted report a member of `into` (its vector from the theme's row), as rule 2 would
+   * have placed it: method similarity, the burst's features plus `adopted:<theme>`, `adoptedBy` the
+   * adopting fragment. Applied before the adopting decision is stored (a retry finds its own
+   * adoptions among the candidates). Idempotent: a report already in an issue is left where it is.
+   * The theme keeps its member (what the report said, and when).
+   */
+  async function applyAdoptions(into: string, adoptions: readonly TAdoption[], d: Pick<TGroupingDecision, 'features' | 'threshold'>, by: string, vectors: ReadonlyMap<string, Float32Array> = new Map()): Promise<void> {
+    for (const a of adoptions) {
+      if (await store.member('issue', a.memberKey)) continue;
+      const theme = await store.member('theme', a.memberKey);
+      const vector = vectors.get(a.memberKey) ?? (theme ? (await store.neighbours('theme', { since: a.at, until: a.at })).find((r) => r.memberKey === a.memberKey)?.vector : undefined);
+      if (!theme || !vector) continue;
+      const features = [...d.features.filter((f) => f.startsWith('burst:') || f.startsWith('window:') || f.startsWith('partition:')), `from:${NEEDS_REVIEW_FROM}`, `adopted:${a.themeId}`];
+      const info = { method: 'similarity', adoptedBy: by, nearest: { key: into, similarity: a.similarity }, ...(d.threshold !== undefined ? { threshold: d.threshold } : {}), features, version: GROUPING_VERSION, ...(encoder ? { encoder: encoder.modelVersion } : {}), ...(Array.isArray(theme.info.segments) ? { segments: theme.info.segments } : {}) };
+      await store.assign({ member: { kind: 'issue', memberKey: a.memberKey, groupKey: into, similarity: a.similarity, at: a.at, severity: theme.severity, text: '', info }, vector });
+    }
   }
 
   /**
@@ -537,10 +635,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   async function foldCandidates(into: string, segment: string, ref: TFragmentRef, window: readonly TNeighbourRow[]): Promise<Array<TFold & { rows: TNeighbourRow[] }>> {
     const rule = burst?.fold;
     if (!burst || !rule) return [];
-    const at = Date.parse(ref.at);
-    const windowStart = at - burst.windowMinutes * 60_000;
-    const inSegment = (m: TMemberRow) => segment === ANY_SEGMENT || (Array.isArray(m.info.segments) && (m.info.segments as unknown[]).includes(segment));
-    const bursting = window.filter((m) => m.groupKey === into && inSegment(m) && Date.parse(m.at) > windowStart);
+    const bursting = burstingMembers(into, segment, ref, window);
     if (bursting.length === 0) return [];
     const category = (partition: string) => partition.replace(/^evidence:/, '');
     const intoCategory = category(bursting[0]!.partition);
@@ -548,7 +643,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
     for (const { key, rows } of await youngIssues(into, ref, rule, (partition) => partition !== SURGE_PARTITION)) {
       const same = category(rows[0]!.partition) === intoCategory;
       const fits = rows.every((m) => {
-        if ((m.info.method !== 'new_issue' && m.info.method !== 'similarity') || hasFeature(m, 'surge:unmatched') || !inSegment(m)) return false;
+        if ((m.info.method !== 'new_issue' && m.info.method !== 'similarity') || hasFeature(m, 'surge:unmatched') || !inSegment(m, segment)) return false;
         const threshold = hasFeature(m, `from:${NEEDS_REVIEW_FROM}`) ? burst.reviewThreshold : same ? burst.threshold : (burst.crossThreshold ?? null);
         return threshold !== null && topKMean(bursting.map((w) => dot(m.vector, w.vector)), nearestK) >= threshold;
       });
@@ -723,6 +818,9 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         if (!(await isOpen(c.key))) continue;
         const features = [`burst:${c.segment}`, `window:${c.count}/${c.expected}`, `partition:${c.partition}`, 'from:needs_review'];
         const folds = await foldCandidates(c.key, c.segment, ref, window);
+        // The review lock is held here: adoptions are decided and applied under it.
+        const adopts = await adoptCandidates(c.key, c.segment, ref, window);
+        await applyAdoptions(c.key, adopts, { features, threshold }, memberKey, new Map(adopts.map((a) => [a.memberKey, a.vector] as const)));
         const decision: TGroupingDecision = {
           method: 'similarity',
           fingerprint: groupFingerprint(fp, c.key, features),
@@ -732,6 +830,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           version: GROUPING_VERSION,
           encoder: encoder.modelVersion,
           ...(folds.length > 0 ? { folded: folds.map(({ key, members }) => ({ key, members })) } : {}),
+          ...adoptedField(adopts),
         };
         await store.assign({ member: storedMember(ref, memberKey, c.key, c.similarity, decision), vector });
         await applyFolds(c.key, folds, ref.at, folds.flatMap((f) => f.rows));
@@ -934,6 +1033,15 @@ export function createGrouper(opts: GroupingOptions): Grouper {
         const features = [...(chosen?.features ?? [`linkage:${linkage === 'nearest' ? `nearest-${nearestK}` : 'centroid'}`, ...base]), ...(deferred ? [SURGE_DEFERRED] : [])];
         const key = chosen ? chosen.key : `${fp.category}.${hash12(`${GROUPING_VERSION}\n${partition}\n${memberKey}`)}`;
         const folds = chosen && byBurst ? await foldCandidates(chosen.key, byBurst.segment, ref, byBurst.window) : [];
+        // Adoptions share the review lock with needs_review fragments joining a burst (reviewBurst).
+        const adopts =
+          chosen && byBurst && burst?.adopt
+            ? await serial('issue\u0000*review', async () => {
+                const xs = await adoptCandidates(chosen!.key, byBurst!.segment, ref, byBurst!.window);
+                await applyAdoptions(chosen!.key, xs, { features, threshold: chosen!.threshold }, memberKey, new Map(xs.map((a) => [a.memberKey, a.vector] as const)));
+                return xs;
+              })
+            : [];
         const decision: TGroupingDecision = {
           method: chosen ? 'similarity' : 'new_issue',
           fingerprint: groupFingerprint(fp, key, features),
@@ -943,6 +1051,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
           version: GROUPING_VERSION,
           encoder: encoder.modelVersion,
           ...(folds.length > 0 ? { folded: folds.map(({ key: k, members }) => ({ key: k, members })) } : {}),
+          ...adoptedField(adopts),
         };
         await store.assign({ member: storedMember(ref, memberKey, key, chosen ? chosen.similarity : null, decision), vector, ...(chosen ? {} : { create: { partition } }) });
         await applyFolds(key, folds, ref.at, folds.flatMap((f) => f.rows));
@@ -982,7 +1091,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
             at: ref.at,
             severity: ref.fragment.severity.level,
             text: ref.fragment.text.slice(0, 2_000),
-            info: { ...(decision.nearest ? { nearest: decision.nearest } : {}), threshold: themeThreshold, encoder: encoder.modelVersion, version: GROUPING_VERSION },
+            // Its segments (grp-6): a burst in one of them may adopt it later (TBurstRule.adopt).
+            info: { ...(decision.nearest ? { nearest: decision.nearest } : {}), threshold: themeThreshold, encoder: encoder.modelVersion, version: GROUPING_VERSION, ...memberInfo(ref), ...(ref.segments ? { values: ref.segments } : {}) },
           },
           vector,
           ...(join ? {} : { create: { partition: 'themes' } }),

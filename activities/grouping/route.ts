@@ -65,7 +65,7 @@ export async function applyGrouping(
           continue;
         }
         if (!quarantined && own) {
-          const t = await grouper.assignTheme({ feedbackId: id, fragment: f, at: result.receivedAt });
+          const t = await grouper.assignTheme({ feedbackId: id, fragment: f, ...context });
           if (t) themes.push({ fragment: { start: f.start, end: f.end }, decision: t });
         }
         out.push(f);
