@@ -542,6 +542,59 @@ describe('nearest-member linkage and the segment burst rule', () => {
     await store.close();
   });
 
+  it('adopt: once an issue bursts, the needs_review reports its run-up left in themes in the segment and alike join it, and only those', async () => {
+    const store = await openGroupingStore(`sqlite:${join(dir, 'burst-adopt.sqlite')}`);
+    const burst: TBurstRule = { windowMinutes: 60, minMembers: 3, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.35, adopt: { lookbackMinutes: 60 } };
+    const g = createGrouper({ store, encoder, issueThreshold: 0.5, burst });
+    const eu: TSegmentValues = { region: 'eu-west', platform: 'ios', appVersion: '7.1.3' };
+    const t = (min: number) => new Date(Date.parse('2026-11-07T10:00:00Z') + min * 60_000).toISOString();
+    // The run-up: reports no category fits, before any burst: each goes to a theme.
+    const early = ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(0), eu);
+    const elsewhere = ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(1), { region: 'ap-south' });
+    const unlike = ref('Do you have a dark mode for the website?', NEEDS_REVIEW, undefined, t(2), eu);
+    const old = ref('Card declined when paying for my order', NEEDS_REVIEW, undefined, '2026-11-07T08:30:00Z', eu);
+    for (const r of [old, early, elsewhere, unlike]) {
+      expect(await g.joinUnclassified(r)).toBeNull();
+      expect(await g.assignTheme(r)).not.toBeNull();
+    }
+    for (const [i, text] of ['My card payment was declined at checkout', 'Card payments keep getting declined when I pay', 'Payment declined again, my card works elsewhere'].entries()) {
+      expect((await g.groupFragment(ref(text, 'payment_failure', undefined, t(5 + i * 5), eu))).adopted).toBeUndefined();
+    }
+    const r = ref('My card was declined twice today when paying', 'payment_failure', undefined, t(20), eu);
+    const d = await g.groupFragment(r);
+    expect(d.features[0]).toMatch(/^burst:/);
+    // Only the report in the burst's segment, alike, and within the lookback (60 min).
+    expect(d.adopted?.map((a) => a.memberKey)).toEqual([memberKeyOf(early)]);
+    const a = d.adopted![0]!;
+    expect(a).toMatchObject({ feedbackId: early.feedbackId, at: t(0), segments: eu });
+    expect(a.themeId).toMatch(/^theme\./);
+    expect(a.similarity).toBeGreaterThanOrEqual(0.35);
+    const member = await store.member('issue', memberKeyOf(early));
+    expect(member?.groupKey).toBe(d.fingerprint.key);
+    expect(member?.info).toMatchObject({ method: 'similarity', adoptedBy: memberKeyOf(r) });
+    expect(member?.info.features).toEqual(expect.arrayContaining(['from:needs_review', `adopted:${a.themeId}`]));
+    // The theme keeps its member (what the report said, and when).
+    expect((await store.member('theme', memberKeyOf(early)))?.groupKey).toBe(a.themeId);
+    // A retry repeats the adoption; a later report of the burst adopts nothing twice.
+    const again = await g.groupFragment(r);
+    expect(again.repeated).toBe(true);
+    expect(again.adopted).toEqual(d.adopted);
+    expect((await g.groupFragment(ref('Card declined at the till again', 'payment_failure', undefined, t(25), eu))).adopted).toBeUndefined();
+    // The adopted report's own retry (a ticket looked up again) finds it in the issue.
+    expect((await g.joinUnclassified({ ...early, lookupOnly: true }))?.fingerprint.key).toBe(d.fingerprint.key);
+    await store.close();
+    // Without the adopt option (grp-5): nothing adopted.
+    const store2 = await openGroupingStore(`sqlite:${join(dir, 'burst-noadopt.sqlite')}`);
+    const g2 = createGrouper({ store: store2, encoder, issueThreshold: 0.5, burst: { ...burst, adopt: null } });
+    const early2 = ref('My card keeps being declined when I try to pay', NEEDS_REVIEW, undefined, t(0), eu);
+    await g2.assignTheme(early2);
+    for (const [i, text] of ['My card payment was declined at checkout', 'Card payments keep getting declined when I pay', 'Payment declined again, my card works elsewhere', 'My card was declined twice today when paying'].entries()) {
+      expect((await g2.groupFragment(ref(text, 'payment_failure', undefined, t(5 + i * 5), eu))).adopted).toBeUndefined();
+    }
+    expect(await store2.member('issue', memberKeyOf(early2))).toBeNull();
+    await store2.close();
+  });
+
   it('gathers a surge of reports that match no issue in one issue, across categories, only with a baseline and only for segmented sources', async () => {
     // Issue #17, i07: an app misbehaving in every way at once: its complaints spread over many
     // categories, as unlike each other as the background, so each opened an issue of its own or

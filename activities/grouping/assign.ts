@@ -27,7 +27,9 @@
 // After rules 2 and 4 (grp-5), a merge after the fact: an issue a fragment joined by a burst, or a
 // surge's issue once it holds the surge's bar of reports, folds in the young issues its run-up
 // opened (TBurstRule.fold, TSurgeRule.fold): their members move to it, they close for grouping, and
-// the decision lists them (`folded`) so routing merges their IssueWorkflows into it.
+// the decision lists them (`folded`) so routing merges their IssueWorkflows into it. A burst also
+// adopts the needs_review reports of its window from their themes (TBurstRule.adopt, grp-6): each
+// becomes a member of the issue, and the decision lists it (`adopted`) so routing sends it there.
 // needs_review fragments (not quarantined ones): the evidence joins, then rule 2 across categories
 // at `burst.reviewThreshold` (stricter: no category agrees), then a surge's open issue (rule 4; a
 // needs_review fragment never opens one), keeping their classification; else they join the most
@@ -146,6 +148,14 @@ export interface TBurstRule {
 export interface TAdoptRule {
   lookbackMinutes: number;
 }
+/**
+ * TBurstRule.adopt as routing will ship it (`GROUPING_ADOPT`): the burst's own
+ * window, i.e. the needs_review reports rule 2 would have placed had the burst shown when they came.
+ * Chosen on the detection tuning seed 20261006 (60/120/240/480 min: 60 and 120 equal on share with one
+ * background report adopted into an incident's issue, 240 and 480 +0.3 points for 4 and 7 more of them),
+ * judged on 20261007, published on 20261005 (docs/benchmarks.md, session 11).
+ */
+export const DEFAULT_ADOPT: TAdoptRule = { lookbackMinutes: 60 };
 /** TBurstRule.fold: which young issues a burst folds in. */
 export interface TFoldRule {
   lookbackMinutes: number;
