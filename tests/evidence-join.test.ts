@@ -2,8 +2,10 @@
 // "one problem, one issue"): a code's issue gathers every fragment quoting the code whatever its
 // category (needs_review included, classification unchanged); a release cohort (platform family +
 // app version) joins its reports only while it spikes against its own baseline and its platform's
-// share; platform-wide surges and a platform's only version never join; every join says why; a
-// retried routing repeats the first decision; closed issues are never joined. On a real SQLite store.
+// share (measured outside the platform's own surges: an ordinary version after another version's
+// release never joins); platform-wide surges and a platform's only version never join; every join
+// says why; a retried routing repeats the first decision; closed issues are never joined. On a real
+// SQLite store.
 import { describe, expect, it } from 'vitest';
 import { createGrouper, memberKeyOf, type TFragmentRef } from '../activities/grouping/assign.js';
 import { binomialUpperTail, cohortState, COHORT_BUCKET_MS, createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
@@ -295,6 +297,55 @@ describe('a lift by chance is not a spike (an ordinary version during a regional
     expect(binomialUpperTail(10, 10, 0.5)).toBeCloseTo(1 / 1024, 10);
     expect(binomialUpperTail(10, 12, 0.5)).toBeCloseTo(79 / 4096, 10);
     expect(binomialUpperTail(3, 5, 0)).toBe(0);
+  });
+});
+
+describe("a platform's surge is not its ordinary composition (join-2)", () => {
+  const B = (min: number) => Math.floor((T0 + min * MIN) / COHORT_BUCKET_MS);
+  const add = (m: Map<number, number>, b: number, k: number) => m.set(b, (m.get(b) ?? 0) + k);
+  // The defect (detection bench, i11 then i12): android runs two versions half and half; a release
+  // of a third version (54 reports in 3 hours) sits in android's 24-h baseline, so the ordinary
+  // version's baseline share falls from 0.5 to 0.32; 17 h later an all-platform incident brings 16
+  // android reports in an hour, 12 of them on the ordinary version (share 0.75): "lifted" over 0.32
+  // and unlikely at that share, so the version joined the incident's reports into an issue of its own.
+  function stream() {
+    const version = new Map<number, number>();
+    const platform = new Map<number, number>();
+    const day = 48 * 60;
+    for (let m = 0; m < day; m += 15) {
+      add(platform, B(m), 1);
+      if ((m / 15) % 2 === 0) add(version, B(m), 1);
+    }
+    const release = new Map<number, number>();
+    for (let i = 0; i < 54; i++) {
+      add(platform, B(day - 20 * 60 + Math.floor((i * 180) / 54)), 1);
+      add(release, B(day - 20 * 60 + Math.floor((i * 180) / 54)), 1);
+    }
+    const fresh = new Map<number, number>();
+    for (let i = 0; i < 16; i++) {
+      add(platform, B(day + i * 3.75), 1);
+      if (i % 4 !== 3) {
+        add(version, B(day + i * 3.75), 1);
+        add(fresh, B(day + i * 3.75), 1);
+      }
+    }
+    return { version, platform, release, fresh, at: B(day + 59) };
+  }
+
+  it("never spikes an ordinary version whose platform's baseline holds another version's release; a new release still spikes", () => {
+    const { version, platform, fresh, at } = stream();
+    const s = cohortState(version, platform, at, DEFAULT_COHORT_SPIKE);
+    expect(s).toMatchObject({ count: 12, share: 0.75, spiking: false, active: false });
+    expect(s.baselineShare).toBeCloseTo(0.5, 1); // measured outside the release's hours: half
+    // A new version with the same window (no history) spikes: its baseline share is 0 either way.
+    expect(cohortState(fresh, platform, at, DEFAULT_COHORT_SPIKE)).toMatchObject({ count: 12, baselineShare: 0, spiking: true, active: true });
+  });
+
+  it('still spikes the release itself while its platform surges, and keeps its episode', () => {
+    const { release, platform } = stream();
+    const start = 48 * 60 - 20 * 60;
+    expect(cohortState(release, platform, B(start + 40), DEFAULT_COHORT_SPIKE)).toMatchObject({ spiking: true, active: true });
+    expect(cohortState(release, platform, B(start + 170), DEFAULT_COHORT_SPIKE).active).toBe(true);
   });
 });
 

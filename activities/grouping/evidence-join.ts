@@ -15,7 +15,8 @@
 // Spike: the issues' own rule in event time (60-min window over a 24-h baseline, x3, floor 8) AND
 // the cohort's share of its parent (platform; category) lifted, so a surge of a whole platform or
 // category (another incident, the daily peak) never makes its parts spike, and a platform's only
-// version never does. A spike episode lasts while the cohort keeps the floor and the majority of
+// version never does; the share it is lifted over leaves out the parent's own past surges (another
+// release's reports would dilute it). A spike episode lasts while the cohort keeps the floor and the majority of
 // its parent. A cohort that does not spike joins nothing: ordinary traffic keeps its categories,
 // which is what keeps over-grouping (the worse error) rare. Every join says why (the evidence, the
 // window count against its expectation, the category it came from).
@@ -28,8 +29,12 @@ import type { TSegmentValues } from '../../workflows/domain/segments.js';
 import { NEEDS_REVIEW, type TEvidenceJoinRecord } from '../../workflows/domain/triage.js';
 import type { GroupingStore, TMemberRow } from './store.js';
 
-/** Bump when the join recipe changes; recorded with every join. */
-export const JOIN_VERSION = 'join-1';
+/**
+ * Bump when the join recipe changes; recorded with every join (and in the keys of the issues a
+ * cohort opens). join-2: a cohort's baseline share of its parent leaves out the parent's surges
+ * (cohortState), so an ordinary version no longer "lifts" after another version's release.
+ */
+export const JOIN_VERSION = 'join-2';
 
 export interface TCohortSpike {
   windowMinutes: number;
@@ -177,14 +182,36 @@ export interface TCohortState {
  * (another incident, the daily peak) never makes its parts spike, and a platform's only version
  * (web) never does. A spike episode then lasts while the cohort keeps the floor and the majority of
  * its parent (its own baseline soon holds the spike itself).
+ *
+ * `minCount` is the cohort's floor (`rising` asks with a lower one); the parent's surges below use
+ * the spike's.
+ *
+ * The baseline share is the parent's ordinary composition, so it leaves out the parent's own surges
+ * (join-2): a bucket lies in a surge when some window holding it is abnormal for the parent, i.e.
+ * the issues' spike rule applied to the parent (at least `spike.minCount` reports and `factor`
+ * times the parent's rate over the baseline before that window). Those buckets leave both the
+ * cohort's and the parent's baseline sums. Without it, another version's release in the parent's
+ * last 24 h (detection bench: i11, 55 reports all android 6.3.0) diluted an ordinary version's
+ * baseline share (published seed: 0.25 instead of 0.43), and during the next all-platform incident
+ * (i12, 17 h later) its ordinary share "lifted": its reports were joined into a cohort issue of
+ * their own. With less than a window of ordinary time in the baseline the whole baseline stands
+ * (too little ordinary composition to measure, as a young cohort's expectation needs a window of
+ * history). `expected` stays the cohort's own rate over the whole baseline: a version's own past
+ * surge still damps its next spike.
  */
-export function cohortState(cohort: ReadonlyMap<number, number>, platform: ReadonlyMap<number, number>, atBucket: number, spike: TCohortSpike): TCohortState {
+export function cohortState(cohort: ReadonlyMap<number, number>, platform: ReadonlyMap<number, number>, atBucket: number, spike: TCohortSpike, minCount = spike.minCount): TCohortState {
   const W = Math.max(1, Math.round((spike.windowMinutes * 60_000) / COHORT_BUCKET_MS));
   const B = Math.max(1, Math.round((spike.baselineMinutes * 60_000) / COHORT_BUCKET_MS));
-  let first = Infinity;
-  for (const b of cohort.keys()) if (b < first) first = b;
-  // Prefix sums over [lo, atBucket]: the episode walk-back reaches one baseline before the window.
-  const lo = atBucket - 2 * B - 2 * W;
+  const firstOf = (m: ReadonlyMap<number, number>) => {
+    let first = Infinity;
+    for (const b of m.keys()) if (b < first) first = b;
+    return first;
+  };
+  const first = firstOf(cohort);
+  const pfirst = firstOf(platform);
+  // Prefix sums over [lo, atBucket]: the episode walk-back reaches one baseline before the window,
+  // whose buckets' surge test looks at windows up to one window later, each over its own baseline.
+  const lo = atBucket - 3 * B - 3 * W;
   const n = atBucket - lo + 1;
   const pc = new Float64Array(n + 1);
   const pp = new Float64Array(n + 1);
@@ -194,14 +221,38 @@ export function cohortState(cohort: ReadonlyMap<number, number>, platform: Reado
   }
   // Sum over buckets (from, to]: indices relative to lo, clamped.
   const sum = (p: Float64Array, from: number, to: number) => p[Math.max(0, Math.min(n, to - lo + 1))]! - p[Math.max(0, Math.min(n, from - lo + 1))]!;
-  const at = (b: number) => {
-    const count = sum(pc, b - W, b);
-    const pcount = sum(pp, b - W, b);
-    const historyStart = Math.max(b - W - B, first - 1);
+  // The issues' rule over a series: the window ending at b, and what the baseline before it expects.
+  const windowAt = (p: Float64Array, firstBucket: number, b: number) => {
+    const count = sum(p, b - W, b);
+    const historyStart = Math.max(b - W - B, firstBucket - 1);
     const span = Math.max(0, b - W - historyStart);
-    const base = sum(pc, historyStart, b - W);
-    const pbase = sum(pp, historyStart, b - W);
-    const expected = span >= W ? (base * W) / span : 0;
+    const base = sum(p, historyStart, b - W);
+    return { count, historyStart, expected: span >= W ? (base * W) / span : 0 };
+  };
+  // Parent surges: abnormal windows (prefix counts of their end buckets), then the buckets they
+  // cover (a bucket is covered when a window ending within W - 1 buckets after it is abnormal), then
+  // the cohort's and the parent's counts outside them.
+  const pa = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const w = windowAt(pp, pfirst, lo + i);
+    pa[i + 1] = pa[i]! + (w.count >= spike.minCount && w.count >= spike.factor * w.expected ? 1 : 0);
+  }
+  const po = new Float64Array(n + 1);
+  const pcOrd = new Float64Array(n + 1);
+  const ppOrd = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const b = lo + i;
+    const ordinary = sum(pa, b - 1, b + W - 1) === 0;
+    po[i + 1] = po[i]! + (ordinary ? 1 : 0);
+    pcOrd[i + 1] = pcOrd[i]! + (ordinary ? (cohort.get(b) ?? 0) : 0);
+    ppOrd[i + 1] = ppOrd[i]! + (ordinary ? (platform.get(b) ?? 0) : 0);
+  }
+  const at = (b: number) => {
+    const { count, expected, historyStart } = windowAt(pc, first, b);
+    const pcount = sum(pp, b - W, b);
+    const ordinary = sum(po, historyStart, b - W) >= W;
+    const base = sum(ordinary ? pcOrd : pc, historyStart, b - W);
+    const pbase = sum(ordinary ? ppOrd : pp, historyStart, b - W);
     const share = pcount === 0 ? 0 : count / pcount;
     const baselineShare = pbase === 0 ? 0 : base / pbase;
     // Lifted: the cohort's share of its parent rose `factor` times, or (a large segment, e.g. a
@@ -211,8 +262,8 @@ export function cohortState(cohort: ReadonlyMap<number, number>, platform: Reado
     const lifted =
       share >= Math.max(baselineShare + 0.2, Math.min(spike.factor * baselineShare, (1 + baselineShare) / 2)) &&
       (spike.liftAlpha === undefined || pbase === 0 || binomialUpperTail(count, pcount, baselineShare) <= spike.liftAlpha);
-    const spiking = count >= spike.minCount && count >= spike.factor * expected && lifted;
-    const holds = count >= spike.minCount && share > 0.5;
+    const spiking = count >= minCount && count >= spike.factor * expected && lifted;
+    const holds = count >= minCount && share > 0.5;
     return { count, expected, share, baselineShare, spiking, holds };
   };
   const now = at(atBucket);
@@ -235,8 +286,9 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
   const { store } = opts;
   const spike = opts.spike ?? DEFAULT_COHORT_SPIKE;
   const isOpen = opts.isOpen ?? (async () => true);
-  // Rows older than two baselines and windows are closed: the episode walk-back never reaches them.
-  const horizon = Math.round((2 * (spike.windowMinutes + spike.baselineMinutes) * 60_000) / COHORT_BUCKET_MS) + 1;
+  // Rows older than three baselines and windows are closed: neither the episode walk-back nor the
+  // parent-surge test of its baselines (cohortState) reaches them.
+  const horizon = Math.round((3 * (spike.windowMinutes + spike.baselineMinutes) * 60_000) / COHORT_BUCKET_MS) + 1;
   const bucketOf = (iso: string) => Math.floor(Date.parse(iso) / COHORT_BUCKET_MS);
 
   /** Adds one counted member to a cohort row, creating the row on first use; false when counted before. */
@@ -379,7 +431,7 @@ export function createEvidenceJoiner(opts: EvidenceJoinOptions): EvidenceJoiner 
       const parent = `platform:${ref.segments.platform}`;
       return serial(async () => {
         const bucket = bucketOf(ref.at);
-        const w = cohortState(await bucketsOf(release, bucket), await bucketsOf(parent, bucket), bucket, { ...spike, minCount });
+        const w = cohortState(await bucketsOf(release, bucket), await bucketsOf(parent, bucket), bucket, spike, minCount);
         return w.spiking || w.active ? w : null;
       });
     },
