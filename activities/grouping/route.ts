@@ -5,7 +5,8 @@
 // the ticket went to. A needs_review fragment whose error code or spiking release cohort names an
 // issue (evidence-join.ts) is routed there with its classification unchanged: its fingerprint then
 // names the issue's category, which is what makes it routable (routing.ts isRoutable).
-// Returns the decisions, for the audit and the occurrences, and those that folded issues (fold.ts).
+// Returns the decisions, for the audit and the occurrences, and those that folded issues (fold.ts)
+// or adopted needs_review reports from their themes (routing delivers those).
 // Must not: signal anything, or route quarantined (suspected injection) text into themes.
 import {
   NEEDS_REVIEW,
@@ -15,7 +16,7 @@ import {
 } from '../../workflows/domain/triage.js';
 import { isSuspectedInjection } from '../triage/injection.js';
 import type { TParentMessage } from '../routing.js';
-import type { Grouper, TGroupingDecision, TThemeDecision } from './assign.js';
+import type { Grouper, TAdoption, TGroupingDecision, TThemeDecision } from './assign.js';
 import type { TEvidenceJoin } from './evidence-join.js';
 
 export interface TGroupedMessage {
@@ -30,6 +31,12 @@ export interface TGroupedMessage {
    * up, adds none: its own routing did. Every one counts, also two of one issue.
    */
   folding: TGroupingDecision[];
+  /**
+   * The message's own decisions that adopted needs_review reports from their themes (assign.ts
+   * TBurstRule.adopt): routing sends each adopted report to the decision's issue. Collected as
+   * `folding` is: a ticket's earlier message, only looked up, adds none.
+   */
+  adopting: TGroupingDecision[];
 }
 
 export async function applyGrouping(
@@ -42,9 +49,11 @@ export async function applyGrouping(
   const decisions = new Map<string, TGroupingDecision>();
   const themes: TGroupedMessage['themes'] = [];
   const folding: TGroupingDecision[] = [];
+  const adopting: TGroupingDecision[] = [];
   const decided = (d: TGroupingDecision, own: boolean) => {
     if (!decisions.has(d.fingerprint.key)) decisions.set(d.fingerprint.key, d);
     if (own && d.folded?.length) folding.push(d);
+    if (own && d.adopted?.length) adopting.push(d);
   };
   const quarantined = isSuspectedInjection(result.classification);
   const regroup = async (fragments: readonly TIssueFragment[], id: string): Promise<TIssueFragment[]> => {
@@ -77,7 +86,7 @@ export async function applyGrouping(
     }
     return out;
   };
-  if (quarantined) return { result, parent, decisions, themes, folding };
+  if (quarantined) return { result, parent, decisions, themes, folding, adopting };
   const fragments = await regroup(result.fragments, feedbackId);
   const parentFragments =
     parent && parentFeedbackId ? await regroup(parent.fragments, parentFeedbackId.replace(/^feedback:/, '')) : null;
@@ -87,6 +96,7 @@ export async function applyGrouping(
     decisions,
     themes,
     folding,
+    adopting,
   };
 }
 
@@ -100,6 +110,20 @@ export function groupingRecord(d: TGroupingDecision) {
     version: d.version,
     ...(d.encoder ? { encoder: d.encoder } : {}),
     ...(d.join ? { join: joinRecord(d.join) } : {}),
+  };
+}
+
+/**
+ * The audit form of one adoption (on the adopted report's `issue_linked`): the adopting decision's,
+ * with the report's own similarity to the burst's window and the theme it came from.
+ */
+export function adoptionRecord(d: TGroupingDecision, a: Pick<TAdoption, 'themeId' | 'similarity'>) {
+  const { join: _join, ...record } = groupingRecord(d);
+  return {
+    ...record,
+    method: 'similarity' as const,
+    nearest: { key: d.fingerprint.key, similarity: a.similarity },
+    features: [`adopted:${a.themeId}`, ...record.features].slice(0, 10),
   };
 }
 
