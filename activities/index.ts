@@ -19,7 +19,7 @@ import { contextSearchRange, rankHypotheses, RANKER_VERSION, type TRankIssueInpu
 import { isLoopwrightError, LoopwrightError } from '../workflows/domain/errors.js';
 import type { TFeedbackItem } from '../workflows/domain/feedback.js';
 import type { TFingerprint, TTriageResult } from '../workflows/domain/triage.js';
-import { absorbIssueSignal, ISSUE_WORKFLOW, occurrencesSignal, type TAbsorbedIssue, type TOccurrence } from '../workflows/messages.js';
+import { absorbIssueSignal, ISSUE_WORKFLOW, issueWorkflowId, occurrencesSignal, type TAbsorbedIssue, type TOccurrence } from '../workflows/messages.js';
 import type { TIssueSettings, TIssueWorkflowInput } from '../workflows/issue/state.js';
 import type { TLoadedPlaybook } from '../playbooks/schema.js';
 import type { TLoadedPolicy } from '../policies/loader.js';
@@ -42,8 +42,8 @@ import { loadParentMessage, parentFeedbackId, planRoutes } from './routing.js';
 import { createGrouper, type Grouper, type GroupingOptions, type TGroupingDecision } from './grouping/assign.js';
 import { mergeFolds, retryBusyFolds, type TFoldOutcome } from './grouping/fold.js';
 import { createEvidenceJoiner } from './grouping/evidence-join.js';
-import { applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
-import { movesOf, occurrenceFromTrail, redirectMovedTicket } from './report-trail.js';
+import { adoptionRecord, applyGrouping, groupingRecord, joinRecord } from './grouping/route.js';
+import { adoptedOccurrence, movesOf, occurrenceFromTrail, redirectMovedTicket } from './report-trail.js';
 import { issueIsOpen, issueIsRunning } from './grouping/open-issues.js';
 import type { TApprovalRequest as TSlackApprovalRequest } from './adapters/slack/approval-blocks.js';
 import { escalationReplyText } from './adapters/slack/approval-blocks.js';
@@ -167,6 +167,59 @@ export function createActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     for (const o of outcomes) ctx.log.info(`grouping fold: ${o.outcome}`, { from: o.from, into: o.into, segment: o.segment, members: o.members, ...(o.code ? { code: o.code } : {}) });
     if (retryBusyFolds(outcomes, ctx.info.attempt)) ctx.log.warn('grouping fold: still busy, left unmerged', { attempt: ctx.info.attempt });
+  }
+
+  /**
+   * Routing's delivery of the needs_review reports a burst adopted from their themes (grouping/assign.ts
+   * TBurstRule.adopt), after the message's own routes: each rebuilt from its own audit trail
+   * (report-trail.ts adoptedOccurrence), sent to the adopting issue through the router, and linked
+   * there on its own trail (`issue_linked` with `adoptedBy`: homesOf then finds it in that issue, so a
+   * split or a follow-up of its ticket goes where it is). Each adoption is audited on the adopting
+   * message's trail (`report_adopted`): delivered, or skipped when the report's trail lacks its triage
+   * events (logged; routing goes on). A retry repeats all of it: the IssueWorkflow drops a report it
+   * holds, the audit keeps one event per key, and a report already linked to the issue keeps its link.
+   */
+  async function deliverAdoptions(adopting: readonly TGroupingDecision[], trail: { workflowId: string; runId: string }, settings: Partial<TIssueSettings> | undefined): Promise<void> {
+    if (adopting.length === 0) return;
+    const by = trail.workflowId.replace(/^feedback:/, '');
+    const sends: Array<{ workflowId: string; input: TIssueWorkflowInput; occurrence: TOccurrence }> = [];
+    const events: TAuditAppend[] = [];
+    const linking = new Set<string>();
+    const ctx = Context.current();
+    for (const d of adopting) {
+      const into = d.fingerprint.key;
+      for (const a of d.adopted ?? []) {
+        const reportId = `feedback:${a.feedbackId}`;
+        const own = await deps.audit.trail(reportId);
+        const occurrence = adoptedOccurrence(own, a, d);
+        const adopted = { feedbackId: a.feedbackId, span: a.memberKey.slice(a.memberKey.lastIndexOf('#') + 1), into: issueWorkflowId(into), themeId: a.themeId, similarity: a.similarity };
+        const outcome = occurrence
+          ? { ...adopted, outcome: 'delivered' as const }
+          : { ...adopted, outcome: 'skipped' as const, reason: 'its audit trail lacks the received and classified events the report is rebuilt from' };
+        events.push({ ...trail, eventKey: decisionEventKey('adopted', a.memberKey, outcome), actor: worker, kind: 'report_adopted', payload: outcome });
+        if (!occurrence) {
+          ctx.log.warn('grouping adoption skipped: no triage on the report\'s audit trail', { feedbackId: a.feedbackId, into: adopted.into });
+          continue;
+        }
+        sends.push({ workflowId: adopted.into, input: issueWorkflowInput(d.fingerprint, settings, deps.links), occurrence });
+        // Linked once: two fragments of one report adopted into one issue, or a link already there.
+        const link = `linked:${into}`;
+        if (linking.has(`${reportId}\u0000${link}`) || own.some((e) => e.kind === 'issue_linked' && e.eventKey === link)) continue;
+        linking.add(`${reportId}\u0000${link}`);
+        const runId = own.filter((e) => e.kind === 'received').at(-1)?.runId;
+        events.push({
+          workflowId: reportId,
+          ...(runId ? { runId } : {}),
+          eventKey: link,
+          actor: worker,
+          kind: 'issue_linked',
+          payload: { issueWorkflowId: adopted.into, fingerprint: into, grouping: adoptionRecord(d, a), adoptedBy: by },
+        });
+      }
+    }
+    await Promise.all(sends.map((x) => routerOf().route(x.workflowId, x.input, x.occurrence)));
+    await auditLog.appendMany(events);
+    for (const e of events) if (e.kind === 'report_adopted') ctx.log.info(`grouping adoption: ${e.payload.outcome}`, { feedbackId: e.payload.feedbackId, into: e.payload.into });
   }
 
   /** Infrastructure activities retry without a cap; a long streak must still be seen. */
@@ -342,7 +395,12 @@ export function createActivities(deps: ActivityDeps) {
             threshold: t.decision.threshold,
           },
         }));
-        await auditLog.appendMany([...linked, ...themed]);
+        // A needs_review fragment a burst adopted is found in that issue by its own routing when it is
+        // routed again (a re-delivery): the adopting message's routing linked it there already.
+        const adoptedHere = linked.some((e) => e.kind === 'issue_linked' && e.payload.grouping?.features.some((f) => f.startsWith('adopted:')));
+        const present = adoptedHere ? new Set((await deps.audit.trail(workflowId)).map((e) => e.eventKey)) : new Set<string>();
+        await auditLog.appendMany([...linked.filter((e) => !present.has(e.eventKey)), ...themed]);
+        await deliverAdoptions(grouped?.adopting ?? [], { workflowId, runId }, settings);
         await mergeFoldedIssues(grouped?.folding ?? [], { workflowId, runId });
         return ids;
       });
@@ -721,13 +779,14 @@ function describeAction(action: TApprovalRequest['action']): string {
 }
 
 /**
- * The key of a decision event (`received`, `classified`, `evidence`; routing's `issue_folded`): a
- * readable label (the source; the model version; the fingerprint; the folded issue) and a digest of
+ * The key of a decision event (`received`, `classified`, `evidence`; routing's `issue_folded` and
+ * `report_adopted`): a readable label (the source; the model version; the fingerprint; the folded
+ * issue; the adopted report's member key) and a digest of
  * what was taken in or decided. An identical retry re-sends the same
  * key (a duplicate); a different outcome gets its own. The caller leaves attempt-only fields out of
  * `decided` (token usage: an LLM retry that answers the same at another cost is the same decision).
  */
-export function decisionEventKey(kind: 'received' | 'classified' | 'evidence' | 'folded', label: string, decided: object): string {
+export function decisionEventKey(kind: 'received' | 'classified' | 'evidence' | 'folded' | 'adopted', label: string, decided: object): string {
   const digest = createHash('sha256').update(canonicalJson(decided)).digest('hex').slice(0, 16);
   return `${kind}:${label.slice(0, 120)}:${digest}`;
 }

@@ -10,10 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TBurstRule } from '../activities/grouping/assign.js';
 import { GROUPING_ACTOR } from '../activities/grouping/fold.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
-import { feedbackWorkflowId, type TFeedbackItemInput } from '../workflows/domain/feedback.js';
-import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
-import { FEEDBACK_WORKFLOW } from '../workflows/messages.js';
-import { createLoopHarness, type LoopHarness } from './helpers/loop-harness.js';
+import { createLoopHarness, segmentedItem as item, type LoopHarness } from './helpers/loop-harness.js';
 
 /** X's wording, Y's (0.8 to X: below the everyday bar 0.95, above the burst bar 0.3) and the joiner's (0.8 to X, 0.64 to Y). */
 const unit = (...v: number[]) => Float32Array.from(v);
@@ -37,23 +34,10 @@ describe('routing merges the issues a burst folded in', () => {
   }, 120_000);
   afterAll(() => h?.close(), 600_000);
 
-  const item = (id: string, text: string, at: number): TFeedbackItemInput => ({
-    source: 'api',
-    externalId: id,
-    text,
-    receivedAt: new Date(at).toISOString(),
-    channel: 'chat',
-    customer: { id: `c-${id}`, tier: 'standard' },
-    metadata: { region: 'eu-west', platform: 'iPhone' },
-  });
-
   it("merges the early report's issue into the bursting issue once, audited, and a second routing finds it done", async () => {
     const now = await h.env.currentTimeMs();
     const min = (m: number) => now - (40 - m) * 60_000;
-    const route = async (it: TFeedbackItemInput) => {
-      const handle = await h.env.client.workflow.start(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(it as { source: string; externalId: string }), taskQueue: h.taskQueue, args: [it] });
-      return h.resultOf<TFeedbackWorkflowResult>(handle);
-    };
+    const route = h.deliver;
     const late = item('f-z', 'The app crashes as soon as I tap the camera button', min(25));
     await h.run(async () => {
       const [y] = (await route(item('f-y', 'The app crashes when I open the gallery', min(0)))).issueWorkflowIds;

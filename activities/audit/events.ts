@@ -36,6 +36,7 @@ export const AUDIT_KINDS = [
   'merged',
   'issue_absorbed',
   'issue_folded',
+  'report_adopted',
   'split',
   'command_refused',
   'degraded',
@@ -304,6 +305,11 @@ export const ZIssueLinkedPayload = z.strictObject({
   issueWorkflowId: ZId,
   fingerprint: ZId,
   grouping: ZGroupingRecord.optional(),
+  /**
+   * A needs_review report a burst adopted from its theme (grouping TBurstRule.adopt): the adopting
+   * message (`<source>:<externalId>`) whose routing sent this report to the issue.
+   */
+  adoptedBy: ZId.optional(),
 });
 
 /** A needs_review fragment placed in an emerging theme (on the message's trail). */
@@ -408,6 +414,25 @@ export const ZIssueFoldedPayload = z.strictObject({
   reason: ZShortText.optional(),
 });
 
+/**
+ * A needs_review report the message's burst adopted from its theme (grouping TBurstRule.adopt), and
+ * what routing did with it (on the adopting message's trail): delivered to the issue, or skipped
+ * (its trail lacks the triage events the report is rebuilt from).
+ */
+export const ZReportAdoptedPayload = z.strictObject({
+  /** The adopted message (`<source>:<externalId>`). */
+  feedbackId: ZId,
+  /** Its fragment's span in its masked text (`<start>-<end>`). */
+  span: z.string().max(50),
+  /** The adopting issue's workflow id. */
+  into: ZId,
+  themeId: ZId,
+  similarity: z.number().min(-1).max(1),
+  outcome: z.enum(['delivered', 'skipped']),
+  /** skipped: why. */
+  reason: ZShortText.optional(),
+});
+
 /** Reports moved out of this issue into a new one. */
 export const ZSplitPayload = z.strictObject({
   into: ZId,
@@ -479,6 +504,7 @@ export const ZAuditPayloads = {
   merged: ZMergedPayload,
   issue_absorbed: ZIssueAbsorbedPayload,
   issue_folded: ZIssueFoldedPayload,
+  report_adopted: ZReportAdoptedPayload,
   split: ZSplitPayload,
   command_refused: ZCommandRefusedPayload,
   degraded: ZDegradedPayload,

@@ -31,7 +31,9 @@ import { trainOfflineClassifier } from '../../activities/triage/offline-classifi
 import { parsePlaybook } from '../../playbooks/loader.js';
 import type { TLoadedPlaybook } from '../../playbooks/schema.js';
 import { loadPolicyFile, type TLoadedPolicy } from '../../policies/loader.js';
-import { SA, ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TApprover, type TOccurrence, type TIssueState } from '../../workflows/messages.js';
+import { SA, FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, issueWorkflowId, occurrenceSignal, type TApprover, type TOccurrence, type TIssueState } from '../../workflows/messages.js';
+import { feedbackWorkflowId, type TFeedbackItemInput } from '../../workflows/domain/feedback.js';
+import type { TFeedbackWorkflowResult } from '../../workflows/feedback.js';
 import { createDecisionSubmitter, type TDecisionOutcome } from '../../worker/http/approvals.js';
 import type { TIssueSettings, TIssueWorkflowInput } from '../../workflows/issue/state.js';
 import type { TFingerprint } from '../../workflows/domain/triage.js';
@@ -97,6 +99,11 @@ export interface LoopHarness {
   groupingStore?: GroupingStore;
   issueInput(fp: TFingerprint): TIssueWorkflowInput;
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one message's FeedbackWorkflow to its end and returns its result; the same message again is
+   * a re-delivery (its workflow id runs again, as a retried routing does).
+   */
+  deliver(item: TFeedbackItemInput): Promise<TFeedbackWorkflowResult>;
   /** Signal-with-start an occurrence at the environment's current (virtual) time. */
   report(fp: TFingerprint, occ: Partial<TOccurrence> & { feedbackId: string }): Promise<WorkflowHandle>;
   state(workflowId: string): Promise<TIssueState>;
@@ -193,6 +200,11 @@ verification: { windowMinutes: 60, requiredDropRatio: 0.5, minBefore: 1 }
 `);
 }
 
+/** A chat message from one region and platform (eu-west, iPhone), written at `at`: what a burst in a segment is made of. */
+export function segmentedItem(id: string, text: string, at: number): TFeedbackItemInput {
+  return { source: 'api', externalId: id, text, receivedAt: new Date(at).toISOString(), channel: 'chat', customer: { id: `c-${id}`, tier: 'standard' }, metadata: { region: 'eu-west', platform: 'iPhone' } };
+}
+
 export function fingerprint(category: string, hex = 'abcdef012345'): TFingerprint {
   return { key: `${category}.${hex}`, category, features: [`category:${category}`], version: 'test' };
 }
@@ -283,6 +295,10 @@ export async function createLoopHarness(opts: HarnessOptions = {}): Promise<Loop
     ...(groupingStore ? { groupingStore } : {}),
     issueInput: (fp) => issueWorkflowInput(fp, opts.settings, opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     run: async (fn) => (await newWorker()).runUntil(fn),
+    async deliver(item) {
+      const handle = await env.client.workflow.start(FEEDBACK_WORKFLOW, { workflowId: feedbackWorkflowId(item as { source: string; externalId: string }), taskQueue, args: [item] });
+      return h.resultOf<TFeedbackWorkflowResult>(handle);
+    },
     async report(fp, occ) {
       const at = new Date(await env.currentTimeMs()).toISOString();
       const full: TOccurrence = { source: 'api', tier: 'standard', severity: 'medium', confidence: 0.9, category: fp.category, at, evidence: [], excerpt: 'test report', ...occ };
