@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../worker/config.js';
 
 describe('grouping configuration', () => {
-  it('defaults to centroid linkage with the burst rule, the surge rule and their folds on', () => {
+  it('defaults to centroid linkage with the burst rule, the surge rule, their folds and the adoption on', () => {
     const c = parseConfig({});
-    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true, fold: true });
+    expect(c.grouping).toMatchObject({ linkage: 'centroid', burst: true, surge: true, fold: true, adopt: true });
+  });
+
+  it('GROUPING_ADOPT=off turns the adoption of needs_review reports off, the rules and folds stay', () => {
+    expect(parseConfig({ GROUPING_ADOPT: 'off' }).grouping).toMatchObject({ burst: true, surge: true, fold: true, adopt: false });
+    expect(parseConfig({ GROUPING_ADOPT: 'on' }).grouping).toMatchObject({ adopt: true });
   });
 
   it('GROUPING_FOLD=off turns the merge after the fact off, the rules stay', () => {
@@ -22,6 +27,7 @@ describe('grouping configuration', () => {
     expect(() => parseConfig({ GROUPING_BURST: 'maybe' })).toThrow(/GROUPING_BURST/);
     expect(() => parseConfig({ GROUPING_SURGE: 'sometimes' })).toThrow(/GROUPING_SURGE/);
     expect(() => parseConfig({ GROUPING_FOLD: 'yes' })).toThrow(/GROUPING_FOLD/);
+    expect(() => parseConfig({ GROUPING_ADOPT: 'true' })).toThrow(/GROUPING_ADOPT/);
     expect(() => parseConfig({ GROUPING_LINKAGE: 'single' })).toThrow(/GROUPING_LINKAGE/);
   });
 });

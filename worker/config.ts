@@ -67,6 +67,8 @@ const ZEnv = z.object({
   GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
   /** The merge after the fact (assign.ts TBurstRule.fold, TSurgeRule.fold; shipped in DEFAULT_BURST/DEFAULT_SURGE since grp-5): routing merges the folded IssueWorkflows. `off` drops both folds. */
   GROUPING_FOLD: z.enum(['on', 'off']).default('on'),
+  /** Adoption (assign.ts TBurstRule.adopt): a burst takes the needs_review reports its run-up left in themes, and routing delivers them to its issue. `off` drops it. */
+  GROUPING_ADOPT: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -193,6 +195,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       burst: e.GROUPING_BURST === 'on',
       surge: e.GROUPING_SURGE === 'on',
       fold: e.GROUPING_FOLD === 'on',
+      adopt: e.GROUPING_ADOPT === 'on',
     },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,

@@ -116,6 +116,7 @@ async function main(argv: string[]): Promise<void> {
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
     const noFold = config.grouping.fold ? {} : { fold: null };
+    const noAdopt = config.grouping.adopt ? {} : { adopt: null };
     const activities = createActivities({
       metrics,
       pipeline: services.pipeline,
@@ -127,8 +128,9 @@ async function main(argv: string[]): Promise<void> {
         ...(config.grouping.issueThreshold !== undefined ? { issueThreshold: config.grouping.issueThreshold } : {}),
         ...(config.grouping.themeThreshold !== undefined ? { themeThreshold: config.grouping.themeThreshold } : {}),
         linkage: config.grouping.linkage,
-        // The shipped rules, each with its merge after the fact unless GROUPING_FOLD=off; null turns the burst rule off.
-        burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold } : null,
+        // The shipped rules, each with its merge after the fact unless GROUPING_FOLD=off and the burst's
+        // adoption of needs_review reports unless GROUPING_ADOPT=off; null turns the burst rule off.
+        burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold, ...noAdopt } : null,
         ...(config.grouping.surge ? { surge: { ...DEFAULT_SURGE, ...noFold } } : {}),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
