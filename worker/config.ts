@@ -67,7 +67,7 @@ const ZEnv = z.object({
   GROUPING_SURGE: z.enum(['on', 'off']).default('on'),
   /** The merge after the fact (assign.ts TBurstRule.fold, TSurgeRule.fold; shipped in DEFAULT_BURST/DEFAULT_SURGE since grp-5): routing merges the folded IssueWorkflows. `off` drops both folds. */
   GROUPING_FOLD: z.enum(['on', 'off']).default('on'),
-  /** Adoption (assign.ts TBurstRule.adopt): a burst takes the needs_review reports its run-up left in themes, and routing delivers them to its issue. `off` drops it. */
+  /** Adoption (assign.ts TBurstRule.adopt, DEFAULT_ADOPT): a burst takes the needs_review reports its run-up left in themes, and routing delivers them to its issue. `off` drops it. */
   GROUPING_ADOPT: z.enum(['on', 'off']).default('on'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),

@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
-import { DEFAULT_BURST, DEFAULT_SURGE } from '../activities/grouping/assign.js';
+import { DEFAULT_ADOPT, DEFAULT_BURST, DEFAULT_SURGE } from '../activities/grouping/assign.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
@@ -116,7 +116,8 @@ async function main(argv: string[]): Promise<void> {
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
     const noFold = config.grouping.fold ? {} : { fold: null };
-    const noAdopt = config.grouping.adopt ? {} : { adopt: null };
+    // Explicit either way: the shipped burst rule may or may not carry DEFAULT_ADOPT itself.
+    const adopt = { adopt: config.grouping.adopt ? DEFAULT_ADOPT : null };
     const activities = createActivities({
       metrics,
       pipeline: services.pipeline,
@@ -128,9 +129,9 @@ async function main(argv: string[]): Promise<void> {
         ...(config.grouping.issueThreshold !== undefined ? { issueThreshold: config.grouping.issueThreshold } : {}),
         ...(config.grouping.themeThreshold !== undefined ? { themeThreshold: config.grouping.themeThreshold } : {}),
         linkage: config.grouping.linkage,
-        // The shipped rules, each with its merge after the fact unless GROUPING_FOLD=off and the burst's
+        // The shipped rules, each with its merge after the fact unless GROUPING_FOLD=off, and the burst's
         // adoption of needs_review reports unless GROUPING_ADOPT=off; null turns the burst rule off.
-        burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold, ...noAdopt } : null,
+        burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold, ...adopt } : null,
         ...(config.grouping.surge ? { surge: { ...DEFAULT_SURGE, ...noFold } } : {}),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
