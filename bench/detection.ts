@@ -530,6 +530,8 @@ export const detectionSuite: BenchSuite = {
         ...(burst !== undefined ? { burst } : {}),
         ...(surge !== undefined ? { surge } : {}),
         ...(process.env.DETECTION_REMEMBER === 'off' ? { rememberEvidence: false } : {}),
+        // DETECTION_RELEASE_FOLD=off or a JSON TFoldRule: a release's merge after the fact (GroupingOptions.releaseFold).
+        ...(process.env.DETECTION_RELEASE_FOLD ? { releaseFold: process.env.DETECTION_RELEASE_FOLD === 'off' ? null : (JSON.parse(process.env.DETECTION_RELEASE_FOLD) as TFoldRule) } : {}),
       });
       groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}, surge ${grouper.surge ? JSON.stringify(grouper.surge) : 'off'}` : 'no similarity'}`;
       for (const [index, t] of triaged.entries()) {

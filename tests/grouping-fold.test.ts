@@ -63,6 +63,20 @@ describe('merging the issues grouping folded', () => {
     expect(() => retryBusyFolds(outcomes)).not.toThrow();
   });
 
+  it("says a release's fold is a release's (an evidence join while its cohort spikes)", async () => {
+    const { client, merges } = fakeClient({ [`issue:${INTO}`]: { state: running }, 'issue:app_crash.0000000000b4': { state: running, update: { reports: 1 } } });
+    const release = {
+      ...decision('app_crash.0000000000b4'),
+      method: 'evidence_join' as const,
+      features: ['join:release', 'platform:ios', 'app_version:7.2.0'],
+      join: { key: INTO, by: 'release' as const, evidence: ['platform:ios', 'app_version:7.2.0'], from: 'app_crash', window: { count: 9, expected: 0 }, version: 'join-2' },
+    };
+    const outcomes = await mergeFolds(client, release);
+    expect(outcomes).toEqual([{ from: 'issue:app_crash.0000000000b4', into: `issue:${INTO}`, rule: 'release', segment: 'platform:ios app_version:7.2.0', members: 1, outcome: 'merged', reports: 1 }]);
+    expect(ZIssueFoldedPayload.safeParse(outcomes[0]).success).toBe(true);
+    expect(merges[0]!.cmd.reason).toBe("Folded by grouping into the issue of a spiking release, platform:ios app_version:7.2.0 (9 reports in its window): 1 report of this issue, all of that release");
+  });
+
   it("says a surge's fold is a surge's (rule 4: no segment, no similarity)", async () => {
     const { client, merges } = fakeClient({ [`issue:${INTO}`]: { state: running }, 'issue:app_crash.0000000000b3': { state: running, update: { reports: 1 } } });
     const surge = { ...decision('app_crash.0000000000b3'), features: ['surge:unmatched', 'window:9/1.5', 'from:app_crash'] };

@@ -831,6 +831,56 @@ describe('nearest-member linkage and the segment burst rule', () => {
     expect(onSurged).toBeLessThan(off.placed.filter((p) => p.d.features.includes('surge:unmatched')).length);
   });
 
+  it('releaseFold: once a release cohort spikes, the young issues its first reports opened are folded into its issue, and only those', async () => {
+    // Issue #17, i02: a new release's first reports match nothing (its cohort is not spiking yet) and
+    // each opens an issue of its own; the cohort's issue gathers the rest once it spikes.
+    const day0 = Date.parse('2026-11-08T00:00:00Z');
+    const at = (min: number) => new Date(day0 + min * 60_000).toISOString();
+    const ios = (appVersion: string): TSegmentValues => ({ region: 'eu-west', platform: 'ios', appVersion });
+    const android: TSegmentValues = { region: 'eu-west', platform: 'android', appVersion: '6.0.4' };
+    const texts: Array<[string, string]> = [
+      ['The camera screen stays black when I scan a receipt', 'app_crash'],
+      ['Photos fail to upload since this morning', 'product_defect'],
+      ['The login screen flickers and logs me out', 'login_access'],
+      ['My saved addresses are gone', 'account_management'],
+      ['Notifications stopped arriving after the update', 'product_defect'],
+      ['The app freezes on the checkout page', 'app_crash'],
+      ['Search returns nothing at all now', 'product_defect'],
+      ['Dark mode makes every button invisible', 'ux_confusion'],
+      ['The map does not load my location anymore', 'product_defect'],
+    ];
+    const run = async (file: string, releaseFold?: null) => {
+      const store = await openGroupingStore(`sqlite:${join(dir, file)}`);
+      const g = createGrouper({ store, encoder, issueThreshold: 0.95, burst: null, joiner: createEvidenceJoiner({ store }), ...(releaseFold === null ? { releaseFold } : {}) });
+      for (let h = 0; h < 28; h += 2) await g.groupFragment(ref(`Background complaint number ${h} about something else entirely`, 'customer_service', undefined, at(h * 60), h % 4 === 0 ? ios('7.1.3') : android));
+      const start = 30 * 60;
+      const refs = texts.map(([text, category], i) => ref(text, category, undefined, at(start + i * 3), ios('7.2.0')));
+      const decisions = [];
+      for (const r of refs) decisions.push(await g.groupFragment(r));
+      // The same words from the old release join the first report's issue: that issue is not the release's alone.
+      const mixed = await g.groupFragment(ref(texts[0]![0], texts[0]![1], undefined, at(start + 1), ios('7.1.3')));
+      return { store, g, refs, decisions, mixed };
+    };
+    const on = await run('release-fold.sqlite');
+    const joined = on.decisions.findIndex((d) => d.method === 'evidence_join');
+    expect(joined).toBeGreaterThan(2);
+    const d = on.decisions[joined]!;
+    expect(d.join?.by).toBe('release');
+    const early = on.decisions.slice(0, joined).filter((x) => x.method === 'new_issue').map((x) => x.fingerprint.key);
+    // Every young issue of the release's run-up but the mixed one.
+    expect(new Set(d.folded?.map((f) => f.key))).toEqual(new Set(early.filter((k) => k !== on.mixed.fingerprint.key)));
+    for (const k of early.filter((x) => x !== on.mixed.fingerprint.key)) expect((await on.store.group('issue', k))?.open).toBe(false);
+    expect((await on.store.group('issue', on.mixed.fingerprint.key))?.open).toBe(true);
+    // A retry repeats the folds.
+    const again = await on.g.groupFragment(on.refs[joined]!);
+    expect(again.folded).toEqual(d.folded);
+    expect(again.fingerprint.key).toBe(d.fingerprint.key);
+    await on.store.close();
+    const off = await run('release-fold-off.sqlite', null);
+    expect(off.decisions.find((x) => x.method === 'evidence_join')?.folded).toBeUndefined();
+    await off.store.close();
+  });
+
   it('opens a grouping file written before member vectors (grp-1), adds the column, and keeps its groups comparable by centroid', async () => {
     const path = join(dir, 'grp1.sqlite');
     const old = new Database(path);

@@ -400,9 +400,9 @@ export const ZIssueFoldedPayload = z.strictObject({
   from: ZId,
   /** The bursting or surging issue's workflow id (the survivor). */
   into: ZId,
-  /** What folded it: a burst in a segment (rule 2) or a surge of unmatched reports (rule 4). */
-  rule: z.enum(['burst', 'surge']),
-  /** The burst's segment (`region:eu-west`, `platform:ios`, `any`); a surge has none. */
+  /** What folded it: a burst in a segment (rule 2), a surge of unmatched reports (rule 4), or a spiking release cohort (grp-6). */
+  rule: z.enum(['burst', 'surge', 'release']),
+  /** The burst's segment (`region:eu-west`, `platform:ios`, `any`), or the release (`platform:ios app_version:7.2.0`); a surge has none. */
   segment: z.string().min(1).max(300).optional(),
   /** Reports the grouping store moved into the bursting issue. */
   members: z.number().int().nonnegative(),

@@ -46,7 +46,7 @@ import { createHash } from 'node:crypto';
 import type { TFingerprint, TIssueFragment } from '../../workflows/domain/triage.js';
 import type { SentenceEncoder } from '../triage/ports.js';
 import type { TSegmentValues } from '../../workflows/domain/segments.js';
-import type { EvidenceJoiner, TEvidenceJoin } from './evidence-join.js';
+import { releaseCohortOf, type EvidenceJoiner, type TEvidenceJoin } from './evidence-join.js';
 import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } from './store.js';
 
 /**
@@ -169,6 +169,8 @@ export interface TFoldRule {
 export const DEFAULT_FOLD: TFoldRule = { lookbackMinutes: 240, maxMembers: 5 };
 /** TSurgeRule.fold as shipped (grp-5, in DEFAULT_SURGE), chosen the same way (60/120/240 min x 1/2/3: 120 x 2). */
 export const DEFAULT_SURGE_FOLD: TFoldRule = { lookbackMinutes: 120, maxMembers: 2 };
+/** GroupingOptions.releaseFold as shipped (grp-6; `GROUPING_FOLD=off` drops it), chosen on the detection tuning seed. */
+export const DEFAULT_RELEASE_FOLD: TFoldRule = { lookbackMinutes: 60, maxMembers: 2 };
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
 export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true, fold: DEFAULT_FOLD };
@@ -354,6 +356,14 @@ export interface GroupingOptions {
   rememberEvidence?: boolean;
   /** Rule 4, a surge of unmatched reports: DEFAULT_SURGE or another setting; absent or null: off. */
   surge?: TSurgeRule | null;
+  /**
+   * A merge after the fact for a release (grp-6): when a fragment joins a release cohort's issue (an
+   * evidence join while the cohort spikes), the young issues its run-up opened, every report of them
+   * of that release, are folded into it, as TBurstRule.fold does for a burst. A new release's first
+   * reports match nothing (the cohort is not spiking yet; rule 4 leaves them to the rising release,
+   * TSurgeRule.deferToRising) and each opens an issue of its own. Absent: DEFAULT_RELEASE_FOLD; null: off.
+   */
+  releaseFold?: TFoldRule | null;
 }
 
 export interface Grouper {
@@ -541,6 +551,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const isOpen = opts.isOpen ?? (async () => true);
   const isRunning = opts.isRunning ?? isOpen;
   const rememberEvidence = opts.rememberEvidence ?? true;
+  const releaseFold = opts.releaseFold === undefined ? DEFAULT_RELEASE_FOLD : opts.releaseFold;
   // One decision at a time per partition (see the header).
   const locks = new Map<string, Promise<unknown>>();
   async function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -714,7 +725,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       if (!group?.open) continue;
       const known = new Map(rows.map((r) => [r.memberKey, r.vector] as const));
       if (f.members.some((k) => !known.has(k))) {
-        const since = new Date(Date.parse(at) - Math.max(burst?.fold?.lookbackMinutes ?? 0, surge?.fold?.lookbackMinutes ?? 0) * 60_000).toISOString();
+        const since = new Date(Date.parse(at) - Math.max(burst?.fold?.lookbackMinutes ?? 0, surge?.fold?.lookbackMinutes ?? 0, releaseFold?.lookbackMinutes ?? 0) * 60_000).toISOString();
         for (const r of await store.neighbours('issue', { since, until: at })) if (r.groupKey === f.key) known.set(r.memberKey, r.vector);
       }
       for (const memberKey of f.members) {
@@ -766,15 +777,42 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   async function remember(ref: TFragmentRef, decision: TGroupingDecision): Promise<TGroupingDecision> {
     if (!encoder || !rememberEvidence || ref.lookupOnly) return decision;
     const memberKey = memberKeyOf(ref);
-    if (await store.member('issue', memberKey)) return decision;
+    const prior = await store.member('issue', memberKey);
+    if (prior) {
+      // A retry: the join is the joiner's first decision; the folds it made are the stored member's.
+      const folded = fromStored(prior, decision.fingerprint).folded;
+      if (!folded) return decision;
+      await applyFolds(prior.groupKey, folded, prior.at);
+      return { ...decision, folded };
+    }
     const vector = (await embed(ref.fragment.text))!;
     const key = decision.fingerprint.key;
-    await serial(`issue\u0000${partitionOf(decision.fingerprint)}`, async () => {
+    return serial(`issue\u0000${partitionOf(decision.fingerprint)}`, async () => {
       const exists = (await store.group('issue', key)) !== null;
+      const folds = decision.join?.by === 'release' ? await releaseFoldCandidates(key, ref) : [];
+      const d: TGroupingDecision = folds.length > 0 ? { ...decision, folded: folds.map(({ key: k, members }) => ({ key: k, members })) } : decision;
       // An issue evidence opened lives in its category's evidence partition (evidencePartitionOf).
-      await store.assign({ member: storedMember(ref, memberKey, key, null, decision), vector, ...(exists ? {} : { create: { partition: evidencePartitionOf(partitionOf(decision.fingerprint)) } }) });
+      await store.assign({ member: storedMember(ref, memberKey, key, null, d), vector, ...(exists ? {} : { create: { partition: evidencePartitionOf(partitionOf(decision.fingerprint)) } }) });
+      await applyFolds(key, folds, ref.at, folds.flatMap((f) => f.rows));
+      return d;
     });
-    return decision;
+  }
+
+  /**
+   * GroupingOptions.releaseFold: the young issues of a release cohort's run-up, when a fragment joins
+   * the cohort's issue (an evidence join by release): every report of such an issue is of the same
+   * release (platform family and app version) and was placed by meaning (a new issue, or one rule 4
+   * left to the rising release), never a surge's or an evidence partition's issue.
+   */
+  async function releaseFoldCandidates(into: string, ref: TFragmentRef): Promise<Array<TFold & { rows: TNeighbourRow[] }>> {
+    const cohort = releaseCohortOf(ref.segments);
+    if (!releaseFold || !cohort) return [];
+    const out: Array<TFold & { rows: TNeighbourRow[] }> = [];
+    for (const { key, rows } of await youngIssues(into, ref, releaseFold, (partition) => partition !== SURGE_PARTITION && !partition.startsWith('evidence:'))) {
+      if (!rows.every((m) => m.info.release === cohort && (m.info.method === 'new_issue' || m.info.method === 'similarity') && !hasFeature(m, 'surge:unmatched'))) continue;
+      if (await isRunning(key)) out.push({ key, members: rows.map((m) => m.memberKey), rows });
+    }
+    return out;
   }
 
   /** Members of open issues (one partition, or all) over the burst rule's baseline and window before the fragment. */
@@ -804,9 +842,10 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   }
 
   /** What a member row keeps about its fragment besides the decision: the segments bursts match on. */
-  function memberInfo(ref: TFragmentRef): { segments?: string[] } {
+  function memberInfo(ref: TFragmentRef): { segments?: string[]; release?: string } {
     const segments = burstSegments(ref.segments);
-    return segments.length > 0 ? { segments } : {};
+    const release = releaseCohortOf(ref.segments);
+    return { ...(segments.length > 0 ? { segments } : {}), ...(release ? { release } : {}) };
   }
 
   /** needs_review: rule 2 across categories at the review threshold (no category vouches for it). */

@@ -23,8 +23,17 @@ export const GROUPING_ACTOR: TApprover = { id: 'loopwright:grouping', name: 'Loo
 /** One fold and what merging its IssueWorkflow did: the `issue_folded` audit payload. */
 export type TFoldOutcome = TAuditPayloads['issue_folded'];
 
-/** What folded: a burst in a segment (rule 2: `burst:<segment>`) or a surge (rule 4: `surge:unmatched`), and its window's count. */
-function causeOf(features: readonly string[]): Pick<TFoldOutcome, 'rule' | 'segment'> & { inWindow: number | null } {
+/**
+ * What folded: a burst in a segment (rule 2: `burst:<segment>`), a surge (rule 4: `surge:unmatched`) or
+ * a spiking release cohort (an evidence join by release: `join:release` and its platform and version),
+ * and its window's count.
+ */
+function causeOf(decision: Pick<TGroupingDecision, 'features' | 'join'>): Pick<TFoldOutcome, 'rule' | 'segment'> & { inWindow: number | null } {
+  const { features } = decision;
+  if (decision.join?.by === 'release') {
+    const release = decision.join.evidence.join(' ').slice(0, 300);
+    return { rule: 'release', ...(release ? { segment: release } : {}), inWindow: decision.join.window?.count ?? null };
+  }
   const window = features.find((f) => f.startsWith('window:'));
   const inWindow = window ? Number.parseInt(window.slice('window:'.length), 10) : NaN;
   const segment = features.find((f) => f.startsWith('burst:'))?.slice('burst:'.length);
@@ -33,10 +42,11 @@ function causeOf(features: readonly string[]): Pick<TFoldOutcome, 'rule' | 'segm
 }
 
 /** The merge's reason, as the folded issue's timeline and audit show it: the burst or surge and the reports, no text. */
-export function foldReason(decision: Pick<TGroupingDecision, 'features'>, fold: TFold): string {
-  const { rule, segment, inWindow } = causeOf(decision.features);
+export function foldReason(decision: Pick<TGroupingDecision, 'features' | 'join'>, fold: TFold): string {
+  const { rule, segment, inWindow } = causeOf(decision);
   const count = inWindow !== null ? ` (${countOf(inWindow, 'report')} in its window)` : '';
   const reports = countOf(fold.members.length, 'report');
+  if (rule === 'release') return `Folded by grouping into the issue of a spiking release, ${segment ?? 'its release'}${count}: ${reports} of this issue, all of that release`;
   return rule === 'surge'
     ? `Folded by grouping into a surge of unmatched reports${count}: this issue's ${reports} matched nothing before it`
     : `Folded by grouping into a burst in ${segment ?? 'its segment'}${count}: this issue's ${reports} would join it now`;
@@ -45,7 +55,7 @@ export function foldReason(decision: Pick<TGroupingDecision, 'features'>, fold: 
 /** Merges every issue the decision folded into the decision's issue, in order; one outcome each. */
 export async function mergeFolds(client: Client, decision: TGroupingDecision): Promise<TFoldOutcome[]> {
   const into = issueWorkflowId(decision.fingerprint.key);
-  const { rule, segment } = causeOf(decision.features);
+  const { rule, segment } = causeOf(decision);
   const out: TFoldOutcome[] = [];
   for (const fold of decision.folded ?? []) {
     const from = issueWorkflowId(fold.key);
