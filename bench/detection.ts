@@ -245,8 +245,8 @@ function follow(forward: ReadonlyMap<string, string>, key: string): string {
  * Runs detection over triaged reports delivered in batches of `batch` (1 = live); returns the firings.
  * Folds act as the IssueWorkflow's merge does: after the report that caused one, the survivor absorbs
  * the folded issue's statistics (merge-split.ts mergeStats) and its later reports are forwarded.
- * Adoptions act as routing's delivery of the adopted report does: with the adopting report, the
- * needs_review report joins the issue at its own event time.
+ * Adoptions act as routing's delivery of the adopted report does: after the adopting report, the
+ * needs_review report joins the issue at its own event time, behind the watermark.
  */
 function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }>, events: TContextEventInput[], batch: number, folds: readonly FoldEvent[] = [], adoptions: readonly AdoptEvent[] = []): Firing[] {
   const issues = new Map<string, IssueSim>();
@@ -306,14 +306,21 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
       list.push({ report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level });
       pending.set(key, list);
     }
-    for (const a of adoptsAt.get(index) ?? []) {
-      const t = byId.get(a.reportId)!;
-      const f = t.result.fragments.find((x) => x.start === a.start && x.end === a.end)!;
-      const key = follow(forward, a.into);
-      pending.set(key, [...(pending.get(key) ?? []), { report: t.report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level }]);
+    const adopted = adoptsAt.get(index);
+    if (adopted) {
+      // The adopting report's own batch is judged first; its adoptions arrive after it, behind the
+      // watermark (up to the adopt lookback late), live and as a backfill alike.
+      flush();
+      inBatch = 0;
+      for (const a of adopted) {
+        const t = byId.get(a.reportId)!;
+        const f = t.result.fragments.find((x) => x.start === a.start && x.end === a.end)!;
+        const key = follow(forward, a.into);
+        pending.set(key, [...(pending.get(key) ?? []), { report: t.report, evidence: f.evidence.map((e) => e.normalized), severity: f.severity.level }]);
+      }
     }
     const merges = foldsAt.get(index);
-    if (++inBatch >= batch || merges) {
+    if (++inBatch >= batch || merges || adopted) {
       flush();
       inBatch = 0;
     }
