@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../activities/triage/classifier-linear.js';
 import { brainDeps, buildTriageBrain } from '../activities/triage/brain.js';
 import { createTriagePipeline } from '../activities/triage/pipeline.js';
-import { createGrouper, DEFAULT_BURST, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TAdoptRule, type TFoldRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
+import { createGrouper, DEFAULT_BURST, DEFAULT_RELEASE_FOLD, DEFAULT_SURGE, SURGE_DEFERRED, type TBurstRule, type TAdoptRule, type TFoldRule, type TLinkage, type TSurgeRule } from '../activities/grouping/assign.js';
 import { createEvidenceJoiner, DEFAULT_COHORT_SPIKE } from '../activities/grouping/evidence-join.js';
 import { isRoutable } from '../activities/routing.js';
 import { applyGrouping } from '../activities/grouping/route.js';
@@ -537,8 +537,8 @@ export const detectionSuite: BenchSuite = {
         ...(burst !== undefined ? { burst } : {}),
         ...(surge !== undefined ? { surge } : {}),
         ...(process.env.DETECTION_REMEMBER === 'off' ? { rememberEvidence: false } : {}),
-        // DETECTION_RELEASE_FOLD=off or a JSON TFoldRule: a release's merge after the fact (GroupingOptions.releaseFold).
-        ...(process.env.DETECTION_RELEASE_FOLD ? { releaseFold: process.env.DETECTION_RELEASE_FOLD === 'off' ? null : (JSON.parse(process.env.DETECTION_RELEASE_FOLD) as TFoldRule) } : {}),
+        // DETECTION_RELEASE_FOLD=on (DEFAULT_RELEASE_FOLD) or a JSON TFoldRule: a release's merge after the fact (GroupingOptions.releaseFold, off as shipped).
+        ...(process.env.DETECTION_RELEASE_FOLD && process.env.DETECTION_RELEASE_FOLD !== 'off' ? { releaseFold: process.env.DETECTION_RELEASE_FOLD === 'on' ? DEFAULT_RELEASE_FOLD : (JSON.parse(process.env.DETECTION_RELEASE_FOLD) as TFoldRule) } : {}),
       });
       groupingNote = `${useJoin ? 'evidence joins + ' : ''}${useEncoder ? `${grouper.linkage} linkage at ${grouper.issueThreshold}, burst ${grouper.burst ? JSON.stringify(grouper.burst) : 'off'}, surge ${grouper.surge ? JSON.stringify(grouper.surge) : 'off'}` : 'no similarity'}`;
       for (const [index, t] of triaged.entries()) {

@@ -13,6 +13,13 @@ describe('grouping configuration', () => {
     expect(parseConfig({ GROUPING_ADOPT: 'on' }).grouping).toMatchObject({ adopt: true });
   });
 
+  it("GROUPING_RELEASE_FOLD=on turns a release's merge after the fact on; it is off by default", () => {
+    // Off unless asked for (docs/benchmarks.md, session 11: it failed the detection bench's release gate).
+    expect(parseConfig({}).grouping).toMatchObject({ releaseFold: false });
+    expect(parseConfig({ GROUPING_RELEASE_FOLD: 'on' }).grouping).toMatchObject({ releaseFold: true });
+    expect(() => parseConfig({ GROUPING_RELEASE_FOLD: 'yes' })).toThrow(/GROUPING_RELEASE_FOLD/);
+  });
+
   it('GROUPING_FOLD=off turns the merge after the fact off, the rules stay', () => {
     expect(parseConfig({ GROUPING_FOLD: 'off' }).grouping).toMatchObject({ burst: true, surge: true, fold: false });
     expect(parseConfig({ GROUPING_FOLD: 'on' }).grouping).toMatchObject({ fold: true });

@@ -69,6 +69,8 @@ const ZEnv = z.object({
   GROUPING_FOLD: z.enum(['on', 'off']).default('on'),
   /** Adoption (assign.ts TBurstRule.adopt, DEFAULT_ADOPT): a burst takes the needs_review reports its run-up left in themes, and routing delivers them to its issue. `off` drops it. */
   GROUPING_ADOPT: z.enum(['on', 'off']).default('on'),
+  /** A release's merge after the fact (assign.ts GroupingOptions.releaseFold, DEFAULT_RELEASE_FOLD): off by default, it failed the detection bench's release gate (docs/benchmarks.md, session 11). */
+  GROUPING_RELEASE_FOLD: z.enum(['on', 'off']).default('off'),
   /** Resolution-outcome model file (loopwright train-outcome); default models/outcome/model.json when present. */
   OUTCOME_MODEL: optional(z.string().min(1)),
   PLAYBOOKS_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, 'playbooks')),
@@ -196,6 +198,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       surge: e.GROUPING_SURGE === 'on',
       fold: e.GROUPING_FOLD === 'on',
       adopt: e.GROUPING_ADOPT === 'on',
+      releaseFold: e.GROUPING_RELEASE_FOLD === 'on',
     },
     triage: { taxonomy: e.TAXONOMY, labeledData: e.LABELED_DATA, threshold: e.CLASSIFIER_THRESHOLD, outcomeModel: e.OUTCOME_MODEL },
     playbooksDir: e.PLAYBOOKS_DIR,

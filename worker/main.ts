@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { createActivities } from '../activities/index.js';
 import { readFeedbackFile } from '../activities/triage/input-files.js';
-import { DEFAULT_ADOPT, DEFAULT_BURST, DEFAULT_SURGE } from '../activities/grouping/assign.js';
+import { DEFAULT_BURST, DEFAULT_RELEASE_FOLD, DEFAULT_SURGE } from '../activities/grouping/assign.js';
 import { feedbackWorkflowId } from '../workflows/domain/feedback.js';
 import { FEEDBACK_WORKFLOW, ISSUE_WORKFLOW, SA } from '../workflows/messages.js';
 import type { TFeedbackWorkflowResult } from '../workflows/feedback.js';
@@ -116,8 +116,7 @@ async function main(argv: string[]): Promise<void> {
       countPendingApprovals: async () => (await temporal.client.workflow.count(`WorkflowType = '${ISSUE_WORKFLOW}' AND ${SA.status.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`)).count,
     });
     const noFold = config.grouping.fold ? {} : { fold: null };
-    // Explicit either way: the shipped burst rule may or may not carry DEFAULT_ADOPT itself.
-    const adopt = { adopt: config.grouping.adopt ? DEFAULT_ADOPT : null };
+    const adopt = config.grouping.adopt ? {} : { adopt: null };
     const activities = createActivities({
       metrics,
       pipeline: services.pipeline,
@@ -133,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
         // adoption of needs_review reports unless GROUPING_ADOPT=off; null turns the burst rule off.
         burst: config.grouping.burst ? { ...DEFAULT_BURST, ...noFold, ...adopt } : null,
         ...(config.grouping.surge ? { surge: { ...DEFAULT_SURGE, ...noFold } } : {}),
+        ...(config.grouping.releaseFold ? { releaseFold: DEFAULT_RELEASE_FOLD } : {}),
       },
       temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue, issueTaskQueue },
       issueConfig: () => ({ playbooks: services.playbooks, policy: services.policy }),

@@ -58,8 +58,11 @@ import type { GroupingStore, TGroupKind, TGroupRow, TMemberRow, TNeighbourRow } 
  * grp-5 (session 10): the merge after the fact: a burst (TBurstRule.fold) and a proven surge
  * (TSurgeRule.fold) fold in the young issues their run-up opened; the decision lists them (`folded`)
  * and routing merges their IssueWorkflows into the survivor.
+ * grp-6 (session 11): a burst adopts the needs_review reports of its window from their themes
+ * (TBurstRule.adopt, DEFAULT_ADOPT in DEFAULT_BURST); the decision lists them (`adopted`) and routing
+ * sends each to the issue. Members record their release cohort, theme members their segments.
  */
-export const GROUPING_VERSION = 'grp-5';
+export const GROUPING_VERSION = 'grp-6';
 
 /**
  * How an issue is compared with a fragment outside a burst: its centroid (default) or its nearest
@@ -149,7 +152,7 @@ export interface TAdoptRule {
   lookbackMinutes: number;
 }
 /**
- * TBurstRule.adopt as routing will ship it (`GROUPING_ADOPT`): the burst's own
+ * TBurstRule.adopt as shipped (grp-6, in DEFAULT_BURST; `GROUPING_ADOPT=off` drops it): the burst's own
  * window, i.e. the needs_review reports rule 2 would have placed had the burst shown when they came.
  * Chosen on the detection tuning seed 20261006 (60/120/240/480 min: 60 and 120 equal on share with one
  * background report adopted into an incident's issue, 240 and 480 +0.3 points for 4 and 7 more of them),
@@ -169,11 +172,17 @@ export interface TFoldRule {
 export const DEFAULT_FOLD: TFoldRule = { lookbackMinutes: 240, maxMembers: 5 };
 /** TSurgeRule.fold as shipped (grp-5, in DEFAULT_SURGE), chosen the same way (60/120/240 min x 1/2/3: 120 x 2). */
 export const DEFAULT_SURGE_FOLD: TFoldRule = { lookbackMinutes: 120, maxMembers: 2 };
-/** GroupingOptions.releaseFold as shipped (grp-6; `GROUPING_FOLD=off` drops it), chosen on the detection tuning seed. */
+/**
+ * GroupingOptions.releaseFold when switched on (`GROUPING_RELEASE_FOLD=on`; off by default). Chosen on the
+ * detection tuning seed 20261006 (60 x 2, 120 x 2 and 240 x 5 equal: +0.6 points of share; the shortest),
+ * judged on 20261007 (+0.8); on the published seed 20261005 it moved i02's first firing 5 min earlier into a
+ * noisier window that ranked "insufficient evidence", root-cause top-1 8/9 -> 7/9 (below the 80% target),
+ * so it failed the release gate and stays off (docs/benchmarks.md, session 11).
+ */
 export const DEFAULT_RELEASE_FOLD: TFoldRule = { lookbackMinutes: 60, maxMembers: 2 };
 /** The pseudo-segment every member of an issue is in (TBurstRule.anySegment). */
 export const ANY_SEGMENT = 'any';
-export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true, fold: DEFAULT_FOLD };
+export const DEFAULT_BURST: TBurstRule = { windowMinutes: 60, minMembers: 4, baselineMinutes: 24 * 60, factor: 3, threshold: 0.3, reviewThreshold: 0.4, crossThreshold: 0.45, anySegment: true, fold: DEFAULT_FOLD, adopt: DEFAULT_ADOPT };
 /**
  * Rule 4: a surge of reports that match no issue. Counted across categories over the fragments that
  * opened a new issue, stayed `needs_review` (themes) or joined a surge's issue: at least `minMembers`
@@ -361,7 +370,8 @@ export interface GroupingOptions {
    * evidence join while the cohort spikes), the young issues its run-up opened, every report of them
    * of that release, are folded into it, as TBurstRule.fold does for a burst. A new release's first
    * reports match nothing (the cohort is not spiking yet; rule 4 leaves them to the rising release,
-   * TSurgeRule.deferToRising) and each opens an issue of its own. Absent: DEFAULT_RELEASE_FOLD; null: off.
+   * TSurgeRule.deferToRising) and each opens an issue of its own. Absent or null: off (DEFAULT_RELEASE_FOLD
+   * is the setting measured for it).
    */
   releaseFold?: TFoldRule | null;
 }
@@ -551,7 +561,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
   const isOpen = opts.isOpen ?? (async () => true);
   const isRunning = opts.isRunning ?? isOpen;
   const rememberEvidence = opts.rememberEvidence ?? true;
-  const releaseFold = opts.releaseFold === undefined ? DEFAULT_RELEASE_FOLD : opts.releaseFold;
+  const releaseFold = opts.releaseFold ?? null;
   // One decision at a time per partition (see the header).
   const locks = new Map<string, Promise<unknown>>();
   async function serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
