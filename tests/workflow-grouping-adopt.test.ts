@@ -6,10 +6,12 @@
 // routing sends it to X (rebuilt from its audit trail, at its own event time) and links it there on
 // its own trail. A theme member with no trail behind it is skipped and recorded, not a failure.
 // Routing the adopting message again, or the adopted one, counts nothing twice and conflicts with
-// nothing on the audit trail.
+// nothing on the audit trail. The report counts the adopted report in its issue, not in its theme.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BURST, type TBurstRule } from '../activities/grouping/assign.js';
 import { homesOf } from '../activities/report-trail.js';
+import { readReportEvents } from '../worker/commands/report.js';
+import { aggregateReport } from '../worker/report/aggregate.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
 import { NEEDS_REVIEW } from '../workflows/domain/triage.js';
 import { createLoopHarness, segmentedItem as item, type LoopHarness } from './helpers/loop-harness.js';
@@ -92,6 +94,12 @@ describe('routing delivers the needs_review reports a burst adopted', () => {
         { feedbackId: 'api:ghost', span: '0-20', into: x, themeId, similarity: 0.8, outcome: 'skipped', reason: expect.stringMatching(/received and classified/) },
       ]);
       expect(await h.audit.trail('feedback:api:ghost')).toEqual([]);
+      // The support managers' report counts the adopted report in X, no longer in its theme.
+      const events = await readReportEvents(h.audit, new Date(0), new Date(Date.now() + 86_400_000));
+      const report = aggregateReport(events, { from: min(0) - 86_400_000, to: min(60) + 86_400_000 });
+      expect(report.unclassifiedThemes.find((t) => t.id === themeId)).toBeUndefined();
+      const withoutAdoption = aggregateReport(events.filter((e) => e.kind !== 'report_adopted'), { from: min(0) - 86_400_000, to: min(60) + 86_400_000 });
+      expect(withoutAdoption.unclassifiedThemes.find((t) => t.id === themeId)).toMatchObject({ current: 1 });
 
       // The adopting message routed again (a re-delivery, as a retried routing does): the same
       // decision and adoptions, the report sent again and dropped by X, no new link, no new record.

@@ -32,6 +32,7 @@ const REPORT_KINDS: TAuditKind[] = [
   'classified',
   'issue_linked',
   'theme_assigned',
+  'report_adopted',
   'policy_verdict',
   'approval_requested',
   'approved',

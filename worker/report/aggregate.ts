@@ -222,6 +222,9 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
   };
   const issueLinks: Array<{ feedback: string; issue: string }> = [];
   const themeLinks: Array<{ feedback: string; themeId: string; start: number; end: number; key: string }> = [];
+  // Fragments a burst adopted from their theme into an issue (report_adopted, delivered): counted in
+  // that issue, no longer in the theme (`feedback:<id>#<start>-<end>`).
+  const adopted = new Set<string>();
   for (const e of events) {
     if (e.kind === 'received') {
       const m = message(e.workflowId);
@@ -245,6 +248,8 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
       issueLinks.push({ feedback: e.workflowId, issue: e.payload.issueWorkflowId });
     } else if (e.kind === 'theme_assigned') {
       themeLinks.push({ feedback: e.workflowId, themeId: e.payload.themeId, start: e.payload.start, end: e.payload.end, key: e.eventKey });
+    } else if (e.kind === 'report_adopted' && e.payload.outcome === 'delivered') {
+      adopted.add(`feedback:${e.payload.feedbackId}#${e.payload.span}`);
     }
   }
   const all = [...byWorkflow.values()].filter((m): m is Message & { category: string } => m.category !== null && Number.isFinite(m.writtenAt));
@@ -460,7 +465,7 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
     rising,
     risingFloor,
     emerging,
-    unclassifiedThemes: unclassifiedThemes(themeLinks, byWorkflow, window, prevFrom, topN, quoteChars),
+    unclassifiedThemes: unclassifiedThemes(themeLinks, byWorkflow, window, prevFrom, topN, quoteChars, adopted),
     emergingLookbackDays: Math.round((lookback * span) / DAY),
     days,
     severity,
@@ -476,7 +481,10 @@ export function aggregateReport(events: readonly TAuditEvent[], window: TReportW
   };
 }
 
-/** Themes from theme_assigned events: the last assignment of a fragment wins (a reviewer's move). */
+/**
+ * Themes from theme_assigned events: the last assignment of a fragment wins (a reviewer's move); a
+ * fragment a burst adopted into an issue (`adopted`) is that issue's, not the theme's.
+ */
 function unclassifiedThemes(
   links: ReadonlyArray<{ feedback: string; themeId: string; start: number; end: number; key: string }>,
   messages: ReadonlyMap<string, Message>,
@@ -484,6 +492,7 @@ function unclassifiedThemes(
   prevFrom: number,
   topN: number,
   quoteChars: number,
+  adopted: ReadonlySet<string>,
 ): TUnclassifiedTheme[] {
   const latest = new Map<string, { feedback: string; themeId: string; text: string; at: number }>();
   for (const l of links) {
@@ -494,6 +503,7 @@ function unclassifiedThemes(
     if (whole) for (const k of [...latest.keys()]) if (k.startsWith(`${l.feedback}#`)) latest.delete(k);
     latest.set(whole ? `${l.feedback}#all` : `${l.feedback}#${l.start}-${l.end}`, { feedback: l.feedback, themeId: l.themeId, text: m.text.slice(l.start, l.end), at: m.writtenAt });
   }
+  for (const k of adopted) latest.delete(k);
   const groups = [...new Set([...latest.values()].map((x) => x.themeId))].map((key) => ({ kind: 'theme' as const, key, partition: 'themes', sum: new Float32Array(0), size: 0, open: true, label: null, createdAt: '', updatedAt: '' }));
   const members = [...latest.entries()].map(([memberKey, x]) => ({ kind: 'theme' as const, memberKey, groupKey: x.themeId, similarity: null, at: new Date(x.at).toISOString(), severity: 'low', text: x.text, info: {} }));
   return describeThemes(groups, members, { now: window.to })
