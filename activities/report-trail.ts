@@ -55,7 +55,7 @@ export function occurrenceFromTrail(feedbackId: string, trail: readonly TAuditEv
  * routing sends it to the adopting issue `d.fingerprint.key`: rebuilt from its own trail, that
  * fragment's span only (`a.memberKey`), in the issue's category (the report's own is needs_review),
  * with the segments its theme member recorded (the trail has none) and the adoption as its grouping
- * (similarity to the burst's window, at the adopting decision's threshold). Null when the trail
+ * (similarity to the burst's window, at the bar it passed: the review bar). Null when the trail
  * lacks the triage events (nothing to rebuild the report from).
  */
 export function adoptedOccurrence(trail: readonly TAuditEvent[], a: TAdoption, d: Pick<TGroupingDecision, 'fingerprint' | 'threshold'>): TOccurrence | null {
@@ -65,7 +65,7 @@ export function adoptedOccurrence(trail: readonly TAuditEvent[], a: TAdoption, d
     category: categoryOf(into),
     ...(span ? { span } : {}),
     ...(a.segments ? { segments: a.segments } : {}),
-    grouping: { method: 'similarity', nearest: { key: into, similarity: a.similarity }, ...(d.threshold !== undefined ? { threshold: d.threshold } : {}) },
+    grouping: { method: 'similarity', nearest: { key: into, similarity: a.similarity }, ...((a.threshold ?? d.threshold) !== undefined ? { threshold: a.threshold ?? d.threshold } : {}) },
   });
 }
 

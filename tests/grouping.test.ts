@@ -566,12 +566,12 @@ describe('nearest-member linkage and the segment burst rule', () => {
     // Only the report in the burst's segment, alike, and within the lookback (60 min).
     expect(d.adopted?.map((a) => a.memberKey)).toEqual([memberKeyOf(early)]);
     const a = d.adopted![0]!;
-    expect(a).toMatchObject({ feedbackId: early.feedbackId, at: t(0), segments: eu });
+    expect(a).toMatchObject({ feedbackId: early.feedbackId, at: t(0), segments: eu, threshold: 0.35 });
     expect(a.themeId).toMatch(/^theme\./);
     expect(a.similarity).toBeGreaterThanOrEqual(0.35);
     const member = await store.member('issue', memberKeyOf(early));
     expect(member?.groupKey).toBe(d.fingerprint.key);
-    expect(member?.info).toMatchObject({ method: 'similarity', adoptedBy: memberKeyOf(r) });
+    expect(member?.info).toMatchObject({ method: 'similarity', adoptedBy: memberKeyOf(r), threshold: 0.35 });
     expect(member?.info.features).toEqual(expect.arrayContaining(['from:needs_review', `adopted:${a.themeId}`]));
     // The theme keeps its member (what the report said, and when).
     expect((await store.member('theme', memberKeyOf(early)))?.groupKey).toBe(a.themeId);

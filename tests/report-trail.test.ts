@@ -34,6 +34,7 @@ const adoption: TAdoption = {
   themeId: 'theme.5d41402abc4b',
   at: AT,
   similarity: 0.812,
+  threshold: 0.4,
   segments: { platform: 'ios', region: 'eu-west' },
 };
 const X = 'app_crash.0123456789ab';
@@ -56,7 +57,8 @@ describe('the occurrence of an adopted report, from its trail', () => {
       evidence: [{ kind: 'error_code', value: 'E4339', normalized: 'e4339', start: MASKED.indexOf('E4339'), end: MASKED.indexOf('E4339') + 5 }],
       excerpt: MASKED.slice(SPAN.start, SPAN.end),
       segments: { platform: 'ios', region: 'eu-west' },
-      grouping: { method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.3 },
+      // The bar the adopted report passed (the review bar), not the adopting decision's 0.3.
+      grouping: { method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.4 },
     });
     // What the IssueWorkflow accepts as sent.
     expect(ZOccurrence.safeParse(occ).success).toBe(true);
@@ -70,11 +72,11 @@ describe('the occurrence of an adopted report, from its trail', () => {
 
   it("is linked on the report's trail with the adoption's own similarity and theme, and homesOf then finds it in the issue", () => {
     const record = adoptionRecord(decision, adoption);
-    expect(record).toEqual({ method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.3, features: ['adopted:theme.5d41402abc4b', ...decision.features], version: 'grp-6', encoder: 'enc@1' });
+    expect(record).toEqual({ method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.4, features: ['adopted:theme.5d41402abc4b', ...decision.features], version: 'grp-6', encoder: 'enc@1' });
     const linked = ev('issue_linked', `linked:${X}`, { issueWorkflowId: `issue:${X}`, fingerprint: X, grouping: record, adoptedBy: 'api:z9' });
     expect(homesOf([received, classified, evidence, linked])).toEqual([X]);
     // A split of the issue finds it there, as the adoption delivered it (whole message: the split's reader).
-    expect(occurrenceFromTrail('api:r1', [received, classified, evidence, linked], [X])).toMatchObject({ category: 'app_crash', excerpt: MASKED, grouping: { method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.3 } });
+    expect(occurrenceFromTrail('api:r1', [received, classified, evidence, linked], [X])).toMatchObject({ category: 'app_crash', excerpt: MASKED, grouping: { method: 'similarity', nearest: { key: X, similarity: 0.812 }, threshold: 0.4 } });
   });
 });
 

@@ -82,7 +82,7 @@ describe('routing delivers the needs_review reports a burst adopted', () => {
         eventKey: `linked:${xKey}`,
         runId: trail.find((e) => e.kind === 'received')!.runId,
         actor: { type: 'worker' },
-        payload: { issueWorkflowId: x, fingerprint: xKey, adoptedBy: 'api:f-z', grouping: { method: 'similarity', nearest: { key: xKey, similarity: 0.8 }, threshold: burst.threshold, version: expect.any(String), encoder: encoder.modelVersion } },
+        payload: { issueWorkflowId: x, fingerprint: xKey, adoptedBy: 'api:f-z', grouping: { method: 'similarity', nearest: { key: xKey, similarity: 0.8 }, threshold: burst.reviewThreshold, version: expect.any(String), encoder: encoder.modelVersion } },
       });
       expect((linked[0]!.payload as { grouping: { features: string[] } }).grouping.features).toContain(`adopted:${themeId}`);
       expect(homesOf(trail)).toEqual([xKey]);

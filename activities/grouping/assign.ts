@@ -310,6 +310,8 @@ export interface TAdoption {
   at: string;
   /** Nearest-member similarity to the burst's window. */
   similarity: number;
+  /** The bar it passed: the burst rule's `reviewThreshold` (absent in decisions stored before it was recorded). */
+  threshold?: number;
   /** The message's normalised segments as its theme member recorded them (grp-6 on). */
   segments?: TSegmentValues;
 }
@@ -633,7 +635,7 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const placed = await store.member('issue', m.memberKey);
       if (placed && !(placed.groupKey === into && placed.info.adoptedBy === memberKeyOf(ref))) continue;
       const values = m.info.values as TSegmentValues | undefined;
-      out.push({ memberKey: m.memberKey, feedbackId: m.memberKey.slice(0, m.memberKey.lastIndexOf('#')), themeId: m.groupKey, at: m.at, similarity: round(similarity), ...(values ? { segments: values } : {}), vector: m.vector });
+      out.push({ memberKey: m.memberKey, feedbackId: m.memberKey.slice(0, m.memberKey.lastIndexOf('#')), themeId: m.groupKey, at: m.at, similarity: round(similarity), threshold: burst.reviewThreshold, ...(values ? { segments: values } : {}), vector: m.vector });
     }
     return out;
   }
@@ -652,7 +654,8 @@ export function createGrouper(opts: GroupingOptions): Grouper {
       const vector = vectors.get(a.memberKey) ?? (theme ? (await store.neighbours('theme', { since: a.at, until: a.at })).find((r) => r.memberKey === a.memberKey)?.vector : undefined);
       if (!theme || !vector) continue;
       const features = [...d.features.filter((f) => f.startsWith('burst:') || f.startsWith('window:') || f.startsWith('partition:')), `from:${NEEDS_REVIEW_FROM}`, `adopted:${a.themeId}`];
-      const info = { method: 'similarity', adoptedBy: by, nearest: { key: into, similarity: a.similarity }, ...(d.threshold !== undefined ? { threshold: d.threshold } : {}), features, version: GROUPING_VERSION, ...(encoder ? { encoder: encoder.modelVersion } : {}), ...(Array.isArray(theme.info.segments) ? { segments: theme.info.segments } : {}) };
+      const threshold = a.threshold ?? d.threshold;
+      const info = { method: 'similarity', adoptedBy: by, nearest: { key: into, similarity: a.similarity }, ...(threshold !== undefined ? { threshold } : {}), features, version: GROUPING_VERSION, ...(encoder ? { encoder: encoder.modelVersion } : {}), ...(Array.isArray(theme.info.segments) ? { segments: theme.info.segments } : {}) };
       await store.assign({ member: { kind: 'issue', memberKey: a.memberKey, groupKey: into, similarity: a.similarity, at: a.at, severity: theme.severity, text: '', info }, vector });
     }
   }

@@ -117,10 +117,12 @@ export function groupingRecord(d: TGroupingDecision) {
  * The audit form of one adoption (on the adopted report's `issue_linked`): the adopting decision's,
  * with the report's own similarity to the burst's window and the theme it came from.
  */
-export function adoptionRecord(d: TGroupingDecision, a: Pick<TAdoption, 'themeId' | 'similarity'>) {
+export function adoptionRecord(d: TGroupingDecision, a: Pick<TAdoption, 'themeId' | 'similarity' | 'threshold'>) {
   const { join: _join, ...record } = groupingRecord(d);
   return {
     ...record,
+    // The bar the report itself passed (the review bar), not the adopting report's.
+    ...(a.threshold !== undefined ? { threshold: a.threshold } : {}),
     method: 'similarity' as const,
     nearest: { key: d.fingerprint.key, similarity: a.similarity },
     features: [`adopted:${a.themeId}`, ...record.features].slice(0, 10),
