@@ -31,6 +31,7 @@ import { addOccurrences, createIssueStats, createTriggerCursor, detectAll, type 
 import { createPageMemory, decideRepage, type TPageMemory } from '../workflows/domain/paging.js';
 import { addToSegmentProfile, createSegmentProfile, type TSegmentProfile } from '../workflows/domain/segments.js';
 import { mergeSegmentProfiles, mergeStats } from '../workflows/issue/merge-split.js';
+import { DEFAULT_RERANK, rerankCursor, rerankDue, ZRerankRule, type TRerankCursor, type TRerankRule } from '../workflows/domain/rerank.js';
 import { NEEDS_REVIEW, type TTriageResult } from '../workflows/domain/triage.js';
 import type { SentenceEncoder } from '../activities/triage/ports.js';
 import { cacheDir, embedAll } from './embedding-cache.js';
@@ -99,6 +100,8 @@ export const INCIDENTS: Incident[] = [
 /** Volume playbooks as an operator writes them: a spike trigger per category. */
 const SPIKE = { kind: 'spike', windowMinutes: 60, baselineMinutes: 24 * 60, factor: 3, minCount: 8 } as const satisfies TIssueTrigger;
 const WINDOW_MS = 60 * MIN;
+/** DETECTION_RERANK=off, or a JSON TRerankRule: a round's insufficient answer asked again (the IssueWorkflow's default as shipped). */
+const RERANK: TRerankRule | null = process.env.DETECTION_RERANK === 'off' ? null : process.env.DETECTION_RERANK ? ZRerankRule.parse(JSON.parse(process.env.DETECTION_RERANK)) : DEFAULT_RERANK;
 
 export interface Report {
   id: string;
@@ -192,6 +195,8 @@ interface IssueSim {
   profile: TSegmentProfile;
   /** Report ids with their event time and evidence, for the window the ranking looks at. */
   recent: Array<{ at: number; incident: string | null; evidence: string[] }>;
+  /** The last acted round, while its answer is "insufficient evidence" (workflows/domain/rerank.ts). */
+  rerank?: { firing: Firing; cursor: TRerankCursor };
 }
 
 interface Firing {
@@ -201,6 +206,8 @@ interface Firing {
   incident: string | null;
   acted: boolean;
   ranking?: ReturnType<typeof rankHypotheses>;
+  /** The round's rankings again while it verifies, once its reports doubled (the IssueWorkflow's rerankIfDue). */
+  reranks: Array<{ at: number; reports: number; ranking: ReturnType<typeof rankHypotheses> }>;
   /** The window's reports by incident (background: null), for DETECTION_DEBUG. */
   window: Array<[string | null, number]>;
   /**
@@ -258,6 +265,13 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
   const byId = new Map(triaged.map((t) => [t.report.id, t] as const));
   const firings: Firing[] = [];
   const pending = new Map<string, Array<{ report: Report; evidence: string[]; severity: TTriageResult['severity']['level'] }>>();
+  const parsedEvents = events.map((e) => ZContextEvent.parse(e));
+  // The ranking as the IssueWorkflow's investigate asks for it, anchored at `at` (event time).
+  const rankAt = (sim: IssueSim, key: string, at: number) => {
+    const evidence = [...new Set(sim.recent.filter((x) => x.at > at - WINDOW_MS && x.at <= at).flatMap((x) => x.evidence))];
+    const range = contextSearchRange({ firstSeen: sim.stats.firstSeen ?? at, spikeAt: at });
+    return rankHypotheses({ category: key.split('.')[0]!, firstSeen: new Date(sim.stats.firstSeen ?? at).toISOString(), spikeAt: new Date(at).toISOString(), evidence, profile: sim.profile }, eventsInRange(parsedEvents, range));
+  };
   const flush = () => {
     for (const [key, items] of pending) {
       const sim = issues.get(key) ?? { stats: createIssueStats(), cursor: createTriggerCursor(), page: createPageMemory(), profile: createSegmentProfile(), recent: [] };
@@ -269,6 +283,15 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
       }
       sim.recent.sort((a, b) => a.at - b.at);
       if (sim.recent.length > 400) sim.recent.splice(0, sim.recent.length - 400);
+      // The verifying round's "insufficient evidence" asked again once its reports doubled.
+      while (sim.rerank && RERANK !== null) {
+        const due = rerankDue(sim.stats, sim.rerank.cursor, RERANK);
+        if (due.at === null) break;
+        const ranking = rankAt(sim, key, due.at);
+        const { firing, cursor } = sim.rerank;
+        firing.reranks.push({ at: due.at, reports: due.reports, ranking });
+        sim.rerank = ranking.verdict === 'insufficient_evidence' ? { firing, cursor: rerankCursor(sim.stats, cursor.firedAt, due.at, cursor.n + 1) } : undefined;
+      }
       const d = detectAll(sim.stats, SPIKE, sim.cursor);
       sim.cursor = d.cursor;
       for (const f of d.firings) {
@@ -284,11 +307,10 @@ function detect(triaged: ReadonlyArray<{ report: Report; result: TTriageResult }
         const background = counts.get(null) ?? 0;
         const expected = typeof f.observed.expected === 'number' ? f.observed.expected : 0;
         const backgroundAlone = background >= SPIKE.minCount && background >= SPIKE.factor * expected;
-        const firing: Firing = { issue: key, at: f.at!, decidedAt: f.decidedAt!, incident, acted: page.act, window: [...counts.entries()], backgroundAlone };
+        const firing: Firing = { issue: key, at: f.at!, decidedAt: f.decidedAt!, incident, acted: page.act, window: [...counts.entries()], backgroundAlone, reranks: [] };
         if (page.act) {
-          const evidence = [...new Set(windowReports.flatMap((x) => x.evidence))];
-          const range = contextSearchRange({ firstSeen: sim.stats.firstSeen ?? firedAt, spikeAt: firedAt });
-          firing.ranking = rankHypotheses({ category: key.split('.')[0]!, firstSeen: new Date(sim.stats.firstSeen ?? firedAt).toISOString(), spikeAt: new Date(firedAt).toISOString(), evidence, profile: sim.profile }, eventsInRange(events.map((e) => ZContextEvent.parse(e)), range));
+          firing.ranking = rankAt(sim, key, firedAt);
+          sim.rerank = firing.ranking.verdict === 'insufficient_evidence' ? { firing, cursor: rerankCursor(sim.stats, firedAt, firedAt, 0) } : undefined;
         }
         firings.push(firing);
       }
@@ -612,6 +634,7 @@ export const detectionSuite: BenchSuite = {
       for (const t of triaged) for (const [k, d] of decisionsByReport.get(t.report.id) ?? []) if (d.features.includes(SURGE_DEFERRED)) deferred.set(`${k} ${t.report.incident ?? 'background'}`, (deferred.get(`${k} ${t.report.incident ?? 'background'}`) ?? 0) + 1);
       console.log('surge deferred to a rising release', JSON.stringify([...deferred.entries()].sort()));
       for (const f of live) console.log(f.issue, new Date(f.at).toISOString(), f.incident, JSON.stringify(f.window), f.acted, f.ranking?.verdict, JSON.stringify(f.ranking?.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])), JSON.stringify(f.ranking?.belowThreshold.slice(0, 2).map((h) => [h.eventId, h.score, h.reasons.join(' | ')])));
+      for (const f of live) for (const r of f.reranks) console.log('rerank', f.issue, f.incident, new Date(f.at).toISOString(), '->', new Date(r.at).toISOString(), r.reports, r.ranking.verdict, JSON.stringify(r.ranking.hypotheses.slice(0, 2).map((h) => [h.eventId, h.score])));
     }
 
     const byIncident = new Map<string, Firing[]>();
@@ -629,10 +652,22 @@ export const detectionSuite: BenchSuite = {
     const calib: Array<{ score: number; right: boolean }> = [];
     const misses: string[] = [];
     const rootCauseOf = new Map<string, string>();
+    // At the first firing, before any re-ranking: what the round's steps (Jira, Slack) were told.
+    let firstTop1 = 0;
+    let firstNoCauseRight = 0;
+    const rerankNotes: string[] = [];
     for (const inc of detected) {
       const first = byIncident.get(inc.id)!.find((f) => f.acted && f.ranking);
-      const ranking = first?.ranking;
-      if (!ranking) continue;
+      if (!first?.ranking) continue;
+      // The round's answer: its last re-ranking's, else the first.
+      const ranking = first.reranks.at(-1)?.ranking ?? first.ranking;
+      const firstIds = first.ranking.hypotheses.map((h) => h.eventId);
+      if (inc.cause && firstIds[0] === inc.cause) firstTop1++;
+      if (!inc.cause && first.ranking.verdict === 'insufficient_evidence') firstNoCauseRight++;
+      if (first.reranks.length) {
+        const last = first.reranks.at(-1)!;
+        rerankNotes.push(`${inc.id} x${first.reranks.length} (${last.reports} reports, ${((last.at - first.at) / MIN).toFixed(0)} min after the firing): ${last.ranking.hypotheses[0]?.eventId ?? 'insufficient'}`);
+      }
       const ids = ranking.hypotheses.map((h) => h.eventId);
       rootCauseOf.set(inc.id, inc.cause ? (ids[0] === inc.cause ? 'top-1 right' : `top-1 ${ids[0] ?? 'insufficient evidence'}`) : ranking.verdict === 'insufficient_evidence' ? 'insufficient evidence (right)' : `named ${ids[0]}`);
       if (ranking.hypotheses[0]) calib.push({ score: ranking.hypotheses[0].score, right: ids[0] === inc.cause });
@@ -732,6 +767,7 @@ export const detectionSuite: BenchSuite = {
       { metric: 'rounds per detected incident', value: (pagesPerIncident.reduce((a, b) => a + b, 0) / Math.max(1, pagesPerIncident.length)).toFixed(2), note: `re-firings suppressed by decideRepage: ${live.filter((f) => f.incident && !f.acted).length}` },
       { metric: 'root cause top-1', value: `${top1}/${withCause} (${pct(top1 / Math.max(1, withCause))})`, target: '>= 80%', note: `${mark(top1 / Math.max(1, withCause) >= 0.8)}; of ${causeIncidents} incidents with a cause` },
       { metric: 'root cause top-3', value: `${top3}/${withCause} (${pct(top3 / Math.max(1, withCause))})` },
+      { metric: '... at the first firing (before re-ranking)', value: `top-1 ${firstTop1}/${withCause}, insufficient when no cause ${firstNoCauseRight}/${noCause}`, note: RERANK ? `a round whose answer was insufficient evidence ranks again once its hour's reports doubled (x${RERANK.factor}, at most ${RERANK.maxReranks}, within ${RERANK.horizonMinutes} min): ${rerankNotes.join('; ') || 'none'}` : 'DETECTION_RERANK=off' },
       { metric: 'insufficient evidence when no cause', value: `${noCauseRight}/${noCause} (${pct(noCauseRight / Math.max(1, noCause))})`, target: '>= 90%', note: `${mark(noCauseRight / Math.max(1, noCause) >= 0.9)}; of ${noCauseIncidents} incidents without a cause` },
       { metric: 'ranker alone, all incidents: top-1', value: `${allTop1}/${causeIncidents} (${pct(allTop1 / causeIncidents)})`, target: '>= 80%', note: `${mark(allTop1 / causeIncidents >= 0.8)}; top-3 ${allTop3}/${causeIncidents}; anchored 30 min after the start, the incident's own reports` },
       { metric: 'ranker alone, all incidents: insufficient evidence when no cause', value: `${allNoCauseRight}/${noCauseIncidents} (${pct(allNoCauseRight / noCauseIncidents)})`, target: '>= 90%', note: mark(allNoCauseRight / noCauseIncidents >= 0.9) + (allMisses.length ? `; misses: ${allMisses.join('; ')}` : '') },

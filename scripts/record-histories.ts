@@ -6,7 +6,7 @@
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
 //   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
-//   (--only=main|chunk|verify|page|segment-counts: one harness's scenarios; each harness starts its own server)
+//   (--only=main|chunk|verify|page|segment-counts|rerank-insufficient: one harness's scenarios; each harness starts its own server)
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -211,6 +211,44 @@ async function main(): Promise<void> {
   if (!only || only === 'verify') await recordVerify();
   if (!only || only === 'page') await recordPage();
   if (!only || only === 'segment-counts') await recordSegmentCounts();
+  if (!only || only === 'rerank-insufficient') await recordRerank();
+}
+
+/**
+ * patched('rerank-insufficient'): a verifying round whose first answer was "insufficient evidence"
+ * ranks again when its reports doubled, twice, the second time naming the region's incident (issue 17).
+ */
+async function recordRerank(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lw-record-rerank-'));
+  const t0 = Math.floor((Date.now() - 3 * 60 * MIN) / (5 * MIN)) * 5 * MIN;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const contextFile = path.join(dir, 'context.json');
+  writeFileSync(
+    contextFile,
+    JSON.stringify({
+      events: ['eu-west', 'ap-south'].map((region) => ({ id: `psp-outage-${region}`, kind: 'incident', title: `PSP outage ${region}`, at: at(t0 - 10 * MIN), segments: { regions: [region] }, categories: ['app_crash'] })),
+    }),
+  );
+  const r = await createLoopHarness({ playbooks: [crashVolumeTestPlaybook(2)], contextFile });
+  try {
+    await r.run(async () => {
+      const fp = fingerprint('app_crash', '00000000ef01');
+      let issue!: WorkflowHandle;
+      const send = async (minutes: number[]) => {
+        for (const m of minutes) issue = await r.report(fp, { feedbackId: `api:rr-${m}`, at: at(t0 + m * MIN), segments: { platform: 'web', region: 'ap-south' } });
+      };
+      await send([1, 2]);
+      await r.waitFor(issue.workflowId, (s) => s.status === 'verifying', 'the round verifying');
+      await send([6, 7, 16]);
+      await r.waitForAudit(issue.workflowId, 'hypotheses', 2);
+      await send([17, 18, 19, 26]);
+      await r.waitForAudit(issue.workflowId, 'hypotheses', 3);
+      await save(r, 'issue-reranked-rerank-insufficient', issue);
+    });
+  } finally {
+    await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** patched('page-while-verifying'): a critical report pages while the volume round verifies (issue 17). */

@@ -51,6 +51,8 @@ const REQUIRED = [
   'issue-split-old-report-split-any-report',
   // patched('segment-counts')
   'issue-ranked-on-counts-segment-counts',
+  // patched('rerank-insufficient')
+  'issue-reranked-rerank-insufficient',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -101,5 +103,6 @@ describe('committed workflow histories', () => {
     expect(patches('issue-tolerant-occurrences')).toContain('tolerant-occurrences');
     expect(patches('issue-failing-chunk-compensated')).toContain('compensate-failing-chunk');
     expect(patches('issue-page-while-verifying')).toContain('page-while-verifying');
+    expect(patches('issue-reranked-rerank-insufficient')).toContain('rerank-insufficient');
   });
 });

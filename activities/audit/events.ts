@@ -125,6 +125,15 @@ export const ZHypothesesPayload = z.strictObject({
     }),
   ),
   rankerVersion: ZId.optional(),
+  /** A verifying round's ranking again once its reports doubled (workflows/domain/rerank.ts). */
+  rerank: z
+    .strictObject({
+      n: z.number().int().min(1).max(10),
+      at: z.iso.datetime(),
+      reports: z.number().int().nonnegative(),
+      previous: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 export const ZPlaybookSelectedPayload = z.strictObject({

@@ -434,7 +434,18 @@ export function reopened(reason: string, attempt: number): TJournalEntry {
   ];
 }
 
-export function hypotheses(ranking: TRootCauseResult): TJournalEntry {
+/** A verifying round ranking again on more reports (domain/rerank.ts): which time, and why now. */
+export interface TRerankRecord {
+  /** 1 for the first re-ranking of the round. */
+  n: number;
+  /** Event time (ISO) the ranking is anchored at. */
+  at: string;
+  /** Reports in the window before `at`, and in the window the previous ranking saw. */
+  reports: number;
+  previous: number;
+}
+
+export function hypotheses(ranking: TRootCauseResult, rerank?: TRerankRecord): TJournalEntry {
   const items = ranking.hypotheses.slice(0, 5);
   return [
     {
@@ -448,9 +459,13 @@ export function hypotheses(ranking: TRootCauseResult): TJournalEntry {
           evidenceRefs: h.reasons.slice(0, 10).map((r) => r.slice(0, 290)),
         })),
         rankerVersion: ranking.rankerVersion,
+        ...(rerank ? { rerank } : {}),
       },
     },
-    (ranking.verdict === 'ranked' ? `top hypothesis: ${items[0]?.title ?? '?'}` : 'root cause: insufficient evidence') +
+    (rerank ? `re-ranked (${rerank.n}) on ${rerank.reports} reports (${rerank.previous} before): ` : '') +
+      (ranking.verdict === 'ranked'
+        ? `top hypothesis: ${items[0]?.title ?? '?'}`
+        : 'root cause: insufficient evidence') +
       (ranking.unavailableSources.length > 0
         ? ` (degraded: ${ranking.unavailableSources.length} context source(s) unavailable)`
         : ''),

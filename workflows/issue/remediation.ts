@@ -24,6 +24,7 @@ import type { TActionResult, TRootCauseResult, TTicketResult } from '../activity
 import type { TStepOutcome } from '../messages.js';
 import { actions, countRecentActions, rankRootCause } from './activities.js';
 import * as ev from './audit-payloads.js';
+import type { TRerankRecord } from './audit-payloads.js';
 import { errorInfo, isConfigurationOutage, ticketResultsSoFar, type TErrorInfo } from './errors.js';
 import type { TRoundContext, TStepInFlight } from './round-state.js';
 import { issueTemplateValues, stepPolicyInput } from './policy-input.js';
@@ -472,8 +473,15 @@ export async function replyToCustomers(ctx: TRoundContext, template: string, ste
   }
 }
 
-/** Ranks root-cause hypotheses; an unavailable ranker means insufficient evidence, not a guess. */
-export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<void> {
+/**
+ * Ranks root-cause hypotheses; an unavailable ranker means insufficient evidence, not a guess.
+ * `rerank`: this is a verifying round's ranking again, on more reports (audited with the first's).
+ */
+export async function investigate(
+  ctx: TRoundContext,
+  spikeAt: number,
+  rerank?: TRerankRecord,
+): Promise<TRootCauseResult> {
   const s = ctx.state;
   let ranking: TRootCauseResult;
   try {
@@ -495,5 +503,6 @@ export async function investigate(ctx: TRoundContext, spikeAt: number): Promise<
     };
   }
   s.hypotheses = ranking.hypotheses.slice(0, 5);
-  ctx.journal.add(ev.hypotheses(ranking));
+  ctx.journal.add(ev.hypotheses(ranking, rerank));
+  return ranking;
 }

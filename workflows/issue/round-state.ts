@@ -8,6 +8,7 @@ import type { TLoadedPolicy } from '../../policies/loader.js';
 import type { TApprovalState } from '../../policies/approval.js';
 import type { TVerdict } from '../../policies/schema.js';
 import type { TActionResult, TApprovalMessageRef, TTicketResult } from '../activity-types.js';
+import type { TRerankCursor } from '../domain/rerank.js';
 import type { TApprover, TIssueStatus } from '../messages.js';
 import type { ApprovalDesk } from './approval.js';
 import type { Journal } from './journal.js';
@@ -88,6 +89,12 @@ export interface TRoundState {
    * round N's verification decides for both. Absent for ordinary rounds.
    */
   pageDuring?: number;
+  /**
+   * Set while the round's root-cause answer is "insufficient evidence": where the reports stood when
+   * it was ranked, so a verifying round ranks again once they doubled (domain/rerank.ts). Absent when
+   * a cause was named, and in rounds carried from runs before it existed.
+   */
+  rerank?: TRerankCursor;
 }
 
 /** Thrown at a wait when the round must stop there: a close (cancel) or a continue-as-new (suspend). */

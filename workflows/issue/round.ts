@@ -4,6 +4,7 @@
 // cancels it before its next action (nothing customer-facing runs after a close).
 import { patched } from '@temporalio/workflow';
 import { verifyRecurrence } from '../domain/issue-stats.js';
+import { rerankCursor, rerankDue } from '../domain/rerank.js';
 import * as ev from './audit-payloads.js';
 import { compensate, escalateToHumans, investigate, replyToCustomers, runStep } from './remediation.js';
 import { RoundInterrupted, type TRoundContext } from './round-state.js';
@@ -26,7 +27,11 @@ async function advance(ctx: TRoundContext): Promise<void> {
   const reply = pb.customerReply;
   if (r.phase === 'investigate') {
     ctx.setStatus('investigating');
-    await investigate(ctx, r.firedAt);
+    const ranking = await investigate(ctx, r.firedAt);
+    // No cause named yet: a verifying round asks again once the reports doubled (rerankIfDue).
+    if (ranking.verdict === 'insufficient_evidence' && r.pageDuring === undefined) {
+      r.rerank = rerankCursor(ctx.state.stats, r.firedAt, r.firedAt, 0);
+    }
     r.phase = 'steps';
   }
   if (r.phase === 'steps') {
@@ -75,6 +80,7 @@ async function advance(ctx: TRoundContext): Promise<void> {
       for (;;) {
         await ctx.pageDuringVerification(seen);
         seen = ctx.state.fresh;
+        await rerankIfDue(ctx);
         ctx.setStatus('verifying');
         const left = window.until - Date.now();
         if (left <= 0) break;
@@ -106,6 +112,33 @@ async function advance(ctx: TRoundContext): Promise<void> {
     r.phase = 'followup';
   }
   await followUp(ctx);
+}
+
+/**
+ * A verifying round whose answer was "insufficient evidence" ranks again once the issue's reports in
+ * the hour before an event-time bucket end doubled (domain/rerank.ts; patched rerank-insufficient,
+ * issue 17): the first answer was often made on the spike floor alone. The new answer replaces the
+ * issue's hypotheses (state, Temporal UI, report) and is audited as a `hypotheses` event with its
+ * `rerank`; nothing customer-facing runs again. A named cause ends the re-ranking.
+ */
+async function rerankIfDue(ctx: TRoundContext): Promise<void> {
+  const r = ctx.round;
+  if (!r.rerank) return;
+  const due = rerankDue(ctx.state.stats, r.rerank);
+  if (due.at === null || !patched('rerank-insufficient')) return;
+  const n = r.rerank.n + 1;
+  const ranking = await investigate(ctx, due.at, {
+    n,
+    at: new Date(due.at).toISOString(),
+    reports: due.reports,
+    previous: due.basis,
+  });
+  r.rerank =
+    ranking.verdict === 'insufficient_evidence'
+      ? rerankCursor(ctx.state.stats, r.rerank.firedAt, due.at, n)
+      : undefined;
+  ctx.refreshDetails();
+  await ctx.flush();
 }
 
 /** After the verdict: a Jira comment when it failed, the customers' "fixed" reply when it held. */
