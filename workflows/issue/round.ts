@@ -118,7 +118,7 @@ async function advance(ctx: TRoundContext): Promise<void> {
  * A verifying round whose answer was "insufficient evidence" ranks again once the issue's reports in
  * the hour before an event-time bucket end doubled (domain/rerank.ts; patched rerank-insufficient,
  * issue 17): the first answer was often made on the spike floor alone. The new answer replaces the
- * issue's hypotheses (state, Temporal UI, report) and is audited as a `hypotheses` event with its
+ * issue's hypotheses (the Temporal UI details' "likely cause") and is audited as a `hypotheses` event with its
  * `rerank`; nothing customer-facing runs again. A named cause ends the re-ranking.
  */
 async function rerankIfDue(ctx: TRoundContext): Promise<void> {
