@@ -6,7 +6,7 @@
 //   npx tsx scripts/record-histories.ts --overwrite  # re-records all (only when deliberately
 //                                                    # dropping histories no live issue can have)
 //   npx tsx scripts/record-histories.ts --only=operator-merge-split  # only that patch's scenarios
-//   (--only=main|chunk|verify|page|segment-counts|rerank-insufficient: one harness's scenarios; each harness starts its own server)
+//   (--only=main|chunk|verify|page|segment-counts|rerank-insufficient|rerank-jira-comment: one harness's scenarios; each harness starts its own server)
 // An existing history is the proof that today's code still replays what older builds wrote:
 // never re-record it to turn a red replay green (workflows/README.md, "Versioning").
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -211,12 +211,13 @@ async function main(): Promise<void> {
   if (!only || only === 'verify') await recordVerify();
   if (!only || only === 'page') await recordPage();
   if (!only || only === 'segment-counts') await recordSegmentCounts();
-  if (!only || only === 'rerank-insufficient') await recordRerank();
+  if (!only || only === 'rerank-insufficient' || only === 'rerank-jira-comment') await recordRerank();
 }
 
 /**
- * patched('rerank-insufficient'): a verifying round whose first answer was "insufficient evidence"
- * ranks again when its reports doubled, twice, the second time naming the region's incident (issue 17).
+ * patched('rerank-insufficient'), patched('rerank-jira-comment'): a verifying round whose first answer was "insufficient evidence"
+ * ranks again when its reports doubled, twice, the second time naming the region's incident, which
+ * it then comments on the round's Jira bug (issue 17). The first history was recorded before the comment existed.
  */
 async function recordRerank(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lw-record-rerank-'));
@@ -244,6 +245,9 @@ async function recordRerank(): Promise<void> {
       await send([17, 18, 19, 26]);
       await r.waitForAudit(issue.workflowId, 'hypotheses', 3);
       await save(r, 'issue-reranked-rerank-insufficient', issue);
+      // patched('rerank-jira-comment'): the named cause told on the round's Jira bug.
+      await r.waitForAudit(issue.workflowId, 'action_succeeded', 2);
+      await save(r, 'issue-reranked-jira-comment-rerank-jira-comment', issue);
     });
   } finally {
     await r.close();

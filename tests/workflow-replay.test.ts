@@ -53,6 +53,8 @@ const REQUIRED = [
   'issue-ranked-on-counts-segment-counts',
   // patched('rerank-insufficient')
   'issue-reranked-rerank-insufficient',
+  // patched('rerank-jira-comment')
+  'issue-reranked-jira-comment-rerank-jira-comment',
 ];
 
 // Replay workers log their lifecycle at INFO; nondeterminism shows in the assertion below.
@@ -104,5 +106,7 @@ describe('committed workflow histories', () => {
     expect(patches('issue-failing-chunk-compensated')).toContain('compensate-failing-chunk');
     expect(patches('issue-page-while-verifying')).toContain('page-while-verifying');
     expect(patches('issue-reranked-rerank-insufficient')).toContain('rerank-insufficient');
+    expect(patches('issue-reranked-rerank-insufficient')).not.toContain('rerank-jira-comment');
+    expect(patches('issue-reranked-jira-comment-rerank-jira-comment')).toContain('rerank-jira-comment');
   });
 });

@@ -1,7 +1,8 @@
 // A verifying round ranks its root cause again once the reports doubled (issue 17, patched
 // 'rerank-insufficient'), through the real IssueWorkflow on the Java time-skipping test server. The
 // defect: a round ranked once, when its trigger fired on the spike floor, and kept "insufficient
-// evidence" while the reports that would name the cause kept coming.
+// evidence" while the reports that would name the cause kept coming. A named cause is told on the
+// round's Jira issue (patched 'rerank-jira-comment').
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,14 @@ describe('IssueWorkflow: an insufficient answer is ranked again on more reports'
     writeFileSync(
       file,
       JSON.stringify({
-        events: ['eu-west', 'ap-south'].map((region) => ({ id: `psp-outage-${region}`, kind: 'incident', title: `PSP outage ${region}`, at: at(t0 - 10 * MIN), segments: { regions: [region] }, categories: ['app_crash'] })),
+        events: ['eu-west', 'ap-south'].map((region) => ({
+          id: `psp-outage-${region}`,
+          kind: 'incident',
+          title: `PSP outage ${region}`,
+          at: at(t0 - 10 * MIN),
+          segments: { regions: [region] },
+          categories: ['app_crash'],
+        })),
       }),
     );
     h = await createLoopHarness({ playbooks: [crashVolumeTestPlaybook(2)], contextFile: file });
@@ -34,13 +42,19 @@ describe('IssueWorkflow: an insufficient answer is ranked again on more reports'
   }, 180_000);
 
   type THyp = { items: Array<{ id: string }>; rerank?: { n: number; at: string; reports: number; previous: number } };
-  const hypotheses = async (id: string) => (await h.audit.trail(id)).filter((e) => e.kind === 'hypotheses').map((e) => e.payload as THyp);
+  const hypotheses = async (id: string) =>
+    (await h.audit.trail(id)).filter((e) => e.kind === 'hypotheses').map((e) => e.payload as THyp);
 
   it('asks again when the hour holds twice the reports, up to twice, and stops once a cause is named', async () => {
     const fp = fingerprint('app_crash', '00000000f001');
     const send = async (minutes: number[]) => {
       let handle;
-      for (const m of minutes) handle = await h.report(fp, { feedbackId: `api:rr-${m}`, at: at(t0 + m * MIN), segments: { platform: 'web', region: 'ap-south' } });
+      for (const m of minutes)
+        handle = await h.report(fp, {
+          feedbackId: `api:rr-${m}`,
+          at: at(t0 + m * MIN),
+          segments: { platform: 'web', region: 'ap-south' },
+        });
       return handle!;
     };
     await h.run(async () => {
@@ -56,10 +70,14 @@ describe('IssueWorkflow: an insufficient answer is ranked again on more reports'
       // Four more: 8 of 8 names the ap-south incident, not its eu-west twin.
       await send([17, 18, 19, 26]);
       await h.waitForAudit(id, 'hypotheses', 3);
+      // Its Jira comment is audited at once, not with the next report.
+      await h.waitForAudit(id, 'action_succeeded', 2);
       // More reports change nothing once a cause is named.
       await send([27, 28, 29, 31, 32, 33, 34, 36, 37, 38, 39, 50]);
       await h.waitFor(id, (s) => s.occurrences === 21, 'every report');
-      await issue.executeUpdate(closeUpdate, { args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }] });
+      await issue.executeUpdate(closeUpdate, {
+        args: [{ by: { id: 'U01SUPLEAD', name: 'Ana' }, reason: 'test over' }],
+      });
       await h.resultOf(issue);
 
       const [first, second, third, ...more] = await hypotheses(id);
@@ -68,11 +86,20 @@ describe('IssueWorkflow: an insufficient answer is ranked again on more reports'
       expect(third!.rerank).toEqual({ n: 2, at: at(t0 + 20 * MIN), reports: 8, previous: 4 });
       expect(third!.items[0]!.id).toBe('psp-outage-ap-south');
       expect(more).toEqual([]);
-      // Nothing customer-facing ran again: one round, one Jira bug.
+      // Nothing customer-facing ran again: one round, one Jira bug, and on it the cause the re-ranking
+      // named (patched rerank-jira-comment), through the policy like any step.
       const trail = await h.audit.trail(id);
       expect(trail.filter((e) => e.kind === 'playbook_selected')).toHaveLength(1);
-      expect(trail.filter((e) => e.kind === 'action_succeeded')).toHaveLength(1);
+      expect(
+        trail.filter((e) => e.kind === 'action_succeeded').map((e) => (e.payload as { stepId: string }).stepId),
+      ).toEqual(['jira-bug', 'rerank-comment-2']);
       expect(h.jira.state.issues.size).toBe(1);
+      const [bug] = [...h.jira.state.issues.values()];
+      expect(bug!.comments.map((c) => JSON.stringify(c))).toEqual([
+        expect.stringMatching(
+          /re-ranked the root cause on 8 reports \(the previous answer, insufficient evidence, saw 4\): likely cause PSP outage ap-south \(score 0\.\d\d\)/,
+        ),
+      ]);
     });
   }, 240_000);
 });

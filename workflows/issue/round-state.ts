@@ -95,6 +95,8 @@ export interface TRoundState {
    * a cause was named, and in rounds carried from runs before it existed.
    */
   rerank?: TRerankCursor;
+  /** A re-ranking named a cause: its Jira comment, until posted (carried across continue-as-new). */
+  rerankComment?: { stepId: string; body: string };
 }
 
 /** Thrown at a wait when the round must stop there: a close (cancel) or a continue-as-new (suspend). */

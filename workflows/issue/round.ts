@@ -119,10 +119,13 @@ async function advance(ctx: TRoundContext): Promise<void> {
  * the hour before an event-time bucket end doubled (domain/rerank.ts; patched rerank-insufficient,
  * issue 17): the first answer was often made on the spike floor alone. The new answer replaces the
  * issue's hypotheses (the Temporal UI details' "likely cause") and is audited as a `hypotheses` event with its
- * `rerank`; nothing customer-facing runs again. A named cause ends the re-ranking.
+ * `rerank`; a cause named now is commented on the issue's Jira issue (patched rerank-jira-comment,
+ * a policy-checked step); nothing customer-facing runs again. A named cause ends the re-ranking.
  */
 async function rerankIfDue(ctx: TRoundContext): Promise<void> {
   const r = ctx.round;
+  // A comment carried by a continue-as-new (waiting on an approval or an outage) is resumed first.
+  if (r.rerankComment) await commentRerank(ctx);
   if (!r.rerank) return;
   const due = rerankDue(ctx.state.stats, r.rerank);
   if (due.at === null || !patched('rerank-insufficient')) return;
@@ -138,6 +141,29 @@ async function rerankIfDue(ctx: TRoundContext): Promise<void> {
       ? rerankCursor(ctx.state.stats, r.rerank.firedAt, due.at, n)
       : undefined;
   ctx.refreshDetails();
+  await ctx.flush();
+  // A cause named now is told where the first answer was written (patched rerank-jira-comment).
+  if (ranking.verdict === 'ranked' && ctx.state.jiraKey && patched('rerank-jira-comment')) {
+    r.rerankComment = {
+      stepId: `rerank-comment-${n}`,
+      // Internal numbers only; the hypothesis (from context sources) is a template value, never template text.
+      body:
+        `Loopwright re-ranked the root cause on ${due.reports} reports (the previous answer, insufficient evidence, ` +
+        `saw ${due.basis}): likely cause {{ issue.hypothesis }}.`,
+    };
+    await commentRerank(ctx);
+  }
+}
+
+/** The Jira comment of a re-ranking that named a cause, through the policy like any step. */
+async function commentRerank(ctx: TRoundContext): Promise<void> {
+  const c = ctx.round.rerankComment;
+  const issueKey = ctx.state.jiraKey;
+  if (c && issueKey) {
+    await runStep(ctx, { id: c.stepId, action: { type: 'jira.comment', issueKey, body: c.body } }, []);
+    ctx.round.current = null;
+  }
+  ctx.round.rerankComment = undefined;
   await ctx.flush();
 }
 
