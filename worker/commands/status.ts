@@ -16,7 +16,8 @@ import { resolveAuditDbUrl } from './audit.js';
 import { existsSync } from 'node:fs';
 import { parseAuditUrl } from '../../activities/audit/index.js';
 import { groupingUrlFor, openGroupingStore } from '../../activities/grouping/index.js';
-import { describeThemes, type TThemeView } from '../../activities/grouping/themes.js';
+import type { TThemeView } from '../../activities/grouping/themes.js';
+import { listThemes } from '../../activities/grouping/theme-list.js';
 import { renderThemes } from './themes.js';
 import type { CliCommand, CliIo } from './types.js';
 
@@ -112,7 +113,7 @@ export async function collectThemes(auditUrl: string, opts: { limit: number; now
   if (target.backend === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) return undefined;
   const store = await openGroupingStore(url);
   try {
-    return describeThemes(await store.groups('theme'), await store.members('theme', null), { now: opts.now }).filter((t) => t.open).slice(0, opts.limit);
+    return (await listThemes(store, { now: opts.now })).filter((t) => t.open).slice(0, opts.limit);
   } finally {
     await store.close();
   }

@@ -2,7 +2,8 @@
 // at most five words, with counts per day and spikes; `themes promote` turns one into a taxonomy
 // category (worker/brain/promote.ts). Reads the grouping store beside the audit store.
 // Must not: print unmasked text (examples are the members' masked texts).
-import { describeThemes, type TThemeView } from '../../activities/grouping/themes.js';
+import type { TThemeView } from '../../activities/grouping/themes.js';
+import { listThemes } from '../../activities/grouping/theme-list.js';
 import { promoteTheme } from '../brain/promote.js';
 import { brainCommand } from './brain-subcommands.js';
 import type { CliCommand } from './types.js';
@@ -78,7 +79,7 @@ const run = brainCommand({
       );
       return 0;
     }
-    const views = describeThemes(await ctx.grouping.groups('theme'), await ctx.grouping.members('theme', null), { now: Date.now(), days: Number(v.days) }).slice(0, Number(v.limit));
+    const views = (await listThemes(ctx.grouping, { now: Date.now(), days: Number(v.days) })).slice(0, Number(v.limit));
     io.stdout.write(v.json ? `${JSON.stringify({ themes: views }, null, 2)}\n` : renderThemes(views));
     return 0;
   },

@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuditStore } from '../../activities/audit/index.js';
 import type { GroupingStore } from '../../activities/grouping/store.js';
-import { describeThemes } from '../../activities/grouping/themes.js';
+import { listThemes } from '../../activities/grouping/theme-list.js';
 import type { SentenceEncoder } from '../../activities/triage/ports.js';
 import { LoopwrightError } from '../../workflows/domain/errors.js';
 import type { TTaxonomy } from '../../workflows/domain/taxonomy.js';
@@ -57,7 +57,7 @@ export async function registerBrainRoutes(api: FastifyInstance, deps: BrainHttpD
   const zapi = api.withTypeProvider<ZodTypeProvider>();
   zapi.get('/v1/themes', { schema: themesDoc }, async (req) => {
     const q = req.query;
-    const themes = describeThemes(await deps.grouping.groups('theme'), await deps.grouping.members('theme', null), { now: clock(), days: q.days }).slice(0, q.limit);
+    const themes = (await listThemes(deps.grouping, { now: clock(), days: q.days })).slice(0, q.limit);
     return { themes };
   });
 
