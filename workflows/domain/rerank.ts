@@ -37,15 +37,14 @@ export type TRerankRule = z.infer<typeof ZRerankRule>;
 export const DEFAULT_RERANK: TRerankRule = ZRerankRule.parse({});
 
 /** What a round remembers between re-rankings (carried across continue-as-new with the round). */
-export const ZRerankCursor = z.strictObject({
+export interface TRerankCursor {
   /** Event time the round's trigger fired at. */
-  firedAt: z.number().int(),
+  firedAt: number;
   /** Anchor of the last ranking, on the bucket grid. */
-  anchor: z.number().int(),
+  anchor: number;
   /** Re-rankings so far. */
-  n: z.number().int().nonnegative(),
-});
-export type TRerankCursor = z.infer<typeof ZRerankCursor>;
+  n: number;
+}
 
 export interface TRerankDue {
   /** The bucket end to re-rank at; null when not due (yet, or any more). */
